@@ -1,0 +1,36 @@
+# LabelOps: `make run` serves the platform, `make test` runs every check.
+SHELL := /bin/bash
+UV ?= uv
+UV_VERSION := 0.13.9
+export LABELOPS_PORT ?= 8080
+export LABELOPS_DATA_DIR ?= ./data
+
+.PHONY: env run test lint proto proto-check routes routes-check migration
+
+env: ## create .venv from the lock file (installs uv from PyPI if missing)
+	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen --quiet
+
+run: env ## every service in one process on $LABELOPS_PORT (SQLite, embedded queue, local disk)
+	$(UV) run labelops serve --target all --port $(LABELOPS_PORT)
+
+test: env ## lint, types, real PostgreSQL/Redis, every test
+	bash scripts/test.sh
+
+lint: env
+	$(UV) run ruff check . && $(UV) run ruff format --check .
+
+proto: env ## regenerate the gRPC stubs from proto/
+	$(UV) run python scripts/proto.py generate
+
+proto-check: env
+	$(UV) run python scripts/proto.py check
+
+routes: env ## render the route table for nginx and Helm
+	$(UV) run python scripts/routes.py generate
+
+routes-check: env
+	$(UV) run python scripts/routes.py check
+
+migration: env ## make migration SVC=task-svc MSG="add tasks"
+	$(UV) run python scripts/new_migration.py $(SVC) "$(MSG)"

@@ -1,0 +1,134 @@
+"""Database engine and sessions, the same way for every service.
+
+Each service owns one database (a SQLite file in single-process mode, a PostgreSQL
+database in production) and one `Database` object; handlers, gRPC servicers and jobs all
+get sessions from it, so they share one commit discipline: the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+#: Constraint names fixed by convention, so Alembic migrations are stable on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime that reads back aware on SQLite too (stored as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def json_type() -> Any:
+    """JSON on SQLite, JSONB on PostgreSQL."""
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def make_base() -> type[DeclarativeBase]:
+    """A fresh declarative base with its own metadata: one per service database."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
+        type_annotation_map = {datetime: UTCDateTime()}
+
+    return Base
+
+
+def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine with the per-backend settings we always want.
+
+    SQLite gets WAL, a busy timeout and foreign keys, so concurrent readers and one writer
+    do not fail with "database is locked" (Label Studio's top SQLite complaint).
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=False,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    """One service's engine and session factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, pool_size: int = 5) -> Database:
+        return cls(create_db_engine(url, pool_size=pool_size))
+
+    def new_session(self) -> Session:
+        return self._sessionmaker()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that rolls back whatever the caller did not commit."""
+        session = self._sessionmaker()
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def bind_to_connection(self, connection: Connection) -> None:
+        """Route every session through `connection` inside savepoints (test isolation)."""
+        self._sessionmaker = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"

@@ -1,0 +1,176 @@
+"""One exception type per failure kind, mapped once to Label Studio's error body.
+
+Label Studio answers every error as `{id, status_code, version, detail, exc_info,
+validation_errors}`; clients and the SDK read `detail` and `validation_errors`. Nothing
+here ever puts a stack trace or an exception's internals into a response.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from labelops_common.version import LABELOPS_VERSION
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Base of every error a handler may raise on purpose."""
+
+    status_code = 400
+    default_detail = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        validation_errors: Mapping[str, Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        self.validation_errors = (
+            {key: list(value) for key, value in validation_errors.items()}
+            if validation_errors
+            else None
+        )
+        self.headers = dict(headers or {})
+        super().__init__(self.detail)
+
+
+class ValidationFailed(ApiError):
+    """A request field is wrong; `validation_errors` names the field and the reason."""
+
+    status_code = 400
+    default_detail = "Validation error"
+
+    def __init__(self, errors: Mapping[str, Sequence[str]], detail: str | None = None) -> None:
+        super().__init__(detail or "Validation error", validation_errors=errors)
+
+
+class NotAuthenticated(ApiError):
+    status_code = 401
+    default_detail = "Authentication credentials were not provided."
+
+
+class AuthenticationFailed(ApiError):
+    status_code = 401
+    default_detail = "Invalid token."
+
+
+class PermissionDenied(ApiError):
+    status_code = 403
+    default_detail = "You do not have permission to perform this action."
+
+
+class NotFound(ApiError):
+    status_code = 404
+    default_detail = "Not found."
+
+
+class Conflict(ApiError):
+    status_code = 409
+    default_detail = "Conflict."
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    default_detail = "Request body is too large."
+
+
+class ServiceUnavailable(ApiError):
+    """A peer service or the database cannot be reached; the client may retry."""
+
+    status_code = 503
+    default_detail = "A backing service is unavailable, try again shortly."
+
+
+def error_body(
+    status_code: int, detail: str, validation_errors: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "status_code": status_code,
+        "version": LABELOPS_VERSION,
+        "detail": detail,
+        "exc_info": None,
+    }
+    if validation_errors:
+        body["validation_errors"] = {key: list(value) for key, value in validation_errors.items()}
+    return body
+
+
+def error_response(
+    status_code: int,
+    detail: str,
+    validation_errors: Mapping[str, Sequence[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status_code, detail, validation_errors),
+        status_code=status_code,
+        headers=dict(headers or {}),
+    )
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    """`("body", "maximum_annotations")` → `maximum_annotations`; query/path params keep theirs."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "non_field_errors"
+
+
+def validation_errors_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    collected: dict[str, list[str]] = {}
+    for error in errors:
+        location = error.get("loc", ())
+        if error.get("type") == "json_invalid":
+            collected.setdefault("non_field_errors", []).append(
+                f"JSON parse error: {error.get('ctx', {}).get('error', 'invalid JSON')}"
+            )
+            continue
+        if error.get("type") == "extra_forbidden":
+            collected.setdefault(_field_name(location), []).append("Unknown field.")
+            continue
+        message = str(error.get("msg", "Invalid value."))
+        collected.setdefault(_field_name(location), []).append(message)
+    return collected
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure to Label Studio's error body, once, for the whole app."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status_code, exc.detail, exc.validation_errors, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors_from_pydantic(exc.errors())
+        if set(errors) == {"non_field_errors"} and any(
+            message.startswith("JSON parse error") for message in errors["non_field_errors"]
+        ):
+            return error_response(400, "JSON parse error", errors)
+        return error_response(400, "Validation error", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "Error"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Not found."
+        return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception(
+            "unhandled error", extra={"path": request.url.path, "method": request.method}
+        )
+        return error_response(500, "Internal server error")

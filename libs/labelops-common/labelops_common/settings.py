@@ -1,0 +1,130 @@
+"""Typed settings shared by every process, and the base class each service extends.
+
+Two layers: `CommonSettings` (env prefix `LABELOPS_`) holds what the whole suite agrees
+on (data dir, secret key, broker, peers); each service's `Settings` subclasses
+`ServiceSettings` with its own prefix (`LABELOPS_PROJECT_SVC_`, ...) for what only it owns.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The development secret. Refused outside development, so a forgotten setting fails fast.
+DEVELOPMENT_SECRET_KEY = "labelops-development-secret-key-change-me"  # noqa: S105
+
+SERVICE_NAMES: tuple[str, ...] = (
+    "project-svc",
+    "task-svc",
+    "storage-sync",
+    "export-svc",
+    "ml-gateway",
+)
+
+#: Default loopback gRPC ports, used when a service runs as its own process on a laptop.
+DEFAULT_GRPC_PORTS: dict[str, int] = {
+    "project-svc": 50051,
+    "task-svc": 50052,
+    "storage-sync": 50053,
+    "export-svc": 50054,
+    "ml-gateway": 50055,
+}
+
+Environment = Literal["development", "test", "production"]
+
+
+class CommonSettings(BaseSettings):
+    """Settings every LabelOps process reads (env prefix `LABELOPS_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="LABELOPS_", extra="ignore")
+
+    environment: Environment = "development"
+    data_dir: Path = Path("./data")
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    #: Celery broker; empty means the embedded durable transport under `data_dir`.
+    broker_url: str = ""
+    #: gRPC addresses of the services, `{"task-svc": "host:port"}`; JSON in the environment.
+    grpc_peers: dict[str, str] = Field(default_factory=dict)
+    #: Deadline applied to every gRPC client call, in seconds.
+    grpc_deadline_seconds: float = 5.0
+    #: Public base URL, used to build absolute `next`/`previous` links.
+    public_url: str = ""
+    log_level: str = "INFO"
+    log_json: bool = True
+    #: OpenTelemetry exporter: "none" (default), "console" or "otlp".
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    tracing_otlp_endpoint: str = ""
+    #: Seconds a legacy token resolved over gRPC stays cached in other services.
+    token_cache_seconds: float = 30.0
+    #: Lifetime of JWT access tokens (Label Studio's SimpleJWT default is 5 minutes).
+    access_token_minutes: int = 5
+
+    @field_validator("grpc_peers", mode="before")
+    @classmethod
+    def _parse_peers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> CommonSettings:
+        if self.environment == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
+                raise ValueError(
+                    "LABELOPS_SECRET_KEY must be set to a random value of at least 32 "
+                    "characters when LABELOPS_ENVIRONMENT=production"
+                )
+        return self
+
+    def peer_address(self, service: str) -> str:
+        """The gRPC address of `service`: configured, else its loopback default."""
+        if service in self.grpc_peers:
+            return self.grpc_peers[service]
+        return f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"
+
+    def resolved_broker_url(self) -> str:
+        """The broker URL, falling back to the embedded SQLite transport in `data_dir`."""
+        if self.broker_url:
+            return self.broker_url
+        return f"sqla+sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
+
+
+class ServiceSettings(BaseSettings):
+    """What each service owns: its database and its listening addresses.
+
+    Subclasses set `service_name` and an env prefix such as `LABELOPS_TASK_SVC_`.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = ""
+    #: SQLAlchemy URL; empty means a SQLite file named after the service in the data dir.
+    database_url: str = ""
+    database_pool_size: int = 5
+    #: Where this service's gRPC server listens; port 0 picks a free port.
+    grpc_bind: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    def resolved_database_url(self, common: CommonSettings) -> str:
+        if self.database_url:
+            return self.database_url
+        path = common.data_dir.resolve() / f"{self.service_name}.sqlite3"
+        return f"sqlite:///{path}"
+
+    def resolved_grpc_bind(self) -> str:
+        if self.grpc_bind:
+            return self.grpc_bind
+        return f"127.0.0.1:{DEFAULT_GRPC_PORTS[self.service_name]}"
+
+
+@lru_cache(maxsize=1)
+def get_common_settings() -> CommonSettings:
+    """The process-wide common settings (cached; tests call `cache_clear`)."""
+    return CommonSettings()

@@ -1,0 +1,138 @@
+"""The `labelops` command: one entry point for every process LabelOps runs.
+
+    labelops serve --target all            # every service in one process (laptop, tests)
+    labelops serve --target task-svc       # one service (one Kubernetes Deployment)
+    labelops worker --queues imports,storage
+    labelops migrate --target all          # run once, before serving (a Helm hook Job)
+    labelops routes --format nginx         # render the route table for the edge
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from labelops_common.settings import SERVICE_NAMES, CommonSettings
+from labelops_runtime import suite as suite_module
+from labelops_runtime.render import render_routes
+
+logger = logging.getLogger("labelops")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    common = CommonSettings()
+    targets = suite_module.resolve_targets(args.target)
+    suite_module.configure_process(common, service=args.target)
+    single_process = args.target == "all"
+    running = suite_module.start_suite(
+        common,
+        targets=targets,
+        run_migrations=single_process or args.migrate,
+        embedded_worker=single_process and not args.no_worker,
+    )
+    host = args.host or ("127.0.0.1" if single_process else "0.0.0.0")  # noqa: S104
+    port = args.port or int(_http_port(running, single_process))
+    logger.info("serving", extra={"target": args.target, "host": host, "port": port})
+    server = uvicorn.Server(
+        uvicorn.Config(
+            running.http_app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            timeout_graceful_shutdown=10,
+        )
+    )
+    try:
+        server.run()
+    finally:
+        running.stop()
+    return 0
+
+
+def _http_port(running: suite_module.RunningSuite, single_process: bool) -> int:
+    import os
+
+    if single_process:
+        return int(os.environ.get("LABELOPS_PORT", "8080"))
+    runtime = next(iter(running.runtimes.values()))
+    port: int = runtime.http_app.state.settings.http_port
+    return port
+
+
+def _worker(args: argparse.Namespace) -> int:
+    common = CommonSettings()
+    suite_module.configure_process(common, service="worker")
+    runtimes = [suite_module.build_runtime(name, common) for name in SERVICE_NAMES]
+    app = suite_module.make_celery_app(common, runtimes)
+    queues = [queue.strip() for queue in args.queues.split(",") if queue.strip()]
+    argv = [
+        "worker",
+        f"--queues={','.join(queues)}",
+        f"--concurrency={args.concurrency}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    app.worker_main(argv)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    common = CommonSettings()
+    suite_module.configure_process(common, service="migrate")
+    if args.target == "all":
+        common.data_dir.mkdir(parents=True, exist_ok=True)
+    runtimes = [
+        suite_module.build_runtime(name, common) for name in suite_module.resolve_targets(args.target)
+    ]
+    suite_module.migrate(runtimes, common)
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    sys.stdout.write(render_routes(args.format))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labelops", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve HTTP and gRPC")
+    serve.add_argument("--target", default="all", help="all, or one service name")
+    serve.add_argument("--host", default="")
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--migrate", action="store_true", help="migrate first (one-service mode)")
+    serve.add_argument("--no-worker", action="store_true", help="single-process mode without jobs")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queues", required=True)
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser("migrate", help="apply every pending migration")
+    migrate.add_argument("--target", default="all")
+    migrate.set_defaults(handler=_migrate)
+
+    routes = commands.add_parser("routes", help="render the route table")
+    routes.add_argument("--format", choices=["table", "nginx", "json"], default="table")
+    routes.set_defaults(handler=_routes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = args.handler
+    result: int = handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

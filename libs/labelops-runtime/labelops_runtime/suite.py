@@ -1,0 +1,177 @@
+"""Assembles services into a running process: all five (`--target all`) or one.
+
+Each service keeps its own gRPC server even in one process, so the code paths between
+services are the production ones; only the addresses are loopback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import socket
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+
+from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
+from labelops_common.migrations import upgrade_to_head
+from labelops_common.observability import (
+    ReadinessCheck,
+    add_metrics_route,
+    build_health_router,
+    configure_logging,
+    configure_tracing,
+    database_check,
+    instrument_grpc,
+)
+from labelops_common.queue import create_celery_app, start_embedded_worker
+from labelops_common.service import ServiceRuntime
+from labelops_common.settings import SERVICE_NAMES, CommonSettings
+
+logger = logging.getLogger(__name__)
+
+#: Where each service's builder lives: `build_service(common) -> ServiceRuntime`.
+SERVICE_BUILDERS: dict[str, str] = {
+    "project-svc": "project_svc.app",
+    "task-svc": "task_svc.app",
+    "storage-sync": "storage_sync.app",
+    "export-svc": "export_svc.app",
+    "ml-gateway": "ml_gateway.app",
+}
+
+#: Modules that declare Celery jobs, imported by every worker so it knows every task.
+JOB_MODULES: tuple[str, ...] = ()
+
+
+def resolve_targets(target: str) -> list[str]:
+    if target == "all":
+        return list(SERVICE_NAMES)
+    if target not in SERVICE_NAMES:
+        raise SystemExit(f"unknown target {target!r}; choose all or one of {', '.join(SERVICE_NAMES)}")
+    return [target]
+
+
+def build_runtime(service: str, common: CommonSettings) -> ServiceRuntime:
+    module = importlib.import_module(SERVICE_BUILDERS[service])
+    runtime: ServiceRuntime = module.build_service(common)
+    return runtime
+
+
+def free_loopback_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def migrate(runtimes: Sequence[ServiceRuntime], common: CommonSettings) -> None:
+    for runtime in runtimes:
+        url = str(runtime.database.engine.url.render_as_string(hide_password=False))
+        upgrade_to_head(
+            script_location=runtime.migrations_dir, database_url=url, service_name=runtime.name
+        )
+        logger.info("migrated", extra={"service_target": runtime.name})
+
+
+def configure_process(common: CommonSettings, *, service: str) -> None:
+    configure_logging(level=common.log_level, json_format=common.log_json, service=service)
+    configure_tracing(
+        service_name=f"labelops-{service}",
+        exporter=common.tracing_exporter,
+        otlp_endpoint=common.tracing_otlp_endpoint,
+    )
+    instrument_grpc()
+
+
+@dataclass
+class RunningSuite:
+    """Everything a `serve` process started, so it can be stopped in order."""
+
+    common: CommonSettings
+    runtimes: dict[str, ServiceRuntime]
+    http_app: Any
+    grpc_servers: dict[str, GrpcServerHandle] = field(default_factory=dict)
+    worker: Any = None
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop(timeout=10)
+        for handle in self.grpc_servers.values():
+            handle.stop(grace=2)
+        for runtime in self.runtimes.values():
+            runtime.database.engine.dispose()
+
+
+def _process_app(runtimes: dict[str, ServiceRuntime]) -> FastAPI:
+    """`/metrics`, `/healthz` and `/readyz` for the whole single process."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    checks: dict[str, ReadinessCheck] = {
+        f"{name}.database": database_check(runtime.database.engine)
+        for name, runtime in runtimes.items()
+    }
+    app.include_router(build_health_router(checks=checks))
+    add_metrics_route(app)
+    return app
+
+
+def start_suite(
+    common: CommonSettings, *, targets: Sequence[str], run_migrations: bool, embedded_worker: bool
+) -> RunningSuite:
+    """Build, migrate, start gRPC servers and (in single-process mode) the worker."""
+    single_process = len(targets) > 1
+    if single_process:
+        # Every service gets a free loopback port, known before any service is built.
+        common.grpc_peers = {
+            name: f"127.0.0.1:{free_loopback_port()}" for name in targets
+        } | dict(common.grpc_peers)
+        common.data_dir.mkdir(parents=True, exist_ok=True)
+    runtimes = {name: build_runtime(name, common) for name in targets}
+    if run_migrations:
+        migrate(list(runtimes.values()), common)
+    suite = RunningSuite(common=common, runtimes=runtimes, http_app=None)
+    for name, runtime in runtimes.items():
+        bind = common.peer_address(name) if single_process else _bind_for(runtime)
+        handle = build_grpc_server(
+            service_name=name,
+            bind=bind,
+            register=runtime.grpc_registrations,
+            service_full_names=runtime.grpc_service_names,
+        )
+        handle.start()
+        suite.grpc_servers[name] = handle
+    for runtime in runtimes.values():
+        if runtime.on_start is not None:
+            runtime.on_start()
+    if single_process:
+        from labelops_runtime.dispatcher import RouteTableDispatcher
+
+        suite.http_app = RouteTableDispatcher(
+            services={name: runtime.http_app for name, runtime in runtimes.items()},
+            process_app=_process_app(runtimes),
+        )
+    else:
+        suite.http_app = next(iter(runtimes.values())).http_app
+    if embedded_worker:
+        celery_app = make_celery_app(common, runtimes.values())
+        queues = sorted({queue for runtime in runtimes.values() for queue in runtime.queues})
+        suite.worker = start_embedded_worker(celery_app, queues=queues, concurrency=2)
+    return suite
+
+
+def _bind_for(runtime: ServiceRuntime) -> str:
+    settings = runtime.http_app.state.settings
+    bind: str = settings.resolved_grpc_bind()
+    return bind
+
+
+def make_celery_app(common: CommonSettings, runtimes: Any) -> Any:
+    queues = sorted({queue for runtime in runtimes for queue in runtime.queues})
+    app = create_celery_app(
+        name="labelops", broker_url=common.resolved_broker_url(), queues=queues
+    )
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return app

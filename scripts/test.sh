@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command (`make test`): lint, type-check, start real infrastructure, run every
+# test, stop what it started. Exit status is the first failure's.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+status=0
+step() {
+  local name="$1"; shift
+  local started=$SECONDS
+  echo "==> $name"
+  if "$@"; then
+    echo "==> $name: ok ($((SECONDS - started)) s)"
+  else
+    local code=$?
+    echo "==> $name: FAILED ($code)"
+    [ $status -eq 0 ] && status=$code
+  fi
+}
+
+step "stubs are current" uv run python scripts/proto.py check
+step "rendered routes are current" uv run python scripts/routes.py check
+step "ruff" uv run ruff check .
+step "ruff format" uv run ruff format --check .
+step "mypy" uv run mypy libs/labelops-common/labelops_common libs/labelops-runtime/labelops_runtime \
+  services/project-svc/project_svc services/task-svc/task_svc services/storage-sync/storage_sync \
+  services/export-svc/export_svc services/ml-gateway/ml_gateway scripts
+
+trap 'bash scripts/testinfra.sh down' EXIT
+bash scripts/testinfra.sh up || { echo "==> infrastructure failed to start"; exit 1; }
+set -a; . .testinfra/env; set +a
+
+mkdir -p test-artifacts
+step "pytest" uv run pytest -q -p no:randomly --junitxml=test-artifacts/junit.xml "$@"
+exit $status

@@ -1,0 +1,13 @@
+"""ml-gateway settings (env prefix `LABELOPS_ML_GATEWAY_`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from labelops_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LABELOPS_ML_GATEWAY_", extra="ignore")
+
+    service_name: str = "ml-gateway"

@@ -1,0 +1,143 @@
+"""`/user/login`, `/user/signup`, `/user/logout`: the browser's way in.
+
+A successful form or JSON login sets the session cookie (a signed JWT every service can
+verify) and a `csrftoken` cookie that unsafe requests must echo in `X-CSRFToken`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError
+
+from labelops_common.auth.authenticate import CSRF_COOKIE, SESSION_COOKIE
+from labelops_common.http.errors import (
+    AuthenticationFailed,
+    PermissionDenied,
+    ValidationFailed,
+    validation_errors_from_pydantic,
+)
+from labelops_common.http.routing import ApiRouter
+from project_svc.accounts import service as accounts
+from project_svc.dependencies import DbSession, SecretKey, ServiceSettings
+from project_svc.organizations import service as organizations
+from project_svc.tokens import service as tokens
+from project_svc.users import service as users
+from project_svc.users.models import User
+from project_svc.users.schemas import user_response
+
+router = ApiRouter(tags=["accounts"])
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: EmailStr
+    password: str
+
+
+async def _read_credentials(request: Request) -> tuple[Credentials, bool]:
+    """Credentials from a JSON body or a form; forms must carry the CSRF token."""
+    is_json = request.headers.get("content-type", "").startswith("application/json")
+    if is_json:
+        try:
+            raw: Any = await request.json()
+        except ValueError:
+            raise ValidationFailed({"non_field_errors": ["JSON parse error"]}) from None
+    else:
+        form = await request.form()
+        raw = {key: value for key, value in form.items() if isinstance(value, str)}
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        submitted = str(raw.get("csrfmiddlewaretoken", "")) or request.headers.get("x-csrftoken", "")
+        if not cookie or not hmac.compare_digest(cookie, submitted):
+            raise PermissionDenied("CSRF Failed: CSRF token missing or incorrect.")
+    try:
+        return Credentials.model_validate(raw), is_json
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors_from_pydantic(exc.errors())) from None
+
+
+def _signed_in(
+    request: Request, user: User, principal: Any, *, is_json: bool, secret: str, days: int
+) -> Response:
+    response: Response
+    if is_json:
+        response = JSONResponse(user_response(user))
+    else:
+        target = request.query_params.get("next", "/")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        response = RedirectResponse(target, status_code=302)
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        tokens.issue_session_token(principal=principal, secret=secret, days=days),
+        max_age=days * 86_400,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    response.set_cookie(
+        CSRF_COOKIE, request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16), samesite="lax", secure=secure
+    )
+    return response
+
+
+_LOGIN_PAGE = """<!doctype html><html><head><title>LabelOps sign in</title></head><body>
+<form method="post" action="/user/login"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">
+<label>Email <input name="email" type="email"></label>
+<label>Password <input name="password" type="password"></label>
+<button type="submit">Sign in</button></form></body></html>"""
+
+
+@router.get("/user/login")
+def login_page(request: Request) -> HTMLResponse:
+    """Hands out the CSRF cookie that a form login must echo (Label Studio's legacy SDK flow)."""
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16)
+    response = HTMLResponse(_LOGIN_PAGE.format(csrf=csrf))
+    response.set_cookie(CSRF_COOKIE, csrf, samesite="lax", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/user/login")
+async def login(
+    request: Request, session: DbSession, secret: SecretKey, settings: ServiceSettings
+) -> Response:
+    credentials, is_json = await _read_credentials(request)
+    user = users.authenticate_password(session, email=str(credentials.email), password=credentials.password)
+    principal = organizations.principal_for(session, user=user) if user else None
+    if user is None or principal is None:
+        raise AuthenticationFailed("Email or password is incorrect.")
+    session.commit()
+    return _signed_in(request, user, principal, is_json=is_json, secret=secret, days=settings.session_days)
+
+
+@router.post("/user/signup")
+async def signup(
+    request: Request, session: DbSession, secret: SecretKey, settings: ServiceSettings
+) -> Response:
+    credentials, is_json = await _read_credentials(request)
+    user = accounts.sign_up(
+        session,
+        email=str(credentials.email),
+        password=credentials.password,
+        allow_signup=settings.allow_signup,
+        legacy_tokens=settings.legacy_api_tokens_enabled,
+    )
+    principal = organizations.principal_for(session, user=user)
+    session.commit()
+    response = _signed_in(request, user, principal, is_json=is_json, secret=secret, days=settings.session_days)
+    if is_json:
+        response.status_code = 201
+    return response
+
+
+@router.api_route("/user/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    response = RedirectResponse("/user/login", status_code=302)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,63 @@
+"""Sign-up and the admin bootstrap: how users come to exist."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from labelops_common.auth.principal import Role
+from labelops_common.http.errors import PermissionDenied
+from project_svc.organizations import service as organizations
+from project_svc.tokens import service as tokens
+from project_svc.users import service as users
+from project_svc.users.models import User
+
+
+def sign_up(
+    session: Session, *, email: str, password: str, allow_signup: bool, legacy_tokens: bool
+) -> User:
+    """The first user founds the install's organization as its owner; later ones join it
+    as annotators, when sign-up is open."""
+    organization = organizations.default_organization(session)
+    if organization is None:
+        organization = organizations.create_organization(
+            session, title="LabelOps", created_by_id=None, legacy_api_tokens_enabled=legacy_tokens
+        )
+        user = users.create_user(
+            session, email=email, password=password, organization_id=organization.id, role=Role.OWNER
+        )
+        organization.created_by_id = user.id
+        return user
+    if not allow_signup:
+        raise PermissionDenied("Sign-up is closed on this install; ask an administrator.")
+    return users.create_user(
+        session, email=email, password=password, organization_id=organization.id, role=Role.ANNOTATOR
+    )
+
+
+def ensure_admin(
+    session: Session,
+    *,
+    email: str,
+    password: str | None,
+    legacy_token: str | None,
+    secret: str,
+    legacy_tokens: bool,
+) -> User:
+    """Create (or update) the owner named by LABELOPS_ADMIN_*; safe to run at every start."""
+    user = users.find_user_by_email(session, email=email)
+    if user is None:
+        organization = organizations.default_organization(session)
+        if organization is None:
+            organization = organizations.create_organization(
+                session, title="LabelOps", created_by_id=None, legacy_api_tokens_enabled=legacy_tokens
+            )
+        user = users.create_user(
+            session, email=email, password=password, organization_id=organization.id, role=Role.OWNER
+        )
+        if organization.created_by_id is None:
+            organization.created_by_id = user.id
+    elif password:
+        users.update_user(session, user=user, changes={"password": password})
+    if legacy_token:
+        tokens.set_legacy_token(session, user_id=user.id, secret=secret, key=legacy_token)
+    return user

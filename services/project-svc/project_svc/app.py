@@ -1,0 +1,78 @@
+"""Builds project-svc: its HTTP app, gRPC servicers, database and start-up hook."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from labelops_common.auth.principal import Principal
+from labelops_common.db import Database
+from labelops_common.service import ServiceRuntime, assemble_service
+from labelops_common.settings import CommonSettings
+from project_svc.accounts import service as accounts
+from project_svc.accounts.router import router as accounts_router
+from project_svc.organizations.router import router as organizations_router
+from project_svc.projects.router import router as projects_router
+from project_svc.projects.rpc import register_project_service, task_counts_fetcher
+from project_svc.settings import AdminBootstrapSettings, Settings
+from project_svc.system.router import router as system_router
+from project_svc.tokens import service as tokens
+from project_svc.tokens.router import router as tokens_router
+from project_svc.users.router import router as users_router
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+GRPC_SERVICE_NAMES = ("labelops.project.v1.ProjectService",)
+
+
+def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
+    settings = settings or Settings()
+    secret = common.secret_key.get_secret_value()
+    holder: dict[str, Database] = {}
+
+    def resolve_legacy_token(key: str) -> Principal | None:
+        with holder["database"].session() as session:
+            return tokens.resolve_legacy_token(session, key=key)
+
+    runtime = assemble_service(
+        common=common,
+        settings=settings,
+        routers=[
+            system_router,
+            accounts_router,
+            users_router,
+            tokens_router,
+            organizations_router,
+            projects_router,
+        ],
+        migrations_dir=MIGRATIONS_DIR,
+        grpc_registrations=lambda database: [
+            register_project_service(database=database, common=common)
+        ],
+        grpc_service_names=GRPC_SERVICE_NAMES,
+        queues=("webhooks",),
+        peers=("task-svc",),
+        legacy_token_resolver=resolve_legacy_token,
+    )
+    database = holder["database"] = runtime.database
+    runtime.http_app.state.counts_fetcher = task_counts_fetcher(common)
+
+    def bootstrap_admin() -> None:
+        admin = AdminBootstrapSettings()
+        if not admin.email:
+            return
+        with database.session() as session:
+            accounts.ensure_admin(
+                session,
+                email=admin.email,
+                password=admin.password.get_secret_value() or None,
+                legacy_token=admin.token.get_secret_value() or None,
+                secret=secret,
+                legacy_tokens=settings.legacy_api_tokens_enabled,
+            )
+            session.commit()
+        logger.info("admin user ensured", extra={"email": admin.email})
+
+    runtime.on_start = bootstrap_admin
+    return runtime

@@ -1,0 +1,36 @@
+"""project-svc's handler dependencies, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from labelops_common.http.deps import DbSession
+from project_svc.projects.counts import CountsFetcher
+from project_svc.settings import Settings
+
+__all__ = ["CountsClient", "DbSession", "ServiceSettings"]
+
+
+def get_counts_fetcher(request: Request) -> CountsFetcher:
+    fetcher: CountsFetcher = request.app.state.counts_fetcher
+    return fetcher
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+CountsClient = Annotated[CountsFetcher, Depends(get_counts_fetcher)]
+ServiceSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def get_secret_key(request: Request) -> str:
+    secret: str = request.app.state.common_settings.secret_key.get_secret_value()
+    return secret
+
+
+SecretKey = Annotated[str, Depends(get_secret_key)]
+__all__ += ["SecretKey"]

@@ -1,0 +1,8 @@
+"""Imports every table module, so the metadata is complete for Alembic and tests."""
+
+
+def import_all_models() -> None:
+    from project_svc.organizations import models as _organizations  # noqa: F401
+    from project_svc.projects import models as _projects  # noqa: F401
+    from project_svc.tokens import models as _tokens  # noqa: F401
+    from project_svc.users import models as _users  # noqa: F401

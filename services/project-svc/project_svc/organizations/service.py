@@ -1,0 +1,108 @@
+"""Organizations and memberships."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labelops_common.auth.principal import Principal, Role
+from labelops_common.http.errors import NotFound
+from project_svc.organizations.models import Membership, Organization
+from project_svc.users.models import User
+
+
+def create_organization(
+    session: Session, *, title: str, created_by_id: int | None, legacy_api_tokens_enabled: bool
+) -> Organization:
+    organization = Organization(
+        title=title,
+        created_by_id=created_by_id,
+        legacy_api_tokens_enabled=legacy_api_tokens_enabled,
+    )
+    session.add(organization)
+    session.flush()
+    return organization
+
+
+def default_organization(session: Session) -> Organization | None:
+    """The install's organization: LabelOps starts with one per install, like Label Studio."""
+    return session.scalars(select(Organization).order_by(Organization.id).limit(1)).first()
+
+
+def add_member(
+    session: Session, *, organization_id: int, user_id: int, role: Role
+) -> Membership:
+    membership = Membership(organization_id=organization_id, user_id=user_id, role=role.value)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def get_organization(session: Session, *, organization_id: int) -> Organization:
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound()
+    return organization
+
+
+def active_membership(session: Session, *, user: User) -> Membership | None:
+    if user.active_organization_id is None:
+        return None
+    return session.scalars(
+        select(Membership).where(
+            Membership.organization_id == user.active_organization_id,
+            Membership.user_id == user.id,
+            Membership.is_active.is_(True),
+        )
+    ).first()
+
+
+def principal_for(session: Session, *, user: User) -> Principal | None:
+    """The identity a request by `user` acts as, or None if the user may not act at all."""
+    if not user.is_active:
+        return None
+    membership = active_membership(session, user=user)
+    if membership is None:
+        return None
+    return Principal(
+        user_id=user.id,
+        organization_id=membership.organization_id,
+        role=Role(membership.role),
+        email=user.email,
+        username=user.username,
+    )
+
+
+def count_members(session: Session, *, organization_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == organization_id, Membership.is_active.is_(True))
+    ) or 0
+
+
+def list_memberships(
+    session: Session, *, organization_id: int, offset: int, limit: int
+) -> list[tuple[Membership, User]]:
+    rows = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == organization_id, Membership.is_active.is_(True))
+        .order_by(Membership.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(membership, user) for membership, user in rows]
+
+
+def deactivate_member(session: Session, *, organization_id: int, user_id: int) -> None:
+    membership = session.scalars(
+        select(Membership).where(
+            Membership.organization_id == organization_id,
+            Membership.user_id == user_id,
+            Membership.is_active.is_(True),
+        )
+    ).first()
+    if membership is None:
+        raise NotFound()
+    membership.is_active = False

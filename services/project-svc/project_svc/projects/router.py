@@ -1,0 +1,199 @@
+"""`/api/projects`: Label Studio's project endpoints (thin: policy, service, response)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request, Response
+from sqlalchemy import select
+
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.policies import authorize
+from labelops_common.http.errors import ValidationFailed
+from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
+from labelops_common.http.params import parse_int_list
+from labelops_common.http.routing import ApiRouter
+from project_svc.dependencies import CountsClient, DbSession
+from project_svc.projects import policies
+from project_svc.projects import service as projects
+from project_svc.projects.counts import COUNT_FIELDS
+from project_svc.projects.models import Project
+from project_svc.projects.schemas import LabelConfigBody, ProjectFields, project_response
+from project_svc.users.models import User
+
+router = ApiRouter(tags=["projects"])
+
+PAGE_SIZE_DEFAULT = 30
+PAGE_SIZE_MAX = 100
+
+
+def _creators(session: DbSession, projects_: list[Project]) -> dict[int, dict[str, Any]]:
+    ids = {p.created_by_id for p in projects_ if p.created_by_id is not None}
+    if not ids:
+        return {}
+    users = session.scalars(select(User).where(User.id.in_(ids)))
+    return {
+        u.id: {
+            "id": u.id,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "email": u.email,
+            "avatar": None,
+        }
+        for u in users
+    }
+
+
+def _responses(
+    session: DbSession, counts: CountsClient, projects_: list[Project], include: set[str] | None
+) -> list[dict[str, Any]]:
+    fetched = counts([p.id for p in projects_])
+    creators = _creators(session, projects_)
+    results = []
+    for project in projects_:
+        project_counts = dict.fromkeys(COUNT_FIELDS)
+        project_counts.update(fetched.get(project.id, {}))
+        if include is not None:
+            project_counts = {k: v for k, v in project_counts.items() if k in include}
+        results.append(
+            project_response(
+                project,
+                counts=project_counts,
+                created_by=creators.get(project.created_by_id or -1),
+            )
+        )
+    return results
+
+
+@router.get("/api/projects")
+def list_projects(
+    request: Request,
+    session: DbSession,
+    counts: CountsClient,
+    principal: CurrentUser,
+    page: str | None = None,
+    page_size: str | None = None,
+    title: str | None = None,
+    ids: Annotated[list[str], Query()] = [],  # noqa: B006
+    filter: str = "all",
+    include: str | None = None,
+    search: str | None = None,
+    ordering: str | None = None,
+) -> dict[str, Any]:
+    if filter not in {"all", "pinned_only", "exclude_pinned"}:
+        raise ValidationFailed({"filter": ['Must be one of "all", "pinned_only", "exclude_pinned".']})
+    paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
+    query = projects.ProjectListQuery(
+        organization_id=principal.organization_id,
+        title=title,
+        ids=parse_int_list(ids, field="ids"),
+        pinned=filter,
+        search=search,
+        ordering=ordering,
+    )
+    total = projects.count_projects(session, query=query)
+    check_page_exists(paging, total)
+    rows = projects.list_projects(session, query=query, offset=paging.offset, limit=paging.page_size)
+    included = {part.strip() for part in include.split(",")} if include else None
+    return page_envelope(
+        url=request.url,
+        request=paging,
+        total=total,
+        results=_responses(session, counts, rows, included),
+    )
+
+
+@router.post("/api/projects", status_code=201)
+def create_project(
+    body: ProjectFields, session: DbSession, counts: CountsClient, principal: CurrentUser
+) -> dict[str, Any]:
+    authorize(policies.can_create_project(principal))
+    project = projects.create_project(
+        session,
+        organization_id=principal.organization_id,
+        created_by_id=principal.user_id,
+        fields=body,
+    )
+    session.commit()
+    return _responses(session, counts, [project], None)[0]
+
+
+@router.post("/api/projects/validate", status_code=204)
+def validate_config(body: LabelConfigBody) -> Response:
+    """No authentication, as in Label Studio: it only parses the posted XML."""
+    projects.validate_label_config(body.label_config)
+    return Response(status_code=204)
+
+
+@router.get("/api/projects/{project_id:int}")
+def get_project(
+    project_id: int, session: DbSession, counts: CountsClient, principal: CurrentUser
+) -> dict[str, Any]:
+    project = projects.get_project(
+        session, project_id=project_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_view_project(principal, project.organization_id))
+    return _responses(session, counts, [project], None)[0]
+
+
+@router.patch("/api/projects/{project_id:int}")
+def update_project(
+    project_id: int,
+    body: ProjectFields,
+    session: DbSession,
+    counts: CountsClient,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    project = projects.get_project(
+        session, project_id=project_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_update_project(principal, project.organization_id))
+    projects.update_project(session, project=project, fields=body)
+    session.commit()
+    return _responses(session, counts, [project], None)[0]
+
+
+@router.delete("/api/projects/{project_id:int}", status_code=204)
+def delete_project(project_id: int, session: DbSession, principal: CurrentUser) -> Response:
+    project = projects.get_project(
+        session, project_id=project_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_delete_project(principal, project.organization_id))
+    projects.delete_project(session, project=project)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/api/projects/{project_id:int}/validate")
+def validate_config_for_project(
+    project_id: int, body: LabelConfigBody, session: DbSession, principal: CurrentUser
+) -> dict[str, Any]:
+    project = projects.get_project(
+        session, project_id=project_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_view_project(principal, project.organization_id))
+    parsed = projects.validate_label_config(body.label_config)
+    return {"config_essential_data_has_changed": projects.config_essential_data_changed(project, parsed)}
+
+
+@router.get("/api/projects/counts")
+def list_project_counts(
+    request: Request,
+    session: DbSession,
+    counts: CountsClient,
+    principal: CurrentUser,
+    page: str | None = None,
+    page_size: str | None = None,
+) -> dict[str, Any]:
+    paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
+    query = projects.ProjectListQuery(organization_id=principal.organization_id)
+    total = projects.count_projects(session, query=query)
+    check_page_exists(paging, total)
+    rows = projects.list_projects(session, query=query, offset=paging.offset, limit=paging.page_size)
+    fetched = counts([p.id for p in rows])
+    results = []
+    for project in rows:
+        item: dict[str, Any] = {"id": project.id, **dict.fromkeys(COUNT_FIELDS)}
+        item.update(fetched.get(project.id, {}))
+        results.append(item)
+    return page_envelope(url=request.url, request=paging, total=total, results=results)

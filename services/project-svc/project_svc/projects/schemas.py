@@ -1,0 +1,127 @@
+"""Request shapes of the projects API, with Label Studio's field rules.
+
+Unknown fields are ignored (clients written for Label Studio Enterprise send more);
+known fields of the wrong type are a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Sampling(StrEnum):
+    SEQUENTIAL = "Sequential sampling"
+    UNIFORM = "Uniform sampling"
+    UNCERTAINTY = "Uncertainty sampling"
+
+
+class SkipQueue(StrEnum):
+    REQUEUE_FOR_OTHERS = "REQUEUE_FOR_OTHERS"
+    REQUEUE_FOR_ME = "REQUEUE_FOR_ME"
+    IGNORE_SKIPPED = "IGNORE_SKIPPED"
+
+
+class ProjectFields(BaseModel):
+    """Every writable project field; all optional, as on Label Studio's create and PATCH."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str | None = Field(default=None, max_length=50)
+    description: str | None = None
+    label_config: str | None = None
+    expert_instruction: str | None = None
+    show_instruction: bool | None = None
+    show_skip_button: bool | None = None
+    enable_empty_annotation: bool | None = None
+    show_annotation_history: bool | None = None
+    color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    maximum_annotations: int | None = Field(default=None, ge=1)
+    is_published: bool | None = None
+    is_draft: bool | None = None
+    model_version: str | None = None
+    min_annotations_to_start_training: int | None = Field(default=None, ge=0)
+    start_training_on_annotation_update: bool | None = None
+    show_collab_predictions: bool | None = None
+    sampling: Sampling | None = None
+    skip_queue: SkipQueue | None = None
+    show_ground_truth_first: bool | None = None
+    show_overlap_first: bool | None = None
+    overlap_cohort_percentage: int | None = Field(default=None, ge=1, le=100)
+    annotator_evaluation_enabled: bool | None = None
+    evaluate_predictions_automatically: bool | None = None
+    reveal_preannotations_interactively: bool | None = None
+    task_data_login: str | None = None
+    task_data_password: str | None = None
+    control_weights: dict[str, Any] | None = None
+    pinned_at: datetime | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_length(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and len(value) < 3:
+            raise ValueError("Ensure this field has at least 3 characters.")
+        return value
+
+
+class LabelConfigBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    label_config: str
+
+
+def project_response(
+    project: Any, *, counts: dict[str, Any], created_by: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A project as Label Studio serializes it. The task-data password is never returned."""
+    parsed = project.parsed_label_config or {}
+    return {
+        "id": project.id,
+        "title": project.title,
+        "description": project.description,
+        "label_config": project.label_config,
+        "expert_instruction": project.expert_instruction,
+        "show_instruction": project.show_instruction,
+        "show_skip_button": project.show_skip_button,
+        "enable_empty_annotation": project.enable_empty_annotation,
+        "show_annotation_history": project.show_annotation_history,
+        "organization": project.organization_id,
+        "color": project.color,
+        "maximum_annotations": project.maximum_annotations,
+        "is_published": project.is_published,
+        "is_draft": project.is_draft,
+        "model_version": project.model_version,
+        "created_by": created_by,
+        "created_at": project.created_at.isoformat(),
+        "updated_at": project.updated_at.isoformat(),
+        "min_annotations_to_start_training": project.min_annotations_to_start_training,
+        "start_training_on_annotation_update": project.min_annotations_to_start_training > 0,
+        "show_collab_predictions": project.show_collab_predictions,
+        "sampling": project.sampling,
+        "skip_queue": project.skip_queue,
+        "show_ground_truth_first": project.show_ground_truth_first,
+        "show_overlap_first": project.show_overlap_first,
+        "overlap_cohort_percentage": project.overlap_cohort_percentage,
+        "annotator_evaluation_enabled": project.annotator_evaluation_enabled,
+        "evaluate_predictions_automatically": project.evaluate_predictions_automatically,
+        "reveal_preannotations_interactively": project.reveal_preannotations_interactively,
+        "task_data_login": project.task_data_login,
+        "task_data_password": None,
+        "control_weights": project.control_weights or {},
+        "parsed_label_config": parsed,
+        "config_has_control_tags": bool(parsed),
+        "config_suitable_for_bulk_annotation": _suitable_for_bulk(parsed),
+        "pinned_at": project.pinned_at.isoformat() if project.pinned_at else None,
+        **counts,
+        "queue_total": counts.get("task_number"),
+        "queue_done": counts.get("finished_task_number"),
+    }
+
+
+def _suitable_for_bulk(parsed: dict[str, Any]) -> bool:
+    return bool(parsed) and all(
+        control.get("type") in {"Choices", "Taxonomy"} for control in parsed.values()
+    )

@@ -1,0 +1,169 @@
+"""Projects: create, read, list, change and delete, with the labeling config validated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
+from project_svc.projects.models import Project
+from project_svc.projects.schemas import ProjectFields
+
+DEFAULT_LABEL_CONFIG = "<View></View>"
+
+#: Columns a client may order the project list by (`ordering=-created_at`).
+ORDERABLE_FIELDS = {
+    "id": Project.id,
+    "title": Project.title,
+    "created_at": Project.created_at,
+    "updated_at": Project.updated_at,
+    "pinned_at": Project.pinned_at,
+}
+
+
+def validate_label_config(label_config: str) -> LabelConfig:
+    try:
+        return parse_label_config(label_config)
+    except LabelConfigError as exc:
+        raise ValidationFailed({"label_config": exc.messages}) from None
+
+
+def _apply_fields(project: Project, fields: ProjectFields) -> None:
+    values = fields.model_dump(exclude_unset=True)
+    start_training = values.pop("start_training_on_annotation_update", None)
+    if start_training is not None and "min_annotations_to_start_training" not in values:
+        values["min_annotations_to_start_training"] = 1 if start_training else 0
+    if "label_config" in values:
+        config_text = values.pop("label_config") or DEFAULT_LABEL_CONFIG
+        parsed = validate_label_config(config_text)
+        project.label_config = config_text
+        project.parsed_label_config = parsed.parsed_label_config()
+    if values.get("expert_instruction") is not None:
+        values["expert_instruction"] = nh3.clean(values["expert_instruction"])
+    if values.get("show_collab_predictions") is False:
+        # Label Studio clears the model version when predictions are hidden.
+        values["model_version"] = ""
+    for name, value in values.items():
+        if value is None and name not in {"pinned_at", "task_data_login", "task_data_password"}:
+            continue
+        setattr(project, name, value.value if hasattr(value, "value") else value)
+
+
+def create_project(
+    session: Session, *, organization_id: int, created_by_id: int, fields: ProjectFields
+) -> Project:
+    project = Project(
+        organization_id=organization_id,
+        created_by_id=created_by_id,
+        label_config=DEFAULT_LABEL_CONFIG,
+        parsed_label_config={},
+    )
+    _apply_fields(project, fields)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def get_project(session: Session, *, project_id: int, organization_id: int) -> Project:
+    """The project if it belongs to the organization; otherwise not found (ids don't leak)."""
+    project = session.get(Project, project_id)
+    if project is None or project.organization_id != organization_id:
+        raise NotFound()
+    return project
+
+
+def update_project(session: Session, *, project: Project, fields: ProjectFields) -> Project:
+    _apply_fields(project, fields)
+    session.flush()
+    return project
+
+
+def delete_project(session: Session, *, project: Project) -> None:
+    session.delete(project)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ProjectListQuery:
+    organization_id: int
+    title: str | None = None
+    ids: Sequence[int] = ()
+    pinned: str = "all"
+    search: str | None = None
+    ordering: str | None = None
+
+
+def _filtered(query: ProjectListQuery) -> Any:
+    statement = select(Project).where(Project.organization_id == query.organization_id)
+    if query.title:
+        statement = statement.where(Project.title.ilike(f"%{query.title}%"))
+    if query.ids:
+        statement = statement.where(Project.id.in_(list(query.ids)))
+    if query.pinned == "pinned_only":
+        statement = statement.where(Project.pinned_at.is_not(None))
+    elif query.pinned == "exclude_pinned":
+        statement = statement.where(Project.pinned_at.is_(None))
+    if query.search:
+        pattern = f"%{query.search}%"
+        statement = statement.where(
+            or_(Project.title.ilike(pattern), Project.description.ilike(pattern))
+        )
+    return statement
+
+
+def _ordering(ordering: str | None) -> list[Any]:
+    if not ordering:
+        return [Project.pinned_at.desc().nulls_last(), Project.created_at.desc(), Project.id.desc()]
+    clauses: list[Any] = []
+    for part in ordering.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        column = ORDERABLE_FIELDS.get(name.lstrip("-"))
+        if column is None:
+            raise ValidationFailed(
+                {"ordering": [f'"{name}" is not one of {", ".join(sorted(ORDERABLE_FIELDS))}.']}
+            )
+        clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
+    clauses.append(Project.id.desc())
+    return clauses
+
+
+def count_projects(session: Session, *, query: ProjectListQuery) -> int:
+    subquery = _filtered(query).with_only_columns(Project.id).subquery()
+    return session.scalar(select(func.count()).select_from(subquery)) or 0
+
+
+def list_projects(
+    session: Session, *, query: ProjectListQuery, offset: int, limit: int
+) -> list[Project]:
+    statement = _filtered(query).order_by(*_ordering(query.ordering)).offset(offset).limit(limit)
+    return list(session.scalars(statement))
+
+
+def config_essential_data_changed(project: Project, new_config: LabelConfig) -> bool:
+    """Whether the new config changes what existing tasks and annotations rely on.
+
+    That is: the data keys it reads, or the control names, types and object targets.
+    Label changes alone are not essential (Label Studio reports them separately).
+    """
+    old = project.parsed_label_config or {}
+    new = new_config.parsed_label_config()
+    if set(old) != set(new):
+        return True
+    for name, control in new.items():
+        previous = old.get(name, {})
+        if previous.get("type") != control.get("type"):
+            return True
+        if sorted(previous.get("to_name", [])) != sorted(control.get("to_name", [])):
+            return True
+        old_inputs = sorted(i.get("value", "") for i in previous.get("inputs", []))
+        new_inputs = sorted(i.get("value", "") for i in control.get("inputs", []))
+        if old_inputs != new_inputs:
+            return True
+    return False

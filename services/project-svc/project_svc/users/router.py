@@ -1,0 +1,140 @@
+"""`/api/users` and `/api/current-user`: users of the caller's organization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Response
+
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.policies import authorize
+from labelops_common.auth.principal import Role
+from labelops_common.http.errors import NotFound
+from labelops_common.http.routing import ApiRouter
+from project_svc.dependencies import DbSession, SecretKey
+from project_svc.organizations import service as organizations
+from project_svc.tokens import service as tokens
+from project_svc.users import policies
+from project_svc.users import service as users
+from project_svc.users.models import User
+from project_svc.users.schemas import (
+    HotkeysUpdate,
+    UserCreate,
+    UserUpdate,
+    user_response,
+    whoami_response,
+)
+
+router = ApiRouter(tags=["users"])
+
+
+def _caller(session: DbSession, principal: CurrentUser) -> User:
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+@router.get("/api/current-user/whoami")
+def whoami(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    user = _caller(session, principal)
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
+    return whoami_response(user, organization, principal.role)
+
+
+@router.get("/api/current-user/hotkeys")
+def get_hotkeys(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    return {"custom_hotkeys": _caller(session, principal).custom_hotkeys or {}}
+
+
+@router.patch("/api/current-user/hotkeys")
+def update_hotkeys(body: HotkeysUpdate, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    user = _caller(session, principal)
+    user.custom_hotkeys = body.custom_hotkeys
+    session.commit()
+    return {"custom_hotkeys": user.custom_hotkeys}
+
+
+@router.get("/api/current-user/token")
+def get_legacy_token(session: DbSession, principal: CurrentUser, secret: SecretKey) -> dict[str, str]:
+    """The caller's own legacy key: the one place a secret is shown, to its owner only."""
+    key = tokens.reveal_legacy_token(session, user_id=principal.user_id, secret=secret)
+    session.commit()
+    return {"token": key}
+
+
+@router.post("/api/current-user/reset-token", status_code=201)
+def reset_legacy_token(session: DbSession, principal: CurrentUser, secret: SecretKey) -> dict[str, str]:
+    key = tokens.set_legacy_token(session, user_id=principal.user_id, secret=secret)
+    session.commit()
+    return {"token": key}
+
+
+@router.get("/api/users")
+def list_users(session: DbSession, principal: CurrentUser) -> list[dict[str, Any]]:
+    authorize(policies.can_list_users(principal))
+    return [
+        user_response(user)
+        for user in users.list_users(session, organization_id=principal.organization_id)
+    ]
+
+
+@router.post("/api/users", status_code=201)
+def create_user(body: UserCreate, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    authorize(policies.can_create_user(principal))
+    if body.role == Role.OWNER and principal.role != Role.OWNER:
+        authorize(False, "Only an owner may create another owner.")
+    user = users.create_user(
+        session,
+        email=str(body.email),
+        password=body.password,
+        organization_id=principal.organization_id,
+        role=body.role,
+        username=body.username,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        phone=body.phone,
+    )
+    session.commit()
+    return user_response(user)
+
+
+@router.get("/api/users/{user_id:int}")
+def get_user(user_id: int, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    user = users.get_user_in_organization(
+        session, user_id=user_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_view_user(principal, user.id))
+    return user_response(user)
+
+
+@router.patch("/api/users/{user_id:int}")
+def update_user(
+    user_id: int, body: UserUpdate, session: DbSession, principal: CurrentUser
+) -> dict[str, Any]:
+    user = users.get_user_in_organization(
+        session, user_id=user_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_update_user(principal, user.id))
+    changes = body.model_dump(exclude_unset=True)
+    if "email" in changes and changes["email"] is not None:
+        changes["email"] = str(changes["email"])
+    users.update_user(session, user=user, changes=changes)
+    session.commit()
+    return user_response(user)
+
+
+@router.delete("/api/users/{user_id:int}", status_code=204)
+def delete_user(user_id: int, session: DbSession, principal: CurrentUser) -> Response:
+    """Removes the user from the organization; their annotations keep their author id."""
+    user = users.get_user_in_organization(
+        session, user_id=user_id, organization_id=principal.organization_id
+    )
+    authorize(policies.can_delete_user(principal, user.id))
+    organizations.deactivate_member(
+        session, organization_id=principal.organization_id, user_id=user.id
+    )
+    session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,77 @@
+"""Request and response shapes of the users API (Label Studio's fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from labelops_common.auth.principal import Role
+from project_svc.organizations.models import Organization
+from project_svc.users.models import User
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: EmailStr
+    password: str | None = Field(default=None, max_length=256)
+    username: str = Field(default="", max_length=150)
+    first_name: str = Field(default="", max_length=256)
+    last_name: str = Field(default="", max_length=256)
+    phone: str = Field(default="", max_length=256)
+    role: Role = Role.ANNOTATOR
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: EmailStr | None = None
+    password: str | None = Field(default=None, max_length=256)
+    username: str | None = Field(default=None, max_length=150)
+    first_name: str | None = Field(default=None, max_length=256)
+    last_name: str | None = Field(default=None, max_length=256)
+    phone: str | None = Field(default=None, max_length=256)
+    allow_newsletters: bool | None = None
+
+
+class HotkeysUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    custom_hotkeys: dict[str, Any]
+
+
+def initials(user: User) -> str:
+    if user.first_name or user.last_name:
+        return (user.first_name[:1] + user.last_name[:1]).upper()
+    return user.email[:2].upper()
+
+
+def user_response(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "username": user.username,
+        "email": user.email,
+        "last_activity": user.last_activity.isoformat(),
+        "custom_hotkeys": user.custom_hotkeys or {},
+        "avatar": None,
+        "initials": initials(user),
+        "phone": user.phone,
+        "active_organization": user.active_organization_id,
+        "allow_newsletters": user.allow_newsletters,
+        "date_joined": user.date_joined.isoformat(),
+    }
+
+
+def whoami_response(
+    user: User, organization: Organization | None, role: Role | None
+) -> dict[str, Any]:
+    body = user_response(user)
+    body["active_organization_meta"] = (
+        {"title": organization.title, "email": ""} if organization else None
+    )
+    body["role"] = role.value if role else None
+    body["permissions"] = []
+    return body

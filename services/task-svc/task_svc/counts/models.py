@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Mapped, mapped_column
+
+from labelops_common.db import utcnow
+from task_svc.db import Base
+
+
+class ProjectCounters(Base):
+    """A project's counters, kept on every write so no read ever counts tasks.
+
+    project-svc serves them inside the project object (`task_number`, ...).
+    """
+
+    __tablename__ = "project_counters"
+
+    project_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    task_number: Mapped[int] = mapped_column(default=0)
+    finished_task_number: Mapped[int] = mapped_column(default=0)
+    total_annotations_number: Mapped[int] = mapped_column(default=0)
+    skipped_annotations_number: Mapped[int] = mapped_column(default=0)
+    ground_truth_number: Mapped[int] = mapped_column(default=0)
+    useful_annotation_number: Mapped[int] = mapped_column(default=0)
+    num_tasks_with_annotations: Mapped[int] = mapped_column(default=0)
+    total_predictions_number: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

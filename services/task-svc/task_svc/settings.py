@@ -1,0 +1,13 @@
+"""task-svc settings (env prefix `LABELOPS_TASK_SVC_`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from labelops_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LABELOPS_TASK_SVC_", extra="ignore")
+
+    service_name: str = "task-svc"
