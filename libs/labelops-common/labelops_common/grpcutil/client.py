@@ -1,0 +1,81 @@
+"""gRPC channels with retries on UNAVAILABLE, and stubs whose every call has a deadline."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import grpc
+
+from labelops_common.grpcutil.interceptors import ClientMetricsInterceptor
+
+#: Retried: UNAVAILABLE only (the peer restarting or not yet up). gRPC does not retry a
+#: client-streaming call once its first message went out, so bulk writers carry an
+#: idempotency key and retry whole streams themselves.
+RETRY_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{}],
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+_channels: dict[str, grpc.Channel] = {}
+_lock = threading.Lock()
+
+
+def grpc_channel(target: str) -> grpc.Channel:
+    """One shared channel per target (channels multiplex; creating one per call is slow)."""
+    with _lock:
+        channel = _channels.get(target)
+        if channel is None:
+            raw = grpc.insecure_channel(
+                target,
+                options=[
+                    ("grpc.enable_retries", 1),
+                    ("grpc.service_config", RETRY_SERVICE_CONFIG),
+                    ("grpc.keepalive_time_ms", 30_000),
+                    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                ],
+            )
+            channel = grpc.intercept_channel(raw, ClientMetricsInterceptor())
+            _channels[target] = channel
+        return channel
+
+
+def close_channels() -> None:
+    with _lock:
+        for channel in _channels.values():
+            channel.close()
+        _channels.clear()
+
+
+class DeadlineStub:
+    """Wraps a generated stub so that a call without `timeout=` gets the default deadline."""
+
+    def __init__(self, stub: Any, *, deadline_seconds: float) -> None:
+        self._stub = stub
+        self._deadline = deadline_seconds
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._stub, name)
+
+        def call(request: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("timeout", self._deadline)
+            return method(request, **kwargs)
+
+        return call
+
+
+def peer_stub(stub_class: Any, *, target: str, deadline_seconds: float) -> DeadlineStub:
+    return DeadlineStub(stub_class(grpc_channel(target)), deadline_seconds=deadline_seconds)

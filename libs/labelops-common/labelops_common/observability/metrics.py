@@ -1,0 +1,80 @@
+"""RED metrics per HTTP route template, and the `/metrics` endpoint."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_REQUESTS = Counter(
+    "labelops_http_requests_total",
+    "HTTP requests answered, by route template and status.",
+    ["service", "method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "labelops_http_request_duration_seconds",
+    "HTTP request latency by route template.",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+HTTP_IN_PROGRESS = Gauge(
+    "labelops_http_requests_in_progress", "HTTP requests being served.", ["service", "method"]
+)
+
+UNMATCHED_ROUTE = "<unmatched>"
+
+
+class PrometheusHTTPMiddleware:
+    """A pure ASGI middleware, so streamed downloads are measured without being buffered.
+
+    The route label is the matched template (`/api/projects/{project_id}`), never the raw
+    path, so the number of series stays bounded.
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/metrics":
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "GET")
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        in_progress = HTTP_IN_PROGRESS.labels(self.service, method)
+        in_progress.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            in_progress.dec()
+            route = scope.get("route")
+            template = getattr(route, "path", None) or UNMATCHED_ROUTE
+            if template != "/" and template.endswith("/"):
+                template = template.rstrip("/")
+            HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
+            HTTP_DURATION.labels(self.service, method, template).observe(
+                time.perf_counter() - started
+            )
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def add_metrics_route(app: FastAPI) -> None:
+    async def metrics(_request: Request) -> Response:
+        return metrics_response()
+
+    app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,36 @@
+"""The Celery app every process builds: JSON only, late acks, job state in the DB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from celery import Celery
+from kombu import Queue
+
+
+def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> Celery:
+    app = Celery(name, broker=broker_url, set_as_current=True)
+    transport_options: dict[str, object] = {}
+    if broker_url.startswith(("redis://", "rediss://")):
+        # Job rows are the source of truth; the lease sweeper re-enqueues lost work much
+        # sooner than Redis would redeliver an unacknowledged message.
+        transport_options = {"visibility_timeout": 3600}
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        # A job is acknowledged when it finishes, so a crash mid-job redelivers it...
+        task_acks_late=True,
+        # ...also when only the pool child dies.
+        task_reject_on_worker_lost=True,
+        # One message at a time per worker process: long jobs must not hoard others.
+        worker_prefetch_multiplier=1,
+        # Job state lives in the owning service's DB, not in a result backend.
+        task_ignore_result=True,
+        task_default_queue=queues[0] if queues else "default",
+        task_queues=[Queue(queue) for queue in queues] or None,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options,
+        worker_hijack_root_logger=False,
+    )
+    return app

@@ -1,0 +1,36 @@
+"""Builds ml-gateway. ML backend connections arrive with its issue; the skeleton serves health, metrics and an empty MLGateway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import grpc
+from labelops.ml.v1 import ml_pb2_grpc
+
+from labelops_common.db import Database
+from labelops_common.service import ServiceRuntime, assemble_service
+from labelops_common.settings import CommonSettings
+from ml_gateway.settings import Settings
+
+
+def grpc_registrations(_database: Database) -> Sequence[Callable[[grpc.Server], None]]:
+    """The servicer answers UNIMPLEMENTED for every method until this service's issue."""
+
+    def register(server: grpc.Server) -> None:
+        ml_pb2_grpc.add_MLGatewayServicer_to_server(ml_pb2_grpc.MLGatewayServicer(), server)
+
+    return [register]
+
+
+def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
+    return assemble_service(
+        common=common,
+        settings=settings or Settings(),
+        routers=[],
+        migrations_dir=Path(__file__).parent / "migrations",
+        grpc_registrations=grpc_registrations,
+        grpc_service_names=("labelops.ml.v1.MLGateway",),
+        queues=("ml",),
+        peers=("project-svc", "task-svc"),
+    )

@@ -1,0 +1,127 @@
+"""project-svc's gRPC face (`ProjectService`) and its client of task-svc's counters."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+
+import grpc
+from labelops.project.v1 import project_pb2, project_pb2_grpc
+from labelops.task.v1 import task_pb2, task_pb2_grpc
+
+from labelops_common.db import Database
+from labelops_common.grpcutil import peer_stub
+from labelops_common.http.errors import NotFound
+from labelops_common.settings import CommonSettings
+from project_svc.organizations import service as organizations
+from project_svc.projects import policies
+from project_svc.projects.counts import CountsFetcher
+from project_svc.projects.models import Project
+from project_svc.tokens import service as tokens
+from project_svc.users.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):  # type: ignore[misc]
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def GetProject(  # noqa: N802
+        self, request: project_pb2.GetProjectRequest, context: grpc.ServicerContext
+    ) -> project_pb2.Project:
+        with self.database.session() as session:
+            project = session.get(Project, request.project_id)
+            if project is None or (
+                request.organization_id and project.organization_id != request.organization_id
+            ):
+                context.abort(grpc.StatusCode.NOT_FOUND, "project not found")
+            return project_pb2.Project(
+                id=project.id,
+                organization_id=project.organization_id,
+                title=project.title,
+                label_config=project.label_config,
+                parsed_label_config_json=json.dumps(project.parsed_label_config).encode(),
+                maximum_annotations=project.maximum_annotations,
+                sampling=project.sampling,
+                skip_queue=project.skip_queue,
+                show_collab_predictions=project.show_collab_predictions,
+                model_version=project.model_version,
+                created_at_unix=int(project.created_at.timestamp()),
+            )
+
+    def AuthenticateToken(  # noqa: N802
+        self, request: project_pb2.AuthenticateTokenRequest, context: grpc.ServicerContext
+    ) -> project_pb2.Principal:
+        with self.database.session() as session:
+            principal = tokens.resolve_legacy_token(session, key=request.token)
+        if principal is None:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid token")
+        return project_pb2.Principal(
+            user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            email=principal.email,
+            username=principal.username,
+            role=principal.role.value,
+            is_active=True,
+        )
+
+    def CheckProjectAccess(  # noqa: N802
+        self, request: project_pb2.CheckProjectAccessRequest, context: grpc.ServicerContext
+    ) -> project_pb2.CheckProjectAccessResponse:
+        with self.database.session() as session:
+            user = session.get(User, request.user_id)
+            project = session.get(Project, request.project_id)
+            principal = organizations.principal_for(session, user=user) if user else None
+        if principal is None or project is None:
+            return project_pb2.CheckProjectAccessResponse(allowed=False)
+        allowed = policies.can_perform(principal, project.organization_id, request.action)
+        return project_pb2.CheckProjectAccessResponse(allowed=allowed, role=principal.role.value)
+
+
+def register_project_service(
+    *, database: Database, common: CommonSettings
+) -> Callable[[grpc.Server], None]:
+    def register(server: grpc.Server) -> None:
+        project_pb2_grpc.add_ProjectServiceServicer_to_server(ProjectServicer(database), server)
+
+    return register
+
+
+def task_counts_fetcher(common: CommonSettings) -> CountsFetcher:
+    """Counters for a page of projects in one call; if task-svc is down they read as null."""
+
+    def fetch(project_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        if not project_ids:
+            return {}
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=common.grpc_deadline_seconds,
+        )
+        try:
+            response = stub.GetProjectCounts(
+                task_pb2.GetProjectCountsRequest(project_ids=list(project_ids))
+            )
+        except grpc.RpcError as exc:
+            logger.warning("task-svc counters unavailable", extra={"grpc_code": str(exc.code())})
+            return {}
+        result: dict[int, dict[str, int]] = {}
+        for counts in response.counts:
+            values = {
+                field.name: int(value)
+                for field, value in counts.ListFields()
+                if field.name != "project_id"
+            }
+            result[counts.project_id] = {
+                name: values.get(name, 0)
+                for name in task_pb2.ProjectCounts.DESCRIPTOR.fields_by_name
+                if name != "project_id"
+            }
+        return result
+
+    return fetch
+
+
+__all__ = ["NotFound", "register_project_service", "task_counts_fetcher"]
