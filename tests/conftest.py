@@ -1,0 +1,113 @@
+"""Cross-service fixtures: the real `labelops` processes, started once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labelops_common.settings import SERVICE_NAMES
+from labelops_common.testing import BACKENDS, scratch_database_url
+from labelops_runtime.suite import free_loopback_port
+
+ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-123"
+SECRET = "cross-service-test-secret-key-0123456789abcdef"
+
+
+@dataclass
+class RunningProcess:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_labelops(args: list[str], env: dict[str, str], log_path: Path, port: int) -> RunningProcess:
+    full_env = {**os.environ, **env}
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labelops_runtime.cli", *args],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    running = RunningProcess(base_url=base_url, process=process, log_path=log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"labelops exited early:\n{running.log()[-4000:]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return running
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"labelops did not become healthy:\n{running.log()[-4000:]}")
+
+
+def stop(running: RunningProcess) -> None:
+    running.process.terminate()
+    try:
+        running.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        raise
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def suite(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
+    """`labelops serve --target all` with an admin, on SQLite files or on PostgreSQL."""
+    backend = str(request.param)
+    tmp = tmp_path_factory.mktemp(f"suite-{backend}")
+    port = free_loopback_port()
+    env = {
+        "LABELOPS_DATA_DIR": str(tmp / "data"),
+        "LABELOPS_PORT": str(port),
+        "LABELOPS_SECRET_KEY": SECRET,
+        "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+        "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
+    with _databases(backend, tmp) as urls:
+        env.update(urls)
+        running = start_labelops(["serve", "--target", "all"], env, tmp / "labelops.log", port)
+        yield running
+        stop(running)
+
+
+class _databases:
+    """On PostgreSQL, one fresh database per service (each service owns its data)."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend = backend
+        self.tmp = tmp
+        self.contexts: list[object] = []
+
+    def __enter__(self) -> dict[str, str]:
+        if self.backend == "sqlite":
+            return {}
+        urls = {}
+        for service in SERVICE_NAMES:
+            context = scratch_database_url("postgresql", self.tmp, service)
+            url = context.__enter__()
+            self.contexts.append(context)
+            prefix = "LABELOPS_" + service.upper().replace("-", "_") + "_"
+            urls[prefix + "DATABASE_URL"] = url
+        return urls
+
+    def __exit__(self, *exc: object) -> None:
+        for context in reversed(self.contexts):
+            context.__exit__(None, None, None)  # type: ignore[attr-defined]
