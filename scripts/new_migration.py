@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 from alembic import command
-
 from labelops_common.migrations import alembic_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """Generates the Python gRPC stubs from proto/ and checks that the checked-in ones are current.
 
-    python scripts/proto.py generate   # (make proto)
-    python scripts/proto.py check      # (make proto-check, run by the test command)
+python scripts/proto.py generate   # (make proto)
+python scripts/proto.py check      # (make proto-check, run by the test command)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Renders the route table into the files the edges read; `check` fails if they are stale.
 
-    python scripts/routes.py generate|check
+python scripts/routes.py generate|check
 """
 
 from __future__ import annotations

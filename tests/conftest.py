@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from labelops_common.settings import SERVICE_NAMES
 from labelops_common.testing import BACKENDS, scratch_database_url
 from labelops_runtime.suite import free_loopback_port
@@ -33,7 +32,9 @@ class RunningProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def start_labelops(args: list[str], env: dict[str, str], log_path: Path, port: int) -> RunningProcess:
+def start_labelops(
+    args: list[str], env: dict[str, str], log_path: Path, port: int
+) -> RunningProcess:
     full_env = {**os.environ, **env}
     log = log_path.open("wb")
     process = subprocess.Popen(
@@ -68,7 +69,9 @@ def stop(running: RunningProcess) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def suite(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
+def suite(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProcess]:
     """`labelops serve --target all` with an admin, on SQLite files or on PostgreSQL."""
     backend = str(request.param)
     tmp = tmp_path_factory.mktemp(f"suite-{backend}")

@@ -20,7 +20,9 @@ def test_sdk_project_lifecycle_with_legacy_token(suite) -> None:
     me = client.users.whoami()
     assert me.email == ADMIN_EMAIL and me.username
 
-    project = client.projects.create(title="SDK project", label_config=CONFIG, maximum_annotations=2)
+    project = client.projects.create(
+        title="SDK project", label_config=CONFIG, maximum_annotations=2
+    )
     assert project.id and project.maximum_annotations == 2
     fetched = client.projects.get(id=project.id)
     assert fetched.title == "SDK project"
@@ -64,7 +66,9 @@ def test_sdk_with_a_personal_access_token(suite) -> None:
 def test_sdk_sees_label_studio_errors(suite) -> None:
     client = LabelStudio(base_url=suite.base_url, api_key=ADMIN_TOKEN)
     with pytest.raises(ApiError) as invalid:
-        client.projects.create(title="Bad", label_config="<View><Choices name='c' toName='nowhere'/></View>")
+        client.projects.create(
+            title="Bad", label_config="<View><Choices name='c' toName='nowhere'/></View>"
+        )
     assert invalid.value.status_code == 400
     assert "label_config" in invalid.value.body["validation_errors"]
     with pytest.raises(ApiError) as unauthorized:
@@ -87,6 +91,12 @@ def test_process_endpoints(suite) -> None:
     assert httpx.get(f"{suite.base_url}/readyz").json()["status"] == "ok"
     httpx.get(f"{suite.base_url}/api/projects", headers={"Authorization": f"Token {ADMIN_TOKEN}"})
     metrics = httpx.get(f"{suite.base_url}/metrics").text
-    assert 'labelops_http_requests_total{method="GET",route="/api/projects",service="project-svc",status="200"}' in metrics
-    assert 'labelops_grpc_server_handled_total{grpc_code="OK",grpc_method="GetProjectCounts"' in metrics
+    assert (
+        'labelops_http_requests_total{method="GET",route="/api/projects",service="project-svc",status="200"}'
+        in metrics
+    )
+    assert (
+        'labelops_grpc_server_handled_total{grpc_code="OK",grpc_method="GetProjectCounts"'
+        in metrics
+    )
     assert httpx.get(f"{suite.base_url}/api/nothing-here").status_code == 404

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 #: Constraint names fixed by convention, so Alembic migrations are stable on every backend.
@@ -57,14 +57,8 @@ def json_type() -> Any:
     return JSON().with_variant(JSONB(), "postgresql")
 
 
-def make_base() -> type[DeclarativeBase]:
-    """A fresh declarative base with its own metadata: one per service database."""
-
-    class Base(DeclarativeBase):
-        metadata = MetaData(naming_convention=NAMING_CONVENTION)
-        type_annotation_map = {datetime: UTCDateTime()}
-
-    return Base
+#: Every service's `Base` uses these, so datetimes are aware on every backend.
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: UTCDateTime()}
 
 
 def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:

@@ -9,11 +9,10 @@ in a small install without their histories colliding.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
-from typing import Any
-
 from sqlalchemy import MetaData, text
 
 from labelops_common.db import UTCDateTime, create_db_engine
@@ -44,7 +43,7 @@ def upgrade_to_head(*, script_location: Path, database_url: str, service_name: s
     )
 
 
-def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | Literal[False]:
     """Render our column types as plain SQLAlchemy ones, so revisions import nothing of ours."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-from fastapi import FastAPI
-
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from labelops_common.auth.authenticate import LegacyTokenResolver
 from labelops_common.db import Database

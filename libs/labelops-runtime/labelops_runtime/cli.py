@@ -1,10 +1,10 @@
 """The `labelops` command: one entry point for every process LabelOps runs.
 
-    labelops serve --target all            # every service in one process (laptop, tests)
-    labelops serve --target task-svc       # one service (one Kubernetes Deployment)
-    labelops worker --queues imports,storage
-    labelops migrate --target all          # run once, before serving (a Helm hook Job)
-    labelops routes --format nginx         # render the route table for the edge
+labelops serve --target all            # every service in one process (laptop, tests)
+labelops serve --target task-svc       # one service (one Kubernetes Deployment)
+labelops worker --queues imports,storage
+labelops migrate --target all          # run once, before serving (a Helm hook Job)
+labelops routes --format nginx         # render the route table for the edge
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
-
 from labelops_common.settings import SERVICE_NAMES, CommonSettings
+
 from labelops_runtime import suite as suite_module
 from labelops_runtime.render import render_routes
 
@@ -89,7 +89,8 @@ def _migrate(args: argparse.Namespace) -> int:
     if args.target == "all":
         common.data_dir.mkdir(parents=True, exist_ok=True)
     runtimes = [
-        suite_module.build_runtime(name, common) for name in suite_module.resolve_targets(args.target)
+        suite_module.build_runtime(name, common)
+        for name in suite_module.resolve_targets(args.target)
     ]
     suite_module.migrate(runtimes, common)
     return 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI
+from labelops_common.http.errors import error_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from labelops_common.http.errors import error_response
 from labelops_runtime.routes import service_for_path
 
 #: Paths that belong to the process, not to a service.

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
-
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.observability import (
@@ -50,7 +49,9 @@ def resolve_targets(target: str) -> list[str]:
     if target == "all":
         return list(SERVICE_NAMES)
     if target not in SERVICE_NAMES:
-        raise SystemExit(f"unknown target {target!r}; choose all or one of {', '.join(SERVICE_NAMES)}")
+        raise SystemExit(
+            f"unknown target {target!r}; choose all or one of {', '.join(SERVICE_NAMES)}"
+        )
     return [target]
 
 
@@ -124,9 +125,9 @@ def start_suite(
     single_process = len(targets) > 1
     if single_process:
         # Every service gets a free loopback port, known before any service is built.
-        common.grpc_peers = {
-            name: f"127.0.0.1:{free_loopback_port()}" for name in targets
-        } | dict(common.grpc_peers)
+        common.grpc_peers = {name: f"127.0.0.1:{free_loopback_port()}" for name in targets} | dict(
+            common.grpc_peers
+        )
         common.data_dir.mkdir(parents=True, exist_ok=True)
     runtimes = {name: build_runtime(name, common) for name in targets}
     if run_migrations:
@@ -169,9 +170,7 @@ def _bind_for(runtime: ServiceRuntime) -> str:
 
 def make_celery_app(common: CommonSettings, runtimes: Any) -> Any:
     queues = sorted({queue for runtime in runtimes for queue in runtime.queues})
-    app = create_celery_app(
-        name="labelops", broker_url=common.resolved_broker_url(), queues=queues
-    )
+    app = create_celery_app(name="labelops", broker_url=common.resolved_broker_url(), queues=queues)
     for module in JOB_MODULES:
         importlib.import_module(module)
     return app

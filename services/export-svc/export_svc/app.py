@@ -7,10 +7,10 @@ from pathlib import Path
 
 import grpc
 from labelops.export.v1 import export_pb2_grpc
-
 from labelops_common.db import Database
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
+
 from export_svc.settings import Settings
 
 
@@ -18,7 +18,9 @@ def grpc_registrations(_database: Database) -> Sequence[Callable[[grpc.Server], 
     """The servicer answers UNIMPLEMENTED for every method until this service's issue."""
 
     def register(server: grpc.Server) -> None:
-        export_pb2_grpc.add_ExportServiceServicer_to_server(export_pb2_grpc.ExportServiceServicer(), server)
+        export_pb2_grpc.add_ExportServiceServicer_to_server(
+            export_pb2_grpc.ExportServiceServicer(), server
+        )
 
     return [register]
 

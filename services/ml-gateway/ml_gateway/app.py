@@ -7,10 +7,10 @@ from pathlib import Path
 
 import grpc
 from labelops.ml.v1 import ml_pb2_grpc
-
 from labelops_common.db import Database
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
+
 from ml_gateway.settings import Settings
 
 

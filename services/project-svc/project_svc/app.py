@@ -9,6 +9,7 @@ from labelops_common.auth.principal import Principal
 from labelops_common.db import Database
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
+
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
 from project_svc.organizations.router import router as organizations_router
@@ -31,9 +32,9 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     secret = common.secret_key.get_secret_value()
     holder: dict[str, Database] = {}
 
-    def resolve_legacy_token(key: str) -> Principal | None:
+    def resolve_legacy_token(token: str) -> Principal | None:
         with holder["database"].session() as session:
-            return tokens.resolve_legacy_token(session, key=key)
+            return tokens.resolve_legacy_token(session, key=token)
 
     runtime = assemble_service(
         common=common,

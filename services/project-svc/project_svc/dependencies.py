@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-
 from labelops_common.http.deps import DbSession
+
 from project_svc.projects.counts import CountsFetcher
 from project_svc.settings import Settings
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from labelops_common.settings import ServiceSettings
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from labelops_common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -11,10 +11,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
 from labelops_common.auth.principal import Principal, Role
 from labelops_common.grpcutil import build_grpc_server
 from labelops_common.service import ServiceRuntime
@@ -25,6 +21,9 @@ from project_svc.organizations import service as organizations
 from project_svc.settings import Settings
 from project_svc.tokens import service as tokens
 from project_svc.users import service as users
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -61,9 +60,7 @@ def task_svc_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def engine(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
+def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     tmp = tmp_path_factory.mktemp(f"project-svc-{backend}")
     with scratch_database_url(backend, tmp, "project-svc") as url:
         engine = migrated_engine(

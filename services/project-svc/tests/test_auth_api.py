@@ -6,13 +6,11 @@ import time
 
 import jwt
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-
 from labelops_common.auth.principal import Role
 from project_svc.organizations.models import Membership
 from project_svc.tokens.models import LegacyToken, RefreshToken
 from project_svc.users.models import User
-
+from sqlalchemy import select
 
 
 class TestLegacyTokens:
@@ -34,11 +32,18 @@ class TestLegacyTokens:
         new = reset.json()["token"]
         assert len(new) == 40 and new != cast.owner.token
         assert client.get("/api/current-user/whoami", headers=cast.owner.headers).status_code == 401
-        assert client.get("/api/current-user/whoami", headers={"Authorization": f"Token {new}"}).status_code == 200
+        assert (
+            client.get(
+                "/api/current-user/whoami", headers={"Authorization": f"Token {new}"}
+            ).status_code
+            == 200
+        )
 
     def test_disabled_legacy_tokens_are_refused(self, client, cast) -> None:
         response = client.post(
-            "/api/jwt/settings", json={"legacy_api_tokens_enabled": False}, headers=cast.owner.headers
+            "/api/jwt/settings",
+            json={"legacy_api_tokens_enabled": False},
+            headers=cast.owner.headers,
         )
         assert response.json()["legacy_api_tokens_enabled"] is False
         assert client.get("/api/projects", headers=cast.owner.headers).status_code == 401
@@ -66,17 +71,25 @@ class TestPersonalAccessTokens:
         assert access_claims["token_type"] == "access"
         assert access_claims["exp"] - access_claims["iat"] == 300
         bearer = {"Authorization": f"Bearer {access}"}
-        assert client.get("/api/current-user/whoami", headers=bearer).json()["id"] == cast.owner.principal.user_id
+        assert (
+            client.get("/api/current-user/whoami", headers=bearer).json()["id"]
+            == cast.owner.principal.user_id
+        )
 
         # A refresh token is not an access token.
-        assert client.get("/api/projects", headers={"Authorization": f"Bearer {refresh}"}).status_code == 401
+        assert (
+            client.get("/api/projects", headers={"Authorization": f"Bearer {refresh}"}).status_code
+            == 401
+        )
         assert client.post("/api/token/blacklist", json={"refresh": refresh}).status_code == 204
         assert client.post("/api/token/refresh", json={"refresh": refresh}).status_code == 401
         assert client.post("/api/token/blacklist", json={"refresh": refresh}).status_code == 404
 
     def test_rotate(self, client, cast) -> None:
         refresh = client.post("/api/token", headers=cast.owner.headers).json()["token"]
-        rotated = client.post("/api/token/rotate", json={"refresh": refresh}, headers=cast.owner.headers)
+        rotated = client.post(
+            "/api/token/rotate", json={"refresh": refresh}, headers=cast.owner.headers
+        )
         assert rotated.status_code == 200
         assert client.post("/api/token/refresh", json={"refresh": refresh}).status_code == 401
         new = rotated.json()["refresh"]
@@ -84,19 +97,39 @@ class TestPersonalAccessTokens:
 
     def test_forged_and_expired_tokens_are_refused(self, client, cast, secret_key) -> None:
         forged = jwt.encode(
-            {"token_type": "access", "user_id": cast.owner.principal.user_id, "jti": "x",
-             "iat": int(time.time()), "exp": int(time.time()) + 60, "org": 1, "role": "owner"},
+            {
+                "token_type": "access",
+                "user_id": cast.owner.principal.user_id,
+                "jti": "x",
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 60,
+                "org": 1,
+                "role": "owner",
+            },
             "another-secret-key-of-enough-length-000000",
             algorithm="HS256",
         )
-        assert client.get("/api/projects", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+        assert (
+            client.get("/api/projects", headers={"Authorization": f"Bearer {forged}"}).status_code
+            == 401
+        )
         expired = jwt.encode(
-            {"token_type": "access", "user_id": cast.owner.principal.user_id, "jti": "x",
-             "iat": 1, "exp": 2, "org": cast.owner.principal.organization_id, "role": "owner"},
+            {
+                "token_type": "access",
+                "user_id": cast.owner.principal.user_id,
+                "jti": "x",
+                "iat": 1,
+                "exp": 2,
+                "org": cast.owner.principal.organization_id,
+                "role": "owner",
+            },
             secret_key,
             algorithm="HS256",
         )
-        assert client.get("/api/projects", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+        assert (
+            client.get("/api/projects", headers={"Authorization": f"Bearer {expired}"}).status_code
+            == 401
+        )
 
 
 class TestSessions:
@@ -105,7 +138,9 @@ class TestSessions:
             page = browser.get("/user/login")
             csrf = page.cookies["csrftoken"]
             email = session.get(User, cast.owner.principal.user_id).email
-            refused = browser.post("/user/login", data={"email": email, "password": "correct-horse-9"})
+            refused = browser.post(
+                "/user/login", data={"email": email, "password": "correct-horse-9"}
+            )
             assert refused.status_code == 403  # no CSRF field
             logged_in = browser.post(
                 "/user/login",
@@ -128,14 +163,18 @@ class TestSessions:
         assert "set-cookie" not in response.headers
 
     def test_signup_joins_the_install_as_annotator(self, client, cast, session) -> None:
-        response = client.post("/user/signup", json={"email": "new@example.com", "password": "long-enough-1"})
+        response = client.post(
+            "/user/signup", json={"email": "new@example.com", "password": "long-enough-1"}
+        )
         assert response.status_code == 201, response.text
         user = session.scalars(select(User).where(User.email == "new@example.com")).one()
         membership = session.scalars(select(Membership).where(Membership.user_id == user.id)).one()
         assert membership.role == Role.ANNOTATOR.value
         short = client.post("/user/signup", json={"email": "b@example.com", "password": "short"})
         assert short.status_code == 400 and "password" in short.json()["validation_errors"]
-        duplicate = client.post("/user/signup", json={"email": "NEW@example.com", "password": "long-enough-1"})
+        duplicate = client.post(
+            "/user/signup", json={"email": "NEW@example.com", "password": "long-enough-1"}
+        )
         assert duplicate.status_code == 400 and "email" in duplicate.json()["validation_errors"]
 
 
@@ -143,12 +182,19 @@ class TestUsers:
     def test_matrix(self, client, cast, session) -> None:
         assert client.get("/api/users", headers=cast.annotator.headers).status_code == 403
         listed = client.get("/api/users", headers=cast.owner.headers).json()
-        assert {u["id"] for u in listed} == {cast.owner.principal.user_id, cast.annotator.principal.user_id}
+        assert {u["id"] for u in listed} == {
+            cast.owner.principal.user_id,
+            cast.annotator.principal.user_id,
+        }
 
         outsider_id = cast.outsider.principal.user_id
-        assert client.get(f"/api/users/{outsider_id}", headers=cast.owner.headers).status_code == 404
+        assert (
+            client.get(f"/api/users/{outsider_id}", headers=cast.owner.headers).status_code == 404
+        )
 
-        forbidden = client.post("/api/users", json={"email": "x@example.com"}, headers=cast.annotator.headers)
+        forbidden = client.post(
+            "/api/users", json={"email": "x@example.com"}, headers=cast.annotator.headers
+        )
         assert forbidden.status_code == 403
         assert session.scalars(select(User).where(User.email == "x@example.com")).first() is None
 
@@ -165,21 +211,52 @@ class TestUsers:
         bad = client.post("/api/users", json={"email": "not-an-email"}, headers=cast.owner.headers)
         assert bad.status_code == 400 and "email" in bad.json()["validation_errors"]
 
-        assert client.patch(f"/api/users/{new_id}", json={"first_name": "Eve"}, headers=cast.annotator.headers).status_code == 403
-        assert client.patch(f"/api/users/{new_id}", json={"first_name": "Ann"}, headers=cast.owner.headers).json()["first_name"] == "Ann"
+        assert (
+            client.patch(
+                f"/api/users/{new_id}", json={"first_name": "Eve"}, headers=cast.annotator.headers
+            ).status_code
+            == 403
+        )
+        assert (
+            client.patch(
+                f"/api/users/{new_id}", json={"first_name": "Ann"}, headers=cast.owner.headers
+            ).json()["first_name"]
+            == "Ann"
+        )
 
         assert client.delete(f"/api/users/{new_id}", headers=cast.owner.headers).status_code == 204
         session.expire_all()
-        assert session.scalars(select(Membership).where(Membership.user_id == new_id)).one().is_active is False
+        assert (
+            session.scalars(select(Membership).where(Membership.user_id == new_id)).one().is_active
+            is False
+        )
 
 
 class TestOrganizations:
     def test_scope_and_memberships(self, client, cast) -> None:
         org_id = cast.owner.principal.organization_id
-        assert [o["id"] for o in client.get("/api/organizations", headers=cast.owner.headers).json()] == [org_id]
-        assert client.get(f"/api/organizations/{org_id}", headers=cast.outsider.headers).status_code == 404
-        members = client.get(f"/api/organizations/{org_id}/memberships", headers=cast.annotator.headers).json()
+        assert [
+            o["id"] for o in client.get("/api/organizations", headers=cast.owner.headers).json()
+        ] == [org_id]
+        assert (
+            client.get(f"/api/organizations/{org_id}", headers=cast.outsider.headers).status_code
+            == 404
+        )
+        members = client.get(
+            f"/api/organizations/{org_id}/memberships", headers=cast.annotator.headers
+        ).json()
         assert members["count"] == 2 and {"count", "next", "previous", "results"} <= set(members)
-        patched = client.patch(f"/api/organizations/{org_id}", json={"title": "Renamed"}, headers=cast.annotator.headers)
+        patched = client.patch(
+            f"/api/organizations/{org_id}",
+            json={"title": "Renamed"},
+            headers=cast.annotator.headers,
+        )
         assert patched.status_code == 403
-        assert client.patch(f"/api/organizations/{org_id}", json={"title": "Renamed"}, headers=cast.owner.headers).json()["title"] == "Renamed"
+        assert (
+            client.patch(
+                f"/api/organizations/{org_id}",
+                json={"title": "Renamed"},
+                headers=cast.owner.headers,
+            ).json()["title"]
+            == "Renamed"
+        )

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from project_svc.projects.models import Project
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from project_svc.projects.models import Project
 
 NER_CONFIG = """<View>
   <Labels name="label" toName="text"><Label value="PER"/><Label value="ORG"/></Labels>
@@ -67,7 +66,9 @@ class TestCreate:
 
     def test_annotator_is_forbidden_and_nothing_is_created(self, client, cast, session) -> None:
         before = project_count(session)
-        response = client.post("/api/projects", json={"title": "Nope"}, headers=cast.annotator.headers)
+        response = client.post(
+            "/api/projects", json={"title": "Nope"}, headers=cast.annotator.headers
+        )
         assert_error(response, 403)
         assert project_count(session) == before
 
@@ -144,7 +145,9 @@ class TestReadUpdateDelete:
     def test_patch_matrix_and_state(self, client, cast, session) -> None:
         project = create(client, cast.owner.headers)
         path = f"/api/projects/{project['id']}"
-        assert_error(client.patch(path, json={"title": "Hack"}, headers=cast.annotator.headers), 403)
+        assert_error(
+            client.patch(path, json={"title": "Hack"}, headers=cast.annotator.headers), 403
+        )
         assert_error(client.patch(path, json={"title": "Hack"}, headers=cast.outsider.headers), 404)
         assert_error(client.patch(path, json={"title": "Hack"}), 401)
         session.expire_all()
@@ -237,7 +240,9 @@ class TestList:
         assert b["id"] not in ids("filter=exclude_pinned")
         assert sorted(ids(f"ids={a['id']},{b['id']}")) == sorted([a["id"], b["id"]])
         assert ids("ordering=title")[0] == b["id"]
-        assert_error(client.get("/api/projects?ordering=secret", headers=cast.owner.headers), 400, "ordering")
+        assert_error(
+            client.get("/api/projects?ordering=secret", headers=cast.owner.headers), 400, "ordering"
+        )
 
     def test_include_limits_count_fields(self, client, cast) -> None:
         create(client, cast.owner.headers)
@@ -271,18 +276,25 @@ class TestConventions:
         self, client, cast, session, suffix
     ) -> None:
         created = client.post(
-            f"/api/projects{suffix}", json={"title": "Slash"}, headers=cast.owner.headers,
+            f"/api/projects{suffix}",
+            json={"title": "Slash"},
+            headers=cast.owner.headers,
             follow_redirects=False,
         )
         assert created.status_code == 201
         path = f"/api/projects/{created.json()['id']}{suffix}"
-        assert client.get(path, headers=cast.owner.headers, follow_redirects=False).status_code == 200
+        assert (
+            client.get(path, headers=cast.owner.headers, follow_redirects=False).status_code == 200
+        )
         patched = client.patch(path, json={"title": "Slashed"}, headers=cast.owner.headers)
         assert patched.status_code == 200
         assert client.delete(path, headers=cast.owner.headers).status_code == 204
 
     def test_validate_endpoint_needs_no_auth(self, client) -> None:
-        assert client.post("/api/projects/validate/", json={"label_config": NER_CONFIG}).status_code == 204
+        assert (
+            client.post("/api/projects/validate/", json={"label_config": NER_CONFIG}).status_code
+            == 204
+        )
         response = client.post("/api/projects/validate", json={"label_config": BILLION_LAUGHS})
         assert_error(response, 400, "label_config")
 
@@ -290,12 +302,16 @@ class TestConventions:
         project = create(client, cast.owner.headers, label_config=NER_CONFIG)
         path = f"/api/projects/{project['id']}/validate/"
         same_keys = NER_CONFIG.replace('value="ORG"', 'value="LOC"')
-        body = client.post(path, json={"label_config": same_keys}, headers=cast.owner.headers).json()
+        body = client.post(
+            path, json={"label_config": same_keys}, headers=cast.owner.headers
+        ).json()
         assert body == {"config_essential_data_has_changed": False}
         other = '<View><Choices name="c" toName="img"><Choice value="a"/></Choices><Image name="img" value="$image"/></View>'
         body = client.post(path, json={"label_config": other}, headers=cast.owner.headers).json()
         assert body == {"config_essential_data_has_changed": True}
-        assert_error(client.post(path, json={"label_config": other}, headers=cast.outsider.headers), 404)
+        assert_error(
+            client.post(path, json={"label_config": other}, headers=cast.outsider.headers), 404
+        )
 
     def test_unknown_path_is_label_studio_404(self, client, cast) -> None:
         assert_error(client.get("/api/projects/abc", headers=cast.owner.headers), 404)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
+
 from task_svc.counts.rpc import register_task_service
 from task_svc.settings import Settings
 

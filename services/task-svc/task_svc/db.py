@@ -1,5 +1,10 @@
 """task-svc's declarative base: every table of this service hangs off its metadata."""
 
-from labelops_common.db import make_base
+from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
-Base = make_base()
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = TYPE_ANNOTATION_MAP

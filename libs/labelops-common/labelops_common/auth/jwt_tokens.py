@@ -103,4 +103,6 @@ def looks_like_jwt(value: str) -> bool:
 def principal_from_claims(claims: TokenClaims) -> Principal:
     if claims.organization_id is None or claims.role is None:
         raise InvalidToken("token carries no organization")
-    return Principal(user_id=claims.user_id, organization_id=claims.organization_id, role=claims.role)
+    return Principal(
+        user_id=claims.user_id, organization_id=claims.organization_id, role=claims.role
+    )

@@ -6,13 +6,14 @@ from labelops_common.grpcutil.client import (
     grpc_channel,
     peer_stub,
 )
-from labelops_common.grpcutil.errors import PeerError, peer_error
+from labelops_common.grpcutil.errors import PeerError, abort, peer_error
 from labelops_common.grpcutil.server import GrpcServerHandle, build_grpc_server
 
 __all__ = [
     "DeadlineStub",
     "GrpcServerHandle",
     "PeerError",
+    "abort",
     "build_grpc_server",
     "close_channels",
     "grpc_channel",

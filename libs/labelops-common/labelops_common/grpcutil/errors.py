@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import grpc
 
 
@@ -19,3 +21,9 @@ def peer_error(service: str, error: grpc.RpcError) -> PeerError:
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     details = error.details() if hasattr(error, "details") else str(error)
     return PeerError(service=service, code=code, details=details or "")
+
+
+def abort(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) -> NoReturn:
+    """`context.abort` that type checkers know never returns."""
+    context.abort(code, details)
+    raise AssertionError("context.abort returned")

@@ -37,11 +37,13 @@ CLIENT_SECONDS = Histogram(
 
 def split_method(full_method: str) -> tuple[str, str]:
     """`/labelops.task.v1.TaskService/StreamTasks` → (`labelops.task.v1.TaskService`, `StreamTasks`)."""
-    _, service, method = full_method.split("/", 2) if full_method.count("/") >= 2 else ("", "", full_method)
+    _, service, method = (
+        full_method.split("/", 2) if full_method.count("/") >= 2 else ("", "", full_method)
+    )
     return service, method
 
 
-class ServerMetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class ServerMetricsInterceptor(grpc.ServerInterceptor):
     def intercept_service(
         self, continuation: Callable[[Any], Any], handler_call_details: Any
     ) -> Any:
@@ -50,7 +52,9 @@ class ServerMetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             return None
         service, method = split_method(handler_call_details.method)
 
-        def record(context: grpc.ServicerContext, started: float, failed: BaseException | None) -> None:
+        def record(
+            context: grpc.ServicerContext, started: float, failed: BaseException | None
+        ) -> None:
             code = context.code() if hasattr(context, "code") else None
             if code is None:
                 code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
@@ -72,7 +76,9 @@ class ServerMetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
             return wrapper
 
-        def stream_response(behaviour: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def stream_response(
+            behaviour: Callable[..., Iterator[Any]],
+        ) -> Callable[..., Iterator[Any]]:
             def wrapper(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
                 started = time.perf_counter()
                 failed: BaseException | None = None
@@ -112,9 +118,9 @@ class ServerMetricsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
 
 class ClientMetricsInterceptor(
-    grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.UnaryStreamClientInterceptor,  # type: ignore[misc]
-    grpc.StreamUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
 ):
     """Counts unary responses when they complete and streamed ones when the stream ends."""
 

@@ -7,7 +7,7 @@ so billion-laughs, quadratic blow-up and XXE configs are refused before anything
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405  (types only; parsing uses defusedxml)
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,6 @@ from labelops_common.labelconfig.tags import (
     CONTROL_TAGS,
     CONTROLS_WITHOUT_TO_NAME,
     HTML_TAGS,
-    LABELED_CONTROL_TAGS,
     OBJECT_TAGS,
     VISUAL_TAGS,
 )
@@ -55,9 +54,10 @@ class ControlTag:
 
     @property
     def has_dynamic_labels(self) -> bool:
-        return self.attrs.get("value", "").startswith("$") or self.attrs.get(
-            "allowCustomLabels", ""
-        ).lower() == "true"
+        return (
+            self.attrs.get("value", "").startswith("$")
+            or self.attrs.get("allowCustomLabels", "").lower() == "true"
+        )
 
 
 @dataclass(frozen=True)

@@ -2,42 +2,125 @@
 
 OBJECT_TAGS = frozenset(
     {
-        "Image", "Text", "HyperText", "Audio", "AudioPlus", "Video", "Paragraphs", "Table",
-        "TimeSeries", "Chat", "Pdf", "Markdown", "List", "MultiChannel",
+        "Image",
+        "Text",
+        "HyperText",
+        "Audio",
+        "AudioPlus",
+        "Video",
+        "Paragraphs",
+        "Table",
+        "TimeSeries",
+        "Chat",
+        "Pdf",
+        "Markdown",
+        "List",
+        "MultiChannel",
     }
 )
 
 #: Controls whose results carry labels chosen from child `<Label>`/`<Choice>` tags.
 LABELED_CONTROL_TAGS = frozenset(
     {
-        "Choices", "Labels", "RectangleLabels", "PolygonLabels", "KeyPointLabels", "BrushLabels",
-        "EllipseLabels", "HyperTextLabels", "ParagraphLabels", "TimeSeriesLabels",
-        "BitmaskLabels", "TimelineLabels", "VectorLabels", "Taxonomy",
+        "Choices",
+        "Labels",
+        "RectangleLabels",
+        "PolygonLabels",
+        "KeyPointLabels",
+        "BrushLabels",
+        "EllipseLabels",
+        "HyperTextLabels",
+        "ParagraphLabels",
+        "TimeSeriesLabels",
+        "BitmaskLabels",
+        "TimelineLabels",
+        "VectorLabels",
+        "Taxonomy",
     }
 )
 
 CONTROL_TAGS = LABELED_CONTROL_TAGS | frozenset(
     {
-        "Rectangle", "Polygon", "KeyPoint", "Brush", "Ellipse", "VideoRectangle", "TextArea",
-        "Rating", "Number", "DateTime", "Pairwise", "Relations", "Ranker", "MagicWand",
-        "Bitmask", "Vector",
+        "Rectangle",
+        "Polygon",
+        "KeyPoint",
+        "Brush",
+        "Ellipse",
+        "VideoRectangle",
+        "TextArea",
+        "Rating",
+        "Number",
+        "DateTime",
+        "Pairwise",
+        "Relations",
+        "Ranker",
+        "MagicWand",
+        "Bitmask",
+        "Vector",
     }
 )
 
 #: Layout, styling and the children of controls: no name or data needed.
 VISUAL_TAGS = frozenset(
     {
-        "View", "Header", "Style", "Filter", "Label", "Choice", "Relation", "Collapse",
-        "Panel", "Shortcut", "Repeater", "Channel", "Bucket", "Item", "Path",
-        "Char", "TimeSeriesChannel",
+        "View",
+        "Header",
+        "Style",
+        "Filter",
+        "Label",
+        "Choice",
+        "Relation",
+        "Collapse",
+        "Panel",
+        "Shortcut",
+        "Repeater",
+        "Channel",
+        "Bucket",
+        "Item",
+        "Path",
+        "Char",
+        "TimeSeriesChannel",
     }
 )
 
 #: Plain HTML Label Studio lets a config use for layout.
 HTML_TAGS = frozenset(
-    {"a", "b", "br", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
-     "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr",
-     "u", "ul", "code", "small", "sub", "sup", "label", "style"}
+    {
+        "a",
+        "b",
+        "br",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "span",
+        "strong",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "code",
+        "small",
+        "sub",
+        "sup",
+        "label",
+        "style",
+    }
 )
 
 #: Controls that need no `toName` (they act on other regions, or on the whole task).

@@ -16,9 +16,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-TASKS = Counter(
-    "labelops_celery_tasks_total", "Celery task outcomes.", ["task", "queue", "state"]
-)
+TASKS = Counter("labelops_celery_tasks_total", "Celery task outcomes.", ["task", "queue", "state"])
 RUNTIME = Histogram(
     "labelops_celery_task_runtime_seconds", "Celery task run time.", ["task", "queue"]
 )
@@ -66,7 +64,9 @@ def check_job_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
 
     for value in (*args, *kwargs.values()):
         if not ok(value):
-            raise TypeError(f"job arguments must be ids and JSON scalars, not {type(value).__name__}")
+            raise TypeError(
+                f"job arguments must be ids and JSON scalars, not {type(value).__name__}"
+            )
 
 
 def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any) -> None:

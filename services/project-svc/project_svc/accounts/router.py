@@ -12,8 +12,6 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError
-
 from labelops_common.auth.authenticate import CSRF_COOKIE, SESSION_COOKIE
 from labelops_common.http.errors import (
     AuthenticationFailed,
@@ -22,6 +20,8 @@ from labelops_common.http.errors import (
     validation_errors_from_pydantic,
 )
 from labelops_common.http.routing import ApiRouter
+from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError
+
 from project_svc.accounts import service as accounts
 from project_svc.dependencies import DbSession, SecretKey, ServiceSettings
 from project_svc.organizations import service as organizations
@@ -52,7 +52,9 @@ async def _read_credentials(request: Request) -> tuple[Credentials, bool]:
         form = await request.form()
         raw = {key: value for key, value in form.items() if isinstance(value, str)}
         cookie = request.cookies.get(CSRF_COOKIE, "")
-        submitted = str(raw.get("csrfmiddlewaretoken", "")) or request.headers.get("x-csrftoken", "")
+        submitted = str(raw.get("csrfmiddlewaretoken", "")) or request.headers.get(
+            "x-csrftoken", ""
+        )
         if not cookie or not hmac.compare_digest(cookie, submitted):
             raise PermissionDenied("CSRF Failed: CSRF token missing or incorrect.")
     try:
@@ -82,7 +84,10 @@ def _signed_in(
         secure=secure,
     )
     response.set_cookie(
-        CSRF_COOKIE, request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16), samesite="lax", secure=secure
+        CSRF_COOKIE,
+        request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16),
+        samesite="lax",
+        secure=secure,
     )
     return response
 
@@ -108,12 +113,16 @@ async def login(
     request: Request, session: DbSession, secret: SecretKey, settings: ServiceSettings
 ) -> Response:
     credentials, is_json = await _read_credentials(request)
-    user = users.authenticate_password(session, email=str(credentials.email), password=credentials.password)
+    user = users.authenticate_password(
+        session, email=str(credentials.email), password=credentials.password
+    )
     principal = organizations.principal_for(session, user=user) if user else None
     if user is None or principal is None:
         raise AuthenticationFailed("Email or password is incorrect.")
     session.commit()
-    return _signed_in(request, user, principal, is_json=is_json, secret=secret, days=settings.session_days)
+    return _signed_in(
+        request, user, principal, is_json=is_json, secret=secret, days=settings.session_days
+    )
 
 
 @router.post("/user/signup")
@@ -130,7 +139,9 @@ async def signup(
     )
     principal = organizations.principal_for(session, user=user)
     session.commit()
-    response = _signed_in(request, user, principal, is_json=is_json, secret=secret, days=settings.session_days)
+    response = _signed_in(
+        request, user, principal, is_json=is_json, secret=secret, days=settings.session_days
+    )
     if is_json:
         response.status_code = 201
     return response

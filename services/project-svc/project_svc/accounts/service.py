@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from labelops_common.auth.principal import Role
 from labelops_common.http.errors import PermissionDenied
+from sqlalchemy.orm import Session
+
 from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
 from project_svc.users import service as users
@@ -23,14 +23,22 @@ def sign_up(
             session, title="LabelOps", created_by_id=None, legacy_api_tokens_enabled=legacy_tokens
         )
         user = users.create_user(
-            session, email=email, password=password, organization_id=organization.id, role=Role.OWNER
+            session,
+            email=email,
+            password=password,
+            organization_id=organization.id,
+            role=Role.OWNER,
         )
         organization.created_by_id = user.id
         return user
     if not allow_signup:
         raise PermissionDenied("Sign-up is closed on this install; ask an administrator.")
     return users.create_user(
-        session, email=email, password=password, organization_id=organization.id, role=Role.ANNOTATOR
+        session,
+        email=email,
+        password=password,
+        organization_id=organization.id,
+        role=Role.ANNOTATOR,
     )
 
 
@@ -49,10 +57,17 @@ def ensure_admin(
         organization = organizations.default_organization(session)
         if organization is None:
             organization = organizations.create_organization(
-                session, title="LabelOps", created_by_id=None, legacy_api_tokens_enabled=legacy_tokens
+                session,
+                title="LabelOps",
+                created_by_id=None,
+                legacy_api_tokens_enabled=legacy_tokens,
             )
         user = users.create_user(
-            session, email=email, password=password, organization_id=organization.id, role=Role.OWNER
+            session,
+            email=email,
+            password=password,
+            organization_id=organization.id,
+            role=Role.OWNER,
         )
         if organization.created_by_id is None:
             organization.created_by_id = user.id

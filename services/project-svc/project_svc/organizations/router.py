@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from pydantic import BaseModel, ConfigDict, Field
-
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.errors import NotFound
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.routing import ApiRouter
+from pydantic import BaseModel, ConfigDict, Field
+
 from project_svc.dependencies import DbSession
 from project_svc.organizations import policies
 from project_svc.organizations import service as organizations
@@ -40,7 +40,9 @@ def _organization_response(organization: Organization) -> dict[str, Any]:
     }
 
 
-def _organization_in_scope(session: DbSession, principal: CurrentUser, organization_id: int) -> Organization:
+def _organization_in_scope(
+    session: DbSession, principal: CurrentUser, organization_id: int
+) -> Organization:
     if not policies.can_view_organization(principal, organization_id):
         raise NotFound()
     return organizations.get_organization(session, organization_id=organization_id)
@@ -48,13 +50,17 @@ def _organization_in_scope(session: DbSession, principal: CurrentUser, organizat
 
 @router.get("/api/organizations")
 def list_organizations(session: DbSession, principal: CurrentUser) -> list[dict[str, Any]]:
-    organization = organizations.get_organization(session, organization_id=principal.organization_id)
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
     body = _organization_response(organization)
     return [{key: body[key] for key in ("id", "title", "contact_info", "created_at")}]
 
 
 @router.get("/api/organizations/{organization_id:int}")
-def get_organization(organization_id: int, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+def get_organization(
+    organization_id: int, session: DbSession, principal: CurrentUser
+) -> dict[str, Any]:
     return _organization_response(_organization_in_scope(session, principal, organization_id))
 
 
@@ -99,7 +105,9 @@ def list_memberships(
     return page_envelope(url=request.url, request=paging, total=total, results=results)
 
 
-@router.delete("/api/organizations/{organization_id:int}/memberships/{user_id:int}", status_code=204)
+@router.delete(
+    "/api/organizations/{organization_id:int}/memberships/{user_id:int}", status_code=204
+)
 def remove_member(
     organization_id: int, user_id: int, session: DbSession, principal: CurrentUser
 ) -> Response:

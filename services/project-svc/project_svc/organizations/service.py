@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from labelops_common.auth.principal import Principal, Role
+from labelops_common.http.errors import NotFound
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from labelops_common.auth.principal import Principal, Role
-from labelops_common.http.errors import NotFound
 from project_svc.organizations.models import Membership, Organization
 from project_svc.users.models import User
 
@@ -29,9 +29,7 @@ def default_organization(session: Session) -> Organization | None:
     return session.scalars(select(Organization).order_by(Organization.id).limit(1)).first()
 
 
-def add_member(
-    session: Session, *, organization_id: int, user_id: int, role: Role
-) -> Membership:
+def add_member(session: Session, *, organization_id: int, user_id: int, role: Role) -> Membership:
     membership = Membership(organization_id=organization_id, user_id=user_id, role=role.value)
     session.add(membership)
     session.flush()
@@ -74,11 +72,14 @@ def principal_for(session: Session, *, user: User) -> Principal | None:
 
 
 def count_members(session: Session, *, organization_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.organization_id == organization_id, Membership.is_active.is_(True))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organization_id == organization_id, Membership.is_active.is_(True))
+        )
+        or 0
+    )
 
 
 def list_memberships(

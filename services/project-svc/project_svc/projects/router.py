@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
-from sqlalchemy import select
-
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.errors import ValidationFailed
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.params import parse_int_list
 from labelops_common.http.routing import ApiRouter
+from sqlalchemy import select
+
 from project_svc.dependencies import CountsClient, DbSession
 from project_svc.projects import policies
 from project_svc.projects import service as projects
@@ -81,7 +81,9 @@ def list_projects(
     ordering: str | None = None,
 ) -> dict[str, Any]:
     if filter not in {"all", "pinned_only", "exclude_pinned"}:
-        raise ValidationFailed({"filter": ['Must be one of "all", "pinned_only", "exclude_pinned".']})
+        raise ValidationFailed(
+            {"filter": ['Must be one of "all", "pinned_only", "exclude_pinned".']}
+        )
     paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
     query = projects.ProjectListQuery(
         organization_id=principal.organization_id,
@@ -93,7 +95,9 @@ def list_projects(
     )
     total = projects.count_projects(session, query=query)
     check_page_exists(paging, total)
-    rows = projects.list_projects(session, query=query, offset=paging.offset, limit=paging.page_size)
+    rows = projects.list_projects(
+        session, query=query, offset=paging.offset, limit=paging.page_size
+    )
     included = {part.strip() for part in include.split(",")} if include else None
     return page_envelope(
         url=request.url,
@@ -173,7 +177,9 @@ def validate_config_for_project(
     )
     authorize(policies.can_view_project(principal, project.organization_id))
     parsed = projects.validate_label_config(body.label_config)
-    return {"config_essential_data_has_changed": projects.config_essential_data_changed(project, parsed)}
+    return {
+        "config_essential_data_has_changed": projects.config_essential_data_changed(project, parsed)
+    }
 
 
 @router.get("/api/projects/counts")
@@ -189,7 +195,9 @@ def list_project_counts(
     query = projects.ProjectListQuery(organization_id=principal.organization_id)
     total = projects.count_projects(session, query=query)
     check_page_exists(paging, total)
-    rows = projects.list_projects(session, query=query, offset=paging.offset, limit=paging.page_size)
+    rows = projects.list_projects(
+        session, query=query, offset=paging.offset, limit=paging.page_size
+    )
     fetched = counts([p.id for p in rows])
     results = []
     for project in rows:

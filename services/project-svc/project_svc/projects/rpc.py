@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 import grpc
 from labelops.project.v1 import project_pb2, project_pb2_grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
-
 from labelops_common.db import Database
-from labelops_common.grpcutil import peer_stub
+from labelops_common.grpcutil import abort, peer_stub
 from labelops_common.http.errors import NotFound
 from labelops_common.settings import CommonSettings
+
 from project_svc.organizations import service as organizations
 from project_svc.projects import policies
 from project_svc.projects.counts import CountsFetcher
@@ -24,11 +24,11 @@ from project_svc.users.models import User
 logger = logging.getLogger(__name__)
 
 
-class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):  # type: ignore[misc]
+class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def GetProject(  # noqa: N802
+    def GetProject(
         self, request: project_pb2.GetProjectRequest, context: grpc.ServicerContext
     ) -> project_pb2.Project:
         with self.database.session() as session:
@@ -36,7 +36,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):  # type: ignore[
             if project is None or (
                 request.organization_id and project.organization_id != request.organization_id
             ):
-                context.abort(grpc.StatusCode.NOT_FOUND, "project not found")
+                abort(context, grpc.StatusCode.NOT_FOUND, "project not found")
             return project_pb2.Project(
                 id=project.id,
                 organization_id=project.organization_id,
@@ -51,13 +51,13 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):  # type: ignore[
                 created_at_unix=int(project.created_at.timestamp()),
             )
 
-    def AuthenticateToken(  # noqa: N802
+    def AuthenticateToken(
         self, request: project_pb2.AuthenticateTokenRequest, context: grpc.ServicerContext
     ) -> project_pb2.Principal:
         with self.database.session() as session:
             principal = tokens.resolve_legacy_token(session, key=request.token)
         if principal is None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid token")
+            abort(context, grpc.StatusCode.UNAUTHENTICATED, "invalid token")
         return project_pb2.Principal(
             user_id=principal.user_id,
             organization_id=principal.organization_id,
@@ -67,7 +67,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):  # type: ignore[
             is_active=True,
         )
 
-    def CheckProjectAccess(  # noqa: N802
+    def CheckProjectAccess(
         self, request: project_pb2.CheckProjectAccessRequest, context: grpc.ServicerContext
     ) -> project_pb2.CheckProjectAccessResponse:
         with self.database.session() as session:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import nh3
+from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from labelops_common.http.errors import NotFound, ValidationFailed
-from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
 from project_svc.projects.models import Project
 from project_svc.projects.schemas import ProjectFields
 

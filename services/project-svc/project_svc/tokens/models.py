@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from labelops_common.db import utcnow
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from labelops_common.db import utcnow
 from project_svc.db import Base
 
 

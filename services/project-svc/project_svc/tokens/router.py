@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from pydantic import BaseModel, ConfigDict
-
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.routing import ApiRouter
+from pydantic import BaseModel, ConfigDict
+
 from project_svc.dependencies import DbSession, SecretKey
 from project_svc.organizations import policies as organization_policies
 from project_svc.organizations import service as organizations
@@ -61,7 +61,11 @@ def refresh_token(
 ) -> dict[str, str]:
     """No caller authentication: the refresh token is the credential."""
     minutes = request.app.state.common_settings.access_token_minutes
-    return {"access": tokens.issue_access_token(session, refresh=body.refresh, secret=secret, minutes=minutes)}
+    return {
+        "access": tokens.issue_access_token(
+            session, refresh=body.refresh, secret=secret, minutes=minutes
+        )
+    }
 
 
 @router.post("/api/token/blacklist", status_code=204)
@@ -84,7 +88,9 @@ def rotate_token(
 
 @router.get("/api/jwt/settings")
 def get_jwt_settings(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
-    organization = organizations.get_organization(session, organization_id=principal.organization_id)
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
     return {
         "api_tokens_enabled": organization.api_tokens_enabled,
         "legacy_api_tokens_enabled": organization.legacy_api_tokens_enabled,
@@ -97,7 +103,9 @@ def update_jwt_settings(
     body: JwtSettingsBody, session: DbSession, principal: CurrentUser
 ) -> dict[str, Any]:
     authorize(organization_policies.can_update_organization(principal, principal.organization_id))
-    organization = organizations.get_organization(session, organization_id=principal.organization_id)
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
     for name, value in body.model_dump(exclude_none=True).items():
         setattr(organization, name, value)
     session.commit()

@@ -13,14 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken as FernetInvalidToken
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken as FernetInvalidToken
 from labelops_common.auth.jwt_tokens import InvalidToken, decode_token, encode_token
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
 from labelops_common.http.errors import AuthenticationFailed, NotFound, ValidationFailed
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from project_svc.organizations import service as organizations
 from project_svc.organizations.models import Organization
 from project_svc.tokens.models import LegacyToken, RefreshToken
@@ -46,12 +47,16 @@ def set_legacy_token(session: Session, *, user_id: int, secret: str, key: str | 
             {"token": [f"A token must be longer than {MIN_LEGACY_KEY_LENGTH - 1} characters."]}
         )
     existing = session.get(LegacyToken, user_id)
-    holder = session.scalars(select(LegacyToken).where(LegacyToken.key_digest == _digest(key))).first()
+    holder = session.scalars(
+        select(LegacyToken).where(LegacyToken.key_digest == _digest(key))
+    ).first()
     if holder is not None and holder.user_id != user_id:
         raise ValidationFailed({"token": ["This token is already in use."]})
     ciphertext = _fernet(secret).encrypt(key.encode()).decode()
     if existing is None:
-        session.add(LegacyToken(user_id=user_id, key_digest=_digest(key), key_ciphertext=ciphertext))
+        session.add(
+            LegacyToken(user_id=user_id, key_digest=_digest(key), key_ciphertext=ciphertext)
+        )
     else:
         existing.key_digest = _digest(key)
         existing.key_ciphertext = ciphertext
@@ -107,7 +112,9 @@ def create_personal_access_token(
     Label Studio answers 409 when the user already has one, which the SDK retries in vain;
     LabelOps lets a user hold several and revoke each.
     """
-    organization = organizations.get_organization(session, organization_id=principal.organization_id)
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
     if not organization.api_tokens_enabled:
         raise ValidationFailed({"token": ["Personal access tokens are disabled."]})
     lifetime = int(timedelta(days=organization.api_token_ttl_days).total_seconds())

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from labelops_common.db import json_type, utcnow
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from labelops_common.db import json_type, utcnow
 from project_svc.db import Base
 
 

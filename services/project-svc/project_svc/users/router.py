@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Response
-
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Role
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
+
 from project_svc.dependencies import DbSession, SecretKey
 from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
@@ -50,7 +50,9 @@ def get_hotkeys(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
 
 
 @router.patch("/api/current-user/hotkeys")
-def update_hotkeys(body: HotkeysUpdate, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+def update_hotkeys(
+    body: HotkeysUpdate, session: DbSession, principal: CurrentUser
+) -> dict[str, Any]:
     user = _caller(session, principal)
     user.custom_hotkeys = body.custom_hotkeys
     session.commit()
@@ -58,7 +60,9 @@ def update_hotkeys(body: HotkeysUpdate, session: DbSession, principal: CurrentUs
 
 
 @router.get("/api/current-user/token")
-def get_legacy_token(session: DbSession, principal: CurrentUser, secret: SecretKey) -> dict[str, str]:
+def get_legacy_token(
+    session: DbSession, principal: CurrentUser, secret: SecretKey
+) -> dict[str, str]:
     """The caller's own legacy key: the one place a secret is shown, to its owner only."""
     key = tokens.reveal_legacy_token(session, user_id=principal.user_id, secret=secret)
     session.commit()
@@ -66,7 +70,9 @@ def get_legacy_token(session: DbSession, principal: CurrentUser, secret: SecretK
 
 
 @router.post("/api/current-user/reset-token", status_code=201)
-def reset_legacy_token(session: DbSession, principal: CurrentUser, secret: SecretKey) -> dict[str, str]:
+def reset_legacy_token(
+    session: DbSession, principal: CurrentUser, secret: SecretKey
+) -> dict[str, str]:
     key = tokens.set_legacy_token(session, user_id=principal.user_id, secret=secret)
     session.commit()
     return {"token": key}

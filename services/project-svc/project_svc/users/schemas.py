@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelops_common.auth.principal import Role
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from labelops_common.auth.principal import Role
 from project_svc.organizations.models import Organization
 from project_svc.users.models import User
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from labelops_common.auth.principal import Role
 from labelops_common.db import utcnow
 from labelops_common.http.errors import NotFound, ValidationFailed
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from project_svc.organizations import service as organizations
 from project_svc.organizations.models import Membership
 from project_svc.users.models import User

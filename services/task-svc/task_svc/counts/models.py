@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from labelops_common.db import utcnow
 from sqlalchemy.orm import Mapped, mapped_column
 
-from labelops_common.db import utcnow
 from task_svc.db import Base
 
 

@@ -7,16 +7,16 @@ from collections.abc import Callable
 
 import grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
-
 from labelops_common.db import Database
+
 from task_svc.counts import service as counts
 
 
-class TaskServicer(task_pb2_grpc.TaskServiceServicer):  # type: ignore[misc]
+class TaskServicer(task_pb2_grpc.TaskServiceServicer):
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def GetProjectCounts(  # noqa: N802
+    def GetProjectCounts(
         self, request: task_pb2.GetProjectCountsRequest, context: grpc.ServicerContext
     ) -> task_pb2.GetProjectCountsResponse:
         with self.database.session() as session:
@@ -28,7 +28,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):  # type: ignore[misc]
             ]
         )
 
-    def DeleteProjectTasks(  # noqa: N802
+    def DeleteProjectTasks(
         self, request: task_pb2.DeleteProjectTasksRequest, context: grpc.ServicerContext
     ) -> task_pb2.DeleteProjectTasksResponse:
         with self.database.session() as session:

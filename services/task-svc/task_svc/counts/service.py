@@ -21,7 +21,9 @@ COUNTER_FIELDS: tuple[str, ...] = (
 )
 
 
-def get_project_counts(session: Session, *, project_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+def get_project_counts(
+    session: Session, *, project_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
     """Counters per project; a project with no row yet has every counter at zero."""
     counts = {project_id: dict.fromkeys(COUNTER_FIELDS, 0) for project_id in project_ids}
     if not project_ids:
@@ -36,5 +38,7 @@ def get_project_counts(session: Session, *, project_ids: Sequence[int]) -> dict[
 
 def forget_project(session: Session, *, project_id: int) -> int:
     """Drop a deleted project's counters; returns how many rows went."""
-    result = session.execute(delete(ProjectCounters).where(ProjectCounters.project_id == project_id))
+    result = session.execute(
+        delete(ProjectCounters).where(ProjectCounters.project_id == project_id)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -1,17 +1,15 @@
 """baseline
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 23:20:18.569968
 """
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401  (used by rendered JSONB types)
-from alembic import op
 
-revision: str = '0001'
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
