@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from celery import Celery
 from kombu import Queue
 
+from labelops_common.queue.tasks import route_by_declared_queue
+
 
 def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> Celery:
     app = Celery(name, broker=broker_url, set_as_current=True)
@@ -32,5 +34,6 @@ def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> C
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport_options,
         worker_hijack_root_logger=False,
+        task_routes=(route_by_declared_queue,),
     )
     return app

@@ -30,6 +30,15 @@ ENQUEUED_AT_HEADER = "labelops_enqueued_at"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Task name → queue, declared by `labelops_task` and applied by the app's router.
+TASK_QUEUES: dict[str, str] = {}
+
+
+def route_by_declared_queue(name: str, *_args: Any, **_kwargs: Any) -> dict[str, str] | None:
+    """Celery `task_routes` entry: each task goes to the queue it was declared with."""
+    queue = TASK_QUEUES.get(name)
+    return {"queue": queue} if queue else None
+
 
 def labelops_task(
     *,
@@ -39,9 +48,9 @@ def labelops_task(
     autoretry_for: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError),
 ) -> Callable[[F], Any]:
     def decorate(function: F) -> Any:
+        TASK_QUEUES[name] = queue
         return shared_task(
             name=name,
-            queue=queue,
             acks_late=True,
             max_retries=max_retries,
             autoretry_for=autoretry_for,
@@ -78,7 +87,7 @@ def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any)
 
     event.listen(session, "after_commit", send, once=True)
 
-    def forget(_session: Session) -> None:
+    def forget(_session: Session, _previous: Any) -> None:
         if event.contains(session, "after_commit", send):
             event.remove(session, "after_commit", send)
 

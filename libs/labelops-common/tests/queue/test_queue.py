@@ -1,0 +1,190 @@
+"""Celery over kombu: enqueue after commit, the task wrapper's metrics, the embedded worker,
+and crash recovery of a real worker process on Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from labelops_common.db import Database
+from labelops_common.jobs import JobStatus, create_job, requeue_stale_jobs
+from labelops_common.queue import (
+    create_celery_app,
+    enqueue_after_commit,
+    labelops_task,
+    start_embedded_worker,
+)
+from labelops_common.queue.tasks import check_job_arguments
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+
+class RecordingTask:
+    """Stands in for a Celery task at the one seam under test: when `apply_async` is called."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def apply_async(self, args=(), kwargs=None) -> None:
+        self.sent.append(tuple(args))
+
+
+def test_enqueue_happens_after_commit_and_never_after_rollback(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    task = RecordingTask()
+    with database.session() as session:
+        session.execute(text("SELECT 1"))
+        enqueue_after_commit(session, task, 41)
+        assert task.sent == []
+        session.rollback()
+        session.execute(text("SELECT 1"))
+        enqueue_after_commit(session, task, 42)
+        session.commit()
+    assert task.sent == [(42,)]
+
+
+@pytest.mark.parametrize("bad", [object(), {"x": object()}, [1, {2}], b"bytes"])
+def test_job_arguments_must_be_ids_and_scalars(bad) -> None:
+    with pytest.raises(TypeError):
+        check_job_arguments((bad,), {})
+    check_job_arguments((1, "a", None, [1, 2], {"k": 1.5}), {"flag": True})
+
+
+_results: list[int] = []
+
+
+@labelops_task(name="tests.double", queue="unit")
+def double(value: int) -> int:
+    _results.append(value * 2)
+    return value * 2
+
+
+def test_embedded_worker_consumes_from_the_sqlite_transport(tmp_path: Path) -> None:
+    app = create_celery_app(
+        name="unit", broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", queues=["unit"]
+    )
+    before = (
+        REGISTRY.get_sample_value(
+            "labelops_celery_tasks_total",
+            {"task": "tests.double", "queue": "unit", "state": "succeeded"},
+        )
+        or 0
+    )
+    worker = start_embedded_worker(app, queues=["unit"], concurrency=2)
+    try:
+        for value in range(5):
+            double.apply_async(args=(value,))
+        deadline = time.monotonic() + 30
+        while len(_results) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        started = time.monotonic()
+        worker.stop(timeout=15)
+        stop_seconds = time.monotonic() - started
+    assert sorted(_results) == [0, 2, 4, 6, 8]
+    assert stop_seconds < 15
+    after = REGISTRY.get_sample_value(
+        "labelops_celery_tasks_total",
+        {"task": "tests.double", "queue": "unit", "state": "succeeded"},
+    )
+    assert after == before + 5
+    assert (
+        REGISTRY.get_sample_value(
+            "labelops_celery_task_queue_wait_seconds_count",
+            {"task": "tests.double", "queue": "unit"},
+        )
+        >= 5
+    )
+
+
+def _start_worker(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crash_app",
+            "worker",
+            "-Q",
+            "crash",
+            "-c",
+            "1",
+            "-P",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+        ],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.redis
+def test_a_worker_killed_mid_job_is_recovered_on_redis(tmp_path: Path, redis_url: str) -> None:
+    here = Path(__file__).parent
+    sys.path.insert(0, str(here))
+    try:
+        import crash_app
+    finally:
+        sys.path.remove(str(here))
+    db_url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    env = {
+        "CRASH_BROKER_URL": redis_url,
+        "CRASH_DATABASE_URL": db_url,
+        "CRASH_MARKER_DIR": str(markers),
+    }
+    database = Database.from_url(db_url)
+    crash_app.Base.metadata.create_all(database.engine)
+    with database.session() as session:
+        job = create_job(session, model=crash_app.CrashJob, kind="crash", payload={"seconds": 3})
+        session.commit()
+        job_id = int(job.id)
+    publisher = Celery("publisher", broker=redis_url)
+    publisher.send_task("tests.crash_job", args=(job_id,), queue="crash")
+
+    first = _start_worker(env, here)
+    deadline = time.monotonic() + 30
+    while not list(markers.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(markers.iterdir()), "the first worker never started the job"
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+
+    second = _start_worker(env, here)
+    try:
+        time.sleep(1.5)  # the dead worker's 1 s lease runs out
+        requeued = requeue_stale_jobs(
+            session_factory=database.new_session,
+            model=crash_app.CrashJob,
+            enqueue=lambda job: publisher.send_task("tests.crash_job", args=(job,), queue="crash"),
+        )
+        assert requeued == 1
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            with database.session() as session:
+                row = session.get(crash_app.CrashJob, job_id)
+                status, attempts = row.status, row.attempts
+            if status == JobStatus.SUCCEEDED.value:
+                break
+            time.sleep(0.2)
+        assert status == JobStatus.SUCCEEDED.value
+        assert attempts == 2
+        assert len(list(markers.iterdir())) == 2  # two worker processes ran the body
+    finally:
+        second.terminate()
+        second.wait(20)
