@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,3 +115,61 @@ class _databases:
     def __exit__(self, *exc: object) -> None:
         for context in reversed(self.contexts):
             context.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+@dataclass
+class SplitServices:
+    project_svc: RunningProcess
+    task_svc: RunningProcess
+    start_task_svc: Callable[[], RunningProcess]
+
+
+@pytest.fixture()
+def split_services(tmp_path: Path) -> Iterator[SplitServices]:
+    """project-svc and task-svc as two processes, the way two Kubernetes Deployments run.
+
+    Each has its own database and gRPC port and finds the other through
+    `LABELOPS_GRPC_PEERS`, as the Helm chart configures them.
+    """
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    grpc_ports = {name: free_loopback_port() for name in ("project-svc", "task-svc")}
+    http_ports = {name: free_loopback_port() for name in ("project-svc", "task-svc")}
+    peers = json.dumps({name: f"127.0.0.1:{port}" for name, port in grpc_ports.items()})
+    common = {
+        "LABELOPS_DATA_DIR": str(data_dir),
+        "LABELOPS_SECRET_KEY": SECRET,
+        "LABELOPS_GRPC_PEERS": peers,
+        "LABELOPS_GRPC_DEADLINE_SECONDS": "2",
+    }
+
+    def start(name: str, extra: dict[str, str]) -> RunningProcess:
+        prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
+        env = {
+            **common,
+            **extra,
+            prefix + "GRPC_BIND": f"127.0.0.1:{grpc_ports[name]}",
+            prefix + "HTTP_PORT": str(http_ports[name]),
+        }
+        args = ["serve", "--target", name, "--migrate", "--host", "127.0.0.1"]
+        return start_labelops(args, env, tmp_path / f"{name}.log", http_ports[name])
+
+    admin = {
+        "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+        "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
+    project_svc = start("project-svc", admin)
+    started = [project_svc]
+    services = SplitServices(
+        project_svc=project_svc,
+        task_svc=start("task-svc", {}),
+        start_task_svc=lambda: start("task-svc", {}),
+    )
+    started.append(services.task_svc)
+    try:
+        yield services
+    finally:
+        for running in (services.project_svc, services.task_svc):
+            if running.process.poll() is None:
+                stop(running)

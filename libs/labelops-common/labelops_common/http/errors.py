@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from labelops_common.grpcutil.errors import PeerError
 from labelops_common.version import LABELOPS_VERSION
 
 logger = logging.getLogger(__name__)
@@ -167,6 +169,22 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = "Not found."
         return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(PeerError)
+    async def _peer_error(request: Request, exc: PeerError) -> JSONResponse:
+        # The peer's details stay in the log: they can name hosts, tables or rows.
+        logger.warning(
+            "peer call failed",
+            extra={"peer": exc.service, "grpc_code": exc.code.name, "path": request.url.path},
+        )
+        transient = exc.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+        return error_response(
+            503 if transient else 502,
+            f"{exc.service} is unavailable, try again later."
+            if transient
+            else f"{exc.service} could not complete the request.",
+            headers={"Retry-After": "1"} if transient else None,
+        )
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -52,7 +52,6 @@ CONTROL_TAGS = LABELED_CONTROL_TAGS | frozenset(
         "Number",
         "DateTime",
         "Pairwise",
-        "Relations",
         "Ranker",
         "MagicWand",
         "Bitmask",
@@ -70,6 +69,7 @@ VISUAL_TAGS = frozenset(
         "Label",
         "Choice",
         "Relation",
+        "Relations",
         "Collapse",
         "Panel",
         "Shortcut",
@@ -123,8 +123,8 @@ HTML_TAGS = frozenset(
     }
 )
 
-#: Controls that need no `toName` (they act on other regions, or on the whole task).
-CONTROLS_WITHOUT_TO_NAME = frozenset({"Relations", "Pairwise"})
+#: Controls that need no `toName`. `<Relations>` (no name, no target) is a visual tag instead.
+CONTROLS_WITHOUT_TO_NAME: frozenset[str] = frozenset()
 
 #: The value key each control's results use, e.g. `{"rectanglelabels": ["Car"]}`.
 RESULT_VALUE_KEY = {tag: tag.lower() for tag in CONTROL_TAGS}
