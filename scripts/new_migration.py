@@ -6,6 +6,7 @@ It upgrades a throwaway SQLite database to the current head, then diffs the mode
 from __future__ import annotations
 
 import argparse
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -30,12 +31,18 @@ def main() -> None:
         )
         command.upgrade(config, "head")
         existing = list((script_location / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-        command.revision(
+        script = command.revision(
             config,
             message=args.message,
             autogenerate=True,
             rev_id=f"{len(existing) + 1:04d}",
         )
+    # Alembic writes its own style; make the new file pass the same checks as the rest.
+    for revision in script if isinstance(script, list) else [script]:
+        if revision is not None:
+            path = str(revision.path)
+            subprocess.run(["ruff", "check", "--fix", "--quiet", path], check=False)  # noqa: S603, S607
+            subprocess.run(["ruff", "format", "--quiet", path], check=True)  # noqa: S603, S607
 
 
 if __name__ == "__main__":

@@ -14,7 +14,11 @@ from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
-from project_svc.projects.rpc import register_project_service, task_counts_fetcher
+from project_svc.projects.rpc import (
+    project_tasks_deleter,
+    register_project_service,
+    task_counts_fetcher,
+)
 from project_svc.settings import AdminBootstrapSettings, Settings
 from project_svc.system.router import router as system_router
 from project_svc.tokens import service as tokens
@@ -58,6 +62,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     )
     database = holder["database"] = runtime.database
     runtime.http_app.state.counts_fetcher = task_counts_fetcher(common)
+    runtime.http_app.state.tasks_deleter = project_tasks_deleter(common)
 
     def bootstrap_admin() -> None:
         admin = AdminBootstrapSettings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,3 +35,13 @@ def get_secret_key(request: Request) -> str:
 
 SecretKey = Annotated[str, Depends(get_secret_key)]
 __all__ += ["SecretKey"]
+
+
+def get_tasks_deleter(request: Request) -> Callable[[int], int]:
+    deleter: Callable[[int], int] = request.app.state.tasks_deleter
+    return deleter
+
+
+#: Deletes a project's tasks in task-svc (before the project row goes).
+TasksDeleter = Annotated[Callable[[int], int], Depends(get_tasks_deleter)]
+__all__ += ["TasksDeleter"]

@@ -1,5 +1,4 @@
-"""Builds task-svc. Its REST routes (tasks, annotations, import, data manager) come with
-its own issue; today it serves project counters over gRPC."""
+"""Builds task-svc: tasks, annotations and predictions over REST, counters and bulk RPCs over gRPC."""
 
 from __future__ import annotations
 
@@ -8,18 +7,24 @@ from pathlib import Path
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from task_svc.annotations.router import router as annotations_router
 from task_svc.counts.rpc import register_task_service
+from task_svc.predictions.router import router as predictions_router
+from task_svc.projects.directory import ProjectDirectory
 from task_svc.settings import Settings
+from task_svc.tasks.router import router as tasks_router
 
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
-    return assemble_service(
+    runtime = assemble_service(
         common=common,
         settings=settings or Settings(),
-        routers=[],
+        routers=[tasks_router, annotations_router, predictions_router],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database)],
         grpc_service_names=("labelops.task.v1.TaskService",),
         queues=("imports",),
         peers=("project-svc",),
     )
+    runtime.http_app.state.project_directory = ProjectDirectory(common)
+    return runtime

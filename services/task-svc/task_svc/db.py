@@ -1,8 +1,12 @@
 """task-svc's declarative base: every table of this service hangs off its metadata."""
 
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP
-from sqlalchemy import MetaData
+from sqlalchemy import BigInteger, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+#: 64-bit ids on PostgreSQL (a million-task project reaches billions of rows over time);
+#: plain INTEGER on SQLite, whose rowid autoincrement only works for that type.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):

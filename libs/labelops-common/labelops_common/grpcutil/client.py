@@ -45,6 +45,11 @@ def grpc_channel(target: str) -> grpc.Channel:
                     ("grpc.enable_retries", 1),
                     ("grpc.service_config", RETRY_SERVICE_CONFIG),
                     ("grpc.keepalive_time_ms", 30_000),
+                    # gRPC's default reconnect backoff grows to 120 s, so a peer that was
+                    # down for a minute would stay unreachable long after it came back.
+                    ("grpc.initial_reconnect_backoff_ms", 100),
+                    ("grpc.min_reconnect_backoff_ms", 100),
+                    ("grpc.max_reconnect_backoff_ms", 2_000),
                     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
                 ],
             )

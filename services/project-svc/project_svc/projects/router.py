@@ -13,7 +13,7 @@ from labelops_common.http.params import parse_int_list
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
-from project_svc.dependencies import CountsClient, DbSession
+from project_svc.dependencies import CountsClient, DbSession, TasksDeleter
 from project_svc.projects import policies
 from project_svc.projects import service as projects
 from project_svc.projects.counts import COUNT_FIELDS
@@ -158,11 +158,16 @@ def update_project(
 
 
 @router.delete("/api/projects/{project_id:int}", status_code=204)
-def delete_project(project_id: int, session: DbSession, principal: CurrentUser) -> Response:
+def delete_project(
+    project_id: int, session: DbSession, principal: CurrentUser, delete_tasks: TasksDeleter
+) -> Response:
     project = projects.get_project(
         session, project_id=project_id, organization_id=principal.organization_id
     )
     authorize(policies.can_delete_project(principal, project.organization_id))
+    # Tasks first: if task-svc cannot delete them the request fails (503) and the project
+    # stays, instead of leaving tasks behind with no project.
+    delete_tasks(project.id)
     projects.delete_project(session, project=project)
     session.commit()
     return Response(status_code=204)

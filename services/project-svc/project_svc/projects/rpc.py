@@ -10,7 +10,7 @@ import grpc
 from labelops.project.v1 import project_pb2, project_pb2_grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
-from labelops_common.grpcutil import abort, peer_stub
+from labelops_common.grpcutil import abort, peer_error, peer_stub
 from labelops_common.http.errors import NotFound
 from labelops_common.settings import CommonSettings
 
@@ -124,4 +124,29 @@ def task_counts_fetcher(common: CommonSettings) -> CountsFetcher:
     return fetch
 
 
-__all__ = ["NotFound", "register_project_service", "task_counts_fetcher"]
+def project_tasks_deleter(common: CommonSettings) -> Callable[[int], int]:
+    """Deletes a project's tasks in task-svc; raises PeerError if it cannot."""
+
+    def delete(project_id: int) -> int:
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=max(common.grpc_deadline_seconds, 120.0),
+        )
+        try:
+            answer = stub.DeleteProjectTasks(
+                task_pb2.DeleteProjectTasksRequest(project_id=project_id)
+            )
+        except grpc.RpcError as exc:
+            raise peer_error("task-svc", exc) from None
+        return int(answer.deleted)
+
+    return delete
+
+
+__all__ = [
+    "NotFound",
+    "project_tasks_deleter",
+    "register_project_service",
+    "task_counts_fetcher",
+]

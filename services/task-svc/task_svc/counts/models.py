@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from labelops_common.db import utcnow
+from sqlalchemy import BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
 from task_svc.db import Base
@@ -25,4 +26,6 @@ class ProjectCounters(Base):
     useful_annotation_number: Mapped[int] = mapped_column(default=0)
     num_tasks_with_annotations: Mapped[int] = mapped_column(default=0)
     total_predictions_number: Mapped[int] = mapped_column(default=0)
+    #: The highest `inner_id` handed out; writers reserve ranges with UPDATE ... RETURNING.
+    last_inner_id: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

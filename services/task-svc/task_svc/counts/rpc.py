@@ -10,6 +10,7 @@ from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
 
 from task_svc.counts import service as counts
+from task_svc.tasks.service import delete_tasks
 
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):
@@ -32,7 +33,8 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         self, request: task_pb2.DeleteProjectTasksRequest, context: grpc.ServicerContext
     ) -> task_pb2.DeleteProjectTasksResponse:
         with self.database.session() as session:
-            deleted = counts.forget_project(session, project_id=request.project_id)
+            deleted = delete_tasks(session, project_id=request.project_id, task_ids=None)
+            counts.forget_project(session, project_id=request.project_id)
             session.commit()
         return task_pb2.DeleteProjectTasksResponse(deleted=deleted)
 

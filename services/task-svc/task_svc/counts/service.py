@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import delete, select
+from labelops_common.db import utcnow
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from task_svc.counts.models import ProjectCounters
@@ -42,3 +46,46 @@ def forget_project(session: Session, *, project_id: int) -> int:
         delete(ProjectCounters).where(ProjectCounters.project_id == project_id)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _ensure_row(session: Session, project_id: int) -> None:
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert_fn(ProjectCounters)
+        .values(project_id=project_id, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["project_id"])
+    )
+
+
+def reserve_inner_ids(session: Session, *, project_id: int, count: int) -> int:
+    """Reserve `count` consecutive `inner_id`s; returns the first.
+
+    The UPDATE takes the counters row's lock until commit, so concurrent imports into one
+    project get disjoint ranges instead of colliding on the unique index.
+    """
+    _ensure_row(session, project_id)
+    last = session.execute(
+        update(ProjectCounters)
+        .where(ProjectCounters.project_id == project_id)
+        .values(last_inner_id=ProjectCounters.last_inner_id + count)
+        .returning(ProjectCounters.last_inner_id)
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def bump(session: Session, *, project_id: int, **deltas: int) -> None:
+    """Add `deltas` to the project's counters in the caller's transaction."""
+    changes = {name: delta for name, delta in deltas.items() if delta}
+    unknown = set(changes) - set(COUNTER_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown counters: {sorted(unknown)}")
+    if not changes:
+        return
+    _ensure_row(session, project_id)
+    column = ProjectCounters.__table__.c
+    values: dict[str, Any] = {name: column[name] + delta for name, delta in changes.items()}
+    values["updated_at"] = utcnow()
+    session.execute(
+        update(ProjectCounters).where(ProjectCounters.project_id == project_id).values(values)
+    )

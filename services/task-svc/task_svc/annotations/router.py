@@ -1,0 +1,108 @@
+"""`/api/tasks/{id}/annotations` and `/api/annotations/{id}` (thin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Response
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.policies import authorize
+from labelops_common.http.errors import NotFound
+from labelops_common.http.params import parse_bool
+from labelops_common.http.routing import ApiRouter
+from sqlalchemy import select
+
+from task_svc.annotations import service as annotation_service
+from task_svc.annotations.models import Annotation
+from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
+from task_svc.dependencies import DbSession, Projects
+from task_svc.tasks import policies
+from task_svc.tasks import service as tasks
+from task_svc.tasks.counters import lock_task
+from task_svc.tasks.schemas import annotation_fields
+
+router = ApiRouter(tags=["annotations"])
+
+
+@router.get("/api/tasks/{task_id:int}/annotations")
+def list_annotations(
+    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> list[dict[str, Any]]:
+    tasks.task_for(session, projects, principal, task_id, policies.can_view_tasks)
+    found = session.scalars(
+        select(Annotation)
+        .where(Annotation.task_id == task_id, ~Annotation.was_cancelled)
+        .order_by(Annotation.id)
+    )
+    return [annotation_fields(a) for a in found]
+
+
+@router.post("/api/tasks/{task_id:int}/annotations", status_code=201)
+def create_annotation(
+    task_id: int,
+    body: AnnotationCreate,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    was_cancelled: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    task, project = tasks.task_for(
+        session, projects, principal, task_id, policies.can_annotate, lock=True
+    )
+    if was_cancelled is not None:
+        body.was_cancelled = parse_bool(was_cancelled, field="was_cancelled", default=False)
+    annotation = annotation_service.create_annotation(
+        session, task=task, project=project, body=body, user_id=principal.user_id
+    )
+    session.commit()
+    return annotation_fields(annotation)
+
+
+@router.get("/api/annotations/{annotation_id:int}")
+def get_annotation(
+    annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    annotation = annotation_service.get_annotation(session, annotation_id)
+    tasks.project_for(projects, principal, annotation.project_id, policies.can_view_tasks)
+    return annotation_fields(annotation)
+
+
+@router.patch("/api/annotations/{annotation_id:int}")
+def update_annotation(
+    annotation_id: int,
+    body: AnnotationUpdate,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    annotation = annotation_service.get_annotation(session, annotation_id)
+    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
+    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
+    task = lock_task(session, annotation.task_id)
+    if task is None:
+        raise NotFound()
+    annotation_service.update_annotation(
+        session,
+        annotation=annotation,
+        task=task,
+        project=project,
+        body=body,
+        user_id=principal.user_id,
+    )
+    session.commit()
+    return annotation_fields(annotation)
+
+
+@router.delete("/api/annotations/{annotation_id:int}", status_code=204)
+def delete_annotation(
+    annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> Response:
+    annotation = annotation_service.get_annotation(session, annotation_id)
+    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
+    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
+    task = lock_task(session, annotation.task_id)
+    if task is None:
+        raise NotFound()
+    annotation_service.delete_annotation(session, annotation=annotation, task=task, project=project)
+    session.commit()
+    return Response(status_code=204)

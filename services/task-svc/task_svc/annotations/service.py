@@ -1,0 +1,135 @@
+"""Annotations: validated against the labeling config, counted on write. Callers commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelops_common.db import utcnow
+from labelops_common.http.errors import Conflict, NotFound, ValidationFailed
+from labelops_common.labelconfig import validate_result
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from task_svc.annotations.models import Annotation
+from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
+from task_svc.drafts.models import Draft
+from task_svc.labelstream.models import TaskLock
+from task_svc.projects.directory import ProjectInfo
+from task_svc.tasks import counters
+from task_svc.tasks.models import Task
+
+
+def check_result(project: ProjectInfo, result: list[Any], *, field: str = "result") -> None:
+    """A region naming an unknown control or object, or a label the config lacks, is a 400."""
+    if project.config is None:
+        return
+    problems = validate_result(project.config, result)
+    if problems:
+        raise ValidationFailed({field: problems})
+
+
+def _clear_other_ground_truth(session: Session, task: Task, keep_id: int) -> int:
+    result = session.execute(
+        update(Annotation)
+        .where(Annotation.task_id == task.id, Annotation.id != keep_id, Annotation.ground_truth)
+        .values(ground_truth=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def create_annotation(
+    session: Session, *, task: Task, project: ProjectInfo, body: AnnotationCreate, user_id: int
+) -> Annotation:
+    """`task` must be locked (`counters.lock_task`) so concurrent annotators count right."""
+    if not body.was_cancelled:
+        check_result(project, body.result)
+    if body.unique_id and session.scalar(
+        select(Annotation.id).where(Annotation.unique_id == body.unique_id)
+    ):
+        raise Conflict("Annotation with this unique id already exists")
+    now = utcnow()
+    annotation = Annotation(
+        task_id=task.id,
+        project_id=task.project_id,
+        completed_by_id=body.completed_by or user_id,
+        updated_by_id=user_id,
+        result=body.result,
+        was_cancelled=body.was_cancelled,
+        ground_truth=body.ground_truth,
+        lead_time=body.lead_time,
+        parent_prediction_id=body.parent_prediction,
+        parent_annotation_id=body.parent_annotation,
+        unique_id=body.unique_id,
+        last_action="skipped" if body.was_cancelled else "submitted",
+        created_at=now,
+        updated_at=now,
+    )
+    if body.draft_id is not None:
+        draft = session.get(Draft, body.draft_id)
+        if draft is not None and draft.task_id == task.id:
+            annotation.draft_created_at = draft.created_at
+            session.delete(draft)
+    session.add(annotation)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("Annotation with this unique id already exists") from None
+    cleared = _clear_other_ground_truth(session, task, annotation.id) if body.ground_truth else 0
+    counters.refresh_annotation_counters(
+        session, task, project, ground_truth_delta=int(body.ground_truth) - cleared
+    )
+    # Submitting releases the annotator's hold on the task in the label stream.
+    session.execute(
+        delete(TaskLock).where(
+            TaskLock.task_id == task.id, TaskLock.user_id == annotation.completed_by_id
+        )
+    )
+    task.updated_at = now
+    return annotation
+
+
+def get_annotation(session: Session, annotation_id: int) -> Annotation:
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None:
+        raise NotFound()
+    return annotation
+
+
+def update_annotation(
+    session: Session,
+    *,
+    annotation: Annotation,
+    task: Task,
+    project: ProjectInfo,
+    body: AnnotationUpdate,
+    user_id: int,
+) -> Annotation:
+    if body.result is not None:
+        check_result(project, body.result)
+        annotation.result = body.result
+    if body.was_cancelled is not None:
+        annotation.was_cancelled = body.was_cancelled
+    if body.lead_time is not None:
+        annotation.lead_time = body.lead_time
+    gt_delta = 0
+    if body.ground_truth is not None and body.ground_truth != annotation.ground_truth:
+        annotation.ground_truth = body.ground_truth
+        gt_delta = 1 if body.ground_truth else -1
+    if annotation.ground_truth:
+        gt_delta -= _clear_other_ground_truth(session, task, annotation.id)
+    annotation.updated_by_id = user_id
+    annotation.updated_at = utcnow()
+    annotation.last_action = "updated"
+    counters.refresh_annotation_counters(session, task, project, ground_truth_delta=gt_delta)
+    task.updated_at = annotation.updated_at
+    return annotation
+
+
+def delete_annotation(
+    session: Session, *, annotation: Annotation, task: Task, project: ProjectInfo
+) -> None:
+    gt_delta = -1 if annotation.ground_truth else 0
+    session.delete(annotation)
+    counters.refresh_annotation_counters(session, task, project, ground_truth_delta=gt_delta)
+    task.updated_at = utcnow()

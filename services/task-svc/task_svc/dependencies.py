@@ -1,0 +1,20 @@
+"""task-svc's handler dependencies, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from labelops_common.http.deps import DbSession
+
+from task_svc.projects.directory import ProjectDirectory
+
+__all__ = ["DbSession", "Projects"]
+
+
+def get_project_directory(request: Request) -> ProjectDirectory:
+    directory: ProjectDirectory = request.app.state.project_directory
+    return directory
+
+
+Projects = Annotated[ProjectDirectory, Depends(get_project_directory)]

@@ -1,0 +1,90 @@
+"""What task-svc knows of projects: project-svc's answer over gRPC, cached for a few seconds.
+
+Every task request needs its project's organization (for access) and labeling config
+(to validate data and results); asking project-svc each time would double every request.
+A config edited in project-svc is seen here within `ttl_seconds`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from labelops.project.v1 import project_pb2, project_pb2_grpc
+from labelops_common.grpcutil import peer_error, peer_stub
+from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
+from labelops_common.settings import CommonSettings
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    id: int
+    organization_id: int
+    label_config: str
+    maximum_annotations: int = 1
+    skip_queue: str = "REQUEUE_FOR_OTHERS"
+    sampling: str = "Sequential sampling"
+    show_collab_predictions: bool = True
+    model_version: str = ""
+    parsed: dict[str, Any] = field(default_factory=dict)
+    config: LabelConfig | None = None
+
+    @classmethod
+    def from_message(cls, message: project_pb2.Project) -> ProjectInfo:
+        try:
+            config = parse_label_config(message.label_config) if message.label_config else None
+        except LabelConfigError:
+            config = None
+        return cls(
+            id=message.id,
+            organization_id=message.organization_id,
+            label_config=message.label_config,
+            maximum_annotations=max(message.maximum_annotations, 1),
+            skip_queue=message.skip_queue or "REQUEUE_FOR_OTHERS",
+            sampling=message.sampling or "Sequential sampling",
+            show_collab_predictions=message.show_collab_predictions,
+            model_version=message.model_version,
+            parsed=json.loads(message.parsed_label_config_json or b"{}"),
+            config=config,
+        )
+
+
+class ProjectDirectory:
+    def __init__(self, common: CommonSettings, *, ttl_seconds: float = 5.0) -> None:
+        self._common = common
+        self._ttl = ttl_seconds
+        self._cache: dict[int, tuple[float, ProjectInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, project_id: int) -> ProjectInfo | None:
+        """The project, or None if project-svc does not know it; PeerError if it is down."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(project_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        stub = peer_stub(
+            project_pb2_grpc.ProjectServiceStub,
+            target=self._common.peer_address("project-svc"),
+            deadline_seconds=self._common.grpc_deadline_seconds,
+        )
+        try:
+            message = stub.GetProject(project_pb2.GetProjectRequest(project_id=project_id))
+            info: ProjectInfo | None = ProjectInfo.from_message(message)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise peer_error("project-svc", exc) from None
+            info = None
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[project_id] = (now + self._ttl, info)
+        return info
+
+    def forget(self, project_id: int) -> None:
+        with self._lock:
+            self._cache.pop(project_id, None)

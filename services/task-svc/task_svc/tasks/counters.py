@@ -1,0 +1,118 @@
+"""Keeping a task's counters, and its project's, right after each annotation or prediction write.
+
+The writer locks the task row, recounts that one task's annotations (a handful of rows,
+by index) and applies the differences to the project's counters in the same transaction,
+so concurrent annotators on one task can neither double-count nor lose a count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.orm import Session
+
+from task_svc.annotations.models import Annotation
+from task_svc.counts import service as counts
+from task_svc.predictions.models import Prediction
+from task_svc.projects.directory import ProjectInfo
+from task_svc.tasks.models import Task
+
+
+def lock_task(session: Session, task_id: int) -> Task | None:
+    """The task, locked until commit.
+
+    SQLite ignores FOR UPDATE, and pysqlite runs SELECTs outside a transaction; a no-op
+    UPDATE first takes the database's write lock, so the read that follows is current.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Task).where(Task.id == task_id).values(id=Task.id))
+    return session.scalars(
+        select(Task)
+        .where(Task.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def refresh_annotation_counters(
+    session: Session, task: Task, project: ProjectInfo, *, ground_truth_delta: int = 0
+) -> None:
+    session.flush()
+    finished = ~Annotation.was_cancelled
+    if project.skip_queue == "IGNORE_SKIPPED":
+        finished = finished | Annotation.was_cancelled
+    row = session.execute(
+        select(
+            func.count().filter(~Annotation.was_cancelled),
+            func.count().filter(Annotation.was_cancelled),
+            func.count(distinct(Annotation.completed_by_id)).filter(finished),
+            func.max(Annotation.created_at).filter(finished),
+        ).where(Annotation.task_id == task.id)
+    ).one()
+    total, cancelled, annotators, newest = int(row[0]), int(row[1]), int(row[2]), row[3]
+    is_labeled = annotators >= max(task.overlap, 1)
+    completed_at: datetime | None = newest if is_labeled else None
+    counts.bump(
+        session,
+        project_id=task.project_id,
+        total_annotations_number=total - task.total_annotations,
+        useful_annotation_number=total - task.total_annotations,
+        skipped_annotations_number=cancelled - task.cancelled_annotations,
+        num_tasks_with_annotations=int(total > 0) - int(task.total_annotations > 0),
+        finished_task_number=int(is_labeled) - int(task.is_labeled),
+        ground_truth_number=ground_truth_delta,
+    )
+    task.total_annotations = total
+    task.cancelled_annotations = cancelled
+    task.is_labeled = is_labeled
+    task.completed_at = completed_at
+
+
+def refresh_prediction_counters(session: Session, task: Task) -> None:
+    session.flush()
+    row = session.execute(
+        select(func.count(), func.avg(Prediction.score)).where(Prediction.task_id == task.id)
+    ).one()
+    total = int(row[0])
+    counts.bump(
+        session,
+        project_id=task.project_id,
+        total_predictions_number=total - task.total_predictions,
+    )
+    task.total_predictions = total
+    task.predictions_score = float(row[1]) if row[1] is not None else None
+
+
+def forget_tasks(session: Session, *, project_id: int, task_filter: object) -> int:
+    """Subtract the counters of the tasks about to be deleted; returns how many there are."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Task.total_annotations), 0),
+            func.coalesce(func.sum(Task.cancelled_annotations), 0),
+            func.coalesce(func.sum(Task.total_predictions), 0),
+            func.count().filter(Task.is_labeled),
+            func.count().filter(Task.total_annotations > 0),
+        ).where(Task.project_id == project_id, task_filter)  # type: ignore[arg-type]
+    ).one()
+    tasks, annotations, cancelled, predictions, labeled, with_annotations = (int(v) for v in row)
+    ground_truth = session.scalar(
+        select(func.count())
+        .select_from(Annotation)
+        .join(Task, Task.id == Annotation.task_id)
+        .where(Task.project_id == project_id, task_filter, Annotation.ground_truth)  # type: ignore[arg-type]
+    )
+    counts.bump(
+        session,
+        project_id=project_id,
+        task_number=-tasks,
+        total_annotations_number=-annotations,
+        useful_annotation_number=-annotations,
+        skipped_annotations_number=-cancelled,
+        total_predictions_number=-predictions,
+        finished_task_number=-labeled,
+        num_tasks_with_annotations=-with_annotations,
+        ground_truth_number=-int(ground_truth or 0),
+    )
+    return tasks

@@ -1,0 +1,52 @@
+"""A task: one item to label, with the counters its annotations and predictions keep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from labelops_common.db import json_type, utcnow
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from task_svc.db import Base, BigId
+
+
+class Task(Base):
+    """Counters are written with every annotation and prediction change, never counted on read."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(BigInteger)
+    #: Per-project number starting at 1 (Label Studio's `inner_id`).
+    inner_id: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(json_type())
+    meta: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    is_labeled: Mapped[bool] = mapped_column(default=False)
+    overlap: Mapped[int] = mapped_column(default=1)
+    total_annotations: Mapped[int] = mapped_column(default=0)
+    cancelled_annotations: Mapped[int] = mapped_column(default=0)
+    total_predictions: Mapped[int] = mapped_column(default=0)
+    #: Created time of the newest finished annotation once the task is labeled.
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Mean prediction score, for uncertainty sampling and data-manager ordering.
+    predictions_score: Mapped[float | None] = mapped_column(default=None)
+    file_upload_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    #: Where the task came from (a storage object key), for de-duplicating re-syncs.
+    source_key: Mapped[str | None] = mapped_column(String(1024), default=None)
+
+    __table_args__ = (
+        Index("ix_tasks_project_id_inner_id", "project_id", "inner_id", unique=True),
+        Index("ix_tasks_project_id_id", "project_id", "id"),
+        Index("ix_tasks_project_id_is_labeled", "project_id", "is_labeled", "id"),
+        Index("ix_tasks_project_id_updated_at", "project_id", "updated_at"),
+        Index("ix_tasks_project_id_completed_at", "project_id", "completed_at"),
+        Index("ix_tasks_project_id_total_annotations", "project_id", "total_annotations", "id"),
+        Index("ix_tasks_project_id_predictions_score", "project_id", "predictions_score"),
+        Index("ix_tasks_file_upload_id", "file_upload_id"),
+        Index("ix_tasks_project_id_source_key", "project_id", "source_key"),
+    )

@@ -1,0 +1,148 @@
+"""`/api/tasks` and `/api/projects/{id}/tasks`: Label Studio's task endpoints (thin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Response
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.http.routing import ApiRouter
+from sqlalchemy import select
+
+from task_svc.dependencies import DbSession, Projects
+from task_svc.tasks import policies
+from task_svc.tasks import service as tasks
+from task_svc.tasks.models import Task
+from task_svc.tasks.schemas import (
+    TaskCreate,
+    TaskUpdate,
+    annotation_fields,
+    full_task,
+    prediction_fields,
+    task_fields,
+)
+
+router = ApiRouter(tags=["tasks"])
+
+PROJECT_TASKS_PAGE_SIZE = 50
+PROJECT_TASKS_PAGE_SIZE_MAX = 10_000
+
+
+def _full(session: DbSession, task: Task, user_id: int) -> dict[str, Any]:
+    annotations, predictions, drafts = tasks.related(session, [task.id], user_id=user_id)
+    return full_task(
+        task,
+        annotations=annotations[task.id],
+        predictions=predictions[task.id],
+        drafts=drafts[task.id],
+    )
+
+
+@router.post("/api/tasks", status_code=201)
+def create_task(
+    body: TaskCreate, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    project = tasks.project_for(projects, principal, body.project, policies.can_manage_tasks)
+    task = tasks.create_task(
+        session, project=project, data=body.data, meta=body.meta, user_id=principal.user_id
+    )
+    session.commit()
+    return _full(session, task, principal.user_id)
+
+
+@router.get("/api/tasks/{task_id:int}")
+def get_task(
+    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    task, _ = tasks.task_for(session, projects, principal, task_id, policies.can_view_tasks)
+    return _full(session, task, principal.user_id)
+
+
+@router.patch("/api/tasks/{task_id:int}")
+def update_task(
+    task_id: int,
+    body: TaskUpdate,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    task, project = tasks.task_for(session, projects, principal, task_id, policies.can_manage_tasks)
+    tasks.update_task(
+        session,
+        task=task,
+        project=project,
+        data=body.data,
+        meta=body.meta,
+        user_id=principal.user_id,
+    )
+    session.commit()
+    annotations, predictions, _ = tasks.related(session, [task.id])
+    return {
+        **task_fields(task),
+        "annotations": [annotation_fields(a) for a in annotations[task.id]],
+        "predictions": [prediction_fields(p) for p in predictions[task.id]],
+    }
+
+
+@router.delete("/api/tasks/{task_id:int}", status_code=204)
+def delete_task(
+    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> Response:
+    task, project = tasks.task_for(session, projects, principal, task_id, policies.can_manage_tasks)
+    tasks.delete_tasks(session, project_id=project.id, task_ids=[task.id])
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/api/projects/{project_id:int}/tasks")
+def list_project_tasks(
+    project_id: int,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    page: str | None = None,
+    page_size: str | None = None,
+) -> list[dict[str, Any]]:
+    """A plain list, newest change first; `page_size=-1` is everything (capped)."""
+    tasks.project_for(projects, principal, project_id, policies.can_view_tasks)
+    try:
+        page_number = int(page) if page else 1
+        size = int(page_size) if page_size else PROJECT_TASKS_PAGE_SIZE
+    except ValueError:
+        raise ValidationFailed({"page_size": ["A valid integer is required."]}) from None
+    if page_number < 1:
+        raise NotFound("Invalid page.")
+    if size == -1 or size > PROJECT_TASKS_PAGE_SIZE_MAX:
+        size = PROJECT_TASKS_PAGE_SIZE_MAX
+    size = max(size, 1)
+    found = list(
+        session.scalars(
+            select(Task)
+            .where(Task.project_id == project_id)
+            .order_by(Task.updated_at.desc(), Task.id.desc())
+            .offset((page_number - 1) * size)
+            .limit(size)
+        )
+    )
+    if not found:
+        raise NotFound("Invalid page.")
+    annotations, predictions, _ = tasks.related(session, [t.id for t in found])
+    return [
+        {
+            **task_fields(task),
+            "annotations": [annotation_fields(a) for a in annotations[task.id]],
+            "predictions": [prediction_fields(p) for p in predictions[task.id]],
+        }
+        for task in found
+    ]
+
+
+@router.delete("/api/projects/{project_id:int}/tasks", status_code=204)
+def delete_project_tasks(
+    project_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> Response:
+    tasks.project_for(projects, principal, project_id, policies.can_manage_tasks)
+    tasks.delete_tasks(session, project_id=project_id, task_ids=None)
+    session.commit()
+    return Response(status_code=204)

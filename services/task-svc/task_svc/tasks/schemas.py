@@ -1,0 +1,147 @@
+"""Task request bodies and Label Studio's task response shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from task_svc.annotations.models import Annotation
+from task_svc.drafts.models import Draft
+from task_svc.predictions.models import Prediction
+from task_svc.tasks.models import Task
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    project: int
+    data: dict[str, Any]
+    meta: dict[str, Any] | None = None
+
+
+class TaskUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """Label Studio's datetime format: ISO 8601 with microseconds and a Z."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def task_fields(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "data": task.data,
+        "meta": task.meta or {},
+        "project": task.project_id,
+        "created_at": timestamp(task.created_at),
+        "updated_at": timestamp(task.updated_at),
+        "updated_by": task.updated_by_id,
+        "is_labeled": task.is_labeled,
+        "overlap": task.overlap,
+        "file_upload": task.file_upload_id,
+        "inner_id": task.inner_id,
+        "total_annotations": task.total_annotations,
+        "cancelled_annotations": task.cancelled_annotations,
+        "total_predictions": task.total_predictions,
+        "comment_count": 0,
+        "unresolved_comment_count": 0,
+        "last_comment_updated_at": None,
+        "comment_authors": [],
+    }
+
+
+def annotation_fields(annotation: Annotation) -> dict[str, Any]:
+    return {
+        "id": annotation.id,
+        "result": annotation.result,
+        "task": annotation.task_id,
+        "project": annotation.project_id,
+        "completed_by": annotation.completed_by_id,
+        "updated_by": annotation.updated_by_id,
+        "was_cancelled": annotation.was_cancelled,
+        "ground_truth": annotation.ground_truth,
+        "created_at": timestamp(annotation.created_at),
+        "updated_at": timestamp(annotation.updated_at),
+        "draft_created_at": timestamp(annotation.draft_created_at),
+        "lead_time": annotation.lead_time,
+        "parent_prediction": annotation.parent_prediction_id,
+        "parent_annotation": annotation.parent_annotation_id,
+        "import_id": annotation.import_id,
+        "last_action": annotation.last_action,
+        "last_created_by": None,
+        "bulk_created": annotation.bulk_created,
+        "unique_id": annotation.unique_id,
+    }
+
+
+def prediction_fields(prediction: Prediction) -> dict[str, Any]:
+    return {
+        "id": prediction.id,
+        "task": prediction.task_id,
+        "project": prediction.project_id,
+        "result": prediction.result,
+        "score": prediction.score,
+        "model_version": prediction.model_version,
+        "model": None,
+        "model_run": None,
+        "cluster": None,
+        "neighbors": None,
+        "mislabeling": prediction.mislabeling,
+        "created_at": timestamp(prediction.created_at),
+        "updated_at": timestamp(prediction.updated_at),
+    }
+
+
+def draft_fields(draft: Draft) -> dict[str, Any]:
+    return {
+        "id": draft.id,
+        "result": draft.result,
+        "lead_time": draft.lead_time,
+        "task": draft.task_id,
+        "annotation": draft.annotation_id,
+        "user": draft.user_id,
+        "was_postponed": draft.was_postponed,
+        "import_id": draft.import_id,
+        "created_at": timestamp(draft.created_at),
+        "updated_at": timestamp(draft.updated_at),
+    }
+
+
+def full_task(
+    task: Task,
+    *,
+    annotations: list[Annotation],
+    predictions: list[Prediction],
+    drafts: list[Draft],
+) -> dict[str, Any]:
+    """`GET /api/tasks/{id}`: the task with its annotations, predictions and drafts."""
+    finished = [a for a in annotations if not a.was_cancelled]
+    scores = [p.score for p in predictions if p.score is not None]
+    return {
+        **task_fields(task),
+        "annotations": [
+            {**annotation_fields(a), "completed_by": {"id": a.completed_by_id}} for a in annotations
+        ],
+        "predictions": [prediction_fields(p) for p in predictions],
+        "drafts": [draft_fields(d) for d in drafts],
+        "annotators": sorted({a.completed_by_id for a in finished if a.completed_by_id}),
+        "annotations_ids": ", ".join(str(a.id) for a in annotations),
+        "annotations_results": "",
+        "predictions_results": "",
+        "predictions_score": sum(scores) / len(scores) if scores else None,
+        "predictions_model_versions": ", ".join(sorted({p.model_version for p in predictions})),
+        "completed_at": timestamp(task.completed_at),
+        "avg_lead_time": (
+            sum(a.lead_time or 0 for a in finished) / len(finished) if finished else None
+        ),
+        "draft_exists": bool(drafts),
+        "storage_filename": task.source_key,
+    }

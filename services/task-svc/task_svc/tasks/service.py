@@ -1,0 +1,146 @@
+"""Tasks: access checks, create, read, update, delete. Callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from labelops_common.auth.policies import authorize
+from labelops_common.auth.principal import Principal
+from labelops_common.db import utcnow
+from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.labelconfig import substitute_undefined_key, validate_task_data
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from task_svc.annotations.models import Annotation
+from task_svc.counts import service as counts
+from task_svc.drafts.models import Draft
+from task_svc.predictions.models import Prediction
+from task_svc.projects.directory import ProjectDirectory, ProjectInfo
+from task_svc.tasks import counters
+from task_svc.tasks.models import Task
+
+Policy = Callable[[Principal, ProjectInfo], bool]
+
+
+def project_for(
+    projects: ProjectDirectory, principal: Principal, project_id: int, policy: Policy
+) -> ProjectInfo:
+    """The project if the caller's organization owns it (else 404), and the policy allows."""
+    project = projects.get(project_id)
+    if project is None or project.organization_id != principal.organization_id:
+        raise NotFound()
+    authorize(policy(principal, project))
+    return project
+
+
+def task_for(
+    session: Session,
+    projects: ProjectDirectory,
+    principal: Principal,
+    task_id: int,
+    policy: Policy,
+    *,
+    lock: bool = False,
+) -> tuple[Task, ProjectInfo]:
+    task = counters.lock_task(session, task_id) if lock else session.get(Task, task_id)
+    if task is None:
+        raise NotFound()
+    return task, project_for(projects, principal, task.project_id, policy)
+
+
+def checked_data(project: ProjectInfo, data: Any, *, field: str = "data") -> dict[str, Any]:
+    """Task data as Label Studio accepts it: a dict holding every key the config needs."""
+    if not isinstance(data, dict):
+        raise ValidationFailed({field: ["Must be a JSON object."]})
+    if project.config is None:
+        return data
+    data = substitute_undefined_key(project.config, data)
+    problems = validate_task_data(project.config, data)
+    if problems:
+        raise ValidationFailed({field: problems})
+    return data
+
+
+def create_task(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    data: dict[str, Any],
+    meta: dict[str, Any] | None,
+    user_id: int | None,
+) -> Task:
+    first = counts.reserve_inner_ids(session, project_id=project.id, count=1)
+    now = utcnow()
+    task = Task(
+        project_id=project.id,
+        inner_id=first,
+        data=checked_data(project, data),
+        meta=meta or {},
+        created_at=now,
+        updated_at=now,
+        updated_by_id=user_id,
+        overlap=project.maximum_annotations,
+    )
+    session.add(task)
+    counts.bump(session, project_id=project.id, task_number=1)
+    session.flush()
+    return task
+
+
+def update_task(
+    session: Session,
+    *,
+    task: Task,
+    project: ProjectInfo,
+    data: dict[str, Any] | None,
+    meta: dict[str, Any] | None,
+    user_id: int,
+) -> Task:
+    if data is not None:
+        task.data = checked_data(project, data)
+    if meta is not None:
+        task.meta = meta
+    task.updated_at = utcnow()
+    task.updated_by_id = user_id
+    session.flush()
+    return task
+
+
+def delete_tasks(session: Session, *, project_id: int, task_ids: Sequence[int] | None) -> int:
+    """Delete some (or, with None, all) of a project's tasks, keeping counters right."""
+    task_filter = Task.id.in_(list(task_ids)) if task_ids is not None else Task.id.is_not(None)
+    deleted = counters.forget_tasks(session, project_id=project_id, task_filter=task_filter)
+    scope = select(Task.id).where(Task.project_id == project_id, task_filter)
+    # Children first: SQLite only cascades with foreign keys on, and this keeps one plan.
+    for child in (Draft, Annotation, Prediction):
+        session.execute(delete(child).where(child.task_id.in_(scope)))
+    session.execute(delete(Task).where(Task.project_id == project_id, task_filter))
+    return deleted
+
+
+def related(
+    session: Session, task_ids: Sequence[int], *, user_id: int | None = None
+) -> tuple[dict[int, list[Annotation]], dict[int, list[Prediction]], dict[int, list[Draft]]]:
+    """Annotations, predictions and (the user's, if given) drafts of many tasks in 3 queries."""
+    annotations: dict[int, list[Annotation]] = {task_id: [] for task_id in task_ids}
+    predictions: dict[int, list[Prediction]] = {task_id: [] for task_id in task_ids}
+    drafts: dict[int, list[Draft]] = {task_id: [] for task_id in task_ids}
+    if not task_ids:
+        return annotations, predictions, drafts
+    ids = list(task_ids)
+    for annotation in session.scalars(
+        select(Annotation).where(Annotation.task_id.in_(ids)).order_by(Annotation.id)
+    ):
+        annotations[annotation.task_id].append(annotation)
+    for prediction in session.scalars(
+        select(Prediction).where(Prediction.task_id.in_(ids)).order_by(Prediction.id)
+    ):
+        predictions[prediction.task_id].append(prediction)
+    draft_query = select(Draft).where(Draft.task_id.in_(ids))
+    if user_id is not None:
+        draft_query = draft_query.where(Draft.user_id == user_id)
+    for draft in session.scalars(draft_query.order_by(Draft.id)):
+        drafts[draft.task_id].append(draft)
+    return annotations, predictions, drafts
