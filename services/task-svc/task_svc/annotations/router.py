@@ -16,9 +16,11 @@ from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
 from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
 from task_svc.dependencies import DbSession, Projects
+from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.counters import lock_task
+from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import annotation_fields
 
 router = ApiRouter(tags=["annotations"])
@@ -58,6 +60,19 @@ def create_annotation(
     return annotation_fields(annotation)
 
 
+def _changeable(
+    session: DbSession, projects: Projects, principal: CurrentUser, annotation_id: int
+) -> tuple[Annotation, Task, ProjectInfo]:
+    """The annotation, if the caller may change it, with its task locked for the counters."""
+    annotation = annotation_service.get_annotation(session, annotation_id)
+    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
+    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
+    task = lock_task(session, annotation.task_id)
+    if task is None:
+        raise NotFound()
+    return annotation, task, project
+
+
 @router.get("/api/annotations/{annotation_id:int}")
 def get_annotation(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
@@ -75,12 +90,7 @@ def update_annotation(
     projects: Projects,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    annotation = annotation_service.get_annotation(session, annotation_id)
-    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
-    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
-    task = lock_task(session, annotation.task_id)
-    if task is None:
-        raise NotFound()
+    annotation, task, project = _changeable(session, projects, principal, annotation_id)
     annotation_service.update_annotation(
         session,
         annotation=annotation,
@@ -97,12 +107,7 @@ def update_annotation(
 def delete_annotation(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
-    annotation = annotation_service.get_annotation(session, annotation_id)
-    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
-    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
-    task = lock_task(session, annotation.task_id)
-    if task is None:
-        raise NotFound()
+    annotation, task, project = _changeable(session, projects, principal, annotation_id)
     annotation_service.delete_annotation(session, annotation=annotation, task=task, project=project)
     session.commit()
     return Response(status_code=204)
