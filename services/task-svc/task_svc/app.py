@@ -9,6 +9,10 @@ from labelops_common.settings import CommonSettings
 
 from task_svc.annotations.router import router as annotations_router
 from task_svc.counts.rpc import register_task_service
+from task_svc.datamanager.router import router as datamanager_router
+from task_svc.drafts.router import router as drafts_router
+from task_svc.imports.router import router as imports_router
+from task_svc.labelstream.router import router as labelstream_router
 from task_svc.predictions.router import router as predictions_router
 from task_svc.projects.directory import ProjectDirectory
 from task_svc.settings import Settings
@@ -19,7 +23,15 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     runtime = assemble_service(
         common=common,
         settings=settings or Settings(),
-        routers=[tasks_router, annotations_router, predictions_router],
+        routers=[
+            tasks_router,
+            annotations_router,
+            predictions_router,
+            datamanager_router,
+            drafts_router,
+            imports_router,
+            labelstream_router,
+        ],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database)],
         grpc_service_names=("labelops.task.v1.TaskService",),

@@ -1,0 +1,5 @@
+"""datamanager routes (being written)."""
+
+from labelops_common.http.routing import ApiRouter
+
+router = ApiRouter(tags=["datamanager"])

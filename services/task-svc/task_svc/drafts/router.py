@@ -1,0 +1,5 @@
+"""drafts routes (being written)."""
+
+from labelops_common.http.routing import ApiRouter
+
+router = ApiRouter(tags=["drafts"])

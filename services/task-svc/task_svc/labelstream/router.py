@@ -1,0 +1,5 @@
+"""labelstream routes (being written)."""
+
+from labelops_common.http.routing import ApiRouter
+
+router = ApiRouter(tags=["labelstream"])
