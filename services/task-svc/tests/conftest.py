@@ -1,0 +1,216 @@
+"""task-svc test fixtures: the real task-svc and project-svc, wired over loopback gRPC.
+
+task-svc learns projects, tokens and roles from project-svc, so the tests run both, each
+with its own database on the backend under test, exactly as two Deployments would. Rows
+are committed for real (the label stream and the counters are tested under concurrency,
+which a per-test rolled-back connection cannot show); every test gets fresh
+organizations and projects instead, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from labelops_common.auth.principal import Role
+from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
+from labelops_common.migrations import upgrade_to_head
+from labelops_common.service import ServiceRuntime
+from labelops_common.settings import CommonSettings
+from labelops_common.testing import BACKENDS, scratch_database_url
+from labelops_runtime.suite import free_loopback_port
+from project_svc.app import build_service as build_project_service
+from project_svc.organizations import service as organizations
+from project_svc.settings import Settings as ProjectSettings
+from project_svc.tokens import service as tokens
+from project_svc.users import service as users
+from pydantic import SecretStr
+from task_svc.app import build_service as build_task_service
+from task_svc.settings import Settings as TaskSettings
+
+SECRET = "task-svc-test-secret-key-0123456789abcdefghij"
+
+TEXT_CLASSIFICATION = """
+<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text">
+    <Choice value="Positive"/>
+    <Choice value="Negative"/>
+    <Choice value="Neutral"/>
+  </Choices>
+</View>
+"""
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@dataclass
+class Stack:
+    """Both services, built as `labelops serve --target <svc>` builds them."""
+
+    common: CommonSettings
+    task_runtime: ServiceRuntime
+    project_runtime: ServiceRuntime
+    task: TestClient
+    project: TestClient
+    grpc_servers: list[GrpcServerHandle]
+
+    @property
+    def task_grpc_address(self) -> str:
+        return self.common.peer_address("task-svc")
+
+
+@pytest.fixture(scope="session")
+def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp(f"task-svc-{backend}")
+    with (
+        scratch_database_url(backend, tmp, "task-svc") as task_url,
+        scratch_database_url(backend, tmp, "project-svc") as project_url,
+    ):
+        common = CommonSettings(
+            data_dir=tmp / "data",
+            secret_key=SecretStr(SECRET),
+            grpc_peers={
+                "project-svc": f"127.0.0.1:{free_loopback_port()}",
+                "task-svc": f"127.0.0.1:{free_loopback_port()}",
+            },
+            log_json=False,
+        )
+        common.data_dir.mkdir(parents=True, exist_ok=True)
+        project_runtime = build_project_service(common, ProjectSettings(database_url=project_url))
+        task_runtime = build_task_service(common, TaskSettings(database_url=task_url))
+        servers = []
+        for runtime, url in ((project_runtime, project_url), (task_runtime, task_url)):
+            upgrade_to_head(
+                script_location=runtime.migrations_dir,
+                database_url=url,
+                service_name=runtime.name,
+            )
+            handle = build_grpc_server(
+                service_name=runtime.name,
+                bind=common.peer_address(runtime.name),
+                register=runtime.grpc_registrations,
+                service_full_names=runtime.grpc_service_names,
+            )
+            handle.start()
+            servers.append(handle)
+        with (
+            TestClient(task_runtime.http_app, raise_server_exceptions=False) as task_client,
+            TestClient(project_runtime.http_app, raise_server_exceptions=False) as project_client,
+        ):
+            yield Stack(
+                common=common,
+                task_runtime=task_runtime,
+                project_runtime=project_runtime,
+                task=task_client,
+                project=project_client,
+                grpc_servers=servers,
+            )
+        for handle in servers:
+            handle.stop(grace=0)
+        for runtime in (task_runtime, project_runtime):
+            runtime.database.engine.dispose()
+
+
+@pytest.fixture()
+def client(stack: Stack) -> TestClient:
+    return stack.task
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    organization_id: int
+    role: Role
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self.token}"}
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The permission matrix's actors: four of one organization, one of another."""
+
+    owner: Actor
+    manager: Actor
+    annotator: Actor
+    annotator2: Actor
+    outsider: Actor
+
+
+_numbers = itertools.count(1)
+
+
+def _actor(stack: Stack, organization_id: int, role: Role) -> Actor:
+    number = next(_numbers)
+    email = f"{role.value}{number}@example.com"
+    with stack.project_runtime.database.session() as session:
+        user = users.create_user(
+            session,
+            email=email,
+            password="correct-horse-battery-9",
+            organization_id=organization_id,
+            role=role,
+        )
+        key = tokens.set_legacy_token(session, user_id=user.id, secret=SECRET)
+        session.commit()
+        return Actor(
+            user_id=user.id, organization_id=organization_id, role=role, email=email, token=key
+        )
+
+
+def _organization(stack: Stack, title: str) -> int:
+    with stack.project_runtime.database.session() as session:
+        organization = organizations.create_organization(
+            session, title=title, created_by_id=None, legacy_api_tokens_enabled=True
+        )
+        session.commit()
+        return organization.id
+
+
+@pytest.fixture()
+def cast(stack: Stack) -> Cast:
+    org_a = _organization(stack, "Org A")
+    org_b = _organization(stack, "Org B")
+    return Cast(
+        owner=_actor(stack, org_a, Role.OWNER),
+        manager=_actor(stack, org_a, Role.MANAGER),
+        annotator=_actor(stack, org_a, Role.ANNOTATOR),
+        annotator2=_actor(stack, org_a, Role.ANNOTATOR),
+        outsider=_actor(stack, org_b, Role.OWNER),
+    )
+
+
+MakeProject = Callable[..., int]
+
+
+@pytest.fixture()
+def make_project(stack: Stack, cast: Cast) -> MakeProject:
+    """Create a project through project-svc's REST API; returns its id."""
+
+    def make(actor: Actor | None = None, **fields: Any) -> int:
+        body = {"title": "Project", "label_config": TEXT_CLASSIFICATION, **fields}
+        answer = stack.project.post(
+            "/api/projects", json=body, headers=(actor or cast.owner).headers
+        )
+        assert answer.status_code == 201, answer.text
+        project_id: int = answer.json()["id"]
+        return project_id
+
+    return make
+
+
+@pytest.fixture()
+def data_dir(stack: Stack) -> Path:
+    return stack.common.data_dir

@@ -1,0 +1,140 @@
+"""The task, annotation and prediction endpoints' permission matrix, with the DB checked after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from task_svc.annotations.models import Annotation
+from task_svc.counts import service as counts
+from task_svc.tasks.models import Task
+
+CHOICE = [
+    {
+        "id": "r1",
+        "from_name": "sentiment",
+        "to_name": "text",
+        "type": "choices",
+        "value": {"choices": ["Positive"]},
+    }
+]
+
+
+def _task(client: TestClient, headers: dict[str, str], project: int, text: str = "hi") -> int:
+    answer = client.post(
+        "/api/tasks", json={"project": project, "data": {"text": text}}, headers=headers
+    )
+    assert answer.status_code == 201, answer.text
+    task_id: int = answer.json()["id"]
+    return task_id
+
+
+def _task_count(stack: Any, project: int) -> int:
+    with stack.task_runtime.database.session() as session:
+        return int(session.scalar(select(func.count()).where(Task.project_id == project)) or 0)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("owner", 201), ("manager", 201), ("annotator", 403), ("outsider", 404), ("anonymous", 401)],
+)
+def test_creating_a_task(stack: Any, cast: Any, make_project: Any, who: str, expected: int) -> None:
+    project = make_project()
+    headers = {} if who == "anonymous" else getattr(cast, who).headers
+    answer = stack.task.post(
+        "/api/tasks", json={"project": project, "data": {"text": "x"}}, headers=headers
+    )
+    assert answer.status_code == expected, answer.text
+    assert _task_count(stack, project) == (1 if expected == 201 else 0)
+    assert "Traceback" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("who", "read", "write"),
+    [
+        ("owner", 200, 200),
+        ("manager", 200, 200),
+        ("annotator", 200, 403),
+        ("outsider", 404, 404),
+        ("anonymous", 401, 401),
+    ],
+)
+def test_reading_and_changing_a_task(
+    stack: Any, cast: Any, make_project: Any, who: str, read: int, write: int
+) -> None:
+    project = make_project()
+    task_id = _task(stack.task, cast.owner.headers, project, "before")
+    headers = {} if who == "anonymous" else getattr(cast, who).headers
+    assert stack.task.get(f"/api/tasks/{task_id}", headers=headers).status_code == read
+    answer = stack.task.patch(
+        f"/api/tasks/{task_id}", json={"data": {"text": "after"}}, headers=headers
+    )
+    assert answer.status_code == write
+    with stack.task_runtime.database.session() as session:
+        task = session.get(Task, task_id)
+        assert task is not None
+        assert task.data["text"] == ("after" if write == 200 else "before")
+    deleted = stack.task.delete(f"/api/tasks/{task_id}", headers=headers)
+    assert deleted.status_code == (204 if write == 200 else write)
+    assert _task_count(stack, project) == (0 if write == 200 else 1)
+
+
+def test_annotators_annotate_but_change_only_their_own(
+    stack: Any, cast: Any, make_project: Any
+) -> None:
+    project = make_project()
+    task_id = _task(stack.task, cast.owner.headers, project)
+    mine = stack.task.post(
+        f"/api/tasks/{task_id}/annotations", json={"result": CHOICE}, headers=cast.annotator.headers
+    )
+    assert mine.status_code == 201, mine.text
+    annotation_id = mine.json()["id"]
+    theirs = stack.task.patch(
+        f"/api/annotations/{annotation_id}", json={"result": []}, headers=cast.annotator2.headers
+    )
+    assert theirs.status_code == 403
+    assert (
+        stack.task.delete(
+            f"/api/annotations/{annotation_id}", headers=cast.outsider.headers
+        ).status_code
+        == 404
+    )
+    assert (
+        stack.task.post(f"/api/tasks/{task_id}/annotations", json={"result": CHOICE}).status_code
+        == 401
+    )
+    with stack.task_runtime.database.session() as session:
+        annotation = session.get(Annotation, annotation_id)
+        assert annotation is not None and annotation.result == CHOICE
+        assert (
+            counts.get_project_counts(session, project_ids=[project])[project][
+                "total_annotations_number"
+            ]
+            == 1
+        )
+    managed = stack.task.delete(f"/api/annotations/{annotation_id}", headers=cast.manager.headers)
+    assert managed.status_code == 204
+    with stack.task_runtime.database.session() as session:
+        assert (
+            counts.get_project_counts(session, project_ids=[project])[project][
+                "total_annotations_number"
+            ]
+            == 0
+        )
+
+
+def test_a_bad_result_is_refused_naming_the_region(
+    stack: Any, cast: Any, make_project: Any
+) -> None:
+    project = make_project()
+    task_id = _task(stack.task, cast.owner.headers, project)
+    bad = [{**CHOICE[0], "value": {"choices": ["Nonexistent"]}}]
+    answer = stack.task.post(
+        f"/api/tasks/{task_id}/annotations", json={"result": bad}, headers=cast.annotator.headers
+    )
+    assert answer.status_code == 400
+    assert "result[0]" in answer.text
+    with stack.task_runtime.database.session() as session:
+        assert session.scalar(select(func.count()).where(Annotation.task_id == task_id)) == 0
