@@ -15,6 +15,7 @@ from project_svc.accounts.router import router as accounts_router
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
 from project_svc.projects.rpc import (
+    project_overlap_setter,
     project_tasks_deleter,
     register_project_service,
     task_counts_fetcher,
@@ -63,6 +64,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     database = holder["database"] = runtime.database
     runtime.http_app.state.counts_fetcher = task_counts_fetcher(common)
     runtime.http_app.state.tasks_deleter = project_tasks_deleter(common)
+    runtime.http_app.state.overlap_setter = project_overlap_setter(common)
 
     def bootstrap_admin() -> None:
         admin = AdminBootstrapSettings()

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from labelops_common.http.deps import DbSession
 
 from project_svc.projects.counts import CountsFetcher
+from project_svc.projects.rpc import OverlapSetter
 from project_svc.settings import Settings
 
 __all__ = ["CountsClient", "DbSession", "ServiceSettings"]
@@ -45,3 +46,12 @@ def get_tasks_deleter(request: Request) -> Callable[[int], int]:
 #: Deletes a project's tasks in task-svc (before the project row goes).
 TasksDeleter = Annotated[Callable[[int], int], Depends(get_tasks_deleter)]
 __all__ += ["TasksDeleter"]
+
+
+def get_overlap_setter(request: Request) -> OverlapSetter:
+    setter: OverlapSetter = request.app.state.overlap_setter
+    return setter
+
+
+OverlapSetterDep = Annotated[OverlapSetter, Depends(get_overlap_setter)]
+__all__ += ["OverlapSetterDep"]

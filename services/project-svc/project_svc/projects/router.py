@@ -13,7 +13,7 @@ from labelops_common.http.params import parse_int_list
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
-from project_svc.dependencies import CountsClient, DbSession, TasksDeleter
+from project_svc.dependencies import CountsClient, DbSession, OverlapSetterDep, TasksDeleter
 from project_svc.projects import policies
 from project_svc.projects import service as projects
 from project_svc.projects.counts import COUNT_FIELDS
@@ -147,12 +147,17 @@ def update_project(
     session: DbSession,
     counts: CountsClient,
     principal: CurrentUser,
+    set_overlap: OverlapSetterDep,
 ) -> dict[str, Any]:
     project = projects.get_project(
         session, project_id=project_id, organization_id=principal.organization_id
     )
     authorize(policies.can_update_project(principal, project.organization_id))
+    rules_before = (project.maximum_annotations, project.skip_queue)
     projects.update_project(session, project=project, fields=body)
+    if (project.maximum_annotations, project.skip_queue) != rules_before:
+        # Tasks first: if task-svc cannot follow, the request fails (503) and nothing changes.
+        set_overlap(project.id, project.maximum_annotations, project.skip_queue)
     session.commit()
     return _responses(session, counts, [project], None)[0]
 

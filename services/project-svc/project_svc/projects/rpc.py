@@ -144,8 +144,36 @@ def project_tasks_deleter(common: CommonSettings) -> Callable[[int], int]:
     return delete
 
 
+OverlapSetter = Callable[[int, int, str], None]
+
+
+def project_overlap_setter(common: CommonSettings) -> OverlapSetter:
+    """Tells task-svc a project's overlap rules changed; raises PeerError if it cannot."""
+
+    def set_overlap(project_id: int, maximum_annotations: int, skip_queue: str) -> None:
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=max(common.grpc_deadline_seconds, 120.0),
+        )
+        try:
+            stub.SetProjectOverlap(
+                task_pb2.SetProjectOverlapRequest(
+                    project_id=project_id,
+                    maximum_annotations=maximum_annotations,
+                    skip_queue=skip_queue,
+                )
+            )
+        except grpc.RpcError as exc:
+            raise peer_error("task-svc", exc) from None
+
+    return set_overlap
+
+
 __all__ = [
     "NotFound",
+    "OverlapSetter",
+    "project_overlap_setter",
     "project_tasks_deleter",
     "register_project_service",
     "task_counts_fetcher",

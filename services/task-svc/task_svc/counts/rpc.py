@@ -10,6 +10,7 @@ from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
 
 from task_svc.counts import service as counts
+from task_svc.tasks import counters
 from task_svc.tasks.service import delete_tasks
 
 
@@ -37,6 +38,19 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
             counts.forget_project(session, project_id=request.project_id)
             session.commit()
         return task_pb2.DeleteProjectTasksResponse(deleted=deleted)
+
+    def SetProjectOverlap(
+        self, request: task_pb2.SetProjectOverlapRequest, context: grpc.ServicerContext
+    ) -> task_pb2.SetProjectOverlapResponse:
+        with self.database.session() as session:
+            finished = counters.apply_overlap(
+                session,
+                project_id=request.project_id,
+                overlap=request.maximum_annotations,
+                skip_queue=request.skip_queue,
+            )
+            session.commit()
+        return task_pb2.SetProjectOverlapResponse(finished_task_number=finished)
 
 
 def register_task_service(database: Database) -> Callable[[grpc.Server], None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import case, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
@@ -116,3 +116,55 @@ def forget_tasks(session: Session, *, project_id: int, task_filter: object) -> i
         ground_truth_number=-int(ground_truth or 0),
     )
     return tasks
+
+
+def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue: str) -> int:
+    """Give every task of the project a new overlap and recompute `is_labeled` to match.
+
+    Label Studio recomputes this when `maximum_annotations` changes; only tasks with at
+    least one annotation can change state, so the recount touches those (by index) alone.
+    Returns the project's finished-task number afterwards.
+    """
+    overlap = max(overlap, 1)
+    finished = ~Annotation.was_cancelled
+    if skip_queue == "IGNORE_SKIPPED":
+        finished = finished | Annotation.was_cancelled
+    annotators = (
+        select(func.count(distinct(Annotation.completed_by_id)))
+        .where(Annotation.task_id == Task.id, finished)
+        .scalar_subquery()
+    )
+    newest = (
+        select(func.max(Annotation.created_at))
+        .where(Annotation.task_id == Task.id, finished)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Task)
+        .where(Task.project_id == project_id, Task.overlap != overlap)
+        .values(overlap=overlap)
+        .execution_options(synchronize_session=False)
+    )
+    annotated = (Task.total_annotations > 0) | (Task.cancelled_annotations > 0)
+    session.execute(
+        update(Task)
+        .where(Task.project_id == project_id, annotated)
+        .values(
+            is_labeled=annotators >= overlap,
+            completed_at=case((annotators >= overlap, newest), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    labeled = int(
+        session.scalar(
+            select(func.count()).where(Task.project_id == project_id, Task.is_labeled)
+        )
+        or 0
+    )
+    current = counts.get_project_counts(session, project_ids=[project_id])[project_id]
+    counts.bump(
+        session,
+        project_id=project_id,
+        finished_task_number=labeled - current["finished_task_number"],
+    )
+    return labeled

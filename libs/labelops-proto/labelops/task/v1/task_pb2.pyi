@@ -350,3 +350,47 @@ class DeleteProjectTasksResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteProjectTasksResponse: _TypeAlias = DeleteProjectTasksResponse  # noqa: Y015
+
+@_typing.final
+class SetProjectOverlapRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    MAXIMUM_ANNOTATIONS_FIELD_NUMBER: _builtins.int
+    SKIP_QUEUE_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.int
+    maximum_annotations: _builtins.int
+    skip_queue: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.int = ...,
+        maximum_annotations: _builtins.int = ...,
+        skip_queue: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["maximum_annotations", b"maximum_annotations", "project_id", b"project_id", "skip_queue", b"skip_queue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProjectOverlapRequest: _TypeAlias = SetProjectOverlapRequest  # noqa: Y015
+
+@_typing.final
+class SetProjectOverlapResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FINISHED_TASK_NUMBER_FIELD_NUMBER: _builtins.int
+    finished_task_number: _builtins.int
+    def __init__(
+        self,
+        *,
+        finished_task_number: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finished_task_number", b"finished_task_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProjectOverlapResponse: _TypeAlias = SetProjectOverlapResponse  # noqa: Y015

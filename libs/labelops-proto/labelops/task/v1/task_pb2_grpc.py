@@ -59,6 +59,11 @@ class TaskServiceStub:
                 request_serializer=labelops_dot_task_dot_v1_dot_task__pb2.DeleteProjectTasksRequest.SerializeToString,
                 response_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.DeleteProjectTasksResponse.FromString,
                 _registered_method=True)
+        self.SetProjectOverlap = channel.unary_unary(
+                '/labelops.task.v1.TaskService/SetProjectOverlap',
+                request_serializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapRequest.SerializeToString,
+                response_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapResponse.FromString,
+                _registered_method=True)
 
 
 class TaskServiceServicer:
@@ -99,6 +104,14 @@ class TaskServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetProjectOverlap(self, request, context):
+        """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
+        `is_labeled` follow, with the project's counters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +139,11 @@ def add_TaskServiceServicer_to_server(servicer, server):
                     servicer.DeleteProjectTasks,
                     request_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.DeleteProjectTasksRequest.FromString,
                     response_serializer=labelops_dot_task_dot_v1_dot_task__pb2.DeleteProjectTasksResponse.SerializeToString,
+            ),
+            'SetProjectOverlap': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProjectOverlap,
+                    request_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapRequest.FromString,
+                    response_serializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +281,33 @@ class TaskService:
             '/labelops.task.v1.TaskService/DeleteProjectTasks',
             labelops_dot_task_dot_v1_dot_task__pb2.DeleteProjectTasksRequest.SerializeToString,
             labelops_dot_task_dot_v1_dot_task__pb2.DeleteProjectTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProjectOverlap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.task.v1.TaskService/SetProjectOverlap',
+            labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapRequest.SerializeToString,
+            labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,10 @@ class TaskServiceStub:
     """project-svc serves counters kept on write by task-svc."""
     DeleteProjectTasks: _grpc.UnaryUnaryMultiCallable[_task_pb2.DeleteProjectTasksRequest, _task_pb2.DeleteProjectTasksResponse]
     """project-svc deletes a project: its tasks go too."""
+    SetProjectOverlap: _grpc.UnaryUnaryMultiCallable[_task_pb2.SetProjectOverlapRequest, _task_pb2.SetProjectOverlapResponse]
+    """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
+    `is_labeled` follow, with the project's counters.
+    """
 
 @_typing.type_check_only
 class TaskServiceAsyncStub(TaskServiceStub):
@@ -55,6 +59,10 @@ class TaskServiceAsyncStub(TaskServiceStub):
     """project-svc serves counters kept on write by task-svc."""
     DeleteProjectTasks: _aio.UnaryUnaryMultiCallable[_task_pb2.DeleteProjectTasksRequest, _task_pb2.DeleteProjectTasksResponse]  # type: ignore[assignment]
     """project-svc deletes a project: its tasks go too."""
+    SetProjectOverlap: _aio.UnaryUnaryMultiCallable[_task_pb2.SetProjectOverlapRequest, _task_pb2.SetProjectOverlapResponse]  # type: ignore[assignment]
+    """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
+    `is_labeled` follow, with the project's counters.
+    """
 
 class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -96,5 +104,15 @@ class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_task_pb2.DeleteProjectTasksResponse, _abc.Awaitable[_task_pb2.DeleteProjectTasksResponse]]:
         """project-svc deletes a project: its tasks go too."""
+
+    @_abc_1.abstractmethod
+    def SetProjectOverlap(
+        self,
+        request: _task_pb2.SetProjectOverlapRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.SetProjectOverlapResponse, _abc.Awaitable[_task_pb2.SetProjectOverlapResponse]]:
+        """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
+        `is_labeled` follow, with the project's counters.
+        """
 
 def add_TaskServiceServicer_to_server(servicer: TaskServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
