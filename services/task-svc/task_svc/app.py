@@ -17,6 +17,7 @@ from task_svc.predictions.router import router as predictions_router
 from task_svc.projects.directory import ProjectDirectory
 from task_svc.settings import Settings
 from task_svc.tasks.router import router as tasks_router
+from task_svc.users.directory import UserDirectory
 
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
@@ -39,4 +40,5 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         peers=("project-svc",),
     )
     runtime.http_app.state.project_directory = ProjectDirectory(common)
+    runtime.http_app.state.user_directory = UserDirectory(common)
     return runtime

@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 from labelops_common.http.deps import DbSession
 
 from task_svc.projects.directory import ProjectDirectory
+from task_svc.users.directory import UserDirectory
 
-__all__ = ["DbSession", "Projects"]
+__all__ = ["DbSession", "Projects", "Users"]
 
 
 def get_project_directory(request: Request) -> ProjectDirectory:
@@ -18,3 +19,11 @@ def get_project_directory(request: Request) -> ProjectDirectory:
 
 
 Projects = Annotated[ProjectDirectory, Depends(get_project_directory)]
+
+
+def get_user_directory(request: Request) -> UserDirectory:
+    directory: UserDirectory = request.app.state.user_directory
+    return directory
+
+
+Users = Annotated[UserDirectory, Depends(get_user_directory)]

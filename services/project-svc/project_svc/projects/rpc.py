@@ -13,13 +13,16 @@ from labelops_common.db import Database
 from labelops_common.grpcutil import abort, peer_error, peer_stub
 from labelops_common.http.errors import NotFound
 from labelops_common.settings import CommonSettings
+from sqlalchemy import select
 
 from project_svc.organizations import service as organizations
+from project_svc.organizations.models import Membership
 from project_svc.projects import policies
 from project_svc.projects.counts import CountsFetcher
 from project_svc.projects.models import Project
 from project_svc.tokens import service as tokens
 from project_svc.users.models import User
+from project_svc.users.schemas import initials
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,32 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
             role=principal.role.value,
             is_active=True,
         )
+
+    def GetUsers(
+        self, request: project_pb2.GetUsersRequest, context: grpc.ServicerContext
+    ) -> project_pb2.GetUsersResponse:
+        with self.database.session() as session:
+            members = session.scalars(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.organization_id == request.organization_id,
+                    User.id.in_(list(request.user_ids)),
+                )
+            )
+            return project_pb2.GetUsersResponse(
+                users=[
+                    project_pb2.User(
+                        id=user.id,
+                        email=user.email,
+                        username=user.username,
+                        first_name=user.first_name,
+                        last_name=user.last_name,
+                        initials=initials(user),
+                    )
+                    for user in members
+                ]
+            )
 
     def CheckProjectAccess(
         self, request: project_pb2.CheckProjectAccessRequest, context: grpc.ServicerContext

@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import Response
 from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
-from task_svc.dependencies import DbSession, Projects
+from task_svc.dependencies import DbSession, Projects, Users
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
@@ -29,34 +30,37 @@ PROJECT_TASKS_PAGE_SIZE = 50
 PROJECT_TASKS_PAGE_SIZE_MAX = 10_000
 
 
-def _full(session: DbSession, task: Task, user_id: int) -> dict[str, Any]:
-    annotations, predictions, drafts = tasks.related(session, [task.id], user_id=user_id)
+def _full(session: DbSession, task: Task, principal: Principal, users: Users) -> dict[str, Any]:
+    annotations, predictions, drafts = tasks.related(session, [task.id], user_id=principal.user_id)
     return full_task(
         task,
         annotations=annotations[task.id],
         predictions=predictions[task.id],
         drafts=drafts[task.id],
+        users=users.describe(
+            principal.organization_id, (a.completed_by_id for a in annotations[task.id])
+        ),
     )
 
 
 @router.post("/api/tasks", status_code=201)
 def create_task(
-    body: TaskCreate, session: DbSession, projects: Projects, principal: CurrentUser
+    body: TaskCreate, session: DbSession, projects: Projects, principal: CurrentUser, users: Users
 ) -> dict[str, Any]:
     project = tasks.project_for(projects, principal, body.project, policies.can_manage_tasks)
     task = tasks.create_task(
         session, project=project, data=body.data, meta=body.meta, user_id=principal.user_id
     )
     session.commit()
-    return _full(session, task, principal.user_id)
+    return _full(session, task, principal, users)
 
 
 @router.get("/api/tasks/{task_id:int}")
 def get_task(
-    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser, users: Users
 ) -> dict[str, Any]:
     task, _ = tasks.task_for(session, projects, principal, task_id, policies.can_view_tasks)
-    return _full(session, task, principal.user_id)
+    return _full(session, task, principal, users)
 
 
 @router.patch("/api/tasks/{task_id:int}")

@@ -121,14 +121,23 @@ def full_task(
     annotations: list[Annotation],
     predictions: list[Prediction],
     drafts: list[Draft],
+    users: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`GET /api/tasks/{id}`: the task with its annotations, predictions and drafts."""
+    """`GET /api/tasks/{id}`: the task with its annotations, predictions and drafts.
+
+    `users` expands each annotation's `completed_by` into Label Studio's user object.
+    """
+    users = users or {}
     finished = [a for a in annotations if not a.was_cancelled]
     scores = [p.score for p in predictions if p.score is not None]
     return {
         **task_fields(task),
         "annotations": [
-            {**annotation_fields(a), "completed_by": {"id": a.completed_by_id}} for a in annotations
+            {
+                **annotation_fields(a),
+                "completed_by": users.get(a.completed_by_id or 0) or {"id": a.completed_by_id},
+            }
+            for a in annotations
         ],
         "predictions": [prediction_fields(p) for p in predictions],
         "drafts": [draft_fields(d) for d in drafts],

@@ -138,3 +138,19 @@ def test_a_bad_result_is_refused_naming_the_region(
     assert "result[0]" in answer.text
     with stack.task_runtime.database.session() as session:
         assert session.scalar(select(func.count()).where(Annotation.task_id == task_id)) == 0
+
+
+def test_a_task_names_who_completed_its_annotations(
+    stack: Any, cast: Any, make_project: Any
+) -> None:
+    project = make_project()
+    task_id = _task(stack.task, cast.owner.headers, project)
+    stack.task.post(
+        f"/api/tasks/{task_id}/annotations", json={"result": CHOICE}, headers=cast.annotator.headers
+    )
+    answer = stack.task.get(f"/api/tasks/{task_id}", headers=cast.owner.headers)
+    completed_by = answer.json()["annotations"][0]["completed_by"]
+    assert completed_by["id"] == cast.annotator.user_id
+    assert completed_by["email"] == cast.annotator.email
+    assert completed_by["initials"] == cast.annotator.email[:2].upper()
+    assert set(completed_by) == {"id", "first_name", "last_name", "avatar", "email", "initials"}

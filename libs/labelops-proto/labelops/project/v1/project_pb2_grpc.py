@@ -49,6 +49,11 @@ class ProjectServiceStub:
                 request_serializer=labelops_dot_project_dot_v1_dot_project__pb2.CheckProjectAccessRequest.SerializeToString,
                 response_deserializer=labelops_dot_project_dot_v1_dot_project__pb2.CheckProjectAccessResponse.FromString,
                 _registered_method=True)
+        self.GetUsers = channel.unary_unary(
+                '/labelops.project.v1.ProjectService/GetUsers',
+                request_serializer=labelops_dot_project_dot_v1_dot_project__pb2.GetUsersRequest.SerializeToString,
+                response_deserializer=labelops_dot_project_dot_v1_dot_project__pb2.GetUsersResponse.FromString,
+                _registered_method=True)
 
 
 class ProjectServiceServicer:
@@ -75,6 +80,13 @@ class ProjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsers(self, request, context):
+        """Names of an organization's members, for the `completed_by` objects other services serve.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +104,11 @@ def add_ProjectServiceServicer_to_server(servicer, server):
                     servicer.CheckProjectAccess,
                     request_deserializer=labelops_dot_project_dot_v1_dot_project__pb2.CheckProjectAccessRequest.FromString,
                     response_serializer=labelops_dot_project_dot_v1_dot_project__pb2.CheckProjectAccessResponse.SerializeToString,
+            ),
+            'GetUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsers,
+                    request_deserializer=labelops_dot_project_dot_v1_dot_project__pb2.GetUsersRequest.FromString,
+                    response_serializer=labelops_dot_project_dot_v1_dot_project__pb2.GetUsersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +192,33 @@ class ProjectService:
             '/labelops.project.v1.ProjectService/CheckProjectAccess',
             labelops_dot_project_dot_v1_dot_project__pb2.CheckProjectAccessRequest.SerializeToString,
             labelops_dot_project_dot_v1_dot_project__pb2.CheckProjectAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.project.v1.ProjectService/GetUsers',
+            labelops_dot_project_dot_v1_dot_project__pb2.GetUsersRequest.SerializeToString,
+            labelops_dot_project_dot_v1_dot_project__pb2.GetUsersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,8 @@ class ProjectServiceStub:
     """Resolves a legacy `Token <key>` for services that cannot read project-svc's tables."""
     CheckProjectAccess: _grpc.UnaryUnaryMultiCallable[_project_pb2.CheckProjectAccessRequest, _project_pb2.CheckProjectAccessResponse]
     """Applies project-svc's named policies for a user, a project and an action."""
+    GetUsers: _grpc.UnaryUnaryMultiCallable[_project_pb2.GetUsersRequest, _project_pb2.GetUsersResponse]
+    """Names of an organization's members, for the `completed_by` objects other services serve."""
 
 @_typing.type_check_only
 class ProjectServiceAsyncStub(ProjectServiceStub):
@@ -47,6 +49,8 @@ class ProjectServiceAsyncStub(ProjectServiceStub):
     """Resolves a legacy `Token <key>` for services that cannot read project-svc's tables."""
     CheckProjectAccess: _aio.UnaryUnaryMultiCallable[_project_pb2.CheckProjectAccessRequest, _project_pb2.CheckProjectAccessResponse]  # type: ignore[assignment]
     """Applies project-svc's named policies for a user, a project and an action."""
+    GetUsers: _aio.UnaryUnaryMultiCallable[_project_pb2.GetUsersRequest, _project_pb2.GetUsersResponse]  # type: ignore[assignment]
+    """Names of an organization's members, for the `completed_by` objects other services serve."""
 
 class ProjectServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -72,5 +76,13 @@ class ProjectServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_project_pb2.CheckProjectAccessResponse, _abc.Awaitable[_project_pb2.CheckProjectAccessResponse]]:
         """Applies project-svc's named policies for a user, a project and an action."""
+
+    @_abc_1.abstractmethod
+    def GetUsers(
+        self,
+        request: _project_pb2.GetUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_project_pb2.GetUsersResponse, _abc.Awaitable[_project_pb2.GetUsersResponse]]:
+        """Names of an organization's members, for the `completed_by` objects other services serve."""
 
 def add_ProjectServiceServicer_to_server(servicer: ProjectServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
