@@ -156,9 +156,7 @@ def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue
         .execution_options(synchronize_session=False)
     )
     labeled = int(
-        session.scalar(
-            select(func.count()).where(Task.project_id == project_id, Task.is_labeled)
-        )
+        session.scalar(select(func.count()).where(Task.project_id == project_id, Task.is_labeled))
         or 0
     )
     current = counts.get_project_counts(session, project_ids=[project_id])[project_id]
