@@ -34,6 +34,9 @@ class ServiceRuntime:
     queues: Sequence[str] = field(default_factory=tuple)
     #: Called once the suite is up (e.g. create the admin user); optional.
     on_start: Callable[[], None] | None = None
+    #: Each re-enqueues this service's stale jobs (lost message, dead worker) and returns
+    #: how many; every worker process runs them periodically (`StaleJobSweeper`).
+    job_sweeps: list[Callable[[], int]] = field(default_factory=list)
 
 
 def assemble_service(

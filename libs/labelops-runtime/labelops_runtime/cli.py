@@ -79,7 +79,11 @@ def _worker(args: argparse.Namespace) -> int:
         "--without-gossip",
         "--without-mingle",
     ]
-    app.worker_main(argv)
+    sweeper = suite_module.start_job_sweeper(runtimes, interval_seconds=30.0)
+    try:
+        app.worker_main(argv)
+    finally:
+        sweeper.stop()
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
+from labelops_common.jobs import StaleJobSweeper
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.observability import (
     ReadinessCheck,
@@ -42,7 +43,12 @@ SERVICE_BUILDERS: dict[str, str] = {
 }
 
 #: Modules that declare Celery jobs, imported by every worker so it knows every task.
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = (
+    # The events deliver task; event handlers register in their own job modules.
+    "labelops_common.events",
+    # Large task imports (`{"import": id}`), queue `imports`.
+    "task_svc.imports.jobs",
+)
 
 
 def resolve_targets(target: str) -> list[str]:
@@ -96,8 +102,11 @@ class RunningSuite:
     http_app: Any
     grpc_servers: dict[str, GrpcServerHandle] = field(default_factory=dict)
     worker: Any = None
+    sweeper: StaleJobSweeper | None = None
 
     def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
         if self.worker is not None:
             self.worker.stop(timeout=10)
         for handle in self.grpc_servers.values():
@@ -155,11 +164,25 @@ def start_suite(
         )
     else:
         suite.http_app = next(iter(runtimes.values())).http_app
+    # Every process sends jobs and events, also the ones whose queues other workers consume.
+    celery_app = make_celery_app(common, runtimes.values())
     if embedded_worker:
-        celery_app = make_celery_app(common, runtimes.values())
         queues = sorted({queue for runtime in runtimes.values() for queue in runtime.queues})
         suite.worker = start_embedded_worker(celery_app, queues=queues, concurrency=2)
+        suite.sweeper = start_job_sweeper(runtimes.values(), interval_seconds=30.0)
     return suite
+
+
+def start_job_sweeper(runtimes: Any, *, interval_seconds: float) -> StaleJobSweeper:
+    """Re-enqueue every service's stale jobs periodically, in a process that runs workers."""
+    sweeps = [sweep for runtime in runtimes for sweep in runtime.job_sweeps]
+
+    def sweep_all() -> int:
+        return sum(sweep() for sweep in sweeps)
+
+    sweeper = StaleJobSweeper(sweep_all, interval_seconds=interval_seconds)
+    sweeper.start()
+    return sweeper
 
 
 def _bind_for(runtime: ServiceRuntime) -> str:

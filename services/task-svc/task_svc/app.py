@@ -11,6 +11,7 @@ from task_svc.annotations.router import router as annotations_router
 from task_svc.counts.rpc import register_task_service
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
+from task_svc.imports import jobs as import_jobs
 from task_svc.imports.router import router as imports_router
 from task_svc.labelstream.router import router as labelstream_router
 from task_svc.predictions.router import router as predictions_router
@@ -21,9 +22,11 @@ from task_svc.users.directory import UserDirectory
 
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
+    settings = settings or Settings()
+    projects = ProjectDirectory(common)
     runtime = assemble_service(
         common=common,
-        settings=settings or Settings(),
+        settings=settings,
         routers=[
             tasks_router,
             annotations_router,
@@ -34,11 +37,19 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             labelstream_router,
         ],
         migrations_dir=Path(__file__).parent / "migrations",
-        grpc_registrations=lambda database: [register_task_service(database)],
+        grpc_registrations=lambda database: [register_task_service(database, projects)],
         grpc_service_names=("labelops.task.v1.TaskService",),
-        queues=("imports",),
+        queues=("imports", "events"),
         peers=("project-svc",),
     )
-    runtime.http_app.state.project_directory = ProjectDirectory(common)
+    runtime.http_app.state.project_directory = projects
+    # Job modules run outside any request: hand them this instance's database and projects.
+    import_jobs.configure(
+        database=runtime.database,
+        projects=runtime.http_app.state.project_directory,
+        settings=settings,
+        common=common,
+    )
     runtime.http_app.state.user_directory = UserDirectory(common)
+    runtime.job_sweeps.append(import_jobs.requeue_stale_imports)
     return runtime

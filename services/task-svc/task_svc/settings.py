@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from labelops_common.settings import ServiceSettings
+from pathlib import Path
+
+from labelops_common.settings import CommonSettings, ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
 
@@ -10,3 +12,23 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="LABELOPS_TASK_SVC_", extra="ignore")
 
     service_name: str = "task-svc"
+    #: How long the label stream holds a task for the annotator it handed it to (seconds;
+    #: Label Studio's TASK_LOCK_TTL).
+    task_lock_ttl_seconds: int = 86400
+
+    #: Import bodies up to this size run inside the request; larger ones become a queued job
+    #: (`{"import": <id>}`), so a 250 MB upload never holds a web worker for minutes.
+    import_sync_max_bytes: int = 8 * 1024 * 1024
+    #: Largest accepted import body (Label Studio's DATA_UPLOAD_MAX_MEMORY_SIZE is 250 MB).
+    import_max_bytes: int = 250 * 1024 * 1024
+    #: Largest number of tasks in one import (Label Studio's TASKS_MAX_NUMBER).
+    import_max_tasks: int = 1_000_000
+    #: Tasks written per batch (one COPY / executemany and one counter update each).
+    import_batch_size: int = 5000
+    #: Files per multipart import (Label Studio's DATA_UPLOAD_MAX_NUMBER_FILES).
+    import_max_files: int = 100
+    #: Root of uploaded files (`upload/<project>/<8hex>-<name>` under it); empty = the data dir.
+    uploads_dir: Path | None = None
+
+    def resolved_uploads_dir(self, common: CommonSettings) -> Path:
+        return (self.uploads_dir or common.data_dir).resolve()

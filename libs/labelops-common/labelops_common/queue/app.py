@@ -36,4 +36,7 @@ def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> C
         worker_hijack_root_logger=False,
         task_routes=(route_by_declared_queue,),
     )
+    # `set_as_current` holds for the building thread only; HTTP and gRPC handler threads
+    # fall back to the process default, which must be this app, not Celery's AMQP default.
+    app.set_default()
     return app

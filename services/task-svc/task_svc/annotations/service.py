@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from task_svc.annotations.models import Annotation
 from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
 from task_svc.drafts.models import Draft
+from task_svc.events import publisher
 from task_svc.labelstream.models import TaskLock
 from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import counters
@@ -79,13 +80,21 @@ def create_annotation(
     counters.refresh_annotation_counters(
         session, task, project, ground_truth_delta=int(body.ground_truth) - cleared
     )
-    # Submitting releases the annotator's hold on the task in the label stream.
+    # Submitting (or skipping) releases the caller's and the annotator's hold on the task
+    # in the label stream.
+    holders = {user_id, annotation.completed_by_id or user_id}
     session.execute(
-        delete(TaskLock).where(
-            TaskLock.task_id == task.id, TaskLock.user_id == annotation.completed_by_id
-        )
+        delete(TaskLock).where(TaskLock.task_id == task.id, TaskLock.user_id.in_(holders))
     )
     task.updated_at = now
+    publisher.publish_after_commit(
+        session,
+        publisher.ANNOTATION_CREATED,
+        project_id=task.project_id,
+        payload=publisher.annotation_payload(
+            annotation_id=annotation.id, task_id=task.id, project_id=task.project_id
+        ),
+    )
     return annotation
 
 
@@ -123,6 +132,14 @@ def update_annotation(
     annotation.last_action = "updated"
     counters.refresh_annotation_counters(session, task, project, ground_truth_delta=gt_delta)
     task.updated_at = annotation.updated_at
+    publisher.publish_after_commit(
+        session,
+        publisher.ANNOTATION_UPDATED,
+        project_id=task.project_id,
+        payload=publisher.annotation_payload(
+            annotation_id=annotation.id, task_id=task.id, project_id=task.project_id
+        ),
+    )
     return annotation
 
 
@@ -130,6 +147,12 @@ def delete_annotation(
     session: Session, *, annotation: Annotation, task: Task, project: ProjectInfo
 ) -> None:
     gt_delta = -1 if annotation.ground_truth else 0
+    publisher.publish_after_commit(
+        session,
+        publisher.ANNOTATIONS_DELETED,
+        project_id=task.project_id,
+        payload={"annotation_ids": [annotation.id], "task_id": task.id},
+    )
     session.delete(annotation)
     counters.refresh_annotation_counters(session, task, project, ground_truth_delta=gt_delta)
     task.updated_at = utcnow()

@@ -1,22 +1,170 @@
-"""task-svc's gRPC face. Counters are served now; bulk task RPCs arrive with task-svc's issue
-and answer UNIMPLEMENTED until then (the generated base class does that)."""
+"""task-svc's gRPC face: counters for project-svc, tasks in bulk for the other services.
+
+Callers are services (storage sync, imports, exports, ml-gateway), trusted inside the
+cluster; a project must still exist in project-svc. Failures map to status codes:
+a bad item or argument is INVALID_ARGUMENT (naming the item and the reason) and writes
+nothing, an unknown project or view is NOT_FOUND, a concurrent duplicate of an
+idempotent batch is ABORTED, project-svc being down is UNAVAILABLE.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
+from labelops_common.grpcutil import PeerError
+from sqlalchemy.exc import IntegrityError
 
+from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
+from task_svc.projects.directory import ProjectDirectory, ProjectInfo
 from task_svc.tasks import counters
+from task_svc.tasks.models import Task
+from task_svc.tasks.schemas import annotation_fields, prediction_fields
 from task_svc.tasks.service import delete_tasks
+
+logger = logging.getLogger(__name__)
+
+_STATUS = {
+    bulk.BulkError.INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+    bulk.BulkError.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    bulk.BulkError.CONFLICT: grpc.StatusCode.ABORTED,
+}
+
+
+def abort(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) -> NoReturn:
+    """`context.abort`, typed as never returning."""
+    context.abort(code, details)
+    raise AssertionError("context.abort returned")
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _task_message(task: Task, page: bulk.TaskPage) -> task_pb2.Task:
+    message = task_pb2.Task(
+        id=task.id,
+        project_id=task.project_id,
+        data_json=_dumps(task.data),
+        meta_json=_dumps(task.meta or {}),
+        inner_id=task.inner_id,
+        source_key=task.source_key or "",
+    )
+    if task.id in page.annotations:
+        message.annotations_json = _dumps(
+            [annotation_fields(annotation) for annotation in page.annotations[task.id]]
+        )
+    if task.id in page.predictions:
+        message.predictions_json = _dumps(
+            [prediction_fields(prediction) for prediction in page.predictions[task.id]]
+        )
+    return message
 
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, projects: ProjectDirectory) -> None:
         self.database = database
+        self.projects = projects
+
+    def _project(self, project_id: int, context: grpc.ServicerContext) -> ProjectInfo:
+        if project_id <= 0:
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "project_id is required")
+        try:
+            project = self.projects.get(project_id)
+        except PeerError as error:
+            logger.warning("project-svc unavailable", extra={"error": str(error)})
+            abort(context, grpc.StatusCode.UNAVAILABLE, "project-svc is unavailable")
+        if project is None:
+            abort(context, grpc.StatusCode.NOT_FOUND, f"project {project_id} not found")
+        return project
+
+    @staticmethod
+    def _refuse(context: grpc.ServicerContext, error: bulk.BulkError) -> NoReturn:
+        abort(context, _STATUS[error.kind], error.message)
+
+    def BulkCreateTasks(
+        self, request_iterator: Iterator[task_pb2.TaskBatch], context: grpc.ServicerContext
+    ) -> task_pb2.BulkCreateSummary:
+        """One transaction for the whole stream: every batch is written, or none."""
+        batches = iter(request_iterator)
+        first = next(batches, None)
+        if first is None:
+            return task_pb2.BulkCreateSummary()
+        project = self._project(first.project_id, context)
+        with self.database.session() as session:
+            try:
+                summary = bulk.create_tasks_from_batches(
+                    session, project=project, batches=itertools.chain([first], batches)
+                )
+                session.commit()
+            except bulk.BulkError as error:
+                session.rollback()
+                self._refuse(context, error)
+            except IntegrityError:
+                session.rollback()
+                abort(
+                    context,
+                    grpc.StatusCode.ABORTED,
+                    "a concurrent stream applied the same batches; retry",
+                )
+        return task_pb2.BulkCreateSummary(
+            task_count=summary.task_count,
+            annotation_count=summary.annotation_count,
+            prediction_count=summary.prediction_count,
+            task_ids=summary.task_ids or [],
+        )
+
+    def StreamTasks(
+        self, request: task_pb2.StreamTasksRequest, context: grpc.ServicerContext
+    ) -> Iterator[task_pb2.TaskBatch]:
+        project = self._project(request.project_id, context)
+        query = bulk.StreamQuery(
+            project_id=project.id,
+            only_annotated=request.only_annotated,
+            task_ids=tuple(request.task_ids),
+            view_id=request.view_id,
+            batch_size=request.batch_size,
+            include_annotations=request.include_annotations,
+            include_predictions=request.include_predictions,
+        )
+        with self.database.session() as session:
+            try:
+                for page in bulk.stream_task_pages(session, query):
+                    if not context.is_active():
+                        return
+                    yield task_pb2.TaskBatch(
+                        project_id=project.id,
+                        tasks=[_task_message(task, page) for task in page.tasks],
+                    )
+            except bulk.BulkError as error:
+                self._refuse(context, error)
+
+    def UpsertPredictions(
+        self, request: task_pb2.UpsertPredictionsRequest, context: grpc.ServicerContext
+    ) -> task_pb2.UpsertPredictionsResponse:
+        """All or nothing; a task of another project is INVALID_ARGUMENT (nothing written)."""
+        project = self._project(request.project_id, context)
+        with self.database.session() as session:
+            try:
+                inputs = [
+                    bulk.decode_prediction(message, index, project=project)
+                    for index, message in enumerate(request.predictions)
+                ]
+                created, updated = bulk.upsert_predictions(
+                    session, project=project, predictions=inputs
+                )
+                session.commit()
+            except bulk.BulkError as error:
+                session.rollback()
+                self._refuse(context, error)
+        return task_pb2.UpsertPredictionsResponse(created=created, updated=updated)
 
     def GetProjectCounts(
         self, request: task_pb2.GetProjectCountsRequest, context: grpc.ServicerContext
@@ -53,8 +201,10 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         return task_pb2.SetProjectOverlapResponse(finished_task_number=finished)
 
 
-def register_task_service(database: Database) -> Callable[[grpc.Server], None]:
+def register_task_service(
+    database: Database, projects: ProjectDirectory
+) -> Callable[[grpc.Server], None]:
     def register(server: grpc.Server) -> None:
-        task_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(database), server)
+        task_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(database, projects), server)
 
     return register

@@ -1,5 +1,635 @@
-"""imports routes (being written)."""
+"""Import routes: `/api/projects/{id}/import` and its relatives, and serving uploads (thin).
 
+The body of an import is never read whole: raw bodies are streamed to a file under the
+uploads root as they arrive, multipart files are spooled by Starlette and copied there.
+Database work runs in the thread pool, since handlers here are async to stream.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.principal import Principal
+from labelops_common.http.errors import (
+    ApiError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from labelops_common.http.params import parse_bool, parse_int_list
 from labelops_common.http.routing import ApiRouter
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from task_svc.dependencies import DbSession, Projects
+from task_svc.imports import jobs, uploads
+from task_svc.imports import service as imports
+from task_svc.imports.formats import ALLOWED_EXTENSIONS
+from task_svc.imports.models import FileUpload
+from task_svc.imports.schemas import FileUploadsDelete, ReimportBody
+from task_svc.projects.directory import ProjectDirectory, ProjectInfo
+from task_svc.settings import Settings
+from task_svc.tasks import policies
+from task_svc.tasks import service as tasks
 
 router = ApiRouter(tags=["imports"])
+
+#: Raw body media types and the extension whose parser reads them.
+RAW_TYPES: dict[str, str] = {
+    "": ".json",
+    "application/json": ".json",
+    "text/json": ".json",
+    "application/x-ndjson": ".jsonl",
+    "application/jsonl": ".jsonl",
+    "application/x-jsonlines": ".jsonl",
+    "application/json-lines": ".jsonl",
+    "text/csv": ".csv",
+    "application/csv": ".csv",
+    "text/tab-separated-values": ".tsv",
+    "text/plain": ".txt",
+}
+_FORM_FIELD_MAX = 16 * 1024 * 1024
+_UPLOAD_FILEPATH = re.compile(r"^upload/(\d+)/([^/\\]+)$")
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    default_detail = "Unsupported media type in request."
+
+
+@dataclass
+class _Received:
+    """What the request carried, on disk: uploads to register and spooled raw bodies."""
+
+    uploads: list[tuple[str, str, int]] = field(default_factory=list)  # (path, name, size)
+    bodies: list[tuple[str, str]] = field(default_factory=list)  # (path, parser name)
+    size: int = 0
+
+    def all_paths(self) -> list[str]:
+        return [path for path, _, _ in self.uploads] + [path for path, _ in self.bodies]
+
+
+def _settings(request: Request) -> tuple[Settings, Path]:
+    settings: Settings = request.app.state.settings
+    return settings, settings.resolved_uploads_dir(request.app.state.common_settings)
+
+
+def _limits(settings: Settings) -> imports.Limits:
+    return imports.Limits(
+        max_tasks=settings.import_max_tasks, batch_size=settings.import_batch_size
+    )
+
+
+def _options(request: Request) -> imports.ImportOptions:
+    query = request.query_params
+    fields: list[str] = []
+    for value in query.getlist("preannotated_from_fields"):
+        fields.extend(part.strip() for part in re.split(r"[,;|]", value) if part.strip())
+    return imports.ImportOptions(
+        commit_to_project=parse_bool(
+            query.get("commit_to_project"), field="commit_to_project", default=True
+        ),
+        return_task_ids=parse_bool(
+            query.get("return_task_ids"), field="return_task_ids", default=False
+        ),
+        preannotated_from_fields=list(dict.fromkeys(fields)),
+    )
+
+
+def _check_length(request: Request, settings: Settings) -> None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.import_max_bytes:
+        raise PayloadTooLarge(f"The import is larger than {settings.import_max_bytes} bytes.")
+
+
+async def _receive(
+    request: Request, settings: Settings, root: Path, *, keep_body: bool, project_id: int
+) -> _Received:
+    """Put the body on disk; `keep_body` stores raw bodies as uploads (commit_to_project=false)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    received = _Received()
+    try:
+        if media_type == "multipart/form-data":
+            await _receive_multipart(request, settings, root, received, project_id)
+        elif media_type == "application/x-www-form-urlencoded":
+            await _receive_url_form(request, settings, root, received, keep_body, project_id)
+        else:
+            extension = RAW_TYPES.get(media_type)
+            if extension is None and media_type.endswith("+json"):
+                extension = ".json"
+            if extension is None:
+                raise UnsupportedMediaType(f'Unsupported media type "{media_type}" in request.')
+            name = f"import{extension}"
+            path = (
+                uploads.new_upload_path(project_id, name)
+                if keep_body
+                else uploads.new_body_path(extension)
+            )
+            size = await uploads.spool_stream(
+                root, path, request.stream(), max_bytes=settings.import_max_bytes
+            )
+            if size == 0:
+                uploads.remove(root, path)
+                raise imports.item_error("load_tasks: No data found in DATA or in FILES")
+            _add_body(received, path, name, size, keep_body)
+    except BaseException:
+        _discard(root, received.all_paths())
+        raise
+    return received
+
+
+def _add_body(received: _Received, path: str, name: str, size: int, keep: bool) -> None:
+    if keep:
+        received.uploads.append((path, name, size))
+    else:
+        received.bodies.append((path, name))
+    received.size += size
+
+
+async def _receive_multipart(
+    request: Request, settings: Settings, root: Path, received: _Received, project_id: int
+) -> None:
+    async with request.form(
+        max_files=settings.import_max_files, max_fields=100, max_part_size=_FORM_FIELD_MAX
+    ) as form:
+        files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        if not files:
+            url = form.get("url")
+            if isinstance(url, str) and url.strip():
+                _receive_url_value(url, settings, root, received, keep=False, project_id=project_id)
+                return
+            raise imports.item_error("load_tasks: No data found in DATA or in FILES")
+        for upload in files:
+            name = upload.filename or "file"
+            extension = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+            if extension not in ALLOWED_EXTENSIONS:
+                raise ValidationFailed(
+                    {
+                        "file": [
+                            f"{uploads.safe_filename(name)}: unsupported file extension "
+                            f"{extension or '(none)'}; allowed: "
+                            f"{', '.join(sorted(ALLOWED_EXTENSIONS))}."
+                        ]
+                    }
+                )
+            path = uploads.new_upload_path(project_id, name)
+            budget = settings.import_max_bytes - received.size
+            size = await run_in_threadpool(
+                uploads.store_stream, root, path, upload.file, max_bytes=budget
+            )
+            received.uploads.append((path, uploads.safe_filename(name), size))
+            received.size += size
+
+
+async def _receive_url_form(
+    request: Request,
+    settings: Settings,
+    root: Path,
+    received: _Received,
+    keep: bool,
+    project_id: int,
+) -> None:
+    async with request.form(max_files=0, max_fields=100, max_part_size=_FORM_FIELD_MAX) as form:
+        url = form.get("url")
+        if not isinstance(url, str) or not url.strip():
+            raise imports.item_error("load_tasks: No data found in DATA or in FILES")
+        _receive_url_value(url, settings, root, received, keep=keep, project_id=project_id)
+
+
+def _receive_url_value(
+    value: str, settings: Settings, root: Path, received: _Received, *, keep: bool, project_id: int
+) -> None:
+    """Label Studio treats a `url` that parses as JSON as inline tasks; downloading other
+    URLs is not offered (it would let the server be pointed at internal addresses)."""
+    try:
+        json.loads(value)
+    except json.JSONDecodeError:
+        raise ValidationFailed(
+            {"url": ["Importing from a URL is not supported; send the tasks or upload the file."]}
+        ) from None
+    content = value.encode("utf-8")
+    if len(content) > settings.import_max_bytes:
+        raise PayloadTooLarge(f"The import is larger than {settings.import_max_bytes} bytes.")
+    name = "import.json"
+    path = uploads.new_upload_path(project_id, name) if keep else uploads.new_body_path(".json")
+    uploads.write_bytes(root, path, content)
+    _add_body(received, path, name, len(content), keep)
+
+
+def _discard(root: Path, paths: list[str]) -> None:
+    for path in paths:
+        uploads.remove(root, path)
+
+
+def _project(
+    projects: ProjectDirectory, principal: Principal, project_id: int, policy: Any
+) -> ProjectInfo:
+    return tasks.project_for(projects, principal, project_id, policy)
+
+
+def _start_import(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    principal: Principal,
+    received: _Received,
+    options: imports.ImportOptions,
+    settings: Settings,
+    root: Path,
+    request_key: str | None,
+    sources: list[imports.Source] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Register uploads, then run inline or queue; returns (status code, body).
+
+    On any failure nothing stays: the transaction is rolled back and the files this
+    request stored are removed; a failed job row is recorded for a bad input.
+    """
+    request: imports.ImportRequest | None = None
+    queued = False
+    try:
+        upload_sources = list(sources or [])
+        file_upload_ids = [s.file_upload_id for s in upload_sources if s.file_upload_id]
+        for path, name, size in received.uploads:
+            upload = imports.add_file_upload(
+                session, project_id=project.id, user_id=principal.user_id, path=path, size=size
+            )
+            upload_sources.append(
+                imports.Source(path=path, filename=name, file_upload_id=upload.id)
+            )
+            file_upload_ids.append(upload.id)
+        body_sources = [imports.Source(path=path, filename=name) for path, name in received.bodies]
+        request = imports.ImportRequest(
+            project_id=project.id,
+            user_id=principal.user_id,
+            user_email=principal.email or None,
+            sources=upload_sources + body_sources,
+            options=options,
+            temporary_paths=[path for path, _ in received.bodies],
+            file_upload_ids=file_upload_ids,
+        )
+        job = imports.new_job(
+            session,
+            request=request,
+            request_key=request_key,
+            queued=received.size > settings.import_sync_max_bytes,
+        )
+        if received.size > settings.import_sync_max_bytes:
+            jobs.enqueue(session, job.id)
+            session.commit()
+            queued = True
+            return 201, {"import": job.id}
+        response = imports.execute_import(
+            session, project=project, request=request, root=root, limits=_limits(settings)
+        )
+        imports.finish_job_inline(session, job=job, response=response)
+        session.commit()
+        return 201, response
+    except ValidationFailed as exc:
+        session.rollback()
+        _discard(root, [path for path, _, _ in received.uploads])
+        if request is not None:
+            imports.record_failed_job(session, request=request, error=exc)
+            session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        _discard(root, [path for path, _, _ in received.uploads])
+        raise
+    finally:
+        if not queued:
+            _discard(root, [path for path, _ in received.bodies])
+
+
+def _replay(session: Session, request_key: str) -> tuple[int, dict[str, Any]] | None:
+    """A retried POST with the same Idempotency-Key gets the first answer, not a 2nd import."""
+    job = imports.job_by_key(session, request_key=request_key)
+    if job is None:
+        return None
+    if imports.is_queued(job):
+        return 201, {"import": job.id}
+    return 201, imports.sync_response(job)
+
+
+async def _import(
+    project_id: int,
+    request: Request,
+    session: Session,
+    projects: ProjectDirectory,
+    principal: Principal,
+) -> JSONResponse:
+    settings, root = _settings(request)
+    project = await run_in_threadpool(
+        _project, projects, principal, project_id, policies.can_manage_tasks
+    )
+    options = _options(request)
+    key = request.headers.get("idempotency-key", "").strip()
+    request_key = f"import:{project_id}:{key}"[:128] if key else None
+    if request_key is not None:
+        replayed = await run_in_threadpool(_replay, session, request_key)
+        if replayed is not None:
+            return JSONResponse(replayed[1], status_code=replayed[0])
+    _check_length(request, settings)
+    received = await _receive(
+        request, settings, root, keep_body=not options.commit_to_project, project_id=project_id
+    )
+    status, body = await run_in_threadpool(
+        _start_import,
+        session,
+        project=project,
+        principal=principal,
+        received=received,
+        options=options,
+        settings=settings,
+        root=root,
+        request_key=request_key,
+    )
+    return JSONResponse(body, status_code=status)
+
+
+@router.post("/api/projects/{project_id:int}/import", status_code=201)
+async def import_tasks(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> JSONResponse:
+    """Label Studio's import: JSON/JSONL/CSV/TSV/TXT bodies, multipart files or `url=`."""
+    return await _import(project_id, request, session, projects, principal)
+
+
+@router.post("/api/projects/{project_id:int}/tasks/bulk", status_code=201)
+async def import_tasks_bulk(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> JSONResponse:
+    """The old alias of import."""
+    return await _import(project_id, request, session, projects, principal)
+
+
+@router.get("/api/projects/{project_id:int}/imports/{import_id:int}")
+def get_import(
+    project_id: int, import_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    """Label Studio Enterprise's import object, which the legacy SDK polls."""
+    _project(projects, principal, project_id, policies.can_manage_tasks)
+    return imports.import_fields(imports.job_for(session, project_id=project_id, job_id=import_id))
+
+
+@router.post("/api/projects/{project_id:int}/reimport", status_code=201)
+def reimport(
+    project_id: int,
+    body: ReimportBody,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> JSONResponse:
+    """Import stored uploads again (after `commit_to_project=false`), replacing their tasks."""
+    settings, root = _settings(request)
+    project = _project(projects, principal, project_id, policies.can_manage_tasks)
+    if not body.file_upload_ids:
+        return JSONResponse(
+            {
+                "task_count": 0,
+                "annotation_count": 0,
+                "prediction_count": 0,
+                "duration": 0.0,
+                "file_upload_ids": [],
+                "could_be_tasks_list": False,
+                "found_formats": [],
+                "data_columns": [],
+            },
+            status_code=200,
+        )
+    found = imports.project_uploads(session, project_id=project_id, ids=body.file_upload_ids)
+    known = {upload.id for upload in found}
+    unknown = [upload_id for upload_id in body.file_upload_ids if upload_id not in known]
+    if unknown:
+        raise ValidationFailed(
+            {"file_upload_ids": [f"File upload {unknown[0]} is not in this project."]}
+        )
+    options = _options(request)
+    options.commit_to_project = True
+    options.replace_file_upload_ids = [upload.id for upload in found]
+    options.files_as_tasks_list = body.files_as_tasks_list
+    sources = [
+        imports.Source(
+            path=upload.file,
+            filename=PurePosixPath(upload.file).name.split("-", 1)[-1],
+            file_upload_id=upload.id,
+        )
+        for upload in found
+    ]
+    received = _Received(size=sum(upload.size for upload in found))
+    status, answer = _start_import(
+        session,
+        project=project,
+        principal=principal,
+        received=received,
+        options=options,
+        settings=settings,
+        root=root,
+        request_key=None,
+        sources=sources,
+    )
+    return JSONResponse(answer, status_code=status)
+
+
+@router.post("/api/projects/{project_id:int}/import/predictions", status_code=201)
+async def import_predictions(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    """`[{task, result, score?, model_version?}, ...]` → `{"created": n}`; all or nothing."""
+    settings, root = _settings(request)
+    project = await run_in_threadpool(
+        _project, projects, principal, project_id, policies.can_manage_tasks
+    )
+    _check_length(request, settings)
+    path = uploads.new_body_path(".json")
+    try:
+        await uploads.spool_stream(
+            root, path, request.stream(), max_bytes=settings.import_max_bytes
+        )
+        created = await run_in_threadpool(
+            _import_predictions, session, project, root, path, settings.import_batch_size
+        )
+    finally:
+        uploads.remove(root, path)
+    return {"created": created}
+
+
+def _import_predictions(
+    session: Session, project: ProjectInfo, root: Path, path: str, batch_size: int
+) -> int:
+    try:
+        with uploads.resolve(root, path).open("rb") as stream:
+            created = imports.import_predictions(
+                session,
+                project=project,
+                items=imports.iter_json_values(stream),
+                batch_size=batch_size,
+            )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return created
+
+
+# ------------------------------------------------------------------------- file uploads
+
+
+def _ids_param(request: Request) -> list[int] | None:
+    values = request.query_params.getlist("ids")
+    if not values:
+        return None
+    return parse_int_list(values, field="ids")
+
+
+@router.get("/api/projects/{project_id:int}/file-uploads")
+def list_file_uploads(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> list[dict[str, Any]]:
+    """`?ids=[1,2]` or `?all=true`; neither lists nothing (Label Studio's behaviour)."""
+    _project(projects, principal, project_id, policies.can_manage_tasks)
+    every = parse_bool(request.query_params.get("all"), field="all", default=False)
+    ids = _ids_param(request)
+    if not every and ids is None:
+        return []
+    found = imports.project_uploads(session, project_id=project_id, ids=None if every else ids)
+    return [imports.upload_fields(upload) for upload in found]
+
+
+@router.delete("/api/projects/{project_id:int}/file-uploads")
+def delete_file_uploads(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    body: FileUploadsDelete | None = None,
+) -> dict[str, Any]:
+    """Forget uploads (all, or `file_upload_ids`); their tasks stay. → `{"deleted": n}`."""
+    _, root = _settings(request)
+    _project(projects, principal, project_id, policies.can_manage_tasks)
+    ids = body.file_upload_ids if body is not None else None
+    found = imports.project_uploads(session, project_id=project_id, ids=ids)
+    files = imports.delete_uploads(session, uploads_=found)
+    session.commit()
+    _discard(root, files)
+    return {"deleted": len(found)}
+
+
+def _upload_for(
+    session: Session, projects: ProjectDirectory, principal: Principal, upload_id: int
+) -> FileUpload:
+    upload = session.get(FileUpload, upload_id)
+    if upload is None:
+        raise NotFound()
+    _project(projects, principal, upload.project_id, policies.can_manage_tasks)
+    return upload
+
+
+@router.get("/api/import/file-upload/{upload_id:int}")
+def get_file_upload(
+    upload_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    return imports.upload_fields(_upload_for(session, projects, principal, upload_id))
+
+
+@router.delete("/api/import/file-upload/{upload_id:int}", status_code=204)
+def delete_file_upload(
+    upload_id: int, request: Request, session: DbSession, projects: Projects, principal: CurrentUser
+) -> Response:
+    _, root = _settings(request)
+    upload = _upload_for(session, projects, principal, upload_id)
+    files = imports.delete_uploads(session, uploads_=[upload])
+    session.commit()
+    _discard(root, files)
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------------------ serving files
+
+
+def _serve(
+    request: Request,
+    session: Session,
+    projects: ProjectDirectory,
+    principal: Principal,
+    project_id: int,
+    filename: str,
+) -> FileResponse:
+    """An uploaded file, to members of its project's organization, confined to the root."""
+    _, root = _settings(request)
+    _project(projects, principal, project_id, policies.can_view_tasks)
+    if (
+        not filename
+        or filename in (".", "..")
+        or any(char in filename for char in ("/", "\\", "\x00"))
+    ):
+        raise NotFound()
+    relative = f"{uploads.UPLOAD_DIR}/{project_id}/{filename}"
+    if imports.find_upload_by_file(session, project_id=project_id, relative=relative) is None:
+        raise NotFound()
+    try:
+        path = uploads.resolve(root, relative)
+    except uploads.UnsafePath:
+        raise NotFound() from None
+    if not path.is_file():
+        raise NotFound()
+    return FileResponse(
+        path,
+        headers={
+            # User-supplied HTML/SVG must not run as this origin's script.
+            "Content-Security-Policy": "sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/data/upload/{project_id:int}/{filename}")
+def serve_upload(
+    project_id: int,
+    filename: str,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> FileResponse:
+    return _serve(request, session, projects, principal, project_id, filename)
+
+
+@router.get("/storage-data/uploaded")
+def serve_upload_by_path(
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    filepath: str = "",
+) -> FileResponse:
+    """The proxy form the SDK and ML tools try first: `?filepath=upload/<project>/<file>`."""
+    match = _UPLOAD_FILEPATH.match(filepath.lstrip("/"))
+    if match is None:
+        raise NotFound()
+    return _serve(request, session, projects, principal, int(match.group(1)), match.group(2))

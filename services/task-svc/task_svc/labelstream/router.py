@@ -1,5 +1,80 @@
-"""labelstream routes (being written)."""
+"""`GET|POST /api/projects/{id}/next`: Label Studio's label stream (thin)."""
 
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body, Request
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.principal import Principal
+from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
+from task_svc.dependencies import DbSession, Projects
+from task_svc.labelstream import service as stream
+from task_svc.labelstream.schemas import dm_params, next_task_response
+from task_svc.settings import Settings
+from task_svc.tasks import policies
+from task_svc.tasks import service as tasks
+
 router = ApiRouter(tags=["labelstream"])
+
+NOTHING_LEFT = "There are no more tasks to label in this project."
+
+
+def _next(
+    request: Request,
+    project_id: int,
+    params: dict[str, Any],
+    session: DbSession,
+    projects: Projects,
+    principal: Principal,
+) -> dict[str, Any]:
+    project = tasks.project_for(projects, principal, project_id, policies.can_annotate)
+    scope = stream.scope_from(params, dialect_name=session.get_bind().dialect.name)
+    settings: Settings = request.app.state.settings
+    picked = stream.next_task(
+        session,
+        project=project,
+        user_id=principal.user_id,
+        scope=scope,
+        ttl_seconds=settings.task_lock_ttl_seconds,
+    )
+    if picked is None:
+        session.rollback()
+        raise NotFound(NOTHING_LEFT)
+    session.commit()
+    _, predictions, drafts = tasks.related(session, [picked.task.id], user_id=principal.user_id)
+    return next_task_response(
+        picked,
+        project=project,
+        predictions=predictions[picked.task.id],
+        drafts=drafts[picked.task.id],
+    )
+
+
+@router.get("/api/projects/{project_id:int}/next")
+def next_task(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    query: str | None = None,
+) -> dict[str, Any]:
+    """The caller's next task; `?query=` may carry data-manager filters and ordering."""
+    return _next(request, project_id, dm_params(None, query), session, projects, principal)
+
+
+@router.post("/api/projects/{project_id:int}/next")
+def next_task_filtered(
+    project_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    body: Annotated[Any, Body()] = None,
+    query: str | None = None,
+) -> dict[str, Any]:
+    """The same, restricted by a body of data-manager params (filters, ordering, selectedItems)."""
+    return _next(request, project_id, dm_params(body, query), session, projects, principal)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
+from task_svc.events import publisher
 from task_svc.predictions.models import Prediction
 from task_svc.projects.directory import ProjectDirectory, ProjectInfo
 from task_svc.tasks import counters
@@ -86,6 +87,12 @@ def create_task(
     session.add(task)
     counts.bump(session, project_id=project.id, task_number=1)
     session.flush()
+    publisher.publish_after_commit(
+        session,
+        publisher.TASKS_CREATED,
+        project_id=project.id,
+        payload=publisher.tasks_payload(task_count=1, task_ids=[task.id]),
+    )
     return task
 
 
@@ -117,6 +124,15 @@ def delete_tasks(session: Session, *, project_id: int, task_ids: Sequence[int] |
     for child in (Draft, Annotation, Prediction):
         session.execute(delete(child).where(child.task_id.in_(scope)))
     session.execute(delete(Task).where(Task.project_id == project_id, task_filter))
+    if deleted:
+        publisher.publish_after_commit(
+            session,
+            publisher.TASKS_DELETED,
+            project_id=project_id,
+            payload=publisher.tasks_payload(
+                task_count=deleted, task_ids=list(task_ids) if task_ids is not None else None
+            ),
+        )
     return deleted
 
 

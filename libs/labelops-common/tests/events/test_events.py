@@ -1,0 +1,236 @@
+"""Domain events: sent only after commit, delivered to every registered handler by a real
+embedded Celery worker on the SQLite transport, failed handlers retried on their own."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import _state as celery_state
+from labelops_common import events
+from labelops_common.db import Database
+from labelops_common.events import (
+    ANNOTATION_CREATED,
+    ANNOTATION_UPDATED,
+    TASKS_CREATED,
+    Event,
+    event_handler,
+    publish_after_commit,
+    unregister_handler,
+)
+from labelops_common.queue import create_celery_app, start_embedded_worker
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Event]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.events) >= count:
+                    return list(self.events)
+            time.sleep(0.05)
+        with self._lock:
+            return list(self.events)
+
+
+@pytest.fixture()
+def database(tmp_path: Path) -> Database:
+    return Database.from_url(f"sqlite:///{tmp_path / 'events.sqlite3'}")
+
+
+@pytest.fixture()
+def worker(tmp_path: Path) -> Iterator[None]:
+    """A LabelOps Celery app consuming `events` in this process, as `labelops serve` runs it."""
+    previous = celery_state.default_app
+    app = create_celery_app(
+        name="labelops-events-test",
+        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
+        queues=[events.EVENTS_QUEUE],
+    )
+    app.set_default()
+    running = start_embedded_worker(app, queues=[events.EVENTS_QUEUE], concurrency=2)
+    try:
+        yield
+    finally:
+        running.stop(timeout=15)
+        celery_state.set_default_app(previous)
+
+
+@pytest.fixture()
+def register() -> Iterator[Callable[..., Any]]:
+    registered: list[Any] = []
+
+    def add(handler: Any, *names: str) -> Any:
+        event_handler(*names)(handler)
+        registered.append(handler)
+        return handler
+
+    yield add
+    for handler in registered:
+        unregister_handler(handler)
+
+
+def _publish(database: Database, name: str, *, commit: bool, **payload: Any) -> None:
+    with database.session() as session:
+        session.execute(text("SELECT 1"))
+        publish_after_commit(session, name, project_id=7, payload=payload)
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+
+
+def test_rolled_back_events_are_never_sent_and_committed_ones_reach_handlers(
+    database, worker, register
+) -> None:
+    recorder = Recorder()
+
+    def record(event: Event) -> None:
+        recorder(event)
+
+    register(record, ANNOTATION_CREATED)
+    _publish(database, ANNOTATION_CREATED, commit=False, annotation_id=1)
+    _publish(database, ANNOTATION_CREATED, commit=True, annotation_id=2, task_id=3)
+    got = recorder.wait_for(1)
+    time.sleep(0.5)  # a rolled-back message would have arrived by now too
+    assert len(recorder.events) == 1
+    (event,) = got
+    assert event.name == ANNOTATION_CREATED
+    assert event.project_id == 7
+    assert event.payload == {"annotation_id": 2, "task_id": 3}
+    assert len(event.id) == 32 and event.occurred_at.endswith("+00:00")
+
+
+def test_every_handler_of_the_event_runs_and_wildcards_see_all(database, worker, register) -> None:
+    created, updated, everything = Recorder(), Recorder(), Recorder()
+
+    def on_created(event: Event) -> None:
+        created(event)
+
+    def on_either(event: Event) -> None:
+        updated(event)
+
+    def on_all(event: Event) -> None:
+        everything(event)
+
+    register(on_created, ANNOTATION_CREATED)
+    register(on_either, ANNOTATION_CREATED, ANNOTATION_UPDATED)
+    register(on_all, events.ALL_EVENTS)
+    _publish(database, ANNOTATION_UPDATED, commit=True, annotation_id=5)
+    _publish(database, TASKS_CREATED, commit=True, task_count=2)
+    assert [e.name for e in updated.wait_for(1)] == [ANNOTATION_UPDATED]
+    assert sorted(e.name for e in everything.wait_for(2)) == [ANNOTATION_UPDATED, TASKS_CREATED]
+    time.sleep(0.3)
+    assert created.events == []
+
+
+def test_a_failing_handler_is_retried_without_rerunning_the_others(
+    database, worker, register
+) -> None:
+    steady, flaky = Recorder(), Recorder()
+    attempts: list[int] = []
+
+    def steady_handler(event: Event) -> None:
+        steady(event)
+
+    def flaky_handler(event: Event) -> None:
+        attempts.append(1)
+        if len(attempts) < 2:
+            raise RuntimeError("webhook endpoint down")
+        flaky(event)
+
+    register(steady_handler, TASKS_CREATED)
+    register(flaky_handler, TASKS_CREATED)
+    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert len(flaky.wait_for(1, timeout=30)) == 1
+    time.sleep(0.3)
+    assert len(attempts) == 2
+    assert len(steady.events) == 1
+    assert steady.events[0].id == flaky.events[0].id
+    name = events.handler_name(flaky_handler)
+    assert (
+        REGISTRY.get_sample_value(
+            "labelops_event_handler_runs_total",
+            {"event": TASKS_CREATED, "handler": name, "outcome": "failed"},
+        )
+        == 1
+    )
+
+
+def test_run_handlers_reports_failures_and_runs_only_named_ones(register) -> None:
+    seen: list[str] = []
+
+    def first(event: Event) -> None:
+        seen.append("first")
+
+    def second(event: Event) -> None:
+        seen.append("second")
+        raise ValueError("boom")
+
+    register(first, ANNOTATION_CREATED)
+    register(second, ANNOTATION_CREATED)
+    event = Event(id="e1", name=ANNOTATION_CREATED, project_id=1, payload={}, occurred_at="now")
+    failures = events.run_handlers(event)
+    assert list(failures) == [events.handler_name(second)]
+    assert seen == ["first", "second"]
+    seen.clear()
+    assert events.run_handlers(event, only=[events.handler_name(first), "gone.handler"]) == {}
+    assert seen == ["first"]
+
+
+def test_publishing_checks_the_event_name_and_payload(database) -> None:
+    with database.session() as session:
+        with pytest.raises(ValueError, match="unknown event"):
+            publish_after_commit(session, "NOT_AN_EVENT", project_id=1, payload={})
+        with pytest.raises(TypeError):
+            publish_after_commit(session, TASKS_CREATED, project_id=1, payload={"x": object()})
+    with pytest.raises(ValueError, match="unknown event"):
+        event_handler("NOT_AN_EVENT")
+    with pytest.raises(ValueError):
+        event_handler()
+
+
+def test_a_send_failure_after_commit_is_logged_not_raised(database, monkeypatch) -> None:
+    """The change is committed already: the caller must not see an error for the event."""
+
+    class BrokenTask:
+        def apply_async(self, **_: Any) -> None:
+            raise ConnectionError("broker down")
+
+    class App:
+        tasks = {events.DELIVER_TASK: BrokenTask()}
+
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    before = (
+        REGISTRY.get_sample_value(
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "broker_error"}
+        )
+        or 0
+    )
+    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    after = REGISTRY.get_sample_value(
+        "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "broker_error"}
+    )
+    assert after == before + 1
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: None)
+    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert (
+        REGISTRY.get_sample_value(
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "no_broker"}
+        )
+        or 0
+    ) >= 1

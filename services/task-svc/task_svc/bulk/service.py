@@ -1,0 +1,564 @@
+"""Tasks in bulk for other services: create from a stream, read out, upsert predictions.
+
+These back task-svc's gRPC `TaskService` (storage sync, imports, exports, ml-gateway).
+The callers are services, not people: there is no principal, the project id is trusted
+to exist only once project-svc confirms it. Like every service module, nothing here
+commits except where a page boundary ends a read-only transaction (`stream_task_pages`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from labelops.task.v1 import task_pb2
+from labelops_common.db import utcnow
+from labelops_common.labelconfig import validate_result
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from task_svc.annotations.models import Annotation
+from task_svc.bulk.models import AppliedBatch
+from task_svc.counts import service as counts
+from task_svc.datamanager.filters import FilterError, compile_filters, compile_selected_items
+from task_svc.datamanager.models import View
+from task_svc.events import publisher
+from task_svc.imports.writer import ImportItemError, write_tasks
+from task_svc.predictions.models import Prediction
+from task_svc.projects.directory import ProjectInfo
+from task_svc.tasks.models import Task
+
+#: `BulkCreateSummary.task_ids` lists the new ids only up to this many (else it is empty).
+MAX_SUMMARY_IDS = 10_000
+DEFAULT_STREAM_BATCH = 1000
+MAX_STREAM_BATCH = 10_000
+MAX_IDEMPOTENCY_KEY = 255
+MAX_MODEL_VERSION = 255
+#: Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits.
+_IN_CHUNK = 1000
+UNDEFINED_MODEL_VERSION = "undefined"
+
+
+class BulkError(Exception):
+    """A request the RPC must refuse; `kind` picks the gRPC status."""
+
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        super().__init__(message)
+
+
+def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# ------------------------------------------------------------------------ BulkCreateTasks
+
+
+@dataclass
+class BulkSummary:
+    task_count: int = 0
+    annotation_count: int = 0
+    prediction_count: int = 0
+    #: New task ids in stream order; None once there are more than MAX_SUMMARY_IDS.
+    task_ids: list[int] | None = field(default_factory=list)
+    first_task_id: int | None = None
+    last_task_id: int | None = None
+    #: Items left out because a task with their source_key existed before the stream.
+    skipped_existing: int = 0
+    #: Batches skipped because their (idempotency key, index) was already applied.
+    skipped_batches: int = 0
+
+    def add(self, *, tasks: int, annotations: int, predictions: int, ids: Sequence[int]) -> None:
+        self.task_count += tasks
+        self.annotation_count += annotations
+        self.prediction_count += predictions
+        if ids:
+            self.first_task_id = ids[0] if self.first_task_id is None else self.first_task_id
+            self.last_task_id = ids[-1]
+        if self.task_ids is not None:
+            if len(self.task_ids) + len(ids) > MAX_SUMMARY_IDS:
+                self.task_ids = None
+            else:
+                self.task_ids.extend(int(task_id) for task_id in ids)
+
+
+def _json_field(raw: bytes, index: int, name: str, *, kind: type) -> Any:
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ImportItemError(index, name, f"Not valid UTF-8 JSON: {error}.") from None
+    if value is not None and not isinstance(value, kind):
+        noun = "a JSON object" if kind is dict else "a JSON list"
+        raise ImportItemError(index, name, f"Must be {noun}.")
+    return value
+
+
+def decode_task(message: task_pb2.Task, index: int, *, project_id: int) -> dict[str, Any]:
+    """A `Task` message as the Label Studio task dict the writer takes."""
+    if message.project_id and message.project_id != project_id:
+        raise ImportItemError(
+            index, "project_id", f"Is {message.project_id}, the batch's project is {project_id}."
+        )
+    if not message.data_json:
+        raise ImportItemError(index, "data", "data_json is required (a JSON object).")
+    item: dict[str, Any] = {"data": _json_field(message.data_json, index, "data", kind=dict)}
+    if message.meta_json:
+        item["meta"] = _json_field(message.meta_json, index, "meta", kind=dict)
+    if message.annotations_json:
+        item["annotations"] = _json_field(message.annotations_json, index, "annotations", kind=list)
+    if message.predictions_json:
+        item["predictions"] = _json_field(message.predictions_json, index, "predictions", kind=list)
+    if message.source_key:
+        item["source_key"] = message.source_key
+    return item
+
+
+def _existing_source_keys(
+    session: Session, *, project_id: int, keys: set[str], up_to_id: int | None
+) -> set[str]:
+    """Which of `keys` tasks created before the stream (id <= `up_to_id`) already carry."""
+    if up_to_id is None or not keys:
+        return set()
+    found: set[str] = set()
+    for chunk in _chunks(sorted(keys)):
+        found.update(
+            session.scalars(
+                select(Task.source_key).where(
+                    Task.project_id == project_id,
+                    Task.source_key.in_(list(chunk)),
+                    Task.id <= up_to_id,
+                )
+            )
+        )
+    return found
+
+
+def _item_error(error: ImportItemError, batch_index: int) -> BulkError:
+    return BulkError(BulkError.INVALID, f"batch {batch_index}: {error.message}")
+
+
+def create_tasks_from_batches(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    batches: Iterable[task_pb2.TaskBatch],
+    skip_existing_source_keys: bool = True,
+) -> BulkSummary:
+    """Write every batch's tasks in the caller's transaction, all or nothing.
+
+    * A batch with an idempotency key whose (project, key, batch index) was applied
+      before is skipped; its recorded counts and ids still make up the summary, so a
+      retried stream answers as the first did and creates nothing new.
+    * An item whose `source_key` a task of the project carried before this stream began
+      is skipped (storage re-syncs); items of this stream sharing a key are all written.
+    * A bad item raises BulkError naming its index in the stream and the reason.
+    Memory is bounded by one batch (and the summary's ids, capped at MAX_SUMMARY_IDS).
+    """
+    summary = BulkSummary()
+    new_tasks = _NewTasks()
+    before_id: int | None = None
+    if skip_existing_source_keys:
+        before_id = session.scalar(select(func.max(Task.id)).where(Task.project_id == project.id))
+    offset = 0
+    for batch_index, batch in enumerate(batches):
+        if batch.project_id != project.id:
+            raise BulkError(
+                BulkError.INVALID,
+                f"batch {batch_index}: project_id is {batch.project_id}, "
+                f"the stream's project is {project.id}",
+            )
+        key = batch.idempotency_key
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise BulkError(
+                BulkError.INVALID,
+                f"batch {batch_index}: idempotency_key is longer than {MAX_IDEMPOTENCY_KEY}",
+            )
+        record: AppliedBatch | None = None
+        if key:
+            applied = session.scalar(
+                select(AppliedBatch).where(
+                    AppliedBatch.project_id == project.id,
+                    AppliedBatch.idempotency_key == key,
+                    AppliedBatch.batch_index == batch_index,
+                )
+            )
+            if applied is not None:
+                summary.skipped_batches += 1
+                summary.add(
+                    tasks=applied.task_count,
+                    annotations=applied.annotation_count,
+                    predictions=applied.prediction_count,
+                    ids=list(applied.task_ids or []),
+                )
+                offset += len(batch.tasks)
+                continue
+            record = AppliedBatch(
+                project_id=project.id,
+                idempotency_key=key,
+                batch_index=batch_index,
+                task_ids=[],
+                created_at=utcnow(),
+            )
+            session.add(record)
+            try:
+                # A concurrent stream with the same key waits here, then fails.
+                session.flush()
+            except IntegrityError:
+                raise BulkError(
+                    BulkError.CONFLICT,
+                    f"batch {batch_index} of idempotency key {key!r} is being applied "
+                    "by another stream",
+                ) from None
+        try:
+            items = [
+                decode_task(message, offset + position, project_id=project.id)
+                for position, message in enumerate(batch.tasks)
+            ]
+        except ImportItemError as error:
+            raise _item_error(error, batch_index) from None
+        positions = list(range(len(items)))
+        if before_id is not None:
+            existing = _existing_source_keys(
+                session,
+                project_id=project.id,
+                keys={item["source_key"] for item in items if "source_key" in item},
+                up_to_id=before_id,
+            )
+            if existing:
+                kept = [
+                    position
+                    for position, item in enumerate(items)
+                    if item.get("source_key") not in existing
+                ]
+                summary.skipped_existing += len(items) - len(kept)
+                items = [items[position] for position in kept]
+                positions = kept
+        try:
+            written = write_tasks(
+                session,
+                project=project,
+                items=items,
+                user_id=None,
+                return_task_ids=True,
+                batch_size=max(len(items), 1),
+            )
+        except ImportItemError as error:
+            # The writer counts from 0 over the items it was given; name the stream index.
+            raise _item_error(
+                ImportItemError(offset + positions[error.index], error.field, error.reason),
+                batch_index,
+            ) from None
+        ids = written.task_ids or []
+        new_tasks.add(ids)
+        summary.add(
+            tasks=written.task_count,
+            annotations=written.annotation_count,
+            predictions=written.prediction_count,
+            ids=ids,
+        )
+        if record is not None:
+            record.task_count = written.task_count
+            record.annotation_count = written.annotation_count
+            record.prediction_count = written.prediction_count
+            record.task_ids = list(ids)
+        offset += len(batch.tasks)
+        del items
+    if new_tasks.count:
+        publisher.publish_after_commit(
+            session,
+            publisher.TASKS_CREATED,
+            project_id=project.id,
+            payload=publisher.tasks_payload(
+                task_count=new_tasks.count,
+                task_ids=new_tasks.ids,
+                first_task_id=new_tasks.first,
+                last_task_id=new_tasks.last,
+            ),
+        )
+    return summary
+
+
+@dataclass
+class _NewTasks:
+    """What this call created (not what skipped batches had), for the TASKS_CREATED event."""
+
+    count: int = 0
+    first: int | None = None
+    last: int | None = None
+    ids: list[int] | None = field(default_factory=list)
+
+    def add(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        self.count += len(ids)
+        self.first = min(ids) if self.first is None else min(self.first, *ids)
+        self.last = max(ids) if self.last is None else max(self.last, *ids)
+        if self.ids is not None:
+            self.ids = (
+                None if len(self.ids) + len(ids) > publisher.MAX_PAYLOAD_IDS else [*self.ids, *ids]
+            )
+
+
+# ------------------------------------------------------------------------ StreamTasks
+
+
+@dataclass(frozen=True)
+class StreamQuery:
+    project_id: int
+    only_annotated: bool = False
+    task_ids: tuple[int, ...] = ()
+    view_id: int = 0
+    batch_size: int = DEFAULT_STREAM_BATCH
+    include_annotations: bool = False
+    include_predictions: bool = False
+
+
+@dataclass
+class TaskPage:
+    tasks: list[Task]
+    annotations: dict[int, list[Annotation]]
+    predictions: dict[int, list[Prediction]]
+
+
+def stream_batch_size(requested: int) -> int:
+    if requested < 0 or requested > MAX_STREAM_BATCH:
+        raise BulkError(
+            BulkError.INVALID, f"batch_size must be between 1 and {MAX_STREAM_BATCH} (0: default)"
+        )
+    return requested or DEFAULT_STREAM_BATCH
+
+
+def _stream_conditions(session: Session, query: StreamQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [Task.project_id == query.project_id]
+    if query.only_annotated:
+        # Any annotation, submitted or skipped (Label Studio's "only annotated" export).
+        where.append(or_(Task.total_annotations > 0, Task.cancelled_annotations > 0))
+    if query.view_id:
+        view = session.get(View, query.view_id)
+        if view is None or view.project_id != query.project_id:
+            raise BulkError(
+                BulkError.NOT_FOUND, f"view {query.view_id} not found in project {query.project_id}"
+            )
+        dialect = session.get_bind().dialect.name
+        try:
+            condition = compile_filters(view.filters, dialect_name=dialect)
+            selected = compile_selected_items(view.selected_items)
+        except FilterError as error:
+            raise BulkError(
+                BulkError.INVALID, f"view {view.id}: {error.field}: {error.reason}"
+            ) from None
+        where.extend(c for c in (condition, selected) if c is not None)
+    return where
+
+
+def stream_task_pages(session: Session, query: StreamQuery) -> Iterator[TaskPage]:
+    """The tasks matching `query` in id order, one page at a time (keyset, never OFFSET).
+
+    A view contributes its filters and selected items; its ordering does not apply
+    (pages follow task ids). Each page is read in its own short transaction: after a page
+    is consumed the session rolls back (nothing was written) and forgets its objects, so
+    memory and snapshot age stay bounded by one page, however many tasks there are.
+    """
+    size = stream_batch_size(query.batch_size)
+    where = _stream_conditions(session, query)
+    if query.task_ids:
+        # The requested ids in order, `size` at a time (a page may come out smaller).
+        for chunk in _chunks(sorted(set(query.task_ids)), size):
+            statement = select(Task).where(*where, Task.id.in_(list(chunk))).order_by(Task.id)
+            tasks = list(session.scalars(statement))
+            if tasks:
+                yield _page(session, query, tasks)
+            _end_page(session)
+        return
+    last_id = 0
+    while True:
+        statement = select(Task).where(*where, Task.id > last_id).order_by(Task.id).limit(size)
+        tasks = list(session.scalars(statement))
+        if not tasks:
+            return
+        last_id = tasks[-1].id
+        yield _page(session, query, tasks)
+        _end_page(session)
+        if len(tasks) < size:
+            return
+
+
+def _page(session: Session, query: StreamQuery, tasks: list[Task]) -> TaskPage:
+    ids = [task.id for task in tasks]
+    return TaskPage(
+        tasks=tasks,
+        annotations=_children(session, Annotation, ids) if query.include_annotations else {},
+        predictions=_children(session, Prediction, ids) if query.include_predictions else {},
+    )
+
+
+def _end_page(session: Session) -> None:
+    """End the page's read-only transaction and forget its rows."""
+    session.rollback()
+    session.expunge_all()
+
+
+def _children(session: Session, model: Any, task_ids: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {task_id: [] for task_id in task_ids}
+    for row in session.scalars(select(model).where(model.task_id.in_(task_ids)).order_by(model.id)):
+        found[row.task_id].append(row)
+    return found
+
+
+# ------------------------------------------------------------------------ UpsertPredictions
+
+
+@dataclass(frozen=True)
+class PredictionInput:
+    task_id: int
+    result: list[Any]
+    score: float | None
+    model_version: str
+
+
+def decode_prediction(
+    message: task_pb2.Prediction, index: int, *, project: ProjectInfo
+) -> PredictionInput:
+    where = f"predictions[{index}]"
+    if message.task_id <= 0:
+        raise BulkError(BulkError.INVALID, f"{where}.task_id: is required")
+    try:
+        result = json.loads(message.result_json) if message.result_json else []
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BulkError(BulkError.INVALID, f"{where}.result: not valid JSON: {error}") from None
+    if isinstance(result, dict):
+        result = [result]
+    if not isinstance(result, list):
+        raise BulkError(BulkError.INVALID, f"{where}.result: must be a list of regions")
+    if project.config is not None:
+        problems = validate_result(project.config, result)
+        if problems:
+            raise BulkError(BulkError.INVALID, f"{where}.{problems[0]}")
+    score: float | None = None
+    if message.has_score:
+        if not math.isfinite(message.score):
+            raise BulkError(BulkError.INVALID, f"{where}.score: must be a finite number")
+        score = float(message.score)
+    model_version = message.model_version or project.model_version or UNDEFINED_MODEL_VERSION
+    if len(model_version) > MAX_MODEL_VERSION:
+        raise BulkError(
+            BulkError.INVALID, f"{where}.model_version: at most {MAX_MODEL_VERSION} characters"
+        )
+    try:
+        json.dumps(result, allow_nan=False)
+    except ValueError:
+        raise BulkError(
+            BulkError.INVALID, f"{where}.result: NaN and Infinity are not valid JSON"
+        ) from None
+    return PredictionInput(
+        task_id=int(message.task_id), result=result, score=score, model_version=model_version
+    )
+
+
+def _lock_tasks(session: Session, *, project_id: int, task_ids: list[int]) -> dict[int, Task]:
+    """The project's tasks among `task_ids`, locked (in id order, so no deadlock) until commit."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: take the database's write lock first (see lock_task).
+        session.execute(update(Task).where(Task.id == task_ids[0]).values(id=Task.id))
+    found: dict[int, Task] = {}
+    for chunk in _chunks(task_ids):
+        for task in session.scalars(
+            select(Task)
+            .where(Task.project_id == project_id, Task.id.in_(list(chunk)))
+            .order_by(Task.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ):
+            found[task.id] = task
+    return found
+
+
+def upsert_predictions(
+    session: Session, *, project: ProjectInfo, predictions: Sequence[PredictionInput]
+) -> tuple[int, int]:
+    """Create or update one prediction per (task, model version); returns (created, updated).
+
+    Every task must belong to `project`, else nothing is written (BulkError naming the
+    first offender). When a task already holds several predictions of the model version,
+    the newest is updated. Within one request a later entry for the same pair wins. Task
+    counters (`total_predictions`, `predictions_score`) and the project's prediction
+    counter are recounted exactly for the touched tasks, in bulk.
+    """
+    if not predictions:
+        return 0, 0
+    task_ids = sorted({prediction.task_id for prediction in predictions})
+    tasks = _lock_tasks(session, project_id=project.id, task_ids=task_ids)
+    for index, prediction in enumerate(predictions):
+        if prediction.task_id not in tasks:
+            raise BulkError(
+                BulkError.INVALID,
+                f"predictions[{index}].task_id: task {prediction.task_id} "
+                f"is not in project {project.id}",
+            )
+    versions = sorted({prediction.model_version for prediction in predictions})
+    existing: dict[tuple[int, str], Prediction] = {}
+    for chunk in _chunks(task_ids):
+        for row in session.scalars(
+            select(Prediction)
+            .where(Prediction.task_id.in_(list(chunk)), Prediction.model_version.in_(versions))
+            .order_by(Prediction.id)
+        ):
+            existing[(row.task_id, row.model_version)] = row  # the newest wins
+    now = utcnow()
+    created = updated = 0
+    for prediction in predictions:
+        pair = (prediction.task_id, prediction.model_version)
+        found = existing.get(pair)
+        if found is None:
+            row = Prediction(
+                task_id=prediction.task_id,
+                project_id=project.id,
+                result=prediction.result,
+                score=prediction.score,
+                model_version=prediction.model_version,
+                mislabeling=0.0,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            existing[pair] = row
+            created += 1
+        else:
+            found.result = prediction.result
+            found.score = prediction.score
+            found.updated_at = now
+            updated += 1
+    session.flush()
+    _recount_predictions(session, project_id=project.id, tasks=tasks)
+    return created, updated
+
+
+def _recount_predictions(session: Session, *, project_id: int, tasks: dict[int, Task]) -> None:
+    """`refresh_prediction_counters` for many tasks: one grouped query per id chunk."""
+    ids = sorted(tasks)
+    totals: dict[int, tuple[int, float | None]] = {}
+    for chunk in _chunks(ids):
+        for task_id, total, average in session.execute(
+            select(Prediction.task_id, func.count(), func.avg(Prediction.score))
+            .where(Prediction.task_id.in_(list(chunk)))
+            .group_by(Prediction.task_id)
+        ):
+            totals[int(task_id)] = (int(total), float(average) if average is not None else None)
+    delta = 0
+    for task_id, task in tasks.items():
+        total, average = totals.get(task_id, (0, None))
+        delta += total - task.total_predictions
+        task.total_predictions = total
+        task.predictions_score = average
+    if delta:
+        counts.bump(session, project_id=project_id, total_predictions_number=delta)

@@ -1,0 +1,85 @@
+"""Draft request bodies and Label Studio's draft shape (`AnnotationDraftSerializer`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from labelops_common.db import utcnow
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from task_svc.drafts.models import Draft
+from task_svc.tasks.schemas import draft_fields
+
+
+def _result_list(value: Any) -> Any:
+    """Label Studio accepts `result` as a list of regions or as a JSON string of one."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError("Must be a list of regions or a JSON string of one.") from None
+    if value is None:
+        return []
+    return value
+
+
+class DraftCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    result: list[dict[str, Any]] = Field(default_factory=list)
+    lead_time: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    was_postponed: bool = False
+
+    _parse_result = field_validator("result", mode="before")(_result_list)
+
+
+class DraftUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    result: list[dict[str, Any]] | None = None
+    lead_time: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    was_postponed: bool | None = None
+
+    _parse_result = field_validator("result", mode="before")(_result_list)
+
+
+#: Django's `timesince` units, largest first (a month is 30 days, a year 365).
+_UNITS = (
+    (365 * 24 * 3600, "year"),
+    (30 * 24 * 3600, "month"),
+    (7 * 24 * 3600, "week"),
+    (24 * 3600, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+_NBSP = "\xa0"
+
+
+def time_ago(moment: datetime, now: datetime | None = None) -> str:
+    """Django's `timesince`: the two largest adjacent units, e.g. "1 day, 3 hours"."""
+    seconds = int(((now or utcnow()) - moment).total_seconds())
+    if seconds < 60:
+        return f"0{_NBSP}minutes"
+    parts: list[str] = []
+    for index, (size, name) in enumerate(_UNITS):
+        count = seconds // size
+        if count:
+            parts.append(f"{count}{_NBSP}{name}{'' if count == 1 else 's'}")
+            if index + 1 < len(_UNITS):
+                size2, name2 = _UNITS[index + 1]
+                count2 = (seconds - count * size) // size2
+                if count2:
+                    parts.append(f"{count2}{_NBSP}{name2}{'' if count2 == 1 else 's'}")
+            break
+    return ", ".join(parts)
+
+
+def draft_response(draft: Draft, *, email: str, now: datetime | None = None) -> dict[str, Any]:
+    """A draft as Label Studio shows it; only its author ever sees it, so `email` is theirs."""
+    return {
+        **draft_fields(draft),
+        "created_username": f"{email}, {draft.user_id}" if email else f"{draft.user_id}",
+        "created_ago": time_ago(draft.created_at, now),
+    }

@@ -1,0 +1,1 @@
+"""task-svc's domain events (Label Studio webhook actions), sent after commit."""

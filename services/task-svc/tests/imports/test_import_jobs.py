@@ -1,0 +1,228 @@
+"""Large imports as queued jobs: `{"import": id}`, the job body, polling, idempotent re-runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from labelops_common.db import utcnow
+from sqlalchemy import update
+from task_svc.imports import jobs
+from task_svc.imports.models import ImportJob
+
+TXT_CONFIG = """
+<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices>
+</View>
+"""
+CHOICE = [
+    {
+        "from_name": "sentiment",
+        "to_name": "text",
+        "type": "choices",
+        "value": {"choices": ["Positive"]},
+    }
+]
+
+
+@pytest.fixture()
+def sent(stack: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every import is queued (tiny threshold); messages are captured instead of sent."""
+    captured: list[int] = []
+
+    def capture(self: Any, args: Any = (), kwargs: Any = None) -> None:
+        captured.append(int(args[0]))
+
+    monkeypatch.setattr(jobs._Dispatch, "apply_async", capture)
+    settings = stack.task_runtime.http_app.state.settings
+    monkeypatch.setattr(settings, "import_sync_max_bytes", 10)
+    monkeypatch.setattr(settings, "import_batch_size", 2)
+    jobs.configure(
+        database=stack.task_runtime.database,
+        projects=stack.task_runtime.http_app.state.project_directory,
+        settings=settings,
+        common=stack.common,
+    )
+    return captured
+
+
+def _items(count: int) -> list[dict[str, Any]]:
+    return [
+        {"data": {"text": f"t{i}"}, "annotations": [{"result": CHOICE}]}
+        if i % 2
+        else {"text": f"t{i}"}
+        for i in range(count)
+    ]
+
+
+def _status(stack: Any, cast: Any, project: int, job_id: int, who: str = "owner") -> Any:
+    return stack.task.get(
+        f"/api/projects/{project}/imports/{job_id}", headers=getattr(cast, who).headers
+    )
+
+
+def test_a_large_import_is_queued_then_run(
+    stack: Any, cast: Any, make_project: Any, db: Any, data_dir: Any, sent: list[int]
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    answer = stack.task.post(
+        f"/api/projects/{project}/import?return_task_ids=1",
+        json=_items(5),
+        headers=cast.owner.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    job_id = answer.json()["import"]
+    assert sent == [job_id]
+    assert db.task_count(project) == 0
+    queued = _status(stack, cast, project, job_id).json()
+    assert queued["status"] == "created" and queued["project"] == project
+    assert queued["task_count"] == 0 and queued["finished_at"] is None
+    [job] = db.jobs(project)
+    [body_path] = job.payload["temporary_paths"]
+    assert (data_dir / body_path).is_file()
+
+    assert jobs.run_import_job(job_id) == "succeeded"
+    done = _status(stack, cast, project, job_id).json()
+    assert done["status"] == "completed" and done["error"] is None
+    assert (done["task_count"], done["annotation_count"], done["prediction_count"]) == (5, 2, 0)
+    assert done["task_ids"] == [task.id for task in db.tasks(project)]
+    assert done["progress"] == 5 and done["total"] == 5
+    assert done["finished_at"] is not None and done["return_task_ids"] is True
+    assert db.counts(project)["task_number"] == 5
+    assert db.counts(project)["total_annotations_number"] == 2
+    assert not (data_dir / body_path).exists()
+
+    # A redelivered message finds the job finished and does nothing.
+    assert jobs.run_import_job(job_id) == "skipped"
+    assert db.task_count(project) == 5
+
+
+def test_a_job_rerun_after_a_crash_does_not_import_twice(
+    stack: Any, cast: Any, make_project: Any, db: Any, sent: list[int]
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    job_id = stack.task.post(
+        f"/api/projects/{project}/import", json=_items(3), headers=cast.owner.headers
+    ).json()["import"]
+    assert jobs.run_import_job(job_id) == "succeeded"
+    # The worker died after committing the tasks but before marking the job finished.
+    with stack.task_runtime.database.session() as session:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(
+                status="running",
+                lease_owner="dead-worker",
+                lease_expires_at=utcnow() - timedelta(minutes=5),
+                finished_at=None,
+            )
+        )
+        session.commit()
+    assert jobs.run_import_job(job_id) == "succeeded"
+    assert db.task_count(project) == 3
+    assert db.counts(project)["task_number"] == 3
+    assert _status(stack, cast, project, job_id).json()["status"] == "completed"
+
+
+def test_a_bad_item_fails_the_job_and_imports_nothing(
+    stack: Any, cast: Any, make_project: Any, db: Any, data_dir: Any, sent: list[int]
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    items: list[Any] = _items(4)
+    items[3] = {"nottext": "x"}
+    job_id = stack.task.post(
+        f"/api/projects/{project}/import", json=items, headers=cast.owner.headers
+    ).json()["import"]
+    [job] = db.jobs(project)
+    assert jobs.run_import_job(job_id) == "failed"
+    failed = _status(stack, cast, project, job_id).json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == 'Error at item 3: "text" key is expected in task data'
+    assert db.state(project) == {"tasks": 0, "annotations": 0, "predictions": 0, "file_uploads": 0}
+    assert db.counts(project)["task_number"] == 0
+    assert not (data_dir / job.payload["temporary_paths"][0]).exists()
+
+
+def test_queued_multipart_upload(
+    stack: Any, cast: Any, make_project: Any, db: Any, sent: list[int]
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    answer = stack.task.post(
+        f"/api/projects/{project}/import",
+        files={
+            "file": ("big.csv", b"text\n" + b"".join(b"row %d\n" % i for i in range(7)), "text/csv")
+        },
+        headers=cast.owner.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    job_id = answer.json()["import"]
+    assert db.state(project)["file_uploads"] == 1  # the upload is registered when queued
+    assert jobs.run_import_job(job_id) == "succeeded"
+    done = _status(stack, cast, project, job_id).json()
+    assert done["task_count"] == 7 and done["found_formats"] == {".csv": 1}
+    assert done["data_columns"] == ["text"] and len(done["file_upload_ids"]) == 1
+    assert {task.file_upload_id for task in db.tasks(project)} == set(done["file_upload_ids"])
+    assert done["task_ids"] is None  # not asked for
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [("manager", 200), ("annotator", 403), ("outsider", 404)]
+)
+def test_import_status_permissions(
+    stack: Any, cast: Any, make_project: Any, sent: list[int], who: str, expected: int
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    job_id = stack.task.post(
+        f"/api/projects/{project}/import", json=_items(2), headers=cast.owner.headers
+    ).json()["import"]
+    assert _status(stack, cast, project, job_id, who).status_code == expected
+    assert stack.task.get(f"/api/projects/{project}/imports/{job_id}").status_code == 401
+    other = make_project(label_config=TXT_CONFIG)
+    assert _status(stack, cast, other, job_id).status_code == 404
+
+
+def test_inline_imports_are_recorded_as_completed_jobs(
+    stack: Any, cast: Any, make_project: Any, db: Any
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    answer = stack.task.post(
+        f"/api/projects/{project}/import", json=_items(3), headers=cast.owner.headers
+    )
+    assert answer.status_code == 201 and "import" not in answer.json()
+    [job] = db.jobs(project)
+    assert job.status == "succeeded" and job.progress == 3
+    shown = _status(stack, cast, project, job.id).json()
+    assert shown["status"] == "completed" and shown["task_count"] == 3
+
+
+def test_without_a_broker_the_job_runs_in_a_thread(
+    stack: Any, cast: Any, make_project: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "labelops_celery_app", lambda: None)  # a process with no broker
+    settings = stack.task_runtime.http_app.state.settings
+    monkeypatch.setattr(settings, "import_sync_max_bytes", 10)
+    jobs.configure(
+        database=stack.task_runtime.database,
+        projects=stack.task_runtime.http_app.state.project_directory,
+        settings=settings,
+        common=stack.common,
+    )
+    project = make_project(label_config=TXT_CONFIG)
+    job_id = stack.task.post(
+        f"/api/projects/{project}/import",
+        content=json.dumps(_items(4)).encode(),
+        headers={**cast.owner.headers, "Content-Type": "application/json"},
+    ).json()["import"]
+    deadline = time.monotonic() + 30
+    status = None
+    while time.monotonic() < deadline:
+        status = _status(stack, cast, project, job_id).json()["status"]
+        if status in ("completed", "failed"):
+            break
+        time.sleep(0.1)
+    assert status == "completed"
+    assert db.task_count(project) == 4
