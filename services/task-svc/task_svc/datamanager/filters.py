@@ -102,6 +102,10 @@ _TASK_COLUMNS: dict[str, tuple[Any, _Kind]] = {
     "completed_at": (Task.completed_at, "datetime"),
     "is_labeled": (Task.is_labeled, "boolean"),
 }
+#: Task columns that are never NULL, which therefore sort without a NULLS clause.
+_NOT_NULL_COLUMNS = frozenset(
+    name for name, (expr, _) in _TASK_COLUMNS.items() if not Task.__table__.c[expr.key].nullable
+)
 #: Columns computed from related rows; filterable, not orderable.
 _RELATED_COLUMNS = frozenset(
     {
@@ -743,7 +747,12 @@ def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[C
             if has_id:
                 continue
             has_id = True
-        terms.append(expr.desc().nulls_last() if descending else expr.asc().nulls_first())
+        if column in _NOT_NULL_COLUMNS:
+            # No NULLS clause on a NOT NULL column: the order is the same, and PostgreSQL
+            # only walks an index whose NULLS placement matches the ORDER BY's.
+            terms.append(expr.desc() if descending else expr.asc())
+        else:
+            terms.append(expr.desc().nulls_last() if descending else expr.asc().nulls_first())
     if not has_id:
         terms.append(Task.id.desc() if first_descending else Task.id.asc())
     return terms

@@ -1,0 +1,555 @@
+"""Data-manager actions: bulk operations on the selected tasks. Callers commit.
+
+Each action works through the selection in chunks of task ids; every chunk's task rows
+are locked first (as a single annotation write locks its task), the rows change, and the
+chunk's tasks get their counters recounted from their own annotations or predictions, in
+one grouped query, with the differences added to the project's counters. So counters stay
+exact however many tasks an action touches and whatever annotators do meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import grpc
+from labelops.ml.v1 import ml_pb2, ml_pb2_grpc
+from labelops_common.auth.principal import Principal
+from labelops_common.db import utcnow
+from labelops_common.grpcutil import peer_error, peer_stub
+from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
+from labelops_common.settings import CommonSettings
+from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from task_svc.annotations.models import Annotation
+from task_svc.counts import service as counts
+from task_svc.datamanager import service as dm
+from task_svc.drafts.models import Draft
+from task_svc.predictions.models import Prediction
+from task_svc.projects.directory import ProjectInfo
+from task_svc.tasks import policies
+from task_svc.tasks import service as tasks
+from task_svc.tasks.models import Task
+
+logger = logging.getLogger(__name__)
+
+#: Task ids per locked chunk (also keeps every IN list under SQLite's variable limit).
+CHUNK_SIZE = 500
+#: Predictions come from a model; the gateway may need far longer than a normal RPC.
+PREDICT_DEADLINE_SECONDS = 120.0
+
+
+class ActionIdRequired(ApiError):
+    """Label Studio answers a missing action id with 422."""
+
+    status_code = 422
+    default_detail = "Action id is required"
+
+
+class BadGatewayAnswer(ApiError):
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    project: ProjectInfo
+    principal: Principal
+    selection: dm.CompiledSelection
+    params: dict[str, Any]
+    common: CommonSettings
+
+
+ActionFunction = Callable[[Session, ActionContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    description: dict[str, Any]
+    policy: tasks.Policy
+    run: ActionFunction
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[int], size: int = CHUNK_SIZE) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def _lock_tasks(session: Session, task_ids: Sequence[int]) -> None:
+    """Lock the tasks' rows until commit, in id order (so two actions cannot deadlock).
+
+    SQLite has no row locks; a no-op UPDATE takes its database write lock instead.
+    """
+    if not task_ids:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Task)
+            .where(Task.id.in_(list(task_ids)))
+            .values(id=Task.id)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    session.execute(
+        select(Task.id).where(Task.id.in_(list(task_ids))).order_by(Task.id).with_for_update()
+    )
+
+
+def refresh_annotation_counters(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    task_ids: Sequence[int],
+    ground_truth_delta: int = 0,
+    touched_by: int | None = None,
+) -> None:
+    """`counters.refresh_annotation_counters` for many locked tasks: one grouped recount."""
+    session.flush()
+    finished = ~Annotation.was_cancelled
+    if project.skip_queue == "IGNORE_SKIPPED":
+        finished = finished | Annotation.was_cancelled
+    deltas = dict.fromkeys(
+        (
+            "total_annotations_number",
+            "skipped_annotations_number",
+            "num_tasks_with_annotations",
+            "finished_task_number",
+        ),
+        0,
+    )
+    now = utcnow()
+    for chunk in _chunks(task_ids):
+        recount: dict[int, tuple[int, int, int, datetime | None]] = {
+            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), row[4])
+            for row in session.execute(
+                select(
+                    Annotation.task_id,
+                    func.count().filter(~Annotation.was_cancelled),
+                    func.count().filter(Annotation.was_cancelled),
+                    func.count(distinct(Annotation.completed_by_id)).filter(finished),
+                    func.max(Annotation.created_at).filter(finished),
+                )
+                .where(Annotation.task_id.in_(chunk))
+                .group_by(Annotation.task_id)
+            )
+        }
+        changes = []
+        for task_id, old_total, old_cancelled, old_labeled, overlap in session.execute(
+            select(
+                Task.id,
+                Task.total_annotations,
+                Task.cancelled_annotations,
+                Task.is_labeled,
+                Task.overlap,
+            ).where(Task.id.in_(chunk))
+        ):
+            total, cancelled, annotators, newest = recount.get(task_id, (0, 0, 0, None))
+            is_labeled = annotators >= max(overlap, 1)
+            deltas["total_annotations_number"] += total - old_total
+            deltas["skipped_annotations_number"] += cancelled - old_cancelled
+            deltas["num_tasks_with_annotations"] += int(total > 0) - int(old_total > 0)
+            deltas["finished_task_number"] += int(is_labeled) - int(old_labeled)
+            change: dict[str, Any] = {
+                "id": task_id,
+                "total_annotations": total,
+                "cancelled_annotations": cancelled,
+                "is_labeled": is_labeled,
+                "completed_at": newest if is_labeled else None,
+                "updated_at": now,
+            }
+            if touched_by is not None:
+                change["updated_by_id"] = touched_by
+            changes.append(change)
+        if changes:
+            session.execute(update(Task), changes)
+    counts.bump(
+        session,
+        project_id=project.id,
+        useful_annotation_number=deltas["total_annotations_number"],
+        ground_truth_number=ground_truth_delta,
+        **deltas,
+    )
+
+
+def refresh_prediction_counters(
+    session: Session, *, project_id: int, task_ids: Sequence[int]
+) -> None:
+    """`counters.refresh_prediction_counters` for many locked tasks: one grouped recount."""
+    session.flush()
+    delta = 0
+    for chunk in _chunks(task_ids):
+        recount = {
+            int(row[0]): (int(row[1]), row[2])
+            for row in session.execute(
+                select(Prediction.task_id, func.count(), func.avg(Prediction.score))
+                .where(Prediction.task_id.in_(chunk))
+                .group_by(Prediction.task_id)
+            )
+        }
+        changes = []
+        for task_id, old_total in session.execute(
+            select(Task.id, Task.total_predictions).where(Task.id.in_(chunk))
+        ):
+            total, score = recount.get(task_id, (0, None))
+            delta += total - old_total
+            changes.append(
+                {
+                    "id": task_id,
+                    "total_predictions": total,
+                    "predictions_score": float(score) if score is not None else None,
+                }
+            )
+        if changes:
+            session.execute(update(Task), changes)
+    counts.bump(session, project_id=project_id, total_predictions_number=delta)
+
+
+def _optional_int(params: dict[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed({name: ["A valid integer is required."]})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({name: ["A valid integer is required."]}) from None
+
+
+def _model_versions(params: dict[str, Any]) -> list[str] | None:
+    """`model_version`: one version, a list of them, or absent (every version)."""
+    value = params.get("model_version")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ValidationFailed({"model_version": ["Must be a string or a list of strings."]})
+
+
+# --------------------------------------------------------------------------------------
+# Actions
+# --------------------------------------------------------------------------------------
+
+
+def delete_tasks(session: Session, context: ActionContext) -> dict[str, Any]:
+    project_id = context.project.id
+    if context.selection.is_whole_project:
+        deleted = tasks.delete_tasks(session, project_id=project_id, task_ids=None)
+    else:
+        deleted = 0
+        for chunk in _chunks(dm.scope_ids(session, context.selection)):
+            deleted += tasks.delete_tasks(session, project_id=project_id, task_ids=chunk)
+    # As Label Studio does: a project left without tasks loses its tabs.
+    reload = session.scalar(select(Task.id).where(Task.project_id == project_id).limit(1)) is None
+    if reload:
+        dm.delete_project_views(session, project_id=project_id)
+    return {"processed_items": deleted, "reload": reload, "detail": f"Deleted {deleted} tasks"}
+
+
+def delete_tasks_annotations(session: Session, context: ActionContext) -> dict[str, Any]:
+    """Delete the selected tasks' annotations (only `annotator`'s, if given) and drafts."""
+    annotator = _optional_int(context.params, "annotator")
+    deleted = 0
+    for chunk in _chunks(dm.scope_ids(session, context.selection)):
+        _lock_tasks(session, chunk)
+        chosen: list[ColumnElement[bool]] = [Annotation.task_id.in_(chunk)]
+        if annotator is not None:
+            chosen.append(Annotation.completed_by_id == annotator)
+        rows = session.execute(
+            select(Annotation.id, Annotation.task_id, Annotation.ground_truth).where(*chosen)
+        ).all()
+        if rows:
+            annotation_ids = [row[0] for row in rows]
+            # Drafts go too (the annotator's, or all of these tasks'), and with them the
+            # drafts of the deleted annotations (SQLite may not cascade).
+            drafts: ColumnElement[bool] = Draft.task_id.in_(chunk)
+            if annotator is not None:
+                drafts = or_(
+                    and_(drafts, Draft.user_id == annotator),
+                    Draft.annotation_id.in_(annotation_ids),
+                )
+            session.execute(delete(Draft).where(drafts))
+            session.execute(delete(Annotation).where(Annotation.id.in_(annotation_ids)))
+            deleted += len(rows)
+            refresh_annotation_counters(
+                session,
+                project=context.project,
+                task_ids=sorted({row[1] for row in rows}),
+                ground_truth_delta=-sum(1 for row in rows if row[2]),
+                touched_by=context.principal.user_id,
+            )
+        else:
+            draft_query = delete(Draft).where(Draft.task_id.in_(chunk))
+            if annotator is not None:
+                draft_query = draft_query.where(Draft.user_id == annotator)
+            session.execute(draft_query)
+    return {"processed_items": deleted, "detail": f"Deleted {deleted} annotations"}
+
+
+def delete_tasks_predictions(session: Session, context: ActionContext) -> dict[str, Any]:
+    versions = _model_versions(context.params)
+    deleted = 0
+    for chunk in _chunks(dm.scope_ids(session, context.selection)):
+        _lock_tasks(session, chunk)
+        chosen: list[ColumnElement[bool]] = [Prediction.task_id.in_(chunk)]
+        if versions is not None:
+            chosen.append(Prediction.model_version.in_(versions))
+        rows = session.execute(select(Prediction.id, Prediction.task_id).where(*chosen)).all()
+        if not rows:
+            continue
+        session.execute(delete(Prediction).where(Prediction.id.in_([row[0] for row in rows])))
+        deleted += len(rows)
+        refresh_prediction_counters(
+            session, project_id=context.project.id, task_ids=sorted({row[1] for row in rows})
+        )
+    return {"processed_items": deleted, "detail": f"Deleted {deleted} predictions"}
+
+
+def predictions_to_annotations(session: Session, context: ActionContext) -> dict[str, Any]:
+    """An annotation by the caller from each prediction that has none made from it yet."""
+    versions = _model_versions(context.params)
+    user_id = context.principal.user_id
+    created = 0
+    for chunk in _chunks(dm.scope_ids(session, context.selection)):
+        _lock_tasks(session, chunk)
+        converted = select(Annotation.parent_prediction_id).where(
+            Annotation.task_id.in_(chunk), Annotation.parent_prediction_id.is_not(None)
+        )
+        query = select(Prediction).where(
+            Prediction.task_id.in_(chunk), Prediction.id.not_in(converted)
+        )
+        if versions is not None:
+            query = query.where(Prediction.model_version.in_(versions))
+        predictions = list(session.scalars(query.order_by(Prediction.id)))
+        if not predictions:
+            continue
+        now = utcnow()
+        session.add_all(
+            Annotation(
+                task_id=prediction.task_id,
+                project_id=context.project.id,
+                completed_by_id=user_id,
+                updated_by_id=user_id,
+                result=prediction.result,
+                parent_prediction_id=prediction.id,
+                last_action="prediction",
+                created_at=now,
+                updated_at=now,
+            )
+            for prediction in predictions
+        )
+        created += len(predictions)
+        refresh_annotation_counters(
+            session,
+            project=context.project,
+            task_ids=sorted({p.task_id for p in predictions}),
+            touched_by=user_id,
+        )
+    return {"response_code": 200, "detail": f"Created {created} annotations"}
+
+
+def _predict(context: ActionContext, task_ids: list[int]) -> ml_pb2.PredictResponse:
+    stub = peer_stub(
+        ml_pb2_grpc.MLGatewayStub,
+        target=context.common.peer_address("ml-gateway"),
+        deadline_seconds=PREDICT_DEADLINE_SECONDS,
+    )
+    try:
+        answer: ml_pb2.PredictResponse = stub.Predict(
+            ml_pb2.PredictRequest(project_id=context.project.id, task_ids=task_ids)
+        )
+    except grpc.RpcError as exc:
+        code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
+        logger.warning(
+            "ml-gateway Predict failed",
+            extra={"grpc_code": code.name, "project_id": context.project.id},
+        )
+        if code == grpc.StatusCode.UNIMPLEMENTED:
+            raise BadGatewayAnswer(
+                "Predictions are not available: the ML gateway cannot make them."
+            ) from None
+        if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
+            raise BadGatewayAnswer("No ML backend is connected to this project.") from None
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            raise BadGatewayAnswer("The ML backend refused these tasks.") from None
+        raise peer_error("ml-gateway", exc) from None
+    return answer
+
+
+def _prediction_result(raw: bytes) -> list[Any] | None:
+    try:
+        result = json.loads(raw or b"[]")
+    except ValueError:
+        return None
+    if isinstance(result, dict) and isinstance(result.get("result"), list):
+        result = result["result"]
+    return result if isinstance(result, list) else None
+
+
+def retrieve_tasks_predictions(session: Session, context: ActionContext) -> dict[str, Any]:
+    """Ask ml-gateway for predictions of every selected task (one call), then store them."""
+    task_ids = dm.scope_ids(session, context.selection)
+    if not task_ids:
+        return {"processed_items": 0, "detail": "Retrieved 0 predictions"}
+    # The call happens before any write, so no row stays locked while the model runs.
+    answer = _predict(context, task_ids)
+    wanted = set(task_ids)
+    stored: list[Prediction] = []
+    failed = 0
+    now = utcnow()
+    for item in answer.predictions:
+        result = _prediction_result(item.result_json)
+        if item.error or item.task_id not in wanted or result is None:
+            failed += 1
+            continue
+        stored.append(
+            Prediction(
+                task_id=item.task_id,
+                project_id=context.project.id,
+                result=result,
+                score=item.score if item.has_score else None,
+                model_version=item.model_version,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    affected = sorted({p.task_id for p in stored})
+    for chunk in _chunks(affected):
+        _lock_tasks(session, chunk)
+    # A task deleted while the model ran takes its predictions with it.
+    alive = (
+        set(session.scalars(select(Task.id).where(Task.id.in_(affected)))) if affected else set()
+    )
+    kept = [p for p in stored if p.task_id in alive]
+    failed += len(stored) - len(kept)
+    session.add_all(kept)
+    refresh_prediction_counters(
+        session, project_id=context.project.id, task_ids=sorted({p.task_id for p in kept})
+    )
+    detail = f"Retrieved {len(kept)} predictions"
+    if failed:
+        detail += f" ({failed} could not be used)"
+    return {"processed_items": len(task_ids), "detail": detail}
+
+
+# --------------------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------------------
+
+ACTIONS: dict[str, Action] = {
+    action.id: action
+    for action in (
+        Action(
+            id="retrieve_tasks_predictions",
+            description={
+                "title": "Retrieve Predictions",
+                "order": 90,
+                "permission": "predictions.any",
+                "dialog": {
+                    "title": "Retrieve Predictions",
+                    "text": "Send the selected tasks to the ML backend connected to the "
+                    "project. Please confirm your action.",
+                    "type": "confirm",
+                },
+            },
+            policy=policies.can_manage_tasks,
+            run=retrieve_tasks_predictions,
+        ),
+        Action(
+            id="predictions_to_annotations",
+            description={
+                "title": "Create Annotations From Predictions",
+                "order": 91,
+                "permission": "tasks.change",
+                "dialog": {
+                    "title": "Create Annotations From Predictions",
+                    "text": "Create annotations from predictions using selected predictions "
+                    "set for each selected task. Your account will be assigned as an owner "
+                    "to those annotations. ",
+                    "type": "confirm",
+                    "form": None,
+                },
+            },
+            policy=policies.can_manage_tasks,
+            run=predictions_to_annotations,
+        ),
+        Action(
+            id="delete_tasks",
+            description={
+                "title": "Delete Tasks",
+                "order": 100,
+                "permission": "tasks.delete",
+                "reload": True,
+                "dialog": {
+                    "text": "You are going to delete the selected tasks. "
+                    "Please confirm your action.",
+                    "type": "confirm",
+                },
+            },
+            policy=policies.can_manage_tasks,
+            run=delete_tasks,
+        ),
+        Action(
+            id="delete_tasks_annotations",
+            description={
+                "title": "Delete Annotations",
+                "order": 101,
+                "permission": ["tasks.change", "annotations.delete"],
+                "dialog": {
+                    "text": "You are going to delete annotations from the selected tasks.\n"
+                    "You can select specific annotators to delete annotations for.\n"
+                    "Please confirm your action.",
+                    "type": "confirm",
+                    "form": None,
+                },
+            },
+            policy=policies.can_manage_tasks,
+            run=delete_tasks_annotations,
+        ),
+        Action(
+            id="delete_tasks_predictions",
+            description={
+                "title": "Delete Predictions",
+                "order": 102,
+                "permission": "predictions.any",
+                "dialog": {
+                    "text": "You are going to delete all predictions from the selected "
+                    "tasks. Please confirm your action.",
+                    "type": "confirm",
+                },
+            },
+            policy=policies.can_manage_tasks,
+            run=delete_tasks_predictions,
+        ),
+    )
+}
+
+
+def list_actions(principal: Principal, project: ProjectInfo) -> list[dict[str, Any]]:
+    """The actions the caller may run, ordered as the data manager shows them."""
+    allowed = [a for a in ACTIONS.values() if a.policy(principal, project)]
+    return [
+        {"id": a.id, **a.description}
+        for a in sorted(allowed, key=lambda a: (a.description["order"], a.id))
+    ]
+
+
+def get_action(action_id: str | None) -> Action:
+    if not action_id:
+        raise ActionIdRequired(validation_errors={"id": ["This field is required."]})
+    action = ACTIONS.get(action_id)
+    if action is None:
+        raise NotFound(f"Can't find '{action_id}' in registered actions")
+    return action

@@ -1,0 +1,585 @@
+"""Data manager: saved views, the filtered and ordered task list, and the task selection
+actions work on. Callers commit.
+
+A "selection" is what the data manager sends: filters, an ordering and selectedItems,
+either in the request or stored in a view. `prepare` resolves it once, checking access;
+`task_scope` and `list_tasks` turn it into SQL through `filters.py`, so the list, the
+actions and their counts always agree on which tasks are meant.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from labelops_common.auth.policies import MANAGER_ROLES, authorize
+from labelops_common.auth.principal import Principal
+from labelops_common.db import utcnow
+from labelops_common.http.errors import NotFound, ValidationFailed
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
+
+from task_svc.counts import service as counts
+from task_svc.datamanager import schemas
+from task_svc.datamanager.filters import (
+    FilterError,
+    compile_filters,
+    compile_ordering,
+    compile_selected_items,
+)
+from task_svc.datamanager.models import View
+from task_svc.imports.models import FileUpload
+from task_svc.projects.directory import ProjectDirectory, ProjectInfo
+from task_svc.tasks import policies
+from task_svc.tasks import service as tasks
+from task_svc.tasks.models import Task
+
+DEFAULT_PAGE_SIZE = 100
+#: Label Studio's `TASK_API_PAGE_SIZE_MAX` is unlimited by default; one page of a million
+#: tasks would exhaust the server, so larger requests get this many (as DRF's max does).
+MAX_PAGE_SIZE = 10_000
+
+#: What a view's `data` keeps apart in its own columns.
+_SEPARATE_KEYS = ("filters", "ordering", "selectedItems")
+
+
+# --------------------------------------------------------------------------------------
+# Selections
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Filters, ordering and selectedItems as the data manager sends them (unvalidated)."""
+
+    filters: dict[str, Any] | None = None
+    ordering: list[str] | None = None
+    selected_items: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CompiledSelection:
+    project_id: int
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+    order_by: list[ColumnElement[Any]] = field(default_factory=list)
+    #: Which tasks are selected (filters and selectedItems, not the order), as a cache key.
+    key: str = ""
+
+    @property
+    def is_whole_project(self) -> bool:
+        return len(self.where) == 1
+
+
+def _compile_error(error: FilterError, prefix: str) -> ValidationFailed:
+    return ValidationFailed({f"{prefix}{error.field}": [error.reason]})
+
+
+def compile_selection(
+    session: Session, *, project_id: int, selection: Selection, prefix: str = ""
+) -> CompiledSelection:
+    """WHERE and ORDER BY for a selection; a bad filter is a 400 naming its place."""
+    dialect = session.get_bind().dialect.name
+    try:
+        where: list[ColumnElement[bool]] = [Task.project_id == project_id]
+        condition = compile_filters(selection.filters, dialect_name=dialect)
+        if condition is not None:
+            where.append(condition)
+        selected = compile_selected_items(selection.selected_items)
+        if selected is not None:
+            where.append(selected)
+        order_by = compile_ordering(selection.ordering or None, dialect_name=dialect)
+    except FilterError as error:
+        raise _compile_error(error, prefix) from None
+    key = json.dumps(
+        [project_id, selection.filters, selection.selected_items], sort_keys=True, default=str
+    )
+    return CompiledSelection(project_id=project_id, where=where, order_by=order_by, key=key)
+
+
+def _as_int(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed({name: ["A valid integer is required."]})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({name: ["A valid integer is required."]}) from None
+
+
+def parse_query(raw: str | None) -> dict[str, Any]:
+    """The `query` parameter: a JSON object with filters, ordering and selectedItems."""
+    if raw is None or raw == "":
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationFailed({"query": [f"Must be a JSON object: {exc}"]}) from None
+    if not isinstance(parsed, dict):
+        raise ValidationFailed({"query": ["Must be a JSON object."]})
+    return parsed
+
+
+def selection_from(payload: dict[str, Any]) -> Selection:
+    """The selection keys of a request payload, with their shapes checked."""
+    filters = payload.get("filters")
+    if filters is not None and not isinstance(filters, dict):
+        raise ValidationFailed({"filters": ["Must be an object with 'conjunction' and 'items'."]})
+    ordering = payload.get("ordering")
+    if isinstance(ordering, str):
+        ordering = [ordering]
+    if ordering is not None and not isinstance(ordering, list):
+        raise ValidationFailed({"ordering": ["Must be a list of column names."]})
+    selected = payload.get("selectedItems")
+    if selected is not None and not isinstance(selected, dict):
+        raise ValidationFailed({"selectedItems": ['Must be an object {"all": ..., ...}.']})
+    return Selection(filters=filters, ordering=ordering, selected_items=selected)
+
+
+def prepare(
+    session: Session,
+    projects: ProjectDirectory,
+    principal: Principal,
+    *,
+    project_id: Any,
+    view_id: Any,
+    payload: dict[str, Any],
+    policy: tasks.Policy,
+    use_view_selection: bool,
+) -> tuple[ProjectInfo, Selection]:
+    """The project (checked with `policy`) and the selection a request means.
+
+    With a view, its stored filters and ordering apply, as in Label Studio; its stored
+    selectedItems apply only where `use_view_selection` (actions) and the payload has none.
+    """
+    project_number = _as_int(project_id, "project")
+    view_number = _as_int(view_id, "view")
+    if view_number is not None:
+        view = session.get(View, view_number)
+        if view is None:
+            raise NotFound()
+        if project_number is not None and project_number != view.project_id:
+            raise ValidationFailed({"view": ["Project and View mismatch."]})
+        project = tasks.project_for(projects, principal, view.project_id, policy)
+        selected = payload.get("selectedItems") if use_view_selection else None
+        if selected is None and use_view_selection:
+            selected = view.selected_items
+        if selected is not None and not isinstance(selected, dict):
+            raise ValidationFailed({"selectedItems": ['Must be an object {"all": ..., ...}.']})
+        return project, Selection(
+            filters=view.filters, ordering=view.ordering or None, selected_items=selected
+        )
+    if project_number is None:
+        raise NotFound("Neither project nor view id specified")
+    project = tasks.project_for(projects, principal, project_number, policy)
+    return project, selection_from(payload)
+
+
+def scope_ids(session: Session, compiled: CompiledSelection) -> list[int]:
+    """Ids of every selected task, in the selection's order."""
+    return list(
+        session.scalars(select(Task.id).where(*compiled.where).order_by(*compiled.order_by))
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Task list
+# --------------------------------------------------------------------------------------
+
+
+def parse_page(page: str | None, page_size: str | None) -> tuple[int, int]:
+    """DRF's rules: a page that is not a positive number is 404 "Invalid page."."""
+    try:
+        number = int(page) if page not in (None, "") else 1
+    except ValueError:
+        raise NotFound("Invalid page.") from None
+    if number < 1:
+        raise NotFound("Invalid page.")
+    try:
+        size = int(page_size) if page_size not in (None, "") else DEFAULT_PAGE_SIZE
+    except ValueError:
+        raise ValidationFailed({"page_size": ["A valid integer is required."]}) from None
+    if size < 1:
+        raise ValidationFailed({"page_size": ["Must be at least 1."]})
+    return number, min(size, MAX_PAGE_SIZE)
+
+
+class _TotalsCache:
+    """Totals of filtered selections, kept a few seconds for the pages after the first.
+
+    Counting a filter that matches most of a million tasks costs far more than fetching
+    any page of ids, and the data manager (infinite scroll) and the SDK (iteration) ask
+    for page after page of one selection. Page 1 is always counted afresh and refreshes
+    the entry, so a total is at most `ttl_seconds` old, and only on later pages.
+    """
+
+    def __init__(self, *, ttl_seconds: float = 10.0, max_entries: int = 2048) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._entries: dict[str, tuple[float, tuple[int, int, int]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[int, int, int] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, totals: tuple[int, int, int]) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+                if len(self._entries) >= self._max:
+                    self._entries.clear()
+            self._entries[key] = (time.monotonic() + self._ttl, totals)
+
+
+totals_cache = _TotalsCache()
+
+
+def selection_totals(
+    session: Session, compiled: CompiledSelection, *, reuse: bool = False
+) -> tuple[int, int, int]:
+    """(tasks, annotations, predictions) of the selection, from the counters.
+
+    The whole project reads its counters row; a filtered set sums the tasks' counter
+    columns (never counting annotation or prediction rows). With `reuse`, a filtered
+    set's totals counted in the last seconds are reused (see `_TotalsCache`).
+    """
+    if not compiled.is_whole_project:
+        cached = totals_cache.get(compiled.key) if reuse else None
+        if cached is None:
+            cached = _count_selection(session, compiled)
+            totals_cache.put(compiled.key, cached)
+        return cached
+    row = counts.get_project_counts(session, project_ids=[compiled.project_id])[compiled.project_id]
+    return row["task_number"], row["total_annotations_number"], row["total_predictions_number"]
+
+
+def _count_selection(session: Session, compiled: CompiledSelection) -> tuple[int, int, int]:
+    total, annotations, predictions = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Task.total_annotations), 0),
+            func.coalesce(func.sum(Task.total_predictions), 0),
+        ).where(*compiled.where)
+    ).one()
+    return int(total), int(annotations), int(predictions)
+
+
+def page_ids(session: Session, compiled: CompiledSelection, *, page: int, size: int) -> list[int]:
+    """One page of ids: the ordered scan reads ids only, so a deep OFFSET stays cheap."""
+    return list(
+        session.scalars(
+            select(Task.id)
+            .where(*compiled.where)
+            .order_by(*compiled.order_by)
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+    )
+
+
+def list_tasks(
+    session: Session,
+    *,
+    compiled: CompiledSelection,
+    page: int,
+    size: int,
+    full: bool,
+    user_id: int,
+) -> dict[str, Any]:
+    ids = page_ids(session, compiled, page=page, size=size)
+    if not ids and page > 1:
+        raise NotFound("Invalid page.")
+    total, total_annotations, total_predictions = selection_totals(
+        session, compiled, reuse=page > 1
+    )
+    rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    found = [rows[task_id] for task_id in ids if task_id in rows]
+    annotations, predictions, drafts = tasks.related(session, ids, user_id=user_id)
+    upload_ids = {t.file_upload_id for t in found if t.file_upload_id is not None}
+    file_names: dict[int, str] = {}
+    if upload_ids:
+        for upload_id, path in session.execute(
+            select(FileUpload.id, FileUpload.file).where(FileUpload.id.in_(upload_ids))
+        ):
+            file_names[upload_id] = path.rsplit("/", 1)[-1]
+    return {
+        "total_annotations": total_annotations,
+        "total_predictions": total_predictions,
+        "total": total,
+        "tasks": [
+            schemas.data_manager_task(
+                task,
+                annotations=annotations[task.id],
+                predictions=predictions[task.id],
+                drafts=drafts[task.id],
+                file_name=file_names.get(task.file_upload_id)
+                if task.file_upload_id is not None
+                else None,
+                full=full,
+            )
+            for task in found
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Views
+# --------------------------------------------------------------------------------------
+
+
+def can_change_view(principal: Principal, project: ProjectInfo, view: View) -> bool:
+    """Managers change any view of their projects; others only the views they made."""
+    if principal.organization_id != project.organization_id:
+        return False
+    return principal.role in MANAGER_ROLES or view.user_id == principal.user_id
+
+
+def view_for(
+    session: Session,
+    projects: ProjectDirectory,
+    principal: Principal,
+    view_id: int,
+    *,
+    change: bool = False,
+) -> tuple[View, ProjectInfo]:
+    view = session.get(View, view_id)
+    if view is None:
+        raise NotFound()
+    project = tasks.project_for(projects, principal, view.project_id, policies.can_view_tasks)
+    if change:
+        authorize(can_change_view(principal, project, view))
+    return view, project
+
+
+def _split_view_data(session: Session, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The view's columns from its `data`; filters, ordering and selection are validated."""
+    data = dict(data or {})
+    filters = data.pop("filters", None)
+    ordering = data.pop("ordering", None)
+    selected = data.pop("selectedItems", None)
+    if filters is not None and not isinstance(filters, dict):
+        raise ValidationFailed(
+            {"data.filters": ["Must be an object with 'conjunction' and 'items'."]}
+        )
+    if isinstance(ordering, str):
+        ordering = [ordering]
+    if ordering is not None and not isinstance(ordering, list):
+        raise ValidationFailed({"data.ordering": ["Must be a list of column names."]})
+    if selected is not None and not isinstance(selected, dict):
+        raise ValidationFailed({"data.selectedItems": ['Must be an object {"all": ..., ...}.']})
+    compile_selection(
+        session,
+        project_id=0,
+        selection=Selection(filters=filters, ordering=ordering, selected_items=selected),
+        prefix="data.",
+    )
+    return {
+        "data": data,
+        "filters": filters or None,
+        "ordering": ordering or [],
+        "selected_items": selected or None,
+    }
+
+
+def list_views(session: Session, *, project_id: int) -> list[View]:
+    return list(
+        session.scalars(
+            select(View).where(View.project_id == project_id).order_by(View.order, View.id)
+        )
+    )
+
+
+def create_view(
+    session: Session, *, project_id: int, data: dict[str, Any] | None, user_id: int
+) -> View:
+    columns = _split_view_data(session, data)
+    last = session.scalar(select(func.max(View.order)).where(View.project_id == project_id))
+    now = utcnow()
+    view = View(
+        project_id=project_id,
+        user_id=user_id,
+        order=0 if last is None else last + 1,
+        created_at=now,
+        updated_at=now,
+        **columns,
+    )
+    session.add(view)
+    session.flush()
+    return view
+
+
+def update_view(session: Session, *, view: View, data: dict[str, Any] | None) -> View:
+    if data is not None:
+        for name, value in _split_view_data(session, data).items():
+            setattr(view, name, value)
+    view.updated_at = utcnow()
+    session.flush()
+    return view
+
+
+def delete_project_views(session: Session, *, project_id: int) -> int:
+    result = session.execute(delete(View).where(View.project_id == project_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def order_views(
+    session: Session, *, principal: Principal, project: ProjectInfo, ids: Sequence[int]
+) -> list[View]:
+    """Set each listed view's `order` to its position; every id must be a view the caller
+    may change in this project, else nothing changes."""
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed({"ids": ["Must not repeat a view id."]})
+    found = {
+        view.id: view
+        for view in session.scalars(
+            select(View).where(View.project_id == project.id, View.id.in_(list(ids)))
+        )
+    }
+    missing = [view_id for view_id in ids if view_id not in found]
+    if missing:
+        raise ValidationFailed({"ids": [f"No view {missing[0]} in project {project.id}."]})
+    for view in found.values():
+        authorize(can_change_view(principal, project, view))
+    for position, view_id in enumerate(ids):
+        found[view_id].order = position
+    session.flush()
+    return list_views(session, project_id=project.id)
+
+
+# --------------------------------------------------------------------------------------
+# Columns
+# --------------------------------------------------------------------------------------
+
+#: (id, title, type, help, shown in the list by default) of the task columns.
+_TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("id", "ID", "Number", "Task ID", True),
+    ("inner_id", "Inner ID", "Number", "Task number within the project", False),
+    ("completed_at", "Completed", "Datetime", "Last annotation date", True),
+    ("total_annotations", "Annotations", "Number", "Total annotations per task", True),
+    ("cancelled_annotations", "Cancelled", "Number", "Total cancelled (skipped) annotations", True),
+    ("total_predictions", "Predictions", "Number", "Total predictions per task", True),
+    ("annotators", "Annotated by", "List", "All users who completed the task", True),
+    (
+        "annotations_results",
+        "Annotation results",
+        "String",
+        "Annotation results stacked over all annotations",
+        False,
+    ),
+    (
+        "annotations_ids",
+        "Annotation IDs",
+        "String",
+        "Annotation IDs stacked over all annotations",
+        False,
+    ),
+    (
+        "predictions_score",
+        "Prediction score",
+        "Number",
+        "Average prediction score over all task predictions",
+        False,
+    ),
+    (
+        "predictions_model_versions",
+        "Prediction model versions",
+        "List",
+        "Model versions aggregated over all predictions",
+        False,
+    ),
+    (
+        "predictions_results",
+        "Prediction results",
+        "String",
+        "Prediction results stacked over all predictions",
+        False,
+    ),
+    ("file_upload", "Upload filename", "String", "Filename of the uploaded file", False),
+    ("storage_filename", "Storage filename", "String", "Filename from the import storage", False),
+    ("created_at", "Created at", "Datetime", "Task creation time", False),
+    ("updated_at", "Updated at", "Datetime", "Last time the task was updated", False),
+    ("updated_by", "Updated by", "List", "User who last updated the task", False),
+    (
+        "avg_lead_time",
+        "Lead Time",
+        "Number",
+        "Average lead time over all annotations (seconds)",
+        False,
+    ),
+    ("ground_truth", "Ground Truth", "Boolean", "Ground truth status of the task", False),
+)
+
+
+def columns(project: ProjectInfo) -> list[dict[str, Any]]:
+    """The data manager's columns: the task's, then one per `$variable` of the config."""
+    result: list[dict[str, Any]] = [
+        {
+            "id": column_id,
+            "title": title,
+            "type": type_,
+            "help": help_,
+            "target": "tasks",
+            "visibility_defaults": {"explore": shown, "labeling": False},
+            "project_defined": False,
+        }
+        for column_id, title, type_, help_, shown in _TASK_COLUMNS
+    ]
+    data_types: dict[str, str] = {}
+    if project.config is not None:
+        for tag in project.config.objects.values():
+            if tag.data_key and tag.data_key not in data_types:
+                data_types[tag.data_key] = tag.tag
+        for key in project.config.data_keys:
+            data_types.setdefault(key, "String")
+    if data_types:
+        result.append(
+            {
+                "id": "data",
+                "title": "data",
+                "type": "List",
+                "target": "tasks",
+                "children": list(data_types),
+                "project_defined": False,
+            }
+        )
+        result.extend(
+            {
+                "id": key,
+                "title": key,
+                "type": tag if tag in _DATA_TYPES else "String",
+                "target": "tasks",
+                "parent": "data",
+                "visibility_defaults": {"explore": True, "labeling": True},
+                "project_defined": False,
+            }
+            for key, tag in data_types.items()
+        )
+    return result
+
+
+#: Object tags whose name Label Studio uses as the data column's type.
+_DATA_TYPES = frozenset(
+    {
+        "Image",
+        "Text",
+        "HyperText",
+        "Audio",
+        "AudioPlus",
+        "Video",
+        "TimeSeries",
+        "Paragraphs",
+        "Table",
+        "Pdf",
+        "Chat",
+        "Markdown",
+    }
+)
