@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 export LABELOPS_PORT ?= 8080
 export LABELOPS_DATA_DIR ?= ./data
 
-.PHONY: env run test lint proto proto-check routes routes-check migration
+.PHONY: env run test lint proto proto-check routes routes-check migration bench
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -34,3 +34,6 @@ routes-check: env
 
 migration: env ## make migration SVC=task-svc MSG="add tasks"
 	$(UV) run python scripts/new_migration.py $(SVC) "$(MSG)"
+
+bench: env ## task-svc benchmark: make bench SIZES=10000,100000 LS=1 (options: bench/README.md)
+	$(UV) run --no-sync python -m bench

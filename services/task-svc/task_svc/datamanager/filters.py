@@ -704,8 +704,9 @@ _RELATED_SORT_KEYS: dict[str, Callable[[], Any]] = {
 def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[ColumnElement[Any]]:
     """ORDER BY terms, ending with Task.id so paging is stable when the keys tie.
 
-    NULL sorts as the smallest value on both backends (first ascending, last descending);
-    PostgreSQL's default is the opposite, which would make pages differ between them.
+    NULL sorts as the largest value on both backends (last ascending, first descending):
+    PostgreSQL's default, so its plain b-tree indexes serve both directions; SQLite's
+    default is the opposite, so it gets explicit NULLS clauses.
     """
     _check_dialect(dialect_name)
     if ordering is None:
@@ -747,12 +748,12 @@ def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[C
             if has_id:
                 continue
             has_id = True
-        if column in _NOT_NULL_COLUMNS:
-            # No NULLS clause on a NOT NULL column: the order is the same, and PostgreSQL
-            # only walks an index whose NULLS placement matches the ORDER BY's.
+        if column in _NOT_NULL_COLUMNS or dialect_name == "postgresql":
+            # PostgreSQL's default NULL placement is the one we want, and it only walks an
+            # index (forwards or backwards) when the ORDER BY's NULLS placement matches it.
             terms.append(expr.desc() if descending else expr.asc())
         else:
-            terms.append(expr.desc().nulls_last() if descending else expr.asc().nulls_first())
+            terms.append(expr.desc().nulls_first() if descending else expr.asc().nulls_last())
     if not has_id:
         terms.append(Task.id.desc() if first_descending else Task.id.asc())
     return terms

@@ -686,8 +686,8 @@ def test_regex(db: Db) -> None:
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    """NULL first, as compile_ordering sorts it on both backends."""
-    return (0, 0) if value is None else (1, value)
+    """NULL last, as compile_ordering sorts it ascending on both backends."""
+    return (1, 0) if value is None else (0, value)
 
 
 def test_ordering_by_counter_ties_broken_by_id(db: Db) -> None:
@@ -702,7 +702,7 @@ def test_ordering_by_counter_ties_broken_by_id(db: Db) -> None:
 def test_ordering_by_data_fields(db: Db) -> None:
     ranks = [BY_ID[i].data.get("rank") for i in ALL_IDS]
     assert any(r is None for r in ranks) and any(r == 10 for r in ranks)
-    # Numbers sort as numbers (10 after 9), missing values first, ties by id.
+    # Numbers sort as numbers (10 after 9), missing values last, ties by id.
     assert _ordered_ids(db, ["tasks:data.rank"]) == sorted(
         ALL_IDS, key=lambda i: (_sort_key(BY_ID[i].data.get("rank")), i)
     )
@@ -719,9 +719,9 @@ def test_ordering_by_several_keys(db: Db) -> None:
 
     def key(i: int) -> tuple[Any, ...]:
         completed = BY_ID[i].completed_at
-        # Descending completed_at with NULLs last, then the other keys ascending.
+        # Descending completed_at with NULLs first, then the other keys ascending.
         return (
-            completed is None,
+            completed is not None,
             -(completed.timestamp() if completed else 0),
             BY_ID[i].data["word"],
             i,

@@ -168,15 +168,15 @@ def test_filter_by_annotator_and_id_list(filled: tuple[World, list[int]]) -> Non
     ("ordering", "expected"),
     [
         (["-tasks:id"], [4, 3, 2, 1, 0]),
-        (["tasks:data.n"], [4, 2, 3, 0, 1]),
-        (["-tasks:data.n"], [1, 0, 3, 2, 4]),
+        (["tasks:data.n"], [3, 2, 0, 1, 4]),
+        (["-tasks:data.n"], [4, 1, 0, 2, 3]),
         (["tasks:data.text"], [0, 1, 3, 4, 2]),
         (["-tasks:total_annotations"], [1, 0, 4, 3, 2]),
         (["tasks:total_annotations", "-tasks:id"], [4, 3, 2, 1, 0]),
         (["-tasks:cancelled_annotations"], [1, 4, 3, 2, 0]),
         (["tasks:cancelled_annotations"], [0, 2, 3, 4, 1]),
-        (["-tasks:completed_at"], [1, 0, 4, 3, 2]),
-        (["tasks:completed_at"], [2, 3, 4, 0, 1]),
+        (["-tasks:completed_at"], [4, 3, 2, 1, 0]),
+        (["tasks:completed_at"], [0, 1, 2, 3, 4]),
     ],
 )
 def test_ordering(

@@ -1,0 +1,57 @@
+"""The tasks the import workload sends: a JSON list on disk, generated once per size."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+CATEGORIES = tuple(f"c{i}" for i in range(10))
+#: The category the data-manager filter selects: one task in ten.
+FILTER_CATEGORY = "c3"
+TEXT_CHARS = 200
+
+_SENTENCE = (
+    "the quick brown fox jumps over a lazy dog while customers review products and "
+    "services delivery was late support answered quickly price quality excellent poor "
+    "average refund order package arrived broken would recommend again never battery "
+    "screen sound fast slow friendly staff experience overall value money"
+)
+_WORDS = _SENTENCE.split()
+
+
+def _text(rng: random.Random, number: int) -> str:
+    words = [f"#{number}"]
+    length = len(words[0])
+    while length < TEXT_CHARS:
+        word = rng.choice(_WORDS)
+        words.append(word)
+        length += len(word) + 1
+    return " ".join(words)[:TEXT_CHARS]
+
+
+def tasks_file(cache_dir: Path, count: int) -> Path:
+    """`[{"text": ~200 chars, "category": "c0".."c9"}, ...]`, one task a line; cached by size."""
+    path = cache_dir / f"tasks-{count}.json"
+    if path.exists():
+        return path
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(count)  # noqa: S311 - test data, not secrets
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        out.write("[\n")
+        for number in range(count):
+            task = {"text": _text(rng, number), "category": CATEGORIES[number % len(CATEGORIES)]}
+            out.write(json.dumps(task, separators=(",", ":")))
+            out.write(",\n" if number + 1 < count else "\n")
+        out.write("]\n")
+    partial.rename(path)
+    return path
+
+
+def read_chunks(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The file in chunks, so a 250 MB body is never held in memory."""
+    with path.open("rb") as source:
+        while chunk := source.read(chunk_size):
+            yield chunk

@@ -1,0 +1,212 @@
+"""The four workloads. Each returns plain figures (a dict) or raises; nothing here asserts a time."""
+
+from __future__ import annotations
+
+import json
+import queue
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.dataset import FILTER_CATEGORY
+from bench.infra import RssSampler, Server
+from bench.targets import Api
+
+#: The data-manager queries of workload 2: one filter and one ordering each.
+LIST_QUERIES: dict[str, dict[str, Any]] = {
+    "unlabeled-newest": {
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:total_annotations",
+                    "operator": "equal",
+                    "type": "Number",
+                    "value": 0,
+                }
+            ],
+        },
+        "ordering": ["-tasks:id"],
+    },
+    "category-by-text": {
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:data.category",
+                    "operator": "equal",
+                    "type": "String",
+                    "value": FILTER_CATEGORY,
+                }
+            ],
+        },
+        "ordering": ["tasks:data.text"],
+    },
+}
+
+
+def choices_result() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4().hex[:10],
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["positive"]},
+        }
+    ]
+
+
+def _ms_stats(samples: list[float]) -> dict[str, Any]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "runs": len(ordered),
+        "median_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": round(p95 * 1000, 2),
+        "min_ms": round(ordered[0] * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+    }
+
+
+def run_import(
+    api: Api, server: Server, project_id: int, tasks_path: Path, *, expected: int, timeout: float
+) -> dict[str, Any]:
+    """Workload 1: one POST of the whole list; wall time to completion and the server's peak RSS."""
+    with RssSampler(root=server.process.pid, skip_root=server.skip_root_rss) as rss:
+        started = time.monotonic()
+        outcome = api.import_file(project_id, tasks_path, timeout=timeout)
+        seconds = time.monotonic() - started
+    imported = api.task_total(project_id)
+    return {
+        "seconds": round(seconds, 2),
+        "tasks_per_second": round(imported / seconds, 1) if seconds else None,
+        "peak_rss_mb": round(rss.peak_rss_mb, 1),
+        "peak_hwm_mb": round(rss.peak_hwm_mb, 1),
+        "body_mb": round(tasks_path.stat().st_size / 1e6, 1),
+        "tasks_expected": expected,
+        "tasks_in_project": imported,
+        **outcome,
+    }
+
+
+def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
+    """Workload 2: the data-manager page 1 and a deep page for each query, `runs` times each."""
+    results: dict[str, Any] = {}
+    with api.client() as http:
+        for name, query in LIST_QUERIES.items():
+            params: dict[str, str | int] = {
+                "project": project_id,
+                "page_size": 100,
+                "fields": "task_only",
+                "query": json.dumps(query, separators=(",", ":")),
+            }
+            first = http.get("/api/tasks", params={**params, "page": 1})
+            if first.status_code != 200:
+                raise RuntimeError(f"list {name}: HTTP {first.status_code}: {first.text[:300]}")
+            total = int(first.json()["total"])
+            deep = max(1, total // 200)
+            per_query: dict[str, Any] = {"query": query, "total": total}
+            for label, page in (("page1", 1), ("deep", deep)):
+                samples = []
+                for _ in range(runs):
+                    started = time.monotonic()
+                    answer = http.get("/api/tasks", params={**params, "page": page})
+                    samples.append(time.monotonic() - started)
+                    if answer.status_code != 200:
+                        raise RuntimeError(
+                            f"list {name} page {page}: HTTP {answer.status_code}: {answer.text[:300]}"
+                        )
+                    if page > 1 and not answer.json()["tasks"]:
+                        raise RuntimeError(f"list {name} page {page}: empty page")
+                per_query[label] = {"page": page, **_ms_stats(samples)}
+            results[name] = per_query
+    return results
+
+
+def run_annotations(
+    api: Api, task_ids: list[int], *, clients: int, timeout: float = 120.0
+) -> dict[str, Any]:
+    """Workload 3: `clients` threads, each with its own connection, one annotation per task."""
+    work: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for task_id in task_ids:
+        work.put(task_id)
+    errors: list[str] = []
+    created = 0
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker() -> None:
+        nonlocal created
+        with api.client(timeout=timeout) as http:
+            while not stop.is_set():
+                try:
+                    task_id = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    answer = http.post(
+                        f"/api/tasks/{task_id}/annotations",
+                        json={"result": choices_result(), "lead_time": 1.5},
+                    )
+                    ok = answer.status_code == 201
+                    failure = "" if ok else f"HTTP {answer.status_code}: {answer.text[:200]}"
+                except httpx.HTTPError as error:
+                    ok, failure = False, f"{type(error).__name__}: {error}"
+                with lock:
+                    if ok:
+                        created += 1
+                    elif len(errors) < 20:
+                        errors.append(f"task {task_id}: {failure}")
+
+    threads = [
+        threading.Thread(target=worker, name=f"annotator-{i}", daemon=True) for i in range(clients)
+    ]
+    started = time.monotonic()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stop.set()  # on Ctrl-C the clients stop after their request in flight
+    seconds = time.monotonic() - started
+    return {
+        "clients": clients,
+        "attempted": len(task_ids),
+        "created": created,
+        "failed": len(task_ids) - created,
+        "errors": errors,
+        "seconds": round(seconds, 2),
+        "per_second": round(created / seconds, 1) if seconds else None,
+    }
+
+
+def run_next(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
+    """Workload 4: `GET /api/projects/{id}/next`, annotating the task handed out between calls."""
+    samples: list[float] = []
+    seen: list[int] = []
+    with api.client() as http:
+        for _ in range(runs):
+            started = time.monotonic()
+            answer = http.get(f"/api/projects/{project_id}/next")
+            samples.append(time.monotonic() - started)
+            if answer.status_code != 200:
+                raise RuntimeError(f"next: HTTP {answer.status_code}: {answer.text[:300]}")
+            task_id = int(answer.json()["id"])
+            seen.append(task_id)
+            done = http.post(f"/api/tasks/{task_id}/annotations", json={"result": choices_result()})
+            if done.status_code != 201:
+                raise RuntimeError(
+                    f"annotate after next: HTTP {done.status_code}: {done.text[:300]}"
+                )
+    return {
+        **_ms_stats(samples),
+        "distinct_tasks": len(set(seen)),
+        "queue": "sequential; each handed-out task is annotated before the next call",
+    }
