@@ -40,14 +40,25 @@ def free_port() -> int:
 # PostgreSQL
 
 
-def _read_postgres_url() -> str | None:
+def testinfra_value(name: str) -> str | None:
+    """A value of .testinfra/env, which scripts/testinfra.sh writes."""
     if not TESTINFRA_ENV.exists():
         return None
     for line in TESTINFRA_ENV.read_text().splitlines():
         key, _, value = line.partition("=")
-        if key.strip() == "LABELOPS_TEST_POSTGRES_URL":
+        if key.strip() == name:
             return value.strip()
     return None
+
+
+def _read_postgres_url() -> str | None:
+    return testinfra_value("LABELOPS_TEST_POSTGRES_URL")
+
+
+def redis_broker_url() -> str | None:
+    """The test Redis (started with PostgreSQL), on a database of the benchmark's own."""
+    url = testinfra_value("LABELOPS_TEST_REDIS_URL")
+    return url.rsplit("/", 1)[0] + "/7" if url else None
 
 
 def _reachable(url: str) -> bool:

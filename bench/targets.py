@@ -17,7 +17,15 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench.dataset import read_chunks
-from bench.infra import ROOT, Server, free_port, log, running_server, scratch_databases
+from bench.infra import (
+    ROOT,
+    Server,
+    free_port,
+    log,
+    redis_broker_url,
+    running_server,
+    scratch_databases,
+)
 
 ADMIN_EMAIL = "bench-admin@example.com"
 ADMIN_PASSWORD = "bench-admin-password-123"  # noqa: S105 - a throwaway loopback server
@@ -162,6 +170,10 @@ def labelops(*, backend: str, postgres_url: str | None, work_dir: Path) -> Itera
             urls = stack.enter_context(scratch_databases(postgres_url, list(SERVICE_NAMES)))
             for service, url in urls.items():
                 env["LABELOPS_" + service.upper().replace("-", "_") + "_DATABASE_URL"] = url
+            # The production topology: PostgreSQL with Redis as the broker (jobs, events).
+            broker = redis_broker_url()
+            if broker:
+                env["LABELOPS_BROKER_URL"] = broker
         uv = shutil.which("uv") or "uv"
         server = stack.enter_context(
             running_server(
