@@ -82,10 +82,16 @@ def bump(session: Session, *, project_id: int, **deltas: int) -> None:
         raise ValueError(f"unknown counters: {sorted(unknown)}")
     if not changes:
         return
-    _ensure_row(session, project_id)
     column = ProjectCounters.__table__.c
     values: dict[str, Any] = {name: column[name] + delta for name, delta in changes.items()}
     values["updated_at"] = utcnow()
-    session.execute(
-        update(ProjectCounters).where(ProjectCounters.project_id == project_id).values(values)
+    statement = (
+        update(ProjectCounters)
+        .where(ProjectCounters.project_id == project_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
     )
+    # The row exists after a project's first write, so try the UPDATE alone first.
+    if getattr(session.execute(statement), "rowcount", 0) == 0:
+        _ensure_row(session, project_id)
+        session.execute(statement)

@@ -32,4 +32,6 @@ class Draft(Base):
     __table_args__ = (
         Index("ix_drafts_task_id_user_id", "task_id", "user_id"),
         Index("ix_drafts_annotation_id", "annotation_id"),
+        # The label stream's postponed queue: one user's drafts in one project.
+        Index("ix_drafts_user_id_project_id", "user_id", "project_id"),
     )

@@ -22,6 +22,7 @@ from labelops_common.http.errors import ValidationFailed
 from labelops_common.jobs import JobContext, requeue_stale_jobs, run_job
 from labelops_common.queue import enqueue_after_commit, labelops_task
 from labelops_common.settings import CommonSettings
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from task_svc.imports import service, uploads
@@ -171,8 +172,23 @@ def _run(services: ImportServices, context: JobContext) -> None:
         job.progress = int(response.get("task_count") or 0)
         job.total = job.progress
         session.commit()
+    if job.progress >= ANALYZE_AFTER_TASKS:
+        refresh_planner_statistics(services.database)
     context.report_progress(job.progress, job.total)
     _cleanup(services, request)
+
+
+#: Imports this large change the table enough that stale statistics mislead the planner
+#: (filters and orderings of the data manager) until autovacuum gets to it.
+ANALYZE_AFTER_TASKS = 50_000
+
+
+def refresh_planner_statistics(database: Database) -> None:
+    if database.engine.dialect.name != "postgresql":
+        return
+    with database.engine.connect() as connection:
+        connection.execute(text("ANALYZE tasks"))
+        connection.commit()
 
 
 def _cleanup(services: ImportServices, request: service.ImportRequest) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from labelops_common.db import utcnow
 from labelops_common.labelconfig import (
     substitute_undefined_key,
@@ -192,7 +193,12 @@ def _dump(value: Any, index: int, where: str) -> _Json:
     """Compact JSON; NaN/Infinity and NUL characters are refused on every backend
     (PostgreSQL's JSONB cannot store them, so SQLite must not accept them either)."""
     try:
-        dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        # orjson is several times faster than json.dumps, which matters at a million
+        # tasks; it writes NaN and Infinity as null, so text with a null is checked again.
+        encoded = orjson.dumps(value)
+        dumped = encoded.decode()
+        if b"null" in encoded:
+            dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:
         raise ImportItemError(index, where, "NaN and Infinity are not valid JSON.") from None
     except TypeError as exc:

@@ -39,14 +39,16 @@ class Task(Base):
     #: Where the task came from (a storage object key), for de-duplicating re-syncs.
     source_key: Mapped[str | None] = mapped_column(String(1024), default=None)
 
+    # Ordering indexes end with `id`, the data manager's tiebreaker, so a page of any
+    # ordering is an index walk (PostgreSQL walks them backwards for descending orders).
     __table_args__ = (
         Index("ix_tasks_project_id_inner_id", "project_id", "inner_id", unique=True),
         Index("ix_tasks_project_id_id", "project_id", "id"),
         Index("ix_tasks_project_id_is_labeled", "project_id", "is_labeled", "id"),
-        Index("ix_tasks_project_id_updated_at", "project_id", "updated_at"),
-        Index("ix_tasks_project_id_completed_at", "project_id", "completed_at"),
+        Index("ix_tasks_project_id_updated_at", "project_id", "updated_at", "id"),
+        Index("ix_tasks_project_id_completed_at", "project_id", "completed_at", "id"),
         Index("ix_tasks_project_id_total_annotations", "project_id", "total_annotations", "id"),
-        Index("ix_tasks_project_id_predictions_score", "project_id", "predictions_score"),
+        Index("ix_tasks_project_id_predictions_score", "project_id", "predictions_score", "id"),
         Index("ix_tasks_file_upload_id", "file_upload_id"),
         Index("ix_tasks_project_id_source_key", "project_id", "source_key"),
     )
