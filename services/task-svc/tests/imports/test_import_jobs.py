@@ -226,3 +226,29 @@ def test_without_a_broker_the_job_runs_in_a_thread(
         time.sleep(0.1)
     assert status == "completed"
     assert db.task_count(project) == 4
+
+
+def test_the_sweeper_sends_a_lost_import_again(
+    stack: Any, cast: Any, make_project: Any, db: Any, sent: list[int]
+) -> None:
+    """A queued job whose message was lost is sent again by the runtime's job sweep."""
+    project = make_project(label_config=TXT_CONFIG)
+    answer = stack.task.post(
+        f"/api/projects/{project}/import", json=_items(3), headers=cast.owner.headers
+    )
+    job_id = answer.json()["import"]
+    assert sent == [job_id]
+    assert jobs.requeue_stale_imports in stack.task_runtime.job_sweeps
+    jobs.requeue_stale_imports()
+    assert sent.count(job_id) == 1  # queued moments ago: not stale yet
+    with stack.task_runtime.database.session() as session:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(updated_at=utcnow() - timedelta(minutes=10))
+        )
+        session.commit()
+    assert jobs.requeue_stale_imports() >= 1
+    assert sent.count(job_id) == 2
+    assert jobs.run_import_job(job_id) == "succeeded"
+    assert db.task_count(project) == 3
