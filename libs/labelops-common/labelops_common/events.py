@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from celery import _state as celery_state
 from celery import current_task
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
-from labelops_common.queue import enqueue_after_commit, labelops_task
+from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
 from labelops_common.queue.tasks import check_job_arguments
 
 logger = logging.getLogger(__name__)
@@ -159,26 +158,6 @@ class _GuardedSend:
             logger.exception("event not sent", extra={"event": self.event})
             return
         PUBLISHED.labels(self.event).inc()
-
-
-def _is_fallback(app: Any) -> bool:
-    return app is None or app.main == "default"
-
-
-def labelops_celery_app() -> Any | None:
-    """The process's Celery app, from any thread.
-
-    Celery's "current app" is thread-local: a request thread of the HTTP server does not
-    see the app `create_celery_app` built in the main thread. So: this thread's app, else
-    the process default, else the one application app the process built.
-    """
-    app = celery_state._tls.current_app
-    if not _is_fallback(app):
-        return app
-    if not _is_fallback(celery_state.default_app):
-        return celery_state.default_app
-    built = [candidate for candidate in list(celery_state._apps) if not _is_fallback(candidate)]
-    return built[0] if len(built) == 1 else None
 
 
 def publish_after_commit(

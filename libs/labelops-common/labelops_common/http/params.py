@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from labelops_common.http.errors import ValidationFailed
 
@@ -21,6 +22,18 @@ def parse_bool(value: str | None, *, field: str, default: bool) -> bool:
     if lowered in _FALSE:
         return False
     raise ValidationFailed({field: [f'"{value}" is not a valid boolean.']})
+
+
+def parse_optional_int(value: Any, *, field: str) -> int | None:
+    """An integer from a query or body value; empty means absent, a boolean is refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed({field: ["A valid integer is required."]})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({field: ["A valid integer is required."]}) from None
 
 
 def parse_int_list(values: Iterable[str], *, field: str) -> list[int]:

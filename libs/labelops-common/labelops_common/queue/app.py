@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from celery import Celery
+from celery import _state as celery_state
 from kombu import Queue
 
 from labelops_common.queue.tasks import route_by_declared_queue
@@ -40,3 +42,23 @@ def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> C
     # fall back to the process default, which must be this app, not Celery's AMQP default.
     app.set_default()
     return app
+
+
+def _is_fallback(app: Any) -> bool:
+    return app is None or app.main == "default"
+
+
+def labelops_celery_app() -> Any | None:
+    """The process's Celery app, from any thread.
+
+    Celery's "current app" is thread-local: a request thread of the HTTP server does not
+    see the app `create_celery_app` built in the main thread. So: this thread's app, else
+    the process default, else the one application app the process built.
+    """
+    app = celery_state._tls.current_app
+    if not _is_fallback(app):
+        return app
+    if not _is_fallback(celery_state.default_app):
+        return celery_state.default_app
+    built = [candidate for candidate in list(celery_state._apps) if not _is_fallback(candidate)]
+    return built[0] if len(built) == 1 else None

@@ -22,6 +22,7 @@ from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
 from labelops_common.grpcutil import peer_error, peer_stub
 from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
+from labelops_common.http.params import parse_optional_int
 from labelops_common.settings import CommonSettings
 from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -214,18 +215,6 @@ def refresh_prediction_counters(
     counts.bump(session, project_id=project_id, total_predictions_number=delta)
 
 
-def _optional_int(params: dict[str, Any], name: str) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValidationFailed({name: ["A valid integer is required."]})
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed({name: ["A valid integer is required."]}) from None
-
-
 def _model_versions(params: dict[str, Any]) -> list[str] | None:
     """`model_version`: one version, a list of them, or absent (every version)."""
     value = params.get("model_version")
@@ -260,7 +249,7 @@ def delete_tasks(session: Session, context: ActionContext) -> dict[str, Any]:
 
 def delete_tasks_annotations(session: Session, context: ActionContext) -> dict[str, Any]:
     """Delete the selected tasks' annotations (only `annotator`'s, if given) and drafts."""
-    annotator = _optional_int(context.params, "annotator")
+    annotator = parse_optional_int(context.params.get("annotator"), field="annotator")
     deleted = 0
     for chunk in _chunks(dm.scope_ids(session, context.selection)):
         _lock_tasks(session, chunk)

@@ -20,6 +20,7 @@ from labelops_common.auth.policies import MANAGER_ROLES, authorize
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
 from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.http.params import parse_optional_int
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
@@ -100,17 +101,6 @@ def compile_selection(
     return CompiledSelection(project_id=project_id, where=where, order_by=order_by, key=key)
 
 
-def _as_int(value: Any, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValidationFailed({name: ["A valid integer is required."]})
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed({name: ["A valid integer is required."]}) from None
-
-
 def parse_query(raw: str | None) -> dict[str, Any]:
     """The `query` parameter: a JSON object with filters, ordering and selectedItems."""
     if raw is None or raw == "":
@@ -156,8 +146,8 @@ def prepare(
     With a view, its stored filters and ordering apply, as in Label Studio; its stored
     selectedItems apply only where `use_view_selection` (actions) and the payload has none.
     """
-    project_number = _as_int(project_id, "project")
-    view_number = _as_int(view_id, "view")
+    project_number = parse_optional_int(project_id, field="project")
+    view_number = parse_optional_int(view_id, field="view")
     if view_number is not None:
         view = session.get(View, view_number)
         if view is None:

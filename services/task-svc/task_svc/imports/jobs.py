@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from labelops_common.db import Database
-from labelops_common.events import labelops_celery_app
 from labelops_common.http.errors import ValidationFailed
 from labelops_common.jobs import JobContext, requeue_stale_jobs, run_job
-from labelops_common.queue import enqueue_after_commit, labelops_task
+from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
 from labelops_common.settings import CommonSettings
 from sqlalchemy import text
 from sqlalchemy.orm import Session
