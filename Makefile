@@ -5,13 +5,16 @@ UV_VERSION := 0.13.9
 export LABELOPS_PORT ?= 8080
 export LABELOPS_DATA_DIR ?= ./data
 
-.PHONY: env run test lint proto proto-check routes routes-check migration bench
+.PHONY: env web run test lint proto proto-check routes routes-check migration bench
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --quiet
 
-run: env ## every service in one process on $LABELOPS_PORT (SQLite, embedded queue, local disk)
+web: ## build the web app into web/dist (npm ci from the lock file, type-check, vite build)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+run: env web ## every service in one process on $LABELOPS_PORT (SQLite, embedded queue, local disk)
 	$(UV) run labelops serve --target all --port $(LABELOPS_PORT)
 
 test: env ## lint, types, real PostgreSQL/Redis, every test

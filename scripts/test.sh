@@ -27,6 +27,8 @@ step "mypy" uv run mypy libs/labelops-common/labelops_common libs/labelops-runti
   services/project-svc/project_svc services/task-svc/task_svc services/storage-sync/storage_sync \
   services/export-svc/export_svc services/ml-gateway/ml_gateway scripts
 
+step "web app builds (types, bundle)" make --no-print-directory web
+
 trap 'bash scripts/testinfra.sh down' EXIT
 bash scripts/testinfra.sh up || { echo "==> infrastructure failed to start"; exit 1; }
 set -a; . .testinfra/env; set +a

@@ -24,6 +24,10 @@ install_packages() {
   local missing=()
   [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  # The edge, monitoring and browser tests run the real nginx, Prometheus and Chromium.
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v promtool >/dev/null || missing+=(prometheus)
+  command -v chromium >/dev/null || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     if [ "$(id -u)" != "0" ]; then log "need root to install ${missing[*]}"; exit 1; fi

@@ -45,6 +45,8 @@ class CommonSettings(BaseSettings):
 
     environment: Environment = "development"
     data_dir: Path = Path("./data")
+    #: The built web app (`make web` writes `web/dist`); single-process mode serves it at `/`.
+    web_dir: Path = Path("./web/dist")
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     #: Celery broker; empty means the embedded durable transport under `data_dir`.
     broker_url: str = ""

@@ -157,10 +157,12 @@ def start_suite(
             runtime.on_start()
     if single_process:
         from labelops_runtime.dispatcher import RouteTableDispatcher
+        from labelops_runtime.web import web_app
 
         suite.http_app = RouteTableDispatcher(
             services={name: runtime.http_app for name, runtime in runtimes.items()},
             process_app=_process_app(runtimes),
+            fallback=web_app(common.web_dir),
         )
     else:
         suite.http_app = next(iter(runtimes.values())).http_app

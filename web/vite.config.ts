@@ -1,0 +1,15 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// The dev server proxies the API to a running `make run` (single-process mode on :8080).
+const api = process.env.LABELOPS_API ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: "dist", sourcemap: true, chunkSizeWarningLimit: 1024 },
+  server: {
+    proxy: Object.fromEntries(
+      ["/api", "/user", "/data", "/storage-data", "/tasks"].map((prefix) => [prefix, api]),
+    ),
+  },
+});
