@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 export LABELOPS_PORT ?= 8080
 export LABELOPS_DATA_DIR ?= ./data
 
-.PHONY: env web run test lint proto proto-check routes routes-check migration bench
+.PHONY: env web run test lint proto proto-check routes routes-check migration bench chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -40,3 +40,9 @@ migration: env ## make migration SVC=task-svc MSG="add tasks"
 
 bench: env ## task-svc benchmark: make bench SIZES=10000,100000 LS=1 (options: bench/README.md)
 	$(UV) run --no-sync python -m bench
+
+chart-render: env ## print the rendered chart: make chart-render VALUES=helm/labelops/values-production.yaml
+	@$(UV) run python scripts/chart.py render $(if $(VALUES),-f $(VALUES))
+
+chart-check: env ## render, lint and validate the Helm chart (tests/chart)
+	$(UV) run pytest -q -p no:randomly tests/chart

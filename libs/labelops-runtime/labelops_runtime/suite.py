@@ -48,6 +48,8 @@ JOB_MODULES: tuple[str, ...] = (
     "labelops_common.events",
     # Large task imports (`{"import": id}`), queue `imports`.
     "task_svc.imports.jobs",
+    # Export snapshots and conversions, queue `exports`.
+    "export_svc.exports.jobs",
 )
 
 

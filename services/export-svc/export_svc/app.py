@@ -1,38 +1,54 @@
-"""Builds export-svc. Export snapshots arrive with its issue; the skeleton serves health, metrics and an empty ExportService."""
+"""Builds export-svc: Label Studio's export endpoints over REST, snapshots on the `exports` queue,
+and `GetExport` over gRPC.
+
+Tasks come from task-svc (`StreamTasks`), projects and people from project-svc; files go
+to the artifact storage (local disk under the data dir).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import grpc
-from labelops.export.v1 import export_pb2_grpc
-from labelops_common.db import Database
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from export_svc.artifacts import LocalArtifactStorage
+from export_svc.exports import jobs as export_jobs
+from export_svc.exports.router import router as exports_router
+from export_svc.exports.rpc import register_export_service
+from export_svc.projects.directory import ProjectDirectory
 from export_svc.settings import Settings
-
-
-def grpc_registrations(_database: Database) -> Sequence[Callable[[grpc.Server], None]]:
-    """The servicer answers UNIMPLEMENTED for every method until this service's issue."""
-
-    def register(server: grpc.Server) -> None:
-        export_pb2_grpc.add_ExportServiceServicer_to_server(
-            export_pb2_grpc.ExportServiceServicer(), server
-        )
-
-    return [register]
+from export_svc.tasks.stream import TaskSource
 
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
-    return assemble_service(
+    settings = settings or Settings()
+    runtime = assemble_service(
         common=common,
-        settings=settings or Settings(),
-        routers=[],
+        settings=settings,
+        routers=[exports_router],
         migrations_dir=Path(__file__).parent / "migrations",
-        grpc_registrations=grpc_registrations,
+        grpc_registrations=lambda database: [register_export_service(database)],
         grpc_service_names=("labelops.export.v1.ExportService",),
         queues=("exports",),
         peers=("project-svc", "task-svc"),
     )
+    projects = ProjectDirectory(common)
+    storage = LocalArtifactStorage(settings.resolved_artifacts_dir(common))
+    source = TaskSource(
+        common,
+        batch_size=settings.stream_batch_size,
+        deadline_seconds=settings.stream_deadline_seconds,
+    )
+    state = runtime.http_app.state
+    state.project_directory = projects
+    state.artifact_storage = storage
+    state.task_source = source
+    # Job bodies run outside any request: hand them this instance's parts.
+    export_jobs.configure(
+        export_jobs.ExportServices(
+            database=runtime.database, projects=projects, storage=storage, source=source
+        )
+    )
+    runtime.job_sweeps.append(export_jobs.requeue_stale_exports)
+    return runtime

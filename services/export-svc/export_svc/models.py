@@ -1,8 +1,5 @@
-"""Imports every table module, so the metadata is complete for Alembic and tests.
-
-This service's tables arrive with its own issue; until then its history is a baseline.
-"""
+"""Imports every table module, so the metadata is complete for Alembic and tests."""
 
 
 def import_all_models() -> None:
-    return None
+    from export_svc.exports import models as _exports  # noqa: F401

@@ -146,5 +146,19 @@ class ClientMetricsInterceptor(
     def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         started = time.perf_counter()
         call = continuation(details, request)
-        call.add_done_callback(lambda done: self._observe(details.method, started, done.code()))
-        return call
+        if hasattr(call, "add_done_callback"):
+            call.add_done_callback(lambda done: self._observe(details.method, started, done.code()))
+            return call
+        # Another interceptor in the chain (OpenTelemetry's) already turned the call into a
+        # plain iterator: count the stream when the caller has read it to its end.
+        return self._observed_stream(call, details.method, started)
+
+    def _observed_stream(self, responses: Iterator[Any], method: str, started: float) -> Any:
+        code = grpc.StatusCode.OK
+        try:
+            yield from responses
+        except grpc.RpcError as error:
+            code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            self._observe(method, started, code)

@@ -135,3 +135,45 @@ def test_a_peer_that_never_comes_up_fails_as_unavailable() -> None:
     with pytest.raises(grpc.RpcError) as caught:
         stub.GetProjectCounts(task_pb2.GetProjectCountsRequest(project_ids=[1]))
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+class StreamingTaskServicer(task_pb2_grpc.TaskServiceServicer):
+    """Streams two batches of task ids, the way `StreamTasks` does."""
+
+    def StreamTasks(self, request, context):
+        yield task_pb2.TaskBatch(tasks=[task_pb2.Task(id=1), task_pb2.Task(id=2)])
+        yield task_pb2.TaskBatch(tasks=[task_pb2.Task(id=3)])
+
+
+@pytest.mark.parametrize("opentelemetry", [False, True], ids=["plain", "with-opentelemetry"])
+def test_a_server_stream_is_read_whole_and_counted_when_it_ends(opentelemetry: bool) -> None:
+    """With OpenTelemetry's client instrumentation the call reaches our metrics interceptor as
+    a plain iterator, not a call object; it must still stream and still be counted."""
+    from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient
+
+    instrumentor = GrpcInstrumentorClient()
+    handle = build_grpc_server(
+        service_name="test-svc",
+        bind="127.0.0.1:0",
+        register=[
+            lambda server: task_pb2_grpc.add_TaskServiceServicer_to_server(
+                StreamingTaskServicer(), server
+            )
+        ],
+        service_full_names=[TASK_SERVICE],
+    )
+    handle.start()
+    if opentelemetry:
+        instrumentor.instrument()
+    try:
+        labels = {"grpc_service": TASK_SERVICE, "grpc_method": "StreamTasks", "grpc_code": "OK"}
+        before = sample("labelops_grpc_client_handled_total", labels)
+        stub = peer_stub(task_pb2_grpc.TaskServiceStub, target=handle.address, deadline_seconds=5)
+        batches = stub.StreamTasks(task_pb2.StreamTasksRequest(project_id=1))
+        ids = [task.id for batch in batches for task in batch.tasks]
+        assert ids == [1, 2, 3]
+        assert sample("labelops_grpc_client_handled_total", labels) == before + 1
+    finally:
+        if opentelemetry:
+            instrumentor.uninstrument()
+        handle.stop(0)

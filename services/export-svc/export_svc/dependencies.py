@@ -1,0 +1,41 @@
+"""export-svc's handler dependencies, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from labelops_common.http.deps import DbSession
+
+from export_svc.artifacts import ArtifactStorage
+from export_svc.projects.directory import ProjectDirectory
+from export_svc.settings import Settings
+from export_svc.tasks.stream import TaskSource
+
+__all__ = ["Artifacts", "DbSession", "ExportSettings", "Projects", "Tasks"]
+
+
+def get_project_directory(request: Request) -> ProjectDirectory:
+    directory: ProjectDirectory = request.app.state.project_directory
+    return directory
+
+
+def get_artifact_storage(request: Request) -> ArtifactStorage:
+    storage: ArtifactStorage = request.app.state.artifact_storage
+    return storage
+
+
+def get_task_source(request: Request) -> TaskSource:
+    source: TaskSource = request.app.state.task_source
+    return source
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Projects = Annotated[ProjectDirectory, Depends(get_project_directory)]
+Artifacts = Annotated[ArtifactStorage, Depends(get_artifact_storage)]
+Tasks = Annotated[TaskSource, Depends(get_task_source)]
+ExportSettings = Annotated[Settings, Depends(get_settings)]

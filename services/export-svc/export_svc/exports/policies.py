@@ -1,0 +1,20 @@
+"""Who may export.
+
+Label Studio lists formats to anyone who may view the project (`projects.view`) and lets
+only those who may change it (`projects.change`: owners, administrators, managers) export,
+list, create, download and delete snapshots: an export hands out every annotation of the
+project. A project of another organization is not found rather than forbidden.
+"""
+
+from labelops_common.auth.policies import MANAGER_ROLES
+from labelops_common.auth.principal import Principal
+
+from export_svc.projects.directory import ProjectInfo
+
+
+def can_list_formats(principal: Principal, project: ProjectInfo) -> bool:
+    return principal.organization_id == project.organization_id
+
+
+def can_export(principal: Principal, project: ProjectInfo) -> bool:
+    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES

@@ -1,0 +1,197 @@
+"""Label Studio's export endpoints (thin): formats, the synchronous download, snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.http.params import parse_bool, parse_int_list
+from labelops_common.http.routing import ApiRouter
+
+from export_svc.dependencies import Artifacts, DbSession, ExportSettings, Projects, Tasks
+from export_svc.exports import jobs, policies
+from export_svc.exports import service as exports
+from export_svc.exports.models import Export
+from export_svc.exports.schemas import ExportConvert, ExportCreate, export_fields
+from export_svc.formats import ExportFormat
+from export_svc.projects.directory import ProjectDirectory, ProjectInfo
+from export_svc.tasks.stream import TaskSelection
+
+router = ApiRouter(tags=["exports"])
+
+
+def _attachment(
+    chunks: Iterator[bytes], export_format: ExportFormat, filename: str
+) -> StreamingResponse:
+    return StreamingResponse(
+        chunks,
+        media_type=export_format.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "filename": filename,
+        },
+    )
+
+
+def _export_type(request: Request) -> tuple[str, str]:
+    """`exportType` (or Label Studio's alias `export_type`), default JSON, with the field name."""
+    for field in ("exportType", "export_type"):
+        value = request.query_params.get(field)
+        if value:
+            return value.strip(), field
+    return "JSON", "exportType"
+
+
+def _body(
+    session: DbSession, projects: ProjectDirectory, project: ProjectInfo, export: Export
+) -> dict[str, Any]:
+    people = projects.describe_users(project.organization_id, [export.created_by_id])
+    return export_fields(
+        export,
+        created_by=people.get(export.created_by_id) if export.created_by_id else None,
+        converted=exports.converted_formats(session, [export.id])[export.id],
+    )
+
+
+@router.get("/api/projects/{project_id:int}/export/formats")
+def list_formats(
+    project_id: int, projects: Projects, principal: CurrentUser
+) -> list[dict[str, Any]]:
+    project = exports.project_for(projects, principal, project_id, policies.can_list_formats)
+    return exports.formats_for(project)
+
+
+@router.get("/api/projects/{project_id:int}/export")
+def download_export(
+    project_id: int, request: Request, projects: Projects, tasks: Tasks, principal: CurrentUser
+) -> StreamingResponse:
+    """Streams the whole export while task-svc streams the tasks (Label Studio's easy export)."""
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    name, field = _export_type(request)
+    export_format = exports.resolve_format(name, project, field=field)
+    query = request.query_params
+    download_all = parse_bool(
+        query.get("download_all_tasks"), field="download_all_tasks", default=False
+    )
+    parse_bool(query.get("download_resources"), field="download_resources", default=True)
+    ids = parse_int_list(query.getlist("ids[]") + query.getlist("ids"), field="ids")
+    selection = TaskSelection(
+        project_id=project.id, only_annotated=not download_all, task_ids=tuple(ids)
+    )
+    chunks = exports.stream_export(
+        source=tasks,
+        projects=projects,
+        project=project,
+        export_format=export_format,
+        selection=selection,
+    )
+    return _attachment(
+        chunks, export_format, exports.download_name(project.id, export_format.extension)
+    )
+
+
+@router.get("/api/projects/{project_id:int}/exports")
+def list_snapshots(
+    project_id: int,
+    session: DbSession,
+    projects: Projects,
+    settings: ExportSettings,
+    principal: CurrentUser,
+) -> list[dict[str, Any]]:
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    found = exports.list_exports(session, project_id=project.id, limit=settings.snapshot_list_limit)
+    people = projects.describe_users(project.organization_id, [e.created_by_id for e in found])
+    converted = exports.converted_formats(session, [e.id for e in found])
+    return [
+        export_fields(
+            export,
+            created_by=people.get(export.created_by_id) if export.created_by_id else None,
+            converted=converted[export.id],
+        )
+        for export in found
+    ]
+
+
+@router.post("/api/projects/{project_id:int}/exports", status_code=201)
+def create_snapshot(
+    project_id: int,
+    body: ExportCreate,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    """201 at once with status `created`; the `exports` queue writes the file."""
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    export = exports.create_export(session, project=project, principal=principal, body=body)
+    jobs.enqueue_snapshot(session, export.id)
+    session.commit()
+    people = projects.describe_users(project.organization_id, [principal.user_id])
+    return export_fields(
+        export, created_by=people.get(principal.user_id), converted=[], with_options=True
+    )
+
+
+@router.get("/api/projects/{project_id:int}/exports/{export_id:int}")
+def get_snapshot(
+    project_id: int, export_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    export = exports.get_export(session, project_id=project.id, export_id=export_id)
+    return _body(session, projects, project, export)
+
+
+@router.delete("/api/projects/{project_id:int}/exports/{export_id:int}", status_code=204)
+def delete_snapshot(
+    project_id: int,
+    export_id: int,
+    session: DbSession,
+    projects: Projects,
+    artifacts: Artifacts,
+    principal: CurrentUser,
+) -> Response:
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    export = exports.get_export(session, project_id=project.id, export_id=export_id)
+    exports.delete_export(session, storage=artifacts, export=export)
+    return Response(status_code=204)
+
+
+@router.get("/api/projects/{project_id:int}/exports/{export_id:int}/download")
+def download_snapshot(
+    project_id: int,
+    export_id: int,
+    request: Request,
+    session: DbSession,
+    projects: Projects,
+    artifacts: Artifacts,
+    principal: CurrentUser,
+) -> StreamingResponse:
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    export = exports.get_export(session, project_id=project.id, export_id=export_id)
+    name, field = _export_type(request)
+    export_format = exports.resolve_format(name, project, field=field)
+    chunks = exports.download_snapshot(
+        session, storage=artifacts, project=project, export=export, export_format=export_format
+    )
+    filename = exports.download_name(project.id, export_format.extension, tag=export.md5 or None)
+    return _attachment(chunks, export_format, filename)
+
+
+@router.post("/api/projects/{project_id:int}/exports/{export_id:int}/convert")
+def convert_snapshot(
+    project_id: int,
+    export_id: int,
+    body: ExportConvert,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    export = exports.get_export(session, project_id=project.id, export_id=export_id)
+    export_format = exports.resolve_format(body.export_type, project, field="export_type")
+    converted = exports.request_conversion(session, export=export, export_format=export_format)
+    jobs.enqueue_conversion(session, converted.id)
+    session.commit()
+    return {"export_type": converted.export_type, "converted_format": converted.id}

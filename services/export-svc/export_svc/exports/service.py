@@ -1,0 +1,419 @@
+"""Exports: the synchronous download and snapshots (rows, their files, their conversions).
+
+Functions take the session (and the artifact storage or task source) explicitly, so the
+HTTP handlers and the `exports` jobs run the same code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from labelops_common.auth.policies import authorize
+from labelops_common.auth.principal import Principal
+from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.jobs import JobStatus
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from export_svc.artifacts import ArtifactStorage
+from export_svc.exports.metrics import counted, measured
+from export_svc.exports.models import ConvertedFormat, Export
+from export_svc.exports.schemas import ExportCreate
+from export_svc.formats import (
+    ConfigShape,
+    ExportContext,
+    ExportFormat,
+    describe_formats,
+    find_format,
+)
+from export_svc.formats._base import json_array, records_from_json_array
+from export_svc.projects.directory import ProjectDirectory, ProjectInfo
+from export_svc.tasks.stream import (
+    AnnotationFilter,
+    Presence,
+    Serialization,
+    TaskSelection,
+    TaskSource,
+    export_records,
+    started,
+)
+
+Policy = Callable[[Principal, ProjectInfo], bool]
+
+SNAPSHOT_FORMAT = "JSON"
+
+
+def project_for(
+    projects: ProjectDirectory, principal: Principal, project_id: int, policy: Policy
+) -> ProjectInfo:
+    """The project if the caller's organization owns it (else 404), and the policy allows."""
+    project = projects.get(project_id)
+    if project is None or project.organization_id != principal.organization_id:
+        raise NotFound()
+    authorize(policy(principal, project))
+    return project
+
+
+def config_shape(project: ProjectInfo) -> ConfigShape:
+    return ConfigShape.from_parsed(project.parsed, project.label_config)
+
+
+def formats_for(project: ProjectInfo) -> list[dict[str, Any]]:
+    return describe_formats(config_shape(project))
+
+
+def resolve_format(name: str, project: ProjectInfo, *, field: str) -> ExportFormat:
+    """The format called `name`, if it exists and fits the project's config; else 400 on `field`."""
+    export_format = find_format(name)
+    if export_format is None:
+        raise ValidationFailed({field: [f'"{name}" is not a supported export format.']})
+    if not export_format.fits(config_shape(project)):
+        raise ValidationFailed({field: [f'"{name}" does not fit this project\'s labeling config.']})
+    return export_format
+
+
+def context_for(project: ProjectInfo) -> ExportContext:
+    return ExportContext(project_id=project.id, parsed=project.parsed)
+
+
+def download_name(project_id: int, extension: str, *, tag: str | None = None) -> str:
+    """Label Studio's `project-<id>-at-<YYYY-MM-DD-HH-MM>-<8 hex>.<ext>`."""
+    moment = datetime.now(UTC).strftime("%Y-%m-%d-%H-%M")
+    return f"project-{project_id}-at-{moment}-{(tag or secrets.token_hex(4))[:8]}.{extension}"
+
+
+#: Bytes gathered before a chunk is handed to the HTTP server (each chunk costs a thread hop).
+CHUNK_BYTES = 256 * 1024
+
+
+def coalesced(chunks: Iterator[bytes], *, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Many small writes as fewer chunks of about `size` bytes."""
+    pending: list[bytes] = []
+    gathered = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        gathered += len(chunk)
+        if gathered >= size:
+            yield b"".join(pending)
+            pending.clear()
+            gathered = 0
+    if pending:
+        yield b"".join(pending)
+
+
+def users_lookup(projects: ProjectDirectory, project: ProjectInfo) -> Callable[..., Any]:
+    return lambda ids: projects.describe_users(project.organization_id, ids)
+
+
+# ------------------------------------------------------------------ synchronous download
+
+
+def stream_export(
+    *,
+    source: TaskSource,
+    projects: ProjectDirectory,
+    project: ProjectInfo,
+    export_format: ExportFormat,
+    selection: TaskSelection,
+) -> Iterator[bytes]:
+    """The export as bytes, produced while task-svc streams the tasks.
+
+    The first batch is read before returning, so an unknown project or a task-svc outage
+    is an error status rather than a truncated download.
+    """
+    batches = started(source.batches(selection))
+    records = export_records(
+        batches,
+        selection=selection,
+        serialization=Serialization(),
+        overlap=project.maximum_annotations,
+        users=users_lookup(projects, project),
+    )
+    rows = counted(records, format_name=export_format.name, mode="sync")
+    return coalesced(
+        measured(
+            export_format.write(rows, context_for(project)),
+            format_name=export_format.name,
+            mode="sync",
+        )
+    )
+
+
+# ------------------------------------------------------------------------------ snapshots
+
+
+def create_export(
+    session: Session, *, project: ProjectInfo, principal: Principal, body: ExportCreate
+) -> Export:
+    """A snapshot row, queued; the caller commits and the job is sent after the commit."""
+    export = Export(
+        kind="snapshot",
+        payload={"project_id": project.id},
+        project_id=project.id,
+        title=body.title,
+        created_by_id=principal.user_id,
+        counters={},
+        task_filter_options=_dump(body.task_filter_options),
+        annotation_filter_options=_dump(body.annotation_filter_options),
+        serialization_options=_dump(body.serialization_options),
+    )
+    session.add(export)
+    session.flush()
+    return export
+
+
+def _dump(options: Any) -> dict[str, Any] | None:
+    return options.model_dump(mode="json") if options is not None else None
+
+
+def list_exports(session: Session, *, project_id: int, limit: int) -> list[Export]:
+    return list(
+        session.scalars(
+            select(Export)
+            .where(Export.project_id == project_id)
+            .order_by(Export.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_export(session: Session, *, project_id: int, export_id: int) -> Export:
+    export = session.get(Export, export_id)
+    if export is None or export.project_id != project_id:
+        raise NotFound()
+    return export
+
+
+def converted_formats(session: Session, export_ids: list[int]) -> dict[int, list[ConvertedFormat]]:
+    found: dict[int, list[ConvertedFormat]] = {export_id: [] for export_id in export_ids}
+    if export_ids:
+        rows = session.scalars(
+            select(ConvertedFormat)
+            .where(ConvertedFormat.export_id.in_(export_ids))
+            .order_by(ConvertedFormat.id)
+        )
+        for row in rows:
+            found[row.export_id].append(row)
+    return found
+
+
+def delete_export(session: Session, *, storage: ArtifactStorage, export: Export) -> None:
+    """Remove the row, its conversions and their files (files after the rows are gone)."""
+    conversions = converted_formats(session, [export.id])[export.id]
+    keys = [item.artifact_key for item in conversions] + [export.artifact_key]
+    session.execute(delete(ConvertedFormat).where(ConvertedFormat.export_id == export.id))
+    session.delete(export)
+    session.commit()
+    for key in keys:
+        if key:
+            storage.delete(key)
+
+
+def selection_of(export: Export) -> TaskSelection:
+    options = export.task_filter_options or {}
+    return TaskSelection(
+        project_id=export.project_id,
+        only_annotated=bool(options.get("only_with_annotations")),
+        view_id=int(options.get("view") or 0),
+        skipped=_presence(options.get("skipped")),
+        annotated=_presence(options.get("annotated")),
+        finished=_presence(options.get("finished")),
+    )
+
+
+def _presence(value: Any) -> Presence | None:
+    return Presence(value) if value else None
+
+
+def serialization_of(export: Export) -> Serialization:
+    options = export.serialization_options or {}
+    annotation_options = export.annotation_filter_options
+    return Serialization(
+        predictions_as_ids=bool((options.get("predictions") or {}).get("only_id", True)),
+        completed_by_as_id=bool(
+            (options.get("annotations__completed_by") or {}).get("only_id", True)
+        ),
+        annotation_filter=AnnotationFilter(
+            usual=bool(annotation_options.get("usual")),
+            ground_truth=bool(annotation_options.get("ground_truth")),
+            skipped=bool(annotation_options.get("skipped")),
+        )
+        if annotation_options is not None
+        else None,
+    )
+
+
+def snapshot_key(export: Export) -> str:
+    return f"exports/{export.project_id}/{export.id}.json"
+
+
+def conversion_key(converted: ConvertedFormat, export_format: ExportFormat) -> str:
+    return (
+        f"exports/{converted.project_id}/{converted.export_id}-"
+        f"{export_format.name.lower()}.{export_format.extension}"
+    )
+
+
+@dataclass(frozen=True)
+class WrittenArtifact:
+    key: str
+    md5: str
+    size: int
+    rows: int
+
+
+def write_snapshot(
+    *,
+    storage: ArtifactStorage,
+    source: TaskSource,
+    projects: ProjectDirectory,
+    project: ProjectInfo,
+    export: Export,
+) -> WrittenArtifact:
+    """Stream the project's tasks into the snapshot's JSON file; all or nothing."""
+    selection = selection_of(export)
+    rows = 0
+
+    def tally(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal rows
+        for record in records:
+            rows += 1
+            yield record
+
+    records = export_records(
+        source.batches(selection),
+        selection=selection,
+        serialization=serialization_of(export),
+        overlap=project.maximum_annotations,
+        users=users_lookup(projects, project),
+    )
+    counted_records = counted(tally(records), format_name=SNAPSHOT_FORMAT, mode="snapshot")
+    key = snapshot_key(export)
+    writer = storage.writer(key)
+    try:
+        writer.write_all(
+            coalesced(
+                measured(json_array(counted_records), format_name=SNAPSHOT_FORMAT, mode="snapshot")
+            )
+        )
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return WrittenArtifact(key=key, md5=writer.md5, size=writer.size, rows=rows)
+
+
+# ---------------------------------------------------------------- downloads, conversions
+
+
+def require_completed(export: Export) -> str:
+    if export.status != JobStatus.SUCCEEDED.value or not export.artifact_key:
+        raise NotFound("Export is not completed")
+    return export.artifact_key
+
+
+def download_snapshot(
+    session: Session,
+    *,
+    storage: ArtifactStorage,
+    project: ProjectInfo,
+    export: Export,
+    export_format: ExportFormat,
+) -> Iterator[bytes]:
+    """The snapshot in `export_format`: the file itself, a finished conversion, or converted now."""
+    key = require_completed(export)
+    if export_format.name == SNAPSHOT_FORMAT:
+        return storage.read(key)
+    converted = session.scalar(
+        select(ConvertedFormat).where(
+            ConvertedFormat.export_id == export.id,
+            ConvertedFormat.export_type == export_format.name,
+            ConvertedFormat.status == JobStatus.SUCCEEDED.value,
+        )
+    )
+    if converted is not None and converted.artifact_key and storage.exists(converted.artifact_key):
+        return storage.read(converted.artifact_key)
+    return convert_snapshot(
+        storage=storage, project=project, key=key, export_format=export_format, mode="download"
+    )
+
+
+def convert_snapshot(
+    *,
+    storage: ArtifactStorage,
+    project: ProjectInfo,
+    key: str,
+    export_format: ExportFormat,
+    mode: str,
+) -> Iterator[bytes]:
+    records = counted(
+        records_from_json_array(storage.read(key)), format_name=export_format.name, mode=mode
+    )
+    return coalesced(
+        measured(
+            export_format.write(records, context_for(project)),
+            format_name=export_format.name,
+            mode=mode,
+        )
+    )
+
+
+def request_conversion(
+    session: Session, *, export: Export, export_format: ExportFormat
+) -> ConvertedFormat:
+    """A queued conversion; converting to the same format twice is refused (Label Studio's 400)."""
+    require_completed(export)
+    if export_format.name == SNAPSHOT_FORMAT:
+        raise ValidationFailed({"export_type": ["The snapshot is already in JSON."]})
+    existing = session.scalar(
+        select(ConvertedFormat).where(
+            ConvertedFormat.export_id == export.id,
+            ConvertedFormat.export_type == export_format.name,
+        )
+    )
+    if existing is not None:
+        raise ValidationFailed(
+            {"export_type": [f"Export was already converted to {export_format.name}."]}
+        )
+    converted = ConvertedFormat(
+        kind="convert",
+        payload={"export_id": export.id},
+        export_id=export.id,
+        project_id=export.project_id,
+        export_type=export_format.name,
+    )
+    session.add(converted)
+    session.flush()
+    return converted
+
+
+def write_conversion(
+    *,
+    storage: ArtifactStorage,
+    project: ProjectInfo,
+    export: Export,
+    converted: ConvertedFormat,
+    export_format: ExportFormat,
+) -> WrittenArtifact:
+    source_key = require_completed(export)
+    key = conversion_key(converted, export_format)
+    writer = storage.writer(key)
+    try:
+        writer.write_all(
+            convert_snapshot(
+                storage=storage,
+                project=project,
+                key=source_key,
+                export_format=export_format,
+                mode="convert",
+            )
+        )
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return WrittenArtifact(key=key, md5=writer.md5, size=writer.size, rows=0)
