@@ -13,6 +13,8 @@ from labelops_runtime.render import render_routes
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = {
     ROOT / "deploy" / "nginx" / "routes.conf": "nginx",
+    # The compose edge's copy (the rest of deploy/compose/edge/ is `scripts/edge.py generate`'s).
+    ROOT / "deploy" / "compose" / "edge" / "labelops" / "routes.conf": "nginx",
     ROOT / "helm" / "labelops" / "files" / "routes.json": "json",
 }
 

@@ -16,7 +16,13 @@ from fastapi import APIRouter, FastAPI
 from labelops_common.auth.authenticate import LegacyTokenResolver
 from labelops_common.db import Database
 from labelops_common.http.app import create_service_app
-from labelops_common.observability import ReadinessCheck, database_check, grpc_peer_check
+from labelops_common.observability import (
+    ReadinessCheck,
+    ServiceHeaderMiddleware,
+    database_check,
+    grpc_peer_check,
+    observe_database_errors,
+)
 from labelops_common.settings import CommonSettings, ServiceSettings
 
 
@@ -59,6 +65,7 @@ def assemble_service(
     database = Database.from_url(
         settings.resolved_database_url(common), pool_size=settings.database_pool_size
     )
+    observe_database_errors(database.engine, service=settings.service_name)
     if legacy_token_resolver is None:
         from labelops_common.auth.remote import remote_legacy_token_resolver
 
@@ -73,6 +80,7 @@ def assemble_service(
         legacy_token_resolver=legacy_token_resolver,
         readiness_checks=checks,
     )
+    app.add_middleware(ServiceHeaderMiddleware, service=settings.service_name)
     app.state.database = database
     app.state.settings = settings
     app.state.common_settings = common

@@ -2,7 +2,7 @@
 
 labelops serve --target all            # every service in one process (laptop, tests)
 labelops serve --target task-svc       # one service (one Kubernetes Deployment)
-labelops worker --queues imports,storage
+labelops worker --queues imports,storage --metrics-port 9100
 labelops migrate --target all          # run once, before serving (a Helm hook Job)
 labelops routes --format nginx         # render the route table for the edge
 """
@@ -66,15 +66,21 @@ def _http_port(running: suite_module.RunningSuite, single_process: bool) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    if args.metrics_port and args.pool == "prefork":
+        # Prefork children count in their own memory, invisible to this process's /metrics.
+        raise SystemExit("--metrics-port needs --pool threads or solo, not prefork")
     common = CommonSettings()
     suite_module.configure_process(common, service="worker")
     runtimes = [suite_module.build_runtime(name, common) for name in SERVICE_NAMES]
     app = suite_module.make_celery_app(common, runtimes)
     queues = [queue.strip() for queue in args.queues.split(",") if queue.strip()]
+    if args.metrics_port:
+        _serve_worker_metrics(common, queues, host=args.metrics_host, port=args.metrics_port)
     argv = [
         "worker",
         f"--queues={','.join(queues)}",
         f"--concurrency={args.concurrency}",
+        f"--pool={args.pool}",
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
@@ -85,6 +91,18 @@ def _worker(args: argparse.Namespace) -> int:
     finally:
         sweeper.stop()
     return 0
+
+
+def _serve_worker_metrics(
+    common: CommonSettings, queues: list[str], *, host: str, port: int
+) -> None:
+    """`/metrics` of the worker (task outcomes, runtimes, queue wait) plus its queues' depth."""
+    from labelops_common.queue import QueueDepthCollector
+    from prometheus_client import REGISTRY, start_http_server
+
+    REGISTRY.register(QueueDepthCollector(broker_url=common.resolved_broker_url(), queues=queues))
+    start_http_server(port, addr=host)
+    logger.info("serving worker metrics", extra={"host": host, "port": port})
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -120,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a Celery worker")
     worker.add_argument("--queues", required=True)
     worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument(
+        "--pool",
+        choices=["threads", "prefork", "solo"],
+        default="threads",
+        help="jobs wait on the database, gRPC and storage, so threads by default",
+    )
+    worker.add_argument("--metrics-port", type=int, default=0, help="serve /metrics on this port")
+    worker.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104
     worker.set_defaults(handler=_worker)
 
     migrate = commands.add_parser("migrate", help="apply every pending migration")

@@ -31,7 +31,8 @@ def render_routes(fmt: str) -> str:
                 lines.append(f"# {route.note}")
             lines.append(f"location ~ {route.nginx_regex} {{")
             lines.append(f"    proxy_pass http://{upstream};")
-            lines.append("    include /etc/nginx/labelops/proxy.conf;")
+            # Relative to nginx's configuration directory (deploy/nginx/nginx.conf.template).
+            lines.append("    include labelops/proxy.conf;")
             lines.append("}")
         return "\n".join(lines) + "\n"
     width = max(len(route.service) for route in ROUTES)

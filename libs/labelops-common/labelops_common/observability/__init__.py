@@ -1,5 +1,6 @@
 """Metrics, JSON logs, tracing and health endpoints, the same in every process."""
 
+from labelops_common.observability.database import observe_database_errors
 from labelops_common.observability.health import (
     ReadinessCheck,
     broker_check,
@@ -7,6 +8,7 @@ from labelops_common.observability.health import (
     database_check,
     grpc_peer_check,
 )
+from labelops_common.observability.identity import SERVICE_HEADER, ServiceHeaderMiddleware
 from labelops_common.observability.logging import configure_logging
 from labelops_common.observability.metrics import (
     PrometheusHTTPMiddleware,
@@ -22,8 +24,10 @@ from labelops_common.observability.tracing import (
 )
 
 __all__ = [
+    "SERVICE_HEADER",
     "PrometheusHTTPMiddleware",
     "ReadinessCheck",
+    "ServiceHeaderMiddleware",
     "add_metrics_route",
     "broker_check",
     "build_health_router",
@@ -36,4 +40,5 @@ __all__ = [
     "instrument_grpc",
     "instrument_sqlalchemy_engine",
     "metrics_response",
+    "observe_database_errors",
 ]

@@ -1,11 +1,13 @@
 """Celery over kombu: the app factory, the task wrapper, enqueue-after-commit, the worker."""
 
 from labelops_common.queue.app import create_celery_app, labelops_celery_app
+from labelops_common.queue.metrics import QueueDepthCollector
 from labelops_common.queue.tasks import enqueue_after_commit, labelops_task
 from labelops_common.queue.worker import EmbeddedWorker, start_embedded_worker
 
 __all__ = [
     "EmbeddedWorker",
+    "QueueDepthCollector",
     "create_celery_app",
     "enqueue_after_commit",
     "labelops_celery_app",

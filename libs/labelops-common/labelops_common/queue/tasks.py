@@ -26,7 +26,15 @@ QUEUE_WAIT = Histogram(
     ["task", "queue"],
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600),
 )
+JOB_OUTCOMES = Counter(
+    "labelops_job_outcomes_total",
+    "Final status of jobs run through `run_job` (a job that failed and will not be retried "
+    "ends as `failed` even though its Celery task succeeded).",
+    ["task", "queue", "outcome"],
+)
 ENQUEUED_AT_HEADER = "labelops_enqueued_at"
+#: What `run_job` returns; a task returning one of these reports it as the job's outcome.
+JOB_RESULT_STATUSES = frozenset({"succeeded", "failed", "queued", "cancelled", "skipped"})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +121,9 @@ def _task_started(task: Any = None, **_: Any) -> None:
 
 
 @signals.task_postrun.connect
-def _task_finished(task: Any = None, state: str | None = None, **_: Any) -> None:
+def _task_finished(
+    task: Any = None, state: str | None = None, retval: Any = None, **_: Any
+) -> None:
     request = task.request
     queue = (request.delivery_info or {}).get("routing_key") or task.queue or ""
     started = getattr(request, "_labelops_started", None)
@@ -121,3 +131,5 @@ def _task_finished(task: Any = None, state: str | None = None, **_: Any) -> None
         RUNTIME.labels(task.name, queue).observe(time.perf_counter() - started)
     outcome = {"SUCCESS": "succeeded", "RETRY": "retried"}.get(state or "", "failed")
     TASKS.labels(task.name, queue, outcome).inc()
+    if state == "SUCCESS" and isinstance(retval, str) and retval in JOB_RESULT_STATUSES:
+        JOB_OUTCOMES.labels(task.name, queue, retval).inc()

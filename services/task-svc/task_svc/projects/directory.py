@@ -78,7 +78,9 @@ class ProjectDirectory:
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.NOT_FOUND:
                 raise peer_error("project-svc", exc) from None
-            info = None
+            # Not cached: ids are handed out in order, so an id unknown now may be the
+            # project someone creates next, and it must not answer 404 for a while after.
+            return None
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

@@ -1,0 +1,205 @@
+"""The suite as Kubernetes runs it, on loopback: one process per service and a Celery worker.
+
+Shared by tests/edge (nginx in front of it) and tests/monitoring (Prometheus scraping it),
+started once for both: `acquire_stack` starts it on first use and `release_stack` stops it
+after the last user, because fixtures of two conftest files cannot share one session
+fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from labelops_common.settings import SERVICE_NAMES
+from labelops_runtime.suite import free_loopback_port
+
+ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-123"
+SECRET = "deploy-tests-secret-key-0123456789abcdef-0123"
+AUTH = {"Authorization": f"Token {ADMIN_TOKEN}"}
+#: Every queue a service declares (`assemble_service(queues=...)`).
+WORKER_QUEUES = ("imports", "events", "webhooks", "storage", "exports", "ml")
+START_TIMEOUT_SECONDS = 90.0
+
+
+@dataclass
+class Process:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    broker_url: str
+    services: dict[str, Process] = field(default_factory=dict)
+    #: The worker's metrics endpoint is its URL.
+    worker: Process | None = None
+
+    def service_url(self, name: str) -> str:
+        return self.services[name].url
+
+    def all_processes(self) -> list[Process]:
+        return [*self.services.values(), *([self.worker] if self.worker else [])]
+
+
+def redis_url_with_free_db() -> str:
+    """The test Redis on a database no other test uses, claimed with a key."""
+    import redis
+
+    url = os.environ.get("LABELOPS_TEST_REDIS_URL", "")
+    if not url:
+        raise RuntimeError("LABELOPS_TEST_REDIS_URL is not set; run the tests with `make test`")
+    parts = urlsplit(url)
+    for db in range(15, 0, -1):
+        candidate = urlunsplit(parts._replace(path=f"/{db}"))
+        client = redis.Redis.from_url(candidate)
+        try:
+            if client.dbsize() == 0 and client.set(
+                "labelops-deploy-tests", str(os.getpid()), nx=True, ex=3600
+            ):
+                return candidate
+        finally:
+            client.close()
+    raise RuntimeError("no free Redis database for the deploy tests")
+
+
+def _launch(name: str, args: list[str], env: dict[str, str], tmp: Path, url: str) -> Process:
+    log_path = tmp / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "labelops_runtime.cli", *args],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Process(name=name, url=url, process=process, log_path=log_path)
+
+
+def _wait_until_answering(process: Process, path: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.process.poll() is not None:
+            raise RuntimeError(f"{process.name} exited early:\n{process.log()[-4000:]}")
+        try:
+            if httpx.get(f"{process.url}{path}", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{process.name} did not answer {path}:\n{process.log()[-4000:]}")
+
+
+def start_stack(tmp: Path) -> Stack:
+    broker_url = redis_url_with_free_db()
+    grpc_ports = {name: free_loopback_port() for name in SERVICE_NAMES}
+    http_ports = {name: free_loopback_port() for name in SERVICE_NAMES}
+    common = {
+        "LABELOPS_DATA_DIR": str(tmp / "data"),
+        "LABELOPS_SECRET_KEY": SECRET,
+        "LABELOPS_BROKER_URL": broker_url,
+        "LABELOPS_GRPC_PEERS": json.dumps(
+            {name: f"127.0.0.1:{port}" for name, port in grpc_ports.items()}
+        ),
+        "LABELOPS_GRPC_DEADLINE_SECONDS": "5",
+        "LABELOPS_LOG_LEVEL": "WARNING",
+    }
+    (tmp / "data").mkdir(parents=True, exist_ok=True)
+    stack = Stack(tmp=tmp, broker_url=broker_url)
+    try:
+        for name in SERVICE_NAMES:
+            prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
+            env = {
+                **common,
+                prefix + "GRPC_BIND": f"127.0.0.1:{grpc_ports[name]}",
+                prefix + "HTTP_PORT": str(http_ports[name]),
+            }
+            if name == "task-svc":
+                # Every import with a body is queued, so any import is a Celery job.
+                env[prefix + "IMPORT_SYNC_MAX_BYTES"] = "1024"
+            if name == "project-svc":
+                env |= {
+                    "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+                    "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                    "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+                }
+            args = ["serve", "--target", name, "--migrate", "--host", "127.0.0.1"]
+            url = f"http://127.0.0.1:{http_ports[name]}"
+            stack.services[name] = _launch(name, args, env, tmp, url)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        for process in stack.services.values():
+            _wait_until_answering(process, "/healthz", deadline)
+        # The worker migrates nothing: it starts once the services have made their tables.
+        metrics_port = free_loopback_port()
+        worker_args = [
+            "worker",
+            "--queues",
+            ",".join(WORKER_QUEUES),
+            "--concurrency",
+            "2",
+            "--metrics-port",
+            str(metrics_port),
+            "--metrics-host",
+            "127.0.0.1",
+        ]
+        stack.worker = _launch(
+            "worker", worker_args, common, tmp, f"http://127.0.0.1:{metrics_port}"
+        )
+        _wait_until_answering(stack.worker, "/metrics", deadline)
+    except BaseException:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    processes = stack.all_processes()
+    for process in processes:
+        if process.process.poll() is None:
+            process.process.terminate()
+    for process in processes:
+        try:
+            process.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.process.kill()
+            process.process.wait(timeout=5)
+    import redis
+
+    client = redis.Redis.from_url(stack.broker_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+_shared: dict[str, object] = {"stack": None, "users": 0}
+
+
+def acquire_stack(tmp: Path) -> Stack:
+    if _shared["stack"] is None:
+        _shared["stack"] = start_stack(tmp)
+    _shared["users"] = int(str(_shared["users"])) + 1
+    stack = _shared["stack"]
+    assert isinstance(stack, Stack)
+    return stack
+
+
+def release_stack() -> None:
+    _shared["users"] = int(str(_shared["users"])) - 1
+    stack = _shared["stack"]
+    if _shared["users"] == 0 and isinstance(stack, Stack):
+        _shared["stack"] = None
+        stop_stack(stack)
