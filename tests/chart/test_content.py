@@ -606,3 +606,28 @@ def test_service_settings_read_what_the_chart_sets(
         assert AdminBootstrapSettings().email == "admin@labelops.local"
     chart_variables = {name for name in environment if name.startswith("LABELOPS_")}
     assert chart_variables - CHART_ONLY_VARIABLES <= known
+
+
+def test_local_artifact_storage_is_one_claim_shared_by_services_and_workers(
+    rendered_files: dict[str, Any],
+) -> None:
+    """An export a worker writes must be the file export-svc serves, so with local storage every
+    service and worker pod mounts the same claim at /data; with an object store none does."""
+    trial = rendered_files["values.yaml"]
+    claims = trial.of_kind("PersistentVolumeClaim")
+    assert [claim["metadata"]["name"] for claim in claims] == ["labelops-artifacts"]
+    suite_pods = [
+        deployment
+        for deployment in trial.of_kind("Deployment")
+        if deployment["metadata"]["labels"]["app.kubernetes.io/component"] != "web"
+    ]
+    assert len(suite_pods) >= 6
+    for deployment in suite_pods:
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        claim = volumes["data"].get("persistentVolumeClaim", {})
+        assert claim.get("claimName") == "labelops-artifacts", deployment["metadata"]["name"]
+    production = rendered_files["values-production.yaml"]
+    assert not production.of_kind("PersistentVolumeClaim")
+    for deployment in production.of_kind("Deployment"):
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        assert "persistentVolumeClaim" not in volumes.get("data", {})

@@ -395,3 +395,23 @@ renders a fresh value.
 {{- printf "%s://%s" (ternary "https" "http" $tls) .Values.ingress.host -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The data dir (/data) of a service or worker pod. With local artifact storage it is the claim
+every suite pod shares (an export a worker writes is the file export-svc serves); with an
+object store it is scratch space.
+*/}}
+{{- define "labelops.artifactsClaimName" -}}
+{{- default (include "labelops.componentName" (dict "root" . "component" "artifacts")) .Values.artifactStorage.local.existingClaim -}}
+{{- end -}}
+
+{{- define "labelops.dataVolume" -}}
+- name: data
+{{- if eq .Values.artifactStorage.type "local" }}
+  persistentVolumeClaim:
+    claimName: {{ include "labelops.artifactsClaimName" . }}
+{{- else }}
+  emptyDir:
+    sizeLimit: {{ .Values.scratch.sizeLimit }}
+{{- end }}
+{{- end -}}
