@@ -32,6 +32,9 @@ export class ApiError extends Error {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/** Dispatched on `window` when any call answers 401: the session ended while the app was open. */
+export const UNAUTHENTICATED_EVENT = "labelops:unauthenticated";
+
 function cookie(name: string): string {
   const match = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
   return match ? decodeURIComponent(match.slice(name.length + 1)) : "";
@@ -83,6 +86,7 @@ export async function apiResponse(path: string, options: RequestOptions = {}): P
     signal: options.signal,
   });
   if (!response.ok) {
+    if (response.status === 401) window.dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
     let parsed: LabelStudioErrorBody | null = null;
     try {
       parsed = (await response.json()) as LabelStudioErrorBody;
