@@ -94,7 +94,7 @@ class ImportFormatError(ValueError):
 
 
 def _load_ijson() -> Any | None:
-    """ijson is optional (it arrives only through dev tooling), so fall back without it."""
+    """ijson (C parser) when installed; a build without it falls back to the stdlib streamer."""
     try:
         return importlib.import_module("ijson")
     except ImportError:

@@ -13,7 +13,9 @@ def test_a_project_created_right_after_a_miss_is_found_at_once(stack, cast, make
     created = make_project()
     assert created == next_id
     answer = stack.task.post(
-        f"/api/projects/{created}/import", json=[{"text": "right after"}], headers=cast.owner.headers
+        f"/api/projects/{created}/import",
+        json=[{"text": "right after"}],
+        headers=cast.owner.headers,
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["task_count"] == 1
