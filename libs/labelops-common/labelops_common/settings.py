@@ -65,6 +65,13 @@ class CommonSettings(BaseSettings):
     token_cache_seconds: float = 30.0
     #: Lifetime of JWT access tokens (Label Studio's SimpleJWT default is 5 minutes).
     access_token_minutes: int = 5
+    #: Where artifacts (export files) live: local disk (one process, or a shared volume), or
+    #: an object store that every pod reaches. See `labelops_common.artifacts`.
+    artifact_storage: Literal["local", "s3", "gcs", "azure"] = "local"
+    #: The bucket (S3, GCS) or container (Azure); required by the object stores.
+    artifact_bucket: str = ""
+    #: Prepended to every artifact key (`labelops/` puts exports under `labelops/exports/...`).
+    artifact_prefix: str = ""
 
     @field_validator("grpc_peers", mode="before")
     @classmethod
@@ -72,6 +79,23 @@ class CommonSettings(BaseSettings):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @field_validator("artifact_prefix")
+    @classmethod
+    def _check_artifact_prefix(cls, value: str) -> str:
+        segments = value.strip("/").split("/")
+        if "\\" in value or ".." in segments or "" in segments[1:-1]:
+            raise ValueError("LABELOPS_ARTIFACT_PREFIX must be a relative path like `labelops/`")
+        return value
+
+    @model_validator(mode="after")
+    def _require_artifact_bucket(self) -> CommonSettings:
+        if self.artifact_storage != "local" and not self.artifact_bucket.strip():
+            raise ValueError(
+                f"LABELOPS_ARTIFACT_BUCKET must be set when "
+                f"LABELOPS_ARTIFACT_STORAGE={self.artifact_storage}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> CommonSettings:

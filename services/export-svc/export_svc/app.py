@@ -2,7 +2,8 @@
 and `GetExport` over gRPC.
 
 Tasks come from task-svc (`StreamTasks`), projects and people from project-svc; files go
-to the artifact storage (local disk under the data dir).
+to the artifact storage `LABELOPS_ARTIFACT_STORAGE` names (local disk under the data dir by
+default; S3, GCS or Azure Blob when the worker and the API run in different pods).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
-from export_svc.artifacts import LocalArtifactStorage
+from export_svc.artifacts import artifact_storage
 from export_svc.exports import jobs as export_jobs
 from export_svc.exports.router import router as exports_router
 from export_svc.exports.rpc import register_export_service
@@ -34,7 +35,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         peers=("project-svc", "task-svc"),
     )
     projects = ProjectDirectory(common)
-    storage = LocalArtifactStorage(settings.resolved_artifacts_dir(common))
+    storage = artifact_storage(common, local_root=settings.resolved_artifacts_dir(common))
     source = TaskSource(
         common,
         batch_size=settings.stream_batch_size,

@@ -13,7 +13,7 @@ class Settings(ServiceSettings):
 
     service_name: str = "export-svc"
     #: Root of export artifacts on local disk (`exports/<project>/...` under it); empty = the
-    #: data dir. Object stores (S3, GCS, Azure) plug in behind `ArtifactStorage`.
+    #: data dir. Used when `LABELOPS_ARTIFACT_STORAGE=local`; object stores use the bucket.
     artifacts_dir: Path | None = None
     #: Tasks per `StreamTasks` message: memory per export is bounded by one batch.
     stream_batch_size: int = 500

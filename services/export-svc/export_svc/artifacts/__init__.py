@@ -1,6 +1,21 @@
-"""Where export files live: one small interface, one backend per module (local disk today)."""
+"""Where export files live: the shared artifact storage (local disk, S3, GCS or Azure Blob).
 
-from export_svc.artifacts.base import ArtifactStorage, ArtifactWriter
-from export_svc.artifacts.local import LocalArtifactStorage
+The contract and the backends are in `labelops_common.artifacts`; export-svc only names the
+keys (`exports/<project>/<id>.json`) and picks the backend from the common settings.
+"""
 
-__all__ = ["ArtifactStorage", "ArtifactWriter", "LocalArtifactStorage"]
+from labelops_common.artifacts import (
+    ArtifactStorage,
+    ArtifactStorageError,
+    ArtifactWriter,
+    LocalArtifactStorage,
+    artifact_storage,
+)
+
+__all__ = [
+    "ArtifactStorage",
+    "ArtifactStorageError",
+    "ArtifactWriter",
+    "LocalArtifactStorage",
+    "artifact_storage",
+]

@@ -5,13 +5,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from export_svc.artifacts.base import ArtifactStorage, ArtifactWriter
+from labelops_common.artifacts.base import (
+    ArtifactStorage,
+    ArtifactStorageError,
+    ArtifactWriter,
+    check_expiry,
+    key_parts,
+)
 
 
 class _LocalWriter(ArtifactWriter):
+    """Writes a hidden partial file beside the target and renames it into place on commit."""
+
     def __init__(self, target: Path) -> None:
         super().__init__()
         self._target = target
@@ -39,10 +47,7 @@ class LocalArtifactStorage(ArtifactStorage):
 
     def path(self, key: str) -> Path:
         """The file of `key`; a key that would leave the root is refused."""
-        relative = PurePosixPath(key)
-        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            raise ValueError(f"invalid artifact key {key!r}")
-        return self.root.joinpath(*relative.parts)
+        return self.root.joinpath(*key_parts(key))
 
     def writer(self, key: str) -> ArtifactWriter:
         return _LocalWriter(self.path(key))
@@ -62,3 +67,21 @@ class LocalArtifactStorage(ArtifactStorage):
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def presigned_url(
+        self, key: str, *, expires_seconds: int, filename: str | None = None
+    ) -> str | None:
+        """None: files on disk are only served through the API."""
+        key_parts(key)
+        check_expiry(expires_seconds)
+        return None
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ArtifactStorageError(
+                f"local artifact storage: cannot create {self.root} ({error.strerror})"
+            ) from None
+        if not os.access(self.root, os.W_OK):
+            raise ArtifactStorageError(f"local artifact storage: {self.root} is not writable")
