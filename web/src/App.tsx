@@ -1,9 +1,16 @@
 /**
  * The route table of the web app. API paths (`/api`, `/user`, `/data`, ...) belong to the
  * services; every other path is the app's, so a reload on any page lands here again.
+ *
+ * Signed-in pages sit under `RequireAuth` (401 → /sign-in?next=...) and `AppShell` (top
+ * bar); project pages also under `ProjectLayout` (project sub-nav, `useProject()`).
  */
 import { lazy, Suspense } from "react";
 import { Navigate, Route, Routes } from "react-router-dom";
+
+import { RequireAuth } from "./auth";
+import { AppShell, ProjectLayout } from "./layout";
+import { LoadingBlock } from "./ui";
 
 const SignIn = lazy(() => import("./pages/auth/SignIn"));
 const SignUp = lazy(() => import("./pages/auth/SignUp"));
@@ -18,21 +25,27 @@ const ExportPage = lazy(() => import("./pages/export/ExportPage"));
 
 export function App() {
   return (
-    <Suspense fallback={<div className="page-loading">Loading…</div>}>
+    <Suspense fallback={<LoadingBlock />}>
       <Routes>
         <Route path="/" element={<Navigate to="/projects" replace />} />
         <Route path="/sign-in" element={<SignIn />} />
         <Route path="/sign-up" element={<SignUp />} />
-        <Route path="/projects" element={<ProjectList />} />
-        <Route path="/projects/new" element={<CreateProject />} />
-        <Route path="/projects/:projectId" element={<Navigate to="data" replace />} />
-        <Route path="/projects/:projectId/data" element={<DataManager />} />
-        <Route path="/projects/:projectId/label" element={<Labeling />} />
-        <Route path="/projects/:projectId/import" element={<ImportPage />} />
-        <Route path="/projects/:projectId/export" element={<ExportPage />} />
-        <Route path="/projects/:projectId/settings" element={<ProjectSettings />} />
-        <Route path="/projects/:projectId/settings/:section" element={<ProjectSettings />} />
-        <Route path="/account" element={<Account />} />
+        <Route element={<RequireAuth />}>
+          <Route element={<AppShell />}>
+            <Route path="/projects" element={<ProjectList />} />
+            <Route path="/projects/new" element={<CreateProject />} />
+            <Route path="/projects/:projectId" element={<ProjectLayout />}>
+              <Route index element={<Navigate to="data" replace />} />
+              <Route path="data" element={<DataManager />} />
+              <Route path="label" element={<Labeling />} />
+              <Route path="import" element={<ImportPage />} />
+              <Route path="export" element={<ExportPage />} />
+              <Route path="settings" element={<ProjectSettings />} />
+              <Route path="settings/:section" element={<ProjectSettings />} />
+            </Route>
+            <Route path="/account" element={<Account />} />
+          </Route>
+        </Route>
         <Route path="*" element={<Navigate to="/projects" replace />} />
       </Routes>
     </Suspense>

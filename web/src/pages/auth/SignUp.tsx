@@ -1,4 +1,24 @@
-/** Placeholder until the page is built. */
+/** `/sign-up`: a new account through `POST /user/signup`, signed in on success. */
+import { Link } from "react-router-dom";
+
+import { signUp } from "../../api/users";
+import { AuthForm } from "./AuthForm";
+
 export default function SignUp() {
-  return <main className="page">SignUp</main>;
+  return (
+    <AuthForm
+      heading="Create your account"
+      submitLabel="Sign up"
+      newPassword={true}
+      submit={signUp}
+      footer={(next) => (
+        <>
+          Already have an account?{" "}
+          <Link to={next === "/projects" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(next)}`}>
+            Sign in
+          </Link>
+        </>
+      )}
+    />
+  );
 }

@@ -1,0 +1,48 @@
+/** `/api/organizations`: the caller's organization and its memberships (roles). */
+import { api } from "./client";
+import type { Membership, Organization, Page, Role } from "./types";
+
+export function listOrganizations(): Promise<Organization[]> {
+  return api<Organization[]>("/api/organizations");
+}
+
+export function getOrganization(organizationId: number): Promise<Organization> {
+  return api<Organization>(`/api/organizations/${organizationId}`);
+}
+
+export function listMemberships(
+  organizationId: number,
+  page = 1,
+  pageSize = 50,
+): Promise<Page<Membership>> {
+  return api<Page<Membership>>(`/api/organizations/${organizationId}/memberships`, {
+    query: { page, page_size: pageSize },
+  });
+}
+
+export function removeMember(organizationId: number, userId: number): Promise<void> {
+  return api<void>(`/api/organizations/${organizationId}/memberships/${userId}`, {
+    method: "DELETE",
+  });
+}
+
+export interface NewMember {
+  email: string;
+  password?: string;
+  first_name?: string;
+  last_name?: string;
+  role: Role;
+}
+
+/** Adds a user to the caller's organization with a role (`POST /api/users`). */
+export function addMember(member: NewMember): Promise<unknown> {
+  return api("/api/users", { method: "POST", body: member });
+}
+
+export const ROLE_LABELS: Record<Role, string> = {
+  owner: "Owner",
+  administrator: "Administrator",
+  manager: "Manager",
+  reviewer: "Reviewer",
+  annotator: "Annotator",
+};

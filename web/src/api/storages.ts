@@ -1,0 +1,164 @@
+/**
+ * Cloud storages (`/api/storages/<type>` for sources, `/api/storages/export/<type>` for
+ * targets): connect a bucket or folder to a project, sync it, and see each sync's status.
+ */
+import { api } from "./client";
+
+export type StorageDirection = "import" | "export";
+export type StorageType = "s3" | "gcs" | "azure" | "redis" | "localfiles";
+
+export type StorageStatus =
+  | "initialized"
+  | "queued"
+  | "in_progress"
+  | "failed"
+  | "completed"
+  | "completed_with_errors";
+
+/** The fields every storage type shares; each type adds its own connection fields. */
+export interface Storage {
+  id: number;
+  type: StorageType;
+  title?: string | null;
+  description?: string | null;
+  project: number;
+  status: StorageStatus;
+  last_sync?: string | null;
+  last_sync_count?: number | null;
+  last_sync_job?: string | null;
+  traceback?: string | null;
+  meta?: Record<string, unknown> | null;
+  created_at: string;
+  [field: string]: unknown;
+}
+
+export interface StorageTypeInfo {
+  name: StorageType;
+  title: string;
+}
+
+/** One connection field of a storage form. */
+export interface StorageField {
+  name: string;
+  label: string;
+  kind: "text" | "password" | "number" | "checkbox" | "textarea";
+  hint?: string;
+  required?: boolean;
+  /** Only for sources, or only for targets. */
+  only?: StorageDirection;
+  defaultValue?: string | number | boolean;
+}
+
+const COMMON_SOURCE: StorageField[] = [
+  { name: "regex_filter", label: "File filter regex", kind: "text", hint: "Only objects whose key matches, e.g. .*\\.(jpg|png)", only: "import" },
+  { name: "use_blob_urls", label: "Treat every object as a source file (one task per file)", kind: "checkbox", only: "import", defaultValue: false },
+];
+
+const PRESIGN: StorageField[] = [
+  { name: "presign", label: "Use pre-signed URLs", kind: "checkbox", only: "import", defaultValue: true },
+  { name: "presign_ttl", label: "Pre-signed URL lifetime (minutes)", kind: "number", only: "import", defaultValue: 15 },
+];
+
+export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
+  s3: [
+    { name: "bucket", label: "Bucket name", kind: "text", required: true },
+    { name: "prefix", label: "Bucket prefix", kind: "text" },
+    ...COMMON_SOURCE,
+    { name: "region_name", label: "Region name", kind: "text" },
+    { name: "s3_endpoint", label: "S3 endpoint", kind: "text", hint: "For S3-compatible stores such as MinIO." },
+    { name: "aws_access_key_id", label: "Access key ID", kind: "text" },
+    { name: "aws_secret_access_key", label: "Secret access key", kind: "password" },
+    { name: "aws_session_token", label: "Session token", kind: "password" },
+    { name: "recursive_scan", label: "Scan all sub-folders", kind: "checkbox", only: "import", defaultValue: false },
+    ...PRESIGN,
+    { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
+  ],
+  gcs: [
+    { name: "bucket", label: "Bucket name", kind: "text", required: true },
+    { name: "prefix", label: "Bucket prefix", kind: "text" },
+    ...COMMON_SOURCE,
+    { name: "google_project_id", label: "Google project ID", kind: "text" },
+    { name: "google_application_credentials", label: "Service account credentials (JSON)", kind: "textarea" },
+    ...PRESIGN,
+    { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
+  ],
+  azure: [
+    { name: "container", label: "Container name", kind: "text", required: true },
+    { name: "prefix", label: "Container prefix", kind: "text" },
+    ...COMMON_SOURCE,
+    { name: "account_name", label: "Account name", kind: "text" },
+    { name: "account_key", label: "Account key", kind: "password" },
+    ...PRESIGN,
+    { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
+  ],
+  redis: [
+    { name: "path", label: "Path (key prefix)", kind: "text" },
+    { name: "host", label: "Host", kind: "text", required: true },
+    { name: "port", label: "Port", kind: "number", defaultValue: 6379 },
+    { name: "db", label: "Database number", kind: "number", defaultValue: 1 },
+    { name: "password", label: "Password", kind: "password" },
+    ...COMMON_SOURCE,
+    { name: "can_delete_objects", label: "Delete keys when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
+  ],
+  localfiles: [
+    { name: "path", label: "Absolute local path", kind: "text", required: true, hint: "A folder under the server's allowed document root." },
+    ...COMMON_SOURCE,
+    { name: "can_delete_objects", label: "Delete files when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
+  ],
+};
+
+export const STORAGE_TYPE_TITLES: Record<StorageType, string> = {
+  s3: "AWS S3",
+  gcs: "Google Cloud Storage",
+  azure: "Microsoft Azure Blob Storage",
+  redis: "Redis",
+  localfiles: "Local files",
+};
+
+function base(direction: StorageDirection): string {
+  return direction === "import" ? "/api/storages" : "/api/storages/export";
+}
+
+/** The storage types this installation offers for a direction. */
+export function listStorageTypes(direction: StorageDirection): Promise<StorageTypeInfo[]> {
+  return api<StorageTypeInfo[]>(`${base(direction)}/types`);
+}
+
+/** Every storage of a project for a direction, all types together. */
+export function listStorages(direction: StorageDirection, projectId: number): Promise<Storage[]> {
+  return api<Storage[]>(base(direction), { query: { project: projectId } });
+}
+
+export function createStorage(
+  direction: StorageDirection,
+  type: StorageType,
+  fields: Record<string, unknown>,
+): Promise<Storage> {
+  return api<Storage>(`${base(direction)}/${type}`, { method: "POST", body: fields });
+}
+
+export function updateStorage(
+  direction: StorageDirection,
+  type: StorageType,
+  id: number,
+  fields: Record<string, unknown>,
+): Promise<Storage> {
+  return api<Storage>(`${base(direction)}/${type}/${id}`, { method: "PATCH", body: fields });
+}
+
+/** Checks the connection without saving (a 400 names the field that is wrong). */
+export function validateStorage(
+  direction: StorageDirection,
+  type: StorageType,
+  fields: Record<string, unknown>,
+): Promise<unknown> {
+  return api(`${base(direction)}/${type}/validate`, { method: "POST", body: fields });
+}
+
+export function syncStorage(direction: StorageDirection, type: StorageType, id: number): Promise<Storage> {
+  return api<Storage>(`${base(direction)}/${type}/${id}/sync`, { method: "POST" });
+}
+
+export function deleteStorage(direction: StorageDirection, type: StorageType, id: number): Promise<void> {
+  return api<void>(`${base(direction)}/${type}/${id}`, { method: "DELETE" });
+}

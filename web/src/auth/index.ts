@@ -1,0 +1,8 @@
+export {
+  RequireAuth,
+  safeNext,
+  signInPath,
+  useCurrentUser,
+  useOptionalCurrentUser,
+} from "./CurrentUser";
+export type { CurrentUserState } from "./CurrentUser";

@@ -1,0 +1,37 @@
+/** The project sub-navigation: the project's name and its Data / Label / Import / Export / Settings pages. */
+import { Link, NavLink } from "react-router-dom";
+
+export const PROJECT_SECTIONS = [
+  { path: "data", label: "Data" },
+  { path: "label", label: "Label" },
+  { path: "import", label: "Import" },
+  { path: "export", label: "Export" },
+  { path: "settings", label: "Settings" },
+] as const;
+
+export function ProjectNav({ projectId, title }: { projectId: number | string; title?: string }) {
+  return (
+    <div className="project-nav">
+      <div className="project-nav-title">
+        <Link to="/projects" className="project-nav-crumb">
+          Projects
+        </Link>
+        <span aria-hidden="true"> / </span>
+        <Link to={`/projects/${projectId}/data`} className="project-nav-name">
+          {title ?? `Project ${projectId}`}
+        </Link>
+      </div>
+      <nav aria-label="Project" className="project-nav-links">
+        {PROJECT_SECTIONS.map((section) => (
+          <NavLink
+            key={section.path}
+            to={`/projects/${projectId}/${section.path}`}
+            className="project-nav-link"
+          >
+            {section.label}
+          </NavLink>
+        ))}
+      </nav>
+    </div>
+  );
+}
