@@ -1,9 +1,15 @@
-"""Builds task-svc: tasks, annotations and predictions over REST, counters and bulk RPCs over gRPC."""
+"""Builds task-svc: tasks, annotations and predictions over REST, counters and bulk RPCs over gRPC.
+
+Uploaded files and spooled import bodies go to the artifact storage
+`LABELOPS_ARTIFACT_STORAGE` names (local disk under the uploads dir by default; S3, GCS or
+Azure Blob when the import workers and the API run in different pods).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from labelops_common.artifacts import artifact_storage
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
@@ -42,13 +48,17 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         queues=("imports", "events"),
         peers=("project-svc",),
     )
+    storage = artifact_storage(common, local_root=settings.resolved_uploads_dir(common))
     runtime.http_app.state.project_directory = projects
-    # Job modules run outside any request: hand them this instance's database and projects.
+    runtime.http_app.state.artifact_storage = storage
+    # Job modules run outside any request: hand them this instance's database, projects
+    # and storage.
     import_jobs.configure(
         database=runtime.database,
         projects=runtime.http_app.state.project_directory,
         settings=settings,
         common=common,
+        storage=storage,
     )
     runtime.http_app.state.user_directory = UserDirectory(common)
     runtime.job_sweeps.append(import_jobs.requeue_stale_imports)

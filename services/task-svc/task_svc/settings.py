@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labelops_common.artifacts.base import MAX_PRESIGN_SECONDS
 from labelops_common.settings import CommonSettings, ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -27,8 +29,13 @@ class Settings(ServiceSettings):
     import_batch_size: int = 5000
     #: Files per multipart import (Label Studio's DATA_UPLOAD_MAX_NUMBER_FILES).
     import_max_files: int = 100
-    #: Root of uploaded files (`upload/<project>/<8hex>-<name>` under it); empty = the data dir.
+    #: Root of uploaded files (`upload/<project>/<8hex>-<name>`) and spooled import bodies
+    #: (`import-bodies/`) on local disk; empty = the data dir. Used when
+    #: `LABELOPS_ARTIFACT_STORAGE=local`; object stores keep the same keys in the bucket.
     uploads_dir: Path | None = None
+    #: Lifetime of the presigned URL `/data/upload/...` redirects to when uploads live in an
+    #: object store (seconds; at most seven days).
+    upload_url_expires_seconds: int = Field(default=3600, ge=1, le=MAX_PRESIGN_SECONDS)
 
     def resolved_uploads_dir(self, common: CommonSettings) -> Path:
         return (self.uploads_dir or common.data_dir).resolve()

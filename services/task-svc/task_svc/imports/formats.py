@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 __all__ = [
     "ALLOWED_EXTENSIONS",
+    "PARSED_EXTENSIONS",
     "TABULAR_EXTENSIONS",
     "ImportFormatError",
     "iter_csv_tasks",
@@ -62,6 +63,9 @@ ALLOWED_EXTENSIONS: frozenset[str] = frozenset(
 )
 TABULAR_EXTENSIONS = frozenset({".csv", ".tsv", ".txt"})
 HYPERTEXT_EXTENSIONS = frozenset({".html", ".htm", ".xml"})
+#: Files whose content is parsed into tasks; every other allowed file is media (one task
+#: pointing at the stored file, which is never read).
+PARSED_EXTENSIONS = frozenset({".json", ".jsonl"}) | TABULAR_EXTENSIONS | HYPERTEXT_EXTENSIONS
 
 # Task keys that survive normalisation; everything else (including "id") is dropped,
 # because ids are assigned by us and unknown keys are not part of the task model.

@@ -1,8 +1,10 @@
 """The `imports` queue: large imports run here, one `ImportJob` row each.
 
-A Celery message carries only the job id. The body needs task-svc's database and its
-project directory: `build_service` hands them over with `configure(...)` (in every
-process that builds task-svc, including `labelops worker`, which builds every service).
+A Celery message carries only the job id. The body needs task-svc's database, its
+project directory and the artifact storage holding the spooled body (an object store when
+the worker runs in another pod than the API that received it): `build_service` hands them
+over with `configure(...)` (in every process that builds task-svc, including
+`labelops worker`, which builds every service).
 
 Running twice is harmless: the tasks and the job's result (`committed: true`) are
 written in ONE transaction, and a re-run that finds the result committed does nothing.
@@ -13,12 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from labelops_common.artifacts import ArtifactStorage, artifact_storage
 from labelops_common.db import Database
 from labelops_common.http.errors import ValidationFailed
-from labelops_common.jobs import JobContext, requeue_stale_jobs, run_job
+from labelops_common.jobs import JobContext, JobStatus, requeue_stale_jobs, run_job
 from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
 from labelops_common.settings import CommonSettings
 from sqlalchemy import text
@@ -41,7 +43,7 @@ class ImportServices:
 
     database: Database
     projects: ProjectDirectory
-    uploads_root: Path
+    storage: ArtifactStorage
     limits: service.Limits
 
 
@@ -54,13 +56,19 @@ def configure(
     projects: ProjectDirectory,
     settings: Settings,
     common: CommonSettings,
+    storage: ArtifactStorage | None = None,
 ) -> None:
-    """Called by `task_svc.app.build_service`; the last built instance wins."""
+    """Called by `task_svc.app.build_service`; the last built instance wins.
+
+    Without `storage`, the one the settings name is built (`build_service` passes its own).
+    """
     global _services
+    if storage is None:
+        storage = artifact_storage(common, local_root=settings.resolved_uploads_dir(common))
     _services = ImportServices(
         database=database,
         projects=projects,
-        uploads_root=settings.resolved_uploads_dir(common),
+        storage=storage,
         limits=service.Limits(
             max_tasks=settings.import_max_tasks, batch_size=settings.import_batch_size
         ),
@@ -130,7 +138,7 @@ def import_tasks(job_id: int) -> str:
 def run_import_job(job_id: int, *, lease_seconds: float = 60.0) -> str:
     """Claim and run one import job; returns its final status (or "skipped")."""
     services = configured()
-    return run_job(
+    status = run_job(
         session_factory=services.database.new_session,
         model=ImportJob,
         job_id=job_id,
@@ -138,6 +146,10 @@ def run_import_job(job_id: int, *, lease_seconds: float = 60.0) -> str:
         lease_seconds=lease_seconds,
         retryable=lambda exc: not isinstance(exc, ImportFailed),
     )
+    if status == JobStatus.FAILED.value:
+        # Failed for good (bad input, or retries used up): nothing will read the body again.
+        _cleanup_job(services, job_id)
+    return status
 
 
 def _run(services: ImportServices, context: JobContext) -> None:
@@ -159,7 +171,7 @@ def _run(services: ImportServices, context: JobContext) -> None:
                 session,
                 project=project,
                 request=request,
-                root=services.uploads_root,
+                storage=services.storage,
                 limits=services.limits,
                 on_progress=context.report_progress,
             )
@@ -191,5 +203,14 @@ def refresh_planner_statistics(database: Database) -> None:
 
 
 def _cleanup(services: ImportServices, request: service.ImportRequest) -> None:
-    for relative in request.temporary_paths:
-        uploads.remove(services.uploads_root, relative)
+    """Delete the spooled raw bodies (uploaded files stay: they are the project's media)."""
+    for key in request.temporary_paths:
+        uploads.remove(services.storage, key)
+
+
+def _cleanup_job(services: ImportServices, job_id: int) -> None:
+    with services.database.session() as session:
+        job = session.get(ImportJob, job_id)
+        payload = dict(job.payload or {}) if job is not None else None
+    if payload is not None:
+        _cleanup(services, service.ImportRequest.from_payload(payload))

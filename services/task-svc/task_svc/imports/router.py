@@ -1,26 +1,36 @@
 """Import routes: `/api/projects/{id}/import` and its relatives, and serving uploads (thin).
 
-The body of an import is never read whole: raw bodies are streamed to a file under the
-uploads root as they arrive, multipart files are spooled by Starlette and copied there.
-Database work runs in the thread pool, since handlers here are async to stream.
+The body of an import is never read whole: raw bodies are streamed into the artifact
+storage as they arrive, multipart files are spooled by Starlette and copied there.
+Database and storage work runs in the thread pool, since handlers here are async to stream.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import mimetypes
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from labelops_common.artifacts import (
+    ArtifactStorage,
+    ArtifactStorageError,
+    LocalArtifactStorage,
+)
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import (
     ApiError,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from labelops_common.http.params import parse_bool, parse_int_list
@@ -40,6 +50,8 @@ from task_svc.settings import Settings
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 
+logger = logging.getLogger(__name__)
+
 router = ApiRouter(tags=["imports"])
 
 #: Raw body media types and the extension whose parser reads them.
@@ -58,6 +70,12 @@ RAW_TYPES: dict[str, str] = {
 }
 _FORM_FIELD_MAX = 16 * 1024 * 1024
 _UPLOAD_FILEPATH = re.compile(r"^upload/(\d+)/([^/\\]+)$")
+#: Sent with every uploaded file this service answers with itself.
+_FILE_HEADERS = {
+    # User-supplied HTML/SVG must not run as this origin's script.
+    "Content-Security-Policy": "sandbox",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class UnsupportedMediaType(ApiError):
@@ -65,21 +83,33 @@ class UnsupportedMediaType(ApiError):
     default_detail = "Unsupported media type in request."
 
 
+@contextmanager
+def _storage_reachable() -> Iterator[None]:
+    """An object store that cannot be reached is a 503 the client may retry, not a 500."""
+    try:
+        yield
+    except ArtifactStorageError as error:
+        logger.warning("artifact storage unavailable: %s", error)
+        raise ServiceUnavailable("The file storage is unavailable, try again shortly.") from None
+
+
 @dataclass
 class _Received:
-    """What the request carried, on disk: uploads to register and spooled raw bodies."""
+    """What the request carried, stored: uploads to register and spooled raw bodies."""
 
-    uploads: list[tuple[str, str, int]] = field(default_factory=list)  # (path, name, size)
-    bodies: list[tuple[str, str]] = field(default_factory=list)  # (path, parser name)
+    uploads: list[tuple[str, str, int]] = field(default_factory=list)  # (key, name, size)
+    bodies: list[tuple[str, str]] = field(default_factory=list)  # (key, parser name)
     size: int = 0
 
     def all_paths(self) -> list[str]:
         return [path for path, _, _ in self.uploads] + [path for path, _ in self.bodies]
 
 
-def _settings(request: Request) -> tuple[Settings, Path]:
+def _settings(request: Request) -> tuple[Settings, ArtifactStorage]:
+    """This instance's settings and the storage of its uploads and import bodies."""
     settings: Settings = request.app.state.settings
-    return settings, settings.resolved_uploads_dir(request.app.state.common_settings)
+    storage: ArtifactStorage = request.app.state.artifact_storage
+    return settings, storage
 
 
 def _limits(settings: Settings) -> imports.Limits:
@@ -111,16 +141,21 @@ def _check_length(request: Request, settings: Settings) -> None:
 
 
 async def _receive(
-    request: Request, settings: Settings, root: Path, *, keep_body: bool, project_id: int
+    request: Request,
+    settings: Settings,
+    storage: ArtifactStorage,
+    *,
+    keep_body: bool,
+    project_id: int,
 ) -> _Received:
-    """Put the body on disk; `keep_body` stores raw bodies as uploads (commit_to_project=false)."""
+    """Store the body; `keep_body` stores raw bodies as uploads (commit_to_project=false)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     received = _Received()
     try:
         if media_type == "multipart/form-data":
-            await _receive_multipart(request, settings, root, received, project_id)
+            await _receive_multipart(request, settings, storage, received, project_id)
         elif media_type == "application/x-www-form-urlencoded":
-            await _receive_url_form(request, settings, root, received, keep_body, project_id)
+            await _receive_url_form(request, settings, storage, received, keep_body, project_id)
         else:
             extension = RAW_TYPES.get(media_type)
             if extension is None and media_type.endswith("+json"):
@@ -134,14 +169,14 @@ async def _receive(
                 else uploads.new_body_path(extension)
             )
             size = await uploads.spool_stream(
-                root, path, request.stream(), max_bytes=settings.import_max_bytes
+                storage, path, request.stream(), max_bytes=settings.import_max_bytes
             )
             if size == 0:
-                uploads.remove(root, path)
+                await uploads.run_cleanup(uploads.remove, storage, path)
                 raise imports.item_error("load_tasks: No data found in DATA or in FILES")
             _add_body(received, path, name, size, keep_body)
     except BaseException:
-        _discard(root, received.all_paths())
+        await uploads.run_cleanup(_discard, storage, received.all_paths())
         raise
     return received
 
@@ -155,7 +190,11 @@ def _add_body(received: _Received, path: str, name: str, size: int, keep: bool) 
 
 
 async def _receive_multipart(
-    request: Request, settings: Settings, root: Path, received: _Received, project_id: int
+    request: Request,
+    settings: Settings,
+    storage: ArtifactStorage,
+    received: _Received,
+    project_id: int,
 ) -> None:
     async with request.form(
         max_files=settings.import_max_files, max_fields=100, max_part_size=_FORM_FIELD_MAX
@@ -164,7 +203,9 @@ async def _receive_multipart(
         if not files:
             url = form.get("url")
             if isinstance(url, str) and url.strip():
-                _receive_url_value(url, settings, root, received, keep=False, project_id=project_id)
+                await _receive_url_value(
+                    url, settings, storage, received, keep=False, project_id=project_id
+                )
                 return
             raise imports.item_error("load_tasks: No data found in DATA or in FILES")
         for upload in files:
@@ -183,7 +224,7 @@ async def _receive_multipart(
             path = uploads.new_upload_path(project_id, name)
             budget = settings.import_max_bytes - received.size
             size = await run_in_threadpool(
-                uploads.store_stream, root, path, upload.file, max_bytes=budget
+                uploads.store_stream, storage, path, upload.file, max_bytes=budget
             )
             received.uploads.append((path, uploads.safe_filename(name), size))
             received.size += size
@@ -192,7 +233,7 @@ async def _receive_multipart(
 async def _receive_url_form(
     request: Request,
     settings: Settings,
-    root: Path,
+    storage: ArtifactStorage,
     received: _Received,
     keep: bool,
     project_id: int,
@@ -201,11 +242,17 @@ async def _receive_url_form(
         url = form.get("url")
         if not isinstance(url, str) or not url.strip():
             raise imports.item_error("load_tasks: No data found in DATA or in FILES")
-        _receive_url_value(url, settings, root, received, keep=keep, project_id=project_id)
+        await _receive_url_value(url, settings, storage, received, keep=keep, project_id=project_id)
 
 
-def _receive_url_value(
-    value: str, settings: Settings, root: Path, received: _Received, *, keep: bool, project_id: int
+async def _receive_url_value(
+    value: str,
+    settings: Settings,
+    storage: ArtifactStorage,
+    received: _Received,
+    *,
+    keep: bool,
+    project_id: int,
 ) -> None:
     """Label Studio treats a `url` that parses as JSON as inline tasks; downloading other
     URLs is not offered (it would let the server be pointed at internal addresses)."""
@@ -220,13 +267,13 @@ def _receive_url_value(
         raise PayloadTooLarge(f"The import is larger than {settings.import_max_bytes} bytes.")
     name = "import.json"
     path = uploads.new_upload_path(project_id, name) if keep else uploads.new_body_path(".json")
-    uploads.write_bytes(root, path, content)
+    await run_in_threadpool(uploads.write_bytes, storage, path, content)
     _add_body(received, path, name, len(content), keep)
 
 
-def _discard(root: Path, paths: list[str]) -> None:
-    for path in paths:
-        uploads.remove(root, path)
+def _discard(storage: ArtifactStorage, keys: list[str]) -> None:
+    for key in keys:
+        uploads.remove(storage, key)
 
 
 def _project(
@@ -243,14 +290,14 @@ def _start_import(
     received: _Received,
     options: imports.ImportOptions,
     settings: Settings,
-    root: Path,
+    storage: ArtifactStorage,
     request_key: str | None,
     sources: list[imports.Source] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Register uploads, then run inline or queue; returns (status code, body).
 
     On any failure nothing stays: the transaction is rolled back and the files this
-    request stored are removed; a failed job row is recorded for a bad input.
+    request stored are deleted; a failed job row is recorded for a bad input.
     """
     request: imports.ImportRequest | None = None
     queued = False
@@ -287,25 +334,25 @@ def _start_import(
             queued = True
             return 201, {"import": job.id}
         response = imports.execute_import(
-            session, project=project, request=request, root=root, limits=_limits(settings)
+            session, project=project, request=request, storage=storage, limits=_limits(settings)
         )
         imports.finish_job_inline(session, job=job, response=response)
         session.commit()
         return 201, response
     except ValidationFailed as exc:
         session.rollback()
-        _discard(root, [path for path, _, _ in received.uploads])
+        _discard(storage, [path for path, _, _ in received.uploads])
         if request is not None:
             imports.record_failed_job(session, request=request, error=exc)
             session.commit()
         raise
     except BaseException:
         session.rollback()
-        _discard(root, [path for path, _, _ in received.uploads])
+        _discard(storage, [path for path, _, _ in received.uploads])
         raise
     finally:
         if not queued:
-            _discard(root, [path for path, _ in received.bodies])
+            _discard(storage, [path for path, _ in received.bodies])
 
 
 def _replay(session: Session, request_key: str) -> tuple[int, dict[str, Any]] | None:
@@ -325,7 +372,7 @@ async def _import(
     projects: ProjectDirectory,
     principal: Principal,
 ) -> JSONResponse:
-    settings, root = _settings(request)
+    settings, storage = _settings(request)
     project = await run_in_threadpool(
         _project, projects, principal, project_id, policies.can_manage_tasks
     )
@@ -337,20 +384,25 @@ async def _import(
         if replayed is not None:
             return JSONResponse(replayed[1], status_code=replayed[0])
     _check_length(request, settings)
-    received = await _receive(
-        request, settings, root, keep_body=not options.commit_to_project, project_id=project_id
-    )
-    status, body = await run_in_threadpool(
-        _start_import,
-        session,
-        project=project,
-        principal=principal,
-        received=received,
-        options=options,
-        settings=settings,
-        root=root,
-        request_key=request_key,
-    )
+    with _storage_reachable():
+        received = await _receive(
+            request,
+            settings,
+            storage,
+            keep_body=not options.commit_to_project,
+            project_id=project_id,
+        )
+        status, body = await run_in_threadpool(
+            _start_import,
+            session,
+            project=project,
+            principal=principal,
+            received=received,
+            options=options,
+            settings=settings,
+            storage=storage,
+            request_key=request_key,
+        )
     return JSONResponse(body, status_code=status)
 
 
@@ -397,7 +449,7 @@ def reimport(
     principal: CurrentUser,
 ) -> JSONResponse:
     """Import stored uploads again (after `commit_to_project=false`), replacing their tasks."""
-    settings, root = _settings(request)
+    settings, storage = _settings(request)
     project = _project(projects, principal, project_id, policies.can_manage_tasks)
     if not body.file_upload_ids:
         return JSONResponse(
@@ -433,17 +485,18 @@ def reimport(
         for upload in found
     ]
     received = _Received(size=sum(upload.size for upload in found))
-    status, answer = _start_import(
-        session,
-        project=project,
-        principal=principal,
-        received=received,
-        options=options,
-        settings=settings,
-        root=root,
-        request_key=None,
-        sources=sources,
-    )
+    with _storage_reachable():
+        status, answer = _start_import(
+            session,
+            project=project,
+            principal=principal,
+            received=received,
+            options=options,
+            settings=settings,
+            storage=storage,
+            request_key=None,
+            sources=sources,
+        )
     return JSONResponse(answer, status_code=status)
 
 
@@ -456,29 +509,30 @@ async def import_predictions(
     principal: CurrentUser,
 ) -> dict[str, Any]:
     """`[{task, result, score?, model_version?}, ...]` → `{"created": n}`; all or nothing."""
-    settings, root = _settings(request)
+    settings, storage = _settings(request)
     project = await run_in_threadpool(
         _project, projects, principal, project_id, policies.can_manage_tasks
     )
     _check_length(request, settings)
     path = uploads.new_body_path(".json")
     try:
-        await uploads.spool_stream(
-            root, path, request.stream(), max_bytes=settings.import_max_bytes
-        )
-        created = await run_in_threadpool(
-            _import_predictions, session, project, root, path, settings.import_batch_size
-        )
+        with _storage_reachable():
+            await uploads.spool_stream(
+                storage, path, request.stream(), max_bytes=settings.import_max_bytes
+            )
+            created = await run_in_threadpool(
+                _import_predictions, session, project, storage, path, settings.import_batch_size
+            )
     finally:
-        uploads.remove(root, path)
+        await uploads.run_cleanup(uploads.remove, storage, path)
     return {"created": created}
 
 
 def _import_predictions(
-    session: Session, project: ProjectInfo, root: Path, path: str, batch_size: int
+    session: Session, project: ProjectInfo, storage: ArtifactStorage, path: str, batch_size: int
 ) -> int:
     try:
-        with uploads.resolve(root, path).open("rb") as stream:
+        with uploads.open_stored(storage, path) as stream:
             created = imports.import_predictions(
                 session,
                 project=project,
@@ -530,13 +584,13 @@ def delete_file_uploads(
     body: FileUploadsDelete | None = None,
 ) -> dict[str, Any]:
     """Forget uploads (all, or `file_upload_ids`); their tasks stay. → `{"deleted": n}`."""
-    _, root = _settings(request)
+    _, storage = _settings(request)
     _project(projects, principal, project_id, policies.can_manage_tasks)
     ids = body.file_upload_ids if body is not None else None
     found = imports.project_uploads(session, project_id=project_id, ids=ids)
     files = imports.delete_uploads(session, uploads_=found)
     session.commit()
-    _discard(root, files)
+    _discard(storage, files)
     return {"deleted": len(found)}
 
 
@@ -561,11 +615,11 @@ def get_file_upload(
 def delete_file_upload(
     upload_id: int, request: Request, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
-    _, root = _settings(request)
+    _, storage = _settings(request)
     upload = _upload_for(session, projects, principal, upload_id)
     files = imports.delete_uploads(session, uploads_=[upload])
     session.commit()
-    _discard(root, files)
+    _discard(storage, files)
     return Response(status_code=204)
 
 
@@ -579,9 +633,14 @@ def _serve(
     principal: Principal,
     project_id: int,
     filename: str,
-) -> FileResponse:
-    """An uploaded file, to members of its project's organization, confined to the root."""
-    _, root = _settings(request)
+) -> Response:
+    """An uploaded file that has a FileUpload row, to members of its project's organization.
+
+    On local disk: the file itself (with Range). In an object store: a 302 to a presigned
+    URL (the store answers Range), or, when the credentials cannot sign, the bytes streamed
+    through this service (whole, without Range).
+    """
+    settings, storage = _settings(request)
     _project(projects, principal, project_id, policies.can_view_tasks)
     if (
         not filename
@@ -593,19 +652,22 @@ def _serve(
     if imports.find_upload_by_file(session, project_id=project_id, relative=relative) is None:
         raise NotFound()
     try:
-        path = uploads.resolve(root, relative)
-    except uploads.UnsafePath:
+        with _storage_reachable():
+            if isinstance(storage, LocalArtifactStorage):
+                path = storage.path(relative)
+                if not path.is_file():
+                    raise NotFound()
+                return FileResponse(path, headers=_FILE_HEADERS)
+            url = storage.presigned_url(
+                relative, expires_seconds=settings.upload_url_expires_seconds
+            )
+            if url is not None:
+                return RedirectResponse(url, status_code=302)
+            chunks = storage.read(relative)
+    except (ValueError, FileNotFoundError):
         raise NotFound() from None
-    if not path.is_file():
-        raise NotFound()
-    return FileResponse(
-        path,
-        headers={
-            # User-supplied HTML/SVG must not run as this origin's script.
-            "Content-Security-Policy": "sandbox",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return StreamingResponse(chunks, media_type=media_type, headers=_FILE_HEADERS)
 
 
 @router.get("/data/upload/{project_id:int}/{filename}")
@@ -616,7 +678,7 @@ def serve_upload(
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
-) -> FileResponse:
+) -> Response:
     return _serve(request, session, projects, principal, project_id, filename)
 
 
@@ -627,7 +689,7 @@ def serve_upload_by_path(
     projects: Projects,
     principal: CurrentUser,
     filepath: str = "",
-) -> FileResponse:
+) -> Response:
     """The proxy form the SDK and ML tools try first: `?filepath=upload/<project>/<file>`."""
     match = _UPLOAD_FILEPATH.match(filepath.lstrip("/"))
     if match is None:

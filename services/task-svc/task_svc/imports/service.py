@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 import ijson
+from labelops_common.artifacts import ArtifactStorage
 from labelops_common.db import utcnow
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
@@ -33,6 +34,7 @@ from task_svc.events.publisher import TASKS_CREATED, publish_after_commit
 from task_svc.imports import uploads
 from task_svc.imports.formats import (
     ALLOWED_EXTENSIONS,
+    PARSED_EXTENSIONS,
     TABULAR_EXTENSIONS,
     UNDEFINED_KEY,
     ImportFormatError,
@@ -62,8 +64,9 @@ NO_TASKS = "No tasks added"
 
 @dataclass(frozen=True)
 class Source:
-    """One body to parse: a spooled raw body or an uploaded file, relative to the uploads root."""
+    """One body to parse: a spooled raw body or an uploaded file."""
 
+    #: Its key in the artifact storage (`import-bodies/...` or `upload/<project>/...`).
     path: str
     #: The name whose extension picks the parser (`body.json`, `tasks.csv`, `cat.jpg`).
     filename: str
@@ -130,7 +133,7 @@ class ImportRequest:
     user_email: str | None
     sources: list[Source]
     options: ImportOptions
-    #: Spooled raw bodies to delete once the import is done (uploads are kept).
+    #: Keys of spooled raw bodies to delete once the import is done (uploads are kept).
     temporary_paths: list[str] = field(default_factory=list)
     file_upload_ids: list[int] = field(default_factory=list)
 
@@ -190,8 +193,8 @@ def upload_fields(upload: FileUpload) -> dict[str, Any]:
 
 
 def delete_uploads(session: Session, *, uploads_: Sequence[FileUpload]) -> list[str]:
-    """Forget uploads (their tasks stay, unlinked, as in Label Studio); returns the files
-    to remove from disk once the caller has committed."""
+    """Forget uploads (their tasks stay, unlinked, as in Label Studio); returns the keys
+    to delete from the artifact storage once the caller has committed."""
     ids = [upload.id for upload in uploads_]
     if not ids:
         return []
@@ -253,8 +256,13 @@ def _preannotate(
     return {**item, "data": data, "predictions": predictions}
 
 
-def _source_items(root: Path, source: Source, options: ImportOptions) -> Iterator[dict[str, Any]]:
-    """Tasks of one source; the file is open only while the generator runs."""
+def _source_items(
+    storage: ArtifactStorage, source: Source, options: ImportOptions
+) -> Iterator[dict[str, Any]]:
+    """Tasks of one source; the stored file is open only while the generator runs.
+
+    Media files become one task pointing at their URL: only their presence is checked.
+    """
     if source.extension not in ALLOWED_EXTENSIONS:
         raise item_error(
             f"{source.filename}: unsupported file extension {source.extension or '(none)'}; "
@@ -264,11 +272,20 @@ def _source_items(root: Path, source: Source, options: ImportOptions) -> Iterato
     if not options.files_as_tasks_list and source.extension in TABULAR_EXTENSIONS:
         yield {"data": {UNDEFINED_KEY: url}}
         return
+    missing = item_error(f"{source.filename}: the stored file is missing.")
+    if source.extension not in PARSED_EXTENSIONS:
+        try:
+            present = storage.exists(source.path)
+        except ValueError:
+            present = False
+        if not present:
+            raise missing
+        yield {"data": {UNDEFINED_KEY: url}}
+        return
     try:
-        path = uploads.resolve(root, source.path)
-        stream = path.open("rb")
-    except (uploads.UnsafePath, FileNotFoundError):
-        raise item_error(f"{source.filename}: the stored file is missing.") from None
+        stream = uploads.open_stored(storage, source.path)
+    except (ValueError, FileNotFoundError):
+        raise missing from None
     with stream:
         yield from iter_file_tasks(source.filename, stream, upload_url=url)
 
@@ -308,15 +325,22 @@ def execute_import(
     *,
     project: ProjectInfo,
     request: ImportRequest,
-    root: Path,
     limits: Limits,
+    storage: ArtifactStorage | None = None,
+    root: Path | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Parse every source and (when committing) write its tasks; the caller commits.
 
-    Returns Label Studio's synchronous response body. Raises ValidationFailed naming the
-    item on any bad input, after which the caller must roll back.
+    Sources are read from `storage`, or from files under a local `root` (tools and tests
+    that hold the bodies on disk). Returns Label Studio's synchronous response body.
+    Raises ValidationFailed naming the item on any bad input, after which the caller must
+    roll back.
     """
+    if storage is None:
+        if root is None:
+            raise TypeError("execute_import needs the storage (or a local root) of its sources")
+        storage = uploads.storage_at(root)
     started = time.monotonic()
     options = request.options
     stats = _Stats()
@@ -334,7 +358,7 @@ def execute_import(
         keys: set[str] | None = set() if from_upload else None
         offset = stats.parsed
         items = _tracked(
-            _source_items(root, source, options),
+            _source_items(storage, source, options),
             stats=stats,
             keys=keys,
             project=project,
