@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
@@ -17,7 +18,6 @@ from export_svc.artifacts import artifact_storage
 from export_svc.exports import jobs as export_jobs
 from export_svc.exports.router import router as exports_router
 from export_svc.exports.rpc import register_export_service
-from export_svc.projects.directory import ProjectDirectory
 from export_svc.settings import Settings
 from export_svc.tasks.stream import TaskSource
 
@@ -35,6 +35,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         peers=("project-svc", "task-svc"),
     )
     projects = ProjectDirectory(common)
+    people = UserDirectory(common)
     storage = artifact_storage(common, local_root=settings.resolved_artifacts_dir(common))
     source = TaskSource(
         common,
@@ -43,12 +44,17 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     )
     state = runtime.http_app.state
     state.project_directory = projects
+    state.user_directory = people
     state.artifact_storage = storage
     state.task_source = source
     # Job bodies run outside any request: hand them this instance's parts.
     export_jobs.configure(
         export_jobs.ExportServices(
-            database=runtime.database, projects=projects, storage=storage, source=source
+            database=runtime.database,
+            projects=projects,
+            people=people,
+            storage=storage,
+            source=source,
         )
     )
     runtime.job_sweeps.append(export_jobs.requeue_stale_exports)

@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.http.deps import DbSession
 
 from export_svc.artifacts import ArtifactStorage
-from export_svc.projects.directory import ProjectDirectory
 from export_svc.settings import Settings
 from export_svc.tasks.stream import TaskSource
 
-__all__ = ["Artifacts", "DbSession", "ExportSettings", "Projects", "Tasks"]
+__all__ = ["Artifacts", "DbSession", "ExportSettings", "People", "Projects", "Tasks"]
 
 
 def get_project_directory(request: Request) -> ProjectDirectory:
     directory: ProjectDirectory = request.app.state.project_directory
+    return directory
+
+
+def get_user_directory(request: Request) -> UserDirectory:
+    directory: UserDirectory = request.app.state.user_directory
     return directory
 
 
@@ -36,6 +41,7 @@ def get_settings(request: Request) -> Settings:
 
 
 Projects = Annotated[ProjectDirectory, Depends(get_project_directory)]
+People = Annotated[UserDirectory, Depends(get_user_directory)]
 Artifacts = Annotated[ArtifactStorage, Depends(get_artifact_storage)]
 Tasks = Annotated[TaskSource, Depends(get_task_source)]
 ExportSettings = Annotated[Settings, Depends(get_settings)]

@@ -310,6 +310,7 @@ def sent(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]
         jobs.ExportServices(
             database=stack.export_runtime.database,
             projects=state.project_directory,
+            people=state.user_directory,
             storage=state.artifact_storage,
             source=state.task_source,
         )

@@ -89,6 +89,7 @@ def s3_export(
             jobs.ExportServices(
                 database=stack.export_runtime.database,
                 projects=state.project_directory,
+                people=state.user_directory,
                 storage=state.artifact_storage,
                 source=state.task_source,
             )

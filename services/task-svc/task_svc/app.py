@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelops_common.artifacts import artifact_storage
+from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
@@ -21,10 +22,8 @@ from task_svc.imports import jobs as import_jobs
 from task_svc.imports.router import router as imports_router
 from task_svc.labelstream.router import router as labelstream_router
 from task_svc.predictions.router import router as predictions_router
-from task_svc.projects.directory import ProjectDirectory
 from task_svc.settings import Settings
 from task_svc.tasks.router import router as tasks_router
-from task_svc.users.directory import UserDirectory
 
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:

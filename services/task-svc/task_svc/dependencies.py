@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.http.deps import DbSession
-
-from task_svc.projects.directory import ProjectDirectory
-from task_svc.users.directory import UserDirectory
 
 __all__ = ["DbSession", "Projects", "Users"]
 

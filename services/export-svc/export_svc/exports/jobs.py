@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelops_common.db import Database
+from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.http.errors import ApiError
 from labelops_common.jobs import JobContext, requeue_stale_jobs, run_job
 from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
@@ -26,7 +27,6 @@ from export_svc.artifacts import ArtifactStorage
 from export_svc.exports import service
 from export_svc.exports.models import ConvertedFormat, Export
 from export_svc.formats import find_format
-from export_svc.projects.directory import ProjectDirectory
 from export_svc.tasks.stream import TaskSource
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class ExportServices:
 
     database: Database
     projects: ProjectDirectory
+    people: UserDirectory
     storage: ArtifactStorage
     source: TaskSource
 
@@ -182,7 +183,7 @@ def _write_snapshot(services: ExportServices, context: JobContext) -> None:
     written = service.write_snapshot(
         storage=services.storage,
         source=services.source,
-        projects=services.projects,
+        people=services.people,
         project=project,
         export=export,
     )

@@ -8,8 +8,7 @@ project. A project of another organization is not found rather than forbidden.
 
 from labelops_common.auth.policies import MANAGER_ROLES
 from labelops_common.auth.principal import Principal
-
-from export_svc.projects.directory import ProjectInfo
+from labelops_common.directory import ProjectInfo
 
 
 def can_list_formats(principal: Principal, project: ProjectInfo) -> bool:

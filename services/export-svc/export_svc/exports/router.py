@@ -8,16 +8,23 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.directory import ProjectInfo, UserDirectory
 from labelops_common.http.params import parse_bool, parse_int_list
 from labelops_common.http.routing import ApiRouter
 
-from export_svc.dependencies import Artifacts, DbSession, ExportSettings, Projects, Tasks
+from export_svc.dependencies import (
+    Artifacts,
+    DbSession,
+    ExportSettings,
+    People,
+    Projects,
+    Tasks,
+)
 from export_svc.exports import jobs, policies
 from export_svc.exports import service as exports
 from export_svc.exports.models import Export
 from export_svc.exports.schemas import ExportConvert, ExportCreate, export_fields
 from export_svc.formats import ExportFormat
-from export_svc.projects.directory import ProjectDirectory, ProjectInfo
 from export_svc.tasks.stream import TaskSelection
 
 router = ApiRouter(tags=["exports"])
@@ -46,12 +53,12 @@ def _export_type(request: Request) -> tuple[str, str]:
 
 
 def _body(
-    session: DbSession, projects: ProjectDirectory, project: ProjectInfo, export: Export
+    session: DbSession, people: UserDirectory, project: ProjectInfo, export: Export
 ) -> dict[str, Any]:
-    people = projects.describe_users(project.organization_id, [export.created_by_id])
+    names = people.describe(project.organization_id, [export.created_by_id])
     return export_fields(
         export,
-        created_by=people.get(export.created_by_id) if export.created_by_id else None,
+        created_by=names.get(export.created_by_id) if export.created_by_id else None,
         converted=exports.converted_formats(session, [export.id])[export.id],
     )
 
@@ -66,7 +73,12 @@ def list_formats(
 
 @router.get("/api/projects/{project_id:int}/export")
 def download_export(
-    project_id: int, request: Request, projects: Projects, tasks: Tasks, principal: CurrentUser
+    project_id: int,
+    request: Request,
+    projects: Projects,
+    people: People,
+    tasks: Tasks,
+    principal: CurrentUser,
 ) -> StreamingResponse:
     """Streams the whole export while task-svc streams the tasks (Label Studio's easy export)."""
     project = exports.project_for(projects, principal, project_id, policies.can_export)
@@ -83,7 +95,7 @@ def download_export(
     )
     chunks = exports.stream_export(
         source=tasks,
-        projects=projects,
+        people=people,
         project=project,
         export_format=export_format,
         selection=selection,
@@ -98,17 +110,18 @@ def list_snapshots(
     project_id: int,
     session: DbSession,
     projects: Projects,
+    people: People,
     settings: ExportSettings,
     principal: CurrentUser,
 ) -> list[dict[str, Any]]:
     project = exports.project_for(projects, principal, project_id, policies.can_export)
     found = exports.list_exports(session, project_id=project.id, limit=settings.snapshot_list_limit)
-    people = projects.describe_users(project.organization_id, [e.created_by_id for e in found])
+    names = people.describe(project.organization_id, [e.created_by_id for e in found])
     converted = exports.converted_formats(session, [e.id for e in found])
     return [
         export_fields(
             export,
-            created_by=people.get(export.created_by_id) if export.created_by_id else None,
+            created_by=names.get(export.created_by_id) if export.created_by_id else None,
             converted=converted[export.id],
         )
         for export in found
@@ -121,6 +134,7 @@ def create_snapshot(
     body: ExportCreate,
     session: DbSession,
     projects: Projects,
+    people: People,
     principal: CurrentUser,
 ) -> dict[str, Any]:
     """201 at once with status `created`; the `exports` queue writes the file."""
@@ -128,19 +142,24 @@ def create_snapshot(
     export = exports.create_export(session, project=project, principal=principal, body=body)
     jobs.enqueue_snapshot(session, export.id)
     session.commit()
-    people = projects.describe_users(project.organization_id, [principal.user_id])
+    names = people.describe(project.organization_id, [principal.user_id])
     return export_fields(
-        export, created_by=people.get(principal.user_id), converted=[], with_options=True
+        export, created_by=names.get(principal.user_id), converted=[], with_options=True
     )
 
 
 @router.get("/api/projects/{project_id:int}/exports/{export_id:int}")
 def get_snapshot(
-    project_id: int, export_id: int, session: DbSession, projects: Projects, principal: CurrentUser
+    project_id: int,
+    export_id: int,
+    session: DbSession,
+    projects: Projects,
+    people: People,
+    principal: CurrentUser,
 ) -> dict[str, Any]:
     project = exports.project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
-    return _body(session, projects, project, export)
+    return _body(session, people, project, export)
 
 
 @router.delete("/api/projects/{project_id:int}/exports/{export_id:int}", status_code=204)

@@ -14,6 +14,7 @@ from typing import Any
 
 from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Principal
+from labelops_common.directory import ProjectDirectory, ProjectInfo, UserDirectory
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from sqlalchemy import delete, select
@@ -31,7 +32,6 @@ from export_svc.formats import (
     find_format,
 )
 from export_svc.formats._base import json_array, records_from_json_array
-from export_svc.projects.directory import ProjectDirectory, ProjectInfo
 from export_svc.tasks.stream import (
     AnnotationFilter,
     Presence,
@@ -105,8 +105,8 @@ def coalesced(chunks: Iterator[bytes], *, size: int = CHUNK_BYTES) -> Iterator[b
         yield b"".join(pending)
 
 
-def users_lookup(projects: ProjectDirectory, project: ProjectInfo) -> Callable[..., Any]:
-    return lambda ids: projects.describe_users(project.organization_id, ids)
+def users_lookup(people: UserDirectory, project: ProjectInfo) -> Callable[..., Any]:
+    return lambda ids: people.describe(project.organization_id, ids)
 
 
 # ------------------------------------------------------------------ synchronous download
@@ -115,7 +115,7 @@ def users_lookup(projects: ProjectDirectory, project: ProjectInfo) -> Callable[.
 def stream_export(
     *,
     source: TaskSource,
-    projects: ProjectDirectory,
+    people: UserDirectory,
     project: ProjectInfo,
     export_format: ExportFormat,
     selection: TaskSelection,
@@ -131,7 +131,7 @@ def stream_export(
         selection=selection,
         serialization=Serialization(),
         overlap=project.maximum_annotations,
-        users=users_lookup(projects, project),
+        users=users_lookup(people, project),
     )
     rows = counted(records, format_name=export_format.name, mode="sync")
     return coalesced(
@@ -270,7 +270,7 @@ def write_snapshot(
     *,
     storage: ArtifactStorage,
     source: TaskSource,
-    projects: ProjectDirectory,
+    people: UserDirectory,
     project: ProjectInfo,
     export: Export,
 ) -> WrittenArtifact:
@@ -289,7 +289,7 @@ def write_snapshot(
         selection=selection,
         serialization=serialization_of(export),
         overlap=project.maximum_annotations,
-        users=users_lookup(projects, project),
+        users=users_lookup(people, project),
     )
     counted_records = counted(tally(records), format_name=SNAPSHOT_FORMAT, mode="snapshot")
     key = snapshot_key(export)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Query, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound
 from labelops_common.http.params import parse_bool
 from labelops_common.http.routing import ApiRouter
@@ -16,7 +17,6 @@ from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
 from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
 from task_svc.dependencies import DbSession, Projects
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.counters import lock_task

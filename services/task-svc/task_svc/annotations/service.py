@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import Conflict, NotFound, ValidationFailed
 from labelops_common.labelconfig import validate_result
 from sqlalchemy import delete, select, update
@@ -16,7 +17,6 @@ from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
 from task_svc.labelstream.models import TaskLock
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 

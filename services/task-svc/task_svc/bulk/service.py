@@ -16,6 +16,7 @@ from typing import Any
 
 from labelops.task.v1 import task_pb2
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig import validate_result
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,6 @@ from task_svc.datamanager.models import View
 from task_svc.events import publisher
 from task_svc.imports.writer import ImportItemError, write_tasks
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks.models import Task
 
 #: `BulkCreateSummary.task_ids` lists the new ids only up to this many (else it is empty).

@@ -18,12 +18,12 @@ from typing import Any, NoReturn
 import grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
+from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.grpcutil import PeerError
 from sqlalchemy.exc import IntegrityError
 
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
-from task_svc.projects.directory import ProjectDirectory, ProjectInfo
 from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import annotation_fields, prediction_fields

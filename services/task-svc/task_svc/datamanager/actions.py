@@ -20,6 +20,7 @@ import grpc
 from labelops.ml.v1 import ml_pb2, ml_pb2_grpc
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.grpcutil import peer_error, peer_stub
 from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
 from labelops_common.http.params import parse_optional_int
@@ -32,7 +33,6 @@ from task_svc.counts import service as counts
 from task_svc.datamanager import service as dm
 from task_svc.drafts.models import Draft
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task

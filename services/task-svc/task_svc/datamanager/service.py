@@ -19,6 +19,7 @@ from typing import Any
 from labelops_common.auth.policies import MANAGER_ROLES, authorize
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.http.params import parse_optional_int
 from sqlalchemy import ColumnElement, delete, func, select
@@ -34,7 +35,6 @@ from task_svc.datamanager.filters import (
 )
 from task_svc.datamanager.models import View
 from task_svc.imports.models import FileUpload
-from task_svc.projects.directory import ProjectDirectory, ProjectInfo
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
@@ -16,7 +17,6 @@ from task_svc.dependencies import DbSession, Projects
 from task_svc.drafts import service as drafts
 from task_svc.drafts.models import Draft
 from task_svc.drafts.schemas import DraftCreate, DraftUpdate, draft_response
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.counters import lock_task

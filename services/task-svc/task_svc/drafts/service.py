@@ -8,6 +8,7 @@ user's label stream, so postponing also gives up the user's hold on the task.
 from __future__ import annotations
 
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,6 @@ from task_svc.annotations.models import Annotation
 from task_svc.drafts.models import Draft
 from task_svc.drafts.schemas import DraftCreate, DraftUpdate
 from task_svc.labelstream.models import TaskLock
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks.models import Task
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from labelops_common.artifacts import ArtifactStorage, artifact_storage
 from labelops_common.db import Database
+from labelops_common.directory import ProjectDirectory
 from labelops_common.http.errors import ValidationFailed
 from labelops_common.jobs import JobContext, JobStatus, requeue_stale_jobs, run_job
 from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
@@ -28,7 +29,6 @@ from sqlalchemy.orm import Session
 
 from task_svc.imports import service, uploads
 from task_svc.imports.models import ImportJob
-from task_svc.projects.directory import ProjectDirectory
 from task_svc.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from labelops_common.artifacts import (
 )
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
+from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import (
     ApiError,
     NotFound,
@@ -45,7 +46,6 @@ from task_svc.imports import service as imports
 from task_svc.imports.formats import ALLOWED_EXTENSIONS
 from task_svc.imports.models import FileUpload
 from task_svc.imports.schemas import FileUploadsDelete, ReimportBody
-from task_svc.projects.directory import ProjectDirectory, ProjectInfo
 from task_svc.settings import Settings
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks

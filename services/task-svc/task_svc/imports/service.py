@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 import ijson
 from labelops_common.artifacts import ArtifactStorage
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from sqlalchemy import delete, func, select, update
@@ -49,7 +50,6 @@ from task_svc.imports.writer import (
     write_tasks,
 )
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig import (
     substitute_undefined_key,
     validate_result,
@@ -37,7 +38,6 @@ from sqlalchemy.orm import Session
 from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks.models import Task
 
 __all__ = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import ValidationFailed
 
 from task_svc.drafts.models import Draft
 from task_svc.labelstream.service import Picked
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks.schemas import draft_fields, prediction_fields, task_fields
 
 #: Data-manager keys that restrict the queue; anything else in the body is ignored.

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import ValidationFailed
 from sqlalchemy import ColumnElement, and_, case, delete, distinct, exists, false, func, select
 from sqlalchemy.orm import Session
@@ -47,7 +48,6 @@ from task_svc.datamanager.filters import (
 )
 from task_svc.drafts.models import Draft
 from task_svc.labelstream.models import TaskLock
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks.models import Task
 
 TASK_LOCK = "Task lock"

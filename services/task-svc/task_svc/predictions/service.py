@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectInfo
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.service import check_result
 from task_svc.predictions.models import Prediction
 from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from labelops_common.directory import ProjectInfo
 from sqlalchemy import case, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectInfo
 from task_svc.tasks.models import Task
 
 

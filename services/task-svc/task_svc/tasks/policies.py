@@ -7,8 +7,7 @@ organization is not found rather than forbidden, so ids don't leak.
 
 from labelops_common.auth.policies import MANAGER_ROLES
 from labelops_common.auth.principal import Principal
-
-from task_svc.projects.directory import ProjectInfo
+from labelops_common.directory import ProjectInfo
 
 
 def can_view_tasks(principal: Principal, project: ProjectInfo) -> bool:

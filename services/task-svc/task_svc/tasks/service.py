@@ -8,6 +8,7 @@ from typing import Any
 from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
+from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.labelconfig import substitute_undefined_key, validate_task_data
 from sqlalchemy import delete, select
@@ -18,7 +19,6 @@ from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
 from task_svc.predictions.models import Prediction
-from task_svc.projects.directory import ProjectDirectory, ProjectInfo
 from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 

@@ -1,9 +1,4 @@
-"""What task-svc knows of projects: project-svc's answer over gRPC, cached for a few seconds.
-
-Every task request needs its project's organization (for access) and labeling config
-(to validate data and results); asking project-svc each time would double every request.
-A config edited in project-svc is seen here within `ttl_seconds`.
-"""
+"""Projects as project-svc describes them, cached per process."""
 
 from __future__ import annotations
 
@@ -15,6 +10,7 @@ from typing import Any
 
 import grpc
 from labelops.project.v1 import project_pb2, project_pb2_grpc
+
 from labelops_common.grpcutil import peer_error, peer_stub
 from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
 from labelops_common.settings import CommonSettings
@@ -24,12 +20,14 @@ from labelops_common.settings import CommonSettings
 class ProjectInfo:
     id: int
     organization_id: int
-    label_config: str
+    label_config: str = ""
+    title: str = ""
     maximum_annotations: int = 1
     skip_queue: str = "REQUEUE_FOR_OTHERS"
     sampling: str = "Sequential sampling"
     show_collab_predictions: bool = True
     model_version: str = ""
+    #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
 
@@ -43,6 +41,7 @@ class ProjectInfo:
             id=message.id,
             organization_id=message.organization_id,
             label_config=message.label_config,
+            title=message.title,
             maximum_annotations=max(message.maximum_annotations, 1),
             skip_queue=message.skip_queue or "REQUEUE_FOR_OTHERS",
             sampling=message.sampling or "Sequential sampling",
@@ -57,7 +56,7 @@ class ProjectDirectory:
     def __init__(self, common: CommonSettings, *, ttl_seconds: float = 5.0) -> None:
         self._common = common
         self._ttl = ttl_seconds
-        self._cache: dict[int, tuple[float, ProjectInfo | None]] = {}
+        self._cache: dict[int, tuple[float, ProjectInfo]] = {}
         self._lock = threading.Lock()
 
     def get(self, project_id: int) -> ProjectInfo | None:
@@ -74,13 +73,13 @@ class ProjectDirectory:
         )
         try:
             message = stub.GetProject(project_pb2.GetProjectRequest(project_id=project_id))
-            info: ProjectInfo | None = ProjectInfo.from_message(message)
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.NOT_FOUND:
                 raise peer_error("project-svc", exc) from None
             # Not cached: ids are handed out in order, so an id unknown now may be the
             # project someone creates next, and it must not answer 404 for a while after.
             return None
+        info = ProjectInfo.from_message(message)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

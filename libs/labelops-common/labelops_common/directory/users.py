@@ -1,10 +1,9 @@
-"""Who annotators are: names from project-svc over gRPC, cached, for `completed_by` objects.
+"""People as project-svc describes them (Label Studio's short user objects), cached per process.
 
-Label Studio expands an annotation's `completed_by` into the user's name, email and
-initials when it serves a single task. task-svc keeps only user ids, so it asks
-project-svc for the members of the task's organization, a batch per response, and
-remembers the answer for a minute. If project-svc cannot answer, the id alone is served
-rather than failing the read.
+Label Studio expands `completed_by` and an export's `created_by` into the user's name,
+email and initials; services keep only user ids, so they ask project-svc for a batch of
+the organization's members and remember the answer for a minute. If project-svc cannot
+answer, the id alone is served rather than failing the read.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from typing import Any
 
 import grpc
 from labelops.project.v1 import project_pb2, project_pb2_grpc
+
 from labelops_common.grpcutil import peer_stub
 from labelops_common.settings import CommonSettings
 
