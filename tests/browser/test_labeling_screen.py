@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
+
+from .editor_helpers import poll, region_count, word_center
 
 NER = """<View>
   <Labels name="label" toName="text">
@@ -23,41 +24,6 @@ NER = """<View>
 </View>"""
 PREDICTED = "Barack Obama visited Paris."
 PLAIN = "Angela Merkel met Apple engineers."
-
-
-def word_center(scope: Locator, word: str) -> tuple[float, float]:
-    """Where `word` is drawn on screen, measured with a DOM Range over its text node."""
-    point = scope.evaluate(
-        """(root, word) => {
-            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-                const at = node.textContent.indexOf(word);
-                if (at < 0) continue;
-                const range = document.createRange();
-                range.setStart(node, at);
-                range.setEnd(node, at + word.length);
-                const rect = range.getBoundingClientRect();
-                if (rect.width > 0) return [rect.x + rect.width / 2, rect.y + rect.height / 2];
-            }
-            return null;
-        }""",
-        word,
-    )
-    assert point is not None, f"{word!r} is not shown"
-    return float(point[0]), float(point[1])
-
-
-def region_count(editor: Locator) -> Locator:
-    return editor.locator(".lsf-entities__counter")
-
-
-def poll(read: Callable[[], Any], check: Callable[[Any], bool], seconds: float = 10) -> Any:
-    deadline = time.monotonic() + seconds
-    value = read()
-    while not check(value) and time.monotonic() < deadline:
-        time.sleep(0.2)
-        value = read()
-    return value
 
 
 def test_prelabels_shortcut_drafts_skip_and_update(

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
+from .editor_helpers import region_count, word_center
+
 NER_TEXT = "Barack Obama visited Paris with Google staff."
 OTHER_TEXT = "Angela Merkel met engineers in Berlin."
 
@@ -49,33 +51,6 @@ def create_project_from_template(page: Page, title: str, template: str) -> int:
     match = re.search(r"/projects/(\d+)/", page.url)
     assert match is not None
     return int(match.group(1))
-
-
-def word_center(scope: Locator, word: str) -> tuple[float, float]:
-    """Where `word` is drawn on screen, measured with a DOM Range over its text node."""
-    point = scope.evaluate(
-        """(root, word) => {
-            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-                const at = node.textContent.indexOf(word);
-                if (at < 0) continue;
-                const range = document.createRange();
-                range.setStart(node, at);
-                range.setEnd(node, at + word.length);
-                const rect = range.getBoundingClientRect();
-                if (rect.width > 0) return [rect.x + rect.width / 2, rect.y + rect.height / 2];
-            }
-            return null;
-        }""",
-        word,
-    )
-    assert point is not None, f"{word!r} is not shown"
-    return float(point[0]), float(point[1])
-
-
-def region_count(editor: Locator) -> Locator:
-    """The editor's own count of regions in the current annotation (Label Studio 1.4.0)."""
-    return editor.locator(".lsf-entities__counter")
 
 
 def row(page: Page, task_id: int) -> Locator:
