@@ -9,7 +9,6 @@ organizations and projects instead, so tests never see each other's rows.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,8 @@ from labelops_common.settings import CommonSettings
 from labelops_common.testing import BACKENDS, scratch_database_url
 from labelops_runtime.suite import free_loopback_port
 from project_svc.app import build_service as build_project_service
-from project_svc.organizations import service as organizations
 from project_svc.settings import Settings as ProjectSettings
-from project_svc.tokens import service as tokens
-from project_svc.users import service as users
+from project_svc.testing import Actor, create_actor, create_organization
 from pydantic import SecretStr
 from task_svc.app import build_service as build_task_service
 from task_svc.settings import Settings as TaskSettings
@@ -126,19 +123,6 @@ def client(stack: Stack) -> TestClient:
 
 
 @dataclass(frozen=True)
-class Actor:
-    user_id: int
-    organization_id: int
-    role: Role
-    email: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Token {self.token}"}
-
-
-@dataclass(frozen=True)
 class Cast:
     """The permission matrix's actors: four of one organization, one of another."""
 
@@ -149,34 +133,18 @@ class Cast:
     outsider: Actor
 
 
-_numbers = itertools.count(1)
-
-
 def _actor(stack: Stack, organization_id: int, role: Role) -> Actor:
-    number = next(_numbers)
-    email = f"{role.value}{number}@example.com"
-    with stack.project_runtime.database.session() as session:
-        user = users.create_user(
-            session,
-            email=email,
-            password="correct-horse-battery-9",
-            organization_id=organization_id,
-            role=role,
-        )
-        key = tokens.set_legacy_token(session, user_id=user.id, secret=SECRET)
-        session.commit()
-        return Actor(
-            user_id=user.id, organization_id=organization_id, role=role, email=email, token=key
-        )
+    return create_actor(
+        stack.project_runtime.database,
+        organization_id=organization_id,
+        role=role,
+        secret=SECRET,
+        email_prefix="",
+    )
 
 
 def _organization(stack: Stack, title: str) -> int:
-    with stack.project_runtime.database.session() as session:
-        organization = organizations.create_organization(
-            session, title=title, created_by_id=None, legacy_api_tokens_enabled=True
-        )
-        session.commit()
-        return organization.id
+    return create_organization(stack.project_runtime.database, title)
 
 
 @pytest.fixture()
