@@ -15,3 +15,5 @@ export { ToastProvider, useToast } from "./Toasts";
 export { Pagination } from "./Pagination";
 export { formatCount, formatDate, formatDateTime } from "./format";
 export { useDebounced } from "./useDebounced";
+export { useLoaded } from "./useLoaded";
+export type { Loaded } from "./useLoaded";

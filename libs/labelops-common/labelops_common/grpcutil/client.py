@@ -30,31 +30,37 @@ RETRY_SERVICE_CONFIG = json.dumps(
     }
 )
 
-_channels: dict[str, grpc.Channel] = {}
+_channels: dict[tuple[str, bool], grpc.Channel] = {}
 _lock = threading.Lock()
 
 
-def grpc_channel(target: str) -> grpc.Channel:
-    """One shared channel per target (channels multiplex; creating one per call is slow)."""
+def grpc_channel(target: str, *, retries: bool = True) -> grpc.Channel:
+    """One shared channel per target (channels multiplex; creating one per call is slow).
+
+    `retries=False` gives the target a second channel without the retry policy, for long
+    server streams: one that failed half-way cannot be replayed transparently (its caller
+    retries the whole job), and its flow control stays off the short calls' channel.
+    """
     with _lock:
-        channel = _channels.get(target)
+        channel = _channels.get((target, retries))
         if channel is None:
-            raw = grpc.insecure_channel(
-                target,
-                options=[
+            options: list[tuple[str, Any]] = [
+                ("grpc.keepalive_time_ms", 30_000),
+                # gRPC's default reconnect backoff grows to 120 s, so a peer that was
+                # down for a minute would stay unreachable long after it came back.
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.min_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", 2_000),
+                ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+            ]
+            if retries:
+                options += [
                     ("grpc.enable_retries", 1),
                     ("grpc.service_config", RETRY_SERVICE_CONFIG),
-                    ("grpc.keepalive_time_ms", 30_000),
-                    # gRPC's default reconnect backoff grows to 120 s, so a peer that was
-                    # down for a minute would stay unreachable long after it came back.
-                    ("grpc.initial_reconnect_backoff_ms", 100),
-                    ("grpc.min_reconnect_backoff_ms", 100),
-                    ("grpc.max_reconnect_backoff_ms", 2_000),
-                    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                ],
-            )
+                ]
+            raw = grpc.insecure_channel(target, options=options)
             channel = grpc.intercept_channel(raw, ClientMetricsInterceptor())
-            _channels[target] = channel
+            _channels[(target, retries)] = channel
         return channel
 
 

@@ -17,8 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
-from labelops_common.grpcutil import peer_error
-from labelops_common.grpcutil.interceptors import ClientMetricsInterceptor
+from labelops_common.grpcutil import grpc_channel, peer_error
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.settings import CommonSettings
 
@@ -92,35 +91,6 @@ class Serialization:
 UsersLookup = Callable[[Iterable[int | None]], dict[int, dict[str, Any]]]
 
 
-_stream_channels: dict[str, grpc.Channel] = {}
-_stream_channels_lock = threading.Lock()
-
-
-def stream_channel(target: str) -> grpc.Channel:
-    """A channel of its own for `StreamTasks`, shared by every export to `target`.
-
-    A long export keeps its flow control off the channel the short calls share, and it has
-    no retry policy: a stream that failed half-way cannot be replayed transparently, the job
-    is retried whole instead. It counts in the same client metrics as every peer call.
-    """
-    with _stream_channels_lock:
-        channel = _stream_channels.get(target)
-        if channel is None:
-            raw = grpc.insecure_channel(
-                target,
-                options=[
-                    ("grpc.keepalive_time_ms", 30_000),
-                    ("grpc.initial_reconnect_backoff_ms", 100),
-                    ("grpc.min_reconnect_backoff_ms", 100),
-                    ("grpc.max_reconnect_backoff_ms", 2_000),
-                    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                ],
-            )
-            channel = grpc.intercept_channel(raw, ClientMetricsInterceptor())
-            _stream_channels[target] = channel
-        return channel
-
-
 class TaskSource:
     """Reads a project's tasks from task-svc, one `StreamTasks` batch at a time."""
 
@@ -131,7 +101,9 @@ class TaskSource:
 
     def batches(self, selection: TaskSelection) -> Iterator[list[task_pb2.Task]]:
         """The selected tasks, batch by batch; errors are API errors (404, 400, 503)."""
-        stub = task_pb2_grpc.TaskServiceStub(stream_channel(self._common.peer_address("task-svc")))
+        # Its own channel without retries: a long stream is retried as a whole job.
+        channel = grpc_channel(self._common.peer_address("task-svc"), retries=False)
+        stub = task_pb2_grpc.TaskServiceStub(channel)
         request = task_pb2.StreamTasksRequest(
             project_id=selection.project_id,
             only_annotated=selection.only_annotated,

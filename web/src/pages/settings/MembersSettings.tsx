@@ -21,6 +21,7 @@ import {
   Select,
   TextInput,
   useToast,
+  useLoaded,
 } from "../../ui";
 
 const PAGE_SIZE = 50;
@@ -33,23 +34,15 @@ export function MembersSettings() {
   const organizationId = project.organization;
   const isAdmin = !!user.role && ADMIN_ROLES.includes(user.role);
   const [page, setPage] = useState(1);
-  const [data, setData] = useState<Page<Membership> | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Membership | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setData(await listMemberships(organizationId, page, PAGE_SIZE));
-      setError(null);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [organizationId, page]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const {
+    data,
+    error,
+    reload: load,
+  } = useLoaded<Page<Membership>>(
+    useCallback(() => listMemberships(organizationId, page, PAGE_SIZE), [organizationId, page]),
+  );
 
   return (
     <div>

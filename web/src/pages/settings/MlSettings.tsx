@@ -17,6 +17,7 @@ import {
   Modal,
   TextInput,
   useToast,
+  useLoaded,
 } from "../../ui";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
@@ -31,23 +32,13 @@ const STATE_BADGE: Record<MlBackendState, string> = {
 export function MlSettings() {
   const { project } = useProject();
   const toast = useToast();
-  const [backends, setBackends] = useState<MlBackend[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<MlBackend | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setBackends(await listMlBackends(project.id));
-      setError(null);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [project.id]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const {
+    data: backends,
+    error,
+    reload: load,
+  } = useLoaded<MlBackend[]>(useCallback(() => listMlBackends(project.id), [project.id]));
 
   if (isUnavailable(error)) return <NotAvailable feature="ML backends" />;
 

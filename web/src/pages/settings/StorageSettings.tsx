@@ -32,6 +32,7 @@ import {
   TextArea,
   TextInput,
   useToast,
+  useLoaded,
 } from "../../ui";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
@@ -70,31 +71,25 @@ export function StorageSettings() {
 function StorageList({ direction }: { direction: StorageDirection }) {
   const { project } = useProject();
   const toast = useToast();
-  const [storages, setStorages] = useState<Storage[] | null>(null);
   const [types, setTypes] = useState<StorageTypeInfo[]>(FALLBACK_TYPES);
-  const [error, setError] = useState<unknown>(null);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Storage | null>(null);
   const [syncing, setSyncing] = useState<number | null>(null);
   const heading = direction === "import" ? "Source cloud storage" : "Target cloud storage";
 
-  const load = useCallback(async () => {
-    try {
-      setStorages(await listStorages(direction, project.id));
-      setError(null);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [direction, project.id]);
+  const {
+    data: storages,
+    error,
+    reload: load,
+  } = useLoaded<Storage[]>(useCallback(() => listStorages(direction, project.id), [direction, project.id]));
 
   useEffect(() => {
-    void load();
     listStorageTypes(direction)
       .then((offered) => {
         if (offered.length > 0) setTypes(offered);
       })
       .catch(() => undefined);
-  }, [load, direction]);
+  }, [direction]);
 
   // While a sync runs, look again every few seconds so its status and count move.
   const running = storages?.some((storage) => storage.status === "queued" || storage.status === "in_progress");

@@ -18,29 +18,20 @@ import {
   TextArea,
   TextInput,
   useToast,
+  useLoaded,
 } from "../../ui";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
 export function WebhookSettings() {
   const { project } = useProject();
   const toast = useToast();
-  const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Webhook | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setWebhooks(await listWebhooks(project.id));
-      setError(null);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [project.id]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const {
+    data: webhooks,
+    error,
+    reload: load,
+  } = useLoaded<Webhook[]>(useCallback(() => listWebhooks(project.id), [project.id]));
 
   if (isUnavailable(error)) return <NotAvailable feature="Webhooks" />;
 
