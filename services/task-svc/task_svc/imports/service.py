@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 import ijson
@@ -326,21 +326,15 @@ def execute_import(
     project: ProjectInfo,
     request: ImportRequest,
     limits: Limits,
-    storage: ArtifactStorage | None = None,
-    root: Path | None = None,
+    storage: ArtifactStorage,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Parse every source and (when committing) write its tasks; the caller commits.
 
-    Sources are read from `storage`, or from files under a local `root` (tools and tests
-    that hold the bodies on disk). Returns Label Studio's synchronous response body.
+    Sources are read from `storage`. Returns Label Studio's synchronous response body.
     Raises ValidationFailed naming the item on any bad input, after which the caller must
     roll back.
     """
-    if storage is None:
-        if root is None:
-            raise TypeError("execute_import needs the storage (or a local root) of its sources")
-        storage = uploads.storage_at(root)
     started = time.monotonic()
     options = request.options
     stats = _Stats()

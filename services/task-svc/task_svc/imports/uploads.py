@@ -18,14 +18,13 @@ import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 import anyio
 from labelops_common.artifacts import (
     ArtifactStorage,
     ArtifactStorageError,
-    LocalArtifactStorage,
 )
 from labelops_common.http.errors import PayloadTooLarge
 
@@ -66,11 +65,6 @@ def new_body_path(extension: str) -> str:
 def upload_url(relative: str) -> str:
     """How task data refers to an uploaded file."""
     return f"{URL_PREFIX}{relative}"
-
-
-def storage_at(where: ArtifactStorage | Path) -> ArtifactStorage:
-    """`where` as a storage: a directory means the local backend rooted there."""
-    return LocalArtifactStorage(where) if isinstance(where, Path) else where
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
@@ -137,11 +131,11 @@ def write_bytes(storage: ArtifactStorage, key: str, content: bytes) -> int:
     return len(content)
 
 
-def remove(where: ArtifactStorage | Path, key: str) -> None:
+def remove(storage: ArtifactStorage, key: str) -> None:
     """Delete a stored file; a missing one or an invalid key is ignored, and a store that
     cannot be reached is logged (cleanup never turns a finished import into an error)."""
     try:
-        storage_at(where).delete(key)
+        storage.delete(key)
     except (ValueError, OSError):
         return
     except ArtifactStorageError as error:

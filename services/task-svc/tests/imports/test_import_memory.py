@@ -6,6 +6,7 @@ import gc
 import tracemalloc
 from typing import Any
 
+from labelops_common.artifacts.local import LocalArtifactStorage
 from task_svc.imports import service as imports
 from task_svc.imports import uploads
 
@@ -42,14 +43,14 @@ def test_fifty_thousand_tasks_in_bounded_memory(
                 session,
                 project=project,
                 request=request,
-                root=data_dir,
+                storage=LocalArtifactStorage(data_dir),
                 limits=imports.Limits(batch_size=500),
             )
             session.commit()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-        uploads.remove(data_dir, relative)
+        uploads.remove(LocalArtifactStorage(data_dir), relative)
     assert response["task_count"] == TASKS
     assert db.task_count(project_id) == TASKS
     assert db.counts(project_id)["task_number"] == TASKS
