@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from export_svc.app import build_service as build_export_service
 from export_svc.exports import jobs
 from export_svc.settings import Settings as ExportSettings
 from fastapi.testclient import TestClient
 from labelops_common.artifacts import emulators
-from labelops_common.artifacts.s3 import CLIENT_CONFIG, S3ArtifactStorage
+from labelops_common.artifacts.s3 import S3ArtifactStorage
 from labelops_common.migrations import upgrade_to_head
 
 from .conftest import Cast, Seeded, Stack
@@ -40,14 +39,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def bucket_client(endpoint: str) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=CLIENT_CONFIG,
-    )
+    return emulators.moto_s3_client(endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
 
 
 def bucket_keys(endpoint: str) -> set[str]:

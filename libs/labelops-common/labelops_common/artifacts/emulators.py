@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -92,6 +92,22 @@ def moto_s3(work_dir: Path) -> Iterator[str]:
         log_path=work_dir / "moto.log",
     ):
         yield url
+
+
+def moto_s3_client(endpoint: str, *, access_key: str, secret_key: str) -> Any:
+    """A boto3 S3 client of the emulator, for tests to make buckets and read them raw."""
+    import boto3
+
+    from labelops_common.artifacts.s3 import CLIENT_CONFIG
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=CLIENT_CONFIG,
+    )
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
 from azure.storage.blob import BlobServiceClient
 from cryptography.hazmat.primitives import serialization
@@ -24,7 +23,7 @@ from google.oauth2 import service_account
 from labelops_common.artifacts import ArtifactStorage, LocalArtifactStorage, emulators
 from labelops_common.artifacts.azure import AzureArtifactStorage, connection_service
 from labelops_common.artifacts.gcs import CHUNK_QUANTUM, GCSArtifactStorage
-from labelops_common.artifacts.s3 import CLIENT_CONFIG, MIN_PART_SIZE, S3ArtifactStorage
+from labelops_common.artifacts.s3 import MIN_PART_SIZE, S3ArtifactStorage
 
 EMULATORS_DIR = Path(__file__).parent / "emulators"
 BUCKET = "labelops-artifacts"
@@ -55,14 +54,7 @@ class Backend:
 
 
 def s3_client(endpoint: str, *, secret: str = S3_SECRET_KEY) -> object:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=S3_ACCESS_KEY,
-        aws_secret_access_key=secret,
-        config=CLIENT_CONFIG,
-    )
+    return emulators.moto_s3_client(endpoint, access_key=S3_ACCESS_KEY, secret_key=secret)
 
 
 @pytest.fixture(scope="session")

@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from labelops_common.artifacts import emulators
-from labelops_common.artifacts.s3 import CLIENT_CONFIG, S3ArtifactStorage
+from labelops_common.artifacts.s3 import S3ArtifactStorage
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
 from labelops_common.testing import scratch_database_url
@@ -62,14 +61,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def bucket_client(endpoint: str) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=CLIENT_CONFIG,
-    )
+    return emulators.moto_s3_client(endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
 
 
 def bucket_objects(endpoint: str) -> dict[str, int]:
