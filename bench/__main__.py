@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--next-runs", type=int, default=int(_env("NEXT_RUNS", "20")))
     add("--annotations", type=int, default=int(_env("ANNOTATIONS", "2000")))
     add("--clients", type=int, default=int(_env("CLIENTS", "8")))
+    add(
+        "--processes",
+        type=int,
+        default=int(_env("PROCESSES", str(os.cpu_count() or 1))),
+        help="LabelOps server processes on PostgreSQL (serve --processes); SQLite runs one",
+    )
     add("--import-timeout", type=float, default=float(_env("IMPORT_TIMEOUT", "3600")))
     add("--keep", default=_env("KEEP", "0"), help="1 = keep the servers' data dirs and logs")
     args = parser.parse_args(argv)
@@ -159,7 +165,7 @@ def bench_one(
             task_ids = api.first_task_ids(project_id, count)
             if len(task_ids) < count:
                 raise RuntimeError(f"found {len(task_ids)} task ids, wanted {count}")
-            return workloads.run_annotations(api, task_ids, clients=args.clients)
+            return workloads.run_annotations(api, server, task_ids, clients=args.clients)
 
         _guarded(run, "annotations", annotate)
     if "next" in args.workloads:
@@ -168,10 +174,21 @@ def bench_one(
 
 
 def _start(
-    target: str, backend: str, postgres_url: str | None, work_dir: Path, ls_executable: Path | None
+    target: str,
+    backend: str,
+    postgres_url: str | None,
+    work_dir: Path,
+    ls_executable: Path | None,
+    *,
+    processes: int,
 ) -> AbstractContextManager[Server]:
     if target == "labelops":
-        return targets.labelops(backend=backend, postgres_url=postgres_url, work_dir=work_dir)
+        return targets.labelops(
+            backend=backend,
+            postgres_url=postgres_url,
+            work_dir=work_dir,
+            processes=processes if backend == "postgresql" else 1,
+        )
     assert ls_executable is not None
     return targets.label_studio(
         backend=backend, postgres_url=postgres_url, work_dir=work_dir, executable=ls_executable
@@ -263,7 +280,15 @@ def main(argv: list[str] | None = None) -> int:
                 work_dir.mkdir()
                 log(f"--- {target} on {backend}, {size:,} tasks ---")
                 try:
-                    with _start(target, backend, postgres_url, work_dir, ls_executable) as server:
+                    server_context = _start(
+                        target,
+                        backend,
+                        postgres_url,
+                        work_dir,
+                        ls_executable,
+                        processes=args.processes,
+                    )
+                    with server_context as server:
                         run = bench_one(args, server, target, backend, size)
                 except KeyboardInterrupt:
                     raise

@@ -266,6 +266,25 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
+def tree_cpu_seconds(root: int, *, skip_root: bool = False) -> float:
+    """User + system CPU seconds used so far by a process tree's live processes.
+
+    CPU per request does not depend on what else the machine runs, unlike a rate; it says
+    what a request costs the server, whatever the number of cores.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = process_tree(root)
+    total = 0
+    for pid in pids[1:] if skip_root else pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After "pid (comm)": state is field 0, utime 11, stime 12.
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _status_kb(pid: int, key: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

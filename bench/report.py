@@ -40,6 +40,11 @@ def _metrics() -> list[Metric]:
             metrics.append((f"list {name}, {where}: p95 ms", p95, False))
     metrics += [
         ("annotations/s (8 clients)", lambda r: _get(r, "annotations", "per_second"), True),
+        (
+            "annotations: server CPU ms each",
+            lambda r: _get(r, "annotations", "server_cpu_ms_per_annotation"),
+            False,
+        ),
         ("next: median ms", lambda r: _get(r, "next", "median_ms"), False),
         ("next: p95 ms", lambda r: _get(r, "next", "p95_ms"), False),
     ]

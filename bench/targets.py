@@ -153,8 +153,11 @@ def _clean_environment() -> dict[str, str]:
 
 
 @contextmanager
-def labelops(*, backend: str, postgres_url: str | None, work_dir: Path) -> Iterator[Server]:
-    """`uv run labelops serve --target all` on fresh databases (one per service on PostgreSQL)."""
+def labelops(
+    *, backend: str, postgres_url: str | None, work_dir: Path, processes: int = 1
+) -> Iterator[Server]:
+    """`uv run labelops serve --target all` on fresh databases (one per service on PostgreSQL),
+    with `processes` server processes (`--processes`, PostgreSQL only)."""
     port = free_port()
     env = {
         **_clean_environment(),
@@ -190,6 +193,8 @@ def labelops(*, backend: str, postgres_url: str | None, work_dir: Path) -> Itera
                     "127.0.0.1",
                     "--port",
                     str(port),
+                    "--processes",
+                    str(processes),
                 ],
                 env=env,
                 port=port,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bench.dataset import FILTER_CATEGORY
-from bench.infra import RssSampler, Server
+from bench.infra import RssSampler, Server, tree_cpu_seconds
 from bench.targets import Api
 
 #: The data-manager queries of workload 2: one filter and one ordering each.
@@ -130,9 +130,13 @@ def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
 
 
 def run_annotations(
-    api: Api, task_ids: list[int], *, clients: int, timeout: float = 120.0
+    api: Api, server: Server, task_ids: list[int], *, clients: int, timeout: float = 120.0
 ) -> dict[str, Any]:
-    """Workload 3: `clients` threads, each with its own connection, one annotation per task."""
+    """Workload 3: `clients` threads, each with its own connection, one annotation per task.
+
+    Besides the rate, the server's CPU time per annotation (its whole process tree, the
+    database excluded), which other load on the machine does not change.
+    """
     work: queue.SimpleQueue[int] = queue.SimpleQueue()
     for task_id in task_ids:
         work.put(task_id)
@@ -167,6 +171,7 @@ def run_annotations(
     threads = [
         threading.Thread(target=worker, name=f"annotator-{i}", daemon=True) for i in range(clients)
     ]
+    cpu_before = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
     started = time.monotonic()
     try:
         for thread in threads:
@@ -176,6 +181,7 @@ def run_annotations(
     finally:
         stop.set()  # on Ctrl-C the clients stop after their request in flight
     seconds = time.monotonic() - started
+    cpu = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss) - cpu_before
     return {
         "clients": clients,
         "attempted": len(task_ids),
@@ -184,6 +190,7 @@ def run_annotations(
         "errors": errors,
         "seconds": round(seconds, 2),
         "per_second": round(created / seconds, 1) if seconds else None,
+        "server_cpu_ms_per_annotation": round(cpu * 1000 / created, 2) if created else None,
     }
 
 

@@ -15,10 +15,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from labelops_common.settings import SERVICE_NAMES
+from labelops_common.testing import redis_url_with_free_db
 from labelops_runtime.suite import free_loopback_port
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -55,27 +55,6 @@ class Stack:
 
     def all_processes(self) -> list[Process]:
         return [*self.services.values(), *([self.worker] if self.worker else [])]
-
-
-def redis_url_with_free_db() -> str:
-    """The test Redis on a database no other test uses, claimed with a key."""
-    import redis
-
-    url = os.environ.get("LABELOPS_TEST_REDIS_URL", "")
-    if not url:
-        raise RuntimeError("LABELOPS_TEST_REDIS_URL is not set; run the tests with `make test`")
-    parts = urlsplit(url)
-    for db in range(15, 0, -1):
-        candidate = urlunsplit(parts._replace(path=f"/{db}"))
-        client = redis.Redis.from_url(candidate)
-        try:
-            if client.dbsize() == 0 and client.set(
-                "labelops-deploy-tests", str(os.getpid()), nx=True, ex=3600
-            ):
-                return candidate
-        finally:
-            client.close()
-    raise RuntimeError("no free Redis database for the deploy tests")
 
 
 def _launch(name: str, args: list[str], env: dict[str, str], tmp: Path, url: str) -> Process:

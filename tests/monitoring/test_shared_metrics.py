@@ -11,13 +11,12 @@ import pytest
 import redis
 from labelops_common.observability.database import observe_database_errors
 from labelops_common.queue import QueueDepthCollector, create_celery_app
+from labelops_common.testing import redis_url_with_free_db
 from labelops_runtime import cli
 from labelops_runtime.suite import free_loopback_port
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
-
-from ..edge.loader import stack_module
 
 
 def samples(collector: QueueDepthCollector) -> dict[tuple[str, str], float]:
@@ -30,7 +29,7 @@ def samples(collector: QueueDepthCollector) -> dict[tuple[str, str], float]:
 
 @pytest.fixture()
 def redis_broker() -> Any:
-    url = stack_module().redis_url_with_free_db()
+    url = redis_url_with_free_db()
     yield url
     client = redis.Redis.from_url(url)
     client.flushdb()

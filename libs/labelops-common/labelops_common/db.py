@@ -7,6 +7,7 @@ get sessions from it, so they share one commit discipline: the caller commits.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,6 +49,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def advisory_xact_lock(session: Session, name: str) -> None:
+    """Wait for the database-wide lock called `name`, held until the transaction ends.
+
+    For start-up work that every replica or process runs (creating the admin user): the
+    first does it, the others wait and then find it done. SQLite has one writer at a time
+    already, so it needs nothing.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def json_type() -> Any:

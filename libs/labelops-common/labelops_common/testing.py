@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
@@ -79,3 +80,28 @@ def _enable_sqlite_savepoints(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _explicit_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def redis_url_with_free_db() -> str:
+    """The test Redis on a database no other test uses, claimed with a key for an hour.
+
+    For tests that run whole processes with Redis as their broker; the caller flushes it
+    when done.
+    """
+    import redis
+
+    url = os.environ.get("LABELOPS_TEST_REDIS_URL", "")
+    if not url:
+        raise RuntimeError("LABELOPS_TEST_REDIS_URL is not set; run the tests with `make test`")
+    parts = urlsplit(url)
+    for db in range(15, 0, -1):
+        candidate = urlunsplit(parts._replace(path=f"/{db}"))
+        client = redis.Redis.from_url(candidate)
+        try:
+            if client.dbsize() == 0 and client.set(
+                "labelops-tests-claim", str(os.getpid()), nx=True, ex=3600
+            ):
+                return candidate
+        finally:
+            client.close()
+    raise RuntimeError("no free Redis database for these tests")

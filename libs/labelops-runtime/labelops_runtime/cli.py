@@ -2,6 +2,7 @@
 
 labelops serve --target all            # every service in one process (laptop, tests)
 labelops serve --target task-svc       # one service (one Kubernetes Deployment)
+labelops serve --target all --processes 2   # as many processes as cores (PostgreSQL + broker)
 labelops worker --queues imports,storage --metrics-port 9100
 labelops migrate --target all          # run once, before serving (a Helm hook Job)
 labelops routes --format nginx         # render the route table for the edge
@@ -15,9 +16,11 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from labelops_common.service import ServiceRuntime
 from labelops_common.settings import SERVICE_NAMES, CommonSettings
 
 from labelops_runtime import suite as suite_module
+from labelops_runtime.processes import ProcessSupervisor, ServeOptions, uvicorn_config
 from labelops_runtime.render import render_routes
 
 logger = logging.getLogger("labelops")
@@ -25,29 +28,23 @@ logger = logging.getLogger("labelops")
 
 def _serve(args: argparse.Namespace) -> int:
     common = CommonSettings()
-    targets = suite_module.resolve_targets(args.target)
     suite_module.configure_process(common, service=args.target)
     single_process = args.target == "all"
+    host = args.host or ("127.0.0.1" if single_process else "0.0.0.0")  # noqa: S104
+    if args.processes > 1:
+        return _serve_processes(args, common, host=host)
+    if args.processes < 1:
+        raise SystemExit("--processes must be at least 1")
     running = suite_module.start_suite(
         common,
-        targets=targets,
+        targets=suite_module.resolve_targets(args.target),
         run_migrations=single_process or args.migrate,
         embedded_worker=single_process and not args.no_worker,
     )
-    host = args.host or ("127.0.0.1" if single_process else "0.0.0.0")  # noqa: S104
-    port = args.port or int(_http_port(running, single_process))
+    port = args.port or _http_port(list(running.runtimes.values()), single_process)
     logger.info("serving", extra={"target": args.target, "host": host, "port": port})
-    server = uvicorn.Server(
-        uvicorn.Config(
-            running.http_app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-            timeout_graceful_shutdown=10,
-        )
-    )
+    options = ServeOptions(target=args.target, embedded_worker=False, host=host, port=port)
+    server = uvicorn.Server(uvicorn_config(running.http_app, options))
     try:
         server.run()
     finally:
@@ -55,13 +52,49 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _http_port(running: suite_module.RunningSuite, single_process: bool) -> int:
+def _serve_processes(args: argparse.Namespace, common: CommonSettings, *, host: str) -> int:
+    """Check and migrate once here, then serve from `--processes` children."""
+    single_process = args.target == "all"
+    runtimes = [
+        suite_module.build_runtime(name, common)
+        for name in suite_module.resolve_targets(args.target)
+    ]
+    try:
+        on_sqlite = [r.name for r in runtimes if r.database.engine.dialect.name == "sqlite"]
+        embedded_queue = common.resolved_broker_url().startswith("sqla+sqlite")
+        if on_sqlite or embedded_queue:
+            # SQLite takes one writer at a time, so more processes would only queue on its
+            # lock; and each process would run a consumer of the one-file embedded queue.
+            raise SystemExit(
+                "--processes needs PostgreSQL and a broker (LABELOPS_BROKER_URL); on SQLite"
+                f" or the embedded queue serve with one process ({', '.join(on_sqlite) or 'queue'})"
+            )
+        if single_process or args.migrate:
+            suite_module.migrate(runtimes, common)
+        port = args.port or _http_port(runtimes, single_process)
+    finally:
+        for runtime in runtimes:
+            runtime.database.engine.dispose()
+    options = ServeOptions(
+        target=args.target,
+        embedded_worker=single_process and not args.no_worker,
+        host=host,
+        port=port,
+    )
+    logger.info(
+        "serving",
+        extra={"target": args.target, "host": host, "port": port, "processes": args.processes},
+    )
+    ProcessSupervisor(options, count=args.processes).run()
+    return 0
+
+
+def _http_port(runtimes: list[ServiceRuntime], single_process: bool) -> int:
     import os
 
     if single_process:
         return int(os.environ.get("LABELOPS_PORT", "8080"))
-    runtime = next(iter(running.runtimes.values()))
-    port: int = runtime.http_app.state.settings.http_port
+    port: int = runtimes[0].http_app.state.settings.http_port
     return port
 
 
@@ -133,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--migrate", action="store_true", help="migrate first (one-service mode)")
     serve.add_argument("--no-worker", action="store_true", help="single-process mode without jobs")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes on one socket, to use more cores (PostgreSQL and a broker only)",
+    )
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run a Celery worker")

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from labelops_common.auth.principal import Principal
-from labelops_common.db import Database
+from labelops_common.db import Database, advisory_xact_lock
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
@@ -71,6 +71,8 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         if not admin.email:
             return
         with database.session() as session:
+            # Every replica runs this at start; one at a time, so only one creates the user.
+            advisory_xact_lock(session, "labelops.bootstrap_admin")
             accounts.ensure_admin(
                 session,
                 email=admin.email,

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from fastapi import FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,7 +32,11 @@ HTTP_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 HTTP_IN_PROGRESS = Gauge(
-    "labelops_http_requests_in_progress", "HTTP requests being served.", ["service", "method"]
+    "labelops_http_requests_in_progress",
+    "HTTP requests being served.",
+    ["service", "method"],
+    # Under `serve --processes N`, the sum over the live processes.
+    multiprocess_mode="livesum",
 )
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -70,7 +84,20 @@ class PrometheusHTTPMiddleware:
 
 
 def metrics_response() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_registry() -> CollectorRegistry:
+    """This process's registry, or every server process's samples under `--processes N`.
+
+    `labelops serve --processes N` sets PROMETHEUS_MULTIPROC_DIR for its children, where
+    each keeps its samples in files; a scrape of any child then reads them all.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def add_metrics_route(app: FastAPI) -> None:

@@ -1,0 +1,175 @@
+"""`labelops serve --processes N`: N server processes sharing one listening socket.
+
+One Python process is held to one core by the GIL; a machine with more cores serves more
+requests with more processes. Kubernetes gets that from replicas, each a single process;
+this is the same on one host. The parent binds the HTTP socket, migrates once, then starts
+N children with `spawn` (nothing of the parent's threads, gRPC or database connections is
+inherited), each running the whole `serve` of its target on the shared socket, and restarts
+a child that dies. SIGTERM or SIGINT stops them all.
+
+Prometheus counters live in each child's memory, so `/metrics` would answer for whichever
+child took the scrape; `prometheus_client`'s multiprocess mode instead keeps every child's
+samples in files under one directory, which every child's `/metrics` merges.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+logger = logging.getLogger("labelops")
+
+#: A child that dies sooner than this after its start is not restarted in a loop.
+MIN_CHILD_LIFETIME_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What each child needs to serve; plain values, so it pickles for `spawn`."""
+
+    target: str
+    embedded_worker: bool
+    host: str
+    port: int
+
+
+def serve_in_this_process(options: ServeOptions, sockets: list[socket.socket] | None) -> None:
+    """Start the target's suite and serve HTTP until SIGTERM/SIGINT (a child's whole life)."""
+    from labelops_common.settings import CommonSettings
+
+    from labelops_runtime import suite as suite_module
+
+    common = CommonSettings()
+    suite_module.configure_process(common, service=options.target)
+    running = suite_module.start_suite(
+        common,
+        targets=suite_module.resolve_targets(options.target),
+        run_migrations=False,
+        embedded_worker=options.embedded_worker,
+    )
+    server = uvicorn.Server(uvicorn_config(running.http_app, options))
+    try:
+        server.run(sockets=sockets)
+    finally:
+        running.stop()
+
+
+def uvicorn_config(app: Any, options: ServeOptions) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _child_main(options: ServeOptions, sock: socket.socket) -> None:
+    serve_in_this_process(options, [sock])
+
+
+def _bind(options: ServeOptions) -> socket.socket:
+    sock = uvicorn_config(None, options).bind_socket()
+    sock.set_inheritable(True)
+    return sock
+
+
+class ProcessSupervisor:
+    """Runs `count` children on one socket until told to stop."""
+
+    def __init__(self, options: ServeOptions, *, count: int) -> None:
+        if count < 2:
+            raise ValueError("a supervisor is for two or more processes")
+        self.options = options
+        self.count = count
+        self._context = multiprocessing.get_context("spawn")
+        self._children: list[tuple[BaseProcess, float]] = []
+        self._stopping = False
+
+    def run(self) -> None:
+        metrics_dir = Path(tempfile.mkdtemp(prefix="labelops-metrics-"))
+        previous = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        sock = _bind(self.options)
+        handlers = {
+            sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            self._children = [self._start(sock) for _ in range(self.count)]
+            logger.info(
+                "serving with processes",
+                extra={"processes": self.count, "pids": [c.pid for c, _ in self._children]},
+            )
+            while not self._stopping:
+                self._replace_dead(sock)
+                time.sleep(0.5)
+        finally:
+            self._stop_all()
+            sock.close()
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            if previous is None:
+                os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            else:
+                os.environ["PROMETHEUS_MULTIPROC_DIR"] = previous
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+    def _request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _start(self, sock: socket.socket) -> tuple[BaseProcess, float]:
+        child = self._context.Process(
+            target=_child_main, args=(self.options, sock), name="labelops-serve", daemon=False
+        )
+        child.start()
+        return child, time.monotonic()
+
+    def _replace_dead(self, sock: socket.socket) -> None:
+        from prometheus_client import multiprocess
+
+        for index, (child, started) in enumerate(self._children):
+            if child.is_alive() or self._stopping:
+                continue
+            if child.pid is not None:
+                multiprocess.mark_process_dead(child.pid)
+            lived = time.monotonic() - started
+            if lived < MIN_CHILD_LIFETIME_SECONDS:
+                # Failing at start-up (bad settings, a database that is down): restarting
+                # in a loop would only hide it; stop the whole server with the error.
+                logger.error(
+                    "a server process exited during start-up; stopping",
+                    extra={"pid": child.pid, "exitcode": child.exitcode},
+                )
+                self._stopping = True
+                raise SystemExit(1)
+            logger.warning(
+                "a server process exited; starting another",
+                extra={"pid": child.pid, "exitcode": child.exitcode},
+            )
+            self._children[index] = self._start(sock)
+
+    def _stop_all(self) -> None:
+        for child, _ in self._children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for child, _ in self._children:
+            child.join(timeout=max(0.0, deadline - time.monotonic()))
+            if child.is_alive():
+                child.kill()
+                child.join(timeout=5)
