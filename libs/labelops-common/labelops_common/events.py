@@ -1,9 +1,11 @@
 """Domain events: published after a commit, delivered by Celery to registered handlers.
 
-An event is one Celery message on the `events` queue, sent only once the producing
-transaction commits (`enqueue_after_commit`), carrying JSON only: an event id, the event
-name (Label Studio's webhook action names), the project id, a small payload of ids (never
-data, never an unbounded id list) and when it happened.
+An event is sent to the `events` queue only once the producing transaction commits,
+carrying JSON only: an event id, the event name (Label Studio's webhook action names), the
+project id, a small payload of ids (never data, never an unbounded id list) and when it
+happened. Committed events go to a per-process outbox whose thread sends them; events that
+gather while it sends share the next message (`deliver_batch`), so a busy server pays one
+publish for many events, and a request never waits for the broker.
 
 Consumers register handlers in their own modules (listed in the runtime's `JOB_MODULES`,
 so every worker imports them)::
@@ -20,8 +22,12 @@ keyed for example on `event.id`.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
 import random
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 EVENTS_QUEUE = "events"
 DELIVER_TASK = "labelops.events.deliver"
+DELIVER_BATCH_TASK = "labelops.events.deliver_batch"
+#: At most this many events share one message.
+MAX_EVENTS_PER_MESSAGE = 100
 
 # Label Studio's webhook actions.
 ANNOTATION_CREATED = "ANNOTATION_CREATED"
@@ -130,34 +139,100 @@ def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
-class _GuardedSend:
-    """Sends the deliver message; a broker failure after the commit is logged, not raised.
+#: (event id, event name, project id, payload, occurred at): `deliver`'s arguments.
+EventArgs = tuple[str, str, int, dict[str, Any], str]
 
-    The producing transaction has already committed when this runs, so raising would turn
-    a saved change into an error answer. A process that built no LabelOps Celery app (a
-    bare test client, a tool) drops events with a warning rather than dialling Celery's
-    default AMQP broker.
+
+class _Outbox:
+    """Committed events on their way to the broker, sent by one thread per process.
+
+    Sending happens after the commit, so a broker failure is counted and logged, never
+    raised into the request whose change is already saved. Events wait here only while
+    the thread sends the ones before them; a process that exits waits a few seconds for
+    the rest (`flush`). Delivery is unchanged: after commit, and lost if the process dies
+    before sending, as it was between a commit and its publish. A process with no LabelOps
+    Celery app (a bare test client, a tool) drops events with a warning rather than
+    dialling Celery's default AMQP broker.
     """
 
-    def __init__(self, event: str) -> None:
-        self.event = event
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[EventArgs] = queue.SimpleQueue()
+        self._unsent = 0
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
 
-    def apply_async(self, args: Any = (), kwargs: Any = None) -> None:
-        app = labelops_celery_app()
-        if app is None:
-            DROPPED.labels(self.event, "no_broker").inc()
-            logger.warning(
-                "event dropped: no Celery app is configured in this process",
-                extra={"event": self.event},
+    def put(self, args: EventArgs) -> None:
+        with self._changed:
+            if self._thread is None or self._pid != os.getpid():
+                # First use in this process (or in a forked child, which has no thread).
+                self._queue = queue.SimpleQueue()
+                self._unsent = 0
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="labelops-events-outbox", daemon=True
+                )
+                self._thread.start()
+            self._unsent += 1
+            self._queue.put(args)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every event put so far is sent (or dropped); False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._unsent == 0, timeout=timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < MAX_EVENTS_PER_MESSAGE:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                _send(batch)
+            finally:
+                with self._changed:
+                    self._unsent -= len(batch)
+                    self._changed.notify_all()
+
+
+def _send(batch: list[EventArgs]) -> None:
+    names = [args[1] for args in batch]
+    app = labelops_celery_app()
+    if app is None:
+        for name in names:
+            DROPPED.labels(name, "no_broker").inc()
+        logger.warning(
+            "events dropped: no Celery app is configured in this process",
+            extra={"events": sorted(set(names))},
+        )
+        return
+    try:
+        if len(batch) == 1:
+            app.tasks[DELIVER_TASK].apply_async(args=batch[0], queue=EVENTS_QUEUE)
+        else:
+            app.tasks[DELIVER_BATCH_TASK].apply_async(
+                args=([list(args) for args in batch],), queue=EVENTS_QUEUE
             )
-            return
-        try:
-            app.tasks[DELIVER_TASK].apply_async(args=args, kwargs=kwargs, queue=EVENTS_QUEUE)
-        except Exception:
-            DROPPED.labels(self.event, "broker_error").inc()
-            logger.exception("event not sent", extra={"event": self.event})
-            return
-        PUBLISHED.labels(self.event).inc()
+    except Exception:
+        for name in names:
+            DROPPED.labels(name, "broker_error").inc()
+        logger.exception("events not sent", extra={"events": sorted(set(names))})
+        return
+    for name in names:
+        PUBLISHED.labels(name).inc()
+
+
+_outbox = _Outbox()
+
+
+def flush_sent_events(timeout: float = 5.0) -> bool:
+    """Wait for this process's committed events to be handed to the broker."""
+    return _outbox.flush(timeout)
+
+
+atexit.register(flush_sent_events)
 
 
 def publish_after_commit(
@@ -171,10 +246,18 @@ def publish_after_commit(
         raise ValueError(f"unknown event {event!r}")
     event_id = new_event_id()
     occurred_at = datetime.now(UTC).isoformat()
-    args = (event_id, event, int(project_id), payload, occurred_at)
+    args: EventArgs = (event_id, event, int(project_id), payload, occurred_at)
     check_job_arguments(args, {})
-    enqueue_after_commit(session, _GuardedSend(event), *args)
+    enqueue_after_commit(session, _ToOutbox(), *args)
     return event_id
+
+
+class _ToOutbox:
+    """What `enqueue_after_commit` calls at commit: hands the event to the outbox."""
+
+    def apply_async(self, args: Any = (), kwargs: Any = None) -> None:
+        event_id, event, project_id, payload, occurred_at = args
+        _outbox.put((event_id, event, project_id, payload, occurred_at))
 
 
 def run_handlers(event: Event, *, only: list[str] | None = None) -> dict[str, BaseException]:
@@ -231,3 +314,30 @@ def deliver(
         countdown=countdown,
         exc=next(iter(failures.values())),
     )
+
+
+@labelops_task(name=DELIVER_BATCH_TASK, queue=EVENTS_QUEUE, max_retries=0)
+def deliver_batch(batch: list[list[Any]]) -> None:
+    """Run the handlers of several events; each event's failed handlers retry on their own.
+
+    A failure is handed to `deliver` (one message per event, naming only the handlers that
+    failed), so one broken handler neither blocks the rest of the batch nor reruns the
+    handlers that succeeded.
+    """
+    for event_id, event, project_id, payload, occurred_at in batch:
+        failures = run_handlers(
+            Event(
+                id=event_id,
+                name=event,
+                project_id=project_id,
+                payload=payload,
+                occurred_at=occurred_at,
+            )
+        )
+        if failures:
+            deliver.apply_async(
+                args=(event_id, event, project_id, payload, occurred_at),
+                kwargs={"handlers": sorted(failures)},
+                countdown=1.0 + random.uniform(0, 1),  # noqa: S311 - jitter
+                queue=EVENTS_QUEUE,
+            )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
+from labelops_common.events import flush_sent_events
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
 from labelops_common.jobs import StaleJobSweeper
 from labelops_common.migrations import upgrade_to_head
@@ -107,6 +108,8 @@ class RunningSuite:
     sweeper: StaleJobSweeper | None = None
 
     def stop(self) -> None:
+        # Committed events still in this process's outbox go out before the worker stops.
+        flush_sent_events(timeout=5.0)
         if self.sweeper is not None:
             self.sweeper.stop()
         if self.worker is not None:

@@ -222,15 +222,86 @@ def test_a_send_failure_after_commit_is_logged_not_raised(database, monkeypatch)
         or 0
     )
     _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert events.flush_sent_events(timeout=10)
     after = REGISTRY.get_sample_value(
         "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "broker_error"}
     )
     assert after == before + 1
     monkeypatch.setattr(events, "labelops_celery_app", lambda: None)
     _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert events.flush_sent_events(timeout=10)
     assert (
         REGISTRY.get_sample_value(
             "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "no_broker"}
         )
         or 0
     ) >= 1
+
+
+def test_events_that_gather_while_one_is_sent_share_the_next_message(database, monkeypatch) -> None:
+    """The request never waits for the broker, and a burst costs a few publishes, not one each."""
+    sending = threading.Event()
+    release = threading.Event()
+    sent: list[tuple[str, Any]] = []
+
+    class Recording:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def apply_async(self, *, args: Any, queue: str) -> None:
+            assert queue == events.EVENTS_QUEUE
+            sent.append((self.name, args))
+            sending.set()
+            assert release.wait(10)
+
+    class App:
+        tasks = {
+            events.DELIVER_TASK: Recording(events.DELIVER_TASK),
+            events.DELIVER_BATCH_TASK: Recording(events.DELIVER_BATCH_TASK),
+        }
+
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    _publish(database, TASKS_CREATED, commit=True, task_count=0)
+    assert sending.wait(10)
+    # The first send is stuck at the broker; the commits below return regardless.
+    started = time.monotonic()
+    for number in range(1, 31):
+        _publish(database, ANNOTATION_CREATED, commit=True, annotation_id=number)
+    assert time.monotonic() - started < 5
+    release.set()
+    assert events.flush_sent_events(timeout=10)
+    assert [name for name, _ in sent] == [events.DELIVER_TASK, events.DELIVER_BATCH_TASK]
+    assert sent[0][1][1:4] == (TASKS_CREATED, 7, {"task_count": 0})
+    (batch,) = sent[1][1]
+    assert [item[3]["annotation_id"] for item in batch] == list(range(1, 31))
+    assert {item[1] for item in batch} == {ANNOTATION_CREATED}
+
+
+def test_a_batch_runs_every_event_and_retries_only_the_failed_handler_of_one(
+    worker, register
+) -> None:
+    steady, flaky = Recorder(), Recorder()
+    attempts: dict[int, int] = {}
+
+    def steady_handler(event: Event) -> None:
+        steady(event)
+
+    def flaky_handler(event: Event) -> None:
+        number = event.payload["annotation_id"]
+        attempts[number] = attempts.get(number, 0) + 1
+        if number == 2 and attempts[number] == 1:
+            raise RuntimeError("webhook endpoint down")
+        flaky(event)
+
+    register(steady_handler, ANNOTATION_CREATED)
+    register(flaky_handler, ANNOTATION_CREATED)
+    batch = [
+        [f"event-{n}", ANNOTATION_CREATED, 7, {"annotation_id": n}, "2026-01-01T00:00:00+00:00"]
+        for n in (1, 2, 3)
+    ]
+    events.deliver_batch.apply_async(args=(batch,), queue=events.EVENTS_QUEUE)
+    assert len(flaky.wait_for(3, timeout=30)) == 3
+    time.sleep(0.3)
+    assert attempts == {1: 1, 2: 2, 3: 1}
+    assert sorted(e.id for e in steady.events) == ["event-1", "event-2", "event-3"]
+    assert sorted(e.id for e in flaky.events) == ["event-1", "event-2", "event-3"]
