@@ -4,8 +4,9 @@ An event is sent to the `events` queue only once the producing transaction commi
 carrying JSON only: an event id, the event name (Label Studio's webhook action names), the
 project id, a small payload of ids (never data, never an unbounded id list) and when it
 happened. Committed events go to a per-process outbox whose thread sends them; events that
-gather while it sends share the next message (`deliver_batch`), so a busy server pays one
-publish for many events, and a request never waits for the broker.
+arrive within a few milliseconds of each other, or while it sends, share one message
+(`deliver_batch`), so a busy server pays one publish (and a worker one task) for many
+events, and a request never waits for the broker.
 
 Consumers register handlers in their own modules (listed in the runtime's `JOB_MODULES`,
 so every worker imports them)::
@@ -28,6 +29,7 @@ import os
 import queue
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +50,8 @@ DELIVER_TASK = "labelops.events.deliver"
 DELIVER_BATCH_TASK = "labelops.events.deliver_batch"
 #: At most this many events share one message.
 MAX_EVENTS_PER_MESSAGE = 100
+#: How long the outbox waits after an event for others to send with it.
+BATCH_LINGER_SECONDS = 0.02
 
 # Label Studio's webhook actions.
 ANNOTATION_CREATED = "ANNOTATION_CREATED"
@@ -184,9 +188,11 @@ class _Outbox:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            # Linger a moment for the events of concurrent requests, to share the message.
+            deadline = time.monotonic() + BATCH_LINGER_SECONDS
             while len(batch) < MAX_EVENTS_PER_MESSAGE:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
             try:

@@ -15,12 +15,12 @@ from export_svc.tasks.stream import TaskSource
 __all__ = ["Artifacts", "DbSession", "ExportSettings", "People", "Projects", "Tasks"]
 
 
-def get_project_directory(request: Request) -> ProjectDirectory:
+async def get_project_directory(request: Request) -> ProjectDirectory:
     directory: ProjectDirectory = request.app.state.project_directory
     return directory
 
 
-def get_user_directory(request: Request) -> UserDirectory:
+async def get_user_directory(request: Request) -> UserDirectory:
     directory: UserDirectory = request.app.state.user_directory
     return directory
 

@@ -11,7 +11,7 @@ from labelops_common.http.deps import DbSession
 __all__ = ["DbSession", "Projects", "Users"]
 
 
-def get_project_directory(request: Request) -> ProjectDirectory:
+async def get_project_directory(request: Request) -> ProjectDirectory:
     directory: ProjectDirectory = request.app.state.project_directory
     return directory
 
@@ -19,7 +19,7 @@ def get_project_directory(request: Request) -> ProjectDirectory:
 Projects = Annotated[ProjectDirectory, Depends(get_project_directory)]
 
 
-def get_user_directory(request: Request) -> UserDirectory:
+async def get_user_directory(request: Request) -> UserDirectory:
     directory: UserDirectory = request.app.state.user_directory
     return directory
 

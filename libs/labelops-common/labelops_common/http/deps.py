@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from labelops_common.db import Database
 
 
-def get_db_session(request: Request) -> Iterator[Session]:
-    """A session from the service's own database; handlers commit explicitly."""
+async def get_db_session(request: Request) -> AsyncIterator[Session]:
+    """A session from the service's own database; handlers commit explicitly.
+
+    Async so FastAPI does not hand its set-up and tear-down to the thread pool, two thread
+    switches per request: opening a session does no I/O, and neither does closing one that
+    holds no connection (after a commit). Only a rollback or a connection's return to the
+    pool talks to the database, and goes to a thread.
+    """
     database: Database = request.app.state.database
-    with database.session() as session:
+    session = database.new_session()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_rollback_and_close, session)
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_db_session)]

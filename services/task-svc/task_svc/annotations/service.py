@@ -77,16 +77,17 @@ def create_annotation(
     except IntegrityError:
         raise Conflict("Annotation with this unique id already exists") from None
     cleared = _clear_other_ground_truth(session, task, annotation.id) if body.ground_truth else 0
+    task.updated_at = now  # before the counters, so one UPDATE of the task carries both
     counters.refresh_annotation_counters(
         session, task, project, ground_truth_delta=int(body.ground_truth) - cleared
     )
     # Submitting (or skipping) releases the caller's and the annotator's hold on the task
-    # in the label stream.
+    # in the label stream. (A table-level DELETE: it matches no loaded object.)
     holders = {user_id, annotation.completed_by_id or user_id}
+    locks = TaskLock.__table__
     session.execute(
-        delete(TaskLock).where(TaskLock.task_id == task.id, TaskLock.user_id.in_(holders))
+        delete(locks).where(locks.c.task_id == task.id, locks.c.user_id.in_(holders))
     )
-    task.updated_at = now
     publisher.publish_after_commit(
         session,
         publisher.ANNOTATION_CREATED,

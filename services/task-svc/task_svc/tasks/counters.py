@@ -39,16 +39,18 @@ def refresh_annotation_counters(
     session: Session, task: Task, project: ProjectInfo, *, ground_truth_delta: int = 0
 ) -> None:
     session.flush()
-    finished = ~Annotation.was_cancelled
+    # Table columns, not the mapped class: a plain SELECT skips the ORM's statement handling.
+    columns = Annotation.__table__.c
+    finished = ~columns.was_cancelled
     if project.skip_queue == "IGNORE_SKIPPED":
-        finished = finished | Annotation.was_cancelled
+        finished = finished | columns.was_cancelled
     row = session.execute(
         select(
-            func.count().filter(~Annotation.was_cancelled),
-            func.count().filter(Annotation.was_cancelled),
-            func.count(distinct(Annotation.completed_by_id)).filter(finished),
-            func.max(Annotation.created_at).filter(finished),
-        ).where(Annotation.task_id == task.id)
+            func.count().filter(~columns.was_cancelled),
+            func.count().filter(columns.was_cancelled),
+            func.count(distinct(columns.completed_by_id)).filter(finished),
+            func.max(columns.created_at).filter(finished),
+        ).where(columns.task_id == task.id)
     ).one()
     total, cancelled, annotators, newest = int(row[0]), int(row[1]), int(row[2]), row[3]
     is_labeled = annotators >= max(task.overlap, 1)
