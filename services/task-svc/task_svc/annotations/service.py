@@ -84,10 +84,9 @@ def create_annotation(
     # Submitting (or skipping) releases the caller's and the annotator's hold on the task
     # in the label stream. (A table-level DELETE: it matches no loaded object.)
     holders = {user_id, annotation.completed_by_id or user_id}
-    locks = TaskLock.__table__
-    session.execute(
-        delete(locks).where(locks.c.task_id == task.id, locks.c.user_id.in_(holders))
-    )
+    locks = TaskLock.__table__.c
+    release = delete(TaskLock.__table__)  # type: ignore[arg-type]
+    session.execute(release.where(locks.task_id == task.id, locks.user_id.in_(holders)))
     publisher.publish_after_commit(
         session,
         publisher.ANNOTATION_CREATED,
