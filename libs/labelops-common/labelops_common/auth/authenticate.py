@@ -13,9 +13,10 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated, Protocol
+from typing import Annotated, Protocol, cast
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from labelops_common.auth.jwt_tokens import (
     InvalidToken,
@@ -29,6 +30,8 @@ SESSION_COOKIE = "labelops_session"
 CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: What `authenticate_without_waiting` answers when only a lookup can tell.
+NEEDS_WAITING = object()
 
 
 class LegacyTokenResolver(Protocol):
@@ -48,13 +51,21 @@ class CachedTokenResolver:
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, token: str) -> Principal | None:
+    def peek(self, token: str) -> Principal | None:
+        """The remembered answer, without asking the inner resolver (no I/O)."""
         key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry and entry[0] > now:
-                return entry[1]
+        if entry and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def __call__(self, token: str) -> Principal | None:
+        remembered = self.peek(token)
+        if remembered is not None:
+            return remembered
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
         principal = self._inner(token)
         if principal is not None:
             with self._lock:
@@ -70,6 +81,14 @@ class RequestAuthenticator:
         self._legacy_resolver = legacy_resolver
 
     def authenticate(self, request: Request) -> Principal | None:
+        # Waiting, it never answers NEEDS_WAITING.
+        return cast(Principal | None, self._authenticate(request, wait=True))
+
+    def authenticate_without_waiting(self, request: Request) -> Principal | object | None:
+        """As `authenticate`, or NEEDS_WAITING when only a lookup (gRPC, the database) can tell."""
+        return self._authenticate(request, wait=False)
+
+    def _authenticate(self, request: Request, *, wait: bool) -> Principal | object | None:
         header = request.headers.get("authorization", "").strip()
         if header:
             scheme, _, credential = header.partition(" ")
@@ -77,11 +96,11 @@ class RequestAuthenticator:
             if scheme.lower() == "bearer" and credential:
                 return self._from_access_token(credential)
             if scheme.lower() == "token" and credential:
-                return self._from_legacy_token(credential)
+                return self._from_legacy_token(credential, wait=wait)
             raise AuthenticationFailed("Invalid Authorization header: expected 'Token <key>'.")
         api_key = request.headers.get("x-api-key", "").strip()
         if api_key:
-            return self._from_legacy_token(api_key)
+            return self._from_legacy_token(api_key, wait=wait)
         session = request.cookies.get(SESSION_COOKIE)
         if session:
             principal = self._from_session(session)
@@ -98,7 +117,11 @@ class RequestAuthenticator:
         except InvalidToken:
             raise AuthenticationFailed("Given token not valid for any token type") from None
 
-    def _from_legacy_token(self, token: str) -> Principal:
+    def _from_legacy_token(self, token: str, *, wait: bool) -> Principal | object:
+        if not wait:
+            peek = getattr(self._legacy_resolver, "peek", None)
+            principal = peek(token) if peek is not None else None
+            return NEEDS_WAITING if principal is None else principal
         principal = self._legacy_resolver(token)
         if principal is None:
             raise AuthenticationFailed("Invalid token.")
@@ -121,18 +144,24 @@ def require_csrf(request: Request) -> None:
         raise PermissionDenied("CSRF Failed: CSRF token missing or incorrect.")
 
 
-def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
+    """Async so that most requests authenticate without a trip to the thread pool: tokens
+    and cookies are checked in memory, and only a legacy key not seen lately is looked up
+    (in a thread, as that waits on gRPC or the database)."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
     authenticator: RequestAuthenticator = request.app.state.authenticator
-    principal = authenticator.authenticate(request)
+    found = authenticator.authenticate_without_waiting(request)
+    if found is NEEDS_WAITING:
+        found = await run_in_threadpool(authenticator.authenticate, request)
+    principal = cast(Principal | None, found)
     request.state.principal = principal
     return principal
 
 
-def current_principal(request: Request) -> Principal:
-    principal = optional_principal(request)
+async def current_principal(request: Request) -> Principal:
+    principal = await optional_principal(request)
     if principal is None:
         raise NotAuthenticated()
     return principal
