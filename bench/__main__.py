@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "notes": {
             "import": "one POST of a JSON list streamed from disk; an asynchronous answer is "
-            "polled until completed; RSS = the server process tree (LabelOps: without the "
+            "polled every 0.1 s until completed; RSS = the server process tree (LabelOps: without the "
             "`uv run` launcher), sampled every 0.1 s",
             "label_studio_server": "`label-studio start` (Django runserver, threaded), as shipped",
         },

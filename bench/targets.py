@@ -72,7 +72,7 @@ class Api:
             return int(answer.json()["id"])
 
     def import_file(
-        self, project_id: int, path: Path, *, timeout: float, poll_every: float = 0.5
+        self, project_id: int, path: Path, *, timeout: float, poll_every: float = 0.1
     ) -> dict[str, Any]:
         """POSTs the JSON list streamed from disk; waits for an asynchronous import to finish."""
         headers = {"Content-Type": "application/json", "Content-Length": str(path.stat().st_size)}
