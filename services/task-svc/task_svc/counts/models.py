@@ -28,4 +28,7 @@ class ProjectCounters(Base):
     total_predictions_number: Mapped[int] = mapped_column(default=0)
     #: The highest `inner_id` handed out; writers reserve ranges with UPDATE ... RETURNING.
     last_inner_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Raised by every committed write to the project's tasks, annotations or predictions,
+    #: so anything computed from them (a filtered total) can be cached under this number.
+    tasks_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

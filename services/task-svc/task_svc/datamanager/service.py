@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,68 +199,89 @@ def parse_page(page: str | None, page_size: str | None) -> tuple[int, int]:
 
 
 class _TotalsCache:
-    """Totals of filtered selections, kept a few seconds for the pages after the first.
+    """Totals of filtered selections, keyed by (selection, the project's tasks version).
 
     Counting a filter that matches most of a million tasks costs far more than fetching
-    any page of ids, and the data manager (infinite scroll) and the SDK (iteration) ask
-    for page after page of one selection. Page 1 is always counted afresh and refreshes
-    the entry, so a total is at most `ttl_seconds` old, and only on later pages.
+    any page of ids, and the data manager (infinite scroll, reloads) and the SDK
+    (iteration) ask for page after page of one selection. Every committed write to a
+    project's tasks raises its version (`counts.tasks_version`), so an entry is exact for
+    as long as it can be found; old versions are simply never asked for again and age
+    out of the bounded, least-recently-used map.
     """
 
-    def __init__(self, *, ttl_seconds: float = 10.0, max_entries: int = 2048) -> None:
-        self._ttl = ttl_seconds
+    def __init__(self, *, max_entries: int = 4096) -> None:
         self._max = max_entries
-        self._entries: dict[str, tuple[float, tuple[int, int, int]]] = {}
+        self._entries: OrderedDict[tuple[str, int], tuple[int, int, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[int, int, int] | None:
+    def get(self, key: str, version: int) -> tuple[int, int, int] | None:
         with self._lock:
-            entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+            totals = self._entries.get((key, version))
+            if totals is not None:
+                self._entries.move_to_end((key, version))
+            return totals
 
-    def put(self, key: str, totals: tuple[int, int, int]) -> None:
+    def put(self, key: str, version: int, totals: tuple[int, int, int]) -> None:
         with self._lock:
-            if len(self._entries) >= self._max:
-                now = time.monotonic()
-                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
-                if len(self._entries) >= self._max:
-                    self._entries.clear()
-            self._entries[key] = (time.monotonic() + self._ttl, totals)
+            self._entries[(key, version)] = totals
+            self._entries.move_to_end((key, version))
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
 
 
 totals_cache = _TotalsCache()
 
 
-def selection_totals(
-    session: Session, compiled: CompiledSelection, *, reuse: bool = False
-) -> tuple[int, int, int]:
+def selection_totals(session: Session, compiled: CompiledSelection) -> tuple[int, int, int]:
     """(tasks, annotations, predictions) of the selection, from the counters.
 
     The whole project reads its counters row; a filtered set sums the tasks' counter
-    columns (never counting annotation or prediction rows). With `reuse`, a filtered
-    set's totals counted in the last seconds are reused (see `_TotalsCache`).
+    columns (never counting annotation or prediction rows), once per tasks version of
+    the project. The version is read before counting, so an entry holds a count at
+    least as new as its version.
     """
-    if not compiled.is_whole_project:
-        cached = totals_cache.get(compiled.key) if reuse else None
-        if cached is None:
-            cached = _count_selection(session, compiled)
-            totals_cache.put(compiled.key, cached)
-        return cached
-    row = counts.get_project_counts(session, project_ids=[compiled.project_id])[compiled.project_id]
-    return row["task_number"], row["total_annotations_number"], row["total_predictions_number"]
+    if compiled.is_whole_project:
+        row = counts.get_project_counts(session, project_ids=[compiled.project_id])[
+            compiled.project_id
+        ]
+        return (
+            row["task_number"],
+            row["total_annotations_number"],
+            row["total_predictions_number"],
+        )
+    version = counts.tasks_version(session, project_id=compiled.project_id)
+    if version is None:  # this transaction changed the tasks: count, never cache
+        return _count_selection(session, compiled)
+    # One process may serve several databases (tests do), each with its own project ids.
+    key = f"{session.get_bind().engine.url.render_as_string()}|{compiled.key}"
+    cached = totals_cache.get(key, version)
+    if cached is None:
+        cached = _count_selection(session, compiled)
+        totals_cache.put(key, version, cached)
+    return cached
 
 
 def _count_selection(session: Session, compiled: CompiledSelection) -> tuple[int, int, int]:
-    total, annotations, predictions = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(Task.total_annotations), 0),
-            func.coalesce(func.sum(Task.total_predictions), 0),
-        ).where(*compiled.where)
-    ).one()
-    return int(total), int(annotations), int(predictions)
+    """Count the selection and sum its tasks' counters.
+
+    A sum is left out where the project's own counter is zero (every task's is zero
+    then): without the heap-only counter columns, a filter on an indexed column such
+    as `total_annotations` is counted by an index-only scan.
+    """
+    project = counts.get_project_counts(session, project_ids=[compiled.project_id])[
+        compiled.project_id
+    ]
+    sums = {
+        name: func.coalesce(func.sum(column), 0)
+        for name, column, project_total in (
+            ("annotations", Task.total_annotations, project["total_annotations_number"]),
+            ("predictions", Task.total_predictions, project["total_predictions_number"]),
+        )
+        if project_total
+    }
+    row = session.execute(select(func.count(), *sums.values()).where(*compiled.where)).one()
+    found = dict(zip(sums, row[1:], strict=True))
+    return int(row[0]), int(found.get("annotations", 0)), int(found.get("predictions", 0))
 
 
 def page_ids(session: Session, compiled: CompiledSelection, *, page: int, size: int) -> list[int]:
@@ -288,9 +309,7 @@ def list_tasks(
     ids = page_ids(session, compiled, page=page, size=size)
     if not ids and page > 1:
         raise NotFound("Invalid page.")
-    total, total_annotations, total_predictions = selection_totals(
-        session, compiled, reuse=page > 1
-    )
+    total, total_annotations, total_predictions = selection_totals(session, compiled)
     rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
     found = [rows[task_id] for task_id in ids if task_id in rows]
     annotations, predictions, drafts = tasks.related(session, ids, user_id=user_id)

@@ -182,24 +182,47 @@ def _run(services: ImportServices, context: JobContext) -> None:
         job.result = {**response, "committed": True}
         job.progress = int(response.get("task_count") or 0)
         job.total = job.progress
+        if job.progress >= MAINTAIN_AFTER_TASKS:
+            commit_durably(session)
         session.commit()
-    if job.progress >= ANALYZE_AFTER_TASKS:
-        refresh_planner_statistics(services.database)
+    if job.progress >= MAINTAIN_AFTER_TASKS:
+        maintain_tasks_table(services.database)
     context.report_progress(job.progress, job.total)
     _cleanup(services, request)
 
 
-#: Imports this large change the table enough that stale statistics mislead the planner
-#: (filters and orderings of the data manager) until autovacuum gets to it.
-ANALYZE_AFTER_TASKS = 50_000
+#: Imports this large change the table enough that stale statistics and an unset
+#: visibility map slow the data manager's filters and pages until autovacuum gets to it.
+MAINTAIN_AFTER_TASKS = 50_000
 
 
-def refresh_planner_statistics(database: Database) -> None:
+def commit_durably(session: Session) -> None:
+    """Make this transaction's COMMIT wait for its WAL flush (PostgreSQL), whatever the
+    server's `synchronous_commit`: VACUUM does not mark the pages of an asynchronously
+    committed transaction all-visible until the WAL writer has caught up, so the
+    maintenance right after the import would otherwise leave the new pages unmarked."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO on"))
+
+
+def maintain_tasks_table(database: Database) -> None:
+    """VACUUM (ANALYZE) the tasks table once a large import has committed (PostgreSQL).
+
+    Rows written by COPY are not yet marked all-visible, so until autovacuum passes, the
+    data manager's id walks (`ORDER BY ... OFFSET n`) read the heap for every index entry
+    instead of running as index-only scans; the ANALYZE gives the planner the new sizes.
+    VACUUM skips pages already all-visible, so this costs about the pages just written.
+    Best effort: a failure is logged and the import stays done.
+    """
     if database.engine.dialect.name != "postgresql":
         return
-    with database.engine.connect() as connection:
-        connection.execute(text("ANALYZE tasks"))
-        connection.commit()
+    try:
+        with database.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM (ANALYZE) tasks")
+            )
+    except Exception:
+        logger.exception("VACUUM (ANALYZE) tasks after an import failed")
 
 
 def _cleanup(services: ImportServices, request: service.ImportRequest) -> None:

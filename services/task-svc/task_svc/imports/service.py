@@ -205,6 +205,9 @@ def delete_uploads(session: Session, *, uploads_: Sequence[FileUpload]) -> list[
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(FileUpload).where(FileUpload.id.in_(ids)))
+    # The tasks' upload column changed: a data-manager total filtered on it is out of date.
+    for project_id in sorted({upload.project_id for upload in uploads_}):
+        counts.touch(session, project_id=project_id)
     return [upload.file for upload in uploads_]
 
 

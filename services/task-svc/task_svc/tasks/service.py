@@ -111,6 +111,7 @@ def update_task(
         task.meta = meta
     task.updated_at = utcnow()
     task.updated_by_id = user_id
+    counts.touch(session, project_id=task.project_id)
     session.flush()
     return task
 
