@@ -8,10 +8,10 @@ import statistics
 import threading
 import time
 import uuid
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from bench.dataset import FILTER_CATEGORY
 from bench.infra import RssSampler, Server, tree_cpu_seconds
@@ -145,28 +145,37 @@ def run_annotations(
     lock = threading.Lock()
     stop = threading.Event()
 
+    address = urlsplit(api.base_url)
+    headers = {**api.headers, "Content-Type": "application/json"}
+
     def worker() -> None:
         nonlocal created
-        with api.client(timeout=timeout) as http:
+        # A keep-alive stdlib connection: the load generator shares the machine's cores
+        # with the server, so it should take as little of them as it can.
+        http = HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=timeout)
+        try:
             while not stop.is_set():
                 try:
                     task_id = work.get_nowait()
                 except queue.Empty:
                     return
+                body = json.dumps({"result": choices_result(), "lead_time": 1.5})
                 try:
-                    answer = http.post(
-                        f"/api/tasks/{task_id}/annotations",
-                        json={"result": choices_result(), "lead_time": 1.5},
-                    )
-                    ok = answer.status_code == 201
-                    failure = "" if ok else f"HTTP {answer.status_code}: {answer.text[:200]}"
-                except httpx.HTTPError as error:
+                    http.request("POST", f"/api/tasks/{task_id}/annotations", body, headers)
+                    answer = http.getresponse()
+                    text = answer.read()
+                    ok = answer.status == 201
+                    failure = "" if ok else f"HTTP {answer.status}: {text[:200]!r}"
+                except (OSError, HTTPException) as error:
+                    http.close()  # reconnects on the next request
                     ok, failure = False, f"{type(error).__name__}: {error}"
                 with lock:
                     if ok:
                         created += 1
                     elif len(errors) < 20:
                         errors.append(f"task {task_id}: {failure}")
+        finally:
+            http.close()
 
     threads = [
         threading.Thread(target=worker, name=f"annotator-{i}", daemon=True) for i in range(clients)

@@ -4,7 +4,7 @@ An event is sent to the `events` queue only once the producing transaction commi
 carrying JSON only: an event id, the event name (Label Studio's webhook action names), the
 project id, a small payload of ids (never data, never an unbounded id list) and when it
 happened. Committed events go to a per-process outbox whose thread sends them; events that
-arrive within a few milliseconds of each other, or while it sends, share one message
+arrive within 50 ms of each other, or while it sends, share one message
 (`deliver_batch`), so a busy server pays one publish (and a worker one task) for many
 events, and a request never waits for the broker.
 
@@ -51,7 +51,7 @@ DELIVER_BATCH_TASK = "labelops.events.deliver_batch"
 #: At most this many events share one message.
 MAX_EVENTS_PER_MESSAGE = 100
 #: How long the outbox waits after an event for others to send with it.
-BATCH_LINGER_SECONDS = 0.02
+BATCH_LINGER_SECONDS = 0.05
 
 # Label Studio's webhook actions.
 ANNOTATION_CREATED = "ANNOTATION_CREATED"

@@ -77,9 +77,12 @@ def create_annotation(
     except IntegrityError:
         raise Conflict("Annotation with this unique id already exists") from None
     cleared = _clear_other_ground_truth(session, task, annotation.id) if body.ground_truth else 0
-    task.updated_at = now  # before the counters, so one UPDATE of the task carries both
     counters.refresh_annotation_counters(
-        session, task, project, ground_truth_delta=int(body.ground_truth) - cleared
+        session,
+        task,
+        project,
+        ground_truth_delta=int(body.ground_truth) - cleared,
+        updated_at=now,
     )
     # Submitting (or skipping) releases the caller's and the annotator's hold on the task
     # in the label stream. (A table-level DELETE: it matches no loaded object.)
@@ -130,8 +133,9 @@ def update_annotation(
     annotation.updated_by_id = user_id
     annotation.updated_at = utcnow()
     annotation.last_action = "updated"
-    counters.refresh_annotation_counters(session, task, project, ground_truth_delta=gt_delta)
-    task.updated_at = annotation.updated_at
+    counters.refresh_annotation_counters(
+        session, task, project, ground_truth_delta=gt_delta, updated_at=annotation.updated_at
+    )
     publisher.publish_after_commit(
         session,
         publisher.ANNOTATION_UPDATED,
@@ -154,5 +158,6 @@ def delete_annotation(
         payload={"annotation_ids": [annotation.id], "task_id": task.id},
     )
     session.delete(annotation)
-    counters.refresh_annotation_counters(session, task, project, ground_truth_delta=gt_delta)
-    task.updated_at = utcnow()
+    counters.refresh_annotation_counters(
+        session, task, project, ground_truth_delta=gt_delta, updated_at=utcnow()
+    )

@@ -12,6 +12,7 @@ from datetime import datetime
 from labelops_common.directory import ProjectInfo
 from sqlalchemy import case, distinct, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
@@ -36,8 +37,14 @@ def lock_task(session: Session, task_id: int) -> Task | None:
 
 
 def refresh_annotation_counters(
-    session: Session, task: Task, project: ProjectInfo, *, ground_truth_delta: int = 0
+    session: Session,
+    task: Task,
+    project: ProjectInfo,
+    *,
+    ground_truth_delta: int = 0,
+    updated_at: datetime | None = None,
 ) -> None:
+    """Recount the task's annotations; store its counters (and `updated_at`, if given)."""
     session.flush()
     # Table columns, not the mapped class: a plain SELECT skips the ORM's statement handling.
     columns = Annotation.__table__.c
@@ -65,10 +72,24 @@ def refresh_annotation_counters(
         finished_task_number=int(is_labeled) - int(task.is_labeled),
         ground_truth_number=ground_truth_delta,
     )
-    task.total_annotations = total
-    task.cancelled_annotations = cancelled
-    task.is_labeled = is_labeled
-    task.completed_at = completed_at
+    values: dict[str, object] = {
+        "total_annotations": total,
+        "cancelled_annotations": cancelled,
+        "is_labeled": is_labeled,
+        "completed_at": completed_at,
+    }
+    if updated_at is not None:
+        values["updated_at"] = updated_at
+    _store(session, task, values)
+
+
+def _store(session: Session, task: Task, values: dict[str, object]) -> None:
+    """One table-level UPDATE of the task's columns; the loaded task gets the same values
+    without being marked changed, so the commit's flush writes nothing more for it."""
+    table = Task.__table__
+    session.execute(update(table).where(table.c.id == task.id).values(values))  # type: ignore[arg-type]
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 def refresh_prediction_counters(session: Session, task: Task) -> None:
