@@ -8,7 +8,7 @@ from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import Conflict, NotFound, ValidationFailed
 from labelops_common.labelconfig import validate_result
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,30 +50,31 @@ def create_annotation(
     ):
         raise Conflict("Annotation with this unique id already exists")
     now = utcnow()
-    annotation = Annotation(
-        task_id=task.id,
-        project_id=task.project_id,
-        completed_by_id=body.completed_by or user_id,
-        updated_by_id=user_id,
-        result=body.result,
-        was_cancelled=body.was_cancelled,
-        ground_truth=body.ground_truth,
-        lead_time=body.lead_time,
-        parent_prediction_id=body.parent_prediction,
-        parent_annotation_id=body.parent_annotation,
-        unique_id=body.unique_id,
-        last_action="skipped" if body.was_cancelled else "submitted",
-        created_at=now,
-        updated_at=now,
-    )
+    values: dict[str, Any] = {
+        "task_id": task.id,
+        "project_id": task.project_id,
+        "completed_by_id": body.completed_by or user_id,
+        "updated_by_id": user_id,
+        "result": body.result,
+        "was_cancelled": body.was_cancelled,
+        "ground_truth": body.ground_truth,
+        "lead_time": body.lead_time,
+        "parent_prediction_id": body.parent_prediction,
+        "parent_annotation_id": body.parent_annotation,
+        "unique_id": body.unique_id,
+        "last_action": "skipped" if body.was_cancelled else "submitted",
+        "created_at": now,
+        "updated_at": now,
+    }
     if body.draft_id is not None:
         draft = session.get(Draft, body.draft_id)
         if draft is not None and draft.task_id == task.id:
-            annotation.draft_created_at = draft.created_at
+            values["draft_created_at"] = draft.created_at
             session.delete(draft)
-    session.add(annotation)
     try:
-        session.flush()
+        # An INSERT ... RETURNING that loads the new row: no unit-of-work bookkeeping for
+        # a row written once per request.
+        annotation = session.scalars(insert(Annotation).returning(Annotation), [values]).one()
     except IntegrityError:
         raise Conflict("Annotation with this unique id already exists") from None
     cleared = _clear_other_ground_truth(session, task, annotation.id) if body.ground_truth else 0
