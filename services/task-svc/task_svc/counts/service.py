@@ -170,7 +170,7 @@ def write_pending_counters(session: Session) -> None:
     now = utcnow()
     for project_id in sorted(pending):
         deltas = pending[project_id]
-        params = {name: deltas.get(name, 0) for name in COUNTER_FIELDS}
+        params: dict[str, Any] = {name: deltas.get(name, 0) for name in COUNTER_FIELDS}
         params |= {"counters_project_id": project_id, "counters_now": now}
         # The row exists after a project's first write, so try the UPDATE alone first.
         if getattr(session.execute(_ADD_DELTAS, params), "rowcount", 0) == 0:
