@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import pytest
 from labelops_common.auth.authenticate import (
@@ -18,6 +21,7 @@ from labelops_common.http.errors import AuthenticationFailed, NotAuthenticated
 from starlette.requests import Request
 
 SECRET = "authenticate-tests-secret-0123456789abcdef0123456789"
+T = TypeVar("T")
 OWNER = Principal(user_id=7, organization_id=3, role=Role.OWNER)
 
 
@@ -44,6 +48,12 @@ def request_with(headers: dict[str, str], authenticator: RequestAuthenticator) -
     )
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a thread of its own: Playwright's sync API may hold this thread's event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_key_seen_lately_is_answered_without_waiting() -> None:
     inner = CountingResolver()
     authenticator = RequestAuthenticator(
@@ -64,14 +74,14 @@ def test_the_dependency_looks_up_unknown_keys_in_a_thread_and_refuses_bad_ones()
     authenticator = RequestAuthenticator(
         secret=SECRET, legacy_resolver=CachedTokenResolver(inner, ttl_seconds=60)
     )
-    found = asyncio.run(current_principal(request_with({"X-Api-Key": "good-key"}, authenticator)))
+    found = _run(current_principal(request_with({"X-Api-Key": "good-key"}, authenticator)))
     assert found == OWNER
     with pytest.raises(AuthenticationFailed, match="Invalid token"):
-        asyncio.run(current_principal(request_with({"X-Api-Key": "bad-key"}, authenticator)))
+        _run(current_principal(request_with({"X-Api-Key": "bad-key"}, authenticator)))
     with pytest.raises(NotAuthenticated):
-        asyncio.run(current_principal(request_with({}, authenticator)))
+        _run(current_principal(request_with({}, authenticator)))
     # Misses are never remembered: the bad key was asked each time it came.
-    asyncio.run(current_principal(request_with({"X-Api-Key": "good-key"}, authenticator)))
+    _run(current_principal(request_with({"X-Api-Key": "good-key"}, authenticator)))
     assert inner.calls == ["good-key", "bad-key"]
 
 
