@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from labelops_common.testing import wait_until_answering
 from labelops_runtime.suite import free_loopback_port
 from playwright.sync_api import (
     Browser,
@@ -97,7 +98,12 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
     app = WebApp(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     try:
-        _wait_healthy(app)
+        wait_until_answering(
+            f"{app.base_url}/healthz",
+            app.process,
+            log_path=app.log_path,
+            deadline=time.monotonic() + 60,
+        )
         yield app
     finally:
         process.terminate()
@@ -106,20 +112,6 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-
-
-def _wait_healthy(app: WebApp) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if app.process.poll() is not None:
-            raise RuntimeError(f"labelops exited early:\n{app.log()[-4000:]}")
-        try:
-            if httpx.get(f"{app.base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"labelops did not become healthy:\n{app.log()[-4000:]}")
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import redis_url_with_free_db
+from labelops_common.testing import redis_url_with_free_db, wait_until_answering
 from labelops_runtime.suite import free_loopback_port
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -69,19 +68,6 @@ def _launch(name: str, args: list[str], env: dict[str, str], tmp: Path, url: str
     return Process(name=name, url=url, process=process, log_path=log_path)
 
 
-def _wait_until_answering(process: Process, path: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.process.poll() is not None:
-            raise RuntimeError(f"{process.name} exited early:\n{process.log()[-4000:]}")
-        try:
-            if httpx.get(f"{process.url}{path}", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{process.name} did not answer {path}:\n{process.log()[-4000:]}")
-
-
 def start_stack(tmp: Path) -> Stack:
     broker_url = redis_url_with_free_db()
     grpc_ports = {name: free_loopback_port() for name in SERVICE_NAMES}
@@ -120,7 +106,12 @@ def start_stack(tmp: Path) -> Stack:
             stack.services[name] = _launch(name, args, env, tmp, url)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         for process in stack.services.values():
-            _wait_until_answering(process, "/healthz", deadline)
+            wait_until_answering(
+                f"{process.url}/healthz",
+                process.process,
+                log_path=process.log_path,
+                deadline=deadline,
+            )
         # The worker migrates nothing: it starts once the services have made their tables.
         metrics_port = free_loopback_port()
         worker_args = [
@@ -137,7 +128,12 @@ def start_stack(tmp: Path) -> Stack:
         stack.worker = _launch(
             "worker", worker_args, common, tmp, f"http://127.0.0.1:{metrics_port}"
         )
-        _wait_until_answering(stack.worker, "/metrics", deadline)
+        wait_until_answering(
+            f"{stack.worker.url}/metrics",
+            stack.worker.process,
+            log_path=stack.worker.log_path,
+            deadline=deadline,
+        )
     except BaseException:
         stop_stack(stack)
         raise

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from labelops_common.testing import wait_until_answering
 from labelops_runtime.suite import free_loopback_port
 
 from ..edge.loader import REPO, stack_module
@@ -99,19 +100,16 @@ def prometheus(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             stderr=subprocess.STDOUT,
         )
     running = Prometheus(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"prometheus exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{running.url}/-/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"prometheus not ready:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
+    try:
+        wait_until_answering(
+            f"{running.url}/-/ready",
+            process,
+            log_path=log_path,
+            deadline=time.monotonic() + 30,
+        )
+    except RuntimeError:
+        process.kill()
+        raise
     try:
         yield running
     finally:

@@ -261,9 +261,8 @@ def publish_after_commit(
 class _ToOutbox:
     """What `enqueue_after_commit` calls at commit: hands the event to the outbox."""
 
-    def apply_async(self, args: Any = (), kwargs: Any = None) -> None:
-        event_id, event, project_id, payload, occurred_at = args
-        _outbox.put((event_id, event, project_id, payload, occurred_at))
+    def apply_async(self, args: EventArgs, kwargs: Any = None) -> None:
+        _outbox.put(args)
 
 
 def run_handlers(event: Event, *, only: list[str] | None = None) -> dict[str, BaseException]:

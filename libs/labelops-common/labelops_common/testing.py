@@ -8,13 +8,16 @@ sessions to one connection whose outer transaction is rolled back after each tes
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -105,3 +108,33 @@ def redis_url_with_free_db() -> str:
         finally:
             client.close()
     raise RuntimeError("no free Redis database for these tests")
+
+
+def wait_until_answering(
+    url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    log_path: Path,
+    deadline: float,
+    ready: Callable[[], bool] | None = None,
+) -> None:
+    """Poll `url` until it answers 200 (and `ready()` holds, when given) before `deadline`
+    (a `time.monotonic()` value), for tests that start servers as processes. A process
+    that exits first, or time running out, fails with the tail of its log."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited before {url} answered:\n{_log_tail(log_path)}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200 and (ready is None or ready()):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in time:\n{_log_tail(log_path)}")
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")[-4000:]
+    except OSError:
+        return ""

@@ -17,7 +17,11 @@ import httpx
 import pytest
 import redis
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import redis_url_with_free_db, scratch_database_url
+from labelops_common.testing import (
+    redis_url_with_free_db,
+    scratch_database_url,
+    wait_until_answering,
+)
 from labelops_runtime.processes import MIN_CHILD_LIFETIME_SECONDS
 from labelops_runtime.suite import free_loopback_port
 from sqlalchemy import create_engine, text
@@ -64,19 +68,15 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _wait_healthy(served: Served, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            raise AssertionError(f"serve exited early:\n{served.log()[-3000:]}")
-        try:
-            answer = httpx.get(served.url + "/healthz", timeout=1)
-            if answer.status_code == 200 and len(served.children()) == 2:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"not healthy in {seconds}s:\n{served.log()[-3000:]}")
+def _wait_healthy(served: Served) -> None:
+    """Healthy, with both server processes running."""
+    wait_until_answering(
+        served.url + "/healthz",
+        served.process,
+        log_path=served.log_path,
+        deadline=time.monotonic() + 90,
+        ready=lambda: len(served.children()) == 2,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ export type { ButtonProps, ButtonVariant } from "./Button";
 export { Checkbox, Field, Select, TextArea, TextInput } from "./Field";
 export type { SelectOption } from "./Field";
 export { ErrorList, errorMessages } from "./ErrorList";
+export { errorText } from "./errorText";
+export { ListTable } from "./ListTable";
 export { Modal } from "./Modal";
 export { ConfirmDialog } from "./ConfirmDialog";
 export { Tabs } from "./Tabs";

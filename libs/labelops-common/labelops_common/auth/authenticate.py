@@ -53,18 +53,13 @@ class CachedTokenResolver:
 
     def peek(self, token: str) -> Principal | None:
         """The remembered answer, without asking the inner resolver (no I/O)."""
-        key = hashlib.sha256(token.encode()).hexdigest()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry and entry[0] > time.monotonic():
-            return entry[1]
-        return None
+        return self._remembered(_digest(token))
 
     def __call__(self, token: str) -> Principal | None:
-        remembered = self.peek(token)
+        key = _digest(token)
+        remembered = self._remembered(key)
         if remembered is not None:
             return remembered
-        key = hashlib.sha256(token.encode()).hexdigest()
         now = time.monotonic()
         principal = self._inner(token)
         if principal is not None:
@@ -73,6 +68,17 @@ class CachedTokenResolver:
                     self._entries.clear()
                 self._entries[key] = (now + self._ttl, principal)
         return principal
+
+    def _remembered(self, key: str) -> Principal | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class RequestAuthenticator:

@@ -13,6 +13,7 @@ import {
   Button,
   ConfirmDialog,
   ErrorList,
+  errorText,
   formatDate,
   LoadingBlock,
   TextArea,
@@ -192,7 +193,7 @@ function HotkeysCard() {
     try {
       parsed = JSON.parse(text || "{}");
     } catch (caught) {
-      setError(new Error(`Not valid JSON: ${caught instanceof Error ? caught.message : String(caught)}`));
+      setError(new Error(`Not valid JSON: ${errorText(caught)}`));
       return;
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {

@@ -24,6 +24,7 @@ import {
   EmptyState,
   ErrorList,
   formatDateTime,
+  ListTable,
   LoadingBlock,
   TextInput,
 } from "../../ui";
@@ -202,58 +203,43 @@ export default function ExportPage() {
         <ErrorList error={snapshotsError} title="Could not load the snapshots" />
         {snapshots && snapshots.length === 0 && <EmptyState title="No snapshots yet" />}
         {snapshots && snapshots.length > 0 && (
-          <div className="table-wrap">
-            <table className="table" aria-label="Snapshots">
-              <thead>
-                <tr>
-                  <th scope="col">Snapshot</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Tasks</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {snapshots.map((snapshot) => (
-                  <tr key={snapshot.id}>
-                    <td>
-                      {snapshot.title || `Snapshot ${snapshot.id}`}
-                      {snapshot.created_by?.email ? <div className="muted">{snapshot.created_by.email}</div> : null}
-                    </td>
-                    <td>
-                      <span className={statusBadge(snapshot)} aria-label={`Status of snapshot ${snapshot.id}`}>
-                        {statusLabel(snapshot)}
-                      </span>
-                    </td>
-                    <td>{snapshot.counters.task_number?.toLocaleString() ?? "—"}</td>
-                    <td>{formatDateTime(snapshot.created_at)}</td>
-                    <td className="export-row-actions">
-                      {snapshot.status === "completed" && canDownload ? (
-                        <a
-                          className="btn btn-small btn-secondary"
-                          href={snapshotDownloadUrl(project.id, snapshot.id, chosen)}
-                          download
-                          aria-label={`Download snapshot ${snapshot.id} as ${chosen}`}
-                        >
-                          Download {chosen}
-                        </a>
-                      ) : null}
-                      <Button
-                        size="small"
-                        variant="ghost"
-                        aria-label={`Delete snapshot ${snapshot.id}`}
-                        onClick={() => setDeleting(snapshot)}
-                      >
-                        Delete
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ListTable label="Snapshots" columns={["Snapshot", "Status", "Tasks", "Created"]}>
+            {snapshots.map((snapshot) => (
+              <tr key={snapshot.id}>
+                <td>
+                  {snapshot.title || `Snapshot ${snapshot.id}`}
+                  {snapshot.created_by?.email ? <div className="muted">{snapshot.created_by.email}</div> : null}
+                </td>
+                <td>
+                  <span className={statusBadge(snapshot)} aria-label={`Status of snapshot ${snapshot.id}`}>
+                    {statusLabel(snapshot)}
+                  </span>
+                </td>
+                <td>{snapshot.counters.task_number?.toLocaleString() ?? "—"}</td>
+                <td>{formatDateTime(snapshot.created_at)}</td>
+                <td className="export-row-actions">
+                  {snapshot.status === "completed" && canDownload ? (
+                    <a
+                      className="btn btn-small btn-secondary"
+                      href={snapshotDownloadUrl(project.id, snapshot.id, chosen)}
+                      download
+                      aria-label={`Download snapshot ${snapshot.id} as ${chosen}`}
+                    >
+                      Download {chosen}
+                    </a>
+                  ) : null}
+                  <Button
+                    size="small"
+                    variant="ghost"
+                    aria-label={`Delete snapshot ${snapshot.id}`}
+                    onClick={() => setDeleting(snapshot)}
+                  >
+                    Delete
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </ListTable>
         )}
       </section>
 

@@ -12,12 +12,14 @@ import {
   ConfirmDialog,
   EmptyState,
   ErrorList,
+  errorText,
   formatDateTime,
+  ListTable,
   LoadingBlock,
   Modal,
   TextInput,
-  useToast,
   useLoaded,
+  useToast,
 } from "../../ui";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
@@ -60,67 +62,51 @@ export function MlSettings() {
         <EmptyState title="No model connected">Connect a model server to get predictions as pre-labels.</EmptyState>
       )}
       {backends && backends.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="ML backends">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">URL</th>
-                <th scope="col">State</th>
-                <th scope="col">Model version</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {backends.map((backend) => (
-                <tr key={backend.id}>
-                  <td>
-                    {backend.title || `Model ${backend.id}`}
-                    {backend.is_interactive && <span className="badge badge-info" style={{ marginLeft: 6 }}>interactive</span>}
-                  </td>
-                  <td>
-                    <code>{backend.url}</code>
-                  </td>
-                  <td>
-                    <span className={`badge ${STATE_BADGE[backend.state] ?? ""}`}>
-                      {backend.readable_state || ML_STATE_LABELS[backend.state] || backend.state}
-                    </span>
-                    {backend.error_message && (
-                      <details>
-                        <summary className="muted">Error</summary>
-                        <pre style={{ whiteSpace: "pre-wrap" }}>{backend.error_message}</pre>
-                      </details>
-                    )}
-                  </td>
-                  <td>{backend.model_version || <span className="muted">—</span>}</td>
-                  <td>{formatDateTime(backend.updated_at)}</td>
-                  <td style={{ textAlign: "right", whiteSpace: "nowrap" }}>
-                    <Button
-                      size="small"
-                      onClick={async () => {
-                        try {
-                          await trainMlBackend(backend.id);
-                          toast.show("Training started", "success");
-                          await load();
-                        } catch (caught) {
-                          toast.show(caught instanceof Error ? caught.message : String(caught), "error");
-                        }
-                      }}
-                    >
-                      Train
-                    </Button>{" "}
-                    <Button size="small" variant="ghost" aria-label={`Remove ${backend.title || backend.url}`} onClick={() => setRemoving(backend)}>
-                      Remove
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable label="ML backends" columns={["Name", "URL", "State", "Model version", "Updated"]}>
+          {backends.map((backend) => (
+            <tr key={backend.id}>
+              <td>
+                {backend.title || `Model ${backend.id}`}
+                {backend.is_interactive && <span className="badge badge-info" style={{ marginLeft: 6 }}>interactive</span>}
+              </td>
+              <td>
+                <code>{backend.url}</code>
+              </td>
+              <td>
+                <span className={`badge ${STATE_BADGE[backend.state] ?? ""}`}>
+                  {backend.readable_state || ML_STATE_LABELS[backend.state] || backend.state}
+                </span>
+                {backend.error_message && (
+                  <details>
+                    <summary className="muted">Error</summary>
+                    <pre style={{ whiteSpace: "pre-wrap" }}>{backend.error_message}</pre>
+                  </details>
+                )}
+              </td>
+              <td>{backend.model_version || <span className="muted">—</span>}</td>
+              <td>{formatDateTime(backend.updated_at)}</td>
+              <td style={{ textAlign: "right", whiteSpace: "nowrap" }}>
+                <Button
+                  size="small"
+                  onClick={async () => {
+                    try {
+                      await trainMlBackend(backend.id);
+                      toast.show("Training started", "success");
+                      await load();
+                    } catch (caught) {
+                      toast.show(errorText(caught), "error");
+                    }
+                  }}
+                >
+                  Train
+                </Button>{" "}
+                <Button size="small" variant="ghost" aria-label={`Remove ${backend.title || backend.url}`} onClick={() => setRemoving(backend)}>
+                  Remove
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       )}
       <AddMlBackendDialog
         open={adding}

@@ -24,15 +24,17 @@ import {
   ConfirmDialog,
   EmptyState,
   ErrorList,
+  errorText,
   formatCount,
   formatDateTime,
+  ListTable,
   LoadingBlock,
   Modal,
   Select,
   TextArea,
   TextInput,
-  useToast,
   useLoaded,
+  useToast,
 } from "../../ui";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
@@ -123,66 +125,53 @@ function StorageList({ direction }: { direction: StorageDirection }) {
           {!storages && !error && <LoadingBlock label="Loading storages…" />}
           {storages && storages.length === 0 && <EmptyState title="No storage connected" />}
           {storages && storages.length > 0 && (
-            <div className="table-wrap">
-              <table className="table" aria-label={heading}>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Last sync</th>
-                    <th scope="col">{direction === "import" ? "Tasks" : "Annotations"}</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {storages.map((storage) => (
-                    <tr key={`${storage.type}-${storage.id}`}>
-                      <td>{storage.title || `${STORAGE_TYPE_TITLES[storage.type] ?? storage.type} ${storage.id}`}</td>
-                      <td>{STORAGE_TYPE_TITLES[storage.type] ?? storage.type}</td>
-                      <td>
-                        <span className={`badge ${STATUS_BADGE[storage.status] ?? ""}`}>
-                          {STATUS_LABEL[storage.status] ?? storage.status}
-                        </span>
-                        {storage.traceback && (
-                          <details>
-                            <summary className="muted">Error details</summary>
-                            <pre style={{ whiteSpace: "pre-wrap", maxHeight: 200, overflow: "auto" }}>{storage.traceback}</pre>
-                          </details>
-                        )}
-                      </td>
-                      <td>{formatDateTime(storage.last_sync)}</td>
-                      <td>{storage.last_sync_count == null ? "—" : formatCount(storage.last_sync_count)}</td>
-                      <td style={{ textAlign: "right", whiteSpace: "nowrap" }}>
-                        <Button
-                          size="small"
-                          busy={syncing === storage.id}
-                          onClick={async () => {
-                            setSyncing(storage.id);
-                            try {
-                              await syncStorage(direction, storage.type, storage.id);
-                              toast.show("Sync started", "success");
-                              await load();
-                            } catch (caught) {
-                              toast.show(caught instanceof Error ? caught.message : String(caught), "error");
-                            } finally {
-                              setSyncing(null);
-                            }
-                          }}
-                        >
-                          Sync
-                        </Button>{" "}
-                        <Button size="small" variant="ghost" onClick={() => setRemoving(storage)} aria-label={`Remove ${storage.title || storage.type}`}>
-                          Remove
-                        </Button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ListTable
+              label={heading}
+              columns={["Name", "Type", "Status", "Last sync", direction === "import" ? "Tasks" : "Annotations"]}
+            >
+              {storages.map((storage) => (
+                <tr key={`${storage.type}-${storage.id}`}>
+                  <td>{storage.title || `${STORAGE_TYPE_TITLES[storage.type] ?? storage.type} ${storage.id}`}</td>
+                  <td>{STORAGE_TYPE_TITLES[storage.type] ?? storage.type}</td>
+                  <td>
+                    <span className={`badge ${STATUS_BADGE[storage.status] ?? ""}`}>
+                      {STATUS_LABEL[storage.status] ?? storage.status}
+                    </span>
+                    {storage.traceback && (
+                      <details>
+                        <summary className="muted">Error details</summary>
+                        <pre style={{ whiteSpace: "pre-wrap", maxHeight: 200, overflow: "auto" }}>{storage.traceback}</pre>
+                      </details>
+                    )}
+                  </td>
+                  <td>{formatDateTime(storage.last_sync)}</td>
+                  <td>{storage.last_sync_count == null ? "—" : formatCount(storage.last_sync_count)}</td>
+                  <td style={{ textAlign: "right", whiteSpace: "nowrap" }}>
+                    <Button
+                      size="small"
+                      busy={syncing === storage.id}
+                      onClick={async () => {
+                        setSyncing(storage.id);
+                        try {
+                          await syncStorage(direction, storage.type, storage.id);
+                          toast.show("Sync started", "success");
+                          await load();
+                        } catch (caught) {
+                          toast.show(errorText(caught), "error");
+                        } finally {
+                          setSyncing(null);
+                        }
+                      }}
+                    >
+                      Sync
+                    </Button>{" "}
+                    <Button size="small" variant="ghost" onClick={() => setRemoving(storage)} aria-label={`Remove ${storage.title || storage.type}`}>
+                      Remove
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </ListTable>
           )}
         </>
       )}

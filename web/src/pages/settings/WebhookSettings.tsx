@@ -12,13 +12,15 @@ import {
   ConfirmDialog,
   EmptyState,
   ErrorList,
+  errorText,
   formatDateTime,
+  ListTable,
   LoadingBlock,
   Modal,
   TextArea,
   TextInput,
-  useToast,
   useLoaded,
+  useToast,
 } from "../../ui";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
@@ -48,56 +50,41 @@ export function WebhookSettings() {
       {!webhooks && !error && <LoadingBlock label="Loading webhooks…" />}
       {webhooks && webhooks.length === 0 && <EmptyState title="No webhooks yet" />}
       {webhooks && webhooks.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Webhooks">
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Active</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {webhooks.map((webhook) => (
-                <tr key={webhook.id}>
-                  <td>
-                    <code>{webhook.url}</code>
-                  </td>
-                  <td>
-                    {webhook.send_for_all_actions
-                      ? "All events"
-                      : webhook.actions.map((action) => WEBHOOK_ACTIONS.find((a) => a.action === action)?.label ?? action).join(", ")}
-                  </td>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Active: ${webhook.url}`}
-                      checked={webhook.is_active}
-                      onChange={async (event) => {
-                        try {
-                          await updateWebhook(webhook.id, { is_active: event.target.checked });
-                          await load();
-                        } catch (caught) {
-                          toast.show(caught instanceof Error ? caught.message : String(caught), "error");
-                        }
-                      }}
-                    />
-                  </td>
-                  <td>{formatDateTime(webhook.created_at)}</td>
-                  <td style={{ textAlign: "right" }}>
-                    <Button size="small" variant="ghost" aria-label={`Remove ${webhook.url}`} onClick={() => setRemoving(webhook)}>
-                      Remove
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable label="Webhooks" columns={["URL", "Events", "Active", "Created"]}>
+          {webhooks.map((webhook) => (
+            <tr key={webhook.id}>
+              <td>
+                <code>{webhook.url}</code>
+              </td>
+              <td>
+                {webhook.send_for_all_actions
+                  ? "All events"
+                  : webhook.actions.map((action) => WEBHOOK_ACTIONS.find((a) => a.action === action)?.label ?? action).join(", ")}
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Active: ${webhook.url}`}
+                  checked={webhook.is_active}
+                  onChange={async (event) => {
+                    try {
+                      await updateWebhook(webhook.id, { is_active: event.target.checked });
+                      await load();
+                    } catch (caught) {
+                      toast.show(errorText(caught), "error");
+                    }
+                  }}
+                />
+              </td>
+              <td>{formatDateTime(webhook.created_at)}</td>
+              <td style={{ textAlign: "right" }}>
+                <Button size="small" variant="ghost" aria-label={`Remove ${webhook.url}`} onClick={() => setRemoving(webhook)}>
+                  Remove
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       )}
       <AddWebhookDialog
         open={adding}
