@@ -149,6 +149,26 @@ def test_a_single_object_and_plain_objects_are_wrapped(
     ]
 
 
+def test_escapes_and_control_characters_are_stored_exactly(
+    stack: Any, cast: Any, make_project: Any, db: Any
+) -> None:
+    """Backslashes, quotes and control characters in task data survive the COPY text format
+    (PostgreSQL) and the plain insert (SQLite) unchanged, also in meta and annotations."""
+    project = make_project(label_config=TXT_CONFIG)
+    tricky = 'back\\slash \\n not a newline, tab\there,\nnewline, \r "quoted" \\u0000 é \u2028'
+    items = [
+        {"data": {"text": tricky, "nested": {"k\\ey": [tricky]}}, "meta": {"note": tricky}},
+        {"data": {"text": "\\"}, "annotations": [{"result": choice()}]},
+    ]
+    answer = stack.task.post(url(project), json=items, headers=cast.owner.headers)
+    assert answer.status_code == 201, answer.text
+    stored = db.tasks(project)
+    assert [(t.data, t.meta) for t in stored] == [
+        ({"text": tricky, "nested": {"k\\ey": [tricky]}}, {"note": tricky}),
+        ({"text": "\\"}, {}),
+    ]
+
+
 def test_annotations_and_predictions_set_task_and_project_counters(
     stack: Any, cast: Any, make_project: Any, db: Any
 ) -> None:
