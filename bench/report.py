@@ -38,6 +38,11 @@ def _metrics() -> list[Metric]:
             where = "page 1" if page == "page1" else "deep page"
             metrics.append((f"list {name}, {where}: median ms", median, False))
             metrics.append((f"list {name}, {where}: p95 ms", p95, False))
+
+        def build(r: dict[str, Any], name: str = name) -> Any:
+            return _get(r, "list", name, "index_build_s")
+
+        metrics.append((f"list {name}: index build s", build, False))
     metrics += [
         ("annotations/s (8 clients)", lambda r: _get(r, "annotations", "per_second"), True),
         (

@@ -49,6 +49,8 @@ JOB_MODULES: tuple[str, ...] = (
     "labelops_common.events",
     # Large task imports (`{"import": id}`), queue `imports`.
     "task_svc.imports.jobs",
+    # Builds of data-field indexes, queue `imports`.
+    "task_svc.fieldindexes.jobs",
     # Export snapshots and conversions, queue `exports`.
     "export_svc.exports.jobs",
 )

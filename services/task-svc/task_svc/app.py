@@ -18,6 +18,7 @@ from task_svc.annotations.router import router as annotations_router
 from task_svc.counts.rpc import register_task_service
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
+from task_svc.fieldindexes import jobs as field_index_jobs
 from task_svc.imports import jobs as import_jobs
 from task_svc.imports.router import router as imports_router
 from task_svc.labelstream.router import router as labelstream_router
@@ -59,6 +60,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         common=common,
         storage=storage,
     )
+    field_index_jobs.configure(database=runtime.database)
     runtime.http_app.state.user_directory = UserDirectory(common)
     runtime.job_sweeps.append(import_jobs.requeue_stale_imports)
     return runtime

@@ -37,5 +37,10 @@ class Settings(ServiceSettings):
     #: object store (seconds; at most seven days).
     upload_url_expires_seconds: int = Field(default=3600, ge=1, le=MAX_PRESIGN_SECONDS)
 
+    #: A data-manager list query that one data-field index can answer (one String `equal`
+    #: on a data key and/or an ordering by one) creates that index once the project has
+    #: this many tasks; smaller projects page fast enough without one (PostgreSQL only).
+    data_field_index_min_tasks: int = Field(default=20_000, ge=0)
+
     def resolved_uploads_dir(self, common: CommonSettings) -> Path:
         return (self.uploads_dir or common.data_dir).resolve()

@@ -32,6 +32,7 @@ from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.datamanager import service as dm
 from task_svc.drafts.models import Draft
+from task_svc.fieldindexes import service as fieldindexes
 from task_svc.predictions.models import Prediction
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
@@ -244,6 +245,7 @@ def delete_tasks(session: Session, context: ActionContext) -> dict[str, Any]:
     reload = session.scalar(select(Task.id).where(Task.project_id == project_id).limit(1)) is None
     if reload:
         dm.delete_project_views(session, project_id=project_id)
+        fieldindexes.delete_project_definitions(session, project_id=project_id)
     return {"processed_items": deleted, "reload": reload, "detail": f"Deleted {deleted} tasks"}
 
 

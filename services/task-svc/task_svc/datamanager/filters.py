@@ -42,7 +42,14 @@ from task_svc.imports.models import FileUpload
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
-__all__ = ["FilterError", "compile_filters", "compile_ordering", "compile_selected_items"]
+__all__ = [
+    "DataFieldShape",
+    "FilterError",
+    "compile_filters",
+    "compile_ordering",
+    "compile_selected_items",
+    "data_field_shape",
+]
 
 
 class FilterError(ValueError):
@@ -798,3 +805,75 @@ def compile_selected_items(selected: dict[str, Any] | None) -> ColumnElement[boo
             return None
         return not_(_in_values(Task.id, "number", task_ids))
     return _in_values(Task.id, "number", task_ids)
+
+
+# --------------------------------------------------------------------------------------
+# Data-field shapes
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataFieldShape:
+    """A selection that is at most one String `equal` on a task-data key and at most one
+    ordering by a task-data key: what a data-field index can answer exactly.
+
+    Keys are dotted data paths ("category", "a.b"); '' means none. `filter_text` is the
+    text the filter compares with, as `_data_condition` compiles it.
+    """
+
+    filter_key: str
+    filter_text: str | None
+    order_key: str
+    descending: bool
+
+
+def data_field_shape(
+    filters: dict[str, Any] | None, ordering: list[str] | None, selected: dict[str, Any] | None
+) -> DataFieldShape | None:
+    """The selection's data-field shape, or None when it has another shape.
+
+    Call it on a selection that compiled: it reads the same items the same way, so what
+    it accepts is exactly `jsonb_extract_path_text(data, keys) = text` ordered by
+    `jsonb_extract_path(data, keys)`, then the task id in the same direction.
+    """
+    if compile_selected_items(selected) is not None:
+        return None
+    filter_key, filter_text = "", None
+    if filters:
+        items = [
+            item
+            for item in (filters.get("items") or [])
+            if not (isinstance(item, dict) and item.get("value") is None)
+        ]
+        if len(items) > 1:
+            return None
+        if items:
+            raw = items[0]
+            if not isinstance(raw, dict) or raw.get("child_filter"):
+                return None
+            item = _parse_item(raw, "filters.items[0]")
+            if (
+                not item.column.startswith("data.")
+                or item.operator != "equal"
+                or item.type in ("Number", "Boolean")
+            ):
+                return None
+            filter_key = ".".join(_data_keys(item.column, "filter"))
+            filter_text = _parse_text(item.value, item, "value")
+    order_key, descending = "", False
+    if ordering:
+        if len(ordering) > 1 or not isinstance(ordering[0], str):
+            return None
+        descending = ordering[0].startswith("-")
+        name = ordering[0][1:] if descending else ordering[0]
+        if name.startswith("filter:"):
+            name = name[len("filter:") :]
+        column = name[len(_ORDER_PREFIX) :] if name.startswith(_ORDER_PREFIX) else ""
+        if not column.startswith("data.") or "__" in column:
+            return None
+        order_key = ".".join(_data_keys(column, "ordering"))
+    if not filter_key and not order_key:
+        return None
+    return DataFieldShape(
+        filter_key=filter_key, filter_text=filter_text, order_key=order_key, descending=descending
+    )

@@ -18,6 +18,8 @@ from task_svc.datamanager import actions
 from task_svc.datamanager import service as dm
 from task_svc.datamanager.schemas import ViewCreate, ViewOrder, ViewUpdate, view_fields
 from task_svc.dependencies import DbSession, Projects
+from task_svc.fieldindexes import service as fieldindexes
+from task_svc.settings import Settings
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 
@@ -59,6 +61,14 @@ def _common(request: Request) -> CommonSettings:
 
 
 Common = Annotated[CommonSettings, Depends(_common)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+TaskSettings = Annotated[Settings, Depends(_settings)]
 
 
 def _parse(model: type[Model], payload: dict[str, Any]) -> Model:
@@ -192,6 +202,7 @@ def list_tasks(
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
+    settings: TaskSettings,
     project: str | None = None,
     view: str | None = None,
     page: str | None = None,
@@ -222,7 +233,30 @@ def list_tasks(
         size=size,
         full=fields == "all",
         user_id=principal.user_id,
+        index_min_tasks=settings.data_field_index_min_tasks,
     )
+
+
+@router.get("/api/dm/field-indexes")
+def list_field_indexes(
+    session: DbSession, projects: Projects, principal: CurrentUser, project: str | None = None
+) -> list[dict[str, Any]]:
+    """The project's data-field indexes, their state and size (read-only, for operators)."""
+    project_id = _required_project(project)
+    tasks.project_for(projects, principal, project_id, policies.can_view_tasks)
+    return [
+        {
+            "id": row.id,
+            "filter_key": row.filter_key,
+            "order_key": row.order_key,
+            "state": row.state,
+            "created_at": row.created_at.isoformat(),
+            "built_at": row.built_at.isoformat() if row.built_at is not None else None,
+            "last_used_at": row.last_used_at.isoformat(),
+            "entries": row.entries,
+        }
+        for row in fieldindexes.list_definitions(session, project_id=project_id)
+    ]
 
 
 # --------------------------------------------------------------------------------------

@@ -28,12 +28,16 @@ from sqlalchemy.orm import Session
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
+    DataFieldShape,
     FilterError,
     compile_filters,
     compile_ordering,
     compile_selected_items,
+    data_field_shape,
 )
+from task_svc.datamanager.metrics import LIST_QUERIES
 from task_svc.datamanager.models import View
+from task_svc.fieldindexes import service as fieldindexes
 from task_svc.imports.models import FileUpload
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
@@ -69,6 +73,8 @@ class CompiledSelection:
     order_by: list[ColumnElement[Any]] = field(default_factory=list)
     #: Which tasks are selected (filters and selectedItems, not the order), as a cache key.
     key: str = ""
+    #: Set when a data-field index could answer the selection (see `fieldindexes`).
+    data_field_shape: DataFieldShape | None = None
 
     @property
     def is_whole_project(self) -> bool:
@@ -93,12 +99,17 @@ def compile_selection(
         if selected is not None:
             where.append(selected)
         order_by = compile_ordering(selection.ordering or None, dialect_name=dialect)
+        shape = data_field_shape(
+            selection.filters, selection.ordering or None, selection.selected_items
+        )
     except FilterError as error:
         raise _compile_error(error, prefix) from None
     key = json.dumps(
         [project_id, selection.filters, selection.selected_items], sort_keys=True, default=str
     )
-    return CompiledSelection(project_id=project_id, where=where, order_by=order_by, key=key)
+    return CompiledSelection(
+        project_id=project_id, where=where, order_by=order_by, key=key, data_field_shape=shape
+    )
 
 
 def parse_query(raw: str | None) -> dict[str, Any]:
@@ -232,13 +243,19 @@ class _TotalsCache:
 totals_cache = _TotalsCache()
 
 
-def selection_totals(session: Session, compiled: CompiledSelection) -> tuple[int, int, int]:
+def selection_totals(
+    session: Session,
+    compiled: CompiledSelection,
+    *,
+    field_index: fieldindexes.UsableIndex | None = None,
+) -> tuple[int, int, int]:
     """(tasks, annotations, predictions) of the selection, from the counters.
 
     The whole project reads its counters row; a filtered set sums the tasks' counter
     columns (never counting annotation or prediction rows), once per tasks version of
     the project. The version is read before counting, so an entry holds a count at
-    least as new as its version.
+    least as new as its version. `field_index`, when it answers the selection, counts
+    the tasks where no counter needs summing.
     """
     if compiled.is_whole_project:
         row = counts.get_project_counts(session, project_ids=[compiled.project_id])[
@@ -251,22 +268,28 @@ def selection_totals(session: Session, compiled: CompiledSelection) -> tuple[int
         )
     version = counts.tasks_version(session, project_id=compiled.project_id)
     if version is None:  # this transaction changed the tasks: count, never cache
-        return _count_selection(session, compiled)
+        return _count_selection(session, compiled, field_index=field_index)
     # One process may serve several databases (tests do), each with its own project ids.
     key = f"{session.get_bind().engine.url.render_as_string()}|{compiled.key}"
     cached = totals_cache.get(key, version)
     if cached is None:
-        cached = _count_selection(session, compiled)
+        cached = _count_selection(session, compiled, field_index=field_index)
         totals_cache.put(key, version, cached)
     return cached
 
 
-def _count_selection(session: Session, compiled: CompiledSelection) -> tuple[int, int, int]:
+def _count_selection(
+    session: Session,
+    compiled: CompiledSelection,
+    *,
+    field_index: fieldindexes.UsableIndex | None = None,
+) -> tuple[int, int, int]:
     """Count the selection and sum its tasks' counters.
 
     A sum is left out where the project's own counter is zero (every task's is zero
     then): without the heap-only counter columns, a filter on an indexed column such
-    as `total_annotations` is counted by an index-only scan.
+    as `total_annotations` is counted by an index-only scan, and a selection a
+    data-field index answers is counted on that index alone.
     """
     project = counts.get_project_counts(session, project_ids=[compiled.project_id])[
         compiled.project_id
@@ -279,6 +302,10 @@ def _count_selection(session: Session, compiled: CompiledSelection) -> tuple[int
         )
         if project_total
     }
+    if not sums and field_index is not None:
+        total = fieldindexes.count_entries(session, field_index)
+        if total is not None:
+            return total, 0, 0
     row = session.execute(select(func.count(), *sums.values()).where(*compiled.where)).one()
     found = dict(zip(sums, row[1:], strict=True))
     return int(row[0]), int(found.get("annotations", 0)), int(found.get("predictions", 0))
@@ -305,11 +332,31 @@ def list_tasks(
     size: int,
     full: bool,
     user_id: int,
+    index_min_tasks: int | None = None,
 ) -> dict[str, Any]:
-    ids = page_ids(session, compiled, page=page, size=size)
+    """One page of the selection; a project with `index_min_tasks` tasks or more gets a
+    data-field index for a selection of that shape (None: never from a list query)."""
+    field_index = fieldindexes.index_for_list(
+        session,
+        project_id=compiled.project_id,
+        shape=compiled.data_field_shape,
+        min_tasks=index_min_tasks,
+    )
+    ids = None
+    if field_index is not None:
+        # The same ids in the same order: the index holds the very values the plain
+        # query compares and sorts.
+        ids = fieldindexes.page_task_ids(session, field_index, offset=(page - 1) * size, limit=size)
+        if ids is None:  # an inexact entry came in meanwhile
+            field_index = None
+    if ids is None:
+        ids = page_ids(session, compiled, page=page, size=size)
+    LIST_QUERIES.labels("field_index" if field_index is not None else "plain").inc()
     if not ids and page > 1:
         raise NotFound("Invalid page.")
-    total, total_annotations, total_predictions = selection_totals(session, compiled)
+    total, total_annotations, total_predictions = selection_totals(
+        session, compiled, field_index=field_index
+    )
     rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
     found = [rows[task_id] for task_id in ids if task_id in rows]
     annotations, predictions, drafts = tasks.related(session, ids, user_id=user_id)
@@ -423,6 +470,7 @@ def create_view(
     )
     session.add(view)
     session.flush()
+    _request_field_index(session, view)
     return view
 
 
@@ -432,7 +480,16 @@ def update_view(session: Session, *, view: View, data: dict[str, Any] | None) ->
             setattr(view, name, value)
     view.updated_at = utcnow()
     session.flush()
+    if data is not None:
+        _request_field_index(session, view)
     return view
+
+
+def _request_field_index(session: Session, view: View) -> None:
+    """A saved view is a query users come back to: index its data fields ahead of time."""
+    shape = data_field_shape(view.filters, view.ordering or None, view.selected_items)
+    if shape is not None:
+        fieldindexes.request_definition(session, project_id=view.project_id, shape=shape)
 
 
 def delete_project_views(session: Session, *, project_id: int) -> int:

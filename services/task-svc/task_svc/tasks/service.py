@@ -18,6 +18,7 @@ from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
+from task_svc.fieldindexes import service as fieldindexes
 from task_svc.predictions.models import Prediction
 from task_svc.tasks import counters
 from task_svc.tasks.models import Task
@@ -124,6 +125,8 @@ def delete_tasks(session: Session, *, project_id: int, task_ids: Sequence[int] |
     # Children first: SQLite only cascades with foreign keys on, and this keeps one plan.
     for child in (Draft, Annotation, Prediction):
         session.execute(delete(child).where(child.task_id.in_(scope)))
+    if task_ids is None:
+        fieldindexes.delete_project_definitions(session, project_id=project_id)
     session.execute(delete(Task).where(Task.project_id == project_id, task_filter))
     if deleted:
         publisher.publish_after_commit(

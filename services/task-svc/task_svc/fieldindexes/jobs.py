@@ -1,0 +1,102 @@
+"""Builds of data-field indexes, queued on the `imports` queue (their workers have the
+database, and a build is an import of the project's own tasks into the side table).
+
+A message carries only the definition id; a build that runs twice finds the definition
+ready and does nothing. A process without a Celery app builds in a thread instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from labelops_common.db import Database
+from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from task_svc.fieldindexes import service
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "task-svc.build_data_field_index"
+QUEUE = "imports"
+
+_database: Database | None = None
+
+
+def configure(*, database: Database) -> None:
+    """Called by `task_svc.app.build_service`; the last built instance wins."""
+    global _database
+    _database = database
+
+
+def configured() -> Database:
+    if _database is None:
+        raise RuntimeError("task-svc was not built in this process; index builds cannot run")
+    return _database
+
+
+def enqueue_build(session: Session, index_id: int) -> None:
+    """Queue the build once `session` commits (nothing is sent if it rolls back)."""
+    enqueue_after_commit(session, _Dispatch(), index_id)
+
+
+class _Dispatch:
+    """Sends through this process's LabelOps Celery app, as `imports.jobs` does; without
+    one (a bare service), the build runs in a background thread."""
+
+    def apply_async(self, args: Any = (), kwargs: Any = None) -> None:
+        app = labelops_celery_app()
+        if app is None:
+            threading.Thread(
+                target=_run_in_thread, args=tuple(args), daemon=True, name="field-index-build"
+            ).start()
+            return
+        try:
+            app.send_task(TASK_NAME, args=list(args), kwargs=kwargs or {}, queue=QUEUE)
+        except Exception:
+            logger.exception("index build not sent; the definition stays building")
+
+
+def _run_in_thread(index_id: int) -> None:
+    try:
+        run_build(index_id)
+    except Exception:
+        logger.exception("index build crashed", extra={"index_id": index_id})
+
+
+@labelops_task(name=TASK_NAME, queue=QUEUE)
+def build_data_field_index(index_id: int) -> str:
+    return run_build(index_id)
+
+
+def run_build(index_id: int) -> str:
+    """Build one definition, then VACUUM the entries so pages are index-only scans."""
+    database = configured()
+    try:
+        with database.session() as session:
+            outcome = service.build_definition(session, index_id=index_id)
+    except Exception:
+        logger.exception("index build failed", extra={"index_id": index_id})
+        with database.session() as session:
+            service.mark_failed(session, index_id=index_id)
+            session.commit()
+        raise
+    if outcome == "ready":
+        vacuum_entries(database)
+    return outcome
+
+
+def vacuum_entries(database: Database) -> None:
+    """VACUUM (ANALYZE) data_field_entries: index-only scans skip the heap only on pages
+    the visibility map marks all-visible, and the planner needs the new row counts.
+    Best effort: a failure is logged and the index stays ready."""
+    try:
+        with database.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM (ANALYZE) data_field_entries")
+            )
+    except Exception:
+        logger.exception("VACUUM (ANALYZE) data_field_entries after a build failed")
