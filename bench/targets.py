@@ -85,6 +85,8 @@ class Api:
             if answer.status_code not in (200, 201):
                 raise ImportFailed(f"HTTP {answer.status_code}: {answer.text[:500]}")
             body = answer.json()
+            # How long the upload and the POST's own work took, before any queued job.
+            accepted = round(time.monotonic() - started, 2)
             if "import" not in body:
                 return {"mode": "synchronous", "answer": _summary(body)}
             import_id = body["import"]
@@ -95,7 +97,12 @@ class Api:
                 job = status.json()
                 polls += 1
                 if job.get("status") == "completed":
-                    return {"mode": "asynchronous", "polls": polls, "answer": _summary(job)}
+                    return {
+                        "mode": "asynchronous",
+                        "accepted_seconds": accepted,
+                        "polls": polls,
+                        "answer": _summary(job),
+                    }
                 if job.get("status") == "failed":
                     raise ImportFailed(f"import {import_id} failed: {job.get('error')}")
                 time.sleep(poll_every)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from labelops_common.db import json_type, utcnow
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from task_svc.db import Base, BigId
@@ -49,6 +49,20 @@ class Task(Base):
         Index("ix_tasks_project_id_completed_at", "project_id", "completed_at", "id"),
         Index("ix_tasks_project_id_total_annotations", "project_id", "total_annotations", "id"),
         Index("ix_tasks_project_id_predictions_score", "project_id", "predictions_score", "id"),
-        Index("ix_tasks_file_upload_id", "file_upload_id"),
-        Index("ix_tasks_project_id_source_key", "project_id", "source_key"),
+        # Partial: most tasks come from neither an uploaded file nor a storage object, and
+        # every index a task is in costs its import ~10% more on PostgreSQL. Lookups name
+        # a value (`= x`, `IN (...)`), which implies NOT NULL, so the planner still uses them.
+        Index(
+            "ix_tasks_file_upload_id",
+            "file_upload_id",
+            postgresql_where=text("file_upload_id IS NOT NULL"),
+            sqlite_where=text("file_upload_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks_project_id_source_key",
+            "project_id",
+            "source_key",
+            postgresql_where=text("source_key IS NOT NULL"),
+            sqlite_where=text("source_key IS NOT NULL"),
+        ),
     )
