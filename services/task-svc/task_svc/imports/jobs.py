@@ -138,27 +138,21 @@ def import_tasks(job_id: int) -> str:
 def run_import_job(job_id: int, *, lease_seconds: float = 60.0) -> str:
     """Claim and run one import job; returns its final status (or "skipped")."""
     services = configured()
-    written: list[int] = []
     status = run_job(
         session_factory=services.database.new_session,
         model=ImportJob,
         job_id=job_id,
-        body=lambda context: written.append(_run(services, context)),
+        body=lambda context: _run(services, context),
         lease_seconds=lease_seconds,
         retryable=lambda exc: not isinstance(exc, ImportFailed),
     )
     if status == JobStatus.FAILED.value:
         # Failed for good (bad input, or retries used up): nothing will read the body again.
         _cleanup_job(services, job_id)
-    elif written and written[0] >= MAINTAIN_AFTER_TASKS:
-        # After the job is reported done: the tasks are committed and listable already,
-        # and the client need not wait for the table's upkeep.
-        maintain_tasks_table(services.database)
     return status
 
 
-def _run(services: ImportServices, context: JobContext) -> int:
-    """Import the job's tasks and commit; returns how many tasks it wrote."""
+def _run(services: ImportServices, context: JobContext) -> None:
     request = service.ImportRequest.from_payload(context.payload)
     with services.database.session() as session:
         job = session.get(ImportJob, context.job_id)
@@ -167,7 +161,7 @@ def _run(services: ImportServices, context: JobContext) -> int:
         if (job.result or {}).get("committed"):
             logger.info("import already committed", extra={"job_id": job.id})
             _cleanup(services, request)
-            return 0
+            return
         project = services.projects.get(request.project_id)
         if project is None:
             _cleanup(services, request)
@@ -185,15 +179,16 @@ def _run(services: ImportServices, context: JobContext) -> int:
             session.rollback()
             _cleanup(services, request)
             raise ImportFailed(service.error_text(exc)) from None
-        written = int(response.get("task_count") or 0)
         job.result = {**response, "committed": True}
-        job.progress = job.total = written
-        if written >= MAINTAIN_AFTER_TASKS:
+        job.progress = int(response.get("task_count") or 0)
+        job.total = job.progress
+        if job.progress >= MAINTAIN_AFTER_TASKS:
             commit_durably(session)
         session.commit()
-    context.report_progress(written, written)
+    if job.progress >= MAINTAIN_AFTER_TASKS:
+        maintain_tasks_table(services.database)
+    context.report_progress(job.progress, job.total)
     _cleanup(services, request)
-    return written
 
 
 #: Imports this large change the table enough that stale statistics and an unset
