@@ -40,18 +40,25 @@ def configured() -> Database:
 
 def enqueue_build(session: Session, index_id: int) -> None:
     """Queue the build once `session` commits (nothing is sent if it rolls back)."""
-    enqueue_after_commit(session, _Dispatch(), index_id)
+    enqueue_after_commit(session, _Dispatch(Database(session.get_bind().engine)), index_id)
 
 
 class _Dispatch:
     """Sends through this process's LabelOps Celery app, as `imports.jobs` does; without
-    one (a bare service), the build runs in a background thread."""
+    one (a bare service), the build runs in a background thread, on the database of the
+    session that asked for it (a process may hold several services, as tests do)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     def apply_async(self, args: Any = (), kwargs: Any = None) -> None:
         app = labelops_celery_app()
         if app is None:
             threading.Thread(
-                target=_run_in_thread, args=tuple(args), daemon=True, name="field-index-build"
+                target=_run_in_thread,
+                args=(*args, self._database),
+                daemon=True,
+                name="field-index-build",
             ).start()
             return
         try:
@@ -60,9 +67,9 @@ class _Dispatch:
             logger.exception("index build not sent; the definition stays building")
 
 
-def _run_in_thread(index_id: int) -> None:
+def _run_in_thread(index_id: int, database: Database) -> None:
     try:
-        run_build(index_id)
+        run_build(index_id, database=database)
     except Exception:
         logger.exception("index build crashed", extra={"index_id": index_id})
 
@@ -72,9 +79,9 @@ def build_data_field_index(index_id: int) -> str:
     return run_build(index_id)
 
 
-def run_build(index_id: int) -> str:
+def run_build(index_id: int, *, database: Database | None = None) -> str:
     """Build one definition, then VACUUM the entries so pages are index-only scans."""
-    database = configured()
+    database = database or configured()
     try:
         with database.session() as session:
             outcome = service.build_definition(session, index_id=index_id)

@@ -13,7 +13,6 @@ time and only counts are kept, unless the caller asks for every task id.
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import json
@@ -156,11 +155,10 @@ def write_tasks(
     index = 0
     if postgres:
         fieldindexes.begin_bulk_task_writes(session, project.id)
-    pipe = _BatchPipe() if postgres else None
-    in_flight: Future[list[int]] | None = None
+    pipe = _CopyPipe(session) if postgres else None
     try:
         while True:
-            # Parsing and checking this batch overlaps the writing of the last one.
+            # Parsing and checking this batch overlaps the COPY of the last one.
             raw = list(itertools.islice(iterator, batch_size))
             if not raw:
                 break
@@ -170,24 +168,23 @@ def write_tasks(
                 batch.append(_prepare(context, item, index, now))
                 index += 1
             del raw
-            if in_flight is not None:
-                _count_written(totals, in_flight.result())
-                in_flight = None
+            if pipe is not None:
+                pipe.drain()  # the connection is needed again
             if on_progress is not None and totals.tasks:
                 on_progress(totals.tasks)
-            write = functools.partial(
-                _insert_batch, session, project=project, batch=batch, now=now,
-                user_id=user_id, file_upload_id=file_upload_id,
+            ids = _insert_batch(
+                session, project=project, batch=batch, now=now, user_id=user_id,
+                file_upload_id=file_upload_id, pipe=pipe,
             )  # fmt: skip
-            _count_batch(totals, batch)
-            if pipe is not None:
-                in_flight = pipe.submit(write)
-            else:
-                _count_written(totals, write())
-        if in_flight is not None:
-            _count_written(totals, in_flight.result())
-            in_flight = None
-        if postgres:
+            totals.tasks += len(batch)
+            totals.annotations += sum(len(task.annotations) for task in batch)
+            totals.predictions += sum(len(task.predictions) for task in batch)
+            totals.first_id = ids[0] if totals.first_id is None else totals.first_id
+            totals.last_id = ids[-1]
+            if totals.ids is not None:
+                totals.ids.extend(ids)
+        if pipe is not None:
+            pipe.drain()
             fieldindexes.finish_bulk_task_writes(
                 session, project.id, totals.first_id, totals.last_id
             )
@@ -204,19 +201,6 @@ def write_tasks(
         first_task_id=totals.first_id,
         last_task_id=totals.last_id,
     )
-
-
-def _count_batch(totals: _Totals, batch: Sequence[_PreparedTask]) -> None:
-    totals.tasks += len(batch)
-    totals.annotations += sum(len(task.annotations) for task in batch)
-    totals.predictions += sum(len(task.predictions) for task in batch)
-
-
-def _count_written(totals: _Totals, ids: list[int]) -> None:
-    totals.first_id = ids[0] if totals.first_id is None else totals.first_id
-    totals.last_id = ids[-1]
-    if totals.ids is not None:
-        totals.ids.extend(ids)
 
 
 # ---------------------------------------------------------------------------- validation
@@ -521,22 +505,22 @@ def _insert_batch(
     now: datetime,
     user_id: int | None,
     file_upload_id: int | None,
+    pipe: _CopyPipe | None,
 ) -> list[int]:
     """Insert one batch with its counters; returns the new task ids in item order.
 
-    On PostgreSQL this runs on the `_BatchPipe` thread while the caller checks the next batch.
+    On PostgreSQL (`pipe` given) the COPYs are only started: the caller drains the pipe
+    before its next statement.
     """
     session.flush()  # rows the caller added through the ORM go first (same transaction)
     first_inner = counts.reserve_inner_ids(session, project_id=project.id, count=len(batch))
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if pipe is not None:
         ids = _allocate_postgres_ids(session, len(batch))
         rows_text = _task_copy_text(
             project=project, batch=batch, ids=ids, first_inner=first_inner, now=now,
             user_id=user_id, file_upload_id=file_upload_id,
         )  # fmt: skip
-        _copy_text(_dbapi_connection(session), "tasks", _TASK_COLUMNS, rows_text)
-        del rows_text
+        pipe.submit("tasks", _TASK_COLUMNS, rows_text)
     else:
         rows = _task_rows(
             project=project, batch=batch, first_inner=first_inner, now=now,
@@ -550,14 +534,23 @@ def _insert_batch(
             annotation_rows.append({**annotation, "task_id": task_id, "project_id": project.id})
         for prediction in task.predictions:
             prediction_rows.append({**prediction, "task_id": task_id, "project_id": project.id})
+    # Children after their tasks: the pipe runs its COPYs in the order they were given.
     if annotation_rows:
-        if postgres:
-            _copy(session, "annotations", _ANNOTATION_COLUMNS, annotation_rows)
+        if pipe is not None:
+            pipe.submit(
+                "annotations",
+                _ANNOTATION_COLUMNS,
+                _copy_rows_text(annotation_rows, _ANNOTATION_COLUMNS),
+            )
         else:
             _insert_sqlite(session, Annotation, _ANNOTATION_COLUMNS, annotation_rows)
     if prediction_rows:
-        if postgres:
-            _copy(session, "predictions", _PREDICTION_COLUMNS, prediction_rows)
+        if pipe is not None:
+            pipe.submit(
+                "predictions",
+                _PREDICTION_COLUMNS,
+                _copy_rows_text(prediction_rows, _PREDICTION_COLUMNS),
+            )
         else:
             _insert_sqlite(session, Prediction, _PREDICTION_COLUMNS, prediction_rows)
     annotations_total = sum(task.total_annotations for task in batch)
@@ -739,32 +732,38 @@ def _copy_text(dbapi: Any, table: str, columns: Sequence[str], text_rows: str) -
     cursor = dbapi.cursor()
     try:
         cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)",
-            buffer,
-            size=max(len(text_rows), 8192),
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)", buffer
         )
     finally:
         cursor.close()
 
 
-class _BatchPipe:
-    """Writes batches one after another on a thread of its own, so that Python parses and
-    checks the next batch while the last one is stored: its ids taken, its COPY text built
-    and sent (psycopg2 lets go of the GIL while it waits on the server). At a million tasks
-    the two sides take similar time.
+class _CopyPipe:
+    """COPYs run one after another on a thread of their own, so that Python parses and
+    checks the next batch while PostgreSQL stores the last one (psycopg2 lets go of the
+    GIL while it waits on the server): at a million tasks the two take similar time.
 
-    The session is used by one thread at a time: the caller waits for the batch in flight
-    (its future) before it submits another or touches the session itself.
+    The session's connection is used by one thread at a time: `drain` before any other
+    statement on it. A failed COPY raises from `drain`.
     """
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write")
+    def __init__(self, session: Session) -> None:
+        self._dbapi = _dbapi_connection(session)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy")
+        self._pending: list[Future[None]] = []
 
-    def submit(self, write: Callable[[], list[int]]) -> Future[list[int]]:
-        return self._executor.submit(write)
+    def submit(self, table: str, columns: Sequence[str], text_rows: str) -> None:
+        self._pending.append(
+            self._executor.submit(_copy_text, self._dbapi, table, columns, text_rows)
+        )
+
+    def drain(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def close(self) -> None:
-        """Wait for what runs (its errors are the caller's to collect or to roll back)."""
+        """Wait for what runs (its errors are the caller's to drain or to roll back)."""
         self._executor.shutdown(wait=True)
 
 
