@@ -20,7 +20,12 @@ from labelops_common.service import ServiceRuntime
 from labelops_common.settings import SERVICE_NAMES, CommonSettings
 
 from labelops_runtime import suite as suite_module
-from labelops_runtime.processes import ProcessSupervisor, ServeOptions, uvicorn_config
+from labelops_runtime.processes import (
+    ProcessSupervisor,
+    ServeOptions,
+    freeze_startup_objects,
+    uvicorn_config,
+)
 from labelops_runtime.render import render_routes
 
 logger = logging.getLogger("labelops")
@@ -44,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or _http_port(list(running.runtimes.values()), single_process)
     logger.info("serving", extra={"target": args.target, "host": host, "port": port})
     options = ServeOptions(target=args.target, embedded_worker=False, host=host, port=port)
+    freeze_startup_objects()
     server = uvicorn.Server(uvicorn_config(running.http_app, options))
     try:
         server.run()
@@ -119,6 +125,7 @@ def _worker(args: argparse.Namespace) -> int:
         "--without-mingle",
     ]
     sweeper = suite_module.start_job_sweeper(runtimes, interval_seconds=30.0)
+    freeze_startup_objects()  # before the pool forks: its children inherit the frozen heap
     try:
         app.worker_main(argv)
     finally:

@@ -14,6 +14,7 @@ samples in files under one directory, which every child's `/metrics` merges.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -60,11 +61,20 @@ def serve_in_this_process(options: ServeOptions, sockets: list[socket.socket] | 
         run_migrations=False,
         embedded_worker=options.embedded_worker,
     )
+    freeze_startup_objects()
     server = uvicorn.Server(uvicorn_config(running.http_app, options))
     try:
         server.run(sockets=sockets)
     finally:
         running.stop()
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up built (modules, apps, metadata: most of the heap, and all of it
+    long-lived) out of the garbage collector's reach. Every full collection would walk it
+    otherwise; a 100k-task import spent ~20% of its time there."""
+    gc.collect()
+    gc.freeze()
 
 
 def uvicorn_config(app: Any, options: ServeOptions) -> uvicorn.Config:

@@ -34,6 +34,8 @@ class DataFieldIndex(Base):
     order_key: Mapped[str] = mapped_column(String(255), default="")
     state: Mapped[str] = mapped_column(String(16), default=BUILDING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When its build was last queued: one that is not ready long after is queued again.
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     built_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 MAX_PER_PROJECT = 8
 #: `last_used_at` is written at most this often per definition.
 TOUCH_EVERY = timedelta(minutes=1)
+#: A definition not ready this long after its build was queued gets queued again.
+RETRY_BUILD_AFTER = timedelta(minutes=30)
 #: How long a build waits for the project's writers before it queues for the lock.
 BUILD_LOCK_PATIENCE_SECONDS = 600.0
 
@@ -83,6 +85,7 @@ def request_definition(session: Session, *, project_id: int, shape: DataFieldSha
             order_key=shape.order_key,
             state=BUILDING,
             created_at=now,
+            requested_at=now,
             last_used_at=now,
         )
         .on_conflict_do_nothing(index_elements=["project_id", "filter_key", "order_key"])
@@ -221,6 +224,7 @@ def index_for_list(
             )
             own.commit()
     if definition.state != READY:
+        _request_again_if_stale(session, definition)
         return None
     inexact = session.scalar(  # `NOT is_exact`: the partial index's own predicate
         select(DataFieldEntry.task_id)
@@ -234,6 +238,34 @@ def index_for_list(
         filter_text=shape.filter_text if shape.filter_key else None,
         descending=shape.descending,
     )
+
+
+def _request_again_if_stale(session: Session, definition: DataFieldIndex) -> None:
+    """Queue the build again when it has not become ready `RETRY_BUILD_AFTER` after it was
+    last queued: its message or its worker was lost, or it failed. One request wins the
+    conditional UPDATE; a build that runs twice finds the definition ready and skips."""
+    now = utcnow()
+    if now - definition.requested_at < RETRY_BUILD_AFTER:
+        return
+    with Session(session.get_bind()) as own:
+        claimed = own.execute(
+            update(DataFieldIndex)
+            .where(
+                DataFieldIndex.id == definition.id,
+                DataFieldIndex.state == definition.state,
+                DataFieldIndex.requested_at == definition.requested_at,
+            )
+            .values(state=BUILDING, requested_at=now)
+        )
+        if getattr(claimed, "rowcount", 0):
+            from task_svc.fieldindexes import jobs  # jobs imports this module
+
+            jobs.enqueue_build(own, definition.id)
+            logger.warning(
+                "data-field index not ready; its build is queued again",
+                extra={"index_id": definition.id, "state": definition.state},
+            )
+        own.commit()
 
 
 def _task_number(session: Session, project_id: int) -> int:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from task_svc.fieldindexes import jobs as fieldindex_jobs
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.fieldindexes.models import DataFieldIndex
 from task_svc.tasks.models import Task
@@ -280,6 +282,35 @@ def test_list_queries_create_definitions_from_the_threshold_on(
     before = index_path_count()
     project.page(body)  # creates the definition; this answer is still the plain path's
     assert index_path_count() == before
+    project.wait_ready()
+    project.assert_same_as_plain(body)
+
+
+def test_a_build_whose_message_was_lost_is_queued_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.import_(mixed_items(20))
+    body = query(category="c3", order="tasks:data.text")
+    lost: list[Any] = []
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            fieldindex_jobs._Dispatch,
+            "apply_async",
+            lambda self, args=(), kwargs=None: lost.append(args),
+        )
+        project.save_view(body)
+    assert len(lost) == 1
+    [definition] = project.definitions()
+    assert definition["state"] == "building"
+    project.page(body)  # queued only a moment ago: nothing is sent again
+    assert project.definitions()[0]["state"] == "building"
+    with project.database.session() as session:
+        session.execute(
+            text("UPDATE data_field_indexes SET requested_at = requested_at - :age WHERE id = :id"),
+            {"age": fieldindexes.RETRY_BUILD_AFTER + timedelta(seconds=1), "id": definition["id"]},
+        )
+        session.commit()
+    project.page(body)  # long enough: the build is queued again, and this time it runs
     project.wait_ready()
     project.assert_same_as_plain(body)
 
