@@ -13,9 +13,9 @@ from typing import Any
 
 from labelops_common.db import Database
 from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from task_svc.db import vacuum_analyze
 from task_svc.fieldindexes import service
 
 logger = logging.getLogger(__name__)
@@ -100,10 +100,4 @@ def vacuum_entries(database: Database) -> None:
     """VACUUM (ANALYZE) data_field_entries: index-only scans skip the heap only on pages
     the visibility map marks all-visible, and the planner needs the new row counts.
     Best effort: a failure is logged and the index stays ready."""
-    try:
-        with database.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM (ANALYZE) data_field_entries")
-            )
-    except Exception:
-        logger.exception("VACUUM (ANALYZE) data_field_entries after a build failed")
+    vacuum_analyze(database, "data_field_entries")

@@ -69,52 +69,19 @@ def page_statement(*, filtered: bool, desc: bool) -> str:
     descending), stopping after OFFSET + LIMIT entries. The outer ORDER BY only re-sorts
     the page's rows.
     """
-    return _PAGES[(filtered, desc)]
-
-
-_PAGES = {
-    (False, False): """
+    direction = " DESC" if desc else ""
+    order = f"filter_text{direction}, order_value{direction}, task_id{direction}"
+    outer = f"p.filter_text{direction}, p.order_value{direction}, p.task_id{direction}"
+    where = "index_id = :index_id" + (" AND filter_text = :filter_text" if filtered else "")
+    # Every piece is one of the constants above; the values are bound parameters.
+    return f"""
 SELECT p.task_id, g.exact
 FROM (SELECT NOT EXISTS (
     SELECT 1 FROM data_field_entries WHERE index_id = :index_id AND NOT is_exact) AS exact) AS g
 LEFT JOIN LATERAL (
     SELECT filter_text, order_value, task_id FROM data_field_entries
-    WHERE index_id = :index_id
-    ORDER BY filter_text, order_value, task_id OFFSET :offset LIMIT :limit
+    WHERE {where}
+    ORDER BY {order} OFFSET :offset LIMIT :limit
 ) AS p ON g.exact
-ORDER BY p.filter_text, p.order_value, p.task_id
-""",
-    (False, True): """
-SELECT p.task_id, g.exact
-FROM (SELECT NOT EXISTS (
-    SELECT 1 FROM data_field_entries WHERE index_id = :index_id AND NOT is_exact) AS exact) AS g
-LEFT JOIN LATERAL (
-    SELECT filter_text, order_value, task_id FROM data_field_entries
-    WHERE index_id = :index_id
-    ORDER BY filter_text DESC, order_value DESC, task_id DESC OFFSET :offset LIMIT :limit
-) AS p ON g.exact
-ORDER BY p.filter_text DESC, p.order_value DESC, p.task_id DESC
-""",
-    (True, False): """
-SELECT p.task_id, g.exact
-FROM (SELECT NOT EXISTS (
-    SELECT 1 FROM data_field_entries WHERE index_id = :index_id AND NOT is_exact) AS exact) AS g
-LEFT JOIN LATERAL (
-    SELECT filter_text, order_value, task_id FROM data_field_entries
-    WHERE index_id = :index_id AND filter_text = :filter_text
-    ORDER BY filter_text, order_value, task_id OFFSET :offset LIMIT :limit
-) AS p ON g.exact
-ORDER BY p.filter_text, p.order_value, p.task_id
-""",
-    (True, True): """
-SELECT p.task_id, g.exact
-FROM (SELECT NOT EXISTS (
-    SELECT 1 FROM data_field_entries WHERE index_id = :index_id AND NOT is_exact) AS exact) AS g
-LEFT JOIN LATERAL (
-    SELECT filter_text, order_value, task_id FROM data_field_entries
-    WHERE index_id = :index_id AND filter_text = :filter_text
-    ORDER BY filter_text DESC, order_value DESC, task_id DESC OFFSET :offset LIMIT :limit
-) AS p ON g.exact
-ORDER BY p.filter_text DESC, p.order_value DESC, p.task_id DESC
-""",
-}
+ORDER BY {outer}
+"""  # noqa: S608

@@ -27,6 +27,7 @@ from labelops_common.settings import CommonSettings
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from task_svc.db import vacuum_analyze
 from task_svc.imports import service, uploads
 from task_svc.imports.models import ImportJob
 from task_svc.settings import Settings
@@ -214,15 +215,7 @@ def maintain_tasks_table(database: Database) -> None:
     VACUUM skips pages already all-visible, so this costs about the pages just written.
     Best effort: a failure is logged and the import stays done.
     """
-    if database.engine.dialect.name != "postgresql":
-        return
-    try:
-        with database.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM (ANALYZE) tasks")
-            )
-    except Exception:
-        logger.exception("VACUUM (ANALYZE) tasks after an import failed")
+    vacuum_analyze(database, "tasks")
 
 
 def _cleanup(services: ImportServices, request: service.ImportRequest) -> None:
