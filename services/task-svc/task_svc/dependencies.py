@@ -8,7 +8,9 @@ from fastapi import Depends, Request
 from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.http.deps import DbSession
 
-__all__ = ["DbSession", "Projects", "Users"]
+from task_svc.settings import Settings
+
+__all__ = ["DbSession", "Projects", "TaskSettings", "Users"]
 
 
 async def get_project_directory(request: Request) -> ProjectDirectory:
@@ -25,3 +27,11 @@ async def get_user_directory(request: Request) -> UserDirectory:
 
 
 Users = Annotated[UserDirectory, Depends(get_user_directory)]
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+TaskSettings = Annotated[Settings, Depends(get_settings)]

@@ -32,7 +32,6 @@ from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.datamanager import service as dm
 from task_svc.drafts.models import Draft
-from task_svc.fieldindexes import service as fieldindexes
 from task_svc.predictions.models import Prediction
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
@@ -242,10 +241,9 @@ def delete_tasks(session: Session, context: ActionContext) -> dict[str, Any]:
         for chunk in _chunks(dm.scope_ids(session, context.selection)):
             deleted += tasks.delete_tasks(session, project_id=project_id, task_ids=chunk)
     # As Label Studio does: a project left without tasks loses its tabs.
-    reload = session.scalar(select(Task.id).where(Task.project_id == project_id).limit(1)) is None
+    reload = not tasks.has_tasks(session, project_id=project_id)
     if reload:
         dm.delete_project_views(session, project_id=project_id)
-        fieldindexes.delete_project_definitions(session, project_id=project_id)
     return {"processed_items": deleted, "reload": reload, "detail": f"Deleted {deleted} tasks"}
 
 

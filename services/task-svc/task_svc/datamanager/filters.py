@@ -708,6 +708,13 @@ _RELATED_SORT_KEYS: dict[str, Callable[[], Any]] = {
 }
 
 
+def _ordering_name(key: str) -> tuple[str, bool]:
+    """An ordering key without its `-` (returned as descending) and `filter:` prefixes."""
+    descending = key.startswith("-")
+    name = key[1:] if descending else key
+    return name.removeprefix("filter:"), descending
+
+
 def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[ColumnElement[Any]]:
     """ORDER BY terms, ending with Task.id so paging is stable when the keys tie.
 
@@ -727,10 +734,7 @@ def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[C
         field = f"ordering[{index}]"
         if not isinstance(key, str) or not key.strip("-"):
             raise FilterError(field, "must be a column name like 'tasks:id' or '-tasks:id'")
-        descending = key.startswith("-")
-        name = key[1:] if descending else key
-        if name.startswith("filter:"):
-            name = name[len("filter:") :]
+        name, descending = _ordering_name(key)
         if not name.startswith(_ORDER_PREFIX):
             raise FilterError(field, f"must start with '{_ORDER_PREFIX}', got '{key}'")
         column = name[len(_ORDER_PREFIX) :]
@@ -864,10 +868,7 @@ def data_field_shape(
     if ordering:
         if len(ordering) > 1 or not isinstance(ordering[0], str):
             return None
-        descending = ordering[0].startswith("-")
-        name = ordering[0][1:] if descending else ordering[0]
-        if name.startswith("filter:"):
-            name = name[len("filter:") :]
+        name, descending = _ordering_name(ordering[0])
         column = name[len(_ORDER_PREFIX) :] if name.startswith(_ORDER_PREFIX) else ""
         if not column.startswith("data.") or "__" in column:
             return None

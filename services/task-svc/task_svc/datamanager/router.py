@@ -17,9 +17,8 @@ from pydantic import ValidationError as PydanticValidationError
 from task_svc.datamanager import actions
 from task_svc.datamanager import service as dm
 from task_svc.datamanager.schemas import ViewCreate, ViewOrder, ViewUpdate, view_fields
-from task_svc.dependencies import DbSession, Projects
+from task_svc.dependencies import DbSession, Projects, TaskSettings
 from task_svc.fieldindexes import service as fieldindexes
-from task_svc.settings import Settings
 from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 
@@ -61,14 +60,6 @@ def _common(request: Request) -> CommonSettings:
 
 
 Common = Annotated[CommonSettings, Depends(_common)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-TaskSettings = Annotated[Settings, Depends(_settings)]
 
 
 def _parse(model: type[Model], payload: dict[str, Any]) -> Model:

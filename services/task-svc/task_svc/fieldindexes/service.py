@@ -93,10 +93,14 @@ def request_definition(session: Session, *, project_id: int, shape: DataFieldSha
     )
     if created is None:
         return None
+    _queue_build(session, int(created))
+    return int(created)
+
+
+def _queue_build(session: Session, index_id: int) -> None:
     from task_svc.fieldindexes import jobs  # jobs imports this module
 
-    jobs.enqueue_build(session, int(created))
-    return int(created)
+    jobs.enqueue_build(session, index_id)
 
 
 def _make_room(session: Session, *, project_id: int) -> bool:
@@ -258,9 +262,7 @@ def _request_again_if_stale(session: Session, definition: DataFieldIndex) -> Non
             .values(state=BUILDING, requested_at=now)
         )
         if getattr(claimed, "rowcount", 0):
-            from task_svc.fieldindexes import jobs  # jobs imports this module
-
-            jobs.enqueue_build(own, definition.id)
+            _queue_build(own, definition.id)
             logger.warning(
                 "data-field index not ready; its build is queued again",
                 extra={"index_id": definition.id, "state": definition.state},

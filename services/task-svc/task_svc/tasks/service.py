@@ -125,9 +125,9 @@ def delete_tasks(session: Session, *, project_id: int, task_ids: Sequence[int] |
     # Children first: SQLite only cascades with foreign keys on, and this keeps one plan.
     for child in (Draft, Annotation, Prediction):
         session.execute(delete(child).where(child.task_id.in_(scope)))
-    if task_ids is None:
-        fieldindexes.delete_project_definitions(session, project_id=project_id)
     session.execute(delete(Task).where(Task.project_id == project_id, task_filter))
+    if task_ids is None or not has_tasks(session, project_id=project_id):
+        fieldindexes.delete_project_definitions(session, project_id=project_id)
     if deleted:
         publisher.publish_after_commit(
             session,
@@ -138,6 +138,10 @@ def delete_tasks(session: Session, *, project_id: int, task_ids: Sequence[int] |
             ),
         )
     return deleted
+
+
+def has_tasks(session: Session, *, project_id: int) -> bool:
+    return session.scalar(select(Task.id).where(Task.project_id == project_id).limit(1)) is not None
 
 
 def related(
