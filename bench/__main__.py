@@ -32,7 +32,7 @@ from bench import dataset, report, targets, workloads
 from bench.infra import ROOT, Server, log, postgres_server
 
 BENCH_DIR = ROOT / "bench"
-WORKLOADS = ("import", "list", "annotations", "next")
+WORKLOADS = ("import", "list", "annotations", "list-labelling", "next")
 
 
 def _sizes(text: str) -> list[int]:
@@ -148,7 +148,7 @@ def bench_one(
         )
         if imported is None or imported["tasks_in_project"] < size:
             reason = "the import did not leave the tasks in the project"
-            for workload in ("list", "annotations", "next"):
+            for workload in WORKLOADS[1:]:
                 if workload in args.workloads:
                     run["skipped"][workload] = reason
             return run
@@ -158,16 +158,25 @@ def bench_one(
 
     if "list" in args.workloads:
         _guarded(run, "list", lambda: workloads.run_list(api, project_id, runs=args.runs))
+    annotated = min(args.annotations, size // 2) if "annotations" in args.workloads else 0
     if "annotations" in args.workloads:
-        count = min(args.annotations, size // 2)
 
         def annotate() -> dict[str, Any]:
-            task_ids = api.first_task_ids(project_id, count)
-            if len(task_ids) < count:
-                raise RuntimeError(f"found {len(task_ids)} task ids, wanted {count}")
+            task_ids = api.first_task_ids(project_id, annotated)
+            if len(task_ids) < annotated:
+                raise RuntimeError(f"found {len(task_ids)} task ids, wanted {annotated}")
             return workloads.run_annotations(api, server, task_ids, clients=args.clients)
 
         _guarded(run, "annotations", annotate)
+    if "list-labelling" in args.workloads:
+        wanted = args.runs * 2 * len(workloads.LIST_QUERIES)
+
+        def list_while_labelling() -> dict[str, Any]:
+            # Past the tasks workload 3 annotated, so every write adds a first annotation.
+            task_ids = api.first_task_ids(project_id, annotated + wanted)[annotated:]
+            return workloads.run_list_while_labelling(api, project_id, task_ids, runs=args.runs)
+
+        _guarded(run, "list-labelling", list_while_labelling)
     if "next" in args.workloads:
         _guarded(run, "next", lambda: workloads.run_next(api, project_id, runs=args.next_runs))
     return run

@@ -43,6 +43,14 @@ def _metrics() -> list[Metric]:
             return _get(r, "list", name, "index_build_s")
 
         metrics.append((f"list {name}: index build s", build, False))
+    for name in LIST_QUERIES:
+        for page in ("page1", "deep"):
+
+            def labelling(r: dict[str, Any], name: str = name, page: str = page) -> Any:
+                return _get(r, "list-labelling", name, page, "median_ms")
+
+            where = "page 1" if page == "page1" else "deep page"
+            metrics.append((f"list-labelling {name}, {where}: median ms", labelling, False))
     metrics += [
         ("annotations/s (8 clients)", lambda r: _get(r, "annotations", "per_second"), True),
         (

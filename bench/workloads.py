@@ -179,6 +179,51 @@ def _wait_for_field_index(http: Any, project_id: int, query: dict[str, Any]) -> 
         time.sleep(0.2)
 
 
+def run_list_while_labelling(
+    api: Api, project_id: int, task_ids: list[int], *, runs: int
+) -> dict[str, Any]:
+    """Workload 5: workload 2's pages in a project being labelled. Each timed page follows
+    one new annotation, so nothing computed for the last tasks version can be reused (as
+    when annotators keep writing while a manager pages through the data manager)."""
+    needed = runs * 2 * len(LIST_QUERIES)
+    if len(task_ids) < needed:
+        raise RuntimeError(f"found {len(task_ids)} unannotated task ids, wanted {needed}")
+    to_annotate = iter(task_ids)
+    results: dict[str, Any] = {}
+    with api.client() as http:
+        for name, query in LIST_QUERIES.items():
+            params: dict[str, str | int] = {
+                "project": project_id,
+                "page_size": 100,
+                "fields": "task_only",
+                "query": json.dumps(query, separators=(",", ":")),
+            }
+            first = http.get("/api/tasks", params={**params, "page": 1})
+            if first.status_code != 200:
+                raise RuntimeError(f"list {name}: HTTP {first.status_code}: {first.text[:300]}")
+            deep = max(1, int(first.json()["total"]) // 200)
+            per_query: dict[str, Any] = {}
+            for label, page in (("page1", 1), ("deep", deep)):
+                samples = []
+                for _ in range(runs):
+                    task_id = next(to_annotate)
+                    done = http.post(
+                        f"/api/tasks/{task_id}/annotations", json={"result": choices_result()}
+                    )
+                    if done.status_code != 201:
+                        raise RuntimeError(f"annotate: HTTP {done.status_code}: {done.text[:300]}")
+                    started = time.monotonic()
+                    answer = http.get("/api/tasks", params={**params, "page": page})
+                    samples.append(time.monotonic() - started)
+                    if answer.status_code != 200:
+                        raise RuntimeError(
+                            f"list {name} page {page}: HTTP {answer.status_code}: {answer.text[:300]}"
+                        )
+                per_query[label] = _ms_stats(samples)
+            results[name] = per_query
+    return results
+
+
 def run_annotations(
     api: Api, server: Server, task_ids: list[int], *, clients: int, timeout: float = 120.0
 ) -> dict[str, Any]:

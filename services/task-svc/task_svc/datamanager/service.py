@@ -288,27 +288,37 @@ def _count_selection(
 
     A sum is left out where the project's own counter is zero (every task's is zero
     then): without the heap-only counter columns, a filter on an indexed column such
-    as `total_annotations` is counted by an index-only scan, and a selection a
-    data-field index answers is counted on that index alone.
+    as `total_annotations` is counted by an index-only scan. A selection a data-field
+    index answers is counted on that index, and its sums read only the tasks whose
+    counter is above zero (for annotations, a range of the `total_annotations` index):
+    in a large project being labelled, the totals after each annotation then cost the
+    labelled tasks rather than every selected one.
     """
     project = counts.get_project_counts(session, project_ids=[compiled.project_id])[
         compiled.project_id
     ]
-    sums = {
-        name: func.coalesce(func.sum(column), 0)
+    counters = [
+        (name, column)
         for name, column, project_total in (
             ("annotations", Task.total_annotations, project["total_annotations_number"]),
             ("predictions", Task.total_predictions, project["total_predictions_number"]),
         )
         if project_total
-    }
-    if not sums and field_index is not None:
-        total = fieldindexes.count_entries(session, field_index)
-        if total is not None:
-            return total, 0, 0
-    row = session.execute(select(func.count(), *sums.values()).where(*compiled.where)).one()
-    found = dict(zip(sums, row[1:], strict=True))
-    return int(row[0]), int(found.get("annotations", 0)), int(found.get("predictions", 0))
+    ]
+    found: dict[str, int] = {}
+    total = fieldindexes.count_entries(session, field_index) if field_index is not None else None
+    if total is not None:
+        for name, column in counters:
+            summed = session.scalar(
+                select(func.coalesce(func.sum(column), 0)).where(*compiled.where, column > 0)
+            )
+            found[name] = int(summed or 0)
+    else:
+        sums = [func.coalesce(func.sum(column), 0) for _, column in counters]
+        row = session.execute(select(func.count(), *sums).where(*compiled.where)).one()
+        total = int(row[0])
+        found = {name: int(value) for (name, _), value in zip(counters, row[1:], strict=True)}
+    return total, found.get("annotations", 0), found.get("predictions", 0)
 
 
 def page_ids(session: Session, compiled: CompiledSelection, *, page: int, size: int) -> list[int]:

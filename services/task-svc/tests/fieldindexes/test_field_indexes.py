@@ -3,6 +3,7 @@ path, and is used only where it is exact."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from task_svc.datamanager import service as dm
 from task_svc.fieldindexes import jobs as fieldindex_jobs
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.fieldindexes.models import DataFieldIndex
@@ -338,3 +340,69 @@ def test_the_endpoint_is_scoped_to_the_organization(project: Project) -> None:
         ).all()
         assert [row.order_key for row in stored] == ["title"]
         assert session.scalar(select(Task.id).where(Task.project_id == project.id)) is None
+
+
+def _choice(value: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [value]},
+        }
+    ]
+
+
+def test_totals_of_a_labelled_project_equal_the_plain_path(project: Project) -> None:
+    items: list[dict[str, Any]] = []
+    for number, data in enumerate(mixed_items(300)):
+        item: dict[str, Any] = {"data": data}
+        if number % 5 == 1:
+            item["annotations"] = [{"result": _choice("Positive")}] * (1 + number % 3)
+        if number % 3 == 0:
+            item["predictions"] = [{"result": _choice("Negative"), "score": 0.5}] * (number % 2 + 1)
+        items.append(item)
+    project.import_(items)
+    body = query(category="C3", order="tasks:data.title")
+    project.save_view(body)
+    project.wait_ready()
+
+    def index_totals() -> tuple[int, int, int]:
+        before = index_path_count()
+        answer = project.client.get(
+            "/api/tasks",
+            params={"project": project.id, "fields": "task_only", "query": json.dumps(body)},
+            headers=project.cast.owner.headers,
+        )
+        assert answer.status_code == 200, answer.text
+        assert index_path_count() == before + 1
+        found = answer.json()
+        return found["total"], found["total_annotations"], found["total_predictions"]
+
+    def plain_totals() -> tuple[int, int, int]:
+        with project.database.session() as session:
+            compiled = dm.compile_selection(
+                session, project_id=project.id, selection=dm.selection_from(body)
+            )
+            return dm._count_selection(session, compiled)
+
+    expected = plain_totals()
+    assert expected[1] > 0 and expected[2] > 0
+    assert index_totals() == expected
+    # A new annotation on an unlabelled selected task moves the sums (a new tasks version).
+    unlabelled = next(
+        task_id
+        for task_id in project.plain(body)[0]
+        if project.client.get(f"/api/tasks/{task_id}", headers=project.cast.owner.headers).json()[
+            "total_annotations"
+        ]
+        == 0
+    )
+    created = project.client.post(
+        f"/api/tasks/{unlabelled}/annotations",
+        json={"result": _choice("Negative")},
+        headers=project.cast.owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert plain_totals() == (expected[0], expected[1] + 1, expected[2])
+    assert index_totals() == plain_totals()
