@@ -94,7 +94,7 @@ def render(runs: list[dict[str, Any]]) -> str:
     for run in runs:
         groups.setdefault((run["backend"], run["size"]), {})[run["target"]] = run
     lines: list[str] = []
-    width = 44
+    width = max(44, *(len(label) for label, _, _ in _metrics()))
     ordered = sorted(groups.items(), key=lambda item: (item[0][1], item[0][0] != "postgresql"))
     for (backend, size), by_target in ordered:
         ours, theirs = by_target.get("labelops"), by_target.get("label-studio")

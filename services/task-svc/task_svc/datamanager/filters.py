@@ -45,6 +45,7 @@ from task_svc.tasks.models import Task
 __all__ = [
     "DataFieldShape",
     "FilterError",
+    "annotated_filter",
     "compile_filters",
     "compile_ordering",
     "compile_selected_items",
@@ -878,3 +879,35 @@ def data_field_shape(
     return DataFieldShape(
         filter_key=filter_key, filter_text=filter_text, order_key=order_key, descending=descending
     )
+
+
+# --------------------------------------------------------------------------------------
+# Selections the project's counters count
+# --------------------------------------------------------------------------------------
+
+
+def annotated_filter(
+    filters: dict[str, Any] | None, selected: dict[str, Any] | None
+) -> bool | None:
+    """False for a selection that is only "Annotations = 0" (the unlabelled tasks), True
+    for only "Annotations > 0" or "!= 0"; None for any other selection.
+
+    The project's counters hold how many tasks have annotations and the annotations'
+    total, so such a selection is counted without reading a task (a count of a million
+    index entries otherwise, after every annotation).
+    """
+    if compile_selected_items(selected) is not None or not filters:
+        return None
+    items = [
+        item
+        for item in (filters.get("items") or [])
+        if not (isinstance(item, dict) and item.get("value") is None)
+    ]
+    if len(items) != 1 or not isinstance(items[0], dict) or items[0].get("child_filter"):
+        return None
+    item = _parse_item(items[0], "filters.items[0]")
+    if item.column != "total_annotations" or item.type != "Number":
+        return None
+    if _parse_number(item.value, item, "value") != 0:
+        return None
+    return {"equal": False, "not_equal": True, "greater": True}.get(item.operator)

@@ -30,6 +30,7 @@ from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
     DataFieldShape,
     FilterError,
+    annotated_filter,
     compile_filters,
     compile_ordering,
     compile_selected_items,
@@ -75,6 +76,8 @@ class CompiledSelection:
     key: str = ""
     #: Set when a data-field index could answer the selection (see `fieldindexes`).
     data_field_shape: DataFieldShape | None = None
+    #: Set when the selection is the tasks with (True) or without (False) annotations.
+    annotated: bool | None = None
 
     @property
     def is_whole_project(self) -> bool:
@@ -102,13 +105,19 @@ def compile_selection(
         shape = data_field_shape(
             selection.filters, selection.ordering or None, selection.selected_items
         )
+        annotated = annotated_filter(selection.filters, selection.selected_items)
     except FilterError as error:
         raise _compile_error(error, prefix) from None
     key = json.dumps(
         [project_id, selection.filters, selection.selected_items], sort_keys=True, default=str
     )
     return CompiledSelection(
-        project_id=project_id, where=where, order_by=order_by, key=key, data_field_shape=shape
+        project_id=project_id,
+        where=where,
+        order_by=order_by,
+        key=key,
+        data_field_shape=shape,
+        annotated=annotated,
     )
 
 
@@ -305,6 +314,8 @@ def _count_selection(
         )
         if project_total
     ]
+    if compiled.annotated is not None:
+        return _count_by_annotated(session, compiled, project)
     found: dict[str, int] = {}
     total = fieldindexes.count_entries(session, field_index) if field_index is not None else None
     if total is not None:
@@ -319,6 +330,34 @@ def _count_selection(
         total = int(row[0])
         found = {name: int(value) for (name, _), value in zip(counters, row[1:], strict=True)}
     return total, found.get("annotations", 0), found.get("predictions", 0)
+
+
+def _count_by_annotated(
+    session: Session, compiled: CompiledSelection, project: dict[str, int]
+) -> tuple[int, int, int]:
+    """The tasks with or without annotations, from the project's counters; only the
+    predictions on annotated tasks are summed (a range of the `total_annotations` index)."""
+    predictions_on_annotated = 0
+    if project["total_predictions_number"] and project["num_tasks_with_annotations"]:
+        predictions_on_annotated = int(
+            session.scalar(
+                select(func.coalesce(func.sum(Task.total_predictions), 0)).where(
+                    Task.project_id == compiled.project_id, Task.total_annotations > 0
+                )
+            )
+            or 0
+        )
+    if compiled.annotated:
+        return (
+            project["num_tasks_with_annotations"],
+            project["total_annotations_number"],
+            predictions_on_annotated,
+        )
+    return (
+        project["task_number"] - project["num_tasks_with_annotations"],
+        0,
+        project["total_predictions_number"] - predictions_on_annotated,
+    )
 
 
 def page_ids(session: Session, compiled: CompiledSelection, *, page: int, size: int) -> list[int]:
