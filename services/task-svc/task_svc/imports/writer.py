@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +35,7 @@ from labelops_common.labelconfig import (
 )
 from labelops_common.labelconfig.tags import LABELED_CONTROL_TAGS
 from sqlalchemy import insert, text
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
@@ -49,6 +51,8 @@ __all__ = [
     "prepare_prediction",
     "write_tasks",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Model version of an imported prediction that names none (Label Studio's default).
 UNDEFINED_MODEL_VERSION = "undefined"
@@ -156,6 +160,7 @@ def write_tasks(
     if postgres:
         fieldindexes.begin_bulk_task_writes(session, project.id)
     pipe = _CopyPipe(session) if postgres else None
+    finished = False
     try:
         while True:
             # Parsing and checking this batch overlaps the COPY of the last one.
@@ -188,11 +193,14 @@ def write_tasks(
             fieldindexes.finish_bulk_task_writes(
                 session, project.id, totals.first_id, totals.last_id
             )
+            finished = True
         if on_progress is not None and totals.tasks:
             on_progress(totals.tasks)
     finally:
         if pipe is not None:
             pipe.close()
+            if not finished:
+                _finish_bulk_writes_after_failure(session, project.id, totals)
     return WrittenTasks(
         task_count=totals.tasks,
         annotation_count=totals.annotations,
@@ -201,6 +209,17 @@ def write_tasks(
         first_task_id=totals.first_id,
         last_task_id=totals.last_id,
     )
+
+
+def _finish_bulk_writes_after_failure(session: Session, project_id: int, totals: _Totals) -> None:
+    """After a bad item, the transaction is left as after a good import: the tasks already
+    written get their data-field entries and the row triggers work again. Every caller
+    rolls back, but one that went on would otherwise write tasks the indexes never see.
+    A transaction a failed COPY aborted can only roll back: nothing to do there."""
+    try:
+        fieldindexes.finish_bulk_task_writes(session, project_id, totals.first_id, totals.last_id)
+    except (DBAPIError, PendingRollbackError):
+        logger.debug("transaction aborted; the data-field entries are left to its rollback")
 
 
 # ---------------------------------------------------------------------------- validation

@@ -10,14 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from labelops_common.directory import ProjectInfo
+from labelops_common.labelconfig.parser import parse_label_config
 from sqlalchemy import select, text
 from task_svc.datamanager import service as dm
 from task_svc.fieldindexes import jobs as fieldindex_jobs
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.fieldindexes.models import DataFieldIndex
+from task_svc.imports.writer import ImportItemError, write_tasks
 from task_svc.tasks.models import Task
 
-from .conftest import Project, index_path_count, plain_path_count, query
+from .conftest import CONFIG, Project, index_path_count, plain_path_count, query
 
 #: Values that differ by case, accents, spaces, type or presence, for both keys.
 VALUES: list[Any] = [
@@ -186,6 +189,47 @@ def test_every_write_path_keeps_the_index_exact(project: Project) -> None:
             {"p": project.id},
         ).scalar_one()
     assert left == 0
+
+
+def test_a_transaction_that_goes_on_after_a_bad_item_keeps_the_index_exact(
+    project: Project,
+) -> None:
+    """write_tasks raising on a bad item leaves the triggers on and the tasks it wrote
+    indexed: a caller that goes on in the same transaction misses nothing."""
+    project.import_(mixed_items(20))
+    project.save_view(query(category="c3", order="tasks:data.title"))
+    project.wait_ready()
+    info = ProjectInfo(id=project.id, organization_id=0, config=parse_label_config(CONFIG))
+    items = [{"data": {"text": f"b{n}", "category": "c3", "title": f"t{n}"}} for n in range(3)]
+    with project.database.session() as session:
+        with pytest.raises(ImportItemError):
+            write_tasks(
+                session,
+                project=info,
+                items=[*items, {"data": {"title": "no text"}}],
+                user_id=None,
+                batch_size=2,
+            )
+        session.execute(
+            text(
+                "INSERT INTO tasks (project_id, inner_id, data, meta, created_at, updated_at,"
+                " is_labeled, overlap, total_annotations, cancelled_annotations, total_predictions)"
+                ' VALUES (:p, 1000000, \'{"text": "after", "category": "c3"}\', \'{}\','
+                " now(), now(), false, 1, 0, 0, 0)"
+            ),
+            {"p": project.id},
+        )
+        session.commit()
+    with project.database.session() as session:
+        written = session.scalars(
+            select(Task.id).where(
+                Task.project_id == project.id,
+                Task.data["text"].as_string().in_(["b0", "b1", "after"]),
+            )
+        ).all()
+    assert len(written) == 3  # the first batch, then the row the transaction went on to write
+    project.assert_entries_exact()
+    project.assert_same_as_plain(query(category="c3", order="tasks:data.title"))
 
 
 def test_a_build_waits_for_open_writers_and_misses_none(project: Project) -> None:
