@@ -80,24 +80,28 @@ def build_data_field_index(index_id: int) -> str:
 
 
 def run_build(index_id: int, *, database: Database | None = None) -> str:
-    """Build one definition, then VACUUM the entries so pages are index-only scans."""
+    """Build one definition, VACUUM the entries so pages are index-only scans, and only
+    then mark it ready: list queries never meet it half-maintained, and the VACUUM's
+    work is over before anyone waiting for `ready` starts timing or loading the server."""
     database = database or configured()
     try:
         with database.session() as session:
             outcome = service.build_definition(session, index_id=index_id)
+        if outcome == "built":
+            vacuum_entries(database)
+            with database.session() as session:
+                outcome = service.mark_ready(session, index_id=index_id)
     except Exception:
         logger.exception("index build failed", extra={"index_id": index_id})
         with database.session() as session:
             service.mark_failed(session, index_id=index_id)
             session.commit()
         raise
-    if outcome == "ready":
-        vacuum_entries(database)
     return outcome
 
 
 def vacuum_entries(database: Database) -> None:
     """VACUUM (ANALYZE) data_field_entries: index-only scans skip the heap only on pages
     the visibility map marks all-visible, and the planner needs the new row counts.
-    Best effort: a failure is logged and the index stays ready."""
+    Best effort: a failure is logged and the index becomes ready all the same."""
     vacuum_analyze(database, "data_field_entries")

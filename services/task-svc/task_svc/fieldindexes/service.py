@@ -310,7 +310,8 @@ def count_entries(session: Session, index: UsableIndex) -> int | None:
 
 
 def build_definition(session: Session, *, index_id: int) -> str:
-    """Copy every task of the project into the definition's entries and mark it ready.
+    """Copy every task of the project into the definition's entries ("built"); it stays
+    building, with its triggers keeping the entries exact, until `mark_ready`.
 
     Commits. Idempotent: a definition that is gone or no longer building is skipped, and
     rows already written (by triggers, or a build that died) are kept.
@@ -326,11 +327,22 @@ def build_definition(session: Session, *, index_id: int) -> str:
         session.rollback()
         return "skipped"
     session.execute(text(sql.BUILD), {"index_id": index_id})
-    definition.state = READY
-    definition.built_at = utcnow()
     # The VACUUM that follows marks pages all-visible (what makes the scans index-only)
     # only once this commit's WAL is flushed: wait for it, whatever synchronous_commit says.
     session.execute(text("SET LOCAL synchronous_commit TO on"))
+    session.commit()
+    return "built"
+
+
+def mark_ready(session: Session, *, index_id: int) -> str:
+    """Let list queries use a built definition. Commits; "skipped" if it is gone or was
+    marked failed meanwhile."""
+    definition = session.get(DataFieldIndex, index_id)
+    if definition is None or definition.state != BUILDING:
+        session.rollback()
+        return "skipped"
+    definition.state = READY
+    definition.built_at = utcnow()
     session.commit()
     return "ready"
 

@@ -450,3 +450,28 @@ def test_totals_of_a_labelled_project_equal_the_plain_path(project: Project) -> 
     assert created.status_code == 201, created.text
     assert plain_totals() == (expected[0], expected[1] + 1, expected[2])
     assert index_totals() == plain_totals()
+
+
+def test_a_ready_index_is_already_vacuumed(project: Project) -> None:
+    """`ready` comes after the entries' VACUUM: the first page anyone times is index-only."""
+    project.import_(mixed_items(3000))
+    body = query(category="c3", order="tasks:data.title")
+    project.save_view(body)
+    project.wait_ready()
+    usable = project.usable(body)
+    assert usable is not None
+    with project.database.session() as session:
+        [plan] = session.execute(
+            text("EXPLAIN (ANALYZE, FORMAT JSON) " + fieldindexes.sql.COUNT_FILTERED),
+            {"index_id": usable.index_id, "filter_text": usable.filter_text},
+        ).one()
+    scans = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Node Type") == "Index Only Scan":
+            scans.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert scans and all(scan["Heap Fetches"] == 0 for scan in scans), scans
