@@ -99,6 +99,25 @@ def run_import(
 INDEX_BUILD_TIMEOUT = 300.0
 
 
+def _list_params(project_id: int, query: dict[str, Any]) -> dict[str, str | int]:
+    return {
+        "project": project_id,
+        "page_size": 100,
+        "fields": "task_only",
+        "query": json.dumps(query, separators=(",", ":")),
+    }
+
+
+def _list_page(http: Any, params: dict[str, str | int], name: str, page: int) -> Any:
+    """One data-manager page; anything but a 200 fails the workload."""
+    answer = http.get("/api/tasks", params={**params, "page": page})
+    if answer.status_code != 200:
+        raise RuntimeError(
+            f"list {name} page {page}: HTTP {answer.status_code}: {answer.text[:300]}"
+        )
+    return answer
+
+
 def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
     """Workload 2: the data-manager page 1 and a deep page for each query, `runs` times each.
 
@@ -109,16 +128,9 @@ def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with api.client() as http:
         for name, query in LIST_QUERIES.items():
-            params: dict[str, str | int] = {
-                "project": project_id,
-                "page_size": 100,
-                "fields": "task_only",
-                "query": json.dumps(query, separators=(",", ":")),
-            }
+            params = _list_params(project_id, query)
             started = time.monotonic()
-            first = http.get("/api/tasks", params={**params, "page": 1})
-            if first.status_code != 200:
-                raise RuntimeError(f"list {name}: HTTP {first.status_code}: {first.text[:300]}")
+            first = _list_page(http, params, name, 1)
             built = _wait_for_field_index(http, project_id, query)
             total = int(first.json()["total"])
             deep = max(1, total // 200)
@@ -131,12 +143,8 @@ def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
                 samples = []
                 for _ in range(runs):
                     started = time.monotonic()
-                    answer = http.get("/api/tasks", params={**params, "page": page})
+                    answer = _list_page(http, params, name, page)
                     samples.append(time.monotonic() - started)
-                    if answer.status_code != 200:
-                        raise RuntimeError(
-                            f"list {name} page {page}: HTTP {answer.status_code}: {answer.text[:300]}"
-                        )
                     if page > 1 and not answer.json()["tasks"]:
                         raise RuntimeError(f"list {name} page {page}: empty page")
                 per_query[label] = {"page": page, **_ms_stats(samples)}
@@ -192,15 +200,8 @@ def run_list_while_labelling(
     results: dict[str, Any] = {}
     with api.client() as http:
         for name, query in LIST_QUERIES.items():
-            params: dict[str, str | int] = {
-                "project": project_id,
-                "page_size": 100,
-                "fields": "task_only",
-                "query": json.dumps(query, separators=(",", ":")),
-            }
-            first = http.get("/api/tasks", params={**params, "page": 1})
-            if first.status_code != 200:
-                raise RuntimeError(f"list {name}: HTTP {first.status_code}: {first.text[:300]}")
+            params = _list_params(project_id, query)
+            first = _list_page(http, params, name, 1)
             deep = max(1, int(first.json()["total"]) // 200)
             per_query: dict[str, Any] = {}
             for label, page in (("page1", 1), ("deep", deep)):
@@ -213,12 +214,8 @@ def run_list_while_labelling(
                     if done.status_code != 201:
                         raise RuntimeError(f"annotate: HTTP {done.status_code}: {done.text[:300]}")
                     started = time.monotonic()
-                    answer = http.get("/api/tasks", params={**params, "page": page})
+                    _list_page(http, params, name, page)
                     samples.append(time.monotonic() - started)
-                    if answer.status_code != 200:
-                        raise RuntimeError(
-                            f"list {name} page {page}: HTTP {answer.status_code}: {answer.text[:300]}"
-                        )
                 per_query[label] = _ms_stats(samples)
             results[name] = per_query
     return results
