@@ -3,7 +3,7 @@
 import logging
 
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database
-from sqlalchemy import BigInteger, Integer, MetaData, text
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 
 logger = logging.getLogger(__name__)
@@ -31,3 +31,35 @@ def vacuum_analyze(database: Database, table: str) -> None:
             )
     except Exception:
         logger.exception("VACUUM (ANALYZE) failed", extra={"table": table})
+
+
+#: A bulk write that adds this share of a table's rows, as its statistics last counted them,
+#: is followed by an ANALYZE (autovacuum would do the same, but up to a minute later).
+ANALYZE_AFTER_GROWTH = 0.1
+
+
+def analyze_if_grown(engine: Engine, table: str, *, added: int) -> bool:
+    """`ANALYZE (SKIP_LOCKED) <table>` on PostgreSQL after a committed bulk write that grew it
+    by a tenth or more, or if it was never analyzed; returns whether it ran.
+
+    Until then the planner plans against the old sizes: in a project just imported into a
+    new table, the label stream's next-task query ran its per-task probes over every open
+    task instead of walking the id index to the first twenty (0.5 s instead of 1 ms at 10k).
+    Skips the table if a VACUUM or ANALYZE holds it. Best effort: a failure is logged.
+    """
+    if engine.dialect.name != "postgresql" or added <= 0:
+        return False
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            known = connection.scalar(
+                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)"),
+                {"table": table},
+            )
+            if known is not None and known >= 0 and added < ANALYZE_AFTER_GROWTH * known:
+                return False
+            connection.execute(text(f"ANALYZE (SKIP_LOCKED) {table}"))
+            return True
+    except Exception:
+        logger.exception("ANALYZE failed", extra={"table": table})
+        return False

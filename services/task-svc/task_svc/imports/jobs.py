@@ -27,7 +27,7 @@ from labelops_common.settings import CommonSettings
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from task_svc.db import vacuum_analyze
+from task_svc.db import analyze_if_grown, vacuum_analyze
 from task_svc.imports import service, uploads
 from task_svc.imports.models import ImportJob
 from task_svc.settings import Settings
@@ -188,6 +188,8 @@ def _run(services: ImportServices, context: JobContext) -> None:
         session.commit()
     if job.progress >= MAINTAIN_AFTER_TASKS:
         maintain_tasks_table(services.database)
+    else:
+        analyze_if_grown(services.database.engine, "tasks", added=job.progress)
     context.report_progress(job.progress, job.total)
     _cleanup(services, request)
 

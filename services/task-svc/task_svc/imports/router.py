@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from task_svc.db import analyze_if_grown
 from task_svc.dependencies import DbSession, Projects
 from task_svc.imports import jobs, uploads
 from task_svc.imports import service as imports
@@ -338,6 +339,7 @@ def _start_import(
         )
         imports.finish_job_inline(session, job=job, response=response)
         session.commit()
+        analyze_if_grown(session.get_bind().engine, "tasks", added=response.get("task_count") or 0)
         return 201, response
     except ValidationFailed as exc:
         session.rollback()
