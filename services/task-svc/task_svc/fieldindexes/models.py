@@ -65,8 +65,8 @@ class DataFieldEntry(Base):
     is_exact: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (
-        # Pages and counts: WHERE index_id = ? [AND filter_text = ?] ORDER BY filter_text,
-        # order_value, task_id is a walk of this index that never reads the heap.
+        # Pages: WHERE index_id = ? [AND filter_text = ?] ORDER BY filter_text, order_value,
+        # task_id is a walk of this index that never reads the heap.
         Index(
             "ix_data_field_entries_index_id_filter_text",
             "index_id",
@@ -74,6 +74,11 @@ class DataFieldEntry(Base):
             "order_value",
             "task_id",
         ),
+        # Counts: the same WHERE on keys without the (wide) order values. Its equal keys
+        # deduplicate, so it is about 40 times smaller: a count of 100k entries reads 7 MB
+        # instead of 280, about 10 ms instead of 30. Every annotation changes the tasks
+        # version, so a project being labelled recounts on nearly every list.
+        Index("ix_data_field_entries_filter_counts", "index_id", "filter_text"),
         Index(
             "ix_data_field_entries_inexact",
             "index_id",
