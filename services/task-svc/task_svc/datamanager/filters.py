@@ -817,6 +817,24 @@ def compile_selected_items(selected: dict[str, Any] | None) -> ColumnElement[boo
 # --------------------------------------------------------------------------------------
 
 
+def _applied_items(filters: dict[str, Any] | None) -> list[Any]:
+    """The top-level items that filter anything (`_compile_item` skips those without a value)."""
+    if not filters:
+        return []
+    return [
+        item
+        for item in (filters.get("items") or [])
+        if not (isinstance(item, dict) and item.get("value") is None)
+    ]
+
+
+def _plain_item(raw: Any) -> _Item | None:
+    """An item parsed as `_compile_item` parses it, or None if it has a child filter."""
+    if not isinstance(raw, dict) or raw.get("child_filter"):
+        return None
+    return _parse_item(raw, "filters.items[0]")
+
+
 @dataclass(frozen=True)
 class DataFieldShape:
     """A selection that is at most one String `equal` on a task-data key and at most one
@@ -844,27 +862,20 @@ def data_field_shape(
     if compile_selected_items(selected) is not None:
         return None
     filter_key, filter_text = "", None
-    if filters:
-        items = [
-            item
-            for item in (filters.get("items") or [])
-            if not (isinstance(item, dict) and item.get("value") is None)
-        ]
-        if len(items) > 1:
+    items = _applied_items(filters)
+    if len(items) > 1:
+        return None
+    if items:
+        item = _plain_item(items[0])
+        if (
+            item is None
+            or not item.column.startswith("data.")
+            or item.operator != "equal"
+            or item.type in ("Number", "Boolean")
+        ):
             return None
-        if items:
-            raw = items[0]
-            if not isinstance(raw, dict) or raw.get("child_filter"):
-                return None
-            item = _parse_item(raw, "filters.items[0]")
-            if (
-                not item.column.startswith("data.")
-                or item.operator != "equal"
-                or item.type in ("Number", "Boolean")
-            ):
-                return None
-            filter_key = ".".join(_data_keys(item.column, "filter"))
-            filter_text = _parse_text(item.value, item, "value")
+        filter_key = ".".join(_data_keys(item.column, "filter"))
+        filter_text = _parse_text(item.value, item, "value")
     order_key, descending = "", False
     if ordering:
         if len(ordering) > 1 or not isinstance(ordering[0], str):
@@ -896,17 +907,11 @@ def annotated_filter(
     total, so such a selection is counted without reading a task (a count of a million
     index entries otherwise, after every annotation).
     """
-    if compile_selected_items(selected) is not None or not filters:
+    if compile_selected_items(selected) is not None:
         return None
-    items = [
-        item
-        for item in (filters.get("items") or [])
-        if not (isinstance(item, dict) and item.get("value") is None)
-    ]
-    if len(items) != 1 or not isinstance(items[0], dict) or items[0].get("child_filter"):
-        return None
-    item = _parse_item(items[0], "filters.items[0]")
-    if item.column != "total_annotations" or item.type != "Number":
+    items = _applied_items(filters)
+    item = _plain_item(items[0]) if len(items) == 1 else None
+    if item is None or item.column != "total_annotations" or item.type != "Number":
         return None
     if _parse_number(item.value, item, "value") != 0:
         return None

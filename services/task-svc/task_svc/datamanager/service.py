@@ -306,6 +306,8 @@ def _count_selection(
     project = counts.get_project_counts(session, project_ids=[compiled.project_id])[
         compiled.project_id
     ]
+    if compiled.annotated is not None:
+        return _count_by_annotated(session, compiled, project)
     counters = [
         (name, column)
         for name, column, project_total in (
@@ -314,8 +316,6 @@ def _count_selection(
         )
         if project_total
     ]
-    if compiled.annotated is not None:
-        return _count_by_annotated(session, compiled, project)
     found: dict[str, int] = {}
     total = fieldindexes.count_entries(session, field_index) if field_index is not None else None
     if total is not None:

@@ -291,16 +291,13 @@ def page_task_ids(
 
 
 def count_entries(session: Session, index: UsableIndex) -> int | None:
-    """How many tasks the shape selects (an index-only count on the covering index);
+    """How many tasks the shape selects (an index-only count on the narrow count index);
     None if an entry has turned inexact."""
-    if index.filter_text is None:
-        row = session.execute(text(sql.COUNT_ALL), {"index_id": index.index_id}).one()
-    else:
-        row = session.execute(
-            text(sql.COUNT_FILTERED),
-            {"index_id": index.index_id, "filter_text": index.filter_text},
-        ).one()
-    count, exact = row
+    filtered = index.filter_text is not None
+    count, exact = session.execute(
+        text(sql.count_statement(filtered=filtered)),
+        {"index_id": index.index_id, "filter_text": index.filter_text},
+    ).one()
     return int(count) if exact else None
 
 

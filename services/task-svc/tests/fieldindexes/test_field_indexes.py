@@ -462,7 +462,9 @@ def test_a_ready_index_is_already_vacuumed(project: Project) -> None:
     assert usable is not None
     with project.database.session() as session:
         [plan] = session.execute(
-            text("EXPLAIN (ANALYZE, FORMAT JSON) " + fieldindexes.sql.COUNT_FILTERED),
+            text(
+                "EXPLAIN (ANALYZE, FORMAT JSON) " + fieldindexes.sql.count_statement(filtered=True)
+            ),
             {"index_id": usable.index_id, "filter_text": usable.filter_text},
         ).one()
     scans = []
