@@ -43,6 +43,14 @@ def _metrics() -> list[Metric]:
             return _get(r, "list", name, "index_build_s")
 
         metrics.append((f"list {name}: index build s", build, False))
+
+        for figure in ("median", "max"):
+
+            def create(r: dict[str, Any], name: str = name, figure: str = figure) -> Any:
+                return _get(r, "list", name, "create_during_build", f"{figure}_ms")
+
+            label = f"list {name}: task create during build, {figure} ms"
+            metrics.append((label, create, False))
     for name in LIST_QUERIES:
         for page in ("page1", "deep"):
 

@@ -97,6 +97,9 @@ def run_import(
 
 #: How long the list workload waits for a data-field index the first query asked for.
 INDEX_BUILD_TIMEOUT = 300.0
+#: While an index builds, a task is created this often (seconds), in this category.
+WRITE_EVERY = 0.1
+WRITER_CATEGORY = "written-during-build"
 
 
 def _list_params(project_id: int, query: dict[str, Any]) -> dict[str, str | int]:
@@ -131,7 +134,8 @@ def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
             params = _list_params(project_id, query)
             started = time.monotonic()
             first = _list_page(http, params, name, 1)
-            built = _wait_for_field_index(http, project_id, query)
+            with _TaskWriter(api, project_id) as writer:
+                built = _wait_for_field_index(http, project_id, query)
             total = int(first.json()["total"])
             deep = max(1, total // 200)
             per_query: dict[str, Any] = {
@@ -139,6 +143,8 @@ def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
                 "total": total,
                 "index_build_s": round(time.monotonic() - started, 2) if built else None,
             }
+            if built:
+                per_query["create_during_build"] = writer.figures()
             for label, page in (("page1", 1), ("deep", deep)):
                 samples = []
                 for _ in range(runs):
@@ -150,6 +156,47 @@ def run_list(api: Api, project_id: int, *, runs: int) -> dict[str, Any]:
                 per_query[label] = {"page": page, **_ms_stats(samples)}
             results[name] = per_query
     return results
+
+
+class _TaskWriter:
+    """Creates a task (`POST /api/tasks`) every `WRITE_EVERY` seconds while the index
+    builds, timing each: whether a build holds up the project's task writes. Its tasks
+    have category `WRITER_CATEGORY`, so the workload's selections do not change."""
+
+    def __init__(self, api: Api, project_id: int) -> None:
+        self._api = api
+        self._project_id = project_id
+        self._stop = threading.Event()
+        self._samples: list[float] = []
+        self._errors: list[str] = []
+        self._thread = threading.Thread(target=self._run, name="bench-task-writer", daemon=True)
+
+    def __enter__(self) -> _TaskWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with self._api.client() as http:
+            number = 0
+            while not self._stop.wait(WRITE_EVERY):
+                number += 1
+                data = {"text": f"written during the build #{number}", "category": WRITER_CATEGORY}
+                started = time.monotonic()
+                answer = http.post("/api/tasks", json={"project": self._project_id, "data": data})
+                self._samples.append(time.monotonic() - started)
+                if answer.status_code != 201:
+                    self._errors.append(f"HTTP {answer.status_code}: {answer.text[:200]}")
+                    return
+
+    def figures(self) -> dict[str, Any]:
+        """Median, p95 and max ms of the creates; a failed create fails the workload."""
+        if self._errors:
+            raise RuntimeError(f"create during the index build: {self._errors[0]}")
+        return _ms_stats(self._samples) if self._samples else {"runs": 0}
 
 
 def _field_index_keys(query: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -35,6 +35,15 @@ ON CONFLICT (index_id, task_id) DO NOTHING
 """
 )
 
+#: Entries of tasks deleted while a build copied them (their delete found no entry yet).
+DROP_ENTRIES_OF_DELETED_TASKS = """
+DELETE FROM data_field_entries AS e
+WHERE e.index_id = :index_id
+    AND NOT EXISTS (
+        SELECT 1 FROM tasks AS t WHERE t.id = e.task_id AND t.project_id = :project_id
+    )
+"""
+
 #: The tasks one bulk write added (ids from `first_id` to `last_id`), for every definition.
 BULK = (
     _INSERT_ENTRIES

@@ -254,6 +254,57 @@ def test_a_build_waits_for_open_writers_and_misses_none(project: Project) -> Non
     project.assert_entries_exact()
 
 
+def test_task_writes_go_on_while_a_build_copies(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy holds no lock writers wait for; a task it copied and a writer then
+    deleted loses its entry once the copy commits; a definition being copied is not
+    removed from under it (nor does its removal wait)."""
+    project.import_(mixed_items(200))
+    body = query(category="c3", order="tasks:data.title")
+    with monkeypatch.context() as patched:  # the build's steps are run by hand below
+        patched.setattr(
+            fieldindex_jobs._Dispatch, "apply_async", lambda self, args=(), kwargs=None: None
+        )
+        project.save_view(body)
+    [definition] = project.definitions()
+    with project.database.session() as session:
+        doomed = session.scalar(
+            select(Task.id).where(Task.project_id == project.id).order_by(Task.id).limit(1)
+        )
+    with project.database.session() as builder:
+        fieldindexes.let_writers_finish(builder, project_id=project.id)
+        assert fieldindexes.copy_entries(builder, index_id=definition["id"])
+        with project.database.session() as writer:  # while the copy is uncommitted
+            writer.execute(text("SET LOCAL lock_timeout = '3s'"))
+            writer.execute(
+                text(
+                    "INSERT INTO tasks (project_id, inner_id, data, meta, created_at,"
+                    " updated_at, is_labeled, overlap, total_annotations,"
+                    " cancelled_annotations, total_predictions) VALUES (:p, 100000,"
+                    " CAST(:d AS jsonb), '{}', now(), now(), false, 1, 0, 0, 0)"
+                ),
+                {"p": project.id, "d": '{"text": "during", "category": "c3", "title": "a"}'},
+            )
+            writer.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": doomed})
+            writer.commit()
+        with project.database.session() as remover:
+            remover.execute(text("SET LOCAL lock_timeout = '3s'"))
+            assert fieldindexes.delete_project_definitions(remover, project_id=project.id) == 0
+            remover.rollback()
+        builder.commit()
+    with project.database.session() as session:
+        fieldindexes.let_writers_finish(session, project_id=project.id)
+        dropped = fieldindexes.drop_entries_of_deleted_tasks(
+            session, index_id=definition["id"], project_id=project.id
+        )
+        session.commit()
+        assert dropped == 1
+        assert fieldindexes.mark_ready(session, index_id=definition["id"]) == "ready"
+    project.assert_entries_exact()
+    project.assert_same_as_plain(body)
+
+
 def test_a_build_under_concurrent_inserts_and_deletes_ends_exact(project: Project) -> None:
     project.import_(mixed_items(3000))
     body = query(category="c3", order="tasks:data.title")
