@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 export LABELOPS_PORT ?= 8080
 export LABELOPS_DATA_DIR ?= ./data
 
-.PHONY: env web run test lint proto proto-check routes routes-check migration bench chart-render chart-check
+.PHONY: env web run test lint proto proto-check routes routes-check migration bench bench-floor chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -40,6 +40,9 @@ migration: env ## make migration SVC=task-svc MSG="add tasks"
 
 bench: env ## task-svc benchmark: make bench SIZES=10000,100000 LS=1 (options: bench/README.md)
 	$(UV) run --no-sync python -m bench
+
+bench-floor: env ## PostgreSQL's own cost of importing the bench tasks: make bench-floor SIZE=100000
+	$(UV) run --no-sync python -m bench.copy_floor --size $(or $(SIZE),100000) $(if $(LS_SECONDS),--ls-seconds $(LS_SECONDS))
 
 chart-render: env ## print the rendered chart: make chart-render VALUES=helm/labelops/values-production.yaml
 	@$(UV) run python scripts/chart.py render $(if $(VALUES),-f $(VALUES))
