@@ -22,29 +22,25 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import task_svc
 from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig.parser import parse_label_config
 from labelops_common.migrations import upgrade_to_head
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from task_svc.imports import formats
 from task_svc.imports.writer import write_tasks
+from task_svc.tasks.models import Task
 
 from bench.dataset import tasks_file
-from bench.infra import log, postgres_server, scratch_databases
+from bench.infra import log, postgres_server, process_cpu_seconds, scratch_databases
 from bench.targets import LABEL_CONFIG
 
 CACHE = Path(__file__).parent / ".cache"
-#: The COPY columns of `imports.writer` (every column of `tasks`).
-COLUMNS = (
-    "id, project_id, inner_id, data, meta, created_at, updated_at, updated_by_id, is_labeled,"
-    " overlap, total_annotations, cancelled_annotations, total_predictions, completed_at,"
-    " predictions_score, file_upload_id, source_key"
-)
+#: Every column of `tasks`, as `imports.writer` COPYs them.
+COLUMNS = ", ".join(column.name for column in Task.__table__.columns)
 #: Table copies COPY loads into: `LIKE tasks` with these options.
 TABLES = {
     "tasks with all its indexes": "INCLUDING ALL",
@@ -53,100 +49,84 @@ TABLES = {
 
 
 def backend_pid(connection: Connection) -> int:
+    """The connection's PostgreSQL backend: the server is local, its CPU is in /proc."""
     return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (the server is local: its backends are in /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
-
-
-def import_once(url: str, path: Path) -> dict[str, float]:
-    """The bench file through `write_tasks` into project 1, committed; then emptied again."""
-    engine = create_engine(url)
+def import_once(engine: Engine, path: Path) -> dict[str, float]:
+    """The bench file through `write_tasks` into project 1, committed."""
     project = ProjectInfo(id=1, organization_id=1, config=parse_label_config(LABEL_CONFIG))
-    try:
-        with Session(engine) as session, path.open("rb") as body:
-            backend = backend_pid(session.connection())
-            cpu_before, process_before = cpu_seconds(backend), time.process_time()
-            started = time.perf_counter()
-            written = write_tasks(
-                session, project=project, items=formats.iter_json_tasks(body), user_id=1
-            )
-            session.commit()
-            seconds = time.perf_counter() - started
-            figures = {
-                "tasks": written.task_count,
-                "seconds": seconds,
-                "postgres_cpu_s": cpu_seconds(backend) - cpu_before,
-                "python_cpu_s": time.process_time() - process_before,
-            }
-        return figures
-    finally:
-        engine.dispose()
+    with Session(engine) as session, path.open("rb") as body:
+        backend = backend_pid(session.connection())
+        cpu_before, process_before = process_cpu_seconds(backend), time.process_time()
+        started = time.perf_counter()
+        written = write_tasks(
+            session, project=project, items=formats.iter_json_tasks(body), user_id=1
+        )
+        session.commit()
+        return {
+            "tasks": written.task_count,
+            "seconds": time.perf_counter() - started,
+            "postgres_cpu_s": process_cpu_seconds(backend) - cpu_before,
+            "python_cpu_s": time.process_time() - process_before,
+        }
 
 
-def empty_tasks(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("TRUNCATE tasks, project_counters CASCADE"))
-    finally:
-        engine.dispose()
+def empty_tasks(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE tasks, project_counters CASCADE"))
 
 
-def drop_secondary_indexes(url: str) -> None:
+def drop_secondary_indexes(engine: Engine) -> None:
     """Leave `tasks` with its primary key alone: what no list could do without."""
-    engine = create_engine(url)
+    with engine.begin() as connection:
+        names = connection.execute(
+            text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'tasks'"
+                " AND indexname <> 'pk_tasks'"
+            )
+        ).scalars()
+        for name in list(names):
+            connection.execute(text(f'DROP INDEX "{name}"'))
+
+
+def dump_rows(engine: Engine, target: Path) -> None:
+    raw = engine.raw_connection()
     try:
-        with engine.begin() as connection:
-            names = connection.execute(
-                text(
-                    "SELECT indexname FROM pg_indexes WHERE tablename = 'tasks'"
-                    " AND indexname <> 'pk_tasks'"
-                )
-            ).scalars()
-            for name in list(names):
-                connection.execute(text(f'DROP INDEX "{name}"'))
+        with target.open("w", encoding="utf-8") as out:
+            raw.cursor().copy_expert(f"COPY (SELECT {COLUMNS} FROM tasks) TO STDOUT", out)  # noqa: S608
     finally:
-        engine.dispose()
+        raw.close()
 
 
-def dump_rows(url: str, target: Path) -> None:
-    engine = create_engine(url)
-    try:
-        raw = engine.raw_connection()
-        try:
-            with target.open("w", encoding="utf-8") as out:
-                raw.cursor().copy_expert(f"COPY (SELECT {COLUMNS} FROM tasks) TO STDOUT", out)  # noqa: S608
-        finally:
-            raw.close()
-    finally:
-        engine.dispose()
-
-
-def copy_once(url: str, rows: Path, like: str) -> dict[str, float]:
+def copy_once(engine: Engine, rows: Path, like: str) -> dict[str, float]:
     """COPY the dumped rows into a fresh `LIKE tasks` table; backend CPU and wall time."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS copy_floor"))
-            connection.execute(text(f"CREATE TABLE copy_floor (LIKE tasks {like})"))
-            if "ALL" not in like:
-                connection.execute(text("ALTER TABLE copy_floor ADD PRIMARY KEY (id)"))
-            cursor = connection.connection.cursor()
-            backend = backend_pid(connection)
-            cpu_before = cpu_seconds(backend)
-            started = time.perf_counter()
-            with rows.open("r", encoding="utf-8") as source:
-                cursor.copy_expert(f"COPY copy_floor ({COLUMNS}) FROM STDIN", source, size=1 << 20)
-            seconds = time.perf_counter() - started
-            cpu = cpu_seconds(backend) - cpu_before
-            connection.execute(text("DROP TABLE copy_floor"))
-        return {"seconds": seconds, "postgres_cpu_s": cpu}
-    finally:
-        engine.dispose()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("DROP TABLE IF EXISTS copy_floor"))
+        connection.execute(text(f"CREATE TABLE copy_floor (LIKE tasks {like})"))
+        if "ALL" not in like:
+            connection.execute(text("ALTER TABLE copy_floor ADD PRIMARY KEY (id)"))
+        backend = backend_pid(connection)
+        cpu_before = process_cpu_seconds(backend)
+        started = time.perf_counter()
+        with rows.open("r", encoding="utf-8") as source:
+            connection.connection.cursor().copy_expert(
+                f"COPY copy_floor ({COLUMNS}) FROM STDIN", source, size=1 << 20
+            )
+        seconds = time.perf_counter() - started
+        cpu = process_cpu_seconds(backend) - cpu_before
+        connection.execute(text("DROP TABLE copy_floor"))
+    return {"seconds": seconds, "postgres_cpu_s": cpu}
+
+
+def import_runs(engine: Engine, path: Path, *, runs: int, label: str) -> list[dict[str, float]]:
+    """`runs` imports of the bench file, each into an emptied `tasks` (the last one stays)."""
+    figures = []
+    for run in range(runs):
+        empty_tasks(engine)
+        figures.append(import_once(engine, path))
+        log(f"{label} run {run + 1}: {figures[-1]}")
+    return figures
 
 
 def _median(runs: list[dict[str, float]], key: str) -> str:
@@ -161,33 +141,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ls-seconds", type=float, default=None, help="Label Studio's import s")
     args = parser.parse_args(argv)
     path = tasks_file(CACHE, args.size)
-    imports: list[dict[str, Any]] = []
-    bare: list[dict[str, Any]] = []
     copies: dict[str, list[dict[str, float]]] = {name: [] for name in TABLES}
     with postgres_server() as server, scratch_databases(server, ["copy-floor"]) as urls:
-        url = urls["copy-floor"]
         upgrade_to_head(
             script_location=Path(task_svc.__file__).parent / "migrations",
-            database_url=url,
+            database_url=urls["copy-floor"],
             service_name="task-svc",
         )
-        for run in range(args.runs):
-            imports.append(import_once(url, path))
-            log(f"write_tasks run {run + 1}: {imports[-1]}")
-            if run + 1 < args.runs:
-                empty_tasks(url)
-        with tempfile.TemporaryDirectory() as scratch:
-            rows = Path(scratch, "tasks.copy")
-            dump_rows(url, rows)
-            for name, like in TABLES.items():
-                for _ in range(args.runs):
-                    copies[name].append(copy_once(url, rows, like))
-                log(f"COPY into {name}: {copies[name]}")
-        drop_secondary_indexes(url)
-        for run in range(args.runs):
-            empty_tasks(url)
-            bare.append(import_once(url, path))
-            log(f"write_tasks without secondary indexes, run {run + 1}: {bare[-1]}")
+        engine = create_engine(urls["copy-floor"])
+        try:
+            imports = import_runs(engine, path, runs=args.runs, label="write_tasks")
+            with tempfile.TemporaryDirectory() as scratch:
+                rows = Path(scratch, "tasks.copy")
+                dump_rows(engine, rows)
+                for name, like in TABLES.items():
+                    copies[name] = [copy_once(engine, rows, like) for _ in range(args.runs)]
+                    log(f"COPY into {name}: {copies[name]}")
+            drop_secondary_indexes(engine)
+            bare = import_runs(
+                engine, path, runs=args.runs, label="write_tasks without secondary indexes"
+            )
+        finally:
+            engine.dispose()
     print(f"\n== {args.size:,} bench tasks, PostgreSQL (median of {args.runs}) ==")
     print(f"write_tasks, wall s:                     {_median(imports, 'seconds')}")
     print(f"write_tasks, PostgreSQL backend CPU s:   {_median(imports, 'postgres_cpu_s')}")

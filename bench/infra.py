@@ -272,17 +272,18 @@ def tree_cpu_seconds(root: int, *, skip_root: bool = False) -> float:
     CPU per request does not depend on what else the machine runs, unlike a rate; it says
     what a request costs the server, whatever the number of cores.
     """
-    ticks = os.sysconf("SC_CLK_TCK")
     pids = process_tree(root)
-    total = 0
-    for pid in pids[1:] if skip_root else pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After "pid (comm)": state is field 0, utime 11, stime 12.
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return sum(process_cpu_seconds(pid) for pid in (pids[1:] if skip_root else pids))
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one live process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After "pid (comm)": state is field 0, utime 11, stime 12.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _status_kb(pid: int, key: str) -> int:

@@ -126,11 +126,8 @@ def _make_room(session: Session, *, project_id: int) -> bool:
     surplus = ids[MAX_PER_PROJECT - 1 :]
     if not surplus:
         return True
-    if not session.scalar(text(sql.TRY_LOCK), {"project_id": project_id}):
-        return False
-    droppable = _removable(session, DataFieldIndex.id.in_(surplus))
-    session.execute(delete(DataFieldIndex).where(DataFieldIndex.id.in_(droppable)))
-    return len(droppable) == len(surplus)
+    dropped = _remove_unless_busy(session, project_id, DataFieldIndex.id.in_(surplus))
+    return dropped == len(surplus)
 
 
 def delete_project_definitions(session: Session, *, project_id: int) -> int:
@@ -143,21 +140,22 @@ def delete_project_definitions(session: Session, *, project_id: int) -> int:
     """
     if not is_supported(session):
         return 0
+    return _remove_unless_busy(session, project_id, DataFieldIndex.project_id == project_id)
+
+
+def _remove_unless_busy(session: Session, project_id: int, condition: ColumnElement[bool]) -> int:
+    """Delete the project's definitions meeting `condition`; how many went (0 if the
+    project's lock is taken now). One whose build is copying (`copy_entries` holds its
+    row) is skipped: deleting it would wait for the copy, holding the project's lock."""
     if not session.scalar(text(sql.TRY_LOCK), {"project_id": project_id}):
         return 0
-    removable = _removable(session, DataFieldIndex.project_id == project_id)
-    session.execute(delete(DataFieldIndex).where(DataFieldIndex.id.in_(removable)))
-    return len(removable)
-
-
-def _removable(session: Session, condition: ColumnElement[bool]) -> list[int]:
-    """The definitions meeting `condition` whose build is not copying now (`copy_entries`
-    holds its row): deleting one would wait for the copy, holding the project's lock."""
-    return list(
+    removable = list(
         session.scalars(
             select(DataFieldIndex.id).where(condition).with_for_update(skip_locked=True)
         )
     )
+    session.execute(delete(DataFieldIndex).where(DataFieldIndex.id.in_(removable)))
+    return len(removable)
 
 
 @dataclass(frozen=True)
