@@ -1,8 +1,8 @@
 """Fixtures' building blocks for every service's tests: real databases, rolled back.
 
-Each service's `tests/conftest.py` asks for a database per backend (a migrated SQLite
-file, or a fresh database on the PostgreSQL the test command started) and binds its
-sessions to one connection whose outer transaction is rolled back after each test.
+Each service's `tests/conftest.py` asks for a fresh database on the PostgreSQL the test
+command started and binds its sessions to one connection whose outer transaction is
+rolled back after each test.
 """
 
 from __future__ import annotations
@@ -14,42 +14,30 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from labelops_common.db import create_db_engine
 from labelops_common.migrations import upgrade_to_head
 
-BACKENDS = ("sqlite", "postgresql")
-
-
-def postgres_server_url() -> str | None:
-    """The PostgreSQL server of the test command; required when it says infra must exist."""
+def postgres_server_url() -> str:
+    """The PostgreSQL server of the test command (`scripts/testinfra.sh up` writes it)."""
     url = os.environ.get("LABELOPS_TEST_POSTGRES_URL")
-    if not url and os.environ.get("LABELOPS_REQUIRE_INFRA") == "1":
-        raise RuntimeError("LABELOPS_TEST_POSTGRES_URL is not set but infrastructure is required")
-    return url
-
-
-def skip_without_postgres() -> str:
-    url = postgres_server_url()
-    if url is None:
-        pytest.skip("PostgreSQL is started by `make test`; not running here")
+    if not url:
+        raise RuntimeError(
+            "LABELOPS_TEST_POSTGRES_URL is not set: run the tests with `make test`, or "
+            "`bash scripts/testinfra.sh up && set -a && . .testinfra/env && set +a` first"
+        )
     return url
 
 
 @contextmanager
-def scratch_database_url(backend: str, tmp_dir: Path, name: str) -> Iterator[str]:
-    """A fresh, empty database of the backend, dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_dir / (name + '.sqlite3')}"
-        return
-    server = skip_without_postgres()
+def scratch_database_url(name: str) -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    server = postgres_server_url()
     database = f"t_{name.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -64,25 +52,7 @@ def scratch_database_url(backend: str, tmp_dir: Path, name: str) -> Iterator[str
 
 def migrated_engine(*, url: str, script_location: Path, service_name: str) -> Engine:
     upgrade_to_head(script_location=script_location, database_url=url, service_name=service_name)
-    engine = create_db_engine(url)
-    if engine.dialect.name == "sqlite":
-        _enable_sqlite_savepoints(engine)
-    return engine
-
-
-def _enable_sqlite_savepoints(engine: Engine) -> None:
-    """pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN.
-
-    (SQLAlchemy's documented recipe; tests only, where per-test rollback needs savepoints.)
-    """
-
-    @event.listens_for(engine, "connect")
-    def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _explicit_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    return create_db_engine(url)
 
 
 def redis_url_with_free_db() -> str:
