@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from labelops_common.db import create_db_engine
 from labelops_common.migrations import upgrade_to_head
 
+
 def postgres_server_url() -> str:
     """The PostgreSQL server of the test command (`scripts/testinfra.sh up` writes it)."""
     url = os.environ.get("LABELOPS_TEST_POSTGRES_URL")
