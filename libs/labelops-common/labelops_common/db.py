@@ -1,7 +1,7 @@
 """Database engine and sessions, the same way for every service.
 
-Each service owns one database (a SQLite file in single-process mode, a PostgreSQL
-database in production) and one `Database` object; handlers, gRPC servicers and jobs all
+Each service owns one PostgreSQL database (on the embedded server in single-process mode,
+on an external one in production) and one `Database` object; handlers, gRPC servicers and jobs all
 get sessions from it, so they share one commit discipline: the caller commits.
 """
 
@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-#: Constraint names fixed by convention, so Alembic migrations are stable on every backend.
+#: Constraint names fixed by convention, so Alembic migrations are stable.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -35,7 +36,7 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime that reads back aware on SQLite too (stored as UTC)."""
+    """A timezone-aware datetime, stored as UTC; a naive value is taken as UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -57,20 +58,15 @@ def advisory_xact_lock(session: Session, name: str) -> None:
     """Wait for the database-wide lock called `name`, held until the transaction ends.
 
     For start-up work that every replica or process runs (creating the admin user): the
-    first does it, the others wait and then find it done. SQLite has one writer at a time
-    already, so it needs nothing.
+    first does it, the others wait and then find it done.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def json_type() -> Any:
-    """JSON on SQLite, JSONB on PostgreSQL."""
-    from sqlalchemy.dialects.postgresql import JSONB
-
-    return JSON().with_variant(JSONB(), "postgresql")
+    """JSONB: indexable, and what every JSON column of every service uses."""
+    return JSONB()
 
 
 #: Every service's `Base` uses these, so datetimes are aware on every backend.
@@ -78,28 +74,11 @@ TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: UTCDateTime()}
 
 
 def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine with the per-backend settings we always want.
-
-    SQLite gets WAL, a busy timeout and foreign keys, so concurrent readers and one writer
-    do not fail with "database is locked" (Label Studio's top SQLite complaint).
-    """
-    if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_pre_ping=False,
+    """A PostgreSQL engine with a bounded pool whose idle connections are checked."""
+    if not url.startswith("postgresql"):
+        raise ValueError(
+            f"LabelOps runs on PostgreSQL only; got a {url.split(':', 1)[0]!r} database URL"
         )
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
     ping_idle_connections(engine)
     return engine
@@ -175,7 +154,3 @@ class Database:
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"

@@ -57,24 +57,21 @@ def run_migrations_in_env(target_metadata: MetaData) -> None:
     url = config.get_main_option("sqlalchemy.url") or ""
     engine = create_db_engine(url)
     with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-            connection.commit()
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        connection.commit()
         try:
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
                 version_table=version_table_for(service_name),
-                render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
                 render_item=_render_item,
             )
             with context.begin_transaction():
                 context.run_migrations()
         finally:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                )
-                connection.commit()
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+            connection.commit()
     engine.dispose()

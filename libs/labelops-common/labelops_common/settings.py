@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from labelops_common.embedded_postgres import EmbeddedPostgres
+
 #: The development secret. Refused outside development, so a forgotten setting fails fast.
 DEVELOPMENT_SECRET_KEY = "labelops-development-secret-key-change-me"  # noqa: S105
 
@@ -37,6 +39,14 @@ DEFAULT_GRPC_PORTS: dict[str, int] = {
 
 Environment = Literal["development", "test", "production"]
 
+#: The embedded queue's database, beside the services' own on the embedded PostgreSQL.
+EMBEDDED_QUEUE_DATABASE = "labelops_queue"
+
+
+def embedded_database_name(service: str) -> str:
+    """`task-svc` -> `task_svc`: each service's database on the embedded PostgreSQL."""
+    return service.replace("-", "_")
+
 
 class CommonSettings(BaseSettings):
     """Settings every LabelOps process reads (env prefix `LABELOPS_`)."""
@@ -48,7 +58,8 @@ class CommonSettings(BaseSettings):
     #: The built web app (`make web` writes `web/dist`); single-process mode serves it at `/`.
     web_dir: Path = Path("./web/dist")
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
-    #: Celery broker; empty means the embedded durable transport under `data_dir`.
+    #: Celery broker; empty means the embedded durable queue: kombu's SQLAlchemy transport
+    #: on a database of the embedded PostgreSQL under `data_dir`.
     broker_url: str = ""
     #: gRPC addresses of the services, `{"task-svc": "host:port"}`; JSON in the environment.
     grpc_peers: dict[str, str] = Field(default_factory=dict)
@@ -115,10 +126,17 @@ class CommonSettings(BaseSettings):
         return f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"
 
     def resolved_broker_url(self) -> str:
-        """The broker URL, falling back to the embedded SQLite transport in `data_dir`."""
+        """The broker URL, falling back to the embedded queue in the embedded PostgreSQL."""
         if self.broker_url:
             return self.broker_url
-        return f"sqla+sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
+        return "sqla+" + self.embedded_postgres().url(EMBEDDED_QUEUE_DATABASE)
+
+    def uses_embedded_queue(self) -> bool:
+        return not self.broker_url
+
+    def embedded_postgres(self) -> EmbeddedPostgres:
+        """The cluster under `data_dir` that serves every database left unconfigured."""
+        return EmbeddedPostgres(self.data_dir)
 
 
 class ServiceSettings(BaseSettings):
@@ -130,7 +148,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     service_name: str = ""
-    #: SQLAlchemy URL; empty means a SQLite file named after the service in the data dir.
+    #: SQLAlchemy URL (PostgreSQL); empty means this service's database on the embedded
+    #: PostgreSQL under the data dir.
     database_url: str = ""
     database_pool_size: int = 5
     #: Where this service's gRPC server listens; port 0 picks a free port.
@@ -141,8 +160,10 @@ class ServiceSettings(BaseSettings):
     def resolved_database_url(self, common: CommonSettings) -> str:
         if self.database_url:
             return self.database_url
-        path = common.data_dir.resolve() / f"{self.service_name}.sqlite3"
-        return f"sqlite:///{path}"
+        return common.embedded_postgres().url(embedded_database_name(self.service_name))
+
+    def uses_embedded_database(self) -> bool:
+        return not self.database_url
 
     def resolved_grpc_bind(self) -> str:
         if self.grpc_bind:

@@ -2,7 +2,7 @@
 
 labelops serve --target all            # every service in one process (laptop, tests)
 labelops serve --target task-svc       # one service (one Kubernetes Deployment)
-labelops serve --target all --processes 2   # as many processes as cores (PostgreSQL + broker)
+labelops serve --target all --processes 2   # as many processes as cores
 labelops worker --queues imports,storage --metrics-port 9100
 labelops migrate --target all          # run once, before serving (a Helm hook Job)
 labelops routes --format nginx         # render the route table for the edge
@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from labelops_common.embedded_postgres import EmbeddedPostgresError
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import SERVICE_NAMES, CommonSettings
 
@@ -65,16 +66,9 @@ def _serve_processes(args: argparse.Namespace, common: CommonSettings, *, host: 
         suite_module.build_runtime(name, common)
         for name in suite_module.resolve_targets(args.target)
     ]
+    # The children find the embedded PostgreSQL this parent started, and leave it to it.
+    embedded = suite_module.start_embedded_postgres(common, runtimes)
     try:
-        on_sqlite = [r.name for r in runtimes if r.database.engine.dialect.name == "sqlite"]
-        embedded_queue = common.resolved_broker_url().startswith("sqla+sqlite")
-        if on_sqlite or embedded_queue:
-            # SQLite takes one writer at a time, so more processes would only queue on its
-            # lock; and each process would run a consumer of the one-file embedded queue.
-            raise SystemExit(
-                "--processes needs PostgreSQL and a broker (LABELOPS_BROKER_URL); on SQLite"
-                f" or the embedded queue serve with one process ({', '.join(on_sqlite) or 'queue'})"
-            )
         if single_process or args.migrate:
             suite_module.migrate(runtimes, common)
         port = args.port or _http_port(runtimes, single_process)
@@ -91,7 +85,11 @@ def _serve_processes(args: argparse.Namespace, common: CommonSettings, *, host: 
         "serving",
         extra={"target": args.target, "host": host, "port": port, "processes": args.processes},
     )
-    ProcessSupervisor(options, count=args.processes).run()
+    try:
+        ProcessSupervisor(options, count=args.processes).run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
     return 0
 
 
@@ -111,6 +109,7 @@ def _worker(args: argparse.Namespace) -> int:
     common = CommonSettings()
     suite_module.configure_process(common, service="worker")
     runtimes = [suite_module.build_runtime(name, common) for name in SERVICE_NAMES]
+    embedded = suite_module.start_embedded_postgres(common, runtimes)
     app = suite_module.make_celery_app(common, runtimes)
     queues = [queue.strip() for queue in args.queues.split(",") if queue.strip()]
     if args.metrics_port:
@@ -130,6 +129,8 @@ def _worker(args: argparse.Namespace) -> int:
         app.worker_main(argv)
     finally:
         sweeper.stop()
+        if embedded is not None:
+            embedded.stop()
     return 0
 
 
@@ -154,7 +155,14 @@ def _migrate(args: argparse.Namespace) -> int:
         suite_module.build_runtime(name, common)
         for name in suite_module.resolve_targets(args.target)
     ]
-    suite_module.migrate(runtimes, common)
+    embedded = suite_module.start_embedded_postgres(common, runtimes)
+    try:
+        suite_module.migrate(runtimes, common)
+    finally:
+        for runtime in runtimes:
+            runtime.database.engine.dispose()
+        if embedded is not None:
+            embedded.stop()
     return 0
 
 
@@ -177,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes",
         type=int,
         default=1,
-        help="server processes on one socket, to use more cores (PostgreSQL and a broker only)",
+        help="server processes on one socket, to use more cores (`make run`: one per core)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -207,7 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = args.handler
-    result: int = handler(args)
+    try:
+        result: int = handler(args)
+    except EmbeddedPostgresError as error:
+        raise SystemExit(f"labelops: {error}") from None
     return result
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
+from labelops_common.embedded_postgres import EmbeddedPostgres
 from labelops_common.events import flush_sent_events
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
 from labelops_common.jobs import StaleJobSweeper
@@ -30,7 +31,12 @@ from labelops_common.observability import (
 )
 from labelops_common.queue import create_celery_app, start_embedded_worker
 from labelops_common.service import ServiceRuntime
-from labelops_common.settings import SERVICE_NAMES, CommonSettings
+from labelops_common.settings import (
+    EMBEDDED_QUEUE_DATABASE,
+    SERVICE_NAMES,
+    CommonSettings,
+    embedded_database_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +94,27 @@ def migrate(runtimes: Sequence[ServiceRuntime], common: CommonSettings) -> None:
         logger.info("migrated", extra={"service_target": runtime.name})
 
 
+def start_embedded_postgres(
+    common: CommonSettings, runtimes: Sequence[ServiceRuntime]
+) -> EmbeddedPostgres | None:
+    """Start the embedded PostgreSQL if a service's database or the queue is unconfigured.
+
+    Creates the databases that are missing. Returns the server if this process started it
+    (and must stop it), None if nothing needed it or it was running already.
+    """
+    databases = [embedded_database_name(r.name) for r in runtimes if r.on_embedded_database]
+    if common.uses_embedded_queue():
+        databases.append(EMBEDDED_QUEUE_DATABASE)
+    if not databases:
+        return None
+    common.data_dir.mkdir(parents=True, exist_ok=True)
+    server = common.embedded_postgres()
+    started = server.start(databases=databases)
+    if started:
+        logger.info("embedded PostgreSQL started", extra={"pgdata": str(server.pgdata)})
+    return server if started else None
+
+
 def configure_process(common: CommonSettings, *, service: str) -> None:
     configure_logging(level=common.log_level, json_format=common.log_json, service=service)
     configure_tracing(
@@ -108,6 +135,7 @@ class RunningSuite:
     grpc_servers: dict[str, GrpcServerHandle] = field(default_factory=dict)
     worker: Any = None
     sweeper: StaleJobSweeper | None = None
+    embedded_postgres: EmbeddedPostgres | None = None
 
     def stop(self) -> None:
         # Committed events still in this process's outbox go out before the worker stops.
@@ -120,6 +148,8 @@ class RunningSuite:
             handle.stop(grace=2)
         for runtime in self.runtimes.values():
             runtime.database.engine.dispose()
+        if self.embedded_postgres is not None:
+            self.embedded_postgres.stop()
 
 
 def _process_app(runtimes: dict[str, ServiceRuntime]) -> FastAPI:
@@ -146,9 +176,10 @@ def start_suite(
         )
         common.data_dir.mkdir(parents=True, exist_ok=True)
     runtimes = {name: build_runtime(name, common) for name in targets}
+    suite = RunningSuite(common=common, runtimes=runtimes, http_app=None)
+    suite.embedded_postgres = start_embedded_postgres(common, list(runtimes.values()))
     if run_migrations:
         migrate(list(runtimes.values()), common)
-    suite = RunningSuite(common=common, runtimes=runtimes, http_app=None)
     for name, runtime in runtimes.items():
         bind = common.peer_address(name) if single_process else _bind_for(runtime)
         handle = build_grpc_server(

@@ -2,7 +2,8 @@
 
 A worker process registers `QueueDepthCollector` for the queues it consumes, so every queue
 with a worker Deployment is measured without a separate exporter. Depth comes from a passive
-`queue_declare` (Redis, RabbitMQ and the SQLite transport all answer it); the oldest message's
+`queue_declare` (Redis, RabbitMQ and the embedded
+PostgreSQL transport all answer it); the oldest message's
 age is read on Redis, where the queue is a list whose tail is the next message, from the
 enqueue time every LabelOps message carries in its headers.
 """
