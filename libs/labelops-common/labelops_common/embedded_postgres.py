@@ -20,6 +20,7 @@ which must be able to reach the data directory.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import importlib.util
 import logging
@@ -76,12 +77,15 @@ class EmbeddedPostgres:
     """One cluster under `data_dir`; `url()` is known before the server runs.
 
     `port` makes it listen on 127.0.0.1 as well (the test command uses that);
-    `settings` are extra server settings (`{"fsync": "off"}` for throwaway test data).
+    `settings` are extra server settings (`{"fsync": "off"}` for throwaway test data);
+    `stop_with_process=False` leaves the server running after this process ends (the test
+    command starts it from a script that exits at once).
     """
 
     data_dir: Path
     port: int | None = None
     settings: Mapping[str, str] = field(default_factory=dict)
+    stop_with_process: bool = True
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -135,18 +139,21 @@ class EmbeddedPostgres:
         Returns True if this call started it (and so owns it: `stop` or this process's
         exit shuts it down), False if it was running already.
         """
-        self._check_major_version()
-        if self.is_running():
-            self.create_databases(databases)
-            return False
-        server_user = _server_user()
-        if not (self.pgdata / "PG_VERSION").exists():
-            self._initdb(server_user)
-        self._prepare_socket_dir(server_user)
-        self._process = self._spawn(server_user)
-        self._wait_until_ready()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Processes starting on one data directory at once: the first starts the server.
+        with (self.data_dir / ".postgres.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._check_major_version()
+            started = not self.is_running()
+            if started:
+                server_user = _server_user()
+                if not (self.pgdata / "PG_VERSION").exists():
+                    self._initdb(server_user)
+                self._prepare_socket_dir(server_user)
+                self._process = self._spawn(server_user)
+                self._wait_until_ready()
         self.create_databases(databases)
-        return True
+        return started
 
     def stop(self, timeout: float = 30.0) -> None:
         """Shut down the server this object started (a fast shutdown: sessions are cut)."""
@@ -257,7 +264,7 @@ class EmbeddedPostgres:
                 # Its own session: a terminal's Ctrl-C reaches LabelOps, which then stops
                 # the server after its own shutdown, not both at once.
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent if self.stop_with_process else None,
                 **_run_as(server_user),
             )
         finally:

@@ -8,7 +8,9 @@ rolled back after each test.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,6 +51,22 @@ def scratch_database_url(name: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def embedded_data_dir() -> Iterator[Path]:
+    """A `LABELOPS_DATA_DIR` for a process that starts the embedded PostgreSQL, removed after.
+
+    Made directly under the system's temporary folder and open to traversal: started as
+    root (as CI runs), the server runs as its own system user, which cannot enter pytest's
+    private temporary folders.
+    """
+    root = Path(tempfile.mkdtemp(prefix="labelops-data-"))
+    root.chmod(0o755)
+    try:
+        yield root / "data"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def migrated_engine(*, url: str, script_location: Path, service_name: str) -> Engine:
