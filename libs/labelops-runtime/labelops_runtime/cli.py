@@ -25,6 +25,7 @@ from labelops_runtime.processes import (
     ProcessSupervisor,
     ServeOptions,
     freeze_startup_objects,
+    run_server,
     uvicorn_config,
 )
 from labelops_runtime.render import render_routes
@@ -51,9 +52,8 @@ def _serve(args: argparse.Namespace) -> int:
     logger.info("serving", extra={"target": args.target, "host": host, "port": port})
     options = ServeOptions(target=args.target, embedded_worker=False, host=host, port=port)
     freeze_startup_objects()
-    server = uvicorn.Server(uvicorn_config(running.http_app, options))
     try:
-        server.run()
+        run_server(uvicorn.Server(uvicorn_config(running.http_app, options)))
     finally:
         running.stop()
     return 0

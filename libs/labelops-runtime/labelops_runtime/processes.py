@@ -62,11 +62,29 @@ def serve_in_this_process(options: ServeOptions, sockets: list[socket.socket] | 
         embedded_worker=options.embedded_worker,
     )
     freeze_startup_objects()
-    server = uvicorn.Server(uvicorn_config(running.http_app, options))
+    try:
+        run_server(uvicorn.Server(uvicorn_config(running.http_app, options)), sockets)
+    finally:
+        running.stop()
+
+
+def run_server(server: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then return, so the caller stops what it started.
+
+    uvicorn re-raises the signal that stopped it once it is done, with the handler that was
+    in place before it; left at the default, that kills the process before the suite (the
+    worker, the event outbox, the embedded PostgreSQL) is stopped in order.
+    """
+    previous = {sig: signal.signal(sig, _absorb) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run(sockets=sockets)
     finally:
-        running.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _absorb(_signum: int, _frame: FrameType | None) -> None:
+    """The signal has done its work already (uvicorn shut down on it)."""
 
 
 def freeze_startup_objects() -> None:

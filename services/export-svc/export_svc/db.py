@@ -1,11 +1,11 @@
 """export-svc's declarative base: every table of this service hangs off its metadata."""
 
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP
-from sqlalchemy import BigInteger, Integer, MetaData
+from sqlalchemy import BigInteger, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-#: 64-bit ids on PostgreSQL; plain INTEGER on SQLite, whose rowid autoincrement needs it.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+#: 64-bit ids.
+BigId = BigInteger()
 
 
 class Base(DeclarativeBase):

@@ -1,8 +1,8 @@
 """export-svc test fixtures: real project-svc, task-svc and export-svc, wired over loopback gRPC.
 
 export-svc reads projects, tokens and roles from project-svc and tasks from task-svc's
-`StreamTasks`, so the tests run all three, each with its own database on the backend
-under test, exactly as three Deployments would. Test data is made through the other
+`StreamTasks`, so the tests run all three, each with its own PostgreSQL database,
+exactly as three Deployments would. Test data is made through the other
 services' REST APIs (projects, imports, annotations); every test gets fresh organizations
 and projects, so tests never see each other's rows.
 """
@@ -25,7 +25,7 @@ from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
-from labelops_common.testing import BACKENDS, scratch_database_url
+from labelops_common.testing import scratch_database_url
 from labelops_runtime.suite import free_loopback_port
 from project_svc.app import build_service as build_project_service
 from project_svc.settings import Settings as ProjectSettings
@@ -63,11 +63,6 @@ IMAGE_CONFIG = """
 """
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @dataclass
 class Stack:
     """The three services, built as `labelops serve --target <svc>` builds them."""
@@ -83,12 +78,12 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp(f"export-svc-{backend}")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("export-svc")
     with (
-        scratch_database_url(backend, tmp, "project-svc") as project_url,
-        scratch_database_url(backend, tmp, "task-svc") as task_url,
-        scratch_database_url(backend, tmp, "export-svc") as export_url,
+        scratch_database_url("project-svc") as project_url,
+        scratch_database_url("task-svc") as task_url,
+        scratch_database_url("export-svc") as export_url,
     ):
         common = CommonSettings(
             data_dir=tmp / "data",

@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from fastapi.testclient import TestClient
 from labelops_common.artifacts import emulators
 from labelops_common.artifacts.s3 import S3ArtifactStorage
 from labelops_common.migrations import upgrade_to_head
+from labelops_common.testing import scratch_database_url
 
 from .conftest import Cast, Seeded, Stack
 
@@ -51,7 +51,6 @@ def bucket_keys(endpoint: str) -> set[str]:
 def s3_export(
     stack: Stack,
     s3_endpoint: str,
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     sent: list[tuple[str, int]],
 ) -> Iterator[TestClient]:
@@ -66,27 +65,29 @@ def s3_export(
     common = stack.common.model_copy(
         update={"artifact_storage": "s3", "artifact_bucket": BUCKET, "artifact_prefix": PREFIX}
     )
-    database_url = f"sqlite:///{tmp_path / 'export-svc-s3.sqlite3'}"
-    runtime = build_export_service(common, ExportSettings(database_url=database_url))
-    upgrade_to_head(
-        script_location=runtime.migrations_dir, database_url=database_url, service_name=runtime.name
-    )
-    try:
-        with TestClient(runtime.http_app, raise_server_exceptions=False) as client:
-            yield client
-    finally:
-        # Job bodies go back to the stack's export-svc for the tests that follow.
-        state = stack.export_runtime.http_app.state
-        jobs.configure(
-            jobs.ExportServices(
-                database=stack.export_runtime.database,
-                projects=state.project_directory,
-                people=state.user_directory,
-                storage=state.artifact_storage,
-                source=state.task_source,
-            )
+    with scratch_database_url("export-svc-s3") as database_url:
+        runtime = build_export_service(common, ExportSettings(database_url=database_url))
+        upgrade_to_head(
+            script_location=runtime.migrations_dir,
+            database_url=database_url,
+            service_name=runtime.name,
         )
-        runtime.database.engine.dispose()
+        try:
+            with TestClient(runtime.http_app, raise_server_exceptions=False) as client:
+                yield client
+        finally:
+            # Job bodies go back to the stack's export-svc for the tests that follow.
+            state = stack.export_runtime.http_app.state
+            jobs.configure(
+                jobs.ExportServices(
+                    database=stack.export_runtime.database,
+                    projects=state.project_directory,
+                    people=state.user_directory,
+                    storage=state.artifact_storage,
+                    source=state.task_source,
+                )
+            )
+            runtime.database.engine.dispose()
 
 
 def test_snapshot_lives_in_the_bucket(

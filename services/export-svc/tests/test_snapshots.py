@@ -232,7 +232,7 @@ def test_a_snapshot_of_a_deleted_project_fails(
     (row,) = db.exports(project)
     assert row.status == JobStatus.FAILED.value and "no longer exists" in (row.error or "")
     assert row.artifact_key is None
-    # SQLite may give the deleted project's id to the next project; forget the "gone" answer.
+    # Forget the "gone" answer: later tests start from an empty directory cache.
     stack.export_runtime.http_app.state.project_directory._cache.clear()
 
 

@@ -3,14 +3,13 @@
 import logging
 
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database
-from sqlalchemy import BigInteger, Engine, Integer, MetaData, text
+from sqlalchemy import BigInteger, Engine, MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 
 logger = logging.getLogger(__name__)
 
-#: 64-bit ids on PostgreSQL (a million-task project reaches billions of rows over time);
-#: plain INTEGER on SQLite, whose rowid autoincrement only works for that type.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+#: 64-bit ids (a million-task project reaches billions of rows over time).
+BigId = BigInteger()
 
 
 class Base(DeclarativeBase):
@@ -19,11 +18,9 @@ class Base(DeclarativeBase):
 
 
 def vacuum_analyze(database: Database, table: str) -> None:
-    """`VACUUM (ANALYZE) <table>` on PostgreSQL after a bulk write: it marks the new pages
+    """`VACUUM (ANALYZE) <table>` after a bulk write: it marks the new pages
     all-visible (index-only scans then skip the heap) and gives the planner the new sizes.
     Best effort: a failure is logged, the write it follows stays done."""
-    if database.engine.dialect.name != "postgresql":
-        return
     try:
         with database.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(
@@ -39,7 +36,7 @@ ANALYZE_AFTER_GROWTH = 0.1
 
 
 def analyze_if_grown(engine: Engine, table: str, *, added: int) -> bool:
-    """`ANALYZE (SKIP_LOCKED) <table>` on PostgreSQL after a committed bulk write that grew it
+    """`ANALYZE (SKIP_LOCKED) <table>` after a committed bulk write that grew it
     by a tenth or more, or if it was never analyzed; returns whether it ran.
 
     Until then the planner plans against the old sizes: in a project just imported into a
@@ -47,7 +44,7 @@ def analyze_if_grown(engine: Engine, table: str, *, added: int) -> bool:
     task instead of walking the id index to the first twenty (0.5 s instead of 1 ms at 10k).
     Skips the table if a VACUUM or ANALYZE holds it. Best effort: a failure is logged.
     """
-    if engine.dialect.name != "postgresql" or added <= 0:
+    if added <= 0:
         return False
     try:
         with engine.connect() as connection:

@@ -39,7 +39,7 @@ class Settings(ServiceSettings):
 
     #: A data-manager list query that one data-field index can answer (one String `equal`
     #: on a data key and/or an ordering by one) creates that index once the project has
-    #: this many tasks; smaller projects page fast enough without one (PostgreSQL only).
+    #: this many tasks; smaller projects page fast enough without one.
     data_field_index_min_tasks: int = Field(default=20_000, ge=0)
 
     def resolved_uploads_dir(self, common: CommonSettings) -> Path:

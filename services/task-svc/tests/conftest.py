@@ -1,7 +1,7 @@
 """task-svc test fixtures: the real task-svc and project-svc, wired over loopback gRPC.
 
 task-svc learns projects, tokens and roles from project-svc, so the tests run both, each
-with its own database on the backend under test, exactly as two Deployments would. Rows
+with its own PostgreSQL database, exactly as two Deployments would. Rows
 are committed for real (the label stream and the counters are tested under concurrency,
 which a per-test rolled-back connection cannot show); every test gets fresh
 organizations and projects instead, so tests never see each other's rows.
@@ -21,7 +21,7 @@ from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
-from labelops_common.testing import BACKENDS, scratch_database_url
+from labelops_common.testing import scratch_database_url
 from labelops_runtime.suite import free_loopback_port
 from project_svc.app import build_service as build_project_service
 from project_svc.settings import Settings as ProjectSettings
@@ -44,11 +44,6 @@ TEXT_CLASSIFICATION = """
 """
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @dataclass
 class Stack:
     """Both services, built as `labelops serve --target <svc>` builds them."""
@@ -66,11 +61,11 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp(f"task-svc-{backend}")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("task-svc")
     with (
-        scratch_database_url(backend, tmp, "task-svc") as task_url,
-        scratch_database_url(backend, tmp, "project-svc") as project_url,
+        scratch_database_url("task-svc") as task_url,
+        scratch_database_url("project-svc") as project_url,
     ):
         common = CommonSettings(
             data_dir=tmp / "data",

@@ -18,7 +18,7 @@ from labelops.task.v1 import task_pb2
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig import validate_result
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ DEFAULT_STREAM_BATCH = 1000
 MAX_STREAM_BATCH = 10_000
 MAX_IDEMPOTENCY_KEY = 255
 MAX_MODEL_VERSION = 255
-#: Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits.
+#: Ids per `IN (...)` list: well under PostgreSQL's parameter limit.
 _IN_CHUNK = 1000
 UNDEFINED_MODEL_VERSION = "undefined"
 
@@ -349,9 +349,8 @@ def _stream_conditions(session: Session, query: StreamQuery) -> list[ColumnEleme
             raise BulkError(
                 BulkError.NOT_FOUND, f"view {query.view_id} not found in project {query.project_id}"
             )
-        dialect = session.get_bind().dialect.name
         try:
-            condition = compile_filters(view.filters, dialect_name=dialect)
+            condition = compile_filters(view.filters)
             selected = compile_selected_items(view.selected_items)
         except FilterError as error:
             raise BulkError(
@@ -467,9 +466,6 @@ def decode_prediction(
 
 def _lock_tasks(session: Session, *, project_id: int, task_ids: list[int]) -> dict[int, Task]:
     """The project's tasks among `task_ids`, locked (in id order, so no deadlock) until commit."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: take the database's write lock first (see lock_task).
-        session.execute(update(Task).where(Task.id == task_ids[0]).values(id=Task.id))
     found: dict[int, Task] = {}
     for chunk in _chunks(task_ids):
         for task in session.scalars(

@@ -16,7 +16,6 @@ from typing import Any
 from labelops_common.db import utcnow
 from sqlalchemy import bindparam, delete, event, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from task_svc.counts.models import ProjectCounters
@@ -62,15 +61,13 @@ def _ensure_row(session: Session, project_id: int) -> None:
     """Create the project's counters row if missing.
 
     Its tasks version starts at the clock in microseconds, not 0: if the project was
-    deleted (its row with it) and its id is handed out again, as SQLite may, the new row's
+    deleted (its row with it) and its id is handed out again (say, a restored project database), the new row's
     versions start above every version the old one reached (it would need more writes
     than microseconds passed), so nothing cached for the old project is read as the new's.
     """
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
     session.execute(
-        insert_fn(ProjectCounters)
+        postgresql_insert(ProjectCounters)
         .values(project_id=project_id, updated_at=now, tasks_version=int(now.timestamp() * 1e6))
         .on_conflict_do_nothing(index_elements=["project_id"])
     )

@@ -39,7 +39,7 @@ from task_svc.tasks.models import Task
 
 logger = logging.getLogger(__name__)
 
-#: Task ids per locked chunk (also keeps every IN list under SQLite's variable limit).
+#: Task ids per locked chunk (also keeps every IN list short).
 CHUNK_SIZE = 500
 #: Predictions come from a model; the gateway may need far longer than a normal RPC.
 PREDICT_DEADLINE_SECONDS = 120.0
@@ -87,19 +87,8 @@ def _chunks(ids: Sequence[int], size: int = CHUNK_SIZE) -> Iterator[list[int]]:
 
 
 def _lock_tasks(session: Session, task_ids: Sequence[int]) -> None:
-    """Lock the tasks' rows until commit, in id order (so two actions cannot deadlock).
-
-    SQLite has no row locks; a no-op UPDATE takes its database write lock instead.
-    """
+    """Lock the tasks' rows until commit, in id order (so two actions cannot deadlock)."""
     if not task_ids:
-        return
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Task)
-            .where(Task.id.in_(list(task_ids)))
-            .values(id=Task.id)
-            .execution_options(synchronize_session=False)
-        )
         return
     session.execute(
         select(Task.id).where(Task.id.in_(list(task_ids))).order_by(Task.id).with_for_update()
@@ -262,7 +251,7 @@ def delete_tasks_annotations(session: Session, context: ActionContext) -> dict[s
         if rows:
             annotation_ids = [row[0] for row in rows]
             # Drafts go too (the annotator's, or all of these tasks'), and with them the
-            # drafts of the deleted annotations (SQLite may not cascade).
+            # drafts of the deleted annotations (explicitly, not left to the FK's cascade).
             drafts: ColumnElement[bool] = Draft.task_id.in_(chunk)
             if annotator is not None:
                 drafts = or_(

@@ -1,14 +1,13 @@
 """Data-manager filters, ordering and selection compiled to SQLAlchemy expressions.
 
 The data manager sends Label Studio's JSON shapes (CONTRACT.md §6.1); this module turns
-them into WHERE / ORDER BY clauses on `tasks` that run the same on SQLite and PostgreSQL,
-so the task list, actions and the label stream all select the same tasks. Bad input raises
+them into WHERE / ORDER BY clauses on `tasks` in PostgreSQL's SQL, so the task list,
+actions and the label stream all select the same tasks. Bad input raises
 `FilterError` naming the offending field, which handlers turn into a 400.
 
 Choices worth knowing: an item with a null value is skipped (Label Studio does the same);
 negated operators keep rows where the value is NULL; `annotators`/`predictions_model_versions`
-are lists, so `contains`/`equal` mean "has this element"; SQLite's lower() folds ASCII only,
-so case-insensitive matching of non-ASCII letters is exact there; `regex` needs PostgreSQL.
+are lists, so `contains`/`equal` mean "has this element"; `regex` is PostgreSQL's `~`.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    literal,
     not_,
     or_,
     select,
@@ -110,10 +108,6 @@ _TASK_COLUMNS: dict[str, tuple[Any, _Kind]] = {
     "completed_at": (Task.completed_at, "datetime"),
     "is_labeled": (Task.is_labeled, "boolean"),
 }
-#: Task columns that are never NULL, which therefore sort without a NULLS clause.
-_NOT_NULL_COLUMNS = frozenset(
-    name for name, (expr, _) in _TASK_COLUMNS.items() if not Task.__table__.c[expr.key].nullable
-)
 #: Columns computed from related rows; filterable, not orderable.
 _RELATED_COLUMNS = frozenset(
     {
@@ -153,23 +147,18 @@ class _Item:
 # --------------------------------------------------------------------------------------
 
 
-def compile_filters(
-    filters: dict[str, Any] | None, *, dialect_name: str
-) -> ColumnElement[bool] | None:
+def compile_filters(filters: dict[str, Any] | None) -> ColumnElement[bool] | None:
     """The WHERE clause for a data-manager filter group, or None when it filters nothing."""
-    _check_dialect(dialect_name)
     if filters is None:
         return None
     if not isinstance(filters, dict):
         raise FilterError("filters", "must be an object with 'conjunction' and 'items'")
     if not filters:
         return None
-    return _compile_group(filters, "filters", dialect_name, nested=False)
+    return _compile_group(filters, "filters", nested=False)
 
 
-def _compile_group(
-    group: dict[str, Any], path: str, dialect: str, *, nested: bool
-) -> ColumnElement[bool] | None:
+def _compile_group(group: dict[str, Any], path: str, *, nested: bool) -> ColumnElement[bool] | None:
     conjunction = group.get("conjunction", "and")
     if conjunction not in ("and", "or"):
         raise FilterError(f"{path}.conjunction", "must be 'and' or 'or'")
@@ -188,7 +177,7 @@ def _compile_group(
                     f"{item_path}.conjunction",
                     f"'and' and 'or' cannot be mixed in one list (the list uses '{conjunction}')",
                 )
-        condition = _compile_item(raw, item_path, dialect, nested=nested)
+        condition = _compile_item(raw, item_path, nested=nested)
         if condition is not None:
             conditions.append(condition)
     if not conditions:
@@ -198,7 +187,7 @@ def _compile_group(
     return and_(*conditions) if conjunction == "and" else or_(*conditions)
 
 
-def _compile_item(raw: Any, path: str, dialect: str, *, nested: bool) -> ColumnElement[bool] | None:
+def _compile_item(raw: Any, path: str, *, nested: bool) -> ColumnElement[bool] | None:
     """One item, ANDed with its `child_filter` (Label Studio allows one nested level).
 
     An item whose value is null or absent is skipped, as Label Studio does: the data
@@ -209,7 +198,7 @@ def _compile_item(raw: Any, path: str, dialect: str, *, nested: bool) -> ColumnE
     item = _parse_item(raw, path)
     if item.value is None:
         return None
-    condition = _item_condition(item, dialect)
+    condition = _item_condition(item)
     child = raw.get("child_filter")
     if child is None:
         return condition
@@ -222,9 +211,9 @@ def _compile_item(raw: Any, path: str, dialect: str, *, nested: bool) -> ColumnE
         return condition
     child_condition: ColumnElement[bool] | None
     if "items" in child:
-        child_condition = _compile_group(child, child_path, dialect, nested=True)
+        child_condition = _compile_group(child, child_path, nested=True)
     else:
-        child_condition = _compile_item(child, child_path, dialect, nested=True)
+        child_condition = _compile_item(child, child_path, nested=True)
     return condition if child_condition is None else and_(condition, child_condition)
 
 
@@ -271,13 +260,13 @@ def _check_column_name(column: str, field: str) -> None:
         raise FilterError(field, f"unknown column '{column}'")
 
 
-def _item_condition(item: _Item, dialect: str) -> ColumnElement[bool]:
+def _item_condition(item: _Item) -> ColumnElement[bool]:
     column = item.column
     if column.startswith("data."):
-        return _data_condition(item, dialect)
+        return _data_condition(item)
     if column in _TASK_COLUMNS:
         expr, kind = _TASK_COLUMNS[column]
-        return _scalar_condition(expr, kind, item, dialect)
+        return _scalar_condition(expr, kind, item)
     if column == "annotators":
         return _annotators_condition(item)
     if column == "ground_truth":
@@ -285,16 +274,16 @@ def _item_condition(item: _Item, dialect: str) -> ColumnElement[bool]:
     if column == "predictions_model_versions":
         return _model_versions_condition(item)
     if column == "annotations_results":
-        return _results_condition(item, Annotation.result, Annotation.task_id, dialect)
+        return _results_condition(item, Annotation.result, Annotation.task_id)
     if column == "predictions_results":
-        return _results_condition(item, Prediction.result, Prediction.task_id, dialect)
+        return _results_condition(item, Prediction.result, Prediction.task_id)
     if column == "file_upload":
-        return _file_upload_condition(item, dialect)
+        return _file_upload_condition(item)
     raise item.error("filter", f"unknown column '{column}'")  # pragma: no cover
 
 
 def _scalar_condition(
-    expr: Any, kind: _Kind, item: _Item, dialect: str, *, blank_is_empty: bool = False
+    expr: Any, kind: _Kind, item: _Item, *, blank_is_empty: bool = False
 ) -> ColumnElement[bool]:
     """`expr <operator> value` for a single-valued column; negations keep the NULL rows.
 
@@ -337,12 +326,12 @@ def _scalar_condition(
         found = expr.ilike(_like_pattern(text), escape="\\")
         return found if operator == "contains" else or_(expr.is_(None), not_(found))
     if operator == "regex":
-        return _regex(expr, text, item, dialect)
+        return _regex(expr, text, item)
     raise item.error("operator", f"unknown operator '{operator}'")  # pragma: no cover
 
 
 def _in_values(expr: Any, kind: _Kind, values: list[Any]) -> ColumnElement[bool]:
-    """IN with ints rendered inline, so a long id list does not hit SQLite's bind limit."""
+    """IN with ints rendered inline, so a long id list does not hit the bind-parameter limit."""
     if not values:
         return false()
     if kind == "number" and all(isinstance(value, int) for value in values):
@@ -350,9 +339,7 @@ def _in_values(expr: Any, kind: _Kind, values: list[Any]) -> ColumnElement[bool]
     return expr.in_(values)
 
 
-def _regex(expr: Any, pattern: str, item: _Item, dialect: str) -> ColumnElement[bool]:
-    if dialect != "postgresql":
-        raise item.error("operator", "regex needs PostgreSQL; SQLite has no regex operator")
+def _regex(expr: Any, pattern: str, item: _Item) -> ColumnElement[bool]:
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -375,72 +362,38 @@ def _data_keys(column: str, field: str) -> list[str]:
     return keys
 
 
-def _sqlite_path(keys: Sequence[str]) -> str:
-    return "$" + "".join(f'."{key}"' for key in keys)
+def _data_text(keys: Sequence[str]) -> ColumnElement[Any]:
+    """The value at `data.<keys>` as text; NULL when the key is missing or JSON null."""
+    return func.jsonb_extract_path_text(Task.data, *keys, type_=Text)
 
 
-def _data_text(keys: Sequence[str], dialect: str) -> ColumnElement[Any]:
-    """The value at `data.<keys>` as text; NULL when the key is missing or JSON null.
-
-    SQLite's json_extract returns 1/0 for booleans; they are mapped to 'true'/'false' so a
-    filter means the same as on PostgreSQL, whose text extraction writes them out.
-    """
-    if dialect == "postgresql":
-        return func.jsonb_extract_path_text(Task.data, *keys, type_=Text)
-    path = _sqlite_path(keys)
-    json_type = func.json_type(Task.data, path)
-    return case(
-        (json_type == "true", literal("true")),
-        (json_type == "false", literal("false")),
-        else_=cast(func.json_extract(Task.data, path), Text),
-    )
-
-
-def _data_number(keys: Sequence[str], dialect: str) -> ColumnElement[Any]:
+def _data_number(keys: Sequence[str]) -> ColumnElement[Any]:
     """The value at `data.<keys>` as a float: JSON numbers and numeric strings, else NULL.
 
-    Casting arbitrary text would fail on PostgreSQL and silently give 0 on SQLite.
+    Casting arbitrary text would fail, so only text that looks like a number is cast.
     """
-    if dialect == "postgresql":
-        text = func.jsonb_extract_path_text(Task.data, *keys, type_=Text)
-        return case((text.regexp_match(_NUMERIC_TEXT), cast(text, Float)), else_=None)
-    path = _sqlite_path(keys)
-    json_type = func.json_type(Task.data, path)
-    raw = func.json_extract(Task.data, path)
-    trimmed = func.trim(raw)
-    numeric_text = and_(
-        json_type == "text",
-        trimmed.op("GLOB")("*[0-9]*"),
-        not_(trimmed.op("GLOB")("*[^0-9.eE+-]*")),
-    )
-    return case(
-        (json_type.in_(["integer", "real"]), cast(raw, Float)),
-        (numeric_text, cast(trimmed, Float)),
-        else_=None,
-    )
+    text = _data_text(keys)
+    return case((text.regexp_match(_NUMERIC_TEXT), cast(text, Float)), else_=None)
 
 
-def _data_sort_key(keys: Sequence[str], dialect: str) -> ColumnElement[Any]:
+def _data_sort_key(keys: Sequence[str]) -> ColumnElement[Any]:
     """The raw JSON value, so numbers sort as numbers and strings as strings."""
-    if dialect == "postgresql":
-        return func.jsonb_extract_path(Task.data, *keys)
-    return func.json_extract(Task.data, _sqlite_path(keys))
+    return func.jsonb_extract_path(Task.data, *keys)
 
 
-def _data_condition(item: _Item, dialect: str) -> ColumnElement[bool]:
+def _data_condition(item: _Item) -> ColumnElement[bool]:
     """Number compares as a float, Boolean as 'true'/'false', everything else as text."""
     keys = _data_keys(item.column, f"{item.path}.filter")
     operator = item.operator
     if operator in ("contains", "not_contains", "regex"):
-        return _scalar_condition(_data_text(keys, dialect), "string", item, dialect)
+        return _scalar_condition(_data_text(keys), "string", item)
     if operator == "empty":
-        text = _data_text(keys, dialect)
-        return _scalar_condition(text, "string", item, dialect, blank_is_empty=True)
+        return _scalar_condition(_data_text(keys), "string", item, blank_is_empty=True)
     if item.type == "Number":
-        return _scalar_condition(_data_number(keys, dialect), "number", item, dialect)
+        return _scalar_condition(_data_number(keys), "number", item)
     if item.type == "Boolean":
-        return _scalar_condition(_data_text(keys, dialect), "bool_text", item, dialect)
-    return _scalar_condition(_data_text(keys, dialect), "string", item, dialect)
+        return _scalar_condition(_data_text(keys), "bool_text", item)
+    return _scalar_condition(_data_text(keys), "string", item)
 
 
 # --- columns computed from annotations and predictions ----------------------------------
@@ -508,7 +461,7 @@ def _model_versions_condition(item: _Item) -> ColumnElement[bool]:
     return found if item.operator in _POSITIVE_LIST_OPERATORS else not_(found)
 
 
-def _results_condition(item: _Item, result: Any, task_id: Any, dialect: str) -> ColumnElement[bool]:
+def _results_condition(item: _Item, result: Any, task_id: Any) -> ColumnElement[bool]:
     """Substring search in the results' JSON text (`empty` = the task has none of them)."""
     rows = exists(select(1).where(task_id == Task.id))
     if item.operator == "empty":
@@ -523,7 +476,7 @@ def _results_condition(item: _Item, result: Any, task_id: Any, dialect: str) -> 
             or_(
                 *(
                     result_text.ilike(_like_pattern(form), escape="\\")
-                    for form in _json_text_forms(text, dialect)
+                    for form in _json_text_forms(text)
                 )
             ),
         )
@@ -531,24 +484,21 @@ def _results_condition(item: _Item, result: Any, task_id: Any, dialect: str) -> 
     return found if item.operator == "contains" else not_(found)
 
 
-def _json_text_forms(text: str, dialect: str) -> list[str]:
+def _json_text_forms(text: str) -> list[str]:
     """How `text` can appear inside stored JSON: as typed, and escaped as JSON writes it.
 
-    SQLite keeps the JSON the driver serialized (non-ASCII as \\uXXXX); PostgreSQL's jsonb
-    prints non-ASCII as is but still escapes quotes and backslashes.
+    jsonb prints non-ASCII as is but escapes quotes and backslashes.
     """
     forms = [text, json.dumps(text, ensure_ascii=False)[1:-1]]
-    if dialect != "postgresql":
-        forms.append(json.dumps(text)[1:-1])
     return list(dict.fromkeys(forms))
 
 
-def _file_upload_condition(item: _Item, dialect: str) -> ColumnElement[bool]:
+def _file_upload_condition(item: _Item) -> ColumnElement[bool]:
     """`file_upload` is the uploaded file's name; with type Number it is the upload's id."""
     if item.operator == "empty":
-        return _scalar_condition(Task.file_upload_id, "number", item, dialect)
+        return _scalar_condition(Task.file_upload_id, "number", item)
     if item.type == "Number":
-        return _scalar_condition(Task.file_upload_id, "number", item, dialect)
+        return _scalar_condition(Task.file_upload_id, "number", item)
     if item.operator in ("in", "not_in", "less", "greater", "less_or_equal", "greater_or_equal"):
         raise item.error("operator", f"operator '{item.operator}' does not apply to file_upload")
     negated = item.operator in ("not_equal", "not_contains", "not_in_list")
@@ -564,7 +514,7 @@ def _file_upload_condition(item: _Item, dialect: str) -> ColumnElement[bool]:
         name = _parse_text(item.value, item, "value")
         matched = FileUpload.file.ilike(_like_pattern(name), escape="\\")
     else:  # regex
-        matched = _regex(FileUpload.file, _parse_text(item.value, item, "value"), item, dialect)
+        matched = _regex(FileUpload.file, _parse_text(item.value, item, "value"), item)
     found = exists(select(1).where(FileUpload.id == Task.file_upload_id, matched))
     return not_(found) if negated else found
 
@@ -670,11 +620,6 @@ def _like_pattern(text: str) -> str:
     return f"%{_escape_like(text)}%"
 
 
-def _check_dialect(dialect_name: str) -> None:
-    if dialect_name not in ("sqlite", "postgresql"):
-        raise ValueError(f"unsupported database dialect '{dialect_name}'")
-
-
 # --------------------------------------------------------------------------------------
 # Ordering
 # --------------------------------------------------------------------------------------
@@ -716,14 +661,14 @@ def _ordering_name(key: str) -> tuple[str, bool]:
     return name.removeprefix("filter:"), descending
 
 
-def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[ColumnElement[Any]]:
+def compile_ordering(ordering: list[str] | None) -> list[ColumnElement[Any]]:
     """ORDER BY terms, ending with Task.id so paging is stable when the keys tie.
 
-    NULL sorts as the largest value on both backends (last ascending, first descending):
-    PostgreSQL's default, so its plain b-tree indexes serve both directions; SQLite's
-    default is the opposite, so it gets explicit NULLS clauses.
+    NULL sorts as the largest value (last ascending, first descending): PostgreSQL's
+    default, so its plain b-tree indexes serve both directions. No NULLS clause is added:
+    PostgreSQL only walks an index (forwards or backwards) when the ORDER BY's NULLS
+    placement matches it.
     """
-    _check_dialect(dialect_name)
     if ordering is None:
         return [Task.id.asc()]
     if not isinstance(ordering, list):
@@ -745,7 +690,7 @@ def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[C
             raise FilterError(field, f"'__' is not allowed in a column name ('{column}')")
         expr: Any
         if column.startswith("data.") or column == "data":
-            expr = _data_sort_key(_data_keys(column, field), dialect_name)
+            expr = _data_sort_key(_data_keys(column, field))
         elif column in _TASK_COLUMNS:
             expr = _TASK_COLUMNS[column][0]
         elif column in _RELATED_SORT_KEYS:
@@ -760,12 +705,7 @@ def compile_ordering(ordering: list[str] | None, *, dialect_name: str) -> list[C
             if has_id:
                 continue
             has_id = True
-        if column in _NOT_NULL_COLUMNS or dialect_name == "postgresql":
-            # PostgreSQL's default NULL placement is the one we want, and it only walks an
-            # index (forwards or backwards) when the ORDER BY's NULLS placement matches it.
-            terms.append(expr.desc() if descending else expr.asc())
-        else:
-            terms.append(expr.desc().nulls_first() if descending else expr.asc().nulls_last())
+        terms.append(expr.desc() if descending else expr.asc())
     if not has_id:
         terms.append(Task.id.desc() if first_descending else Task.id.asc())
     return terms

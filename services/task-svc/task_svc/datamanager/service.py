@@ -92,16 +92,15 @@ def compile_selection(
     session: Session, *, project_id: int, selection: Selection, prefix: str = ""
 ) -> CompiledSelection:
     """WHERE and ORDER BY for a selection; a bad filter is a 400 naming its place."""
-    dialect = session.get_bind().dialect.name
     try:
         where: list[ColumnElement[bool]] = [Task.project_id == project_id]
-        condition = compile_filters(selection.filters, dialect_name=dialect)
+        condition = compile_filters(selection.filters)
         if condition is not None:
             where.append(condition)
         selected = compile_selected_items(selection.selected_items)
         if selected is not None:
             where.append(selected)
-        order_by = compile_ordering(selection.ordering or None, dialect_name=dialect)
+        order_by = compile_ordering(selection.ordering or None)
         shape = data_field_shape(
             selection.filters, selection.ordering or None, selection.selected_items
         )

@@ -4,7 +4,7 @@ columns so a data-manager page filtered and ordered on task data is an index-onl
 A definition names at most one filter key and one order key (dotted data paths, '' for
 none); its entries hold, for every task of the project, the text the String filter
 compares and the JSON value the ordering sorts by. `data_field_entry()` (migration 0006)
-computes both, and triggers on `tasks` keep them (PostgreSQL only).
+computes both, and triggers on `tasks` keep them.
 """
 
 from __future__ import annotations
@@ -83,6 +83,5 @@ class DataFieldEntry(Base):
             "ix_data_field_entries_inexact",
             "index_id",
             postgresql_where=text("NOT is_exact"),
-            sqlite_where=text("NOT is_exact"),
         ),
     )

@@ -1,4 +1,4 @@
-"""Data-field indexes (PostgreSQL): definitions, their builds, their upkeep on bulk writes,
+"""Data-field indexes: definitions, their builds, their upkeep on bulk writes,
 and the index-only queries the data-manager list runs on them.
 
 Exactness rests on one lock per project (`sql.LOCK_CLASS`, project id): every writer of
@@ -48,11 +48,6 @@ RETRY_BUILD_AFTER = timedelta(minutes=30)
 BUILD_LOCK_PATIENCE_SECONDS = 600.0
 
 
-def is_supported(session: Session) -> bool:
-    """The index path exists on PostgreSQL only (migration 0006 adds its triggers there)."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
 # --------------------------------------------------------------------------------------
 # Definitions
 # --------------------------------------------------------------------------------------
@@ -76,8 +71,6 @@ def request_definition(session: Session, *, project_id: int, shape: DataFieldSha
     Returns the new definition's id, or None when it existed (or the project is full and
     busy, see `_make_room`).
     """
-    if not is_supported(session):
-        return None
     if find_definition(session, project_id=project_id, shape=shape) is not None:
         return None
     if not _make_room(session, project_id=project_id):
@@ -138,8 +131,6 @@ def delete_project_definitions(session: Session, *, project_id: int) -> int:
     Kept definitions stay exact (the delete trigger removes the entries) and cost
     nothing without tasks; the next deletion, or the cap, removes them.
     """
-    if not is_supported(session):
-        return 0
     return _remove_unless_busy(session, project_id, DataFieldIndex.project_id == project_id)
 
 
@@ -226,7 +217,7 @@ def index_for_list(
     only reads, and the build must find the definition committed). Meanwhile, and
     whenever an entry is inexact, the query takes the plain path.
     """
-    if shape is None or not is_supported(session):
+    if shape is None:
         return None
     definition = find_definition(session, project_id=project_id, shape=shape)
     if definition is None:
@@ -448,8 +439,6 @@ def mark_failed(session: Session, *, index_id: int) -> None:
 def begin_bulk_task_writes(session: Session, project_id: int) -> None:
     """Before COPYing tasks: silence the row triggers for this transaction and hold the
     project's lock shared (as a trigger would), so a build waits for this import."""
-    if not is_supported(session):
-        return
     session.execute(text("SET LOCAL labelops.bulk_task_writes = 'on'"))
     session.execute(text(sql.LOCK_SHARED), {"project_id": project_id})
 
@@ -459,8 +448,6 @@ def finish_bulk_task_writes(
 ) -> None:
     """After the last COPY: the entries of the new tasks in one statement per call, then
     the triggers work again for the rest of the transaction."""
-    if not is_supported(session):
-        return
     if first_task_id is not None and last_task_id is not None:
         session.execute(
             text(sql.BULK),

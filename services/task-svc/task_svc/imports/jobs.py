@@ -200,16 +200,15 @@ MAINTAIN_AFTER_TASKS = 50_000
 
 
 def commit_durably(session: Session) -> None:
-    """Make this transaction's COMMIT wait for its WAL flush (PostgreSQL), whatever the
-    server's `synchronous_commit`: VACUUM does not mark the pages of an asynchronously
-    committed transaction all-visible until the WAL writer has caught up, so the
-    maintenance right after the import would otherwise leave the new pages unmarked."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO on"))
+    """Make this transaction's COMMIT wait for its WAL flush, whatever the server's
+    `synchronous_commit`: VACUUM does not mark the pages of an asynchronously committed
+    transaction all-visible until the WAL writer has caught up, so the maintenance right
+    after the import would otherwise leave the new pages unmarked."""
+    session.execute(text("SET LOCAL synchronous_commit TO on"))
 
 
 def maintain_tasks_table(database: Database) -> None:
-    """VACUUM (ANALYZE) the tasks table once a large import has committed (PostgreSQL).
+    """VACUUM (ANALYZE) the tasks table once a large import has committed.
 
     Rows written by COPY are not yet marked all-visible, so until autovacuum passes, the
     data manager's id walks (`ORDER BY ... OFFSET n`) read the heap for every index entry

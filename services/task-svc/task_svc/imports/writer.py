@@ -2,10 +2,10 @@
 
 REST imports, import jobs and the gRPC `BulkCreateTasks` RPC all come through
 `write_tasks`. It validates every item the way the single-task endpoints do, writes in
-batches (PostgreSQL: `COPY` on the session's own connection, so inside the caller's
-transaction; SQLite: multi-row inserts), sets each task's counters at insert time and
-bumps the project's counters once per batch. It never commits: the caller does, and a
-bad item raises `ImportItemError`, so a rolled-back transaction imports nothing.
+batches (`COPY` on the session's own connection, so inside the caller's transaction),
+sets each task's counters at insert time and bumps the project's counters once per batch.
+It never commits: the caller does, and a bad item raises `ImportItemError`, so a
+rolled-back transaction imports nothing.
 
 Memory is bounded by one batch: items are pulled from the iterable `batch_size` at a
 time and only counts are kept, unless the caller asks for every task id.
@@ -34,15 +34,12 @@ from labelops_common.labelconfig import (
     validate_task_data,
 )
 from labelops_common.labelconfig.tags import LABELED_CONTROL_TAGS
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.orm import Session
 
-from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.fieldindexes import service as fieldindexes
-from task_svc.predictions.models import Prediction
-from task_svc.tasks.models import Task
 
 __all__ = [
     "ImportItemError",
@@ -153,13 +150,11 @@ def write_tasks(
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     totals = _Totals(ids=[] if return_task_ids else None)
-    postgres = session.get_bind().dialect.name == "postgresql"
     context = _Context(project=project, user_id=user_id, user_email=(user_email or "").lower())
     iterator: Iterator[dict[str, Any]] = iter(items)
     index = 0
-    if postgres:
-        fieldindexes.begin_bulk_task_writes(session, project.id)
-    pipe = _CopyPipe(session) if postgres else None
+    fieldindexes.begin_bulk_task_writes(session, project.id)
+    pipe = _CopyPipe(session)
     finished = False
     try:
         while True:
@@ -173,8 +168,7 @@ def write_tasks(
                 batch.append(_prepare(context, item, index, now))
                 index += 1
             del raw
-            if pipe is not None:
-                pipe.drain()  # the connection is needed again
+            pipe.drain()  # the connection is needed again
             if on_progress is not None and totals.tasks:
                 on_progress(totals.tasks)
             ids = _insert_batch(
@@ -188,19 +182,15 @@ def write_tasks(
             totals.last_id = ids[-1]
             if totals.ids is not None:
                 totals.ids.extend(ids)
-        if pipe is not None:
-            pipe.drain()
-            fieldindexes.finish_bulk_task_writes(
-                session, project.id, totals.first_id, totals.last_id
-            )
-            finished = True
+        pipe.drain()
+        fieldindexes.finish_bulk_task_writes(session, project.id, totals.first_id, totals.last_id)
+        finished = True
         if on_progress is not None and totals.tasks:
             on_progress(totals.tasks)
     finally:
-        if pipe is not None:
-            pipe.close()
-            if not finished:
-                _finish_bulk_writes_after_failure(session, project.id, totals)
+        pipe.close()
+        if not finished:
+            _finish_bulk_writes_after_failure(session, project.id, totals)
     return WrittenTasks(
         task_count=totals.tasks,
         annotation_count=totals.annotations,
@@ -233,8 +223,8 @@ class _Context:
 
 
 def _dump(value: Any, index: int, where: str) -> _Json:
-    """Compact JSON; NaN/Infinity and NUL characters are refused on every backend
-    (PostgreSQL's JSONB cannot store them, so SQLite must not accept them either)."""
+    """Compact JSON; NaN/Infinity and NUL characters are refused (PostgreSQL's JSONB cannot
+    store them)."""
     try:
         # orjson is several times faster than json.dumps, which matters at a million
         # tasks; it writes NaN and Infinity as null, so text with a null is checked again.
@@ -524,28 +514,20 @@ def _insert_batch(
     now: datetime,
     user_id: int | None,
     file_upload_id: int | None,
-    pipe: _CopyPipe | None,
+    pipe: _CopyPipe,
 ) -> list[int]:
     """Insert one batch with its counters; returns the new task ids in item order.
 
-    On PostgreSQL (`pipe` given) the COPYs are only started: the caller drains the pipe
-    before its next statement.
+    The COPYs are only started: the caller drains the pipe before its next statement.
     """
     session.flush()  # rows the caller added through the ORM go first (same transaction)
     first_inner = counts.reserve_inner_ids(session, project_id=project.id, count=len(batch))
-    if pipe is not None:
-        ids = _allocate_postgres_ids(session, len(batch))
-        rows_text = _task_copy_text(
-            project=project, batch=batch, ids=ids, first_inner=first_inner, now=now,
-            user_id=user_id, file_upload_id=file_upload_id,
-        )  # fmt: skip
-        pipe.submit("tasks", _TASK_COLUMNS, rows_text)
-    else:
-        rows = _task_rows(
-            project=project, batch=batch, first_inner=first_inner, now=now,
-            user_id=user_id, file_upload_id=file_upload_id,
-        )  # fmt: skip
-        ids = _insert_sqlite_tasks(session, rows)
+    ids = _allocate_postgres_ids(session, len(batch))
+    rows_text = _task_copy_text(
+        project=project, batch=batch, ids=ids, first_inner=first_inner, now=now,
+        user_id=user_id, file_upload_id=file_upload_id,
+    )  # fmt: skip
+    pipe.submit("tasks", _TASK_COLUMNS, rows_text)
     annotation_rows: list[dict[str, Any]] = []
     prediction_rows: list[dict[str, Any]] = []
     for task, task_id in zip(batch, ids, strict=True):
@@ -555,23 +537,17 @@ def _insert_batch(
             prediction_rows.append({**prediction, "task_id": task_id, "project_id": project.id})
     # Children after their tasks: the pipe runs its COPYs in the order they were given.
     if annotation_rows:
-        if pipe is not None:
-            pipe.submit(
-                "annotations",
-                _ANNOTATION_COLUMNS,
-                _copy_rows_text(annotation_rows, _ANNOTATION_COLUMNS),
-            )
-        else:
-            _insert_sqlite(session, Annotation, _ANNOTATION_COLUMNS, annotation_rows)
+        pipe.submit(
+            "annotations",
+            _ANNOTATION_COLUMNS,
+            _copy_rows_text(annotation_rows, _ANNOTATION_COLUMNS),
+        )
     if prediction_rows:
-        if pipe is not None:
-            pipe.submit(
-                "predictions",
-                _PREDICTION_COLUMNS,
-                _copy_rows_text(prediction_rows, _PREDICTION_COLUMNS),
-            )
-        else:
-            _insert_sqlite(session, Prediction, _PREDICTION_COLUMNS, prediction_rows)
+        pipe.submit(
+            "predictions",
+            _PREDICTION_COLUMNS,
+            _copy_rows_text(prediction_rows, _PREDICTION_COLUMNS),
+        )
     annotations_total = sum(task.total_annotations for task in batch)
     counts.bump(
         session,
@@ -601,44 +577,8 @@ def insert_predictions(session: Session, rows: Sequence[dict[str, Any]]) -> None
     """Insert prepared prediction rows (with task_id and project_id); counters are the caller's."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.flush()
-        _copy(session, "predictions", _PREDICTION_COLUMNS, rows)
-    else:
-        _insert_sqlite(session, Prediction, _PREDICTION_COLUMNS, list(rows))
-
-
-def _task_rows(
-    *,
-    project: ProjectInfo,
-    batch: Sequence[_PreparedTask],
-    first_inner: int,
-    now: datetime,
-    user_id: int | None,
-    file_upload_id: int | None,
-) -> list[dict[str, Any]]:
-    """The batch's task rows as column values (the SQLite insert)."""
-    return [
-        {
-            "project_id": project.id,
-            "inner_id": first_inner + offset,
-            "data": task.data,
-            "meta": task.meta,
-            "created_at": now,
-            "updated_at": now,
-            "updated_by_id": user_id,
-            "is_labeled": task.is_labeled,
-            "overlap": max(project.maximum_annotations, 1),
-            "total_annotations": task.total_annotations,
-            "cancelled_annotations": task.cancelled_annotations,
-            "total_predictions": len(task.predictions),
-            "completed_at": now if task.is_labeled else None,
-            "predictions_score": task.predictions_score,
-            "file_upload_id": file_upload_id,
-            "source_key": task.source_key,
-        }
-        for offset, task in enumerate(batch)
-    ]
+    session.flush()
+    _copy(session, "predictions", _PREDICTION_COLUMNS, rows)
 
 
 def _task_copy_text(
@@ -653,8 +593,8 @@ def _task_copy_text(
 ) -> str:
     """The batch's task rows as COPY text, in `_TASK_COLUMNS` order.
 
-    The same values `_task_rows` gives, formatted column by column without going through a
-    dict and `_copy_value` per cell: at a million tasks that generic path cost seconds.
+    Formatted column by column without going through a dict and `_copy_value` per cell:
+    at a million tasks that generic path cost seconds.
     """
     stamp = now.isoformat()
     # Columns that are the same on every row of the batch.
@@ -784,27 +724,3 @@ class _CopyPipe:
     def close(self) -> None:
         """Wait for what runs (its errors are the caller's to drain or to roll back)."""
         self._executor.shutdown(wait=True)
-
-
-def _plain(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    """SQLite goes through SQLAlchemy's JSON type, which serializes on its own."""
-    values: dict[str, Any] = {}
-    for column in columns:
-        value = row.get(column)
-        values[column] = value.value if isinstance(value, _Json) else value
-    return values
-
-
-def _insert_sqlite_tasks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    columns = [column for column in _TASK_COLUMNS if column != "id"]
-    result = session.execute(
-        insert(Task).returning(Task.id, sort_by_parameter_order=True),
-        [_plain(row, columns) for row in rows],
-    )
-    return [int(task_id) for task_id in result.scalars()]
-
-
-def _insert_sqlite(
-    session: Session, model: Any, columns: Sequence[str], rows: list[dict[str, Any]]
-) -> None:
-    session.execute(insert(model), [_plain(row, columns) for row in rows])

@@ -31,7 +31,7 @@ def _next(
     principal: Principal,
 ) -> dict[str, Any]:
     project = tasks.project_for(projects, principal, project_id, policies.can_annotate)
-    scope = stream.scope_from(params, dialect_name=session.get_bind().dialect.name)
+    scope = stream.scope_from(params)
     settings: Settings = request.app.state.settings
     picked = stream.next_task(
         session,

@@ -16,12 +16,10 @@ overlap. Every query is bounded by an index on `tasks` and a LIMIT, and the per-
 exclusions are NOT EXISTS probes on indexed child rows, so a million-task project costs
 the same as a small one.
 
-Races: two annotators asking at once must not both get a task with room for one. On
-PostgreSQL a candidate's row is locked with FOR NO KEY UPDATE SKIP LOCKED and the room
-is checked again in a fresh statement (READ COMMITTED sees every lock committed before
-ours), so check-then-insert is serialized per task while others move on to other tasks.
-On SQLite the first statement is a write (expired-lock cleanup), which takes the database's
-write lock, so the whole pick is serialized.
+Races: two annotators asking at once must not both get a task with room for one. A
+candidate's row is locked with FOR NO KEY UPDATE SKIP LOCKED and the room is checked again
+in a fresh statement (READ COMMITTED sees every lock committed before ours), so
+check-then-insert is serialized per task while others move on to other tasks.
 """
 
 from __future__ import annotations
@@ -85,22 +83,20 @@ class Picked:
     lock: TaskLock
 
 
-def scope_from(params: dict[str, Any] | None, *, dialect_name: str) -> Scope:
+def scope_from(params: dict[str, Any] | None) -> Scope:
     """Data-manager params (`filters`, `ordering`, `selectedItems`) as a Scope; bad ones are 400."""
     if not params:
         return Scope()
     try:
         conditions: list[ColumnElement[bool]] = []
-        where = compile_filters(params.get("filters"), dialect_name=dialect_name)
+        where = compile_filters(params.get("filters"))
         if where is not None:
             conditions.append(where)
         selected = compile_selected_items(params.get("selectedItems"))
         if selected is not None:
             conditions.append(selected)
         raw_ordering = params.get("ordering")
-        ordering = (
-            compile_ordering(raw_ordering, dialect_name=dialect_name) if raw_ordering else None
-        )
+        ordering = compile_ordering(raw_ordering) if raw_ordering else None
     except FilterError as exc:
         raise ValidationFailed({exc.field: [exc.reason]}) from None
     return Scope(conditions=conditions, ordering=ordering)
@@ -172,27 +168,20 @@ def _open_to(
 # --------------------------------------------------------------------------------------
 
 
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _claim(
     session: Session, task_id: int, conditions: Sequence[ColumnElement[bool]], *, wait: bool
 ) -> tuple[Task | None, bool]:
     """The task, row-locked, if it still meets `conditions` once nobody else can take it.
 
     Returns (task, busy): `busy` is True when another transaction holds the row and `wait`
-    was off. On PostgreSQL each attempt runs in a savepoint, so a row that turns out to have
-    no room is unlocked at once: a caller never holds one row while waiting for another.
+    was off. Each attempt runs in a savepoint, so a row that turns out to have no room is
+    unlocked at once: a caller never holds one row while waiting for another.
     """
     query = (
         select(Task)
         .where(Task.id == task_id, *conditions)
         .execution_options(populate_existing=True)
     )
-    if not _is_postgresql(session):
-        # SQLite: this transaction holds the write lock since its first statement.
-        return session.scalars(query).first(), False
     savepoint = session.begin_nested()
     locked = session.scalar(
         select(Task.id)
@@ -369,12 +358,15 @@ def next_task(
 ) -> Picked | None:
     """The task the user should label next, locked for them; None when nothing is left."""
     now = utcnow()
-    expired = delete(TaskLock).where(TaskLock.project_id == project.id, TaskLock.expires_at <= now)
-    if _is_postgresql(session):
-        # Only the user's own rows: other users' expired locks go when their task is taken,
-        # so concurrent callers never wait on (or deadlock over) each other's deletes.
-        expired = expired.where(TaskLock.user_id == user_id)
-    session.execute(expired)  # on SQLite, also takes the write lock for the whole pick
+    # Only the user's own expired locks: other users' go when their task is taken, so
+    # concurrent callers never wait on (or deadlock over) each other's deletes.
+    session.execute(
+        delete(TaskLock).where(
+            TaskLock.project_id == project.id,
+            TaskLock.user_id == user_id,
+            TaskLock.expires_at <= now,
+        )
+    )
 
     held = _held_task(session, project=project, user_id=user_id, now=now, scope=scope)
     if held is not None:

@@ -21,13 +21,7 @@ from task_svc.tasks.models import Task
 
 
 def lock_task(session: Session, task_id: int) -> Task | None:
-    """The task, locked until commit.
-
-    SQLite ignores FOR UPDATE, and pysqlite runs SELECTs outside a transaction; a no-op
-    UPDATE first takes the database's write lock, so the read that follows is current.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Task).where(Task.id == task_id).values(id=Task.id))
+    """The task, locked until commit (SELECT ... FOR UPDATE; the read is current)."""
     return session.scalars(
         select(Task)
         .where(Task.id == task_id)

@@ -56,13 +56,11 @@ class Task(Base):
             "ix_tasks_file_upload_id",
             "file_upload_id",
             postgresql_where=text("file_upload_id IS NOT NULL"),
-            sqlite_where=text("file_upload_id IS NOT NULL"),
         ),
         Index(
             "ix_tasks_project_id_source_key",
             "project_id",
             "source_key",
             postgresql_where=text("source_key IS NOT NULL"),
-            sqlite_where=text("source_key IS NOT NULL"),
         ),
     )

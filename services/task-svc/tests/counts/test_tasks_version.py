@@ -49,7 +49,7 @@ def test_a_zero_bump_and_a_touch_each_raise_the_version(stack: Any, project: int
 
 
 def test_a_recreated_row_never_repeats_a_version(stack: Any, project: int) -> None:
-    """A deleted project's id may come back (SQLite reuses the highest id)."""
+    """A deleted project's id may come back (say, in a restored project database)."""
     for _ in range(3):
         commit_touch(stack, project)
     old = version(stack, project)

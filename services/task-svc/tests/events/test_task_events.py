@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -17,6 +16,7 @@ from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common import events
 from labelops_common.events import Event, event_handler, unregister_handler
 from labelops_common.queue import create_celery_app, start_embedded_worker
+from labelops_common.testing import scratch_database_url
 
 
 class Inbox:
@@ -44,7 +44,7 @@ class Inbox:
             return [e for e in self.events if e.name == name and e.project_id == project_id]
 
 
-#: The running test's inbox (each backend's tests reuse project ids, so never share one).
+#: The running test's inbox (a fresh one per test, so no test sees another's events).
 _current: list[Inbox] = []
 
 
@@ -54,15 +54,21 @@ def record_task_svc_event(event: Event) -> None:
 
 
 @pytest.fixture()
-def inbox(stack, tmp_path: Path) -> Iterator[Inbox]:
-    """The Celery app and embedded worker `labelops serve --target all` would run.
+def inbox(stack) -> Iterator[Inbox]:
+    """The Celery app and embedded worker `labelops serve --target all` would run, its
+    queue in a PostgreSQL database of its own.
 
     The app is made the process default so request threads of the HTTP server find it.
     """
+    with scratch_database_url("task-events-broker") as broker_database:
+        yield from _inbox(stack, broker_url=f"sqla+{broker_database}")
+
+
+def _inbox(stack, *, broker_url: str) -> Iterator[Inbox]:
     previous = celery_state.default_app
     app = create_celery_app(
         name="labelops",
-        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
+        broker_url=broker_url,
         queues=list(stack.task_runtime.queues),
     )
     app.set_default()

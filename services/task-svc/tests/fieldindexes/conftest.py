@@ -1,5 +1,5 @@
-"""Data-field indexes exist on PostgreSQL only: these tests run the stack on it alone,
-and compare every answer of the index path with the plain path's on the same rows."""
+"""Data-field index tests: they compare every answer of the index path with the plain
+path's on the same rows."""
 
 from __future__ import annotations
 
@@ -31,12 +31,6 @@ def builds_run_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds run on a thread here even when an earlier test left a Celery app configured
     in the process: its queued message would wait for a worker no test runs."""
     monkeypatch.setattr(fieldindex_jobs, "labelops_celery_app", lambda: None)
-
-
-@pytest.fixture(scope="session")
-def backend() -> str:
-    """Overrides the suite's backend parameter: PostgreSQL only."""
-    return "postgresql"
 
 
 def query(

@@ -153,7 +153,7 @@ def test_escapes_and_control_characters_are_stored_exactly(
     stack: Any, cast: Any, make_project: Any, db: Any
 ) -> None:
     """Backslashes, quotes and control characters in task data survive the COPY text format
-    (PostgreSQL) and the plain insert (SQLite) unchanged, also in meta and annotations."""
+    unchanged, also in meta and annotations."""
     project = make_project(label_config=TXT_CONFIG)
     tricky = 'back\\slash \\n not a newline, tab\there,\nnewline, \r "quoted" \\u0000 é \u2028'
     items = [

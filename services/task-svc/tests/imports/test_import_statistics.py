@@ -18,11 +18,8 @@ def _known_rows(engine: Any, table: str) -> float:
         )
 
 
-def test_a_table_is_analyzed_when_it_grew_by_a_tenth(stack: Any, backend: str) -> None:
+def test_a_table_is_analyzed_when_it_grew_by_a_tenth(stack: Any) -> None:
     engine = stack.task_runtime.database.engine
-    if backend != "postgresql":
-        assert analyze_if_grown(engine, "tasks", added=1000) is False  # nothing to do on SQLite
-        return
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS analyze_probe"))
         connection.execute(text("CREATE TABLE analyze_probe (id int)"))
@@ -44,11 +41,11 @@ def test_a_table_is_analyzed_when_it_grew_by_a_tenth(stack: Any, backend: str) -
 
 
 def test_an_import_leaves_the_tasks_table_analyzed(
-    stack: Any, backend: str, cast: Any, make_project: Any
+    stack: Any, cast: Any, make_project: Any
 ) -> None:
     """The inline import path runs it: the planner knows the new rows right away."""
     engine = stack.task_runtime.database.engine
-    before = _known_rows(engine, "tasks") if backend == "postgresql" else 0.0
+    before = _known_rows(engine, "tasks")
     project = make_project()
     answer = stack.task.post(
         f"/api/projects/{project}/import",
@@ -56,8 +53,6 @@ def test_an_import_leaves_the_tasks_table_analyzed(
         headers=cast.owner.headers,
     )
     assert answer.status_code == 201, answer.text
-    if backend != "postgresql":
-        return
     with engine.connect() as connection:
         rows = connection.scalar(text("SELECT count(*) FROM tasks"))
     if before < 0 or 0.1 * before <= 300:

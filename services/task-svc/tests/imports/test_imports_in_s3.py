@@ -98,12 +98,12 @@ class S3Pod:
 
 @pytest.fixture(scope="module")
 def s3_pod(
-    stack: Any, backend: str, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    stack: Any, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[S3Pod]:
     tmp = tmp_path_factory.mktemp("task-svc-s3")
     with (
         pytest.MonkeyPatch.context() as patch,
-        scratch_database_url(backend, tmp, "task-svc-s3") as database_url,
+        scratch_database_url("task-svc-s3") as database_url,
     ):
         for name, value in {
             "AWS_ENDPOINT_URL": s3_endpoint,

@@ -1,8 +1,7 @@
 """data-field indexes: definitions, entries, and the triggers on tasks that keep them
 
-The tables exist on both backends (the models describe them); the function that computes
-an entry and the triggers exist on PostgreSQL only, the one backend that uses the index
-path. See `task_svc/fieldindexes/` for the locking protocol the triggers take part in.
+The tables (the models describe them), the function that computes an entry and the
+triggers on tasks that keep the entries current. See `task_svc/fieldindexes/` for the locking protocol the triggers take part in.
 
 Revision ID: 0006
 Revises: 0005
@@ -25,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "data_field_indexes",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=False),
         sa.Column("filter_key", sa.String(length=255), nullable=False),
         sa.Column("order_key", sa.String(length=255), nullable=False),
@@ -73,23 +72,19 @@ def upgrade() -> None:
             ["index_id"],
             unique=False,
             postgresql_where=sa.text("NOT is_exact"),
-            sqlite_where=sa.text("NOT is_exact"),
         )
 
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in _POSTGRES_UPGRADE:
-            op.execute(statement)
+    for statement in _POSTGRES_UPGRADE:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in _POSTGRES_DOWNGRADE:
-            op.execute(statement)
+    for statement in _POSTGRES_DOWNGRADE:
+        op.execute(statement)
     with op.batch_alter_table("data_field_entries", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_data_field_entries_inexact",
             postgresql_where=sa.text("NOT is_exact"),
-            sqlite_where=sa.text("NOT is_exact"),
         )
         batch_op.drop_index("ix_data_field_entries_index_id_filter_text")
 

@@ -30,7 +30,6 @@ def upgrade() -> None:
             columns,
             unique=False,
             postgresql_where=sa.text(where),
-            sqlite_where=sa.text(where),
         )
 
 
