@@ -7,14 +7,20 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import BACKENDS, scratch_database_url
+from labelops_common.testing import (
+    embedded_data_dir,
+    redis_url_with_free_db,
+    scratch_database_url,
+)
 from labelops_runtime.suite import free_loopback_port
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -69,52 +75,37 @@ def stop(running: RunningProcess) -> None:
         raise
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def suite(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningProcess]:
-    """`labelops serve --target all` with an admin, on SQLite files or on PostgreSQL."""
-    backend = str(request.param)
-    tmp = tmp_path_factory.mktemp(f"suite-{backend}")
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
+    """`labelops serve --target all` with an admin, each service on a fresh database of the
+    test server (so the oldest-PostgreSQL smoke run covers it too); the queue is the embedded
+    one, as in `make run`."""
+    tmp = tmp_path_factory.mktemp("suite")
     port = free_loopback_port()
     env = {
-        "LABELOPS_DATA_DIR": str(tmp / "data"),
         "LABELOPS_PORT": str(port),
         "LABELOPS_SECRET_KEY": SECRET,
         "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
         "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
     }
-    with _databases(backend, tmp) as urls:
-        env.update(urls)
+    with embedded_data_dir() as data_dir, service_databases() as urls:
+        env.update(urls, LABELOPS_DATA_DIR=str(data_dir))
         running = start_labelops(["serve", "--target", "all"], env, tmp / "labelops.log", port)
         yield running
         stop(running)
 
 
-class _databases:
-    """On PostgreSQL, one fresh database per service (each service owns its data)."""
-
-    def __init__(self, backend: str, tmp: Path) -> None:
-        self.backend = backend
-        self.tmp = tmp
-        self.contexts: list[object] = []
-
-    def __enter__(self) -> dict[str, str]:
-        if self.backend == "sqlite":
-            return {}
-        urls = {}
-        for service in SERVICE_NAMES:
-            context = scratch_database_url("postgresql", self.tmp, service)
-            url = context.__enter__()
-            self.contexts.append(context)
-            prefix = "LABELOPS_" + service.upper().replace("-", "_") + "_"
-            urls[prefix + "DATABASE_URL"] = url
-        return urls
-
-    def __exit__(self, *exc: object) -> None:
-        for context in reversed(self.contexts):
-            context.__exit__(None, None, None)  # type: ignore[attr-defined]
+@contextmanager
+def service_databases(names: Iterable[str] = SERVICE_NAMES) -> Iterator[dict[str, str]]:
+    """One fresh database per service (each owns its data), as `LABELOPS_<SVC>_DATABASE_URL`."""
+    with ExitStack() as stack:
+        yield {
+            "LABELOPS_" + name.upper().replace("-", "_") + "_DATABASE_URL": stack.enter_context(
+                scratch_database_url(name)
+            )
+            for name in names
+        }
 
 
 @dataclass
@@ -129,47 +120,51 @@ def split_services(tmp_path: Path) -> Iterator[SplitServices]:
     """project-svc and task-svc as two processes, the way two Kubernetes Deployments run.
 
     Each has its own database and gRPC port and finds the other through
-    `LABELOPS_GRPC_PEERS`, as the Helm chart configures them.
+    `LABELOPS_GRPC_PEERS`, as the Helm chart configures them; the broker is Redis.
     """
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     grpc_ports = {name: free_loopback_port() for name in ("project-svc", "task-svc")}
     http_ports = {name: free_loopback_port() for name in ("project-svc", "task-svc")}
     peers = json.dumps({name: f"127.0.0.1:{port}" for name, port in grpc_ports.items()})
-    common = {
-        "LABELOPS_DATA_DIR": str(data_dir),
-        "LABELOPS_SECRET_KEY": SECRET,
-        "LABELOPS_GRPC_PEERS": peers,
-        "LABELOPS_GRPC_DEADLINE_SECONDS": "2",
-    }
-
-    def start(name: str, extra: dict[str, str]) -> RunningProcess:
-        prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
-        env = {
-            **common,
-            **extra,
-            prefix + "GRPC_BIND": f"127.0.0.1:{grpc_ports[name]}",
-            prefix + "HTTP_PORT": str(http_ports[name]),
+    broker = redis_url_with_free_db()
+    with service_databases(("project-svc", "task-svc")) as database_urls:
+        common = {
+            "LABELOPS_DATA_DIR": str(data_dir),
+            "LABELOPS_SECRET_KEY": SECRET,
+            "LABELOPS_GRPC_PEERS": peers,
+            "LABELOPS_GRPC_DEADLINE_SECONDS": "2",
+            "LABELOPS_BROKER_URL": broker,
+            **database_urls,
         }
-        args = ["serve", "--target", name, "--migrate", "--host", "127.0.0.1"]
-        return start_labelops(args, env, tmp_path / f"{name}.log", http_ports[name])
 
-    admin = {
-        "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
-        "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-    }
-    project_svc = start("project-svc", admin)
-    started = [project_svc]
-    services = SplitServices(
-        project_svc=project_svc,
-        task_svc=start("task-svc", {}),
-        start_task_svc=lambda: start("task-svc", {}),
-    )
-    started.append(services.task_svc)
-    try:
-        yield services
-    finally:
-        for running in (services.project_svc, services.task_svc):
-            if running.process.poll() is None:
-                stop(running)
+        def start(name: str, extra: dict[str, str]) -> RunningProcess:
+            prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
+            env = {
+                **common,
+                **extra,
+                prefix + "GRPC_BIND": f"127.0.0.1:{grpc_ports[name]}",
+                prefix + "HTTP_PORT": str(http_ports[name]),
+            }
+            args = ["serve", "--target", name, "--migrate", "--host", "127.0.0.1"]
+            return start_labelops(args, env, tmp_path / f"{name}.log", http_ports[name])
+
+        admin = {
+            "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+            "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+        }
+        services = SplitServices(
+            project_svc=start("project-svc", admin),
+            task_svc=start("task-svc", {}),
+            start_task_svc=lambda: start("task-svc", {}),
+        )
+        try:
+            yield services
+        finally:
+            for running in (services.project_svc, services.task_svc):
+                if running.process.poll() is None:
+                    stop(running)
+            client = redis.Redis.from_url(broker)
+            client.flushdb()
+            client.close()

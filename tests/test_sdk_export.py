@@ -1,4 +1,4 @@
-"""Exports through the official SDK against `labelops serve --target all`, on SQLite and PostgreSQL.
+"""Exports through the official SDK against `labelops serve --target all`.
 
 The synchronous path is what the SDK's `as_json` takes on a Community server; snapshots
 run on the embedded worker's `exports` queue, polled the way the SDK's helpers poll.

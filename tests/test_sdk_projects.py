@@ -1,4 +1,4 @@
-"""The official label-studio-sdk against single-process LabelOps (SQLite and PostgreSQL)."""
+"""The official label-studio-sdk against single-process LabelOps."""
 
 from __future__ import annotations
 

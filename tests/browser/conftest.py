@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from labelops_common.testing import wait_until_answering
+from labelops_common.testing import embedded_data_dir, wait_until_answering
 from labelops_runtime.suite import free_loopback_port
 from playwright.sync_api import (
     Browser,
@@ -75,43 +75,45 @@ def web_dist() -> Path:
 
 @pytest.fixture(scope="session")
 def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
-    """`labelops serve --target all` on SQLite, serving the built app at `/`."""
+    """`labelops serve --target all` as `make run` runs it (the embedded PostgreSQL and
+    queue), serving the built app at `/`."""
     tmp = tmp_path_factory.mktemp("browser-suite")
     port = free_loopback_port()
-    env = {
-        **os.environ,
-        "LABELOPS_DATA_DIR": str(tmp / "data"),
-        "LABELOPS_PORT": str(port),
-        "LABELOPS_WEB_DIR": str(web_dist),
-        "LABELOPS_SECRET_KEY": SECRET,
-        "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
-        "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-    }
-    log_path = tmp / "labelops.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "labelops_runtime.cli", "serve", "--target", "all"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    app = WebApp(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    try:
-        wait_until_answering(
-            f"{app.base_url}/healthz",
-            app.process,
-            log_path=app.log_path,
-            deadline=time.monotonic() + 60,
-        )
-        yield app
-    finally:
-        process.terminate()
+    with embedded_data_dir() as data_dir:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LABELOPS_")},
+            "LABELOPS_DATA_DIR": str(data_dir),
+            "LABELOPS_PORT": str(port),
+            "LABELOPS_WEB_DIR": str(web_dist),
+            "LABELOPS_SECRET_KEY": SECRET,
+            "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+            "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+        }
+        log_path = tmp / "labelops.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "labelops_runtime.cli", "serve", "--target", "all"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        app = WebApp(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            wait_until_answering(
+                f"{app.base_url}/healthz",
+                app.process,
+                log_path=app.log_path,
+                deadline=time.monotonic() + 60,
+            )
+            yield app
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,16 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import redis_url_with_free_db, wait_until_answering
+from labelops_common.testing import (
+    redis_url_with_free_db,
+    scratch_database_url,
+    wait_until_answering,
+)
 from labelops_runtime.suite import free_loopback_port
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -46,6 +51,8 @@ class Stack:
     tmp: Path
     broker_url: str
     services: dict[str, Process] = field(default_factory=dict)
+    #: Drops each service's database once the processes are stopped.
+    databases: ExitStack = field(default_factory=ExitStack)
     #: The worker's metrics endpoint is its URL.
     worker: Process | None = None
 
@@ -85,6 +92,10 @@ def start_stack(tmp: Path) -> Stack:
     (tmp / "data").mkdir(parents=True, exist_ok=True)
     stack = Stack(tmp=tmp, broker_url=broker_url)
     try:
+        # Each service owns a database on the test server, as on a cluster.
+        for name in SERVICE_NAMES:
+            variable = "LABELOPS_" + name.upper().replace("-", "_") + "_DATABASE_URL"
+            common[variable] = stack.databases.enter_context(scratch_database_url(name))
         for name in SERVICE_NAMES:
             prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
             env = {
@@ -158,6 +169,7 @@ def stop_stack(stack: Stack) -> None:
         client.flushdb()
     finally:
         client.close()
+        stack.databases.close()
 
 
 _shared: dict[str, object] = {"stack": None, "users": 0}

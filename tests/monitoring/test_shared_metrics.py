@@ -4,14 +4,13 @@ broker, database connection errors, and the worker's `--metrics-port` guard."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from labelops_common.observability.database import observe_database_errors
 from labelops_common.queue import QueueDepthCollector, create_celery_app
-from labelops_common.testing import redis_url_with_free_db
+from labelops_common.testing import redis_url_with_free_db, scratch_database_url
 from labelops_runtime import cli
 from labelops_runtime.suite import free_loopback_port
 from prometheus_client import REGISTRY
@@ -62,7 +61,7 @@ def value(name: str, service: str) -> float:
     return REGISTRY.get_sample_value(name, {"service": service}) or 0.0
 
 
-def test_database_connection_errors_are_counted_apart_from_query_errors(tmp_path: Path) -> None:
+def test_database_connection_errors_are_counted_apart_from_query_errors() -> None:
     closed = free_loopback_port()
     unreachable = create_engine(f"postgresql+psycopg2://labelops@127.0.0.1:{closed}/labelops")
     observe_database_errors(unreachable, service="metrics-check-pg")
@@ -71,12 +70,16 @@ def test_database_connection_errors_are_counted_apart_from_query_errors(tmp_path
         unreachable.connect()
     assert value("labelops_db_connection_errors_total", "metrics-check-pg") == before + 1
 
-    sqlite = create_engine(f"sqlite:///{tmp_path / 'check.sqlite3'}")
-    observe_database_errors(sqlite, service="metrics-check-sqlite")
-    with sqlite.connect() as connection, pytest.raises(DBAPIError):
-        connection.execute(text("SELECT * FROM no_such_table"))
-    assert value("labelops_db_query_errors_total", "metrics-check-sqlite") == 1
-    assert value("labelops_db_connection_errors_total", "metrics-check-sqlite") == 0
+    with scratch_database_url("metrics-check") as url:
+        reachable = create_engine(url)
+        observe_database_errors(reachable, service="metrics-check-query")
+        try:
+            with reachable.connect() as connection, pytest.raises(DBAPIError):
+                connection.execute(text("SELECT * FROM no_such_table"))
+        finally:
+            reachable.dispose()
+    assert value("labelops_db_query_errors_total", "metrics-check-query") == 1
+    assert value("labelops_db_connection_errors_total", "metrics-check-query") == 0
 
 
 def test_worker_metrics_refuse_the_prefork_pool() -> None:

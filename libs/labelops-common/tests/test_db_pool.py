@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from sqlalchemy import Engine, create_engine, text
 
 
 @pytest.fixture()
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    with scratch_database_url("postgresql", tmp_path, "pool") as url:
+def engine() -> Iterator[Engine]:
+    with scratch_database_url("pool") as url:
         engine = db.create_db_engine(url, pool_size=1)
         try:
             yield engine

@@ -1,4 +1,4 @@
-"""project-svc test fixtures: the real app on SQLite and on PostgreSQL, rolled back per test.
+"""project-svc test fixtures: the real app on its own PostgreSQL database, rolled back per test.
 
 Project counters come from a real task-svc gRPC server on loopback, as in production.
 """
@@ -15,7 +15,7 @@ from labelops_common.auth.principal import Principal, Role
 from labelops_common.grpcutil import build_grpc_server
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
-from labelops_common.testing import BACKENDS, migrated_engine, scratch_database_url
+from labelops_common.testing import migrated_engine, scratch_database_url
 from project_svc.app import build_service
 from project_svc.organizations import service as organizations
 from project_svc.settings import Settings
@@ -33,36 +33,38 @@ def secret_key() -> str:
     return SECRET
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture(scope="session")
 def task_svc_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real task-svc gRPC server (SQLite), for the counters project-svc serves."""
+    """A real task-svc gRPC server on its own database, for the counters project-svc serves."""
     from task_svc.app import build_service as build_task_service
+    from task_svc.settings import Settings as TaskSettings
 
-    data_dir = tmp_path_factory.mktemp("task-svc")
-    common = CommonSettings(data_dir=data_dir, secret_key=SecretStr(SECRET))
-    runtime = build_task_service(common)
-    url = str(runtime.database.engine.url)
-    migrated_engine(url=url, script_location=runtime.migrations_dir, service_name="task-svc")
-    handle = build_grpc_server(
-        service_name="task-svc",
-        bind="127.0.0.1:0",
-        register=runtime.grpc_registrations,
-        service_full_names=runtime.grpc_service_names,
-    )
-    handle.start()
-    yield handle.address
-    handle.stop(grace=0)
+    with scratch_database_url("task-svc") as url:
+        common = CommonSettings(
+            data_dir=tmp_path_factory.mktemp("task-svc"), secret_key=SecretStr(SECRET)
+        )
+        runtime = build_task_service(common, TaskSettings(database_url=url))
+        migrated = migrated_engine(
+            url=url, script_location=runtime.migrations_dir, service_name="task-svc"
+        )
+        migrated.dispose()
+        handle = build_grpc_server(
+            service_name="task-svc",
+            bind="127.0.0.1:0",
+            register=runtime.grpc_registrations,
+            service_full_names=runtime.grpc_service_names,
+        )
+        handle.start()
+        try:
+            yield handle.address
+        finally:
+            handle.stop(grace=0)
+            runtime.database.engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    tmp = tmp_path_factory.mktemp(f"project-svc-{backend}")
-    with scratch_database_url(backend, tmp, "project-svc") as url:
+def engine() -> Iterator[Engine]:
+    with scratch_database_url("project-svc") as url:
         engine = migrated_engine(
             url=url,
             script_location=Path(__file__).parent.parent / "project_svc" / "migrations",

@@ -1,12 +1,11 @@
 """Domain events: sent only after commit, delivered to every registered handler by a real
-embedded Celery worker on the SQLite transport, failed handlers retried on their own."""
+embedded Celery worker on the PostgreSQL transport, failed handlers retried on their own."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from labelops_common.events import (
     unregister_handler,
 )
 from labelops_common.queue import create_celery_app, start_embedded_worker
+from labelops_common.testing import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
@@ -48,26 +48,33 @@ class Recorder:
 
 
 @pytest.fixture()
-def database(tmp_path: Path) -> Database:
-    return Database.from_url(f"sqlite:///{tmp_path / 'events.sqlite3'}")
+def database() -> Iterator[Database]:
+    with scratch_database_url("events") as url:
+        database = Database.from_url(url)
+        try:
+            yield database
+        finally:
+            database.engine.dispose()
 
 
 @pytest.fixture()
-def worker(tmp_path: Path) -> Iterator[None]:
-    """A LabelOps Celery app consuming `events` in this process, as `labelops serve` runs it."""
+def worker() -> Iterator[None]:
+    """A LabelOps Celery app consuming `events` in this process, as `labelops serve` runs it
+    (on kombu's SQLAlchemy transport over PostgreSQL, the broker of `make run`)."""
     previous = celery_state.default_app
-    app = create_celery_app(
-        name="labelops-events-test",
-        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
-        queues=[events.EVENTS_QUEUE],
-    )
-    app.set_default()
-    running = start_embedded_worker(app, queues=[events.EVENTS_QUEUE], concurrency=2)
-    try:
-        yield
-    finally:
-        running.stop(timeout=15)
-        celery_state.set_default_app(previous)
+    with scratch_database_url("events_broker") as broker_database_url:
+        app = create_celery_app(
+            name="labelops-events-test",
+            broker_url=f"sqla+{broker_database_url}",
+            queues=[events.EVENTS_QUEUE],
+        )
+        app.set_default()
+        running = start_embedded_worker(app, queues=[events.EVENTS_QUEUE], concurrency=2)
+        try:
+            yield
+        finally:
+            running.stop(timeout=15)
+            celery_state.set_default_app(previous)
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""Job records on SQLite and PostgreSQL: exclusive claims, leases, retries, revival."""
+"""Job records on PostgreSQL: exclusive claims, leases, retries, revival."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from labelops_common.jobs import (
     requeue_stale_jobs,
     run_job,
 )
-from labelops_common.testing import BACKENDS, scratch_database_url
+from labelops_common.testing import scratch_database_url
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -32,9 +32,9 @@ class DemoJob(JobRecordMixin, Base):
     __tablename__ = "demo_jobs"
 
 
-@pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    with scratch_database_url(str(request.param), tmp_path, "jobs") as url:
+@pytest.fixture()
+def database() -> Iterator[Database]:
+    with scratch_database_url("jobs") as url:
         database = Database.from_url(url)
         Base.metadata.create_all(database.engine)
         yield database

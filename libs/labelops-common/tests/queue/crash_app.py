@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import cache
 
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database
 from labelops_common.jobs import JobRecordMixin, run_job
@@ -24,7 +25,12 @@ class CrashJob(JobRecordMixin, Base):
 app = create_celery_app(
     name="crash-test", broker_url=os.environ.get("CRASH_BROKER_URL", "memory://"), queues=["crash"]
 )
-database = Database.from_url(os.environ.get("CRASH_DATABASE_URL", "sqlite://"))
+
+
+@cache
+def database() -> Database:
+    """The job records' database, opened by the worker (importing this opens nothing)."""
+    return Database.from_url(os.environ["CRASH_DATABASE_URL"])
 
 
 @labelops_task(name="tests.crash_job", queue="crash")
@@ -36,7 +42,7 @@ def crash_job(job_id: int) -> str:
         time.sleep(float(context.payload.get("seconds", 2)))
 
     return run_job(
-        session_factory=database.new_session,
+        session_factory=database().new_session,
         model=CrashJob,
         job_id=job_id,
         body=body,

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from labelops_common.queue import (
     start_embedded_worker,
 )
 from labelops_common.queue.tasks import check_job_arguments
+from labelops_common.testing import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
@@ -35,8 +37,14 @@ class RecordingTask:
         self.sent.append(tuple(args))
 
 
-def test_enqueue_happens_after_commit_and_never_after_rollback(tmp_path: Path) -> None:
-    database = Database.from_url(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+@pytest.fixture()
+def database_url() -> Iterator[str]:
+    with scratch_database_url("queue") as url:
+        yield url
+
+
+def test_enqueue_happens_after_commit_and_never_after_rollback(database_url: str) -> None:
+    database = Database.from_url(database_url)
     task = RecordingTask()
     with database.session() as session:
         session.execute(text("SELECT 1"))
@@ -46,6 +54,7 @@ def test_enqueue_happens_after_commit_and_never_after_rollback(tmp_path: Path) -
         session.execute(text("SELECT 1"))
         enqueue_after_commit(session, task, 42)
         session.commit()
+    database.engine.dispose()
     assert task.sent == [(42,)]
 
 
@@ -65,10 +74,10 @@ def double(value: int) -> int:
     return value * 2
 
 
-def test_embedded_worker_consumes_from_the_sqlite_transport(tmp_path: Path) -> None:
-    app = create_celery_app(
-        name="unit", broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", queues=["unit"]
-    )
+def test_embedded_worker_consumes_from_the_postgresql_transport(database_url: str) -> None:
+    """The broker `make run` uses when none is configured: kombu's SQLAlchemy transport on
+    PostgreSQL (there on the embedded server; here on a scratch database)."""
+    app = create_celery_app(name="unit", broker_url=f"sqla+{database_url}", queues=["unit"])
     before = (
         REGISTRY.get_sample_value(
             "labelops_celery_tasks_total",
@@ -132,22 +141,23 @@ def _start_worker(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.redis
-def test_a_worker_killed_mid_job_is_recovered_on_redis(tmp_path: Path, redis_url: str) -> None:
+def test_a_worker_killed_mid_job_is_recovered_on_redis(
+    tmp_path: Path, redis_url: str, database_url: str
+) -> None:
     here = Path(__file__).parent
     sys.path.insert(0, str(here))
     try:
         import crash_app
     finally:
         sys.path.remove(str(here))
-    db_url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     markers = tmp_path / "markers"
     markers.mkdir()
     env = {
         "CRASH_BROKER_URL": redis_url,
-        "CRASH_DATABASE_URL": db_url,
+        "CRASH_DATABASE_URL": database_url,
         "CRASH_MARKER_DIR": str(markers),
     }
-    database = Database.from_url(db_url)
+    database = Database.from_url(database_url)
     crash_app.Base.metadata.create_all(database.engine)
     with database.session() as session:
         job = create_job(session, model=crash_app.CrashJob, kind="crash", payload={"seconds": 3})
@@ -188,3 +198,4 @@ def test_a_worker_killed_mid_job_is_recovered_on_redis(tmp_path: Path, redis_url
     finally:
         second.terminate()
         second.wait(20)
+        database.engine.dispose()
