@@ -4,6 +4,8 @@ UV ?= uv
 UV_VERSION := 0.13.9
 export LABELOPS_PORT ?= 8080
 export LABELOPS_DATA_DIR ?= ./data
+#: `make run` serves with one process per core.
+PROCESSES ?= $(shell python3 -c 'import os; print(os.cpu_count() or 1)')
 
 .PHONY: env web run test lint proto proto-check routes routes-check migration bench bench-floor chart-render chart-check
 
@@ -14,10 +16,10 @@ env: ## create .venv from the lock file (installs uv from PyPI if missing)
 web: ## build the web app into web/dist (npm ci from the lock file, type-check, vite build)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-run: env web ## every service in one process on $LABELOPS_PORT (SQLite, embedded queue, local disk)
-	$(UV) run labelops serve --target all --port $(LABELOPS_PORT)
+run: env web ## every service on $LABELOPS_PORT, a process per core (embedded PostgreSQL and queue, local disk)
+	$(UV) run labelops serve --target all --port $(LABELOPS_PORT) --processes $(PROCESSES)
 
-test: env ## lint, types, real PostgreSQL/Redis, every test
+test: env ## lint, types, real PostgreSQL (the embedded wheel's, and 15 for a smoke run) and Redis, every test
 	bash scripts/test.sh
 
 lint: env

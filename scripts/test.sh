@@ -37,4 +37,12 @@ set -a; . .testinfra/env; set +a
 
 mkdir -p test-artifacts
 step "pytest" uv run pytest -q -p no:randomly --junitxml=test-artifacts/junit.xml "$@"
+# The oldest PostgreSQL major the chart supports (README of helm/labelops): migrations, the
+# SDK against the single process, and the SQL that leans most on the server.
+if [ $# -eq 0 ]; then
+  step "smoke on PostgreSQL 15" env LABELOPS_TEST_POSTGRES_URL="$LABELOPS_TEST_OLDEST_POSTGRES_URL" \
+    uv run pytest -q -p no:randomly --junitxml=test-artifacts/junit-postgresql-15.xml \
+    tests/test_migrations_match_models.py tests/test_sdk_projects.py \
+    services/task-svc/tests/fieldindexes services/task-svc/tests/labelstream
+fi
 exit $status
