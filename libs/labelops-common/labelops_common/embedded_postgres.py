@@ -214,6 +214,7 @@ class EmbeddedPostgres:
             _check_reachable(self.pgdata, server_user)
             os.chown(self.pgdata, server_user.pw_uid, server_user.pw_gid)
         self.pgdata.chmod(0o700)
+        run_as = _run_as(server_user)
         result = subprocess.run(  # noqa: S603
             [
                 str(binaries_dir() / "initdb"),
@@ -228,7 +229,9 @@ class EmbeddedPostgres:
             check=False,
             capture_output=True,
             text=True,
-            **_run_as(server_user),
+            user=run_as.user,
+            group=run_as.group,
+            extra_groups=run_as.extra_groups,
         )
         if result.returncode != 0:
             raise EmbeddedPostgresError(
@@ -251,6 +254,7 @@ class EmbeddedPostgres:
             "max_connections": "200",
             **self.settings,
         }
+        run_as = _run_as(server_user)
         command = [str(binaries_dir() / "postgres"), "-D", str(self.pgdata)]
         for name, value in options.items():
             command += ["-c", f"{name}={value}"]
@@ -265,7 +269,9 @@ class EmbeddedPostgres:
                 # the server after its own shutdown, not both at once.
                 start_new_session=True,
                 preexec_fn=_die_with_parent if self.stop_with_process else None,
-                **_run_as(server_user),
+                user=run_as.user,
+                group=run_as.group,
+                extra_groups=run_as.extra_groups,
             )
         finally:
             log.close()
@@ -324,10 +330,19 @@ def _server_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(ROOT_SERVER_USER)
 
 
-def _run_as(server_user: pwd.struct_passwd | None) -> dict[str, object]:
+@dataclass(frozen=True)
+class _RunAs:
+    """`subprocess` credentials: unchanged when not root, else the server's own user."""
+
+    user: int | None = None
+    group: int | None = None
+    extra_groups: list[int] | None = None
+
+
+def _run_as(server_user: pwd.struct_passwd | None) -> _RunAs:
     if server_user is None:
-        return {}
-    return {"user": server_user.pw_uid, "group": server_user.pw_gid, "extra_groups": []}
+        return _RunAs()
+    return _RunAs(user=server_user.pw_uid, group=server_user.pw_gid, extra_groups=[])
 
 
 def _check_reachable(pgdata: Path, server_user: pwd.struct_passwd) -> None:
