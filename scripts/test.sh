@@ -30,6 +30,7 @@ step "mypy" uv run mypy libs/labelops-common/labelops_common libs/labelops-runti
   services/export-svc/export_svc services/ml-gateway/ml_gateway scripts
 
 step "web app builds (types, bundle)" make --no-print-directory web
+step "web lint and unit tests" bash -c 'cd web && npm run lint && npm test'
 
 trap 'bash scripts/testinfra.sh down' EXIT
 bash scripts/testinfra.sh up || { echo "==> infrastructure failed to start"; exit 1; }

@@ -1,3 +1,4 @@
+/// <reference types="vitest/config" />
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
@@ -11,5 +12,12 @@ export default defineConfig({
     proxy: Object.fromEntries(
       ["/api", "/user", "/data", "/storage-data", "/tasks"].map((prefix) => [prefix, api]),
     ),
+  },
+  // `npm test`: unit tests next to what they test, in a DOM (cookies, localStorage, events).
+  test: {
+    include: ["src/**/*.test.{ts,tsx}"],
+    environment: "happy-dom",
+    unstubGlobals: true,
+    restoreMocks: true,
   },
 });

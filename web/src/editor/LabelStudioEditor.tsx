@@ -13,7 +13,7 @@ import { useEffect, useRef, useState } from "react";
 import { createDraft, saveDraftOnLeave, updateDraft } from "../api/annotations";
 import type { Annotation, Draft, Prediction, ResultItem, TaskData } from "../api/tasks";
 import { ErrorList, LoadingBlock } from "../ui";
-import { loadLabelStudio, type LabelStudioInstance } from "./loadLabelStudio";
+import { loadLabelStudio, type EditorObject, type LabelStudioInstance } from "./loadLabelStudio";
 import "./editor.css";
 
 /** What the editor needs of a task (the full task, or a label-stream task). */
@@ -65,8 +65,8 @@ export interface LabelStudioEditorProps {
 }
 
 // The editor's MobX objects; their shapes are the editor's own, used through a few members.
-type EditorAnnotation = any;
-type EditorStore = any;
+type EditorAnnotation = EditorObject;
+type EditorStore = EditorObject;
 
 const EDITING_INTERFACES = [
   "panel",
@@ -239,15 +239,18 @@ export function LabelStudioEditor(props: LabelStudioEditorProps) {
       }
     };
 
+    // Whether Skip shows and the user's name are read as the editor is built: neither is a
+    // reason to rebuild it (the props of the render this effect follows, as `latest` holds).
+    const { showSkip, user: named } = latest.current;
     const options = {
       config,
       interfaces: editing
-        ? [...EDITING_INTERFACES, ...(props.showSkip === false ? [] : ["skip"])]
+        ? [...EDITING_INTERFACES, ...(showSkip === false ? [] : ["skip"])]
         : PREVIEW_INTERFACES,
       user: {
         pk: user.id,
-        firstName: user.first_name || user.email || `User ${user.id}`,
-        lastName: user.last_name ?? "",
+        firstName: named.first_name || named.email || `User ${user.id}`,
+        lastName: named.last_name ?? "",
       },
       task: editorTask(task, mode),
       // The editor adds the task's predictions and annotations after its load event, and

@@ -4,13 +4,23 @@
  * `scripts/copy-editor.mjs` puts the bundle under /vendor/label-studio/ at build time.
  */
 
+/**
+ * One of the editor's MobX objects (its store, an annotation): the bundle ships no types and
+ * their shapes are the editor's own, used through a few members. The one untyped boundary.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor bundle has no types
+export type EditorObject = any;
+
 export interface LabelStudioInstance {
   destroy(): void;
   // The editor's MobX store; its shape is the editor's own.
-  store?: any;
+  store?: EditorObject;
 }
 
-export type LabelStudioConstructor = new (root: HTMLElement | string, options: any) => LabelStudioInstance;
+export type LabelStudioConstructor = new (
+  root: HTMLElement | string,
+  options: Record<string, unknown>,
+) => LabelStudioInstance;
 
 declare global {
   interface Window {

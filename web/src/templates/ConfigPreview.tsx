@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { useOptionalCurrentUser } from "../auth";
 import { loadLabelStudio } from "../editor/loadLabelStudio";
-import type { LabelStudioInstance } from "../editor/loadLabelStudio";
+import type { EditorObject, LabelStudioInstance } from "../editor/loadLabelStudio";
 import { ErrorList, Spinner } from "../ui";
 import { parseConfig, sampleTaskData } from "./sampleTask";
 
@@ -49,7 +49,7 @@ export function ConfigPreview({ config }: { config: string }) {
           interfaces: ["panel", "controls", "side-column"],
           user: { pk: userId, firstName: firstName || "You", lastName },
           task: { id: 1, data, annotations: [], predictions: [] },
-          onLabelStudioLoad: (store: any) => {
+          onLabelStudioLoad: (store: EditorObject) => {
             // Start an empty annotation so the preview can be clicked through like a real task.
             const annotation = store.annotationStore.addAnnotation({ userGenerate: true });
             store.annotationStore.selectAnnotation(annotation.id);
