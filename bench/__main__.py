@@ -1,11 +1,11 @@
 """`uv run python -m bench`: start the servers, run the workloads, print and save the figures.
 
 Every option is a flag or the environment variable of the same name (flags win):
-    SIZES=10000,100000,1000000   tasks per run on PostgreSQL
-    SQLITE_SIZES=100000          tasks per run on SQLite
+    SIZES=10000,100000,1000000   tasks per run on PostgreSQL (scripts/testinfra.sh, Redis broker)
+    EMBEDDED_SIZES=100000        tasks per run of `make run` itself (its embedded PostgreSQL)
     LS=1                         also run Label Studio (bench/.ls-venv, installed on first use)
     LS_SIZES=10000,100000        Label Studio sizes on PostgreSQL
-    LS_SQLITE_SIZES=100000       Label Studio sizes on SQLite
+    LS_SQLITE_SIZES=100000       Label Studio sizes on SQLite (its default), beside EMBEDDED_SIZES
     LS_FROM=bench/results/X.json Label Studio's figures from an earlier run instead of running it
 """
 
@@ -47,7 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     add = parser.add_argument
     add("--sizes", default=_env("SIZES", "10000,100000,1000000"), help="PostgreSQL sizes")
-    add("--sqlite-sizes", default=_env("SQLITE_SIZES", "100000"), help="SQLite sizes ('' = none)")
+    add(
+        "--embedded-sizes",
+        default=_env("EMBEDDED_SIZES", "100000"),
+        help="sizes on `make run`'s embedded PostgreSQL ('' = none)",
+    )
     add("--ls", default=_env("LS", "0"), help="1 = also benchmark Label Studio")
     add("--ls-sizes", default=_env("LS_SIZES", "10000,100000"))
     add("--ls-sqlite-sizes", default=_env("LS_SQLITE_SIZES", "100000"))
@@ -66,13 +70,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--processes",
         type=int,
         default=int(_env("PROCESSES", str(os.cpu_count() or 1))),
-        help="LabelOps server processes on PostgreSQL (serve --processes); SQLite runs one",
+        help="LabelOps server processes (serve --processes; `make run`: one per core)",
     )
     add("--import-timeout", type=float, default=float(_env("IMPORT_TIMEOUT", "3600")))
     add("--keep", default=_env("KEEP", "0"), help="1 = keep the servers' data dirs and logs")
     args = parser.parse_args(argv)
     args.sizes = _sizes(args.sizes)
-    args.sqlite_sizes = _sizes(args.sqlite_sizes)
+    args.embedded_sizes = _sizes(args.embedded_sizes)
     args.ls_sizes = _sizes(args.ls_sizes)
     args.ls_sqlite_sizes = _sizes(args.ls_sqlite_sizes)
     args.ls = args.ls.lower() in ("1", "true", "yes", "on")
@@ -91,7 +95,7 @@ def _sigterm_as_interrupt(_signum: int, _frame: object) -> None:
 def _plan(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     """(target, backend, size), smallest first so the quick figures come early."""
     plan = [("labelops", "postgresql", n) for n in args.sizes]
-    plan += [("labelops", "sqlite", n) for n in args.sqlite_sizes]
+    plan += [("labelops", "embedded", n) for n in args.embedded_sizes]
     if args.ls:
         plan += [("label-studio", "postgresql", n) for n in args.ls_sizes]
         plan += [("label-studio", "sqlite", n) for n in args.ls_sqlite_sizes]
@@ -135,6 +139,7 @@ def bench_one(
     }
     api = targets.Api(server.base_url)
     project_id = api.create_project(f"bench {size}")
+    run["project_id"] = project_id
     tasks_path = dataset.tasks_file(BENCH_DIR / ".cache", size)
 
     if "import" in args.workloads:
@@ -182,6 +187,32 @@ def bench_one(
     return run
 
 
+def _time_restart(run: dict[str, Any], first: Server, work_dir: Path, *, processes: int) -> None:
+    """`first_start_s` (empty data dir) and `restart_s` (the same data dir, after the workloads
+    and a SIGTERM): from launching `labelops serve` until `GET /api/version` answers 200."""
+    run["startup"] = {"first_start_s": first.up_seconds}
+    log(f"first start: {first.up_seconds:.2f}s; restarting on the same data dir")
+    try:
+        with targets.labelops(
+            backend="embedded",
+            postgres_url=None,
+            work_dir=work_dir,
+            processes=processes,
+            log_name="labelops-restart.log",
+        ) as again:
+            run["startup"]["restart_s"] = again.up_seconds
+            if "project_id" in run:
+                tasks = targets.Api(again.base_url).task_total(run["project_id"])
+                run["startup"]["tasks_after_restart"] = tasks
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:
+        run["errors"]["restart"] = f"{type(error).__name__}: {str(error)[:2000]}"
+        log(f"restart FAILED: {run['errors']['restart'][:800]}")
+        return
+    log(f"start-up: {_brief(run['startup'])}")
+
+
 def _start(
     target: str,
     backend: str,
@@ -196,7 +227,7 @@ def _start(
             backend=backend,
             postgres_url=postgres_url,
             work_dir=work_dir,
-            processes=processes if backend == "postgresql" else 1,
+            processes=processes,
         )
     assert ls_executable is not None
     return targets.label_studio(
@@ -207,6 +238,9 @@ def _start(
 @contextmanager
 def _work_root(keep: bool) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="labelops-bench-"))
+    # Started as root, the embedded PostgreSQL runs as `labelops-postgres`, which must be able
+    # to traverse the data dir's parents (mkdtemp makes 0700).
+    path.chmod(0o755)
     try:
         yield path
     finally:
@@ -261,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
             "polled every 0.1 s until completed; RSS = the server process tree (LabelOps: without the "
             "`uv run` launcher), sampled every 0.1 s",
             "label_studio_server": "`label-studio start` (Django runserver, threaded), as shipped",
+            "embedded": "LabelOps as `make run` serves it: no database URL, no broker, its "
+            "embedded PostgreSQL under LABELOPS_DATA_DIR (a child of the server, so in its process "
+            "tree's RSS and CPU, as SQLite is in Label Studio's); startup.first_start_s on an "
+            "empty data dir and startup.restart_s on the same data dir after the workloads, each "
+            "until GET /api/version answers 200",
         },
     }
     runs: list[dict[str, Any]] = []
@@ -299,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     with server_context as server:
                         run = bench_one(args, server, target, backend, size)
+                    if target == "labelops" and backend == "embedded":
+                        _time_restart(run, server, work_dir, processes=args.processes)
                 except KeyboardInterrupt:
                     raise
                 except Exception as error:

@@ -154,6 +154,8 @@ class Server:
     log_path: Path
     #: The launcher (`uv run`) is not the server; its memory is left out of the server's RSS.
     skip_root_rss: bool = False
+    #: Seconds from launching the command until `health_path` first answered 200.
+    up_seconds: float = 0.0
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -177,6 +179,7 @@ def running_server(
 ) -> Iterator[Server]:
     """Starts the command, waits for `health_path` to answer 200, stops it afterwards."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(  # noqa: S603
             command,
@@ -195,7 +198,6 @@ def running_server(
         skip_root_rss=skip_root_rss,
     )
     try:
-        started = time.monotonic()
         deadline = started + startup_seconds
         while True:
             if process.poll() is not None:
@@ -209,8 +211,9 @@ def running_server(
                     break
             except httpx.HTTPError:
                 pass
-            time.sleep(0.3)
-        log(f"{name} is up on {server.base_url} after {time.monotonic() - started:.1f}s")
+            time.sleep(0.1)
+        server.up_seconds = round(time.monotonic() - started, 2)
+        log(f"{name} is up on {server.base_url} after {server.up_seconds:.1f}s")
         yield server
     finally:
         stop_process_group(process, name)

@@ -68,6 +68,8 @@ def _metrics() -> list[Metric]:
         ),
         ("next: median ms", lambda r: _get(r, "next", "median_ms"), False),
         ("next: p95 ms", lambda r: _get(r, "next", "p95_ms"), False),
+        ("start-up: first start, s", lambda r: _get(r, "startup", "first_start_s"), False),
+        ("start-up: restart, s", lambda r: _get(r, "startup", "restart_s"), False),
     ]
     return metrics
 
@@ -79,7 +81,7 @@ def _cell(run: dict[str, Any] | None, read: Callable[[dict[str, Any]], Any], lab
     if value is not None:
         return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
     workload = label.split(":")[0].split(" ")[0].split(",")[0]
-    workload = {"annotations/s": "annotations"}.get(workload, workload)
+    workload = {"annotations/s": "annotations", "start-up": "restart"}.get(workload, workload)
     if workload in run.get("errors", {}):
         return "FAILED"
     if workload in run.get("skipped", {}):
@@ -96,18 +98,38 @@ def _ratio(ours: Any, theirs: Any, bigger_is_better: bool) -> str:
     return f"{ratio:,.2f}x"
 
 
+#: Each server on its own default, paired in one block: `make run`'s embedded PostgreSQL and
+#: Label Studio's SQLite.
+DEFAULTS = {("labelops", "embedded"), ("label-studio", "sqlite")}
+
+
+def _group(run: dict[str, Any]) -> str:
+    return "default" if (run["target"], run["backend"]) in DEFAULTS else run["backend"]
+
+
+def _title(group: str, size: int) -> str:
+    if group == "default":
+        return (
+            f"{size:,} tasks, each on its default "
+            "(LabelOps: embedded PostgreSQL; Label Studio: SQLite)"
+        )
+    return f"{size:,} tasks on {group}"
+
+
 def render(runs: list[dict[str, Any]]) -> str:
-    """One block per (backend, size); LabelOps, Label Studio and how many times better LabelOps is."""
+    """One block per size and database (PostgreSQL, or each server's default: LabelOps's
+    embedded PostgreSQL beside Label Studio's SQLite); LabelOps, Label Studio and how many
+    times better LabelOps is."""
     groups: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
     for run in runs:
-        groups.setdefault((run["backend"], run["size"]), {})[run["target"]] = run
+        groups.setdefault((_group(run), run["size"]), {})[run["target"]] = run
     lines: list[str] = []
     width = max(44, *(len(label) for label, _, _ in _metrics()))
     ordered = sorted(groups.items(), key=lambda item: (item[0][1], item[0][0] != "postgresql"))
     for (backend, size), by_target in ordered:
         ours, theirs = by_target.get("labelops"), by_target.get("label-studio")
         lines.append("")
-        lines.append(f"== {size:,} tasks on {backend} ==")
+        lines.append(f"== {_title(backend, size)} ==")
         if theirs and theirs.get("reused_from"):
             lines.append(f"(Label Studio figures from {theirs['reused_from']})")
         header = f"{'metric':<{width}} {'LabelOps':>12} {'Label Studio':>13} {'LO better by':>13}"

@@ -161,14 +161,25 @@ def _clean_environment() -> dict[str, str]:
 
 @contextmanager
 def labelops(
-    *, backend: str, postgres_url: str | None, work_dir: Path, processes: int = 1
+    *,
+    backend: str,
+    postgres_url: str | None,
+    work_dir: Path,
+    processes: int = 1,
+    log_name: str = "labelops.log",
 ) -> Iterator[Server]:
-    """`uv run labelops serve --target all` on fresh databases (one per service on PostgreSQL),
-    with `processes` server processes (`--processes`, PostgreSQL only)."""
+    """`uv run labelops serve --target all --processes N` until `/api/version` answers.
+
+    `embedded`: exactly `make run`, no database URL and no broker, only `LABELOPS_DATA_DIR`
+    (`work_dir/data`): the server starts its embedded PostgreSQL there, one database per
+    service plus the queue's; a second call on the same `work_dir` is a restart on its data.
+    `postgresql`: fresh databases on the test PostgreSQL (one per service), Redis as the broker.
+    """
     port = free_port()
+    data_dir = work_dir / "data"
     env = {
         **_clean_environment(),
-        "LABELOPS_DATA_DIR": str(work_dir / "data"),
+        "LABELOPS_DATA_DIR": str(data_dir),
         "LABELOPS_SECRET_KEY": SECRET_KEY,
         "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
         "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -184,6 +195,14 @@ def labelops(
             broker = redis_broker_url()
             if broker:
                 env["LABELOPS_BROKER_URL"] = broker
+        elif backend == "embedded":
+            # Started as root, the server runs as `labelops-postgres`, which must traverse
+            # every parent of the data dir (the work root is made 0755 for it).
+            work_dir.chmod(0o755)
+            # Leaves only once the embedded PostgreSQL is gone, so that a restart starts its own.
+            stack.callback(_wait_embedded_postgres_gone, data_dir)
+        else:
+            raise ValueError(f"unknown LabelOps backend {backend!r}")
         uv = shutil.which("uv") or "uv"
         server = stack.enter_context(
             running_server(
@@ -205,14 +224,38 @@ def labelops(
                 ],
                 env=env,
                 port=port,
-                log_path=work_dir / "labelops.log",
-                health_path="/healthz",
+                log_path=work_dir / log_name,
+                health_path="/api/version",
                 startup_seconds=180,
                 cwd=ROOT,
                 skip_root_rss=True,
             )
         )
         yield server
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody reaped yet does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _wait_embedded_postgres_gone(data_dir: Path, seconds: float = 60.0) -> None:
+    """Waits for the embedded PostgreSQL of `data_dir` (its postmaster.pid) to have exited."""
+    pid_file = data_dir / "postgres" / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            log(f"the embedded PostgreSQL ({pid}) still runs {seconds:.0f}s after LabelOps stopped")
+            return
+        time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------------------------
