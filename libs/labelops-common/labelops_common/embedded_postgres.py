@@ -19,7 +19,6 @@ which must be able to reach the data directory.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import hashlib
 import importlib.util
@@ -37,6 +36,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from labelops_common.lifetime import die_with_parent
+
 logger = logging.getLogger(__name__)
 
 #: PostgreSQL's default port; with no TCP listener it only names the socket file.
@@ -46,7 +47,6 @@ ROOT_SERVER_USER = "labelops-postgres"
 #: Unix socket paths are limited to 107 bytes; past this, the socket goes under /tmp.
 _MAX_SOCKET_PATH = 100
 _START_TIMEOUT_SECONDS = 60.0
-_PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -301,10 +301,8 @@ class EmbeddedPostgres:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
-    """Ask the kernel for SIGINT (a fast shutdown) when the process that started us dies."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
+    """SIGINT (PostgreSQL's fast shutdown) when the process that started the server dies."""
+    die_with_parent(signal.SIGINT)
 
 
 def _server_user() -> pwd.struct_passwd | None:

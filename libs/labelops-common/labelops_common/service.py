@@ -43,8 +43,6 @@ class ServiceRuntime:
     #: Each re-enqueues this service's stale jobs (lost message, dead worker) and returns
     #: how many; every worker process runs them periodically (`StaleJobSweeper`).
     job_sweeps: list[Callable[[], int]] = field(default_factory=list)
-    #: True when no database URL is configured: the runtime starts the embedded PostgreSQL.
-    on_embedded_database: bool = False
 
 
 def assemble_service(
@@ -94,7 +92,6 @@ def assemble_service(
         grpc_registrations=grpc_registrations(database),
         grpc_service_names=grpc_service_names,
         queues=queues,
-        on_embedded_database=settings.uses_embedded_database(),
     )
 
 

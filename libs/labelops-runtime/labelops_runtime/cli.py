@@ -16,11 +16,11 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
-from labelops_common.embedded_postgres import EmbeddedPostgresError
-from labelops_common.service import ServiceRuntime
+from labelops_common.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 from labelops_common.settings import SERVICE_NAMES, CommonSettings
 
-from labelops_runtime import suite as suite_module
+# The suite (every service's code) is imported where it is used: `serve --processes` starts
+# its children before importing it, so that they import at the same time.
 from labelops_runtime.processes import (
     ProcessSupervisor,
     ServeOptions,
@@ -35,20 +35,22 @@ logger = logging.getLogger("labelops")
 
 def _serve(args: argparse.Namespace) -> int:
     common = CommonSettings()
-    suite_module.configure_process(common, service=args.target)
     single_process = args.target == "all"
     host = args.host or ("127.0.0.1" if single_process else "0.0.0.0")  # noqa: S104
+    port = args.port or _http_port(args.target)
     if args.processes > 1:
-        return _serve_processes(args, common, host=host)
+        return _serve_processes(args, common, host=host, port=port)
     if args.processes < 1:
         raise SystemExit("--processes must be at least 1")
+    from labelops_runtime import suite as suite_module
+
+    suite_module.configure_process(common, service=args.target)
     running = suite_module.start_suite(
         common,
         targets=suite_module.resolve_targets(args.target),
         run_migrations=single_process or args.migrate,
         embedded_worker=single_process and not args.no_worker,
     )
-    port = args.port or _http_port(list(running.runtimes.values()), single_process)
     logger.info("serving", extra={"target": args.target, "host": host, "port": port})
     options = ServeOptions(target=args.target, embedded_worker=False, host=host, port=port)
     freeze_startup_objects()
@@ -59,46 +61,58 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_processes(args: argparse.Namespace, common: CommonSettings, *, host: str) -> int:
-    """Check and migrate once here, then serve from `--processes` children."""
+def _serve_processes(
+    args: argparse.Namespace, common: CommonSettings, *, host: str, port: int
+) -> int:
+    """Serve from `--processes` children; start the embedded database and migrate once,
+    here, while they import (this process imports little before they start)."""
     single_process = args.target == "all"
-    runtimes = [
-        suite_module.build_runtime(name, common)
-        for name in suite_module.resolve_targets(args.target)
-    ]
-    # The children find the embedded PostgreSQL this parent started, and leave it to it.
-    embedded = suite_module.start_embedded_postgres(common, runtimes)
-    try:
-        if single_process or args.migrate:
-            suite_module.migrate(runtimes, common)
-        port = args.port or _http_port(runtimes, single_process)
-    finally:
-        for runtime in runtimes:
-            runtime.database.engine.dispose()
     options = ServeOptions(
         target=args.target,
         embedded_worker=single_process and not args.no_worker,
         host=host,
         port=port,
     )
-    logger.info(
-        "serving",
-        extra={"target": args.target, "host": host, "port": port, "processes": args.processes},
-    )
+    embedded: list[EmbeddedPostgres] = []
+
+    def prepare() -> None:
+        from labelops_runtime import suite as suite_module
+
+        suite_module.configure_process(common, service=args.target)
+        databases = suite_module.service_databases(
+            common, suite_module.resolve_targets(args.target)
+        )
+        # The children find the embedded PostgreSQL started here, and leave it to us.
+        server = suite_module.start_embedded_postgres(common, databases)
+        if server is not None:
+            embedded.append(server)
+        if single_process or args.migrate:
+            suite_module.migrate(databases)
+        logger.info(
+            "serving",
+            extra={"target": args.target, "host": host, "port": port, "processes": args.processes},
+        )
+
     try:
-        ProcessSupervisor(options, count=args.processes).run()
+        ProcessSupervisor(options, count=args.processes).run(prepare)
     finally:
-        if embedded is not None:
-            embedded.stop()
+        for server in embedded:
+            server.stop()
     return 0
 
 
-def _http_port(runtimes: list[ServiceRuntime], single_process: bool) -> int:
+def _http_port(target: str) -> int:
+    """The port to serve on, from the settings alone (nothing is built yet)."""
+    import importlib
     import os
 
-    if single_process:
+    if target == "all":
         return int(os.environ.get("LABELOPS_PORT", "8080"))
-    port: int = runtimes[0].http_app.state.settings.http_port
+    from labelops_runtime.suite import SERVICE_PACKAGES, resolve_targets
+
+    resolve_targets(target)
+    settings = importlib.import_module(f"{SERVICE_PACKAGES[target]}.settings").Settings()
+    port: int = settings.http_port
     return port
 
 
@@ -106,10 +120,14 @@ def _worker(args: argparse.Namespace) -> int:
     if args.metrics_port and args.pool == "prefork":
         # Prefork children count in their own memory, invisible to this process's /metrics.
         raise SystemExit("--metrics-port needs --pool threads or solo, not prefork")
+    from labelops_runtime import suite as suite_module
+
     common = CommonSettings()
     suite_module.configure_process(common, service="worker")
+    embedded = suite_module.start_embedded_postgres(
+        common, suite_module.service_databases(common, SERVICE_NAMES)
+    )
     runtimes = [suite_module.build_runtime(name, common) for name in SERVICE_NAMES]
-    embedded = suite_module.start_embedded_postgres(common, runtimes)
     app = suite_module.make_celery_app(common, runtimes)
     queues = [queue.strip() for queue in args.queues.split(",") if queue.strip()]
     if args.metrics_port:
@@ -147,20 +165,15 @@ def _serve_worker_metrics(
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from labelops_runtime import suite as suite_module
+
     common = CommonSettings()
     suite_module.configure_process(common, service="migrate")
-    if args.target == "all":
-        common.data_dir.mkdir(parents=True, exist_ok=True)
-    runtimes = [
-        suite_module.build_runtime(name, common)
-        for name in suite_module.resolve_targets(args.target)
-    ]
-    embedded = suite_module.start_embedded_postgres(common, runtimes)
+    databases = suite_module.service_databases(common, suite_module.resolve_targets(args.target))
+    embedded = suite_module.start_embedded_postgres(common, databases)
     try:
-        suite_module.migrate(runtimes, common)
+        suite_module.migrate(databases)
     finally:
-        for runtime in runtimes:
-            runtime.database.engine.dispose()
         if embedded is not None:
             embedded.stop()
     return 0

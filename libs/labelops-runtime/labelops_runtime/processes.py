@@ -2,10 +2,11 @@
 
 One Python process is held to one core by the GIL; a machine with more cores serves more
 requests with more processes. Kubernetes gets that from replicas, each a single process;
-this is the same on one host. The parent binds the HTTP socket, migrates once, then starts
-N children with `spawn` (nothing of the parent's threads, gRPC or database connections is
-inherited), each running the whole `serve` of its target on the shared socket, and restarts
-a child that dies. SIGTERM or SIGINT stops them all.
+this is the same on one host. The parent binds the HTTP socket and starts N children with
+`spawn` (nothing of the parent's threads, gRPC or database connections is inherited); while
+they import the code, the parent starts the embedded PostgreSQL if needed and migrates once,
+then lets them start. Each runs the whole `serve` of its target on the shared socket; a
+child that dies is restarted. SIGTERM or SIGINT stops them all.
 
 Prometheus counters live in each child's memory, so `/metrics` would answer for whichever
 child took the scrape; `prometheus_client`'s multiprocess mode instead keeps every child's
@@ -23,6 +24,7 @@ import signal
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -30,6 +32,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from labelops_common.lifetime import die_with_parent
 
 logger = logging.getLogger("labelops")
 
@@ -47,12 +50,26 @@ class ServeOptions:
     port: int
 
 
-def serve_in_this_process(options: ServeOptions, sockets: list[socket.socket] | None) -> None:
-    """Start the target's suite and serve HTTP until SIGTERM/SIGINT (a child's whole life)."""
+def serve_in_this_process(
+    options: ServeOptions, sockets: list[socket.socket] | None, prepared: Any = None
+) -> None:
+    """Start the target's suite and serve HTTP until SIGTERM/SIGINT (a child's whole life).
+
+    With `prepared` (an Event), the code is imported first and the suite started once the
+    parent has set it (its database is migrated).
+    """
+    import importlib
+
     from labelops_common.settings import CommonSettings
 
     from labelops_runtime import suite as suite_module
 
+    for name in suite_module.resolve_targets(options.target):
+        importlib.import_module(f"{suite_module.SERVICE_PACKAGES[name]}.app")
+    while prepared is not None and not prepared.wait(timeout=1.0):
+        parent = multiprocessing.parent_process()
+        if parent is not None and not parent.is_alive():
+            return
     common = CommonSettings()
     suite_module.configure_process(common, service=options.target)
     running = suite_module.start_suite(
@@ -107,8 +124,10 @@ def uvicorn_config(app: Any, options: ServeOptions) -> uvicorn.Config:
     )
 
 
-def _child_main(options: ServeOptions, sock: socket.socket) -> None:
-    serve_in_this_process(options, [sock])
+def _child_main(options: ServeOptions, sock: socket.socket, prepared: Any) -> None:
+    # A parent killed outright takes its children along (they would hold the port).
+    die_with_parent(signal.SIGTERM)
+    serve_in_this_process(options, [sock], prepared)
 
 
 def _bind(options: ServeOptions) -> socket.socket:
@@ -128,8 +147,11 @@ class ProcessSupervisor:
         self._context = multiprocessing.get_context("spawn")
         self._children: list[tuple[BaseProcess, float]] = []
         self._stopping = False
+        self._prepared = self._context.Event()
 
-    def run(self) -> None:
+    def run(self, prepare: Callable[[], None] | None = None) -> None:
+        """Start the children, run `prepare` (the embedded database, migrations) while they
+        import, let them serve, and supervise them until SIGTERM or SIGINT."""
         metrics_dir = Path(tempfile.mkdtemp(prefix="labelops-metrics-"))
         previous = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
@@ -139,6 +161,9 @@ class ProcessSupervisor:
         }
         try:
             self._children = [self._start(sock) for _ in range(self.count)]
+            if prepare is not None:
+                prepare()
+            self._prepared.set()
             logger.info(
                 "serving with processes",
                 extra={"processes": self.count, "pids": [c.pid for c, _ in self._children]},
@@ -162,7 +187,10 @@ class ProcessSupervisor:
 
     def _start(self, sock: socket.socket) -> tuple[BaseProcess, float]:
         child = self._context.Process(
-            target=_child_main, args=(self.options, sock), name="labelops-serve", daemon=False
+            target=_child_main,
+            args=(self.options, sock, self._prepared),
+            name="labelops-serve",
+            daemon=False,
         )
         child.start()
         return child, time.monotonic()

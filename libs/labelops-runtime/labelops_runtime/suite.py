@@ -7,11 +7,13 @@ services are the production ones; only the addresses are loopback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import socket
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -40,13 +42,14 @@ from labelops_common.settings import (
 
 logger = logging.getLogger(__name__)
 
-#: Where each service's builder lives: `build_service(common) -> ServiceRuntime`.
-SERVICE_BUILDERS: dict[str, str] = {
-    "project-svc": "project_svc.app",
-    "task-svc": "task_svc.app",
-    "storage-sync": "storage_sync.app",
-    "export-svc": "export_svc.app",
-    "ml-gateway": "ml_gateway.app",
+#: Each service's package: `<package>.app.build_service(common) -> ServiceRuntime`,
+#: `<package>.settings.Settings`, and its Alembic history in `<package>/migrations`.
+SERVICE_PACKAGES: dict[str, str] = {
+    "project-svc": "project_svc",
+    "task-svc": "task_svc",
+    "storage-sync": "storage_sync",
+    "export-svc": "export_svc",
+    "ml-gateway": "ml_gateway",
 }
 
 #: Modules that declare Celery jobs, imported by every worker so it knows every task.
@@ -73,7 +76,7 @@ def resolve_targets(target: str) -> list[str]:
 
 
 def build_runtime(service: str, common: CommonSettings) -> ServiceRuntime:
-    module = importlib.import_module(SERVICE_BUILDERS[service])
+    module = importlib.import_module(f"{SERVICE_PACKAGES[service]}.app")
     runtime: ServiceRuntime = module.build_service(common)
     return runtime
 
@@ -85,31 +88,62 @@ def free_loopback_port() -> int:
         return port
 
 
-def migrate(runtimes: Sequence[ServiceRuntime], common: CommonSettings) -> None:
-    for runtime in runtimes:
-        url = str(runtime.database.engine.url.render_as_string(hide_password=False))
-        upgrade_to_head(
-            script_location=runtime.migrations_dir, database_url=url, service_name=runtime.name
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """A service's database as its settings name it: what migrating it takes, known
+    without building the service (so a parent process can migrate while children import)."""
+
+    service: str
+    url: str
+    migrations_dir: Path
+    #: No URL is configured: it lives on the embedded PostgreSQL.
+    embedded: bool
+
+
+def service_databases(common: CommonSettings, targets: Sequence[str]) -> list[ServiceDatabase]:
+    found = []
+    for name in targets:
+        package = SERVICE_PACKAGES[name]
+        settings = importlib.import_module(f"{package}.settings").Settings()
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations
+        found.append(
+            ServiceDatabase(
+                service=name,
+                url=settings.resolved_database_url(common),
+                migrations_dir=Path(next(iter(spec.submodule_search_locations))) / "migrations",
+                embedded=settings.uses_embedded_database(),
+            )
         )
-        logger.info("migrated", extra={"service_target": runtime.name})
+    return found
+
+
+def migrate(databases: Sequence[ServiceDatabase]) -> None:
+    for database in databases:
+        upgrade_to_head(
+            script_location=database.migrations_dir,
+            database_url=database.url,
+            service_name=database.service,
+        )
+        logger.info("migrated", extra={"service_target": database.service})
 
 
 def start_embedded_postgres(
-    common: CommonSettings, runtimes: Sequence[ServiceRuntime]
+    common: CommonSettings, databases: Sequence[ServiceDatabase]
 ) -> EmbeddedPostgres | None:
     """Start the embedded PostgreSQL if a service's database or the queue is unconfigured.
 
     Creates the databases that are missing. Returns the server if this process started it
     (and must stop it), None if nothing needed it or it was running already.
     """
-    databases = [embedded_database_name(r.name) for r in runtimes if r.on_embedded_database]
+    names = [embedded_database_name(d.service) for d in databases if d.embedded]
     if common.uses_embedded_queue():
-        databases.append(EMBEDDED_QUEUE_DATABASE)
-    if not databases:
+        names.append(EMBEDDED_QUEUE_DATABASE)
+    if not names:
         return None
     common.data_dir.mkdir(parents=True, exist_ok=True)
     server = common.embedded_postgres()
-    started = server.start(databases=databases)
+    started = server.start(databases=names)
     if started:
         logger.info("embedded PostgreSQL started", extra={"pgdata": str(server.pgdata)})
     return server if started else None
@@ -175,11 +209,13 @@ def start_suite(
             common.grpc_peers
         )
         common.data_dir.mkdir(parents=True, exist_ok=True)
+    databases = service_databases(common, targets)
+    embedded_postgres = start_embedded_postgres(common, databases)
+    if run_migrations:
+        migrate(databases)
     runtimes = {name: build_runtime(name, common) for name in targets}
     suite = RunningSuite(common=common, runtimes=runtimes, http_app=None)
-    suite.embedded_postgres = start_embedded_postgres(common, list(runtimes.values()))
-    if run_migrations:
-        migrate(list(runtimes.values()), common)
+    suite.embedded_postgres = embedded_postgres
     for name, runtime in runtimes.items():
         bind = common.peer_address(name) if single_process else _bind_for(runtime)
         handle = build_grpc_server(

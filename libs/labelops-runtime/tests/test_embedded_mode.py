@@ -210,6 +210,37 @@ def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) 
     assert serve.stop() == 0
     _wait_gone(pid)
 
+    # Killed outright, the parent takes its server processes and PostgreSQL along, so the
+    # next start finds the port and the data directory free.
+    serve.start("--processes", "2")
+    assert serve.process is not None
+    children = _children_of(serve.process.pid)
+    assert len(children) == 2
+    pid = serve.server_pid()
+    serve.stop(signal.SIGKILL)
+    for child in children:
+        _wait_gone(child)
+    _wait_gone(pid)
+    serve.start("--processes", "2")
+    with serve.client() as client:
+        assert client.get(f"/api/projects/{project_id}").json()["task_number"] == 40
+
+
+def _children_of(parent: int) -> list[int]:
+    """The server processes `serve --processes` started (not the PostgreSQL it started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
 
 def test_a_cluster_of_another_major_version_is_refused(serve: Serve) -> None:
     pgdata = serve.data_dir / "postgres"
