@@ -11,7 +11,12 @@ detached, tracks handles in a JSON file and widens permissions up to `/`):
   (`PR_SET_PDEATHSIG`), which shuts down fast; the next start recovers from its WAL;
 - a process that finds the server already running (the children of `serve --processes`,
   a `labelops migrate` beside a running `make run`) uses it and leaves it alone;
-- a data directory initialised by another PostgreSQL major is refused with the way out.
+- a data directory initialised by another PostgreSQL major is refused with the way out;
+- commits do not wait for their WAL to reach the disk (`synchronous_commit = off`): a
+  crash of LabelOps or of the server loses nothing and corrupts nothing, a power failure
+  can lose the last fraction of a second of commits; a laptop's disk flush per annotation
+  would otherwise cap how fast a team labels on it. Production servers keep their own
+  settings.
 
 Started as root, the server runs as a system user of its own (PostgreSQL refuses root),
 which must be able to reach the data directory.
@@ -40,6 +45,8 @@ from labelops_common.lifetime import die_with_parent
 
 logger = logging.getLogger(__name__)
 
+#: Server settings of every embedded cluster (see the module docstring); `settings` add to them.
+SERVER_SETTINGS = {"synchronous_commit": "off", "max_connections": "200"}
 #: PostgreSQL's default port; with no TCP listener it only names the socket file.
 SOCKET_PORT = 5432
 #: The system user the server runs as when LabelOps is started as root.
@@ -251,7 +258,7 @@ class EmbeddedPostgres:
             "listen_addresses": listen,
             "port": str(self._socket_port),
             "unix_socket_directories": str(self.socket_dir),
-            "max_connections": "200",
+            **SERVER_SETTINGS,
             **self.settings,
         }
         run_as = _run_as(server_user)

@@ -141,7 +141,7 @@ def _worker(args: argparse.Namespace) -> int:
         "--without-gossip",
         "--without-mingle",
     ]
-    sweeper = suite_module.start_job_sweeper(runtimes, interval_seconds=30.0)
+    sweeper = suite_module.start_job_sweeper(common, runtimes, interval_seconds=30.0)
     freeze_startup_objects()  # before the pool forks: its children inherit the frozen heap
     try:
         app.worker_main(argv)

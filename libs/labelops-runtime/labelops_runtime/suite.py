@@ -31,7 +31,12 @@ from labelops_common.observability import (
     database_check,
     instrument_grpc,
 )
-from labelops_common.queue import create_celery_app, start_embedded_worker
+from labelops_common.queue import (
+    create_celery_app,
+    is_embedded_queue,
+    purge_delivered_messages,
+    start_embedded_worker,
+)
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import (
     EMBEDDED_QUEUE_DATABASE,
@@ -245,13 +250,19 @@ def start_suite(
     if embedded_worker:
         queues = sorted({queue for runtime in runtimes.values() for queue in runtime.queues})
         suite.worker = start_embedded_worker(celery_app, queues=queues, concurrency=2)
-        suite.sweeper = start_job_sweeper(runtimes.values(), interval_seconds=30.0)
+        suite.sweeper = start_job_sweeper(common, runtimes.values(), interval_seconds=30.0)
     return suite
 
 
-def start_job_sweeper(runtimes: Any, *, interval_seconds: float) -> StaleJobSweeper:
-    """Re-enqueue every service's stale jobs periodically, in a process that runs workers."""
+def start_job_sweeper(
+    common: CommonSettings, runtimes: Any, *, interval_seconds: float
+) -> StaleJobSweeper:
+    """Re-enqueue every service's stale jobs periodically, in a process that runs workers;
+    on the embedded queue, also delete the messages already taken."""
     sweeps = [sweep for runtime in runtimes for sweep in runtime.job_sweeps]
+    broker_url = common.resolved_broker_url()
+    if is_embedded_queue(broker_url):
+        sweeps.append(lambda: purge_delivered_messages(broker_url))
 
     def sweep_all() -> int:
         return sum(sweep() for sweep in sweeps)

@@ -1,6 +1,7 @@
 """Celery over kombu: the app factory, the task wrapper, enqueue-after-commit, the worker."""
 
 from labelops_common.queue.app import create_celery_app, labelops_celery_app
+from labelops_common.queue.embedded import is_embedded_queue, purge_delivered_messages
 from labelops_common.queue.metrics import QueueDepthCollector
 from labelops_common.queue.tasks import enqueue_after_commit, labelops_task
 from labelops_common.queue.worker import EmbeddedWorker, start_embedded_worker
@@ -10,7 +11,9 @@ __all__ = [
     "QueueDepthCollector",
     "create_celery_app",
     "enqueue_after_commit",
+    "is_embedded_queue",
     "labelops_celery_app",
     "labelops_task",
+    "purge_delivered_messages",
     "start_embedded_worker",
 ]

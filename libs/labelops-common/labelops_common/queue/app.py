@@ -9,6 +9,7 @@ from celery import Celery
 from celery import _state as celery_state
 from kombu import Queue
 
+from labelops_common.queue.embedded import is_embedded_queue, set_polling_interval
 from labelops_common.queue.tasks import route_by_declared_queue
 
 
@@ -19,6 +20,8 @@ def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> C
         # Job rows are the source of truth; the lease sweeper re-enqueues lost work much
         # sooner than Redis would redeliver an unacknowledged message.
         transport_options = {"visibility_timeout": 3600}
+    elif is_embedded_queue(broker_url):
+        set_polling_interval()
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],

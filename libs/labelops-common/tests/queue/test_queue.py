@@ -19,12 +19,13 @@ from labelops_common.queue import (
     create_celery_app,
     enqueue_after_commit,
     labelops_task,
+    purge_delivered_messages,
     start_embedded_worker,
 )
 from labelops_common.queue.tasks import check_job_arguments
 from labelops_common.testing import scratch_database_url
 from prometheus_client import REGISTRY
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 
 class RecordingTask:
@@ -110,6 +111,18 @@ def test_embedded_worker_consumes_from_the_postgresql_transport(database_url: st
         )
         >= 5
     )
+    # Taken messages stay behind as invisible rows until the sweeper's purge; one still
+    # waiting is kept.
+    double.apply_async(args=(100,))
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = "SELECT visible, count(*) FROM kombu_message GROUP BY visible"
+            assert dict(connection.execute(text(rows)).all()) == {False: 5, True: 1}
+            assert purge_delivered_messages(f"sqla+{database_url}") == 5
+            assert dict(connection.execute(text(rows)).all()) == {True: 1}
+    finally:
+        engine.dispose()
 
 
 def _start_worker(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
