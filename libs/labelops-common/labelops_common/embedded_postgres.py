@@ -19,7 +19,7 @@ detached, tracks handles in a JSON file and widens permissions up to `/`):
   settings.
 
 Started as root, the server runs as a system user of its own (PostgreSQL refuses root),
-which must be able to reach the data directory.
+which must be able to pass through the folders above the data directory and the wheel.
 """
 
 from __future__ import annotations
@@ -154,6 +154,9 @@ class EmbeddedPostgres:
             started = not self.is_running()
             if started:
                 server_user = _server_user()
+                if server_user is not None:
+                    _let_server_user_through(binaries_dir(), server_user)
+                    _let_server_user_through(self.pgdata, server_user)
                 if not (self.pgdata / "PG_VERSION").exists():
                     self._initdb(server_user)
                 self._prepare_socket_dir(server_user)
@@ -218,7 +221,6 @@ class EmbeddedPostgres:
         )
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if server_user is not None:
-            _check_reachable(self.pgdata, server_user)
             os.chown(self.pgdata, server_user.pw_uid, server_user.pw_gid)
         self.pgdata.chmod(0o700)
         run_as = _run_as(server_user)
@@ -350,13 +352,20 @@ def _run_as(server_user: pwd.struct_passwd | None) -> _RunAs:
     return _RunAs(user=server_user.pw_uid, group=server_user.pw_gid, extra_groups=[])
 
 
-def _check_reachable(pgdata: Path, server_user: pwd.struct_passwd) -> None:
-    """The server's user must be able to pass through every folder above its cluster."""
-    for folder in pgdata.parents:
-        mode = folder.stat().st_mode
-        if not mode & 0o001 and folder.stat().st_uid != server_user.pw_uid:
-            raise EmbeddedPostgresError(
-                f"the embedded PostgreSQL runs as the system user {ROOT_SERVER_USER} when "
-                f"LabelOps is started as root, and it cannot enter {folder}. Use a "
-                f"LABELOPS_DATA_DIR it can reach, or allow it with `chmod o+x {folder}`."
-            )
+def _let_server_user_through(path: Path, server_user: pwd.struct_passwd) -> None:
+    """Let the server's user pass through every folder above `path` (started as root).
+
+    A folder it cannot enter gets the others' execute bit only (traverse by name, never
+    list), as the wheel's own helper does more broadly; each change is printed.
+    """
+    for folder in path.parents:
+        status = folder.stat()
+        if status.st_mode & 0o001 or status.st_uid == server_user.pw_uid:
+            continue
+        folder.chmod(status.st_mode | 0o001)
+        print(
+            f"labelops: the embedded PostgreSQL runs as the system user {ROOT_SERVER_USER} "
+            f"when started as root; it may now pass through {folder} (chmod o+x)",
+            file=sys.stderr,
+            flush=True,
+        )

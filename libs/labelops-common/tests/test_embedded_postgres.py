@@ -183,3 +183,22 @@ def test_the_server_goes_down_with_a_process_killed_by_sigkill(tmp_path: Path) -
                 assert connection.execute(text("SELECT 1")).scalar_one() == 1
         finally:
             server.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as its own user only under root")
+def test_started_as_root_it_lets_its_user_through_private_folders() -> None:
+    with embedded_data_dir() as data_dir:
+        private = data_dir.parent / "private"
+        private.mkdir(mode=0o700)
+        private.chmod(0o700)
+        server = EmbeddedPostgres(private / "data")
+        try:
+            assert server.start(databases=["through"]) is True
+            # Traverse only: the others' execute bit, not read.
+            assert private.stat().st_mode & 0o777 == 0o701
+            engine = create_engine(server.url("through"), poolclass=NullPool)
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT 1")).scalar_one() == 1
+            engine.dispose()
+        finally:
+            server.stop()
