@@ -127,3 +127,20 @@ def _log_tail(path: Path) -> str:
         return path.read_text(errors="replace")[-4000:]
     except OSError:
         return ""
+
+
+def spawned_children(parent: int) -> list[int]:
+    """The processes `parent` started with multiprocessing's `spawn` (`serve --processes`'
+    server processes; not the embedded PostgreSQL it may also have started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return sorted(found)

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from labelops_common.embedded_postgres import EmbeddedPostgres
-from labelops_common.testing import embedded_data_dir, wait_until_answering
+from labelops_common.testing import embedded_data_dir, spawned_children, wait_until_answering
 from labelops_runtime.suite import free_loopback_port
 
 TOKEN = "e" * 40
@@ -214,7 +214,7 @@ def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) 
     # next start finds the port and the data directory free.
     serve.start("--processes", "2")
     assert serve.process is not None
-    children = _children_of(serve.process.pid)
+    children = spawned_children(serve.process.pid)
     assert len(children) == 2
     pid = serve.server_pid()
     serve.stop(signal.SIGKILL)
@@ -224,22 +224,6 @@ def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) 
     serve.start("--processes", "2")
     with serve.client() as client:
         assert client.get(f"/api/projects/{project_id}").json()["task_number"] == 40
-
-
-def _children_of(parent: int) -> list[int]:
-    """The server processes `serve --processes` started (not the PostgreSQL it started)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 def test_a_cluster_of_another_major_version_is_refused(serve: Serve) -> None:

@@ -20,6 +20,7 @@ from labelops_common.settings import SERVICE_NAMES
 from labelops_common.testing import (
     redis_url_with_free_db,
     scratch_database_url,
+    spawned_children,
     wait_until_answering,
 )
 from labelops_runtime.processes import MIN_CHILD_LIFETIME_SECONDS
@@ -38,19 +39,7 @@ class Served:
     project_db_url: str
 
     def children(self) -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid and b"spawn_main" in cmdline:
-                found.append(int(entry.name))
-        return sorted(found)
+        return spawned_children(self.process.pid)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
