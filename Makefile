@@ -16,7 +16,14 @@ env: ## create .venv from the lock file (installs uv from PyPI if missing)
 web: ## build the web app into web/dist (npm ci from the lock file, type-check, vite build)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-run: env web ## every service on $LABELOPS_PORT, a process per core (embedded PostgreSQL and queue, local disk)
+# The built app is remade when a source of it is newer (`make web` always remakes it).
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) \
+	web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
+
+web/dist/index.html: $(WEB_SOURCES)
+	@$(MAKE) --no-print-directory web
+
+run: env web/dist/index.html ## every service on $LABELOPS_PORT, a process per core (embedded PostgreSQL and queue, local disk)
 	$(UV) run labelops serve --target all --port $(LABELOPS_PORT) --processes $(PROCESSES)
 
 test: env ## lint, types, real PostgreSQL (the embedded wheel's, and 15 for a smoke run) and Redis, every test
