@@ -30,7 +30,7 @@ test: env ## lint, types, real PostgreSQL (the embedded wheel's, and 15 for a sm
 	bash scripts/test.sh
 
 lint: env
-	$(UV) run ruff check . && $(UV) run ruff format --check .
+	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run lint-imports
 
 proto: env ## regenerate the gRPC stubs from proto/
 	$(UV) run python scripts/proto.py generate

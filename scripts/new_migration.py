@@ -13,7 +13,7 @@ from pathlib import Path
 from alembic import command
 from labelops_common.embedded_postgres import EmbeddedPostgres
 from labelops_common.migrations import alembic_config
-from labelops_common.testing import embedded_data_dir
+from labelops_testing.databases import embedded_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,8 +26,12 @@ step "compose edge config is current" uv run python scripts/edge.py check
 step "ruff" uv run ruff check .
 step "ruff format" uv run ruff format --check .
 step "mypy" uv run mypy libs/labelops-common/labelops_common libs/labelops-runtime/labelops_runtime \
-  services/project-svc/project_svc services/task-svc/task_svc services/storage-sync/storage_sync \
-  services/export-svc/export_svc services/ml-gateway/ml_gateway scripts
+  libs/labelops-testing/labelops_testing services/project-svc/project_svc services/task-svc/task_svc \
+  services/storage-sync/storage_sync services/export-svc/export_svc services/ml-gateway/ml_gateway \
+  scripts
+# The import contracts in pyproject.toml: services independent, the shared library and what
+# ships import no service and no test support, router -> service -> models in every domain.
+step "import contracts" uv run lint-imports
 
 step "web app builds (types, bundle)" make --no-print-directory web
 step "web lint and unit tests" bash -c 'cd web && npm run lint && npm test'

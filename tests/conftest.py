@@ -16,12 +16,12 @@ import httpx
 import pytest
 import redis
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import (
+from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import (
     embedded_data_dir,
     redis_url_with_free_db,
     scratch_database_url,
 )
-from labelops_runtime.suite import free_loopback_port
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
 ADMIN_EMAIL = "admin@example.com"

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from labelops_common.db import create_db_engine
 from labelops_common.migrations import upgrade_to_head, version_table_for
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {

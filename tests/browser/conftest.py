@@ -19,8 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-from labelops_common.testing import embedded_data_dir, wait_until_answering
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import embedded_data_dir
+from labelops_testing.processes import wait_until_answering
 from playwright.sync_api import (
     Browser,
     BrowserContext,

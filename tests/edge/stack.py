@@ -18,12 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import (
-    redis_url_with_free_db,
-    scratch_database_url,
-    wait_until_answering,
-)
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import redis_url_with_free_db, scratch_database_url
+from labelops_testing.processes import wait_until_answering
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
 ADMIN_EMAIL = "admin@example.com"

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from labelops_common.testing import wait_until_answering
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.processes import wait_until_answering
 
 from ..edge.loader import REPO, stack_module
 

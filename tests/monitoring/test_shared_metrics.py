@@ -10,9 +10,9 @@ import pytest
 import redis
 from labelops_common.observability.database import observe_database_errors
 from labelops_common.queue import QueueDepthCollector, create_celery_app
-from labelops_common.testing import redis_url_with_free_db, scratch_database_url
 from labelops_runtime import cli
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import redis_url_with_free_db, scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError

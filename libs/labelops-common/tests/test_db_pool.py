@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from labelops_common import db
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from sqlalchemy import Engine, create_engine, text
 
 

@@ -20,7 +20,7 @@ from labelops_common.embedded_postgres import (
     EmbeddedPostgresError,
     shipped_major_version,
 )
-from labelops_common.testing import embedded_data_dir
+from labelops_testing.databases import embedded_data_dir
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 

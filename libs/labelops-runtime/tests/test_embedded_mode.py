@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 from labelops_common.embedded_postgres import EmbeddedPostgres
-from labelops_common.testing import embedded_data_dir, spawned_children, wait_until_answering
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import embedded_data_dir
+from labelops_testing.processes import spawned_children, wait_until_answering
 
 TOKEN = "e" * 40
 AUTH = {"Authorization": f"Token {TOKEN}"}

@@ -17,14 +17,10 @@ import httpx
 import pytest
 import redis
 from labelops_common.settings import SERVICE_NAMES
-from labelops_common.testing import (
-    redis_url_with_free_db,
-    scratch_database_url,
-    spawned_children,
-    wait_until_answering,
-)
 from labelops_runtime.processes import MIN_CHILD_LIFETIME_SECONDS
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import redis_url_with_free_db, scratch_database_url
+from labelops_testing.processes import spawned_children, wait_until_answering
 from sqlalchemy import create_engine, text
 
 TOKEN = "f" * 40

@@ -18,10 +18,10 @@ from export_svc.app import build_service as build_export_service
 from export_svc.exports import jobs
 from export_svc.settings import Settings as ExportSettings
 from fastapi.testclient import TestClient
-from labelops_common.artifacts import emulators
 from labelops_common.artifacts.s3 import S3ArtifactStorage
 from labelops_common.migrations import upgrade_to_head
-from labelops_common.testing import scratch_database_url
+from labelops_testing import emulators
+from labelops_testing.databases import scratch_database_url
 
 from .conftest import Cast, Seeded, Stack
 

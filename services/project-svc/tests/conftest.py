@@ -15,7 +15,7 @@ from labelops_common.auth.principal import Principal, Role
 from labelops_common.grpcutil import build_grpc_server
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
-from labelops_common.testing import migrated_engine, scratch_database_url
+from labelops_testing.databases import migrated_engine, scratch_database_url
 from project_svc.app import build_service
 from project_svc.organizations import service as organizations
 from project_svc.settings import Settings

@@ -21,11 +21,11 @@ from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
-from labelops_common.testing import scratch_database_url
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.actors import Actor, create_actor, create_organization
+from labelops_testing.databases import scratch_database_url
 from project_svc.app import build_service as build_project_service
 from project_svc.settings import Settings as ProjectSettings
-from project_svc.testing import Actor, create_actor, create_organization
 from pydantic import SecretStr
 from task_svc.app import build_service as build_task_service
 from task_svc.settings import Settings as TaskSettings

@@ -20,10 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage as gcs_storage
 from google.oauth2 import service_account
-from labelops_common.artifacts import ArtifactStorage, LocalArtifactStorage, emulators
+from labelops_common.artifacts import ArtifactStorage, LocalArtifactStorage
 from labelops_common.artifacts.azure import AzureArtifactStorage, connection_service
 from labelops_common.artifacts.gcs import CHUNK_QUANTUM, GCSArtifactStorage
 from labelops_common.artifacts.s3 import MIN_PART_SIZE, S3ArtifactStorage
+from labelops_testing import emulators
 
 EMULATORS_DIR = Path(__file__).parent / "emulators"
 BUCKET = "labelops-artifacts"

@@ -12,12 +12,12 @@ from labelops_common.artifacts import (
     ArtifactStorageError,
     LocalArtifactStorage,
     artifact_storage,
-    emulators,
 )
 from labelops_common.artifacts.azure import AzureArtifactStorage
 from labelops_common.artifacts.gcs import GCSArtifactStorage
 from labelops_common.artifacts.s3 import S3ArtifactStorage
 from labelops_common.settings import CommonSettings
+from labelops_testing import emulators
 from pydantic import ValidationError
 
 from .conftest import BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, s3_backend

@@ -22,7 +22,7 @@ from labelops_common.events import (
     unregister_handler,
 )
 from labelops_common.queue import create_celery_app, start_embedded_worker
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 

@@ -18,7 +18,7 @@ from labelops_common.jobs import (
     requeue_stale_jobs,
     run_job,
 )
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 

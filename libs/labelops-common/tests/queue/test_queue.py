@@ -23,7 +23,7 @@ from labelops_common.queue import (
     start_embedded_worker,
 )
 from labelops_common.queue.tasks import check_job_arguments
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 

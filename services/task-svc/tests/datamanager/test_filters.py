@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from labelops_common.db import create_db_engine
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from task_svc.annotations.models import Annotation

@@ -16,7 +16,7 @@ from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common import events
 from labelops_common.events import Event, event_handler, unregister_handler
 from labelops_common.queue import create_celery_app, start_embedded_worker
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 
 
 class Inbox:

@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from labelops_common.artifacts import emulators
 from labelops_common.artifacts.s3 import S3ArtifactStorage
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
-from labelops_common.testing import scratch_database_url
+from labelops_testing import emulators
+from labelops_testing.databases import scratch_database_url
 from sqlalchemy import func, select
 from task_svc.app import build_service as build_task_service
 from task_svc.imports import jobs, uploads

@@ -2,7 +2,7 @@
 
 Every service's permission-matrix tests need an owner, a manager, annotators and a member
 of another organization, each with a token project-svc accepts; project-svc owns users,
-so it is the one place that knows how to make them.
+so they are made through its services.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from labelops_common.auth.principal import Role
 from labelops_common.db import Database
-
 from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
 from project_svc.users import service as users

@@ -97,7 +97,6 @@ def moto_s3(work_dir: Path) -> Iterator[str]:
 def moto_s3_client(endpoint: str, *, access_key: str, secret_key: str) -> Any:
     """A boto3 S3 client of the emulator, for tests to make buckets and read them raw."""
     import boto3
-
     from labelops_common.artifacts.s3 import CLIENT_CONFIG
 
     return boto3.session.Session().client(

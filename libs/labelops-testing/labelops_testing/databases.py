@@ -2,28 +2,25 @@
 
 Each service's `tests/conftest.py` asks for a fresh database on the PostgreSQL the test
 command started and binds its sessions to one connection whose outer transaction is
-rolled back after each test.
+rolled back after each test. Tests that run whole processes get a Redis database and a data
+directory for the embedded PostgreSQL of their own.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-
 from labelops_common.db import create_db_engine
 from labelops_common.migrations import upgrade_to_head
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 
 def postgres_server_url() -> str:
@@ -97,50 +94,3 @@ def redis_url_with_free_db() -> str:
         finally:
             client.close()
     raise RuntimeError("no free Redis database for these tests")
-
-
-def wait_until_answering(
-    url: str,
-    process: subprocess.Popen[bytes],
-    *,
-    log_path: Path,
-    deadline: float,
-    ready: Callable[[], bool] | None = None,
-) -> None:
-    """Poll `url` until it answers 200 (and `ready()` holds, when given) before `deadline`
-    (a `time.monotonic()` value), for tests that start servers as processes. A process
-    that exits first, or time running out, fails with the tail of its log."""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited before {url} answered:\n{_log_tail(log_path)}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200 and (ready is None or ready()):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer in time:\n{_log_tail(log_path)}")
-
-
-def _log_tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-4000:]
-    except OSError:
-        return ""
-
-
-def spawned_children(parent: int) -> list[int]:
-    """The processes `parent` started with multiprocessing's `spawn` (`serve --processes`'
-    server processes; not the embedded PostgreSQL it may also have started)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return sorted(found)
