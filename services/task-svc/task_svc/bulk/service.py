@@ -535,26 +535,5 @@ def upsert_predictions(
             found.updated_at = now
             updated += 1
     session.flush()
-    _recount_predictions(session, project_id=project.id, tasks=tasks)
+    counts.recount_predictions(session, project_id=project.id, task_ids=sorted(tasks))
     return created, updated
-
-
-def _recount_predictions(session: Session, *, project_id: int, tasks: dict[int, Task]) -> None:
-    """`refresh_prediction_counters` for many tasks: one grouped query per id chunk."""
-    ids = sorted(tasks)
-    totals: dict[int, tuple[int, float | None]] = {}
-    for chunk in _chunks(ids):
-        for task_id, total, average in session.execute(
-            select(Prediction.task_id, func.count(), func.avg(Prediction.score))
-            .where(Prediction.task_id.in_(list(chunk)))
-            .group_by(Prediction.task_id)
-        ):
-            totals[int(task_id)] = (int(total), float(average) if average is not None else None)
-    delta = 0
-    for task_id, task in tasks.items():
-        total, average = totals.get(task_id, (0, None))
-        delta += total - task.total_predictions
-        task.total_predictions = total
-        task.predictions_score = average
-    if delta:
-        counts.bump(session, project_id=project_id, total_predictions_number=delta)

@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
-from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import annotation_fields, prediction_fields
 from task_svc.tasks.service import delete_tasks
@@ -191,7 +190,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         self, request: task_pb2.SetProjectOverlapRequest, context: grpc.ServicerContext
     ) -> task_pb2.SetProjectOverlapResponse:
         with self.database.session() as session:
-            finished = counters.apply_overlap(
+            finished = counts.apply_overlap(
                 session,
                 project_id=request.project_id,
                 overlap=request.maximum_annotations,

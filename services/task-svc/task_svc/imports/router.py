@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from task_svc import access
 from task_svc.db import analyze_if_grown
 from task_svc.dependencies import DbSession, Projects
 from task_svc.imports import jobs, uploads
@@ -48,8 +49,6 @@ from task_svc.imports.formats import ALLOWED_EXTENSIONS
 from task_svc.imports.models import FileUpload
 from task_svc.imports.schemas import FileUploadsDelete, ReimportBody
 from task_svc.settings import Settings
-from task_svc.tasks import policies
-from task_svc.tasks import service as tasks
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +279,7 @@ def _discard(storage: ArtifactStorage, keys: list[str]) -> None:
 def _project(
     projects: ProjectDirectory, principal: Principal, project_id: int, policy: Any
 ) -> ProjectInfo:
-    return tasks.project_for(projects, principal, project_id, policy)
+    return access.project_for(projects, principal, project_id, policy)
 
 
 def _start_import(
@@ -376,7 +375,7 @@ async def _import(
 ) -> JSONResponse:
     settings, storage = _settings(request)
     project = await run_in_threadpool(
-        _project, projects, principal, project_id, policies.can_manage_tasks
+        _project, projects, principal, project_id, access.can_manage_tasks
     )
     options = _options(request)
     key = request.headers.get("idempotency-key", "").strip()
@@ -437,7 +436,7 @@ def get_import(
     project_id: int, import_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     """Label Studio Enterprise's import object, which the legacy SDK polls."""
-    _project(projects, principal, project_id, policies.can_manage_tasks)
+    _project(projects, principal, project_id, access.can_manage_tasks)
     return imports.import_fields(imports.job_for(session, project_id=project_id, job_id=import_id))
 
 
@@ -452,7 +451,7 @@ def reimport(
 ) -> JSONResponse:
     """Import stored uploads again (after `commit_to_project=false`), replacing their tasks."""
     settings, storage = _settings(request)
-    project = _project(projects, principal, project_id, policies.can_manage_tasks)
+    project = _project(projects, principal, project_id, access.can_manage_tasks)
     if not body.file_upload_ids:
         return JSONResponse(
             {
@@ -513,7 +512,7 @@ async def import_predictions(
     """`[{task, result, score?, model_version?}, ...]` → `{"created": n}`; all or nothing."""
     settings, storage = _settings(request)
     project = await run_in_threadpool(
-        _project, projects, principal, project_id, policies.can_manage_tasks
+        _project, projects, principal, project_id, access.can_manage_tasks
     )
     _check_length(request, settings)
     path = uploads.new_body_path(".json")
@@ -567,7 +566,7 @@ def list_file_uploads(
     principal: CurrentUser,
 ) -> list[dict[str, Any]]:
     """`?ids=[1,2]` or `?all=true`; neither lists nothing (Label Studio's behaviour)."""
-    _project(projects, principal, project_id, policies.can_manage_tasks)
+    _project(projects, principal, project_id, access.can_manage_tasks)
     every = parse_bool(request.query_params.get("all"), field="all", default=False)
     ids = _ids_param(request)
     if not every and ids is None:
@@ -587,7 +586,7 @@ def delete_file_uploads(
 ) -> dict[str, Any]:
     """Forget uploads (all, or `file_upload_ids`); their tasks stay. → `{"deleted": n}`."""
     _, storage = _settings(request)
-    _project(projects, principal, project_id, policies.can_manage_tasks)
+    _project(projects, principal, project_id, access.can_manage_tasks)
     ids = body.file_upload_ids if body is not None else None
     found = imports.project_uploads(session, project_id=project_id, ids=ids)
     files = imports.delete_uploads(session, uploads_=found)
@@ -602,7 +601,7 @@ def _upload_for(
     upload = session.get(FileUpload, upload_id)
     if upload is None:
         raise NotFound()
-    _project(projects, principal, upload.project_id, policies.can_manage_tasks)
+    _project(projects, principal, upload.project_id, access.can_manage_tasks)
     return upload
 
 
@@ -643,7 +642,7 @@ def _serve(
     through this service (whole, without Range).
     """
     settings, storage = _settings(request)
-    _project(projects, principal, project_id, policies.can_view_tasks)
+    _project(projects, principal, project_id, access.can_view_tasks)
     if (
         not filename
         or filename in (".", "..")

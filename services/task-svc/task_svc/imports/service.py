@@ -25,7 +25,7 @@ from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
@@ -50,7 +50,6 @@ from task_svc.imports.writer import (
     write_tasks,
 )
 from task_svc.predictions.models import Prediction
-from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 
 logger = logging.getLogger(__name__)
@@ -437,7 +436,7 @@ def _publish_tasks_created(session: Session, *, project_id: int, written: Writte
 def delete_upload_tasks(session: Session, *, project_id: int, upload_ids: Sequence[int]) -> int:
     """Delete the tasks created from these uploads (reimport), keeping counters right."""
     task_filter = Task.file_upload_id.in_(list(upload_ids))
-    deleted = counters.forget_tasks(session, project_id=project_id, task_filter=task_filter)
+    deleted = counts.forget_tasks(session, project_id=project_id, task_filter=task_filter)
     scope = select(Task.id).where(Task.project_id == project_id, task_filter)
     for child in (Draft, Annotation, Prediction):
         session.execute(delete(child).where(child.task_id.in_(scope)))
@@ -659,37 +658,5 @@ def import_predictions(
                 f"Error at item {position}: task: Task {missing} is not in project {project.id}."
             )
         insert_predictions(session, rows)
-        _refresh_prediction_counters(session, project_id=project.id, task_ids=unique)
+        counts.recount_predictions(session, project_id=project.id, task_ids=unique)
         created += len(rows)
-
-
-def _refresh_prediction_counters(session: Session, *, project_id: int, task_ids: list[int]) -> None:
-    """Recount predictions of the given tasks and apply the difference to the project."""
-    before = int(
-        session.scalar(
-            select(func.coalesce(func.sum(Task.total_predictions), 0)).where(Task.id.in_(task_ids))
-        )
-        or 0
-    )
-    count = (
-        select(func.count()).where(Prediction.task_id == Task.id).correlate(Task).scalar_subquery()
-    )
-    score = (
-        select(func.avg(Prediction.score))
-        .where(Prediction.task_id == Task.id)
-        .correlate(Task)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Task)
-        .where(Task.id.in_(task_ids))
-        .values(total_predictions=count, predictions_score=score)
-        .execution_options(synchronize_session=False)
-    )
-    after = int(
-        session.scalar(
-            select(func.coalesce(func.sum(Task.total_predictions), 0)).where(Task.id.in_(task_ids))
-        )
-        or 0
-    )
-    counts.bump(session, project_id=project_id, total_predictions_number=after - before)

@@ -292,7 +292,7 @@ def _prepare(context: _Context, item: Any, index: int, now: datetime) -> _Prepar
     finished = [
         annotation
         for annotation in annotations
-        if not annotation["was_cancelled"] or project.skip_queue == "IGNORE_SKIPPED"
+        if counts.counts_as_finished(annotation["was_cancelled"], skip_queue=project.skip_queue)
     ]
     annotators = {annotation["completed_by_id"] for annotation in finished}
     scores = [p["score"] for p in predictions if p["score"] is not None]
@@ -304,7 +304,7 @@ def _prepare(context: _Context, item: Any, index: int, now: datetime) -> _Prepar
         predictions=predictions,
         total_annotations=sum(1 for a in annotations if not a["was_cancelled"]),
         cancelled_annotations=sum(1 for a in annotations if a["was_cancelled"]),
-        is_labeled=len(annotators) >= max(project.maximum_annotations, 1),
+        is_labeled=counts.is_labeled(len(annotators), project.maximum_annotations),
         predictions_score=sum(scores) / len(scores) if scores else None,
         ground_truth=sum(1 for a in annotations if a["ground_truth"]),
     )

@@ -38,6 +38,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, distinct, exists, fals
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
+from task_svc.counts import service as counts
 from task_svc.datamanager.filters import (
     FilterError,
     compile_filters,
@@ -127,9 +128,7 @@ def _postponed_by(user_id: int) -> ColumnElement[bool]:
 
 def _has_room(project: ProjectInfo, user_id: int, now: datetime) -> ColumnElement[bool]:
     """Fewer than `overlap` slots are taken by finished annotators and other users' locks."""
-    finished = ~Annotation.was_cancelled
-    if project.skip_queue == "IGNORE_SKIPPED":
-        finished = finished | Annotation.was_cancelled
+    finished = counts.finished_annotation(Annotation.was_cancelled, skip_queue=project.skip_queue)
     annotators = (
         select(func.count(distinct(Annotation.completed_by_id)))
         .where(Annotation.task_id == Task.id, finished)
