@@ -16,10 +16,9 @@ from sqlalchemy import select
 from task_svc import access
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
+from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate, annotation_fields
 from task_svc.dependencies import DbSession, Projects
 from task_svc.tasks.models import Task
-from task_svc.tasks.schemas import annotation_fields
 
 router = ApiRouter(tags=["annotations"])
 

@@ -1,7 +1,7 @@
 """Tasks in bulk for other services: create from a stream, read out, upsert predictions.
 
-These back task-svc's gRPC `TaskService` (storage sync, imports, exports, ml-gateway).
-The callers are services, not people: there is no principal, the project id is trusted
+These back task-svc's gRPC `TaskService` (storage sync, imports, exports, ml-gateway);
+`task_svc.rpc` turns its messages into the plain values these functions take. The callers are services, not people: there is no principal, the project id is trusted
 to exist only once project-svc confirms it. Like every service module, nothing here
 commits except where a page boundary ends a read-only transaction (`stream_task_pages`).
 """
@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelops.task.v1 import task_pb2
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig import validate_result
@@ -103,23 +102,44 @@ def _json_field(raw: bytes, index: int, name: str, *, kind: type) -> Any:
     return value
 
 
-def decode_task(message: task_pb2.Task, index: int, *, project_id: int) -> dict[str, Any]:
-    """A `Task` message as the Label Studio task dict the writer takes."""
-    if message.project_id and message.project_id != project_id:
+@dataclass(frozen=True)
+class TaskItem:
+    """One task as a caller sends it: JSON documents still encoded (empty: absent)."""
+
+    data_json: bytes
+    project_id: int = 0
+    meta_json: bytes = b""
+    annotations_json: bytes = b""
+    predictions_json: bytes = b""
+    source_key: str = ""
+
+
+@dataclass(frozen=True)
+class TaskBatch:
+    """One batch of a stream; `idempotency_key` ('' for none) makes a retry harmless."""
+
+    project_id: int
+    tasks: Sequence[TaskItem]
+    idempotency_key: str = ""
+
+
+def decode_task(sent: TaskItem, index: int, *, project_id: int) -> dict[str, Any]:
+    """A task item as the Label Studio task dict the writer takes."""
+    if sent.project_id and sent.project_id != project_id:
         raise ImportItemError(
-            index, "project_id", f"Is {message.project_id}, the batch's project is {project_id}."
+            index, "project_id", f"Is {sent.project_id}, the batch's project is {project_id}."
         )
-    if not message.data_json:
+    if not sent.data_json:
         raise ImportItemError(index, "data", "data_json is required (a JSON object).")
-    item: dict[str, Any] = {"data": _json_field(message.data_json, index, "data", kind=dict)}
-    if message.meta_json:
-        item["meta"] = _json_field(message.meta_json, index, "meta", kind=dict)
-    if message.annotations_json:
-        item["annotations"] = _json_field(message.annotations_json, index, "annotations", kind=list)
-    if message.predictions_json:
-        item["predictions"] = _json_field(message.predictions_json, index, "predictions", kind=list)
-    if message.source_key:
-        item["source_key"] = message.source_key
+    item: dict[str, Any] = {"data": _json_field(sent.data_json, index, "data", kind=dict)}
+    if sent.meta_json:
+        item["meta"] = _json_field(sent.meta_json, index, "meta", kind=dict)
+    if sent.annotations_json:
+        item["annotations"] = _json_field(sent.annotations_json, index, "annotations", kind=list)
+    if sent.predictions_json:
+        item["predictions"] = _json_field(sent.predictions_json, index, "predictions", kind=list)
+    if sent.source_key:
+        item["source_key"] = sent.source_key
     return item
 
 
@@ -151,7 +171,7 @@ def create_tasks_from_batches(
     session: Session,
     *,
     project: ProjectInfo,
-    batches: Iterable[task_pb2.TaskBatch],
+    batches: Iterable[TaskBatch],
     skip_existing_source_keys: bool = True,
 ) -> BulkSummary:
     """Write every batch's tasks in the caller's transaction, all or nothing.
@@ -426,13 +446,20 @@ class PredictionInput:
 
 
 def decode_prediction(
-    message: task_pb2.Prediction, index: int, *, project: ProjectInfo
+    index: int,
+    *,
+    project: ProjectInfo,
+    task_id: int,
+    result_json: bytes,
+    score: float | None,
+    model_version: str,
 ) -> PredictionInput:
+    """A prediction as a caller sends it (`result_json` encoded, b'' for none), checked."""
     where = f"predictions[{index}]"
-    if message.task_id <= 0:
+    if task_id <= 0:
         raise BulkError(BulkError.INVALID, f"{where}.task_id: is required")
     try:
-        result = json.loads(message.result_json) if message.result_json else []
+        result = json.loads(result_json) if result_json else []
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BulkError(BulkError.INVALID, f"{where}.result: not valid JSON: {error}") from None
     if isinstance(result, dict):
@@ -443,12 +470,11 @@ def decode_prediction(
         problems = validate_result(project.config, result)
         if problems:
             raise BulkError(BulkError.INVALID, f"{where}.{problems[0]}")
-    score: float | None = None
-    if message.has_score:
-        if not math.isfinite(message.score):
+    if score is not None:
+        if not math.isfinite(score):
             raise BulkError(BulkError.INVALID, f"{where}.score: must be a finite number")
-        score = float(message.score)
-    model_version = message.model_version or project.model_version or UNDEFINED_MODEL_VERSION
+        score = float(score)
+    model_version = model_version or project.model_version or UNDEFINED_MODEL_VERSION
     if len(model_version) > MAX_MODEL_VERSION:
         raise BulkError(
             BulkError.INVALID, f"{where}.model_version: at most {MAX_MODEL_VERSION} characters"
@@ -460,7 +486,7 @@ def decode_prediction(
             BulkError.INVALID, f"{where}.result: NaN and Infinity are not valid JSON"
         ) from None
     return PredictionInput(
-        task_id=int(message.task_id), result=result, score=score, model_version=model_version
+        task_id=int(task_id), result=result, score=score, model_version=model_version
     )
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from task_svc.annotations.models import Annotation
+from task_svc.fieldindexes.schemas import DataFieldShape
 from task_svc.imports.models import FileUpload
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
@@ -773,21 +774,6 @@ def _plain_item(raw: Any) -> _Item | None:
     if not isinstance(raw, dict) or raw.get("child_filter"):
         return None
     return _parse_item(raw, "filters.items[0]")
-
-
-@dataclass(frozen=True)
-class DataFieldShape:
-    """A selection that is at most one String `equal` on a task-data key and at most one
-    ordering by a task-data key: what a data-field index can answer exactly.
-
-    Keys are dotted data paths ("category", "a.b"); '' means none. `filter_text` is the
-    text the filter compares with, as `_data_condition` compiles it.
-    """
-
-    filter_key: str
-    filter_text: str | None
-    order_key: str
-    descending: bool
 
 
 def data_field_shape(

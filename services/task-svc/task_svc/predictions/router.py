@@ -14,8 +14,7 @@ from task_svc import access
 from task_svc.dependencies import DbSession, Projects
 from task_svc.predictions import service as predictions
 from task_svc.predictions.models import Prediction
-from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate
-from task_svc.tasks.schemas import prediction_fields
+from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate, prediction_fields
 
 router = ApiRouter(tags=["predictions"])
 

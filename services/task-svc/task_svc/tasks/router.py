@@ -12,15 +12,15 @@ from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
 from task_svc import access
+from task_svc.annotations.schemas import annotation_fields
 from task_svc.dependencies import DbSession, Projects, Users
+from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import (
     TaskCreate,
     TaskUpdate,
-    annotation_fields,
     full_task,
-    prediction_fields,
     task_fields,
 )
 
