@@ -3,7 +3,7 @@ actions work on. Callers commit.
 
 A "selection" is what the data manager sends: filters, an ordering and selectedItems,
 either in the request or stored in a view. `prepare` resolves it once, checking access;
-`task_scope` and `list_tasks` turn it into SQL through `filters.py`, so the list, the
+`task_scope` and `list_tasks` turn it into SQL through `filters`, so the list, the
 actions and their counts always agree on which tasks are meant.
 """
 
@@ -29,7 +29,6 @@ from task_svc import access
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
-    DataFieldShape,
     FilterError,
     annotated_filter,
     compile_filters,
@@ -40,6 +39,7 @@ from task_svc.datamanager.filters import (
 from task_svc.datamanager.metrics import LIST_QUERIES
 from task_svc.datamanager.models import View
 from task_svc.fieldindexes import service as fieldindexes
+from task_svc.fieldindexes.schemas import DataFieldShape
 from task_svc.imports.models import FileUpload
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
