@@ -27,7 +27,8 @@ from task_svc.counts import service as counts
 from task_svc.datamanager.filters import FilterError, compile_filters, compile_selected_items
 from task_svc.datamanager.models import View
 from task_svc.events import publisher
-from task_svc.imports.writer import ImportItemError, write_tasks
+from task_svc.imports.validation import ImportItemError
+from task_svc.imports.writer import write_tasks
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
@@ -191,27 +192,10 @@ def create_tasks_from_batches(
         before_id = session.scalar(select(func.max(Task.id)).where(Task.project_id == project.id))
     offset = 0
     for batch_index, batch in enumerate(batches):
-        if batch.project_id != project.id:
-            raise BulkError(
-                BulkError.INVALID,
-                f"batch {batch_index}: project_id is {batch.project_id}, "
-                f"the stream's project is {project.id}",
-            )
-        key = batch.idempotency_key
-        if len(key) > MAX_IDEMPOTENCY_KEY:
-            raise BulkError(
-                BulkError.INVALID,
-                f"batch {batch_index}: idempotency_key is longer than {MAX_IDEMPOTENCY_KEY}",
-            )
+        _check_batch(batch, batch_index, project_id=project.id)
         record: AppliedBatch | None = None
-        if key:
-            applied = session.scalar(
-                select(AppliedBatch).where(
-                    AppliedBatch.project_id == project.id,
-                    AppliedBatch.idempotency_key == key,
-                    AppliedBatch.batch_index == batch_index,
-                )
-            )
+        if batch.idempotency_key:
+            applied = _applied_batch(session, project.id, batch.idempotency_key, batch_index)
             if applied is not None:
                 summary.skipped_batches += 1
                 summary.add(
@@ -222,77 +206,19 @@ def create_tasks_from_batches(
                 )
                 offset += len(batch.tasks)
                 continue
-            record = AppliedBatch(
-                project_id=project.id,
-                idempotency_key=key,
-                batch_index=batch_index,
-                task_ids=[],
-                created_at=utcnow(),
-            )
-            session.add(record)
-            try:
-                # A concurrent stream with the same key waits here, then fails.
-                session.flush()
-            except IntegrityError:
-                raise BulkError(
-                    BulkError.CONFLICT,
-                    f"batch {batch_index} of idempotency key {key!r} is being applied "
-                    "by another stream",
-                ) from None
-        try:
-            items = [
-                decode_task(message, offset + position, project_id=project.id)
-                for position, message in enumerate(batch.tasks)
-            ]
-        except ImportItemError as error:
-            raise _item_error(error, batch_index) from None
-        positions = list(range(len(items)))
-        if before_id is not None:
-            existing = _existing_source_keys(
-                session,
-                project_id=project.id,
-                keys={item["source_key"] for item in items if "source_key" in item},
-                up_to_id=before_id,
-            )
-            if existing:
-                kept = [
-                    position
-                    for position, item in enumerate(items)
-                    if item.get("source_key") not in existing
-                ]
-                summary.skipped_existing += len(items) - len(kept)
-                items = [items[position] for position in kept]
-                positions = kept
-        try:
-            written = write_tasks(
-                session,
-                project=project,
-                items=items,
-                user_id=None,
-                return_task_ids=True,
-                batch_size=max(len(items), 1),
-            )
-        except ImportItemError as error:
-            # The writer counts from 0 over the items it was given; name the stream index.
-            raise _item_error(
-                ImportItemError(offset + positions[error.index], error.field, error.reason),
-                batch_index,
-            ) from None
-        ids = written.task_ids or []
-        new_tasks.add(ids)
-        summary.add(
-            tasks=written.task_count,
-            annotations=written.annotation_count,
-            predictions=written.prediction_count,
-            ids=ids,
+            record = _claim_batch(session, project.id, batch.idempotency_key, batch_index)
+        ids = _write_batch(
+            session,
+            project=project,
+            batch=batch,
+            batch_index=batch_index,
+            offset=offset,
+            before_id=before_id,
+            summary=summary,
+            record=record,
         )
-        if record is not None:
-            record.task_count = written.task_count
-            record.annotation_count = written.annotation_count
-            record.prediction_count = written.prediction_count
-            record.task_ids = list(ids)
+        new_tasks.add(ids)
         offset += len(batch.tasks)
-        del items
     if new_tasks.count:
         publisher.publish_after_commit(
             session,
@@ -306,6 +232,121 @@ def create_tasks_from_batches(
             ),
         )
     return summary
+
+
+def _check_batch(batch: TaskBatch, batch_index: int, *, project_id: int) -> None:
+    if batch.project_id != project_id:
+        raise BulkError(
+            BulkError.INVALID,
+            f"batch {batch_index}: project_id is {batch.project_id}, "
+            f"the stream's project is {project_id}",
+        )
+    if len(batch.idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise BulkError(
+            BulkError.INVALID,
+            f"batch {batch_index}: idempotency_key is longer than {MAX_IDEMPOTENCY_KEY}",
+        )
+
+
+def _applied_batch(
+    session: Session, project_id: int, key: str, batch_index: int
+) -> AppliedBatch | None:
+    """The record of this (key, batch index) if an earlier stream applied it."""
+    return session.scalar(
+        select(AppliedBatch).where(
+            AppliedBatch.project_id == project_id,
+            AppliedBatch.idempotency_key == key,
+            AppliedBatch.batch_index == batch_index,
+        )
+    )
+
+
+def _claim_batch(session: Session, project_id: int, key: str, batch_index: int) -> AppliedBatch:
+    """Record the batch as applied (filled in once written); a concurrent stream with the
+    same key waits on the unique index, then fails with CONFLICT."""
+    record = AppliedBatch(
+        project_id=project_id,
+        idempotency_key=key,
+        batch_index=batch_index,
+        task_ids=[],
+        created_at=utcnow(),
+    )
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise BulkError(
+            BulkError.CONFLICT,
+            f"batch {batch_index} of idempotency key {key!r} is being applied by another stream",
+        ) from None
+    return record
+
+
+def _write_batch(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    batch: TaskBatch,
+    batch_index: int,
+    offset: int,
+    before_id: int | None,
+    summary: BulkSummary,
+    record: AppliedBatch | None,
+) -> list[int]:
+    """Decode and write one batch (less the items whose source key existed before the
+    stream); add it to the summary and its record. Returns the new task ids."""
+    try:
+        items = [
+            decode_task(message, offset + position, project_id=project.id)
+            for position, message in enumerate(batch.tasks)
+        ]
+    except ImportItemError as error:
+        raise _item_error(error, batch_index) from None
+    positions = list(range(len(items)))
+    if before_id is not None:
+        existing = _existing_source_keys(
+            session,
+            project_id=project.id,
+            keys={item["source_key"] for item in items if "source_key" in item},
+            up_to_id=before_id,
+        )
+        if existing:
+            kept = [
+                position
+                for position, item in enumerate(items)
+                if item.get("source_key") not in existing
+            ]
+            summary.skipped_existing += len(items) - len(kept)
+            items = [items[position] for position in kept]
+            positions = kept
+    try:
+        written = write_tasks(
+            session,
+            project=project,
+            items=items,
+            user_id=None,
+            return_task_ids=True,
+            batch_size=max(len(items), 1),
+        )
+    except ImportItemError as error:
+        # The writer counts from 0 over the items it was given; name the stream index.
+        raise _item_error(
+            ImportItemError(offset + positions[error.index], error.field, error.reason),
+            batch_index,
+        ) from None
+    ids = written.task_ids or []
+    summary.add(
+        tasks=written.task_count,
+        annotations=written.annotation_count,
+        predictions=written.prediction_count,
+        ids=ids,
+    )
+    if record is not None:
+        record.task_count = written.task_count
+        record.annotation_count = written.annotation_count
+        record.prediction_count = written.prediction_count
+        record.task_ids = list(ids)
+    return ids
 
 
 @dataclass
