@@ -15,7 +15,6 @@ from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
 from task_svc.annotations.router import router as annotations_router
-from task_svc.counts.rpc import register_task_service
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
 from task_svc.fieldindexes import jobs as field_index_jobs
@@ -23,6 +22,7 @@ from task_svc.imports import jobs as import_jobs
 from task_svc.imports.router import router as imports_router
 from task_svc.labelstream.router import router as labelstream_router
 from task_svc.predictions.router import router as predictions_router
+from task_svc.rpc import register_task_service
 from task_svc.settings import Settings
 from task_svc.tasks.router import router as tasks_router
 

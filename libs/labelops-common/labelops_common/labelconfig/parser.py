@@ -126,83 +126,106 @@ def parse_label_config(text: str) -> LabelConfig:
     if root.tag != "View":
         raise LabelConfigError([f"The root tag must be <View>, not <{root.tag}>."])
     errors: list[str] = []
-    elements = _walk(root, 0, errors)
-    names: dict[str, ET.Element] = {}
-    objects: dict[str, ObjectTag] = {}
-    control_elements: list[ET.Element] = []
-    data_keys: list[str] = []
+    tags = _Tags()
+    for element in _walk(root, 0, errors):
+        tags.add(element, errors)
+    controls: dict[str, ControlTag] = {}
+    for element in tags.control_elements:
+        name = element.get("name", "")
+        if name not in tags.names or tags.names[name] is not element:
+            continue
+        controls[name] = _control(element, tags, errors)
+    if errors:
+        raise LabelConfigError(errors)
+    return LabelConfig(controls=controls, objects=tags.objects, data_keys=tags.data_keys)
 
-    for element in elements:
+
+@dataclass
+class _Tags:
+    """The named tags of a config as the first pass meets them, in document order."""
+
+    names: dict[str, ET.Element] = field(default_factory=dict)
+    objects: dict[str, ObjectTag] = field(default_factory=dict)
+    control_elements: list[ET.Element] = field(default_factory=list)
+    data_keys: list[str] = field(default_factory=list)
+
+    def add_data_key(self, key: str) -> None:
+        if key not in self.data_keys:
+            self.data_keys.append(key)
+
+    def add(self, element: ET.Element, errors: list[str]) -> None:
+        """Check one element's tag and name; keep object tags whole, control tags for later."""
         tag = element.tag
         if tag not in OBJECT_TAGS | CONTROL_TAGS | VISUAL_TAGS | HTML_TAGS:
             errors.append(f"Unknown tag <{tag}>.")
-            continue
+            return
         if tag in OBJECT_TAGS or tag in CONTROL_TAGS:
             name = element.get("name")
             if not name:
                 errors.append(f"<{tag}> needs a name attribute.")
-                continue
-            if name in names:
+                return
+            if name in self.names:
                 errors.append(f'The name "{name}" is used by more than one tag.')
-                continue
-            names[name] = element
+                return
+            self.names[name] = element
         if tag in OBJECT_TAGS and tag not in CONTROL_TAGS:
             value = element.get("value") or element.get("valueList") or ""
             if not value:
                 errors.append(f"{_describe(element)} needs a value attribute.")
-                continue
+                return
             match = _VARIABLE.match(value.strip())
             key = match.group(1) if match else None
-            if key and key not in data_keys:
-                data_keys.append(key)
-            objects[element.get("name", "")] = ObjectTag(
+            if key:
+                self.add_data_key(key)
+            self.objects[element.get("name", "")] = ObjectTag(
                 name=element.get("name", ""), tag=tag, value=value, data_key=key
             )
         elif tag in CONTROL_TAGS:
-            control_elements.append(element)
+            self.control_elements.append(element)
 
-    controls: dict[str, ControlTag] = {}
-    for element in control_elements:
-        name = element.get("name", "")
-        if name not in names or names[name] is not element:
+
+def _control(element: ET.Element, tags: _Tags, errors: list[str]) -> ControlTag:
+    """A control tag with its targets checked against the named tags and its labels read."""
+    to_name_attr = element.get("toName", "")
+    to_names = tuple(part.strip() for part in to_name_attr.split(",") if part.strip())
+    if not to_names and element.tag not in CONTROLS_WITHOUT_TO_NAME:
+        errors.append(f"{_describe(element)} needs a toName attribute.")
+    for target in to_names:
+        if target not in tags.names:
+            errors.append(f'{_describe(element)}: toName "{target}" names no tag.')
+        elif target not in tags.objects and tags.names[target].tag not in OBJECT_TAGS:
+            errors.append(f'{_describe(element)}: toName "{target}" is not an object tag.')
+    labels, labels_attrs = _labels(element, errors)
+    value = element.get("value", "")
+    dynamic = _VARIABLE.match(value.strip()) if value else None
+    if dynamic:
+        tags.add_data_key(dynamic.group(1))
+    return ControlTag(
+        name=element.get("name", ""),
+        tag=element.tag,
+        type=element.tag.lower(),
+        to_names=to_names,
+        labels=tuple(labels),
+        per_region=element.get("perRegion", "").lower() == "true",
+        attrs=dict(element.attrib),
+        labels_attrs=labels_attrs,
+    )
+
+
+def _labels(element: ET.Element, errors: list[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The control's <Label>/<Choice> values in order, each with its attributes."""
+    labels: list[str] = []
+    labels_attrs: dict[str, dict[str, str]] = {}
+    for child in element.iter():
+        if child is element or child.tag not in {"Label", "Choice"}:
             continue
-        to_name_attr = element.get("toName", "")
-        to_names = tuple(part.strip() for part in to_name_attr.split(",") if part.strip())
-        if not to_names and element.tag not in CONTROLS_WITHOUT_TO_NAME:
-            errors.append(f"{_describe(element)} needs a toName attribute.")
-        for target in to_names:
-            if target not in names:
-                errors.append(f'{_describe(element)}: toName "{target}" names no tag.')
-            elif target not in objects and names[target].tag not in OBJECT_TAGS:
-                errors.append(f'{_describe(element)}: toName "{target}" is not an object tag.')
-        labels: list[str] = []
-        labels_attrs: dict[str, dict[str, str]] = {}
-        for child in element.iter():
-            if child is element or child.tag not in {"Label", "Choice"}:
-                continue
-            label = child.get("value") or child.get("alias")
-            if not label:
-                errors.append(f"{_describe(element)}: <{child.tag}> needs a value attribute.")
-                continue
-            if label in labels:
-                errors.append(f'{_describe(element)}: the label "{label}" appears twice.')
-                continue
-            labels.append(label)
-            labels_attrs[label] = dict(child.attrib)
-        value = element.get("value", "")
-        dynamic = _VARIABLE.match(value.strip()) if value else None
-        if dynamic and dynamic.group(1) not in data_keys:
-            data_keys.append(dynamic.group(1))
-        controls[name] = ControlTag(
-            name=name,
-            tag=element.tag,
-            type=element.tag.lower(),
-            to_names=to_names,
-            labels=tuple(labels),
-            per_region=element.get("perRegion", "").lower() == "true",
-            attrs=dict(element.attrib),
-            labels_attrs=labels_attrs,
-        )
-    if errors:
-        raise LabelConfigError(errors)
-    return LabelConfig(controls=controls, objects=objects, data_keys=data_keys)
+        label = child.get("value") or child.get("alias")
+        if not label:
+            errors.append(f"{_describe(element)}: <{child.tag}> needs a value attribute.")
+            continue
+        if label in labels:
+            errors.append(f'{_describe(element)}: the label "{label}" appears twice.')
+            continue
+        labels.append(label)
+        labels_attrs[label] = dict(child.attrib)
+    return labels, labels_attrs

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.auth.policies import project_for
 from labelops_common.directory import ProjectInfo, UserDirectory
 from labelops_common.http.params import parse_bool, parse_int_list
 from labelops_common.http.routing import ApiRouter
@@ -67,7 +68,7 @@ def _body(
 def list_formats(
     project_id: int, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
-    project = exports.project_for(projects, principal, project_id, policies.can_list_formats)
+    project = project_for(projects, principal, project_id, policies.can_list_formats)
     return exports.formats_for(project)
 
 
@@ -81,7 +82,7 @@ def download_export(
     principal: CurrentUser,
 ) -> StreamingResponse:
     """Streams the whole export while task-svc streams the tasks (Label Studio's easy export)."""
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     name, field = _export_type(request)
     export_format = exports.resolve_format(name, project, field=field)
     query = request.query_params
@@ -114,7 +115,7 @@ def list_snapshots(
     settings: ExportSettings,
     principal: CurrentUser,
 ) -> list[dict[str, Any]]:
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     found = exports.list_exports(session, project_id=project.id, limit=settings.snapshot_list_limit)
     names = people.describe(project.organization_id, [e.created_by_id for e in found])
     converted = exports.converted_formats(session, [e.id for e in found])
@@ -138,7 +139,7 @@ def create_snapshot(
     principal: CurrentUser,
 ) -> dict[str, Any]:
     """201 at once with status `created`; the `exports` queue writes the file."""
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.create_export(session, project=project, principal=principal, body=body)
     jobs.enqueue_snapshot(session, export.id)
     session.commit()
@@ -157,7 +158,7 @@ def get_snapshot(
     people: People,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     return _body(session, people, project, export)
 
@@ -171,7 +172,7 @@ def delete_snapshot(
     artifacts: Artifacts,
     principal: CurrentUser,
 ) -> Response:
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     exports.delete_export(session, storage=artifacts, export=export)
     return Response(status_code=204)
@@ -187,7 +188,7 @@ def download_snapshot(
     artifacts: Artifacts,
     principal: CurrentUser,
 ) -> StreamingResponse:
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     name, field = _export_type(request)
     export_format = exports.resolve_format(name, project, field=field)
@@ -207,7 +208,7 @@ def convert_snapshot(
     projects: Projects,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    project = exports.project_for(projects, principal, project_id, policies.can_export)
+    project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     export_format = exports.resolve_format(body.export_type, project, field="export_type")
     converted = exports.request_conversion(session, export=export, export_format=export_format)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from labelops_common.http.timestamps import timestamp
 from labelops_common.jobs import JobStatus
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,11 +72,6 @@ class ExportConvert(BaseModel):
 
     export_type: str = Field(min_length=1, max_length=64)
     download_resources: bool | None = None
-
-
-def timestamp(value: datetime | None) -> str | None:
-    """Label Studio's datetime format: ISO 8601 with microseconds and a Z."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
 
 
 def converted_fields(converted: ConvertedFormat) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Principal
-from labelops_common.directory import ProjectDirectory, ProjectInfo, UserDirectory
+from labelops_common.directory import ProjectInfo, UserDirectory
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from sqlalchemy import delete, select
@@ -42,20 +41,7 @@ from export_svc.tasks.stream import (
     started,
 )
 
-Policy = Callable[[Principal, ProjectInfo], bool]
-
 SNAPSHOT_FORMAT = "JSON"
-
-
-def project_for(
-    projects: ProjectDirectory, principal: Principal, project_id: int, policy: Policy
-) -> ProjectInfo:
-    """The project if the caller's organization owns it (else 404), and the policy allows."""
-    project = projects.get(project_id)
-    if project is None or project.organization_id != principal.organization_id:
-        raise NotFound()
-    authorize(policy(principal, project))
-    return project
 
 
 def config_shape(project: ProjectInfo) -> ConfigShape:

@@ -13,15 +13,12 @@ from labelops_common.http.params import parse_bool
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
+from task_svc import access
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
+from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate, annotation_fields
 from task_svc.dependencies import DbSession, Projects
-from task_svc.tasks import policies
-from task_svc.tasks import service as tasks
-from task_svc.tasks.counters import lock_task
 from task_svc.tasks.models import Task
-from task_svc.tasks.schemas import annotation_fields
 
 router = ApiRouter(tags=["annotations"])
 
@@ -30,7 +27,7 @@ router = ApiRouter(tags=["annotations"])
 def list_annotations(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
-    tasks.task_for(session, projects, principal, task_id, policies.can_view_tasks)
+    access.task_for(session, projects, principal, task_id, access.can_view_tasks)
     found = session.scalars(
         select(Annotation)
         .where(Annotation.task_id == task_id, ~Annotation.was_cancelled)
@@ -48,8 +45,8 @@ def create_annotation(
     principal: CurrentUser,
     was_cancelled: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    task, project = tasks.task_for(
-        session, projects, principal, task_id, policies.can_annotate, lock=True
+    task, project = access.task_for(
+        session, projects, principal, task_id, access.can_annotate, lock=True
     )
     if was_cancelled is not None:
         body.was_cancelled = parse_bool(was_cancelled, field="was_cancelled", default=False)
@@ -65,9 +62,9 @@ def _changeable(
 ) -> tuple[Annotation, Task, ProjectInfo]:
     """The annotation, if the caller may change it, with its task locked for the counters."""
     annotation = annotation_service.get_annotation(session, annotation_id)
-    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
-    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
-    task = lock_task(session, annotation.task_id)
+    project = access.project_for(projects, principal, annotation.project_id, access.can_annotate)
+    authorize(access.can_change_annotation(principal, project, annotation.completed_by_id))
+    task = access.lock_task(session, annotation.task_id)
     if task is None:
         raise NotFound()
     return annotation, task, project
@@ -78,7 +75,7 @@ def get_annotation(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     annotation = annotation_service.get_annotation(session, annotation_id)
-    tasks.project_for(projects, principal, annotation.project_id, policies.can_view_tasks)
+    access.project_for(projects, principal, annotation.project_id, access.can_view_tasks)
     return annotation_fields(annotation)
 
 

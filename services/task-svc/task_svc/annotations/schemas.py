@@ -1,11 +1,15 @@
-"""Annotation request bodies: Label Studio accepts `result` as a list or as a JSON string."""
+"""Annotation request bodies (Label Studio accepts `result` as a list or as a JSON string)
+and Label Studio's annotation shape."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from labelops_common.http.timestamps import timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from task_svc.annotations.models import Annotation
 
 
 def _result_list(value: Any) -> Any:
@@ -42,3 +46,27 @@ class AnnotationUpdate(BaseModel):
     lead_time: float | None = None
 
     _parse_result = field_validator("result", mode="before")(_result_list)
+
+
+def annotation_fields(annotation: Annotation) -> dict[str, Any]:
+    return {
+        "id": annotation.id,
+        "result": annotation.result,
+        "task": annotation.task_id,
+        "project": annotation.project_id,
+        "completed_by": annotation.completed_by_id,
+        "updated_by": annotation.updated_by_id,
+        "was_cancelled": annotation.was_cancelled,
+        "ground_truth": annotation.ground_truth,
+        "created_at": timestamp(annotation.created_at),
+        "updated_at": timestamp(annotation.updated_at),
+        "draft_created_at": timestamp(annotation.draft_created_at),
+        "lead_time": annotation.lead_time,
+        "parent_prediction": annotation.parent_prediction_id,
+        "parent_annotation": annotation.parent_annotation_id,
+        "import_id": annotation.import_id,
+        "last_action": annotation.last_action,
+        "last_created_by": None,
+        "bulk_created": annotation.bulk_created,
+        "unique_id": annotation.unique_id,
+    }

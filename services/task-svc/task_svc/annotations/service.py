@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
 from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
+from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
 from task_svc.labelstream.models import TaskLock
-from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 
 
@@ -42,7 +42,7 @@ def _clear_other_ground_truth(session: Session, task: Task, keep_id: int) -> int
 def create_annotation(
     session: Session, *, task: Task, project: ProjectInfo, body: AnnotationCreate, user_id: int
 ) -> Annotation:
-    """`task` must be locked (`counters.lock_task`) so concurrent annotators count right."""
+    """`task` must be locked (`access.lock_task`) so concurrent annotators count right."""
     if not body.was_cancelled:
         check_result(project, body.result)
     if body.unique_id and session.scalar(
@@ -78,7 +78,7 @@ def create_annotation(
     except IntegrityError:
         raise Conflict("Annotation with this unique id already exists") from None
     cleared = _clear_other_ground_truth(session, task, annotation.id) if body.ground_truth else 0
-    counters.refresh_annotation_counters(
+    counts.refresh_annotation_counters(
         session,
         task,
         project,
@@ -134,7 +134,7 @@ def update_annotation(
     annotation.updated_by_id = user_id
     annotation.updated_at = utcnow()
     annotation.last_action = "updated"
-    counters.refresh_annotation_counters(
+    counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=annotation.updated_at
     )
     publisher.publish_after_commit(
@@ -159,6 +159,6 @@ def delete_annotation(
         payload={"annotation_ids": [annotation.id], "task_id": task.id},
     )
     session.delete(annotation)
-    counters.refresh_annotation_counters(
+    counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=utcnow()
     )

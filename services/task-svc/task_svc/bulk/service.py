@@ -1,7 +1,7 @@
 """Tasks in bulk for other services: create from a stream, read out, upsert predictions.
 
-These back task-svc's gRPC `TaskService` (storage sync, imports, exports, ml-gateway).
-The callers are services, not people: there is no principal, the project id is trusted
+These back task-svc's gRPC `TaskService` (storage sync, imports, exports, ml-gateway);
+`task_svc.rpc` turns its messages into the plain values these functions take. The callers are services, not people: there is no principal, the project id is trusted
 to exist only once project-svc confirms it. Like every service module, nothing here
 commits except where a page boundary ends a read-only transaction (`stream_task_pages`).
 """
@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelops.task.v1 import task_pb2
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig import validate_result
@@ -28,7 +27,8 @@ from task_svc.counts import service as counts
 from task_svc.datamanager.filters import FilterError, compile_filters, compile_selected_items
 from task_svc.datamanager.models import View
 from task_svc.events import publisher
-from task_svc.imports.writer import ImportItemError, write_tasks
+from task_svc.imports.validation import ImportItemError
+from task_svc.imports.writer import write_tasks
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
@@ -103,23 +103,44 @@ def _json_field(raw: bytes, index: int, name: str, *, kind: type) -> Any:
     return value
 
 
-def decode_task(message: task_pb2.Task, index: int, *, project_id: int) -> dict[str, Any]:
-    """A `Task` message as the Label Studio task dict the writer takes."""
-    if message.project_id and message.project_id != project_id:
+@dataclass(frozen=True)
+class TaskItem:
+    """One task as a caller sends it: JSON documents still encoded (empty: absent)."""
+
+    data_json: bytes
+    project_id: int = 0
+    meta_json: bytes = b""
+    annotations_json: bytes = b""
+    predictions_json: bytes = b""
+    source_key: str = ""
+
+
+@dataclass(frozen=True)
+class TaskBatch:
+    """One batch of a stream; `idempotency_key` ('' for none) makes a retry harmless."""
+
+    project_id: int
+    tasks: Sequence[TaskItem]
+    idempotency_key: str = ""
+
+
+def decode_task(sent: TaskItem, index: int, *, project_id: int) -> dict[str, Any]:
+    """A task item as the Label Studio task dict the writer takes."""
+    if sent.project_id and sent.project_id != project_id:
         raise ImportItemError(
-            index, "project_id", f"Is {message.project_id}, the batch's project is {project_id}."
+            index, "project_id", f"Is {sent.project_id}, the batch's project is {project_id}."
         )
-    if not message.data_json:
+    if not sent.data_json:
         raise ImportItemError(index, "data", "data_json is required (a JSON object).")
-    item: dict[str, Any] = {"data": _json_field(message.data_json, index, "data", kind=dict)}
-    if message.meta_json:
-        item["meta"] = _json_field(message.meta_json, index, "meta", kind=dict)
-    if message.annotations_json:
-        item["annotations"] = _json_field(message.annotations_json, index, "annotations", kind=list)
-    if message.predictions_json:
-        item["predictions"] = _json_field(message.predictions_json, index, "predictions", kind=list)
-    if message.source_key:
-        item["source_key"] = message.source_key
+    item: dict[str, Any] = {"data": _json_field(sent.data_json, index, "data", kind=dict)}
+    if sent.meta_json:
+        item["meta"] = _json_field(sent.meta_json, index, "meta", kind=dict)
+    if sent.annotations_json:
+        item["annotations"] = _json_field(sent.annotations_json, index, "annotations", kind=list)
+    if sent.predictions_json:
+        item["predictions"] = _json_field(sent.predictions_json, index, "predictions", kind=list)
+    if sent.source_key:
+        item["source_key"] = sent.source_key
     return item
 
 
@@ -151,7 +172,7 @@ def create_tasks_from_batches(
     session: Session,
     *,
     project: ProjectInfo,
-    batches: Iterable[task_pb2.TaskBatch],
+    batches: Iterable[TaskBatch],
     skip_existing_source_keys: bool = True,
 ) -> BulkSummary:
     """Write every batch's tasks in the caller's transaction, all or nothing.
@@ -171,27 +192,10 @@ def create_tasks_from_batches(
         before_id = session.scalar(select(func.max(Task.id)).where(Task.project_id == project.id))
     offset = 0
     for batch_index, batch in enumerate(batches):
-        if batch.project_id != project.id:
-            raise BulkError(
-                BulkError.INVALID,
-                f"batch {batch_index}: project_id is {batch.project_id}, "
-                f"the stream's project is {project.id}",
-            )
-        key = batch.idempotency_key
-        if len(key) > MAX_IDEMPOTENCY_KEY:
-            raise BulkError(
-                BulkError.INVALID,
-                f"batch {batch_index}: idempotency_key is longer than {MAX_IDEMPOTENCY_KEY}",
-            )
+        _check_batch(batch, batch_index, project_id=project.id)
         record: AppliedBatch | None = None
-        if key:
-            applied = session.scalar(
-                select(AppliedBatch).where(
-                    AppliedBatch.project_id == project.id,
-                    AppliedBatch.idempotency_key == key,
-                    AppliedBatch.batch_index == batch_index,
-                )
-            )
+        if batch.idempotency_key:
+            applied = _applied_batch(session, project.id, batch.idempotency_key, batch_index)
             if applied is not None:
                 summary.skipped_batches += 1
                 summary.add(
@@ -202,77 +206,19 @@ def create_tasks_from_batches(
                 )
                 offset += len(batch.tasks)
                 continue
-            record = AppliedBatch(
-                project_id=project.id,
-                idempotency_key=key,
-                batch_index=batch_index,
-                task_ids=[],
-                created_at=utcnow(),
-            )
-            session.add(record)
-            try:
-                # A concurrent stream with the same key waits here, then fails.
-                session.flush()
-            except IntegrityError:
-                raise BulkError(
-                    BulkError.CONFLICT,
-                    f"batch {batch_index} of idempotency key {key!r} is being applied "
-                    "by another stream",
-                ) from None
-        try:
-            items = [
-                decode_task(message, offset + position, project_id=project.id)
-                for position, message in enumerate(batch.tasks)
-            ]
-        except ImportItemError as error:
-            raise _item_error(error, batch_index) from None
-        positions = list(range(len(items)))
-        if before_id is not None:
-            existing = _existing_source_keys(
-                session,
-                project_id=project.id,
-                keys={item["source_key"] for item in items if "source_key" in item},
-                up_to_id=before_id,
-            )
-            if existing:
-                kept = [
-                    position
-                    for position, item in enumerate(items)
-                    if item.get("source_key") not in existing
-                ]
-                summary.skipped_existing += len(items) - len(kept)
-                items = [items[position] for position in kept]
-                positions = kept
-        try:
-            written = write_tasks(
-                session,
-                project=project,
-                items=items,
-                user_id=None,
-                return_task_ids=True,
-                batch_size=max(len(items), 1),
-            )
-        except ImportItemError as error:
-            # The writer counts from 0 over the items it was given; name the stream index.
-            raise _item_error(
-                ImportItemError(offset + positions[error.index], error.field, error.reason),
-                batch_index,
-            ) from None
-        ids = written.task_ids or []
-        new_tasks.add(ids)
-        summary.add(
-            tasks=written.task_count,
-            annotations=written.annotation_count,
-            predictions=written.prediction_count,
-            ids=ids,
+            record = _claim_batch(session, project.id, batch.idempotency_key, batch_index)
+        ids = _write_batch(
+            session,
+            project=project,
+            batch=batch,
+            batch_index=batch_index,
+            offset=offset,
+            before_id=before_id,
+            summary=summary,
+            record=record,
         )
-        if record is not None:
-            record.task_count = written.task_count
-            record.annotation_count = written.annotation_count
-            record.prediction_count = written.prediction_count
-            record.task_ids = list(ids)
+        new_tasks.add(ids)
         offset += len(batch.tasks)
-        del items
     if new_tasks.count:
         publisher.publish_after_commit(
             session,
@@ -286,6 +232,121 @@ def create_tasks_from_batches(
             ),
         )
     return summary
+
+
+def _check_batch(batch: TaskBatch, batch_index: int, *, project_id: int) -> None:
+    if batch.project_id != project_id:
+        raise BulkError(
+            BulkError.INVALID,
+            f"batch {batch_index}: project_id is {batch.project_id}, "
+            f"the stream's project is {project_id}",
+        )
+    if len(batch.idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise BulkError(
+            BulkError.INVALID,
+            f"batch {batch_index}: idempotency_key is longer than {MAX_IDEMPOTENCY_KEY}",
+        )
+
+
+def _applied_batch(
+    session: Session, project_id: int, key: str, batch_index: int
+) -> AppliedBatch | None:
+    """The record of this (key, batch index) if an earlier stream applied it."""
+    return session.scalar(
+        select(AppliedBatch).where(
+            AppliedBatch.project_id == project_id,
+            AppliedBatch.idempotency_key == key,
+            AppliedBatch.batch_index == batch_index,
+        )
+    )
+
+
+def _claim_batch(session: Session, project_id: int, key: str, batch_index: int) -> AppliedBatch:
+    """Record the batch as applied (filled in once written); a concurrent stream with the
+    same key waits on the unique index, then fails with CONFLICT."""
+    record = AppliedBatch(
+        project_id=project_id,
+        idempotency_key=key,
+        batch_index=batch_index,
+        task_ids=[],
+        created_at=utcnow(),
+    )
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise BulkError(
+            BulkError.CONFLICT,
+            f"batch {batch_index} of idempotency key {key!r} is being applied by another stream",
+        ) from None
+    return record
+
+
+def _write_batch(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    batch: TaskBatch,
+    batch_index: int,
+    offset: int,
+    before_id: int | None,
+    summary: BulkSummary,
+    record: AppliedBatch | None,
+) -> list[int]:
+    """Decode and write one batch (less the items whose source key existed before the
+    stream); add it to the summary and its record. Returns the new task ids."""
+    try:
+        items = [
+            decode_task(message, offset + position, project_id=project.id)
+            for position, message in enumerate(batch.tasks)
+        ]
+    except ImportItemError as error:
+        raise _item_error(error, batch_index) from None
+    positions = list(range(len(items)))
+    if before_id is not None:
+        existing = _existing_source_keys(
+            session,
+            project_id=project.id,
+            keys={item["source_key"] for item in items if "source_key" in item},
+            up_to_id=before_id,
+        )
+        if existing:
+            kept = [
+                position
+                for position, item in enumerate(items)
+                if item.get("source_key") not in existing
+            ]
+            summary.skipped_existing += len(items) - len(kept)
+            items = [items[position] for position in kept]
+            positions = kept
+    try:
+        written = write_tasks(
+            session,
+            project=project,
+            items=items,
+            user_id=None,
+            return_task_ids=True,
+            batch_size=max(len(items), 1),
+        )
+    except ImportItemError as error:
+        # The writer counts from 0 over the items it was given; name the stream index.
+        raise _item_error(
+            ImportItemError(offset + positions[error.index], error.field, error.reason),
+            batch_index,
+        ) from None
+    ids = written.task_ids or []
+    summary.add(
+        tasks=written.task_count,
+        annotations=written.annotation_count,
+        predictions=written.prediction_count,
+        ids=ids,
+    )
+    if record is not None:
+        record.task_count = written.task_count
+        record.annotation_count = written.annotation_count
+        record.prediction_count = written.prediction_count
+        record.task_ids = list(ids)
+    return ids
 
 
 @dataclass
@@ -426,13 +487,20 @@ class PredictionInput:
 
 
 def decode_prediction(
-    message: task_pb2.Prediction, index: int, *, project: ProjectInfo
+    index: int,
+    *,
+    project: ProjectInfo,
+    task_id: int,
+    result_json: bytes,
+    score: float | None,
+    model_version: str,
 ) -> PredictionInput:
+    """A prediction as a caller sends it (`result_json` encoded, b'' for none), checked."""
     where = f"predictions[{index}]"
-    if message.task_id <= 0:
+    if task_id <= 0:
         raise BulkError(BulkError.INVALID, f"{where}.task_id: is required")
     try:
-        result = json.loads(message.result_json) if message.result_json else []
+        result = json.loads(result_json) if result_json else []
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BulkError(BulkError.INVALID, f"{where}.result: not valid JSON: {error}") from None
     if isinstance(result, dict):
@@ -443,12 +511,11 @@ def decode_prediction(
         problems = validate_result(project.config, result)
         if problems:
             raise BulkError(BulkError.INVALID, f"{where}.{problems[0]}")
-    score: float | None = None
-    if message.has_score:
-        if not math.isfinite(message.score):
+    if score is not None:
+        if not math.isfinite(score):
             raise BulkError(BulkError.INVALID, f"{where}.score: must be a finite number")
-        score = float(message.score)
-    model_version = message.model_version or project.model_version or UNDEFINED_MODEL_VERSION
+        score = float(score)
+    model_version = model_version or project.model_version or UNDEFINED_MODEL_VERSION
     if len(model_version) > MAX_MODEL_VERSION:
         raise BulkError(
             BulkError.INVALID, f"{where}.model_version: at most {MAX_MODEL_VERSION} characters"
@@ -460,7 +527,7 @@ def decode_prediction(
             BulkError.INVALID, f"{where}.result: NaN and Infinity are not valid JSON"
         ) from None
     return PredictionInput(
-        task_id=int(message.task_id), result=result, score=score, model_version=model_version
+        task_id=int(task_id), result=result, score=score, model_version=model_version
     )
 
 
@@ -535,26 +602,5 @@ def upsert_predictions(
             found.updated_at = now
             updated += 1
     session.flush()
-    _recount_predictions(session, project_id=project.id, tasks=tasks)
+    counts.recount_predictions(session, project_id=project.id, task_ids=sorted(tasks))
     return created, updated
-
-
-def _recount_predictions(session: Session, *, project_id: int, tasks: dict[int, Task]) -> None:
-    """`refresh_prediction_counters` for many tasks: one grouped query per id chunk."""
-    ids = sorted(tasks)
-    totals: dict[int, tuple[int, float | None]] = {}
-    for chunk in _chunks(ids):
-        for task_id, total, average in session.execute(
-            select(Prediction.task_id, func.count(), func.avg(Prediction.score))
-            .where(Prediction.task_id.in_(list(chunk)))
-            .group_by(Prediction.task_id)
-        ):
-            totals[int(task_id)] = (int(total), float(average) if average is not None else None)
-    delta = 0
-    for task_id, task in tasks.items():
-        total, average = totals.get(task_id, (0, None))
-        delta += total - task.total_predictions
-        task.total_predictions = total
-        task.predictions_score = average
-    if delta:
-        counts.bump(session, project_id=project_id, total_predictions_number=delta)

@@ -1,4 +1,17 @@
-"""Project counters and the tasks version (writers update both in the transaction of the change).
+"""Every counter task-svc keeps, and the rule they count by; writers update them in the
+transaction of the change.
+
+* A task's counters (`total_annotations`, `cancelled_annotations`, `is_labeled`,
+  `completed_at`, `total_predictions`, `predictions_score`): the writer locks the task
+  rows (`access.lock_task`), recounts those tasks' annotations or predictions (a handful
+  of rows per task, by index) and applies the differences to the project's counters, so
+  concurrent annotators on one task can neither double-count nor lose a count. One task
+  (`refresh_annotation_counters`) or many in grouped queries (`recount_annotations`).
+* The finished rule: an annotation counts towards a task's overlap unless it was
+  skipped, and skipped ones count too when the project ignores skipped tasks
+  (`finished_annotation`, `counts_as_finished`); a task is labeled when that many
+  distinct annotators finished it (`is_labeled`).
+* A project's counters and its tasks version.
 
 A project's tasks version is raised by every committed write to its tasks, their
 annotations or their predictions: `bump` (any counter change, even by zero), `touch`
@@ -10,15 +23,32 @@ never stale.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from labelops_common.db import utcnow
-from sqlalchemy import bindparam, delete, event, inspect, select, update
+from labelops_common.directory import ProjectInfo
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    case,
+    delete,
+    distinct,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
+from task_svc.annotations.models import Annotation
 from task_svc.counts.models import ProjectCounters
+from task_svc.predictions.models import Prediction
+from task_svc.tasks.models import Task
 
 COUNTER_FIELDS: tuple[str, ...] = (
     "task_number",
@@ -212,3 +242,304 @@ def _forget_written(session: Session, transaction: SessionTransaction) -> None:
 def _drop_pending_counters(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_WRITTEN, None)
+
+
+# --------------------------------------------------------------------------------------
+# The finished rule
+# --------------------------------------------------------------------------------------
+
+#: `skip_queue` under which a skipped annotation finishes a task like a submitted one.
+IGNORE_SKIPPED = "IGNORE_SKIPPED"
+
+
+def finished_annotation(was_cancelled: Any, *, skip_queue: str | None) -> ColumnElement[bool]:
+    """SQL: the annotation (whose `was_cancelled` column is given) counts towards its
+    task's overlap."""
+    finished: ColumnElement[bool] = ~was_cancelled
+    if skip_queue == IGNORE_SKIPPED:
+        finished = finished | was_cancelled
+    return finished
+
+
+def counts_as_finished(was_cancelled: bool, *, skip_queue: str | None) -> bool:
+    """`finished_annotation` for an annotation held in memory (the import writer's)."""
+    return not was_cancelled or skip_queue == IGNORE_SKIPPED
+
+
+def is_labeled(annotators: int, overlap: int | None) -> bool:
+    """A task is labeled once `overlap` distinct annotators finished it."""
+    return annotators >= max(overlap or 0, 1)
+
+
+# --------------------------------------------------------------------------------------
+# A task's counters
+# --------------------------------------------------------------------------------------
+
+
+def refresh_annotation_counters(
+    session: Session,
+    task: Task,
+    project: ProjectInfo,
+    *,
+    ground_truth_delta: int = 0,
+    updated_at: datetime | None = None,
+) -> None:
+    """Recount the (locked) task's annotations; store its counters (and `updated_at`, if given)."""
+    session.flush()
+    # Table columns, not the mapped class: a plain SELECT skips the ORM's statement handling.
+    columns = Annotation.__table__.c
+    finished = finished_annotation(columns.was_cancelled, skip_queue=project.skip_queue)
+    row = session.execute(
+        select(
+            func.count().filter(~columns.was_cancelled),
+            func.count().filter(columns.was_cancelled),
+            func.count(distinct(columns.completed_by_id)).filter(finished),
+            func.max(columns.created_at).filter(finished),
+        ).where(columns.task_id == task.id)
+    ).one()
+    total, cancelled, annotators, newest = int(row[0]), int(row[1]), int(row[2]), row[3]
+    labeled = is_labeled(annotators, task.overlap)
+    completed_at: datetime | None = newest if labeled else None
+    bump(
+        session,
+        project_id=task.project_id,
+        total_annotations_number=total - task.total_annotations,
+        useful_annotation_number=total - task.total_annotations,
+        skipped_annotations_number=cancelled - task.cancelled_annotations,
+        num_tasks_with_annotations=int(total > 0) - int(task.total_annotations > 0),
+        finished_task_number=int(labeled) - int(task.is_labeled),
+        ground_truth_number=ground_truth_delta,
+    )
+    values: dict[str, object] = {
+        "total_annotations": total,
+        "cancelled_annotations": cancelled,
+        "is_labeled": labeled,
+        "completed_at": completed_at,
+    }
+    if updated_at is not None:
+        values["updated_at"] = updated_at
+    _store(session, task, values)
+
+
+def _store(session: Session, task: Task, values: dict[str, object]) -> None:
+    """One table-level UPDATE of the task's columns; the loaded task gets the same values
+    without being marked changed, so the commit's flush writes nothing more for it."""
+    table = Task.__table__
+    session.execute(update(table).where(table.c.id == task.id).values(values))  # type: ignore[arg-type]
+    for name, value in values.items():
+        set_committed_value(task, name, value)
+
+
+def refresh_prediction_counters(session: Session, task: Task) -> None:
+    """Recount the (locked) task's predictions; store its counters."""
+    session.flush()
+    row = session.execute(
+        select(func.count(), func.avg(Prediction.score)).where(Prediction.task_id == task.id)
+    ).one()
+    total = int(row[0])
+    bump(
+        session,
+        project_id=task.project_id,
+        total_predictions_number=total - task.total_predictions,
+    )
+    task.total_predictions = total
+    task.predictions_score = float(row[1]) if row[1] is not None else None
+
+
+#: Task ids per grouped recount (also keeps every IN list short).
+RECOUNT_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int], size: int = RECOUNT_CHUNK) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def recount_annotations(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    task_ids: Sequence[int],
+    ground_truth_delta: int = 0,
+    touched_by: int | None = None,
+) -> None:
+    """`refresh_annotation_counters` for many locked tasks: one grouped recount per chunk.
+
+    Each task's `updated_at` becomes now (and `updated_by_id` `touched_by`, if given).
+    """
+    session.flush()
+    finished = finished_annotation(Annotation.was_cancelled, skip_queue=project.skip_queue)
+    deltas = dict.fromkeys(
+        (
+            "total_annotations_number",
+            "skipped_annotations_number",
+            "num_tasks_with_annotations",
+            "finished_task_number",
+        ),
+        0,
+    )
+    now = utcnow()
+    for chunk in _chunks(task_ids):
+        recount: dict[int, tuple[int, int, int, datetime | None]] = {
+            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), row[4])
+            for row in session.execute(
+                select(
+                    Annotation.task_id,
+                    func.count().filter(~Annotation.was_cancelled),
+                    func.count().filter(Annotation.was_cancelled),
+                    func.count(distinct(Annotation.completed_by_id)).filter(finished),
+                    func.max(Annotation.created_at).filter(finished),
+                )
+                .where(Annotation.task_id.in_(chunk))
+                .group_by(Annotation.task_id)
+            )
+        }
+        changes = []
+        for task_id, old_total, old_cancelled, old_labeled, overlap in session.execute(
+            select(
+                Task.id,
+                Task.total_annotations,
+                Task.cancelled_annotations,
+                Task.is_labeled,
+                Task.overlap,
+            ).where(Task.id.in_(chunk))
+        ):
+            total, cancelled, annotators, newest = recount.get(task_id, (0, 0, 0, None))
+            labeled = is_labeled(annotators, overlap)
+            deltas["total_annotations_number"] += total - old_total
+            deltas["skipped_annotations_number"] += cancelled - old_cancelled
+            deltas["num_tasks_with_annotations"] += int(total > 0) - int(old_total > 0)
+            deltas["finished_task_number"] += int(labeled) - int(old_labeled)
+            change: dict[str, Any] = {
+                "id": task_id,
+                "total_annotations": total,
+                "cancelled_annotations": cancelled,
+                "is_labeled": labeled,
+                "completed_at": newest if labeled else None,
+                "updated_at": now,
+            }
+            if touched_by is not None:
+                change["updated_by_id"] = touched_by
+            changes.append(change)
+        if changes:
+            session.execute(update(Task), changes)
+    bump(
+        session,
+        project_id=project.id,
+        useful_annotation_number=deltas["total_annotations_number"],
+        ground_truth_number=ground_truth_delta,
+        **deltas,
+    )
+
+
+def recount_predictions(session: Session, *, project_id: int, task_ids: Sequence[int]) -> None:
+    """`refresh_prediction_counters` for many locked tasks: one grouped recount per chunk."""
+    session.flush()
+    delta = 0
+    for chunk in _chunks(task_ids):
+        recount = {
+            int(row[0]): (int(row[1]), row[2])
+            for row in session.execute(
+                select(Prediction.task_id, func.count(), func.avg(Prediction.score))
+                .where(Prediction.task_id.in_(chunk))
+                .group_by(Prediction.task_id)
+            )
+        }
+        changes = []
+        for task_id, old_total in session.execute(
+            select(Task.id, Task.total_predictions).where(Task.id.in_(chunk))
+        ):
+            total, score = recount.get(task_id, (0, None))
+            delta += total - old_total
+            changes.append(
+                {
+                    "id": task_id,
+                    "total_predictions": total,
+                    "predictions_score": float(score) if score is not None else None,
+                }
+            )
+        if changes:
+            session.execute(update(Task), changes)
+    bump(session, project_id=project_id, total_predictions_number=delta)
+
+
+def forget_tasks(session: Session, *, project_id: int, task_filter: object) -> int:
+    """Subtract the counters of the tasks about to be deleted; returns how many there are."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Task.total_annotations), 0),
+            func.coalesce(func.sum(Task.cancelled_annotations), 0),
+            func.coalesce(func.sum(Task.total_predictions), 0),
+            func.count().filter(Task.is_labeled),
+            func.count().filter(Task.total_annotations > 0),
+        ).where(Task.project_id == project_id, task_filter)  # type: ignore[arg-type]
+    ).one()
+    tasks, annotations, cancelled, predictions, labeled, with_annotations = (int(v) for v in row)
+    ground_truth = session.scalar(
+        select(func.count())
+        .select_from(Annotation)
+        .join(Task, Task.id == Annotation.task_id)
+        .where(Task.project_id == project_id, task_filter, Annotation.ground_truth)  # type: ignore[arg-type]
+    )
+    bump(
+        session,
+        project_id=project_id,
+        task_number=-tasks,
+        total_annotations_number=-annotations,
+        useful_annotation_number=-annotations,
+        skipped_annotations_number=-cancelled,
+        total_predictions_number=-predictions,
+        finished_task_number=-labeled,
+        num_tasks_with_annotations=-with_annotations,
+        ground_truth_number=-int(ground_truth or 0),
+    )
+    return tasks
+
+
+def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue: str) -> int:
+    """Give every task of the project a new overlap and recompute `is_labeled` to match.
+
+    Label Studio recomputes this when `maximum_annotations` changes; only tasks with at
+    least one annotation can change state, so the recount touches those (by index) alone.
+    Returns the project's finished-task number afterwards.
+    """
+    overlap = max(overlap, 1)
+    finished = finished_annotation(Annotation.was_cancelled, skip_queue=skip_queue)
+    annotators = (
+        select(func.count(distinct(Annotation.completed_by_id)))
+        .where(Annotation.task_id == Task.id, finished)
+        .scalar_subquery()
+    )
+    newest = (
+        select(func.max(Annotation.created_at))
+        .where(Annotation.task_id == Task.id, finished)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Task)
+        .where(Task.project_id == project_id, Task.overlap != overlap)
+        .values(overlap=overlap)
+        .execution_options(synchronize_session=False)
+    )
+    annotated = (Task.total_annotations > 0) | (Task.cancelled_annotations > 0)
+    session.execute(
+        update(Task)
+        .where(Task.project_id == project_id, annotated)
+        .values(
+            is_labeled=annotators >= overlap,
+            completed_at=case((annotators >= overlap, newest), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    labeled = int(
+        session.scalar(select(func.count()).where(Task.project_id == project_id, Task.is_labeled))
+        or 0
+    )
+    current = get_project_counts(session, project_ids=[project_id])[project_id]
+    bump(
+        session,
+        project_id=project_id,
+        finished_task_number=labeled - current["finished_task_number"],
+    )
+    return labeled

@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import grpc
@@ -25,15 +24,15 @@ from labelops_common.grpcutil import peer_error, peer_stub
 from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
 from labelops_common.http.params import parse_optional_int
 from labelops_common.settings import CommonSettings
-from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from task_svc import access
 from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
 from task_svc.datamanager import service as dm
 from task_svc.drafts.models import Draft
 from task_svc.predictions.models import Prediction
-from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 
@@ -72,7 +71,7 @@ ActionFunction = Callable[[Session, ActionContext], dict[str, Any]]
 class Action:
     id: str
     description: dict[str, Any]
-    policy: tasks.Policy
+    policy: access.Policy
     run: ActionFunction
 
 
@@ -93,115 +92,6 @@ def _lock_tasks(session: Session, task_ids: Sequence[int]) -> None:
     session.execute(
         select(Task.id).where(Task.id.in_(list(task_ids))).order_by(Task.id).with_for_update()
     )
-
-
-def refresh_annotation_counters(
-    session: Session,
-    *,
-    project: ProjectInfo,
-    task_ids: Sequence[int],
-    ground_truth_delta: int = 0,
-    touched_by: int | None = None,
-) -> None:
-    """`counters.refresh_annotation_counters` for many locked tasks: one grouped recount."""
-    session.flush()
-    finished = ~Annotation.was_cancelled
-    if project.skip_queue == "IGNORE_SKIPPED":
-        finished = finished | Annotation.was_cancelled
-    deltas = dict.fromkeys(
-        (
-            "total_annotations_number",
-            "skipped_annotations_number",
-            "num_tasks_with_annotations",
-            "finished_task_number",
-        ),
-        0,
-    )
-    now = utcnow()
-    for chunk in _chunks(task_ids):
-        recount: dict[int, tuple[int, int, int, datetime | None]] = {
-            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), row[4])
-            for row in session.execute(
-                select(
-                    Annotation.task_id,
-                    func.count().filter(~Annotation.was_cancelled),
-                    func.count().filter(Annotation.was_cancelled),
-                    func.count(distinct(Annotation.completed_by_id)).filter(finished),
-                    func.max(Annotation.created_at).filter(finished),
-                )
-                .where(Annotation.task_id.in_(chunk))
-                .group_by(Annotation.task_id)
-            )
-        }
-        changes = []
-        for task_id, old_total, old_cancelled, old_labeled, overlap in session.execute(
-            select(
-                Task.id,
-                Task.total_annotations,
-                Task.cancelled_annotations,
-                Task.is_labeled,
-                Task.overlap,
-            ).where(Task.id.in_(chunk))
-        ):
-            total, cancelled, annotators, newest = recount.get(task_id, (0, 0, 0, None))
-            is_labeled = annotators >= max(overlap, 1)
-            deltas["total_annotations_number"] += total - old_total
-            deltas["skipped_annotations_number"] += cancelled - old_cancelled
-            deltas["num_tasks_with_annotations"] += int(total > 0) - int(old_total > 0)
-            deltas["finished_task_number"] += int(is_labeled) - int(old_labeled)
-            change: dict[str, Any] = {
-                "id": task_id,
-                "total_annotations": total,
-                "cancelled_annotations": cancelled,
-                "is_labeled": is_labeled,
-                "completed_at": newest if is_labeled else None,
-                "updated_at": now,
-            }
-            if touched_by is not None:
-                change["updated_by_id"] = touched_by
-            changes.append(change)
-        if changes:
-            session.execute(update(Task), changes)
-    counts.bump(
-        session,
-        project_id=project.id,
-        useful_annotation_number=deltas["total_annotations_number"],
-        ground_truth_number=ground_truth_delta,
-        **deltas,
-    )
-
-
-def refresh_prediction_counters(
-    session: Session, *, project_id: int, task_ids: Sequence[int]
-) -> None:
-    """`counters.refresh_prediction_counters` for many locked tasks: one grouped recount."""
-    session.flush()
-    delta = 0
-    for chunk in _chunks(task_ids):
-        recount = {
-            int(row[0]): (int(row[1]), row[2])
-            for row in session.execute(
-                select(Prediction.task_id, func.count(), func.avg(Prediction.score))
-                .where(Prediction.task_id.in_(chunk))
-                .group_by(Prediction.task_id)
-            )
-        }
-        changes = []
-        for task_id, old_total in session.execute(
-            select(Task.id, Task.total_predictions).where(Task.id.in_(chunk))
-        ):
-            total, score = recount.get(task_id, (0, None))
-            delta += total - old_total
-            changes.append(
-                {
-                    "id": task_id,
-                    "total_predictions": total,
-                    "predictions_score": float(score) if score is not None else None,
-                }
-            )
-        if changes:
-            session.execute(update(Task), changes)
-    counts.bump(session, project_id=project_id, total_predictions_number=delta)
 
 
 def _model_versions(params: dict[str, Any]) -> list[str] | None:
@@ -261,7 +151,7 @@ def delete_tasks_annotations(session: Session, context: ActionContext) -> dict[s
             session.execute(delete(Draft).where(drafts))
             session.execute(delete(Annotation).where(Annotation.id.in_(annotation_ids)))
             deleted += len(rows)
-            refresh_annotation_counters(
+            counts.recount_annotations(
                 session,
                 project=context.project,
                 task_ids=sorted({row[1] for row in rows}),
@@ -289,7 +179,7 @@ def delete_tasks_predictions(session: Session, context: ActionContext) -> dict[s
             continue
         session.execute(delete(Prediction).where(Prediction.id.in_([row[0] for row in rows])))
         deleted += len(rows)
-        refresh_prediction_counters(
+        counts.recount_predictions(
             session, project_id=context.project.id, task_ids=sorted({row[1] for row in rows})
         )
     return {"processed_items": deleted, "detail": f"Deleted {deleted} predictions"}
@@ -329,7 +219,7 @@ def predictions_to_annotations(session: Session, context: ActionContext) -> dict
             for prediction in predictions
         )
         created += len(predictions)
-        refresh_annotation_counters(
+        counts.recount_annotations(
             session,
             project=context.project,
             task_ids=sorted({p.task_id for p in predictions}),
@@ -413,7 +303,7 @@ def retrieve_tasks_predictions(session: Session, context: ActionContext) -> dict
     kept = [p for p in stored if p.task_id in alive]
     failed += len(stored) - len(kept)
     session.add_all(kept)
-    refresh_prediction_counters(
+    counts.recount_predictions(
         session, project_id=context.project.id, task_ids=sorted({p.task_id for p in kept})
     )
     detail = f"Retrieved {len(kept)} predictions"
@@ -442,7 +332,7 @@ ACTIONS: dict[str, Action] = {
                     "type": "confirm",
                 },
             },
-            policy=policies.can_manage_tasks,
+            policy=access.can_manage_tasks,
             run=retrieve_tasks_predictions,
         ),
         Action(
@@ -460,7 +350,7 @@ ACTIONS: dict[str, Action] = {
                     "form": None,
                 },
             },
-            policy=policies.can_manage_tasks,
+            policy=access.can_manage_tasks,
             run=predictions_to_annotations,
         ),
         Action(
@@ -476,7 +366,7 @@ ACTIONS: dict[str, Action] = {
                     "type": "confirm",
                 },
             },
-            policy=policies.can_manage_tasks,
+            policy=access.can_manage_tasks,
             run=delete_tasks,
         ),
         Action(
@@ -493,7 +383,7 @@ ACTIONS: dict[str, Action] = {
                     "form": None,
                 },
             },
-            policy=policies.can_manage_tasks,
+            policy=access.can_manage_tasks,
             run=delete_tasks_annotations,
         ),
         Action(
@@ -508,7 +398,7 @@ ACTIONS: dict[str, Action] = {
                     "type": "confirm",
                 },
             },
-            policy=policies.can_manage_tasks,
+            policy=access.can_manage_tasks,
             run=delete_tasks_predictions,
         ),
     )

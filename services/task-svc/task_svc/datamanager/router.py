@@ -14,13 +14,12 @@ from labelops_common.settings import CommonSettings
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from task_svc import access
 from task_svc.datamanager import actions
 from task_svc.datamanager import service as dm
 from task_svc.datamanager.schemas import ViewCreate, ViewOrder, ViewUpdate, view_fields
 from task_svc.dependencies import DbSession, Projects, TaskSettings
 from task_svc.fieldindexes import service as fieldindexes
-from task_svc.tasks import policies
-from task_svc.tasks import service as tasks
 
 router = ApiRouter(tags=["datamanager"])
 
@@ -90,7 +89,7 @@ def list_views(
     session: DbSession, projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> list[dict[str, Any]]:
     project_id = _required_project(project)
-    tasks.project_for(projects, principal, project_id, policies.can_view_tasks)
+    access.project_for(projects, principal, project_id, access.can_view_tasks)
     return [view_fields(view) for view in dm.list_views(session, project_id=project_id)]
 
 
@@ -99,7 +98,7 @@ def create_view(
     payload: Payload, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     body = _parse(ViewCreate, payload)
-    tasks.project_for(projects, principal, body.project, policies.can_view_tasks)
+    access.project_for(projects, principal, body.project, access.can_view_tasks)
     view = dm.create_view(
         session, project_id=body.project, data=body.data, user_id=principal.user_id
     )
@@ -117,7 +116,7 @@ def reset_views(
 ) -> Response:
     """Delete every view of the project (managers only: the views are everyone's tabs)."""
     project_id = _required_project(project if project is not None else payload.get("project"))
-    tasks.project_for(projects, principal, project_id, policies.can_manage_tasks)
+    access.project_for(projects, principal, project_id, access.can_manage_tasks)
     dm.delete_project_views(session, project_id=project_id)
     session.commit()
     return Response(status_code=204)
@@ -128,7 +127,7 @@ def order_views(
     payload: Payload, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
     body = _parse(ViewOrder, payload)
-    project = tasks.project_for(projects, principal, body.project, policies.can_view_tasks)
+    project = access.project_for(projects, principal, body.project, access.can_view_tasks)
     views = dm.order_views(session, principal=principal, project=project, ids=body.ids)
     session.commit()
     return [view_fields(view) for view in views]
@@ -212,7 +211,7 @@ def list_tasks(
         project_id=project if project is not None else payload.get("project"),
         view_id=view if view is not None else payload.get("view"),
         payload=selection_payload,
-        policy=policies.can_view_tasks,
+        policy=access.can_view_tasks,
         use_view_selection=False,
     )
     page_number, size = dm.parse_page(page, page_size)
@@ -234,7 +233,7 @@ def list_field_indexes(
 ) -> list[dict[str, Any]]:
     """The project's data-field indexes, their state and size (read-only, for operators)."""
     project_id = _required_project(project)
-    tasks.project_for(projects, principal, project_id, policies.can_view_tasks)
+    access.project_for(projects, principal, project_id, access.can_view_tasks)
     return [
         {
             "id": row.id,
@@ -259,8 +258,8 @@ def list_field_indexes(
 def list_actions(
     projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> list[dict[str, Any]]:
-    found = tasks.project_for(
-        projects, principal, _required_project(project), policies.can_view_tasks
+    found = access.project_for(
+        projects, principal, _required_project(project), access.can_view_tasks
     )
     return actions.list_actions(principal, found)
 
@@ -287,7 +286,7 @@ def run_action(
         project_id=project_value,
         view_id=view_value,
         payload=payload,
-        policy=policies.can_view_tasks,
+        policy=access.can_view_tasks,
         use_view_selection=True,
     )
     action = actions.get_action(id)
@@ -316,7 +315,7 @@ def run_action(
 def list_columns(
     projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> dict[str, Any]:
-    found = tasks.project_for(
-        projects, principal, _required_project(project), policies.can_view_tasks
+    found = access.project_for(
+        projects, principal, _required_project(project), access.can_view_tasks
     )
     return {"columns": dm.columns(found)}

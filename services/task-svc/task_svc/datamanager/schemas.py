@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from labelops_common.http.timestamps import timestamp
 from pydantic import BaseModel, ConfigDict
 
 from task_svc.annotations.models import Annotation
+from task_svc.annotations.schemas import annotation_fields
 from task_svc.datamanager.models import View
 from task_svc.drafts.models import Draft
+from task_svc.drafts.schemas import draft_fields
 from task_svc.predictions.models import Prediction
+from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks.models import Task
-from task_svc.tasks.schemas import (
-    annotation_fields,
-    draft_fields,
-    prediction_fields,
-    task_fields,
-    timestamp,
-)
+from task_svc.tasks.schemas import task_fields
 
 #: Label Studio cuts the `*_results` columns to this many characters.
 RESULTS_CHAR_LIMIT = 500

@@ -3,7 +3,7 @@ actions work on. Callers commit.
 
 A "selection" is what the data manager sends: filters, an ordering and selectedItems,
 either in the request or stored in a view. `prepare` resolves it once, checking access;
-`task_scope` and `list_tasks` turn it into SQL through `filters.py`, so the list, the
+`task_scope` and `list_tasks` turn it into SQL through `filters`, so the list, the
 actions and their counts always agree on which tasks are meant.
 """
 
@@ -25,10 +25,10 @@ from labelops_common.http.params import parse_optional_int
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from task_svc import access
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
-    DataFieldShape,
     FilterError,
     annotated_filter,
     compile_filters,
@@ -39,8 +39,8 @@ from task_svc.datamanager.filters import (
 from task_svc.datamanager.metrics import LIST_QUERIES
 from task_svc.datamanager.models import View
 from task_svc.fieldindexes import service as fieldindexes
+from task_svc.fieldindexes.schemas import DataFieldShape
 from task_svc.imports.models import FileUpload
-from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 
@@ -157,7 +157,7 @@ def prepare(
     project_id: Any,
     view_id: Any,
     payload: dict[str, Any],
-    policy: tasks.Policy,
+    policy: access.Policy,
     use_view_selection: bool,
 ) -> tuple[ProjectInfo, Selection]:
     """The project (checked with `policy`) and the selection a request means.
@@ -173,7 +173,7 @@ def prepare(
             raise NotFound()
         if project_number is not None and project_number != view.project_id:
             raise ValidationFailed({"view": ["Project and View mismatch."]})
-        project = tasks.project_for(projects, principal, view.project_id, policy)
+        project = access.project_for(projects, principal, view.project_id, policy)
         selected = payload.get("selectedItems") if use_view_selection else None
         if selected is None and use_view_selection:
             selected = view.selected_items
@@ -184,7 +184,7 @@ def prepare(
         )
     if project_number is None:
         raise NotFound("Neither project nor view id specified")
-    project = tasks.project_for(projects, principal, project_number, policy)
+    project = access.project_for(projects, principal, project_number, policy)
     return project, selection_from(payload)
 
 
@@ -458,7 +458,7 @@ def view_for(
     view = session.get(View, view_id)
     if view is None:
         raise NotFound()
-    project = tasks.project_for(projects, principal, view.project_id, policies.can_view_tasks)
+    project = access.project_for(projects, principal, view.project_id, access.can_view_tasks)
     if change:
         authorize(can_change_view(principal, project, view))
     return view, project

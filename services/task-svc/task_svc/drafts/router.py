@@ -11,15 +11,13 @@ from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
+from task_svc import access
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
 from task_svc.dependencies import DbSession, Projects
 from task_svc.drafts import service as drafts
 from task_svc.drafts.models import Draft
 from task_svc.drafts.schemas import DraftCreate, DraftUpdate, draft_response
-from task_svc.tasks import policies
-from task_svc.tasks import service as tasks
-from task_svc.tasks.counters import lock_task
 
 router = ApiRouter(tags=["drafts"])
 
@@ -29,7 +27,7 @@ def list_task_drafts(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
     """The caller's drafts of the task (nobody sees another user's drafts)."""
-    tasks.task_for(session, projects, principal, task_id, policies.can_annotate)
+    access.task_for(session, projects, principal, task_id, access.can_annotate)
     found = drafts.user_drafts(session, task_id=task_id, user_id=principal.user_id)
     return [draft_response(d, email=principal.email) for d in found]
 
@@ -42,7 +40,7 @@ def create_task_draft(
     projects: Projects,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    task, project = tasks.task_for(session, projects, principal, task_id, policies.can_annotate)
+    task, project = access.task_for(session, projects, principal, task_id, access.can_annotate)
     draft = drafts.create_draft(
         session, task=task, project=project, body=body, user_id=principal.user_id
     )
@@ -60,7 +58,7 @@ def create_annotation_draft(
     principal: CurrentUser,
 ) -> dict[str, Any]:
     """A draft on top of an existing annotation of the task (someone else's too: a review)."""
-    task, project = tasks.task_for(session, projects, principal, task_id, policies.can_annotate)
+    task, project = access.task_for(session, projects, principal, task_id, access.can_annotate)
     annotation = drafts.task_annotation(session, task=task, annotation_id=annotation_id)
     draft = drafts.create_draft(
         session,
@@ -78,7 +76,7 @@ def _own_draft(
     session: DbSession, projects: Projects, principal: CurrentUser, draft_id: int
 ) -> tuple[Draft, ProjectInfo]:
     draft = drafts.get_own_draft(session, draft_id=draft_id, user_id=principal.user_id)
-    project = tasks.project_for(projects, principal, draft.project_id, policies.can_annotate)
+    project = access.project_for(projects, principal, draft.project_id, access.can_annotate)
     return draft, project
 
 
@@ -120,9 +118,9 @@ def convert_annotation_to_draft(
 ) -> dict[str, Any]:
     """The annotation becomes the caller's draft and is deleted (who may change it may do this)."""
     annotation = annotation_service.get_annotation(session, annotation_id)
-    project = tasks.project_for(projects, principal, annotation.project_id, policies.can_annotate)
-    authorize(policies.can_change_annotation(principal, project, annotation.completed_by_id))
-    task = lock_task(session, annotation.task_id)
+    project = access.project_for(projects, principal, annotation.project_id, access.can_annotate)
+    authorize(access.can_change_annotation(principal, project, annotation.completed_by_id))
+    task = access.lock_task(session, annotation.task_id)
     # Read again under the task's lock: a concurrent delete or convert may have won.
     current = session.get(Annotation, annotation_id, populate_existing=True)
     if task is None or current is None:

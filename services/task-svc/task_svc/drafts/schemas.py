@@ -7,10 +7,25 @@ from datetime import datetime
 from typing import Any
 
 from labelops_common.db import utcnow
+from labelops_common.http.timestamps import timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.drafts.models import Draft
-from task_svc.tasks.schemas import draft_fields
+
+
+def draft_fields(draft: Draft) -> dict[str, Any]:
+    return {
+        "id": draft.id,
+        "result": draft.result,
+        "lead_time": draft.lead_time,
+        "task": draft.task_id,
+        "annotation": draft.annotation_id,
+        "user": draft.user_id,
+        "was_postponed": draft.was_postponed,
+        "import_id": draft.import_id,
+        "created_at": timestamp(draft.created_at),
+        "updated_at": timestamp(draft.updated_at),
+    }
 
 
 def _result_list(value: Any) -> Any:

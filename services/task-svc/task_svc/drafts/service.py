@@ -109,7 +109,7 @@ def convert_to_draft(
 ) -> Draft:
     """Turn an annotation back into the caller's fresh draft; the annotation is deleted.
 
-    `task` must be locked (`counters.lock_task`): deleting the annotation recounts it.
+    `task` must be locked (`access.lock_task`): deleting the annotation recounts it.
     """
     now = utcnow()
     draft = Draft(

@@ -32,9 +32,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from task_svc.counts import service as counts
-from task_svc.datamanager.filters import DataFieldShape
 from task_svc.fieldindexes import sql
 from task_svc.fieldindexes.models import BUILDING, FAILED, READY, DataFieldEntry, DataFieldIndex
+from task_svc.fieldindexes.schemas import DataFieldShape
 
 logger = logging.getLogger(__name__)
 

@@ -1,19 +1,13 @@
 """Import routes: `/api/projects/{id}/import` and its relatives, and serving uploads (thin).
 
-The body of an import is never read whole: raw bodies are streamed into the artifact
-storage as they arrive, multipart files are spooled by Starlette and copied there.
+The body of an import is never read whole (`imports.spooling` stores it as it arrives).
 Database and storage work runs in the thread pool, since handlers here are async to stream.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import mimetypes
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -21,89 +15,48 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from labelops_common.artifacts import (
     ArtifactStorage,
-    ArtifactStorageError,
     LocalArtifactStorage,
 )
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import (
-    ApiError,
     NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from labelops_common.http.params import parse_bool, parse_int_list
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
+from task_svc import access
 from task_svc.db import analyze_if_grown
 from task_svc.dependencies import DbSession, Projects
 from task_svc.imports import jobs, uploads
 from task_svc.imports import service as imports
-from task_svc.imports.formats import ALLOWED_EXTENSIONS
 from task_svc.imports.models import FileUpload
 from task_svc.imports.schemas import FileUploadsDelete, ReimportBody
+from task_svc.imports.spooling import (
+    Received,
+    check_length,
+    discard,
+    receive_body,
+    storage_reachable,
+)
 from task_svc.settings import Settings
-from task_svc.tasks import policies
-from task_svc.tasks import service as tasks
-
-logger = logging.getLogger(__name__)
 
 router = ApiRouter(tags=["imports"])
 
-#: Raw body media types and the extension whose parser reads them.
-RAW_TYPES: dict[str, str] = {
-    "": ".json",
-    "application/json": ".json",
-    "text/json": ".json",
-    "application/x-ndjson": ".jsonl",
-    "application/jsonl": ".jsonl",
-    "application/x-jsonlines": ".jsonl",
-    "application/json-lines": ".jsonl",
-    "text/csv": ".csv",
-    "application/csv": ".csv",
-    "text/tab-separated-values": ".tsv",
-    "text/plain": ".txt",
-}
-_FORM_FIELD_MAX = 16 * 1024 * 1024
+
 _UPLOAD_FILEPATH = re.compile(r"^upload/(\d+)/([^/\\]+)$")
+
+
 #: Sent with every uploaded file this service answers with itself.
 _FILE_HEADERS = {
     # User-supplied HTML/SVG must not run as this origin's script.
     "Content-Security-Policy": "sandbox",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-class UnsupportedMediaType(ApiError):
-    status_code = 415
-    default_detail = "Unsupported media type in request."
-
-
-@contextmanager
-def _storage_reachable() -> Iterator[None]:
-    """An object store that cannot be reached is a 503 the client may retry, not a 500."""
-    try:
-        yield
-    except ArtifactStorageError as error:
-        logger.warning("artifact storage unavailable: %s", error)
-        raise ServiceUnavailable("The file storage is unavailable, try again shortly.") from None
-
-
-@dataclass
-class _Received:
-    """What the request carried, stored: uploads to register and spooled raw bodies."""
-
-    uploads: list[tuple[str, str, int]] = field(default_factory=list)  # (key, name, size)
-    bodies: list[tuple[str, str]] = field(default_factory=list)  # (key, parser name)
-    size: int = 0
-
-    def all_paths(self) -> list[str]:
-        return [path for path, _, _ in self.uploads] + [path for path, _ in self.bodies]
 
 
 def _settings(request: Request) -> tuple[Settings, ArtifactStorage]:
@@ -135,152 +88,10 @@ def _options(request: Request) -> imports.ImportOptions:
     )
 
 
-def _check_length(request: Request, settings: Settings) -> None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.import_max_bytes:
-        raise PayloadTooLarge(f"The import is larger than {settings.import_max_bytes} bytes.")
-
-
-async def _receive(
-    request: Request,
-    settings: Settings,
-    storage: ArtifactStorage,
-    *,
-    keep_body: bool,
-    project_id: int,
-) -> _Received:
-    """Store the body; `keep_body` stores raw bodies as uploads (commit_to_project=false)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    received = _Received()
-    try:
-        if media_type == "multipart/form-data":
-            await _receive_multipart(request, settings, storage, received, project_id)
-        elif media_type == "application/x-www-form-urlencoded":
-            await _receive_url_form(request, settings, storage, received, keep_body, project_id)
-        else:
-            extension = RAW_TYPES.get(media_type)
-            if extension is None and media_type.endswith("+json"):
-                extension = ".json"
-            if extension is None:
-                raise UnsupportedMediaType(f'Unsupported media type "{media_type}" in request.')
-            name = f"import{extension}"
-            path = (
-                uploads.new_upload_path(project_id, name)
-                if keep_body
-                else uploads.new_body_path(extension)
-            )
-            size = await uploads.spool_stream(
-                storage, path, request.stream(), max_bytes=settings.import_max_bytes
-            )
-            if size == 0:
-                await uploads.run_cleanup(uploads.remove, storage, path)
-                raise imports.item_error("load_tasks: No data found in DATA or in FILES")
-            _add_body(received, path, name, size, keep_body)
-    except BaseException:
-        await uploads.run_cleanup(_discard, storage, received.all_paths())
-        raise
-    return received
-
-
-def _add_body(received: _Received, path: str, name: str, size: int, keep: bool) -> None:
-    if keep:
-        received.uploads.append((path, name, size))
-    else:
-        received.bodies.append((path, name))
-    received.size += size
-
-
-async def _receive_multipart(
-    request: Request,
-    settings: Settings,
-    storage: ArtifactStorage,
-    received: _Received,
-    project_id: int,
-) -> None:
-    async with request.form(
-        max_files=settings.import_max_files, max_fields=100, max_part_size=_FORM_FIELD_MAX
-    ) as form:
-        files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-        if not files:
-            url = form.get("url")
-            if isinstance(url, str) and url.strip():
-                await _receive_url_value(
-                    url, settings, storage, received, keep=False, project_id=project_id
-                )
-                return
-            raise imports.item_error("load_tasks: No data found in DATA or in FILES")
-        for upload in files:
-            name = upload.filename or "file"
-            extension = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-            if extension not in ALLOWED_EXTENSIONS:
-                raise ValidationFailed(
-                    {
-                        "file": [
-                            f"{uploads.safe_filename(name)}: unsupported file extension "
-                            f"{extension or '(none)'}; allowed: "
-                            f"{', '.join(sorted(ALLOWED_EXTENSIONS))}."
-                        ]
-                    }
-                )
-            path = uploads.new_upload_path(project_id, name)
-            budget = settings.import_max_bytes - received.size
-            size = await run_in_threadpool(
-                uploads.store_stream, storage, path, upload.file, max_bytes=budget
-            )
-            received.uploads.append((path, uploads.safe_filename(name), size))
-            received.size += size
-
-
-async def _receive_url_form(
-    request: Request,
-    settings: Settings,
-    storage: ArtifactStorage,
-    received: _Received,
-    keep: bool,
-    project_id: int,
-) -> None:
-    async with request.form(max_files=0, max_fields=100, max_part_size=_FORM_FIELD_MAX) as form:
-        url = form.get("url")
-        if not isinstance(url, str) or not url.strip():
-            raise imports.item_error("load_tasks: No data found in DATA or in FILES")
-        await _receive_url_value(url, settings, storage, received, keep=keep, project_id=project_id)
-
-
-async def _receive_url_value(
-    value: str,
-    settings: Settings,
-    storage: ArtifactStorage,
-    received: _Received,
-    *,
-    keep: bool,
-    project_id: int,
-) -> None:
-    """Label Studio treats a `url` that parses as JSON as inline tasks; downloading other
-    URLs is not offered (it would let the server be pointed at internal addresses)."""
-    try:
-        json.loads(value)
-    except json.JSONDecodeError:
-        raise ValidationFailed(
-            {"url": ["Importing from a URL is not supported; send the tasks or upload the file."]}
-        ) from None
-    content = value.encode("utf-8")
-    if len(content) > settings.import_max_bytes:
-        raise PayloadTooLarge(f"The import is larger than {settings.import_max_bytes} bytes.")
-    name = "import.json"
-    path = uploads.new_upload_path(project_id, name) if keep else uploads.new_body_path(".json")
-    await run_in_threadpool(uploads.write_bytes, storage, path, content)
-    _add_body(received, path, name, len(content), keep)
-
-
-def _discard(storage: ArtifactStorage, keys: list[str]) -> None:
-    for key in keys:
-        uploads.remove(storage, key)
-
-
 def _project(
     projects: ProjectDirectory, principal: Principal, project_id: int, policy: Any
 ) -> ProjectInfo:
-    return tasks.project_for(projects, principal, project_id, policy)
+    return access.project_for(projects, principal, project_id, policy)
 
 
 def _start_import(
@@ -288,7 +99,7 @@ def _start_import(
     *,
     project: ProjectInfo,
     principal: Principal,
-    received: _Received,
+    received: Received,
     options: imports.ImportOptions,
     settings: Settings,
     storage: ArtifactStorage,
@@ -343,18 +154,18 @@ def _start_import(
         return 201, response
     except ValidationFailed as exc:
         session.rollback()
-        _discard(storage, [path for path, _, _ in received.uploads])
+        discard(storage, [path for path, _, _ in received.uploads])
         if request is not None:
             imports.record_failed_job(session, request=request, error=exc)
             session.commit()
         raise
     except BaseException:
         session.rollback()
-        _discard(storage, [path for path, _, _ in received.uploads])
+        discard(storage, [path for path, _, _ in received.uploads])
         raise
     finally:
         if not queued:
-            _discard(storage, [path for path, _ in received.bodies])
+            discard(storage, [path for path, _ in received.bodies])
 
 
 def _replay(session: Session, request_key: str) -> tuple[int, dict[str, Any]] | None:
@@ -376,7 +187,7 @@ async def _import(
 ) -> JSONResponse:
     settings, storage = _settings(request)
     project = await run_in_threadpool(
-        _project, projects, principal, project_id, policies.can_manage_tasks
+        _project, projects, principal, project_id, access.can_manage_tasks
     )
     options = _options(request)
     key = request.headers.get("idempotency-key", "").strip()
@@ -385,9 +196,9 @@ async def _import(
         replayed = await run_in_threadpool(_replay, session, request_key)
         if replayed is not None:
             return JSONResponse(replayed[1], status_code=replayed[0])
-    _check_length(request, settings)
-    with _storage_reachable():
-        received = await _receive(
+    check_length(request, settings)
+    with storage_reachable():
+        received = await receive_body(
             request,
             settings,
             storage,
@@ -437,7 +248,7 @@ def get_import(
     project_id: int, import_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     """Label Studio Enterprise's import object, which the legacy SDK polls."""
-    _project(projects, principal, project_id, policies.can_manage_tasks)
+    _project(projects, principal, project_id, access.can_manage_tasks)
     return imports.import_fields(imports.job_for(session, project_id=project_id, job_id=import_id))
 
 
@@ -452,7 +263,7 @@ def reimport(
 ) -> JSONResponse:
     """Import stored uploads again (after `commit_to_project=false`), replacing their tasks."""
     settings, storage = _settings(request)
-    project = _project(projects, principal, project_id, policies.can_manage_tasks)
+    project = _project(projects, principal, project_id, access.can_manage_tasks)
     if not body.file_upload_ids:
         return JSONResponse(
             {
@@ -486,8 +297,8 @@ def reimport(
         )
         for upload in found
     ]
-    received = _Received(size=sum(upload.size for upload in found))
-    with _storage_reachable():
+    received = Received(size=sum(upload.size for upload in found))
+    with storage_reachable():
         status, answer = _start_import(
             session,
             project=project,
@@ -513,12 +324,12 @@ async def import_predictions(
     """`[{task, result, score?, model_version?}, ...]` → `{"created": n}`; all or nothing."""
     settings, storage = _settings(request)
     project = await run_in_threadpool(
-        _project, projects, principal, project_id, policies.can_manage_tasks
+        _project, projects, principal, project_id, access.can_manage_tasks
     )
-    _check_length(request, settings)
+    check_length(request, settings)
     path = uploads.new_body_path(".json")
     try:
-        with _storage_reachable():
+        with storage_reachable():
             await uploads.spool_stream(
                 storage, path, request.stream(), max_bytes=settings.import_max_bytes
             )
@@ -548,9 +359,6 @@ def _import_predictions(
     return created
 
 
-# ------------------------------------------------------------------------- file uploads
-
-
 def _ids_param(request: Request) -> list[int] | None:
     values = request.query_params.getlist("ids")
     if not values:
@@ -567,7 +375,7 @@ def list_file_uploads(
     principal: CurrentUser,
 ) -> list[dict[str, Any]]:
     """`?ids=[1,2]` or `?all=true`; neither lists nothing (Label Studio's behaviour)."""
-    _project(projects, principal, project_id, policies.can_manage_tasks)
+    _project(projects, principal, project_id, access.can_manage_tasks)
     every = parse_bool(request.query_params.get("all"), field="all", default=False)
     ids = _ids_param(request)
     if not every and ids is None:
@@ -587,12 +395,12 @@ def delete_file_uploads(
 ) -> dict[str, Any]:
     """Forget uploads (all, or `file_upload_ids`); their tasks stay. → `{"deleted": n}`."""
     _, storage = _settings(request)
-    _project(projects, principal, project_id, policies.can_manage_tasks)
+    _project(projects, principal, project_id, access.can_manage_tasks)
     ids = body.file_upload_ids if body is not None else None
     found = imports.project_uploads(session, project_id=project_id, ids=ids)
     files = imports.delete_uploads(session, uploads_=found)
     session.commit()
-    _discard(storage, files)
+    discard(storage, files)
     return {"deleted": len(found)}
 
 
@@ -602,7 +410,7 @@ def _upload_for(
     upload = session.get(FileUpload, upload_id)
     if upload is None:
         raise NotFound()
-    _project(projects, principal, upload.project_id, policies.can_manage_tasks)
+    _project(projects, principal, upload.project_id, access.can_manage_tasks)
     return upload
 
 
@@ -621,11 +429,8 @@ def delete_file_upload(
     upload = _upload_for(session, projects, principal, upload_id)
     files = imports.delete_uploads(session, uploads_=[upload])
     session.commit()
-    _discard(storage, files)
+    discard(storage, files)
     return Response(status_code=204)
-
-
-# ------------------------------------------------------------------------ serving files
 
 
 def _serve(
@@ -643,7 +448,7 @@ def _serve(
     through this service (whole, without Range).
     """
     settings, storage = _settings(request)
-    _project(projects, principal, project_id, policies.can_view_tasks)
+    _project(projects, principal, project_id, access.can_view_tasks)
     if (
         not filename
         or filename in (".", "..")
@@ -654,7 +459,7 @@ def _serve(
     if imports.find_upload_by_file(session, project_id=project_id, relative=relative) is None:
         raise NotFound()
     try:
-        with _storage_reachable():
+        with storage_reachable():
             if isinstance(storage, LocalArtifactStorage):
                 path = storage.path(relative)
                 if not path.is_file():

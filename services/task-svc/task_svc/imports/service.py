@@ -25,7 +25,7 @@ from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
@@ -42,15 +42,9 @@ from task_svc.imports.formats import (
     iter_file_tasks,
 )
 from task_svc.imports.models import FileUpload, ImportJob
-from task_svc.imports.writer import (
-    ImportItemError,
-    WrittenTasks,
-    insert_predictions,
-    prepare_prediction,
-    write_tasks,
-)
+from task_svc.imports.validation import ImportItemError, prepare_prediction
+from task_svc.imports.writer import WrittenTasks, insert_predictions, write_tasks
 from task_svc.predictions.models import Prediction
-from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 
 logger = logging.getLogger(__name__)
@@ -348,48 +342,17 @@ def execute_import(
     column_sets: list[set[str]] = []
     written = WrittenTasks(0, 0, 0, [] if options.return_task_ids else None)
     for source in request.sources:
-        from_upload = source.file_upload_id is not None
-        if from_upload:
-            stats.found_formats[source.extension] = stats.found_formats.get(source.extension, 0) + 1
-            stats.could_be_tasks_list |= source.extension in TABULAR_EXTENSIONS
-        keys: set[str] | None = set() if from_upload else None
-        offset = stats.parsed
-        items = _tracked(
-            _source_items(storage, source, options),
-            stats=stats,
-            keys=keys,
+        keys = _import_source(
+            session,
             project=project,
-            options=options,
+            request=request,
+            source=source,
             limits=limits,
+            storage=storage,
+            stats=stats,
+            written=written,
+            on_progress=on_progress,
         )
-        try:
-            if options.commit_to_project:
-                done = written.task_count
-
-                def progress(count: int, done: int = done) -> None:
-                    if on_progress is not None:
-                        on_progress(done + count)
-
-                part = write_tasks(
-                    session,
-                    project=project,
-                    items=items,
-                    user_id=request.user_id,
-                    user_email=request.user_email,
-                    file_upload_id=source.file_upload_id,
-                    return_task_ids=options.return_task_ids,
-                    batch_size=limits.batch_size,
-                    on_progress=progress,
-                )
-                _add(written, part)
-            else:
-                for _ in items:
-                    pass
-        except ImportItemError as exc:
-            raise item_error(exc.shifted(offset).message) from None
-        except ImportFormatError as exc:
-            filename = PurePosixPath(source.filename).name if from_upload else None
-            raise item_error(_describe_format_error(exc, offset, filename)) from None
         if keys is not None:
             column_sets.append(keys)
     if stats.parsed == 0:
@@ -397,10 +360,11 @@ def execute_import(
     if len(column_sets) > 1 and not set.intersection(*column_sets):
         raise item_error("The uploaded files share no data column; import them separately.")
     data_columns = sorted(set.intersection(*column_sets)) if column_sets else []
+    committed = options.commit_to_project
     response: dict[str, Any] = {
-        "task_count": written.task_count if options.commit_to_project else stats.parsed,
-        "annotation_count": written.annotation_count if options.commit_to_project else None,
-        "prediction_count": written.prediction_count if options.commit_to_project else None,
+        "task_count": written.task_count if committed else stats.parsed,
+        "annotation_count": written.annotation_count if committed else None,
+        "prediction_count": written.prediction_count if committed else None,
         "duration": round(time.monotonic() - started, 6),
         "file_upload_ids": list(request.file_upload_ids),
         "could_be_tasks_list": stats.could_be_tasks_list,
@@ -408,10 +372,71 @@ def execute_import(
         "data_columns": data_columns,
     }
     if options.return_task_ids:
-        response["task_ids"] = written.task_ids if options.commit_to_project else []
-    if options.commit_to_project and written.task_count:
+        response["task_ids"] = written.task_ids if committed else []
+    if committed and written.task_count:
         _publish_tasks_created(session, project_id=project.id, written=written)
     return response
+
+
+def _import_source(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    request: ImportRequest,
+    source: Source,
+    limits: Limits,
+    storage: ArtifactStorage,
+    stats: _Stats,
+    written: WrittenTasks,
+    on_progress: Callable[[int], None] | None,
+) -> set[str] | None:
+    """Parse one source and (when committing) write its tasks, adding to `written`.
+
+    Returns the data columns of an uploaded file (None for a request body)."""
+    options = request.options
+    from_upload = source.file_upload_id is not None
+    if from_upload:
+        stats.found_formats[source.extension] = stats.found_formats.get(source.extension, 0) + 1
+        stats.could_be_tasks_list |= source.extension in TABULAR_EXTENSIONS
+    keys: set[str] | None = set() if from_upload else None
+    offset = stats.parsed
+    items = _tracked(
+        _source_items(storage, source, options),
+        stats=stats,
+        keys=keys,
+        project=project,
+        options=options,
+        limits=limits,
+    )
+    try:
+        if options.commit_to_project:
+            done = written.task_count
+
+            def progress(count: int) -> None:
+                if on_progress is not None:
+                    on_progress(done + count)
+
+            part = write_tasks(
+                session,
+                project=project,
+                items=items,
+                user_id=request.user_id,
+                user_email=request.user_email,
+                file_upload_id=source.file_upload_id,
+                return_task_ids=options.return_task_ids,
+                batch_size=limits.batch_size,
+                on_progress=progress,
+            )
+            _add(written, part)
+        else:
+            for _ in items:
+                pass
+    except ImportItemError as exc:
+        raise item_error(exc.shifted(offset).message) from None
+    except ImportFormatError as exc:
+        filename = PurePosixPath(source.filename).name if from_upload else None
+        raise item_error(_describe_format_error(exc, offset, filename)) from None
+    return keys
 
 
 def _add(total: WrittenTasks, part: WrittenTasks) -> None:
@@ -437,7 +462,7 @@ def _publish_tasks_created(session: Session, *, project_id: int, written: Writte
 def delete_upload_tasks(session: Session, *, project_id: int, upload_ids: Sequence[int]) -> int:
     """Delete the tasks created from these uploads (reimport), keeping counters right."""
     task_filter = Task.file_upload_id.in_(list(upload_ids))
-    deleted = counters.forget_tasks(session, project_id=project_id, task_filter=task_filter)
+    deleted = counts.forget_tasks(session, project_id=project_id, task_filter=task_filter)
     scope = select(Task.id).where(Task.project_id == project_id, task_filter)
     for child in (Draft, Annotation, Prediction):
         session.execute(delete(child).where(child.task_id.in_(scope)))
@@ -659,37 +684,5 @@ def import_predictions(
                 f"Error at item {position}: task: Task {missing} is not in project {project.id}."
             )
         insert_predictions(session, rows)
-        _refresh_prediction_counters(session, project_id=project.id, task_ids=unique)
+        counts.recount_predictions(session, project_id=project.id, task_ids=unique)
         created += len(rows)
-
-
-def _refresh_prediction_counters(session: Session, *, project_id: int, task_ids: list[int]) -> None:
-    """Recount predictions of the given tasks and apply the difference to the project."""
-    before = int(
-        session.scalar(
-            select(func.coalesce(func.sum(Task.total_predictions), 0)).where(Task.id.in_(task_ids))
-        )
-        or 0
-    )
-    count = (
-        select(func.count()).where(Prediction.task_id == Task.id).correlate(Task).scalar_subquery()
-    )
-    score = (
-        select(func.avg(Prediction.score))
-        .where(Prediction.task_id == Task.id)
-        .correlate(Task)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Task)
-        .where(Task.id.in_(task_ids))
-        .values(total_predictions=count, predictions_score=score)
-        .execution_options(synchronize_session=False)
-    )
-    after = int(
-        session.scalar(
-            select(func.coalesce(func.sum(Task.total_predictions), 0)).where(Task.id.in_(task_ids))
-        )
-        or 0
-    )
-    counts.bump(session, project_id=project_id, total_predictions_number=after - before)

@@ -10,11 +10,11 @@ from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
+from task_svc import access
 from task_svc.dependencies import DbSession, Projects
 from task_svc.labelstream import service as stream
 from task_svc.labelstream.schemas import dm_params, next_task_response
 from task_svc.settings import Settings
-from task_svc.tasks import policies
 from task_svc.tasks import service as tasks
 
 router = ApiRouter(tags=["labelstream"])
@@ -30,7 +30,7 @@ def _next(
     projects: Projects,
     principal: Principal,
 ) -> dict[str, Any]:
-    project = tasks.project_for(projects, principal, project_id, policies.can_annotate)
+    project = access.project_for(projects, principal, project_id, access.can_annotate)
     scope = stream.scope_from(params)
     settings: Settings = request.app.state.settings
     picked = stream.next_task(

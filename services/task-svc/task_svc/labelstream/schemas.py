@@ -9,9 +9,11 @@ from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import ValidationFailed
 
 from task_svc.drafts.models import Draft
+from task_svc.drafts.schemas import draft_fields
 from task_svc.labelstream.service import Picked
 from task_svc.predictions.models import Prediction
-from task_svc.tasks.schemas import draft_fields, prediction_fields, task_fields
+from task_svc.predictions.schemas import prediction_fields
+from task_svc.tasks.schemas import task_fields
 
 #: Data-manager keys that restrict the queue; anything else in the body is ignored.
 DM_KEYS = ("filters", "ordering", "selectedItems")

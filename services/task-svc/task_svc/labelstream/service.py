@@ -38,6 +38,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, distinct, exists, fals
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
+from task_svc.counts import service as counts
 from task_svc.datamanager.filters import (
     FilterError,
     compile_filters,
@@ -127,9 +128,7 @@ def _postponed_by(user_id: int) -> ColumnElement[bool]:
 
 def _has_room(project: ProjectInfo, user_id: int, now: datetime) -> ColumnElement[bool]:
     """Fewer than `overlap` slots are taken by finished annotators and other users' locks."""
-    finished = ~Annotation.was_cancelled
-    if project.skip_queue == "IGNORE_SKIPPED":
-        finished = finished | Annotation.was_cancelled
+    finished = counts.finished_annotation(Annotation.was_cancelled, skip_queue=project.skip_queue)
     annotators = (
         select(func.count(distinct(Annotation.completed_by_id)))
         .where(Annotation.task_id == Task.id, finished)
@@ -356,7 +355,12 @@ def next_task(
     scope: Scope,
     ttl_seconds: int,
 ) -> Picked | None:
-    """The task the user should label next, locked for them; None when nothing is left."""
+    """The task the user should label next, locked for them; None when nothing is left.
+
+    The queues are tried in Label Studio's order: the task the user already holds, then
+    fresh tasks (breadth first when several annotators share a task, then by the project's
+    sampling), then the user's skipped tasks (REQUEUE_FOR_ME), then their postponed ones.
+    """
     now = utcnow()
     # Only the user's own expired locks: other users' go when their task is taken, so
     # concurrent callers never wait on (or deadlock over) each other's deletes.
@@ -367,19 +371,35 @@ def next_task(
             TaskLock.expires_at <= now,
         )
     )
-
     held = _held_task(session, project=project, user_id=user_id, now=now, scope=scope)
     if held is not None:
         held_task, held_lock = held
         held_lock.expires_at = now + timedelta(seconds=ttl_seconds)
         session.flush()
         return Picked(task=held_task, queue=TASK_LOCK, lock=held_lock)
-
     open_ = _open_to(project, user_id, now, scope)
-    fresh = [*open_, ~_done_by(user_id), ~_postponed_by(user_id)]
-    task: Task | None = None
-    queue = ""
+    task, queue = _fresh_task(session, project=project, user_id=user_id, open_=open_, scope=scope)
+    if task is None and project.skip_queue == "REQUEUE_FOR_ME":
+        task, queue = _skipped_task(session, project=project, user_id=user_id, open_=open_), SKIPPED
+    if task is None:
+        task = _postponed_task(session, project=project, user_id=user_id, open_=open_)
+        queue = POSTPONED
+    if task is None:
+        return None
+    lock = _hold(session, task=task, user_id=user_id, now=now, ttl_seconds=ttl_seconds)
+    return Picked(task=task, queue=queue, lock=lock)
 
+
+def _fresh_task(
+    session: Session,
+    *,
+    project: ProjectInfo,
+    user_id: int,
+    open_: list[ColumnElement[bool]],
+    scope: Scope,
+) -> tuple[Task | None, str]:
+    """A task the user neither finished, skipped nor postponed, and the queue it came from."""
+    fresh = [*open_, ~_done_by(user_id), ~_postponed_by(user_id)]
     if project.maximum_annotations > 1:
         started = [
             *fresh,
@@ -387,60 +407,59 @@ def next_task(
             Task.total_annotations < project.maximum_annotations,
         ]
         task = _first_claimable(session, started, [Task.total_annotations.desc(), Task.id.asc()])
-        queue = BREADTH_FIRST
+        if task is not None:
+            return task, BREADTH_FIRST
+    if project.sampling == UNIFORM_SAMPLING:
+        return _random_claimable(session, project.id, fresh), UNIFORM
+    if project.sampling == UNCERTAINTY_SAMPLING:
+        scored = [*fresh, Task.predictions_score.is_not(None)]
+        task = _first_claimable(session, scored, [Task.predictions_score.asc(), Task.id.asc()])
+        if task is None:
+            task = _random_claimable(session, project.id, fresh)
+        return task, UNCERTAINTY
+    ordering = scope.ordering or [Task.id.asc()]
+    return _first_claimable(session, fresh, ordering), SEQUENCE
 
-    if task is None:
-        if project.sampling == UNIFORM_SAMPLING:
-            task, queue = _random_claimable(session, project.id, fresh), UNIFORM
-        elif project.sampling == UNCERTAINTY_SAMPLING:
-            scored = [*fresh, Task.predictions_score.is_not(None)]
-            task = _first_claimable(session, scored, [Task.predictions_score.asc(), Task.id.asc()])
-            if task is None:
-                task = _random_claimable(session, project.id, fresh)
-            queue = UNCERTAINTY
-        else:
-            ordering = scope.ordering or [Task.id.asc()]
-            task, queue = _first_claimable(session, fresh, ordering), SEQUENCE
 
-    if task is None and project.skip_queue == "REQUEUE_FOR_ME":
-        # Driven from the user's skips (by index), not by probing every open task.
-        skipped_ids = select(Annotation.task_id).where(
-            Annotation.project_id == project.id,
-            Annotation.completed_by_id == user_id,
-            Annotation.was_cancelled,
-        )
-        task = _first_claimable(
-            session,
-            [*open_, ~_done_by(user_id, skipped=False), ~_postponed_by(user_id)],
-            [Task.id.asc()],
-            base=select(Task.id).where(Task.id.in_(skipped_ids)),
-        )
-        queue = SKIPPED
+def _skipped_task(
+    session: Session, *, project: ProjectInfo, user_id: int, open_: list[ColumnElement[bool]]
+) -> Task | None:
+    """A task the user skipped, driven from their skips (by index), not by probing every
+    open task."""
+    skipped_ids = select(Annotation.task_id).where(
+        Annotation.project_id == project.id,
+        Annotation.completed_by_id == user_id,
+        Annotation.was_cancelled,
+    )
+    return _first_claimable(
+        session,
+        [*open_, ~_done_by(user_id, skipped=False), ~_postponed_by(user_id)],
+        [Task.id.asc()],
+        base=select(Task.id).where(Task.id.in_(skipped_ids)),
+    )
 
-    if task is None:
-        postponed_first = (
-            select(func.min(Draft.updated_at))
-            .where(Draft.task_id == Task.id, Draft.user_id == user_id, Draft.was_postponed)
-            .scalar_subquery()
-        )
-        base = select(Task.id).where(
-            Task.id.in_(
-                select(Draft.task_id).where(
-                    Draft.project_id == project.id,
-                    Draft.user_id == user_id,
-                    Draft.was_postponed,
-                )
+
+def _postponed_task(
+    session: Session, *, project: ProjectInfo, user_id: int, open_: list[ColumnElement[bool]]
+) -> Task | None:
+    """The task the user postponed first."""
+    postponed_first = (
+        select(func.min(Draft.updated_at))
+        .where(Draft.task_id == Task.id, Draft.user_id == user_id, Draft.was_postponed)
+        .scalar_subquery()
+    )
+    base = select(Task.id).where(
+        Task.id.in_(
+            select(Draft.task_id).where(
+                Draft.project_id == project.id,
+                Draft.user_id == user_id,
+                Draft.was_postponed,
             )
         )
-        task = _first_claimable(
-            session,
-            [*open_, ~_done_by(user_id)],
-            [postponed_first.asc(), Task.id.asc()],
-            base=base,
-        )
-        queue = POSTPONED
-
-    if task is None:
-        return None
-    lock = _hold(session, task=task, user_id=user_id, now=now, ttl_seconds=ttl_seconds)
-    return Picked(task=task, queue=queue, lock=lock)
+    )
+    return _first_claimable(
+        session,
+        [*open_, ~_done_by(user_id)],
+        [postponed_first.asc(), Task.id.asc()],
+        base=base,
+    )

@@ -10,14 +10,11 @@ from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
+from task_svc import access
 from task_svc.dependencies import DbSession, Projects
 from task_svc.predictions import service as predictions
 from task_svc.predictions.models import Prediction
-from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate
-from task_svc.tasks import policies
-from task_svc.tasks import service as tasks
-from task_svc.tasks.counters import lock_task
-from task_svc.tasks.schemas import prediction_fields
+from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate, prediction_fields
 
 router = ApiRouter(tags=["predictions"])
 
@@ -34,10 +31,10 @@ def list_predictions(
     project_id = project or task__project
     query = select(Prediction).order_by(Prediction.id)
     if task is not None:
-        found_task, _ = tasks.task_for(session, projects, principal, task, policies.can_view_tasks)
+        found_task, _ = access.task_for(session, projects, principal, task, access.can_view_tasks)
         query = query.where(Prediction.task_id == found_task.id)
     elif project_id is not None:
-        tasks.project_for(projects, principal, project_id, policies.can_view_tasks)
+        access.project_for(projects, principal, project_id, access.can_view_tasks)
         query = query.where(Prediction.project_id == project_id)
     else:
         raise ValidationFailed({"task": ["Give task or project."]})
@@ -50,8 +47,8 @@ def list_predictions(
 def create_prediction(
     body: PredictionCreate, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
-    task, project = tasks.task_for(
-        session, projects, principal, body.task, policies.can_manage_tasks, lock=True
+    task, project = access.task_for(
+        session, projects, principal, body.task, access.can_manage_tasks, lock=True
     )
     prediction = predictions.create_prediction(session, task=task, project=project, body=body)
     session.commit()
@@ -64,7 +61,7 @@ def _owned(
     prediction = session.get(Prediction, prediction_id)
     if prediction is None:
         raise NotFound()
-    tasks.project_for(projects, principal, prediction.project_id, policy)
+    access.project_for(projects, principal, prediction.project_id, policy)
     return prediction
 
 
@@ -73,7 +70,7 @@ def get_prediction(
     prediction_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     return prediction_fields(
-        _owned(session, projects, principal, prediction_id, policies.can_view_tasks)
+        _owned(session, projects, principal, prediction_id, access.can_view_tasks)
     )
 
 
@@ -85,12 +82,12 @@ def update_prediction(
     projects: Projects,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    prediction = _owned(session, projects, principal, prediction_id, policies.can_manage_tasks)
-    task = lock_task(session, prediction.task_id)
+    prediction = _owned(session, projects, principal, prediction_id, access.can_manage_tasks)
+    task = access.lock_task(session, prediction.task_id)
     if task is None:
         raise NotFound()
-    project = tasks.project_for(
-        projects, principal, prediction.project_id, policies.can_manage_tasks
+    project = access.project_for(
+        projects, principal, prediction.project_id, access.can_manage_tasks
     )
     predictions.update_prediction(
         session, prediction=prediction, task=task, project=project, body=body
@@ -103,8 +100,8 @@ def update_prediction(
 def delete_prediction(
     prediction_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
-    prediction = _owned(session, projects, principal, prediction_id, policies.can_manage_tasks)
-    task = lock_task(session, prediction.task_id)
+    prediction = _owned(session, projects, principal, prediction_id, access.can_manage_tasks)
+    task = access.lock_task(session, prediction.task_id)
     if task is None:
         raise NotFound()
     predictions.delete_prediction(session, prediction=prediction, task=task)

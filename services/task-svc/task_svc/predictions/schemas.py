@@ -1,12 +1,14 @@
-"""Prediction request bodies."""
+"""Prediction request bodies and Label Studio's prediction shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from labelops_common.http.timestamps import timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.annotations.schemas import _result_list
+from task_svc.predictions.models import Prediction
 
 
 class PredictionCreate(BaseModel):
@@ -28,3 +30,21 @@ class PredictionUpdate(BaseModel):
     model_version: str | None = Field(default=None, max_length=255)
 
     _parse_result = field_validator("result", mode="before")(_result_list)
+
+
+def prediction_fields(prediction: Prediction) -> dict[str, Any]:
+    return {
+        "id": prediction.id,
+        "task": prediction.task_id,
+        "project": prediction.project_id,
+        "result": prediction.result,
+        "score": prediction.score,
+        "model_version": prediction.model_version,
+        "model": None,
+        "model_run": None,
+        "cluster": None,
+        "neighbors": None,
+        "mislabeling": prediction.mislabeling,
+        "created_at": timestamp(prediction.created_at),
+        "updated_at": timestamp(prediction.updated_at),
+    }

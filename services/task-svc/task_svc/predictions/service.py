@@ -7,9 +7,9 @@ from labelops_common.directory import ProjectInfo
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.service import check_result
+from task_svc.counts import service as counts
 from task_svc.predictions.models import Prediction
 from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate
-from task_svc.tasks import counters
 from task_svc.tasks.models import Task
 
 
@@ -28,7 +28,7 @@ def create_prediction(
         updated_at=now,
     )
     session.add(prediction)
-    counters.refresh_prediction_counters(session, task)
+    counts.refresh_prediction_counters(session, task)
     return prediction
 
 
@@ -48,10 +48,10 @@ def update_prediction(
     if body.model_version is not None:
         prediction.model_version = body.model_version
     prediction.updated_at = utcnow()
-    counters.refresh_prediction_counters(session, task)
+    counts.refresh_prediction_counters(session, task)
     return prediction
 
 
 def delete_prediction(session: Session, *, prediction: Prediction, task: Task) -> None:
     session.delete(prediction)
-    counters.refresh_prediction_counters(session, task)
+    counts.refresh_prediction_counters(session, task)

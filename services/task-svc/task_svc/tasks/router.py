@@ -11,16 +11,16 @@ from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
+from task_svc import access
+from task_svc.annotations.schemas import annotation_fields
 from task_svc.dependencies import DbSession, Projects, Users
-from task_svc.tasks import policies
+from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import (
     TaskCreate,
     TaskUpdate,
-    annotation_fields,
     full_task,
-    prediction_fields,
     task_fields,
 )
 
@@ -47,7 +47,7 @@ def _full(session: DbSession, task: Task, principal: Principal, users: Users) ->
 def create_task(
     body: TaskCreate, session: DbSession, projects: Projects, principal: CurrentUser, users: Users
 ) -> dict[str, Any]:
-    project = tasks.project_for(projects, principal, body.project, policies.can_manage_tasks)
+    project = access.project_for(projects, principal, body.project, access.can_manage_tasks)
     task = tasks.create_task(
         session, project=project, data=body.data, meta=body.meta, user_id=principal.user_id
     )
@@ -59,7 +59,7 @@ def create_task(
 def get_task(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser, users: Users
 ) -> dict[str, Any]:
-    task, _ = tasks.task_for(session, projects, principal, task_id, policies.can_view_tasks)
+    task, _ = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
     return _full(session, task, principal, users)
 
 
@@ -71,7 +71,7 @@ def update_task(
     projects: Projects,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    task, project = tasks.task_for(session, projects, principal, task_id, policies.can_manage_tasks)
+    task, project = access.task_for(session, projects, principal, task_id, access.can_manage_tasks)
     tasks.update_task(
         session,
         task=task,
@@ -93,7 +93,7 @@ def update_task(
 def delete_task(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
-    task, project = tasks.task_for(session, projects, principal, task_id, policies.can_manage_tasks)
+    task, project = access.task_for(session, projects, principal, task_id, access.can_manage_tasks)
     tasks.delete_tasks(session, project_id=project.id, task_ids=[task.id])
     session.commit()
     return Response(status_code=204)
@@ -109,7 +109,7 @@ def list_project_tasks(
     page_size: str | None = None,
 ) -> list[dict[str, Any]]:
     """A plain list, newest change first; `page_size=-1` is everything (capped)."""
-    tasks.project_for(projects, principal, project_id, policies.can_view_tasks)
+    access.project_for(projects, principal, project_id, access.can_view_tasks)
     try:
         page_number = int(page) if page else 1
         size = int(page_size) if page_size else PROJECT_TASKS_PAGE_SIZE
@@ -146,7 +146,7 @@ def list_project_tasks(
 def delete_project_tasks(
     project_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
-    tasks.project_for(projects, principal, project_id, policies.can_manage_tasks)
+    access.project_for(projects, principal, project_id, access.can_manage_tasks)
     tasks.delete_tasks(session, project_id=project_id, task_ids=None)
     session.commit()
     return Response(status_code=204)

@@ -1,15 +1,19 @@
-"""Task request bodies and Label Studio's task response shapes."""
+"""Task request bodies and Label Studio's task response shapes (a task's annotations,
+predictions and drafts are written by their own domains' schemas)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from labelops_common.http.timestamps import timestamp
 from pydantic import BaseModel, ConfigDict
 
 from task_svc.annotations.models import Annotation
+from task_svc.annotations.schemas import annotation_fields
 from task_svc.drafts.models import Draft
+from task_svc.drafts.schemas import draft_fields
 from task_svc.predictions.models import Prediction
+from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks.models import Task
 
 
@@ -26,13 +30,6 @@ class TaskUpdate(BaseModel):
 
     data: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None
-
-
-def timestamp(value: datetime | None) -> str | None:
-    """Label Studio's datetime format: ISO 8601 with microseconds and a Z."""
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def task_fields(task: Task) -> dict[str, Any]:
@@ -55,63 +52,6 @@ def task_fields(task: Task) -> dict[str, Any]:
         "unresolved_comment_count": 0,
         "last_comment_updated_at": None,
         "comment_authors": [],
-    }
-
-
-def annotation_fields(annotation: Annotation) -> dict[str, Any]:
-    return {
-        "id": annotation.id,
-        "result": annotation.result,
-        "task": annotation.task_id,
-        "project": annotation.project_id,
-        "completed_by": annotation.completed_by_id,
-        "updated_by": annotation.updated_by_id,
-        "was_cancelled": annotation.was_cancelled,
-        "ground_truth": annotation.ground_truth,
-        "created_at": timestamp(annotation.created_at),
-        "updated_at": timestamp(annotation.updated_at),
-        "draft_created_at": timestamp(annotation.draft_created_at),
-        "lead_time": annotation.lead_time,
-        "parent_prediction": annotation.parent_prediction_id,
-        "parent_annotation": annotation.parent_annotation_id,
-        "import_id": annotation.import_id,
-        "last_action": annotation.last_action,
-        "last_created_by": None,
-        "bulk_created": annotation.bulk_created,
-        "unique_id": annotation.unique_id,
-    }
-
-
-def prediction_fields(prediction: Prediction) -> dict[str, Any]:
-    return {
-        "id": prediction.id,
-        "task": prediction.task_id,
-        "project": prediction.project_id,
-        "result": prediction.result,
-        "score": prediction.score,
-        "model_version": prediction.model_version,
-        "model": None,
-        "model_run": None,
-        "cluster": None,
-        "neighbors": None,
-        "mislabeling": prediction.mislabeling,
-        "created_at": timestamp(prediction.created_at),
-        "updated_at": timestamp(prediction.updated_at),
-    }
-
-
-def draft_fields(draft: Draft) -> dict[str, Any]:
-    return {
-        "id": draft.id,
-        "result": draft.result,
-        "lead_time": draft.lead_time,
-        "task": draft.task_id,
-        "annotation": draft.annotation_id,
-        "user": draft.user_id,
-        "was_postponed": draft.was_postponed,
-        "import_id": draft.import_id,
-        "created_at": timestamp(draft.created_at),
-        "updated_at": timestamp(draft.updated_at),
     }
 
 

@@ -1,15 +1,13 @@
-"""Tasks: access checks, create, read, update, delete. Callers commit."""
+"""Tasks: create, read, update, delete. Callers commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from labelops_common.auth.policies import authorize
-from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
-from labelops_common.directory import ProjectDirectory, ProjectInfo
-from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.directory import ProjectInfo
+from labelops_common.http.errors import ValidationFailed
 from labelops_common.labelconfig import substitute_undefined_key, validate_task_data
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -20,36 +18,7 @@ from task_svc.drafts.models import Draft
 from task_svc.events import publisher
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.predictions.models import Prediction
-from task_svc.tasks import counters
 from task_svc.tasks.models import Task
-
-Policy = Callable[[Principal, ProjectInfo], bool]
-
-
-def project_for(
-    projects: ProjectDirectory, principal: Principal, project_id: int, policy: Policy
-) -> ProjectInfo:
-    """The project if the caller's organization owns it (else 404), and the policy allows."""
-    project = projects.get(project_id)
-    if project is None or project.organization_id != principal.organization_id:
-        raise NotFound()
-    authorize(policy(principal, project))
-    return project
-
-
-def task_for(
-    session: Session,
-    projects: ProjectDirectory,
-    principal: Principal,
-    task_id: int,
-    policy: Policy,
-    *,
-    lock: bool = False,
-) -> tuple[Task, ProjectInfo]:
-    task = counters.lock_task(session, task_id) if lock else session.get(Task, task_id)
-    if task is None:
-        raise NotFound()
-    return task, project_for(projects, principal, task.project_id, policy)
 
 
 def checked_data(project: ProjectInfo, data: Any, *, field: str = "data") -> dict[str, Any]:
@@ -120,7 +89,7 @@ def update_task(
 def delete_tasks(session: Session, *, project_id: int, task_ids: Sequence[int] | None) -> int:
     """Delete some (or, with None, all) of a project's tasks, keeping counters right."""
     task_filter = Task.id.in_(list(task_ids)) if task_ids is not None else Task.id.is_not(None)
-    deleted = counters.forget_tasks(session, project_id=project_id, task_filter=task_filter)
+    deleted = counts.forget_tasks(session, project_id=project_id, task_filter=task_filter)
     scope = select(Task.id).where(Task.project_id == project_id, task_filter)
     # Children first, explicitly, rather than through ON DELETE CASCADE: this keeps one plan.
     for child in (Draft, Annotation, Prediction):

@@ -17,7 +17,8 @@ from task_svc.datamanager import service as dm
 from task_svc.fieldindexes import jobs as fieldindex_jobs
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.fieldindexes.models import DataFieldIndex
-from task_svc.imports.writer import ImportItemError, write_tasks
+from task_svc.imports.validation import ImportItemError
+from task_svc.imports.writer import write_tasks
 from task_svc.tasks.models import Task
 
 from .conftest import CONFIG, Project, index_path_count, plain_path_count, query

@@ -60,3 +60,28 @@ class Db:
 @pytest.fixture()
 def db(stack: Any) -> Db:
     return Db(stack)
+
+
+TXT_CONFIG = """
+<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text">
+    <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/>
+  </Choices>
+</View>
+"""
+
+
+def choice(label: str = "Positive") -> list[dict[str, Any]]:
+    return [
+        {
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [label]},
+        }
+    ]
+
+
+def url(project: int, query: str = "") -> str:
+    return f"/api/projects/{project}/import{query}"

@@ -1,5 +1,8 @@
 """task-svc's gRPC face: counters for project-svc, tasks in bulk for the other services.
 
+Protobuf stops here: the servicer turns each request into the plain values the domains'
+services take (`bulk.TaskBatch`, keyword arguments) and their results into messages.
+
 Callers are services (storage sync, imports, exports, ml-gateway), trusted inside the
 cluster; a project must still exist in project-svc. Failures map to status codes:
 a bad item or argument is INVALID_ARGUMENT (naming the item and the reason) and writes
@@ -12,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 import grpc
@@ -22,11 +25,11 @@ from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.grpcutil import PeerError
 from sqlalchemy.exc import IntegrityError
 
+from task_svc.annotations.schemas import annotation_fields
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
-from task_svc.tasks import counters
+from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks.models import Task
-from task_svc.tasks.schemas import annotation_fields, prediction_fields
 from task_svc.tasks.service import delete_tasks
 
 logger = logging.getLogger(__name__)
@@ -68,6 +71,26 @@ def _task_message(task: Task, page: bulk.TaskPage) -> task_pb2.Task:
     return message
 
 
+def _task_batches(messages: Iterable[task_pb2.TaskBatch]) -> Iterator[bulk.TaskBatch]:
+    """The stream's batches as plain values, one at a time (memory stays one batch)."""
+    for message in messages:
+        yield bulk.TaskBatch(
+            project_id=message.project_id,
+            idempotency_key=message.idempotency_key,
+            tasks=[
+                bulk.TaskItem(
+                    data_json=task.data_json,
+                    project_id=task.project_id,
+                    meta_json=task.meta_json,
+                    annotations_json=task.annotations_json,
+                    predictions_json=task.predictions_json,
+                    source_key=task.source_key,
+                )
+                for task in message.tasks
+            ],
+        )
+
+
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):
     def __init__(self, database: Database, projects: ProjectDirectory) -> None:
         self.database = database
@@ -101,7 +124,9 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         with self.database.session() as session:
             try:
                 summary = bulk.create_tasks_from_batches(
-                    session, project=project, batches=itertools.chain([first], batches)
+                    session,
+                    project=project,
+                    batches=_task_batches(itertools.chain([first], batches)),
                 )
                 session.commit()
             except bulk.BulkError as error:
@@ -154,7 +179,14 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         with self.database.session() as session:
             try:
                 inputs = [
-                    bulk.decode_prediction(message, index, project=project)
+                    bulk.decode_prediction(
+                        index,
+                        project=project,
+                        task_id=message.task_id,
+                        result_json=message.result_json,
+                        score=message.score if message.has_score else None,
+                        model_version=message.model_version,
+                    )
                     for index, message in enumerate(request.predictions)
                 ]
                 created, updated = bulk.upsert_predictions(
@@ -191,7 +223,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         self, request: task_pb2.SetProjectOverlapRequest, context: grpc.ServicerContext
     ) -> task_pb2.SetProjectOverlapResponse:
         with self.database.session() as session:
-            finished = counters.apply_overlap(
+            finished = counts.apply_overlap(
                 session,
                 project_id=request.project_id,
                 overlap=request.maximum_annotations,
