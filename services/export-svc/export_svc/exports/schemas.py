@@ -86,9 +86,9 @@ class ExportFormatAnswer(BaseModel):
 
     title: str
     link: str
-    tags: list[str] | None = None
+    tags: list[str] = Field(default_factory=list)
     name: str
-    disabled: bool | None = None
+    disabled: bool = False
 
 
 class ConvertedFormatAnswer(BaseModel):

@@ -246,14 +246,17 @@ export interface components {
          *     only when it does not fit the project's labeling config.
          */
         ExportFormatAnswer: {
-            /** Disabled */
-            disabled?: boolean | null;
+            /**
+             * Disabled
+             * @default false
+             */
+            disabled: boolean;
             /** Link */
             link: string;
             /** Name */
             name: string;
             /** Tags */
-            tags?: string[] | null;
+            tags?: string[];
             /** Title */
             title: string;
         };
