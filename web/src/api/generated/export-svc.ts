@@ -152,6 +152,26 @@ export interface components {
             traceback: string | null;
         };
         /**
+         * ErrorAnswer
+         * @description Label Studio's error body, as `error_body` writes it, for every 4xx and 5xx.
+         */
+        ErrorAnswer: {
+            /** Detail */
+            detail: string;
+            /** Exc Info */
+            exc_info: null;
+            /** Id */
+            id: string;
+            /** Status Code */
+            status_code: number;
+            /** Validation Errors */
+            validation_errors?: {
+                [key: string]: string[];
+            } | null;
+            /** Version */
+            version: string;
+        };
+        /**
          * ExportAnswer
          * @description A snapshot as Label Studio's `Export`.
          */
@@ -260,11 +280,6 @@ export interface components {
             /** Title */
             title: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /**
          * PersonAnswer
          * @description A `UserObject` in an answer. Only `id` when project-svc could not name the user, so
@@ -329,19 +344,6 @@ export interface components {
             /** View */
             view?: number | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -375,13 +377,22 @@ export interface operations {
                     "application/zip": string;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -406,13 +417,22 @@ export interface operations {
                     "application/json": components["schemas"]["ExportFormatAnswer"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -437,13 +457,22 @@ export interface operations {
                     "application/json": components["schemas"]["ExportAnswer"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -472,13 +501,22 @@ export interface operations {
                     "application/json": components["schemas"]["ExportCreatedAnswer"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -504,13 +542,22 @@ export interface operations {
                     "application/json": components["schemas"]["ExportAnswer"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -534,13 +581,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -570,13 +626,22 @@ export interface operations {
                     "application/json": components["schemas"]["ConversionAnswer"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
@@ -606,13 +671,22 @@ export interface operations {
                     "application/zip": string;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Label Studio's error body. */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
                 };
             };
         };
