@@ -7,7 +7,7 @@ export LABELOPS_DATA_DIR ?= ./data
 #: `make run` serves with one process per core.
 PROCESSES ?= $(shell python3 -c 'import os; print(os.cpu_count() or 1)')
 
-.PHONY: env web run test lint proto proto-check routes routes-check migration bench bench-floor chart-render chart-check
+.PHONY: env web run test lint proto proto-check routes routes-check openapi openapi-check migration bench bench-floor chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -43,6 +43,12 @@ routes: env ## render the route table for nginx and Helm
 
 routes-check: env
 	$(UV) run python scripts/routes.py check
+
+openapi: env ## write each service's OpenAPI document (docs/openapi) and the web types generated from them
+	$(UV) run python scripts/openapi.py generate
+
+openapi-check: env
+	$(UV) run python scripts/openapi.py check
 
 migration: env ## make migration SVC=task-svc MSG="add tasks"
 	$(UV) run python scripts/new_migration.py $(SVC) "$(MSG)"

@@ -2,6 +2,9 @@
  * Annotations, skips and drafts of a task, as the labeling screen saves them
  * (Label Studio's endpoints: `/api/tasks/:id/annotations`, `/api/annotations/:id`,
  * `/api/tasks/:id/drafts`, `/api/drafts/:id`).
+ *
+ * Written by hand for now: they are generated from task-svc's OpenAPI document (as
+ * `./types.ts` is from the others) once task-svc's routes declare their answers.
  */
 import { api } from "./client";
 import type { Annotation, Draft, ResultItem } from "./tasks";

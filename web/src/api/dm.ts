@@ -1,6 +1,9 @@
 /**
  * The data manager API (`/api/dm/*`, `GET /api/tasks`): columns, saved views (tabs),
  * filters and ordering in Label Studio's shapes, and bulk actions on a selection.
+ *
+ * Written by hand for now: they are generated from task-svc's OpenAPI document (as
+ * `./types.ts` is from the others) once task-svc's routes declare their answers.
  */
 import { api } from "./client";
 import type { TaskPage } from "./tasks";

@@ -3,15 +3,9 @@
  * labeling config, the synchronous download, and snapshots made in the background.
  */
 import { api, withQuery } from "./client";
+import type { ExportFormat, Snapshot } from "./types";
 
-export interface ExportFormat {
-  name: string;
-  title: string;
-  description?: string;
-  link?: string;
-  tags?: string[];
-  disabled?: boolean;
-}
+export type { ExportFormat, Snapshot, SnapshotStatus } from "./types";
 
 export function listFormats(projectId: number, signal?: AbortSignal): Promise<ExportFormat[]> {
   return api<ExportFormat[]>(`/api/projects/${projectId}/export/formats`, { signal });
@@ -23,20 +17,6 @@ export function downloadNowUrl(projectId: number, exportType: string, allTasks: 
     exportType,
     download_all_tasks: allTasks ? "true" : "false",
   });
-}
-
-export type SnapshotStatus = "created" | "in_progress" | "completed" | "failed";
-
-export interface Snapshot {
-  id: number;
-  title: string;
-  created_by: { id: number; email?: string; first_name?: string; last_name?: string } | null;
-  created_at: string | null;
-  finished_at: string | null;
-  status: SnapshotStatus;
-  md5: string;
-  counters: { task_number?: number; [key: string]: unknown };
-  converted_formats: { id: number; status: string; export_type: string; traceback: string | null }[];
 }
 
 export function listSnapshots(projectId: number, signal?: AbortSignal): Promise<Snapshot[]> {

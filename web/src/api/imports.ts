@@ -3,6 +3,9 @@
  * raw body with its media type, or `url=`. Uploads go through XMLHttpRequest so the page
  * can show upload progress; a large import answers `{"import": id}` and runs as a job,
  * which `pollImport` follows until it finishes.
+ *
+ * Written by hand for now: they are generated from task-svc's OpenAPI document (as
+ * `./types.ts` is from the others) once task-svc's routes declare their answers.
  */
 import { ApiError, api, type LabelStudioErrorBody } from "./client";
 

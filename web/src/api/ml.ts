@@ -1,4 +1,9 @@
-/** `/api/ml`: the ML backends connected to a project, and their connection state. */
+/**
+ * `/api/ml`: the ML backends connected to a project, and their connection state.
+ *
+ * Written by hand for now: ml-gateway serves no routes yet; its answers are generated
+ * from its OpenAPI document (`./generated/ml-gateway.ts`) once they arrive, typed.
+ */
 import { api } from "./client";
 
 /** CO connected, DI disconnected, ER error, TR training, PR predicting. */

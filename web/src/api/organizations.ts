@@ -1,9 +1,9 @@
 /** `/api/organizations`: the caller's organization and its memberships (roles). */
 import { api } from "./client";
-import type { Membership, Organization, Page, Role } from "./types";
+import type { Membership, Organization, OrganizationBrief, Page, Role } from "./types";
 
-export function listOrganizations(): Promise<Organization[]> {
-  return api<Organization[]>("/api/organizations");
+export function listOrganizations(): Promise<OrganizationBrief[]> {
+  return api<OrganizationBrief[]>("/api/organizations");
 }
 
 export function getOrganization(organizationId: number): Promise<Organization> {

@@ -1,6 +1,9 @@
 /**
  * Cloud storages (`/api/storages/<type>` for sources, `/api/storages/export/<type>` for
  * targets): connect a bucket or folder to a project, sync it, and see each sync's status.
+ *
+ * Written by hand for now: storage-sync serves no routes yet; its answers are generated
+ * from its OpenAPI document (`./generated/storage-sync.ts`) once they arrive, typed.
  */
 import { api } from "./client";
 

@@ -1,6 +1,9 @@
 /**
  * Tasks as task-svc returns them (Label Studio's shapes): the full task of
  * `GET /api/tasks/:id`, and the data manager's rows of `GET /api/tasks`.
+ *
+ * Written by hand for now: they are generated from task-svc's OpenAPI document (as
+ * `./types.ts` is from the others) once task-svc's routes declare their answers.
  */
 import { ApiError, api } from "./client";
 

@@ -1,154 +1,44 @@
 /**
- * Shapes of the Label Studio API as LabelOps serves it (see /work/shared/contract).
- * Only what the app reads is typed; the server may send more.
+ * Shapes of the Label Studio API as LabelOps serves it, named for the app.
+ *
+ * They are generated from the services' OpenAPI documents (`make openapi` writes
+ * `./generated/<service>.ts`), never written by hand: a change of an answer on the server
+ * shows up here as a type error. What only task-svc serves (tasks, annotations, the data
+ * manager, imports) is still written by hand in its module, until task-svc's routes
+ * declare their answers too.
  */
+import type { components as exportSvc } from "./generated/export-svc";
+import type { components as projectSvc } from "./generated/project-svc";
 
-/** Label Studio's page envelope (`?page=&page_size=`). */
-export interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
+type ProjectSchemas = projectSvc["schemas"];
+type ExportSchemas = exportSvc["schemas"];
 
-export type Role = "owner" | "administrator" | "manager" | "reviewer" | "annotator";
+/** Label Studio's page envelope (`?page=&page_size=`), for any item type. */
+export type Page<T> = Omit<ProjectSchemas["Page_ProjectAnswer_"], "results"> & { results: T[] };
 
-export interface UserBrief {
-  id: number;
-  first_name: string;
-  last_name: string;
-  email: string;
-  avatar: string | null;
-}
+export type Role = ProjectSchemas["Role"];
 
-export interface User extends UserBrief {
-  username: string;
-  last_activity: string;
-  custom_hotkeys: Record<string, unknown>;
-  initials: string;
-  phone: string;
-  active_organization: number | null;
-  allow_newsletters: boolean | null;
-  date_joined: string;
-}
-
+/** A project's creator (Label Studio's `UserSimple`). */
+export type UserBrief = ProjectSchemas["CreatorAnswer"];
+export type User = ProjectSchemas["UserAnswer"];
 /** `GET /api/current-user/whoami`. */
-export interface CurrentUser extends User {
-  active_organization_meta: { title: string; email: string } | null;
-  role: Role | null;
-  permissions: string[];
-}
+export type CurrentUser = ProjectSchemas["WhoamiAnswer"];
 
-export interface Organization {
-  id: number;
-  title: string;
-  contact_info: string | null;
-  created_at: string;
-  created_by?: number | null;
-  legacy_api_tokens_enabled?: boolean;
-  api_tokens_enabled?: boolean;
-}
+/** An item of `GET /api/organizations`. */
+export type OrganizationBrief = ProjectSchemas["OrganizationBrief"];
+export type Organization = ProjectSchemas["OrganizationAnswer"];
+export type Membership = ProjectSchemas["MembershipAnswer"];
 
-export interface Membership {
-  id: number;
-  organization: number;
-  role: Role;
-  user: User;
-}
-
-export type Sampling = "Sequential sampling" | "Uniform sampling" | "Uncertainty sampling";
-export type SkipQueue = "REQUEUE_FOR_OTHERS" | "REQUEUE_FOR_ME" | "IGNORE_SKIPPED";
-
+export type Sampling = ProjectSchemas["Sampling"];
+export type SkipQueue = ProjectSchemas["SkipQueue"];
 /** One control tag of `parsed_label_config`. */
-export interface ParsedControl {
-  type: string;
-  to_name: string[];
-  inputs: { type: string; value: string; valueType?: string | null }[];
-  labels: string[];
-  labels_attrs?: Record<string, unknown>;
-}
-
+export type ParsedControl = ProjectSchemas["ParsedControl"];
 /** The project counters task-svc keeps; null when task-svc has none yet. */
-export interface ProjectCounts {
-  task_number: number | null;
-  finished_task_number: number | null;
-  total_predictions_number: number | null;
-  total_annotations_number: number | null;
-  num_tasks_with_annotations: number | null;
-  useful_annotation_number: number | null;
-  ground_truth_number: number | null;
-  skipped_annotations_number: number | null;
-}
-
-export interface Project extends ProjectCounts {
-  id: number;
-  title: string;
-  description: string;
-  label_config: string;
-  expert_instruction: string;
-  show_instruction: boolean;
-  show_skip_button: boolean;
-  enable_empty_annotation: boolean;
-  show_annotation_history: boolean;
-  organization: number;
-  color: string;
-  maximum_annotations: number;
-  is_published: boolean;
-  is_draft: boolean;
-  model_version: string;
-  created_by: UserBrief | null;
-  created_at: string;
-  updated_at: string;
-  min_annotations_to_start_training: number;
-  start_training_on_annotation_update: boolean;
-  show_collab_predictions: boolean;
-  sampling: Sampling;
-  skip_queue: SkipQueue;
-  show_ground_truth_first: boolean;
-  show_overlap_first: boolean;
-  overlap_cohort_percentage: number;
-  annotator_evaluation_enabled?: boolean;
-  evaluate_predictions_automatically: boolean;
-  reveal_preannotations_interactively: boolean;
-  task_data_login: string | null;
-  task_data_password: null;
-  control_weights: Record<string, unknown>;
-  parsed_label_config: Record<string, ParsedControl>;
-  config_has_control_tags: boolean;
-  config_suitable_for_bulk_annotation: boolean;
-  pinned_at: string | null;
-  queue_total: number | null;
-  queue_done: number | null;
-}
-
+export type ProjectCounts = Omit<ProjectSchemas["ProjectCountsRow"], "id">;
+export type Project = ProjectSchemas["ProjectAnswer"];
 /** Every writable project field (create and PATCH). */
-export type ProjectInput = Partial<
-  Pick<
-    Project,
-    | "title"
-    | "description"
-    | "label_config"
-    | "expert_instruction"
-    | "show_instruction"
-    | "show_skip_button"
-    | "enable_empty_annotation"
-    | "show_annotation_history"
-    | "color"
-    | "maximum_annotations"
-    | "is_published"
-    | "is_draft"
-    | "model_version"
-    | "min_annotations_to_start_training"
-    | "start_training_on_annotation_update"
-    | "show_collab_predictions"
-    | "sampling"
-    | "skip_queue"
-    | "show_ground_truth_first"
-    | "show_overlap_first"
-    | "overlap_cohort_percentage"
-    | "evaluate_predictions_automatically"
-    | "reveal_preannotations_interactively"
-    | "task_data_login"
-    | "control_weights"
-  >
-> & { task_data_password?: string | null; pinned_at?: string | null };
+export type ProjectInput = ProjectSchemas["ProjectFields"];
+
+export type ExportFormat = ExportSchemas["ExportFormatAnswer"];
+export type Snapshot = ExportSchemas["ExportAnswer"];
+export type SnapshotStatus = Snapshot["status"];

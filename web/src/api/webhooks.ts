@@ -1,4 +1,9 @@
-/** `/api/webhooks`: URLs the server calls when tasks, annotations or the project change. */
+/**
+ * `/api/webhooks`: URLs the server calls when tasks, annotations or the project change.
+ *
+ * Written by hand for now: no service serves these routes yet; their answers are
+ * generated from the serving service's OpenAPI document once they arrive, typed.
+ */
 import { api } from "./client";
 
 export type WebhookAction =

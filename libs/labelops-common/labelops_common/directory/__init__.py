@@ -8,6 +8,6 @@ served as `{"id": n}`.
 """
 
 from labelops_common.directory.projects import ProjectDirectory, ProjectInfo
-from labelops_common.directory.users import UserDirectory, UserObject
+from labelops_common.directory.users import PersonAnswer, UserDirectory, UserObject
 
-__all__ = ["ProjectDirectory", "ProjectInfo", "UserDirectory", "UserObject"]
+__all__ = ["PersonAnswer", "ProjectDirectory", "ProjectInfo", "UserDirectory", "UserObject"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 from labelops.project.v1 import project_pb2, project_pb2_grpc
+from pydantic import BaseModel
 
 from labelops_common.grpcutil import peer_stub
 from labelops_common.settings import CommonSettings
@@ -23,6 +24,18 @@ from labelops_common.settings import CommonSettings
 logger = logging.getLogger(__name__)
 
 UserObject = dict[str, Any]
+
+
+class PersonAnswer(BaseModel):
+    """A `UserObject` in an answer. Only `id` when project-svc could not name the user, so
+    routes serving it set `response_model_exclude_unset` (absent fields stay absent)."""
+
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    avatar: str | None = None
+    email: str | None = None
+    initials: str | None = None
 
 
 class UserDirectory:

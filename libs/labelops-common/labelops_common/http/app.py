@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from fastapi import APIRouter, FastAPI
 
 from labelops_common.auth.authenticate import LegacyTokenResolver, RequestAuthenticator
-from labelops_common.http.errors import install_error_handlers
+from labelops_common.http.errors import ERROR_RESPONSES, install_error_handlers
 from labelops_common.observability import (
     PrometheusHTTPMiddleware,
     ReadinessCheck,
@@ -37,6 +37,7 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=f"/api/openapi/{service_name}.json",
+        responses=ERROR_RESPONSES,
     )
     app.state.service_name = service_name
     app.state.authenticator = RequestAuthenticator(

@@ -16,6 +16,7 @@ import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelops_common.grpcutil.errors import PeerError
@@ -92,6 +93,26 @@ class ServiceUnavailable(ApiError):
 
     status_code = 503
     default_detail = "A backing service is unavailable, try again shortly."
+
+
+class ErrorAnswer(BaseModel):
+    """Label Studio's error body, as `error_body` writes it, for every 4xx and 5xx."""
+
+    id: str
+    status_code: int
+    version: str
+    detail: str
+    exc_info: None
+    #: Only on a 400 that names fields: `{"field": ["reason"]}`.
+    validation_errors: dict[str, list[str]] | None = None
+
+
+#: The error answers in every service's OpenAPI document (they replace FastAPI's 422,
+#: which no route serves: a request that fails validation gets a 400 with this body).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorAnswer, "description": "Label Studio's error body."},
+    "5XX": {"model": ErrorAnswer, "description": "Label Studio's error body."},
+}
 
 
 def error_body(

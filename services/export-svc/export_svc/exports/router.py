@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
@@ -24,11 +23,24 @@ from export_svc.dependencies import (
 from export_svc.exports import jobs, policies
 from export_svc.exports import service as exports
 from export_svc.exports.models import Export
-from export_svc.exports.schemas import ExportConvert, ExportCreate, export_fields
+from export_svc.exports.schemas import (
+    ConversionAnswer,
+    ExportAnswer,
+    ExportConvert,
+    ExportCreate,
+    ExportCreatedAnswer,
+    ExportFormatAnswer,
+    created_export_fields,
+    export_fields,
+    file_responses,
+)
 from export_svc.formats import ExportFormat
 from export_svc.tasks.stream import TaskSelection
 
 router = ApiRouter(tags=["exports"])
+
+#: The download routes stream a file; the documents list each format's media type.
+FILE_RESPONSES = file_responses()
 
 
 def _attachment(
@@ -55,7 +67,7 @@ def _export_type(request: Request) -> tuple[str, str]:
 
 def _body(
     session: DbSession, people: UserDirectory, project: ProjectInfo, export: Export
-) -> dict[str, Any]:
+) -> ExportAnswer:
     names = people.describe(project.organization_id, [export.created_by_id])
     return export_fields(
         export,
@@ -64,15 +76,23 @@ def _body(
     )
 
 
-@router.get("/api/projects/{project_id:int}/export/formats")
+@router.get(
+    "/api/projects/{project_id:int}/export/formats",
+    response_model=list[ExportFormatAnswer],
+    response_model_exclude_unset=True,
+)
 def list_formats(
     project_id: int, projects: Projects, principal: CurrentUser
-) -> list[dict[str, Any]]:
+) -> list[ExportFormatAnswer]:
     project = project_for(projects, principal, project_id, policies.can_list_formats)
-    return exports.formats_for(project)
+    return [ExportFormatAnswer.model_validate(entry) for entry in exports.formats_for(project)]
 
 
-@router.get("/api/projects/{project_id:int}/export")
+@router.get(
+    "/api/projects/{project_id:int}/export",
+    response_class=StreamingResponse,
+    responses=FILE_RESPONSES,
+)
 def download_export(
     project_id: int,
     request: Request,
@@ -106,7 +126,11 @@ def download_export(
     )
 
 
-@router.get("/api/projects/{project_id:int}/exports")
+@router.get(
+    "/api/projects/{project_id:int}/exports",
+    response_model=list[ExportAnswer],
+    response_model_exclude_unset=True,
+)
 def list_snapshots(
     project_id: int,
     session: DbSession,
@@ -114,7 +138,7 @@ def list_snapshots(
     people: People,
     settings: ExportSettings,
     principal: CurrentUser,
-) -> list[dict[str, Any]]:
+) -> list[ExportAnswer]:
     project = project_for(projects, principal, project_id, policies.can_export)
     found = exports.list_exports(session, project_id=project.id, limit=settings.snapshot_list_limit)
     names = people.describe(project.organization_id, [e.created_by_id for e in found])
@@ -129,7 +153,12 @@ def list_snapshots(
     ]
 
 
-@router.post("/api/projects/{project_id:int}/exports", status_code=201)
+@router.post(
+    "/api/projects/{project_id:int}/exports",
+    status_code=201,
+    response_model=ExportCreatedAnswer,
+    response_model_exclude_unset=True,
+)
 def create_snapshot(
     project_id: int,
     body: ExportCreate,
@@ -137,19 +166,21 @@ def create_snapshot(
     projects: Projects,
     people: People,
     principal: CurrentUser,
-) -> dict[str, Any]:
+) -> ExportCreatedAnswer:
     """201 at once with status `created`; the `exports` queue writes the file."""
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.create_export(session, project=project, principal=principal, body=body)
     jobs.enqueue_snapshot(session, export.id)
     session.commit()
     names = people.describe(project.organization_id, [principal.user_id])
-    return export_fields(
-        export, created_by=names.get(principal.user_id), converted=[], with_options=True
-    )
+    return created_export_fields(export, created_by=names.get(principal.user_id))
 
 
-@router.get("/api/projects/{project_id:int}/exports/{export_id:int}")
+@router.get(
+    "/api/projects/{project_id:int}/exports/{export_id:int}",
+    response_model=ExportAnswer,
+    response_model_exclude_unset=True,
+)
 def get_snapshot(
     project_id: int,
     export_id: int,
@@ -157,7 +188,7 @@ def get_snapshot(
     projects: Projects,
     people: People,
     principal: CurrentUser,
-) -> dict[str, Any]:
+) -> ExportAnswer:
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     return _body(session, people, project, export)
@@ -178,7 +209,11 @@ def delete_snapshot(
     return Response(status_code=204)
 
 
-@router.get("/api/projects/{project_id:int}/exports/{export_id:int}/download")
+@router.get(
+    "/api/projects/{project_id:int}/exports/{export_id:int}/download",
+    response_class=StreamingResponse,
+    responses=FILE_RESPONSES,
+)
 def download_snapshot(
     project_id: int,
     export_id: int,
@@ -199,7 +234,10 @@ def download_snapshot(
     return _attachment(chunks, export_format, filename)
 
 
-@router.post("/api/projects/{project_id:int}/exports/{export_id:int}/convert")
+@router.post(
+    "/api/projects/{project_id:int}/exports/{export_id:int}/convert",
+    response_model=ConversionAnswer,
+)
 def convert_snapshot(
     project_id: int,
     export_id: int,
@@ -207,11 +245,11 @@ def convert_snapshot(
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
-) -> dict[str, Any]:
+) -> ConversionAnswer:
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     export_format = exports.resolve_format(body.export_type, project, field="export_type")
     converted = exports.request_conversion(session, export=export, export_format=export_format)
     jobs.enqueue_conversion(session, converted.id)
     session.commit()
-    return {"export_type": converted.export_type, "converted_format": converted.id}
+    return ConversionAnswer(export_type=converted.export_type, converted_format=converted.id)

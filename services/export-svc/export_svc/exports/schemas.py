@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
-from labelops_common.http.timestamps import timestamp
+from labelops_common.directory import PersonAnswer
+from labelops_common.http.answers import Timestamp, timestamp
 from labelops_common.jobs import JobStatus
 from pydantic import BaseModel, ConfigDict, Field
 
 from export_svc.exports.models import ConvertedFormat, Export
+from export_svc.formats import catalogue
 from export_svc.tasks.stream import Presence
 
 #: Job states in Label Studio's words.
@@ -74,13 +76,73 @@ class ExportConvert(BaseModel):
     download_resources: bool | None = None
 
 
-def converted_fields(converted: ConvertedFormat) -> dict[str, Any]:
+ExportStatus = Literal["created", "in_progress", "completed", "failed"]
+
+
+class ExportFormatAnswer(BaseModel):
+    """An item of `/export/formats`; `tags` only when the format names them, `disabled`
+    only when it does not fit the project's labeling config."""
+
+    title: str
+    link: str
+    tags: list[str] = Field(default_factory=list)
+    name: str
+    disabled: bool = False
+
+
+class ConvertedFormatAnswer(BaseModel):
+    id: int
+    status: ExportStatus
+    export_type: str
+    traceback: str | None
+
+
+class ExportAnswer(BaseModel):
+    """A snapshot as Label Studio's `Export`."""
+
+    title: str
+    id: int
+    created_by: PersonAnswer | None
+    created_at: Timestamp | None
+    finished_at: Timestamp | None
+    status: ExportStatus
+    md5: str
+    counters: dict[str, Any]
+    converted_formats: list[ConvertedFormatAnswer]
+
+
+class ExportCreatedAnswer(ExportAnswer):
+    """`POST /exports` also echoes the options the snapshot was made with."""
+
+    task_filter_options: dict[str, Any] | None
+    annotation_filter_options: dict[str, Any] | None
+    serialization_options: dict[str, Any] | None
+
+
+class ConversionAnswer(BaseModel):
+    export_type: str
+    converted_format: int
+
+
+def file_responses() -> dict[int | str, dict[str, Any]]:
+    """The download answers: a file in the media type of the format asked for."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    media_types = sorted({export_format.media_type for export_format in catalogue()})
     return {
-        "id": converted.id,
-        "status": LABEL_STUDIO_STATUS.get(converted.status, converted.status),
-        "export_type": converted.export_type,
-        "traceback": converted.error,
+        200: {
+            "description": "The export file, streamed, as an attachment.",
+            "content": dict.fromkeys(media_types, binary),
+        }
     }
+
+
+def converted_fields(converted: ConvertedFormat) -> ConvertedFormatAnswer:
+    return ConvertedFormatAnswer(
+        id=converted.id,
+        status=_status(converted.status),
+        export_type=converted.export_type,
+        traceback=converted.error,
+    )
 
 
 def export_fields(
@@ -88,21 +150,36 @@ def export_fields(
     *,
     created_by: dict[str, Any] | None,
     converted: list[ConvertedFormat],
-    with_options: bool = False,
+) -> ExportAnswer:
+    return ExportAnswer(**_export_values(export, created_by=created_by, converted=converted))
+
+
+def created_export_fields(
+    export: Export, *, created_by: dict[str, Any] | None
+) -> ExportCreatedAnswer:
+    return ExportCreatedAnswer(
+        **_export_values(export, created_by=created_by, converted=[]),
+        task_filter_options=export.task_filter_options,
+        annotation_filter_options=export.annotation_filter_options,
+        serialization_options=export.serialization_options,
+    )
+
+
+def _export_values(
+    export: Export, *, created_by: dict[str, Any] | None, converted: list[ConvertedFormat]
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    return {
         "title": export.title,
         "id": export.id,
-        "created_by": created_by,
+        "created_by": PersonAnswer.model_validate(created_by) if created_by else None,
         "created_at": timestamp(export.created_at),
         "finished_at": timestamp(export.finished_at),
-        "status": LABEL_STUDIO_STATUS.get(export.status, export.status),
+        "status": _status(export.status),
         "md5": export.md5,
         "counters": export.counters or {},
         "converted_formats": [converted_fields(item) for item in converted],
     }
-    if with_options:
-        body["task_filter_options"] = export.task_filter_options
-        body["annotation_filter_options"] = export.annotation_filter_options
-        body["serialization_options"] = export.serialization_options
-    return body
+
+
+def _status(status: str) -> ExportStatus:
+    return cast(ExportStatus, LABEL_STUDIO_STATUS.get(status, status))

@@ -28,7 +28,7 @@ from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
 from project_svc.users import service as users
 from project_svc.users.models import User
-from project_svc.users.schemas import user_response
+from project_svc.users.schemas import UserAnswer, user_response
 
 router = ApiRouter(tags=["accounts"])
 
@@ -68,7 +68,7 @@ def _signed_in(
 ) -> Response:
     response: Response
     if is_json:
-        response = JSONResponse(user_response(user))
+        response = JSONResponse(user_response(user).model_dump(mode="json"))
     else:
         target = request.query_params.get("next", "/")
         if not target.startswith("/") or target.startswith("//"):
@@ -99,7 +99,7 @@ _LOGIN_PAGE = """<!doctype html><html><head><title>LabelOps sign in</title></hea
 <button type="submit">Sign in</button></form></body></html>"""
 
 
-@router.get("/user/login")
+@router.get("/user/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     """Hands out the CSRF cookie that a form login must echo (Label Studio's legacy SDK flow)."""
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16)
@@ -108,7 +108,13 @@ def login_page(request: Request) -> HTMLResponse:
     return response
 
 
-@router.post("/user/login")
+#: A sign-in or sign-up answers JSON to a JSON body and redirects a form; the documents say both.
+SIGNED_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    302: {"description": "A form sign-in: redirect to `next`, with the session cookie set."}
+}
+
+
+@router.post("/user/login", response_model=UserAnswer, responses=SIGNED_IN_RESPONSES)
 async def login(
     request: Request, session: DbSession, secret: SecretKey, settings: ServiceSettings
 ) -> Response:
@@ -125,7 +131,9 @@ async def login(
     )
 
 
-@router.post("/user/signup")
+@router.post(
+    "/user/signup", status_code=201, response_model=UserAnswer, responses=SIGNED_IN_RESPONSES
+)
 async def signup(
     request: Request, session: DbSession, secret: SecretKey, settings: ServiceSettings
 ) -> Response:
@@ -147,7 +155,8 @@ async def signup(
     return response
 
 
-@router.api_route("/user/logout", methods=["GET", "POST"])
+@router.get("/user/logout", response_class=RedirectResponse, status_code=302)
+@router.post("/user/logout", response_class=RedirectResponse, status_code=302)
 def logout() -> Response:
     response = RedirectResponse("/user/login", status_code=302)
     response.delete_cookie(SESSION_COOKIE)

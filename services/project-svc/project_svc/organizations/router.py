@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
+from labelops_common.auth.principal import Role
+from labelops_common.http.answers import Page
 from labelops_common.http.errors import NotFound
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.routing import ApiRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from project_svc.dependencies import DbSession
 from project_svc.organizations import policies
 from project_svc.organizations import service as organizations
 from project_svc.organizations.models import Organization
+from project_svc.organizations.schemas import (
+    MembershipAnswer,
+    OrganizationAnswer,
+    OrganizationBrief,
+    OrganizationUpdate,
+    organization_brief,
+    organization_response,
+)
 from project_svc.users.schemas import user_response
 
 router = ApiRouter(tags=["organizations"])
-
-
-class OrganizationUpdate(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    title: str | None = Field(default=None, min_length=1, max_length=1000)
-    contact_info: str | None = Field(default=None, max_length=1000)
-
-
-def _organization_response(organization: Organization) -> dict[str, Any]:
-    return {
-        "id": organization.id,
-        "title": organization.title,
-        "contact_info": organization.contact_info,
-        "created_at": organization.created_at.isoformat(),
-        "created_by": organization.created_by_id,
-        "legacy_api_tokens_enabled": organization.legacy_api_tokens_enabled,
-        "api_tokens_enabled": organization.api_tokens_enabled,
-    }
 
 
 def _organization_in_scope(
@@ -48,35 +36,36 @@ def _organization_in_scope(
     return organizations.get_organization(session, organization_id=organization_id)
 
 
-@router.get("/api/organizations")
-def list_organizations(session: DbSession, principal: CurrentUser) -> list[dict[str, Any]]:
+@router.get("/api/organizations", response_model=list[OrganizationBrief])
+def list_organizations(session: DbSession, principal: CurrentUser) -> list[OrganizationBrief]:
     organization = organizations.get_organization(
         session, organization_id=principal.organization_id
     )
-    body = _organization_response(organization)
-    return [{key: body[key] for key in ("id", "title", "contact_info", "created_at")}]
+    return [organization_brief(organization)]
 
 
-@router.get("/api/organizations/{organization_id:int}")
+@router.get("/api/organizations/{organization_id:int}", response_model=OrganizationAnswer)
 def get_organization(
     organization_id: int, session: DbSession, principal: CurrentUser
-) -> dict[str, Any]:
-    return _organization_response(_organization_in_scope(session, principal, organization_id))
+) -> OrganizationAnswer:
+    return organization_response(_organization_in_scope(session, principal, organization_id))
 
 
-@router.patch("/api/organizations/{organization_id:int}")
+@router.patch("/api/organizations/{organization_id:int}", response_model=OrganizationAnswer)
 def update_organization(
     organization_id: int, body: OrganizationUpdate, session: DbSession, principal: CurrentUser
-) -> dict[str, Any]:
+) -> OrganizationAnswer:
     organization = _organization_in_scope(session, principal, organization_id)
     authorize(policies.can_update_organization(principal, organization_id))
     for name, value in body.model_dump(exclude_none=True).items():
         setattr(organization, name, value)
     session.commit()
-    return _organization_response(organization)
+    return organization_response(organization)
 
 
-@router.get("/api/organizations/{organization_id:int}/memberships")
+@router.get(
+    "/api/organizations/{organization_id:int}/memberships", response_model=Page[MembershipAnswer]
+)
 def list_memberships(
     organization_id: int,
     request: Request,
@@ -84,7 +73,7 @@ def list_memberships(
     principal: CurrentUser,
     page: str | None = None,
     page_size: str | None = None,
-) -> dict[str, Any]:
+) -> Page[MembershipAnswer]:
     _organization_in_scope(session, principal, organization_id)
     authorize(policies.can_list_members(principal, organization_id))
     paging = page_request(page, page_size, default_size=20, max_size=100)
@@ -94,15 +83,17 @@ def list_memberships(
         session, organization_id=organization_id, offset=paging.offset, limit=paging.page_size
     )
     results = [
-        {
-            "id": membership.id,
-            "organization": membership.organization_id,
-            "role": membership.role,
-            "user": user_response(user),
-        }
+        MembershipAnswer(
+            id=membership.id,
+            organization=membership.organization_id,
+            role=Role(membership.role),
+            user=user_response(user),
+        )
         for membership, user in rows
     ]
-    return page_envelope(url=request.url, request=paging, total=total, results=results)
+    return Page[MembershipAnswer].model_validate(
+        page_envelope(url=request.url, request=paging, total=total, results=results)
+    )
 
 
 @router.delete(

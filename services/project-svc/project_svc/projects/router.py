@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
+from labelops_common.http.answers import Page
 from labelops_common.http.errors import ValidationFailed
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.params import parse_int_list
@@ -18,7 +19,15 @@ from project_svc.projects import policies
 from project_svc.projects import service as projects
 from project_svc.projects.counts import COUNT_FIELDS
 from project_svc.projects.models import Project
-from project_svc.projects.schemas import LabelConfigBody, ProjectFields, project_response
+from project_svc.projects.schemas import (
+    ConfigValidationAnswer,
+    CreatorAnswer,
+    LabelConfigBody,
+    ProjectAnswer,
+    ProjectCountsRow,
+    ProjectFields,
+    project_response,
+)
 from project_svc.users.models import User
 
 router = ApiRouter(tags=["projects"])
@@ -27,31 +36,27 @@ PAGE_SIZE_DEFAULT = 30
 PAGE_SIZE_MAX = 100
 
 
-def _creators(session: DbSession, projects_: list[Project]) -> dict[int, dict[str, Any]]:
+def _creators(session: DbSession, projects_: list[Project]) -> dict[int, CreatorAnswer]:
     ids = {p.created_by_id for p in projects_ if p.created_by_id is not None}
     if not ids:
         return {}
     users = session.scalars(select(User).where(User.id.in_(ids)))
     return {
-        u.id: {
-            "id": u.id,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "email": u.email,
-            "avatar": None,
-        }
+        u.id: CreatorAnswer(
+            id=u.id, first_name=u.first_name, last_name=u.last_name, email=u.email, avatar=None
+        )
         for u in users
     }
 
 
 def _responses(
     session: DbSession, counts: CountsClient, projects_: list[Project], include: set[str] | None
-) -> list[dict[str, Any]]:
+) -> list[ProjectAnswer]:
     fetched = counts([p.id for p in projects_])
     creators = _creators(session, projects_)
     results = []
     for project in projects_:
-        project_counts = dict.fromkeys(COUNT_FIELDS)
+        project_counts: dict[str, Any] = dict.fromkeys(COUNT_FIELDS)
         project_counts.update(fetched.get(project.id, {}))
         if include is not None:
             project_counts = {k: v for k, v in project_counts.items() if k in include}
@@ -65,7 +70,7 @@ def _responses(
     return results
 
 
-@router.get("/api/projects")
+@router.get("/api/projects", response_model=Page[ProjectAnswer], response_model_exclude_unset=True)
 def list_projects(
     request: Request,
     session: DbSession,
@@ -79,7 +84,8 @@ def list_projects(
     include: str | None = None,
     search: str | None = None,
     ordering: str | None = None,
-) -> dict[str, Any]:
+) -> Page[ProjectAnswer]:
+    """`?include=` names the counters to serve; the others are left out of each project."""
     if filter not in {"all", "pinned_only", "exclude_pinned"}:
         raise ValidationFailed(
             {"filter": ['Must be one of "all", "pinned_only", "exclude_pinned".']}
@@ -99,18 +105,20 @@ def list_projects(
         session, query=query, offset=paging.offset, limit=paging.page_size
     )
     included = {part.strip() for part in include.split(",")} if include else None
-    return page_envelope(
-        url=request.url,
-        request=paging,
-        total=total,
-        results=_responses(session, counts, rows, included),
+    return Page[ProjectAnswer].model_validate(
+        page_envelope(
+            url=request.url,
+            request=paging,
+            total=total,
+            results=_responses(session, counts, rows, included),
+        )
     )
 
 
-@router.post("/api/projects", status_code=201)
+@router.post("/api/projects", status_code=201, response_model=ProjectAnswer)
 def create_project(
     body: ProjectFields, session: DbSession, counts: CountsClient, principal: CurrentUser
-) -> dict[str, Any]:
+) -> ProjectAnswer:
     authorize(policies.can_create_project(principal))
     project = projects.create_project(
         session,
@@ -129,10 +137,10 @@ def validate_config(body: LabelConfigBody) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/api/projects/{project_id:int}")
+@router.get("/api/projects/{project_id:int}", response_model=ProjectAnswer)
 def get_project(
     project_id: int, session: DbSession, counts: CountsClient, principal: CurrentUser
-) -> dict[str, Any]:
+) -> ProjectAnswer:
     project = projects.get_project(
         session, project_id=project_id, organization_id=principal.organization_id
     )
@@ -140,7 +148,7 @@ def get_project(
     return _responses(session, counts, [project], None)[0]
 
 
-@router.patch("/api/projects/{project_id:int}")
+@router.patch("/api/projects/{project_id:int}", response_model=ProjectAnswer)
 def update_project(
     project_id: int,
     body: ProjectFields,
@@ -148,7 +156,7 @@ def update_project(
     counts: CountsClient,
     principal: CurrentUser,
     set_overlap: OverlapSetterDep,
-) -> dict[str, Any]:
+) -> ProjectAnswer:
     project = projects.get_project(
         session, project_id=project_id, organization_id=principal.organization_id
     )
@@ -178,21 +186,21 @@ def delete_project(
     return Response(status_code=204)
 
 
-@router.post("/api/projects/{project_id:int}/validate")
+@router.post("/api/projects/{project_id:int}/validate", response_model=ConfigValidationAnswer)
 def validate_config_for_project(
     project_id: int, body: LabelConfigBody, session: DbSession, principal: CurrentUser
-) -> dict[str, Any]:
+) -> ConfigValidationAnswer:
     project = projects.get_project(
         session, project_id=project_id, organization_id=principal.organization_id
     )
     authorize(policies.can_view_project(principal, project.organization_id))
     parsed = projects.validate_label_config(body.label_config)
-    return {
-        "config_essential_data_has_changed": projects.config_essential_data_changed(project, parsed)
-    }
+    return ConfigValidationAnswer(
+        config_essential_data_has_changed=projects.config_essential_data_changed(project, parsed)
+    )
 
 
-@router.get("/api/projects/counts")
+@router.get("/api/projects/counts", response_model=Page[ProjectCountsRow])
 def list_project_counts(
     request: Request,
     session: DbSession,
@@ -200,7 +208,7 @@ def list_project_counts(
     principal: CurrentUser,
     page: str | None = None,
     page_size: str | None = None,
-) -> dict[str, Any]:
+) -> Page[ProjectCountsRow]:
     paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
     query = projects.ProjectListQuery(organization_id=principal.organization_id)
     total = projects.count_projects(session, query=query)
@@ -214,4 +222,6 @@ def list_project_counts(
         item: dict[str, Any] = {"id": project.id, **dict.fromkeys(COUNT_FIELDS)}
         item.update(fetched.get(project.id, {}))
         results.append(item)
-    return page_envelope(url=request.url, request=paging, total=total, results=results)
+    return Page[ProjectCountsRow].model_validate(
+        page_envelope(url=request.url, request=paging, total=total, results=results)
+    )

@@ -1,4 +1,4 @@
-"""Request shapes of the projects API, with Label Studio's field rules.
+"""Request and response shapes of the projects API, with Label Studio's field rules.
 
 Unknown fields are ignored (clients written for Label Studio Enterprise send more);
 known fields of the wrong type are a 400 naming the field.
@@ -10,7 +10,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from labelops_common.http.answers import Timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from project_svc.projects.counts import COUNT_FIELDS
 
 
 class Sampling(StrEnum):
@@ -73,52 +76,152 @@ class LabelConfigBody(BaseModel):
     label_config: str
 
 
-def project_response(
-    project: Any, *, counts: dict[str, Any], created_by: dict[str, Any] | None
-) -> dict[str, Any]:
+class CreatorAnswer(BaseModel):
+    """The project's creator, as Label Studio's `UserSimple`."""
+
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    avatar: str | None
+
+
+class ParsedInput(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    value: str
+
+
+class ParsedControl(BaseModel):
+    """One control tag of `parsed_label_config` (an open object in Label Studio)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    to_name: list[str]
+    inputs: list[ParsedInput]
+    labels: list[str]
+    labels_attrs: dict[str, dict[str, str]]
+
+
+class ProjectCountsAnswer(BaseModel):
+    """The counters task-svc keeps; null when task-svc has none yet. `?include=` on the
+    project list keeps only the named ones, so they may be absent there."""
+
+    task_number: int | None = None
+    finished_task_number: int | None = None
+    total_predictions_number: int | None = None
+    total_annotations_number: int | None = None
+    num_tasks_with_annotations: int | None = None
+    useful_annotation_number: int | None = None
+    ground_truth_number: int | None = None
+    skipped_annotations_number: int | None = None
+
+
+class ProjectCountsRow(ProjectCountsAnswer):
+    """`GET /api/projects/counts`: a project's id and its counters."""
+
+    id: int
+
+
+class ProjectAnswer(ProjectCountsAnswer):
     """A project as Label Studio serializes it. The task-data password is never returned."""
+
+    id: int
+    title: str
+    description: str
+    label_config: str
+    expert_instruction: str
+    show_instruction: bool
+    show_skip_button: bool
+    enable_empty_annotation: bool
+    show_annotation_history: bool
+    organization: int
+    color: str
+    maximum_annotations: int
+    is_published: bool
+    is_draft: bool
+    model_version: str
+    created_by: CreatorAnswer | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    min_annotations_to_start_training: int
+    start_training_on_annotation_update: bool
+    show_collab_predictions: bool
+    sampling: Sampling
+    skip_queue: SkipQueue
+    show_ground_truth_first: bool
+    show_overlap_first: bool
+    overlap_cohort_percentage: int
+    annotator_evaluation_enabled: bool
+    evaluate_predictions_automatically: bool
+    reveal_preannotations_interactively: bool
+    task_data_login: str | None
+    task_data_password: None
+    control_weights: dict[str, Any]
+    parsed_label_config: dict[str, ParsedControl]
+    config_has_control_tags: bool
+    config_suitable_for_bulk_annotation: bool
+    pinned_at: Timestamp | None
+    queue_total: int | None
+    queue_done: int | None
+
+
+class ConfigValidationAnswer(BaseModel):
+    """`POST /api/projects/{id}/validate`."""
+
+    config_essential_data_has_changed: bool
+
+
+def project_response(
+    project: Any, *, counts: dict[str, Any], created_by: CreatorAnswer | None
+) -> ProjectAnswer:
+    """`counts` holds the counters to serve (all of `COUNT_FIELDS`, or those asked for)."""
     parsed = project.parsed_label_config or {}
-    return {
-        "id": project.id,
-        "title": project.title,
-        "description": project.description,
-        "label_config": project.label_config,
-        "expert_instruction": project.expert_instruction,
-        "show_instruction": project.show_instruction,
-        "show_skip_button": project.show_skip_button,
-        "enable_empty_annotation": project.enable_empty_annotation,
-        "show_annotation_history": project.show_annotation_history,
-        "organization": project.organization_id,
-        "color": project.color,
-        "maximum_annotations": project.maximum_annotations,
-        "is_published": project.is_published,
-        "is_draft": project.is_draft,
-        "model_version": project.model_version,
-        "created_by": created_by,
-        "created_at": project.created_at.isoformat(),
-        "updated_at": project.updated_at.isoformat(),
-        "min_annotations_to_start_training": project.min_annotations_to_start_training,
-        "start_training_on_annotation_update": project.min_annotations_to_start_training > 0,
-        "show_collab_predictions": project.show_collab_predictions,
-        "sampling": project.sampling,
-        "skip_queue": project.skip_queue,
-        "show_ground_truth_first": project.show_ground_truth_first,
-        "show_overlap_first": project.show_overlap_first,
-        "overlap_cohort_percentage": project.overlap_cohort_percentage,
-        "annotator_evaluation_enabled": project.annotator_evaluation_enabled,
-        "evaluate_predictions_automatically": project.evaluate_predictions_automatically,
-        "reveal_preannotations_interactively": project.reveal_preannotations_interactively,
-        "task_data_login": project.task_data_login,
-        "task_data_password": None,
-        "control_weights": project.control_weights or {},
-        "parsed_label_config": parsed,
-        "config_has_control_tags": bool(parsed),
-        "config_suitable_for_bulk_annotation": _suitable_for_bulk(parsed),
-        "pinned_at": project.pinned_at.isoformat() if project.pinned_at else None,
-        **counts,
-        "queue_total": counts.get("task_number"),
-        "queue_done": counts.get("finished_task_number"),
-    }
+    return ProjectAnswer(
+        id=project.id,
+        title=project.title,
+        description=project.description,
+        label_config=project.label_config,
+        expert_instruction=project.expert_instruction,
+        show_instruction=project.show_instruction,
+        show_skip_button=project.show_skip_button,
+        enable_empty_annotation=project.enable_empty_annotation,
+        show_annotation_history=project.show_annotation_history,
+        organization=project.organization_id,
+        color=project.color,
+        maximum_annotations=project.maximum_annotations,
+        is_published=project.is_published,
+        is_draft=project.is_draft,
+        model_version=project.model_version,
+        created_by=created_by,
+        created_at=project.created_at.isoformat(),
+        updated_at=project.updated_at.isoformat(),
+        min_annotations_to_start_training=project.min_annotations_to_start_training,
+        start_training_on_annotation_update=project.min_annotations_to_start_training > 0,
+        show_collab_predictions=project.show_collab_predictions,
+        sampling=Sampling(project.sampling),
+        skip_queue=SkipQueue(project.skip_queue),
+        show_ground_truth_first=project.show_ground_truth_first,
+        show_overlap_first=project.show_overlap_first,
+        overlap_cohort_percentage=project.overlap_cohort_percentage,
+        annotator_evaluation_enabled=project.annotator_evaluation_enabled,
+        evaluate_predictions_automatically=project.evaluate_predictions_automatically,
+        reveal_preannotations_interactively=project.reveal_preannotations_interactively,
+        task_data_login=project.task_data_login,
+        task_data_password=None,
+        control_weights=project.control_weights or {},
+        parsed_label_config={
+            name: ParsedControl.model_validate(control) for name, control in parsed.items()
+        },
+        config_has_control_tags=bool(parsed),
+        config_suitable_for_bulk_annotation=_suitable_for_bulk(parsed),
+        pinned_at=project.pinned_at.isoformat() if project.pinned_at else None,
+        **{name: counts[name] for name in COUNT_FIELDS if name in counts},
+        queue_total=counts.get("task_number"),
+        queue_done=counts.get("finished_task_number"),
+    )
 
 
 def _suitable_for_bulk(parsed: dict[str, Any]) -> bool:

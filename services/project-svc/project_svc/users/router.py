@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
@@ -18,9 +16,13 @@ from project_svc.users import policies
 from project_svc.users import service as users
 from project_svc.users.models import User
 from project_svc.users.schemas import (
+    HotkeysAnswer,
     HotkeysUpdate,
+    LegacyTokenAnswer,
+    UserAnswer,
     UserCreate,
     UserUpdate,
+    WhoamiAnswer,
     user_response,
     whoami_response,
 )
@@ -35,8 +37,8 @@ def _caller(session: DbSession, principal: CurrentUser) -> User:
     return user
 
 
-@router.get("/api/current-user/whoami")
-def whoami(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+@router.get("/api/current-user/whoami", response_model=WhoamiAnswer)
+def whoami(session: DbSession, principal: CurrentUser) -> WhoamiAnswer:
     user = _caller(session, principal)
     organization = organizations.get_organization(
         session, organization_id=principal.organization_id
@@ -44,42 +46,42 @@ def whoami(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
     return whoami_response(user, organization, principal.role)
 
 
-@router.get("/api/current-user/hotkeys")
-def get_hotkeys(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
-    return {"custom_hotkeys": _caller(session, principal).custom_hotkeys or {}}
+@router.get("/api/current-user/hotkeys", response_model=HotkeysAnswer)
+def get_hotkeys(session: DbSession, principal: CurrentUser) -> HotkeysAnswer:
+    return HotkeysAnswer(custom_hotkeys=_caller(session, principal).custom_hotkeys or {})
 
 
-@router.patch("/api/current-user/hotkeys")
+@router.patch("/api/current-user/hotkeys", response_model=HotkeysAnswer)
 def update_hotkeys(
     body: HotkeysUpdate, session: DbSession, principal: CurrentUser
-) -> dict[str, Any]:
+) -> HotkeysAnswer:
     user = _caller(session, principal)
     user.custom_hotkeys = body.custom_hotkeys
     session.commit()
-    return {"custom_hotkeys": user.custom_hotkeys}
+    return HotkeysAnswer(custom_hotkeys=user.custom_hotkeys)
 
 
-@router.get("/api/current-user/token")
+@router.get("/api/current-user/token", response_model=LegacyTokenAnswer)
 def get_legacy_token(
     session: DbSession, principal: CurrentUser, secret: SecretKey
-) -> dict[str, str]:
+) -> LegacyTokenAnswer:
     """The caller's own legacy key: the one place a secret is shown, to its owner only."""
     key = tokens.reveal_legacy_token(session, user_id=principal.user_id, secret=secret)
     session.commit()
-    return {"token": key}
+    return LegacyTokenAnswer(token=key)
 
 
-@router.post("/api/current-user/reset-token", status_code=201)
+@router.post("/api/current-user/reset-token", status_code=201, response_model=LegacyTokenAnswer)
 def reset_legacy_token(
     session: DbSession, principal: CurrentUser, secret: SecretKey
-) -> dict[str, str]:
+) -> LegacyTokenAnswer:
     key = tokens.set_legacy_token(session, user_id=principal.user_id, secret=secret)
     session.commit()
-    return {"token": key}
+    return LegacyTokenAnswer(token=key)
 
 
-@router.get("/api/users")
-def list_users(session: DbSession, principal: CurrentUser) -> list[dict[str, Any]]:
+@router.get("/api/users", response_model=list[UserAnswer])
+def list_users(session: DbSession, principal: CurrentUser) -> list[UserAnswer]:
     authorize(policies.can_list_users(principal))
     return [
         user_response(user)
@@ -87,8 +89,8 @@ def list_users(session: DbSession, principal: CurrentUser) -> list[dict[str, Any
     ]
 
 
-@router.post("/api/users", status_code=201)
-def create_user(body: UserCreate, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+@router.post("/api/users", status_code=201, response_model=UserAnswer)
+def create_user(body: UserCreate, session: DbSession, principal: CurrentUser) -> UserAnswer:
     authorize(policies.can_create_user(principal))
     if body.role == Role.OWNER and principal.role != Role.OWNER:
         authorize(False, "Only an owner may create another owner.")
@@ -107,8 +109,8 @@ def create_user(body: UserCreate, session: DbSession, principal: CurrentUser) ->
     return user_response(user)
 
 
-@router.get("/api/users/{user_id:int}")
-def get_user(user_id: int, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+@router.get("/api/users/{user_id:int}", response_model=UserAnswer)
+def get_user(user_id: int, session: DbSession, principal: CurrentUser) -> UserAnswer:
     user = users.get_user_in_organization(
         session, user_id=user_id, organization_id=principal.organization_id
     )
@@ -116,10 +118,10 @@ def get_user(user_id: int, session: DbSession, principal: CurrentUser) -> dict[s
     return user_response(user)
 
 
-@router.patch("/api/users/{user_id:int}")
+@router.patch("/api/users/{user_id:int}", response_model=UserAnswer)
 def update_user(
     user_id: int, body: UserUpdate, session: DbSession, principal: CurrentUser
-) -> dict[str, Any]:
+) -> UserAnswer:
     user = users.get_user_in_organization(
         session, user_id=user_id, organization_id=principal.organization_id
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelops_common.auth.principal import Role
+from labelops_common.http.answers import Timestamp
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from project_svc.organizations.models import Organization
@@ -41,13 +42,58 @@ class HotkeysUpdate(BaseModel):
     custom_hotkeys: dict[str, Any]
 
 
+class UserAnswer(BaseModel):
+    """A user as Label Studio serializes one (`/api/users`, memberships, sign-in)."""
+
+    id: int
+    first_name: str
+    last_name: str
+    username: str
+    email: str
+    last_activity: Timestamp
+    custom_hotkeys: dict[str, Any]
+    avatar: str | None
+    initials: str
+    phone: str
+    active_organization: int | None
+    allow_newsletters: bool | None
+    date_joined: Timestamp
+
+
+class OrganizationMeta(BaseModel):
+    title: str
+    email: str
+
+
+class WhoamiAnswer(UserAnswer):
+    """`GET /api/current-user/whoami`: the caller, with their organization and role."""
+
+    active_organization_meta: OrganizationMeta | None
+    role: Role | None
+    permissions: list[str]
+
+
+class HotkeysAnswer(BaseModel):
+    custom_hotkeys: dict[str, Any]
+
+
+class LegacyTokenAnswer(BaseModel):
+    """The caller's legacy API key (`/api/current-user/token`, `reset-token`)."""
+
+    token: str
+
+
 def initials(user: User) -> str:
     if user.first_name or user.last_name:
         return (user.first_name[:1] + user.last_name[:1]).upper()
     return user.email[:2].upper()
 
 
-def user_response(user: User) -> dict[str, Any]:
+def user_response(user: User) -> UserAnswer:
+    return UserAnswer(**user_fields(user))
+
+
+def user_fields(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "first_name": user.first_name,
@@ -67,11 +113,12 @@ def user_response(user: User) -> dict[str, Any]:
 
 def whoami_response(
     user: User, organization: Organization | None, role: Role | None
-) -> dict[str, Any]:
-    body = user_response(user)
-    body["active_organization_meta"] = (
-        {"title": organization.title, "email": ""} if organization else None
+) -> WhoamiAnswer:
+    return WhoamiAnswer(
+        **user_fields(user),
+        active_organization_meta=(
+            OrganizationMeta(title=organization.title, email="") if organization else None
+        ),
+        role=role,
+        permissions=[],
     )
-    body["role"] = role.value if role else None
-    body["permissions"] = []
-    return body

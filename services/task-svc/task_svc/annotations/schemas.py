@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labelops_common.http.timestamps import timestamp
+from labelops_common.http.answers import timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.annotations.models import Annotation

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from labelops_common.db import utcnow
-from labelops_common.http.timestamps import timestamp
+from labelops_common.http.answers import timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.drafts.models import Draft

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelops_common.http.timestamps import timestamp
+from labelops_common.http.answers import timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.annotations.schemas import _result_list

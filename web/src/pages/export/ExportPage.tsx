@@ -157,7 +157,7 @@ export default function ExportPage() {
                   <span id={`format-${format.name}-text`} className="muted">
                     {format.disabled
                       ? "Not available: this project's labeling config has no tags this format can export."
-                      : format.description || (format.tags ?? []).join(", ")}
+                      : (format.tags ?? []).join(", ")}
                   </span>
                 </span>
               </label>
