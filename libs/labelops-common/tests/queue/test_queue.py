@@ -26,7 +26,6 @@ from labelops_common.testing import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
-
 _results: list[int] = []
 
 
