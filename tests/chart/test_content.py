@@ -24,10 +24,10 @@ HTTP_PORT, GRPC_PORT, METRICS_PORT = 8080, 50051, 9100
 
 
 def _declared_queues() -> set[str]:
-    """The queues the services declare in `assemble_service(queues=...)`."""
+    """The queues the services declare in `<package>/jobs.py` (`ServiceJobs(queues=...)`)."""
     queues: set[str] = set()
-    for app in ROOT.glob("services/*/*/app.py"):
-        for group in re.findall(r"queues=\(([^)]*)\)", app.read_text()):
+    for declaration in ROOT.glob("services/*/*/jobs.py"):
+        for group in re.findall(r"queues=\(([^)]*)\)", declaration.read_text()):
             queues |= set(re.findall(r'"([a-z_-]+)"', group))
     return queues
 

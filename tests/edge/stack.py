@@ -27,7 +27,7 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
 SECRET = "deploy-tests-secret-key-0123456789abcdef-0123"
 AUTH = {"Authorization": f"Token {ADMIN_TOKEN}"}
-#: Every queue a service declares (`assemble_service(queues=...)`).
+#: Every queue a service declares (`ServiceJobs(queues=...)` in `<package>/jobs.py`).
 WORKER_QUEUES = ("imports", "events", "webhooks", "storage", "exports", "ml")
 START_TIMEOUT_SECONDS = 90.0
 

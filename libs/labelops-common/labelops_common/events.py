@@ -8,17 +8,22 @@ arrive within 50 ms of each other, or while it sends, share one message
 (`deliver_batch`), so a busy server pays one publish (and a worker one task) for many
 events, and a request never waits for the broker.
 
-Consumers register handlers in their own modules (listed in the runtime's `JOB_MODULES`,
-so every worker imports them)::
+A consuming service registers handlers in one of its job modules (its `ServiceJobs` lists
+the module and the `events` queue, so the workers of `events` build it and import them)::
 
-    @event_handler(ANNOTATION_CREATED, ANNOTATION_UPDATED)
-    def export_on_save(event: Event) -> None: ...
+    @event_handler(ANNOTATION_CREATED, ANNOTATION_UPDATED, consumer="export-svc")
+    def export_on_save(event: Event, session: Session) -> None: ...
 
 The worker runs every handler registered in its process for the event. Each handler runs
 on its own: when some fail, the message is retried for the failed ones only, so a handler
 that succeeded is not run again by that retry. Delivery is still at least once (a worker
-crash mid-message redelivers it whole, acks are late), so handlers must be idempotent,
-keyed for example on `event.id`.
+crash mid-message redelivers it whole, acks are late). A `consumer` handler is therefore
+keyed on `event.id`: it runs in a transaction on the consumer's database (its registered
+`JobResources`) that first records (event id, handler) in the consumer's
+`processed_events` table (`ProcessedEventMixin`); a redelivered event finds the record
+and the handler's effect is applied once. A handler without `consumer` gets the bare
+event and must be idempotent on its own (`record_processed_event` is the same guard for a
+handler that manages its own transaction).
 """
 
 from __future__ import annotations
@@ -34,13 +39,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from celery import current_task
 from prometheus_client import Counter
-from sqlalchemy.orm import Session
+from sqlalchemy import String, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
+from labelops_common.db import utcnow
+from labelops_common.jobs import job_resources
+from labelops_common.queue import call_after_commit, labelops_celery_app, labelops_task
 from labelops_common.queue.tasks import check_job_arguments
 
 logger = logging.getLogger(__name__)
@@ -103,33 +111,91 @@ class Event:
 
 
 EventHandler = Callable[[Event], None]
-H = TypeVar("H", bound=EventHandler)
+#: A consumer's handler: the event and a session on the consumer's database, committed
+#: together with the record that the event was processed.
+ConsumerHandler = Callable[[Event, Session], None]
 
 #: Event name (or ALL_EVENTS) → handler name → handler, in registration order.
 _HANDLERS: dict[str, dict[str, EventHandler]] = {}
 
+#: The table of a consumer's processed events (`ProcessedEventMixin`).
+PROCESSED_EVENTS_TABLE = "processed_events"
 
-def handler_name(handler: EventHandler) -> str:
+
+class ProcessedEventMixin:
+    """The consumer's record of the events each handler has applied; a consuming service
+    declares `class ProcessedEvent(ProcessedEventMixin, Base)` and migrates it."""
+
+    __tablename__ = PROCESSED_EVENTS_TABLE
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(255), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def record_processed_event(session: Session, *, event_id: str, handler: str) -> bool:
+    """Record that `handler` applies event `event_id` in this transaction; False if it was
+    recorded already (a redelivery: apply nothing). A concurrent delivery waits on the
+    row until the first transaction ends, then sees it."""
+    result = session.execute(
+        text(
+            f"INSERT INTO {PROCESSED_EVENTS_TABLE} (event_id, handler, processed_at)"  # noqa: S608 - a constant
+            " VALUES (:event_id, :handler, :processed_at) ON CONFLICT DO NOTHING"
+        ),
+        {"event_id": event_id, "handler": handler, "processed_at": utcnow()},
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def handler_name(handler: Callable[..., None]) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
 
 
-def event_handler(*events: str) -> Callable[[H], H]:
-    """Register the decorated function for these events (ALL_EVENTS for every event)."""
+def event_handler(
+    *events: str, consumer: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated function for these events (ALL_EVENTS for every event).
+
+    With `consumer` (a service name), the function takes `(event, session)` and runs once
+    per event id: see the module's docstring.
+    """
     if not events:
         raise ValueError("event_handler needs at least one event name")
     for name in events:
         if name != ALL_EVENTS and name not in KNOWN_EVENTS:
             raise ValueError(f"unknown event {name!r}")
 
-    def register(handler: H) -> H:
+    def register(handler: Callable[..., None]) -> Callable[..., None]:
+        registered: EventHandler = (
+            handler if consumer is None else _applied_once(handler, consumer=consumer)
+        )
         for name in events:
-            _HANDLERS.setdefault(name, {})[handler_name(handler)] = handler
+            _HANDLERS.setdefault(name, {})[handler_name(handler)] = registered
         return handler
 
     return register
 
 
-def unregister_handler(handler: EventHandler) -> None:
+def _applied_once(handler: ConsumerHandler, *, consumer: str) -> EventHandler:
+    name = handler_name(handler)
+
+    def apply(event: Event) -> None:
+        database = job_resources(consumer).database
+        with database.session() as session:
+            if not record_processed_event(session, event_id=event.id, handler=name):
+                HANDLED.labels(event.name, name, "duplicate").inc()
+                logger.info(
+                    "event already processed",
+                    extra={"event": event.name, "event_id": event.id, "handler": name},
+                )
+                return
+            handler(event, session)
+            session.commit()
+
+    return apply
+
+
+def unregister_handler(handler: Callable[..., None]) -> None:
     """Remove a handler from every event (tests)."""
     for handlers in _HANDLERS.values():
         handlers.pop(handler_name(handler), None)
@@ -254,15 +320,8 @@ def publish_after_commit(
     occurred_at = datetime.now(UTC).isoformat()
     args: EventArgs = (event_id, event, int(project_id), payload, occurred_at)
     check_job_arguments(args, {})
-    enqueue_after_commit(session, _ToOutbox(), *args)
+    call_after_commit(session, lambda: _outbox.put(args))
     return event_id
-
-
-class _ToOutbox:
-    """What `enqueue_after_commit` calls at commit: hands the event to the outbox."""
-
-    def apply_async(self, args: EventArgs, kwargs: Any = None) -> None:
-        _outbox.put(args)
 
 
 def run_handlers(event: Event, *, only: list[str] | None = None) -> dict[str, BaseException]:
@@ -340,9 +399,12 @@ def deliver_batch(batch: list[list[Any]]) -> None:
             )
         )
         if failures:
-            deliver.apply_async(
-                args=(event_id, event, project_id, payload, occurred_at),
-                kwargs={"handlers": sorted(failures)},
+            deliver.send(
+                event_id,
+                event,
+                project_id,
+                payload,
+                occurred_at,
+                handlers=sorted(failures),
                 countdown=1.0 + random.uniform(0, 1),  # noqa: S311 - jitter
-                queue=EVENTS_QUEUE,
             )

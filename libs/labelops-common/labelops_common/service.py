@@ -1,4 +1,4 @@
-"""What a service hands to the runtime: its HTTP app, gRPC servicers, database, queues.
+"""What a service hands to the runtime: its HTTP app, gRPC servicers, database, jobs.
 
 The `labelops` command assembles these, either all five in one process or one per
 process, so a service never knows which mode it runs in.
@@ -6,6 +6,7 @@ process, so a service never knows which mode it runs in.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from labelops_common.auth.authenticate import LegacyTokenResolver
 from labelops_common.db import Database
 from labelops_common.http.app import create_service_app
+from labelops_common.jobs import JobResources, register_job_resources, requeue_stale_jobs
 from labelops_common.observability import (
     ReadinessCheck,
     ServiceHeaderMiddleware,
@@ -23,7 +25,36 @@ from labelops_common.observability import (
     grpc_peer_check,
     observe_database_errors,
 )
+from labelops_common.queue import JobHandle, handles_in
 from labelops_common.settings import CommonSettings, ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceJobs:
+    """A service's queues and the modules whose tasks consume them.
+
+    Declared as `JOBS` in the service package's top-level `jobs.py`, which imports nothing
+    heavy: `labelops worker --queues X` reads every service's declaration to build only the
+    services that own X. A service consuming events lists `events` and its handler module.
+    """
+
+    queues: tuple[str, ...] = ()
+    job_modules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaleJobSweep:
+    """Sends again the jobs of one handle whose message was lost or whose worker died."""
+
+    handle: JobHandle
+    database: Database
+
+    def __call__(self) -> int:
+        return requeue_stale_jobs(
+            session_factory=self.database.new_session,
+            model=self.handle.job_model,
+            enqueue=self.handle.send,
+        )
 
 
 @dataclass
@@ -36,13 +67,36 @@ class ServiceRuntime:
     grpc_registrations: Sequence[Callable[[grpc.Server], None]]
     #: Full names of the gRPC services (for health and reflection).
     grpc_service_names: Sequence[str]
-    #: Celery queues whose jobs this service's modules define.
-    queues: Sequence[str] = field(default_factory=tuple)
+    #: The queues this service owns and the modules defining their tasks.
+    jobs: ServiceJobs = field(default_factory=ServiceJobs)
     #: Called once the suite is up (e.g. create the admin user); optional.
     on_start: Callable[[], None] | None = None
-    #: Each re-enqueues this service's stale jobs (lost message, dead worker) and returns
-    #: how many; every worker process runs them periodically (`StaleJobSweeper`).
-    job_sweeps: list[Callable[[], int]] = field(default_factory=list)
+    #: What this instance's job bodies run with (`provide_job_resources`).
+    job_resources: JobResources | None = None
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        return self.jobs.queues
+
+    def provide_job_resources(self, resources: JobResources) -> None:
+        """Register what this instance's jobs run with; the last built instance serves."""
+        self.job_resources = resources
+        register_job_resources(resources)
+
+    def job_handles(self) -> list[JobHandle]:
+        """The tasks of this service's job modules (imported here)."""
+        for module in self.jobs.job_modules:
+            importlib.import_module(module)
+        return handles_in(self.jobs.job_modules)
+
+    def stale_job_sweeps(self) -> list[StaleJobSweep]:
+        """One sweep per task with a job model; every worker process runs them periodically
+        (`StaleJobSweeper`)."""
+        return [
+            StaleJobSweep(handle=handle, database=self.database)
+            for handle in self.job_handles()
+            if handle.job_model is not None
+        ]
 
 
 def assemble_service(
@@ -53,7 +107,7 @@ def assemble_service(
     migrations_dir: Path,
     grpc_registrations: Callable[[Database], Sequence[Callable[[grpc.Server], None]]],
     grpc_service_names: Sequence[str],
-    queues: Sequence[str] = (),
+    jobs: ServiceJobs | None = None,
     peers: Sequence[str] = (),
     legacy_token_resolver: LegacyTokenResolver | None = None,
 ) -> ServiceRuntime:
@@ -91,7 +145,7 @@ def assemble_service(
         migrations_dir=migrations_dir,
         grpc_registrations=grpc_registrations(database),
         grpc_service_names=grpc_service_names,
-        queues=queues,
+        jobs=jobs or ServiceJobs(),
     )
 
 

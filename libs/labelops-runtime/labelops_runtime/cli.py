@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import uvicorn
 from labelops_common.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
-from labelops_common.settings import SERVICE_NAMES, CommonSettings
+from labelops_common.settings import CommonSettings
 
 # The suite (every service's code) is imported where it is used: `serve --processes` starts
 # its children before importing it, so that they import at the same time.
@@ -124,12 +124,15 @@ def _worker(args: argparse.Namespace) -> int:
 
     common = CommonSettings()
     suite_module.configure_process(common, service="worker")
-    embedded = suite_module.start_embedded_postgres(
-        common, suite_module.service_databases(common, SERVICE_NAMES)
-    )
-    runtimes = [suite_module.build_runtime(name, common) for name in SERVICE_NAMES]
-    app = suite_module.make_celery_app(common, runtimes)
     queues = [queue.strip() for queue in args.queues.split(",") if queue.strip()]
+    # Only the services owning these queues are built (their jobs need them), known from
+    # their declarations before anything is built.
+    owners = suite_module.services_owning(queues)
+    embedded = suite_module.start_embedded_postgres(
+        common, suite_module.service_databases(common, owners)
+    )
+    runtimes = [suite_module.build_runtime(name, common) for name in owners]
+    app = suite_module.make_celery_app(common, runtimes)
     if args.metrics_port:
         _serve_worker_metrics(common, queues, host=args.metrics_host, port=args.metrics_port)
     argv = [

@@ -10,7 +10,7 @@ import importlib
 import importlib.util
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,7 @@ from labelops_common.queue import (
     purge_delivered_messages,
     start_embedded_worker,
 )
-from labelops_common.service import ServiceRuntime
+from labelops_common.service import ServiceJobs, ServiceRuntime
 from labelops_common.settings import (
     EMBEDDED_QUEUE_DATABASE,
     SERVICE_NAMES,
@@ -48,7 +48,8 @@ from labelops_common.settings import (
 logger = logging.getLogger(__name__)
 
 #: Each service's package: `<package>.app.build_service(common) -> ServiceRuntime`,
-#: `<package>.settings.Settings`, and its Alembic history in `<package>/migrations`.
+#: `<package>.settings.Settings`, `<package>.jobs.JOBS` (its queues and job modules), and
+#: its Alembic history in `<package>/migrations`.
 SERVICE_PACKAGES: dict[str, str] = {
     "project-svc": "project_svc",
     "task-svc": "task_svc",
@@ -57,17 +58,8 @@ SERVICE_PACKAGES: dict[str, str] = {
     "ml-gateway": "ml_gateway",
 }
 
-#: Modules that declare Celery jobs, imported by every worker so it knows every task.
-JOB_MODULES: tuple[str, ...] = (
-    # The events deliver task; event handlers register in their own job modules.
-    "labelops_common.events",
-    # Large task imports (`{"import": id}`), queue `imports`.
-    "task_svc.imports.jobs",
-    # Builds of data-field indexes, queue `imports`.
-    "task_svc.fieldindexes.jobs",
-    # Export snapshots and conversions, queue `exports`.
-    "export_svc.exports.jobs",
-)
+#: Every process knows the events deliver tasks: it sends events, whatever it consumes.
+EVENTS_MODULE = "labelops_common.events"
 
 
 def resolve_targets(target: str) -> list[str]:
@@ -78,6 +70,22 @@ def resolve_targets(target: str) -> list[str]:
             f"unknown target {target!r}; choose all or one of {', '.join(SERVICE_NAMES)}"
         )
     return [target]
+
+
+def declared_jobs(service: str) -> ServiceJobs:
+    """The service's queues and job modules, read without building it."""
+    jobs: ServiceJobs = importlib.import_module(f"{SERVICE_PACKAGES[service]}.jobs").JOBS
+    return jobs
+
+
+def services_owning(queues: Sequence[str]) -> list[str]:
+    """The services whose declared queues include one of `queues`; every queue must have one."""
+    owners = [name for name in SERVICE_NAMES if set(declared_jobs(name).queues) & set(queues)]
+    owned = {queue for name in owners for queue in declared_jobs(name).queues}
+    unowned = sorted(set(queues) - owned)
+    if unowned:
+        raise SystemExit(f"no service owns the queue(s) {', '.join(unowned)}")
+    return owners
 
 
 def build_runtime(service: str, common: CommonSettings) -> ServiceRuntime:
@@ -257,9 +265,11 @@ def start_suite(
 def start_job_sweeper(
     common: CommonSettings, runtimes: Any, *, interval_seconds: float
 ) -> StaleJobSweeper:
-    """Re-enqueue every service's stale jobs periodically, in a process that runs workers;
-    on the embedded queue, also delete the messages already taken."""
-    sweeps = [sweep for runtime in runtimes for sweep in runtime.job_sweeps]
+    """Re-enqueue the stale jobs of these services periodically, in a process that runs
+    workers; on the embedded queue, also delete the messages already taken."""
+    sweeps: list[Callable[[], int]] = [
+        sweep for runtime in runtimes for sweep in runtime.stale_job_sweeps()
+    ]
     broker_url = common.resolved_broker_url()
     if is_embedded_queue(broker_url):
         sweeps.append(lambda: purge_delivered_messages(broker_url))
@@ -279,8 +289,11 @@ def _bind_for(runtime: ServiceRuntime) -> str:
 
 
 def make_celery_app(common: CommonSettings, runtimes: Any) -> Any:
+    """The process's Celery app, knowing the tasks of these services' job modules."""
+    runtimes = list(runtimes)
     queues = sorted({queue for runtime in runtimes for queue in runtime.queues})
     app = create_celery_app(name="labelops", broker_url=common.resolved_broker_url(), queues=queues)
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+    importlib.import_module(EVENTS_MODULE)
+    for runtime in runtimes:
+        runtime.job_handles()
     return app

@@ -15,9 +15,9 @@ from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
 from export_svc.artifacts import artifact_storage
-from export_svc.exports import jobs as export_jobs
 from export_svc.exports.router import router as exports_router
 from export_svc.exports.rpc import register_export_service
+from export_svc.jobs import JOBS, ExportJobResources
 from export_svc.settings import Settings
 from export_svc.tasks.stream import TaskSource
 
@@ -31,7 +31,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_export_service(database)],
         grpc_service_names=("labelops.export.v1.ExportService",),
-        queues=("exports",),
+        jobs=JOBS,
         peers=("project-svc", "task-svc"),
     )
     projects = ProjectDirectory(common)
@@ -47,9 +47,9 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     state.user_directory = people
     state.artifact_storage = storage
     state.task_source = source
-    # Job bodies run outside any request: hand them this instance's parts.
-    export_jobs.configure(
-        export_jobs.ExportServices(
+    # Job bodies run outside any request: they get this instance's parts.
+    runtime.provide_job_resources(
+        ExportJobResources(
             database=runtime.database,
             projects=projects,
             people=people,
@@ -57,5 +57,4 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             source=source,
         )
     )
-    runtime.job_sweeps.append(export_jobs.requeue_stale_exports)
     return runtime

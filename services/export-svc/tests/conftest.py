@@ -22,6 +22,7 @@ from export_svc.settings import Settings as ExportSettings
 from fastapi.testclient import TestClient
 from labelops_common.auth.principal import Role
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
+from labelops_common.jobs import register_job_resources
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
@@ -264,20 +265,14 @@ def sent(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]
     """Job messages are captured instead of sent; tests run the job bodies themselves."""
     captured: list[tuple[str, int]] = []
 
-    def capture(self: Any, args: Any = (), kwargs: Any = None) -> None:
-        captured.append((self.task_name, int(args[0])))
+    for handle in (jobs.write_snapshot, jobs.convert_snapshot):
 
-    monkeypatch.setattr(jobs._Dispatch, "apply_async", capture)
-    state = stack.export_runtime.http_app.state
-    jobs.configure(
-        jobs.ExportServices(
-            database=stack.export_runtime.database,
-            projects=state.project_directory,
-            people=state.user_directory,
-            storage=state.artifact_storage,
-            source=state.task_source,
-        )
-    )
+        def capture(*args: Any, name: str = handle.name, **_: Any) -> None:
+            captured.append((name, int(args[0])))
+
+        monkeypatch.setattr(handle, "send", capture)
+    assert stack.export_runtime.job_resources is not None
+    register_job_resources(stack.export_runtime.job_resources)
     return captured
 
 

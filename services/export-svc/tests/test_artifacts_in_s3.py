@@ -19,6 +19,7 @@ from export_svc.exports import jobs
 from export_svc.settings import Settings as ExportSettings
 from fastapi.testclient import TestClient
 from labelops_common.artifacts.s3 import S3ArtifactStorage
+from labelops_common.jobs import register_job_resources
 from labelops_common.migrations import upgrade_to_head
 from labelops_testing import emulators
 from labelops_testing.databases import scratch_database_url
@@ -77,16 +78,8 @@ def s3_export(
                 yield client
         finally:
             # Job bodies go back to the stack's export-svc for the tests that follow.
-            state = stack.export_runtime.http_app.state
-            jobs.configure(
-                jobs.ExportServices(
-                    database=stack.export_runtime.database,
-                    projects=state.project_directory,
-                    people=state.user_directory,
-                    storage=state.artifact_storage,
-                    source=state.task_source,
-                )
-            )
+            assert stack.export_runtime.job_resources is not None
+            register_job_resources(stack.export_runtime.job_resources)
             runtime.database.engine.dispose()
 
 
@@ -105,10 +98,10 @@ def test_snapshot_lives_in_the_bucket(
     created = s3_export.post(base, json={"title": "to s3"}, headers=cast.owner.headers)
     assert created.status_code == 201, created.text
     export_id = created.json()["id"]
-    assert sent[-1] == (jobs.SNAPSHOT_TASK, export_id)
+    assert sent[-1] == (jobs.write_snapshot.name, export_id)
     assert f"{PREFIX}exports/{project}/{export_id}.json" not in bucket_keys(s3_endpoint)
 
-    assert jobs.run_snapshot_job(export_id) == "succeeded"
+    assert jobs.write_snapshot.run(export_id) == "succeeded"
     key = f"{PREFIX}exports/{project}/{export_id}.json"
     assert key in bucket_keys(s3_endpoint)
     stored = bucket_client(s3_endpoint).get_object(Bucket=BUCKET, Key=key)["Body"].read()
@@ -129,7 +122,7 @@ def test_snapshot_lives_in_the_bucket(
         f"{base}/{export_id}/convert", json={"export_type": "JSON_MIN"}, headers=cast.owner.headers
     )
     converted_id = converting.json()["converted_format"]
-    assert jobs.run_conversion_job(converted_id) == "succeeded"
+    assert jobs.convert_snapshot.run(converted_id) == "succeeded"
     assert bucket_keys(s3_endpoint) >= {key, f"{PREFIX}exports/{project}/{export_id}-json_min.json"}
 
     gone = s3_export.delete(f"{base}/{export_id}", headers=cast.owner.headers)

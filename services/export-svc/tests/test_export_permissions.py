@@ -82,7 +82,7 @@ def test_one_snapshot(
     export_id = stack.export.post(
         f"/api/projects/{project}/exports", json={}, headers=cast.owner.headers
     ).json()["id"]
-    jobs.run_snapshot_job(export_id)
+    jobs.write_snapshot.run(export_id)
     base = f"/api/projects/{project}/exports/{export_id}"
     calls: list[tuple[str, str, Any]] = [
         ("GET", base, None),

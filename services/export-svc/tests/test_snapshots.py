@@ -53,14 +53,14 @@ def test_snapshot_lifecycle(
     assert created["status"] == "created" and created["title"] == "weekly"
     assert created["created_by"]["email"] == cast.owner.email
     assert created["counters"] == {} and created["converted_formats"] == []
-    assert sent == [(jobs.SNAPSHOT_TASK, export_id)]
+    assert sent == [(jobs.write_snapshot.name, export_id)]
     (row,) = db.exports(project)
     assert row.status == JobStatus.QUEUED.value and row.artifact_key is None
 
     not_yet = get(stack, cast, project, export_id, "/download")
     assert not_yet.status_code == 404 and not_yet.json()["detail"] == "Export is not completed"
 
-    assert jobs.run_snapshot_job(export_id) == "succeeded"
+    assert jobs.write_snapshot.run(export_id) == "succeeded"
     (row,) = db.exports(project)
     assert row.status == JobStatus.SUCCEEDED.value and row.counters == {"task_number": 3}
     stored = db.artifact(row.artifact_key).read_bytes()
@@ -92,11 +92,11 @@ def test_snapshot_lifecycle(
     assert converting.status_code == 200, converting.text
     converted_id = converting.json()["converted_format"]
     assert converting.json()["export_type"] == "JSON_MIN"
-    assert sent[-1] == (jobs.CONVERT_TASK, converted_id)
+    assert sent[-1] == (jobs.convert_snapshot.name, converted_id)
     assert get(stack, cast, project, export_id).json()["converted_formats"] == [
         {"id": converted_id, "status": "created", "export_type": "JSON_MIN", "traceback": None}
     ]
-    assert jobs.run_conversion_job(converted_id) == "succeeded"
+    assert jobs.convert_snapshot.run(converted_id) == "succeeded"
     (conversion,) = db.conversions(export_id)
     assert conversion.status == JobStatus.SUCCEEDED.value
     assert (
@@ -132,11 +132,11 @@ def test_a_redelivered_job_does_no_double_work(
     stack: Stack, cast: Cast, ner_project: Seeded, db: Db, sent: list[tuple[str, int]]
 ) -> None:
     export_id = create(stack, cast, ner_project.project_id)["id"]
-    assert jobs.run_snapshot_job(export_id) == "succeeded"
+    assert jobs.write_snapshot.run(export_id) == "succeeded"
     (row,) = db.exports(ner_project.project_id)
     written = db.artifact(row.artifact_key).stat().st_mtime_ns
     # A second delivery of a finished job is skipped by the claim.
-    assert jobs.run_snapshot_job(export_id) == "skipped"
+    assert jobs.write_snapshot.run(export_id) == "skipped"
     # A worker that died after writing leaves the row running; once its lease has run out,
     # the job runs again and finds the file already recorded.
     with stack.export_runtime.database.session() as session:
@@ -148,7 +148,7 @@ def test_a_redelivered_job_does_no_double_work(
             )
         )
         session.commit()
-    assert jobs.run_snapshot_job(export_id) == "succeeded"
+    assert jobs.write_snapshot.run(export_id) == "succeeded"
     (after,) = db.exports(ner_project.project_id)
     assert db.artifact(after.artifact_key).stat().st_mtime_ns == written
     assert after.md5 == row.md5 and after.attempts == 2
@@ -166,8 +166,8 @@ def test_stale_jobs_are_sent_again(
         )
         session.commit()
     sent.clear()
-    assert jobs.requeue_stale_exports() >= 1
-    assert (jobs.SNAPSHOT_TASK, export_id) in sent
+    assert sum(sweep() for sweep in stack.export_runtime.stale_job_sweeps()) >= 1
+    assert (jobs.write_snapshot.name, export_id) in sent
 
 
 def test_filters_and_serialization_options(
@@ -181,7 +181,7 @@ def test_filters_and_serialization_options(
     }
     created = create(stack, cast, project, options)
     assert created["task_filter_options"]["only_with_annotations"] is True
-    assert jobs.run_snapshot_job(created["id"]) == "succeeded"
+    assert jobs.write_snapshot.run(created["id"]) == "succeeded"
     tasks = get(stack, cast, project, created["id"], "/download").json()
     assert [task["id"] for task in tasks] == ner_project.task_ids[:2]
     assert tasks[1]["annotations"] == []  # the skipped annotation is not "usual"
@@ -191,12 +191,12 @@ def test_filters_and_serialization_options(
     assert db.exports(project)[0].counters == {"task_number": 2}
 
     skipped_only = create(stack, cast, project, {"task_filter_options": {"skipped": "only"}})
-    jobs.run_snapshot_job(skipped_only["id"])
+    jobs.write_snapshot.run(skipped_only["id"])
     assert [t["id"] for t in get(stack, cast, project, skipped_only["id"], "/download").json()] == [
         ner_project.task_ids[1]
     ]
     unannotated = create(stack, cast, project, {"task_filter_options": {"annotated": "exclude"}})
-    jobs.run_snapshot_job(unannotated["id"])
+    jobs.write_snapshot.run(unannotated["id"])
     assert [t["id"] for t in get(stack, cast, project, unannotated["id"], "/download").json()] == [
         ner_project.task_ids[1],
         ner_project.task_ids[2],
@@ -213,7 +213,7 @@ def test_full_predictions_on_request(
     created = create(
         stack, cast, project, {"serialization_options": {"predictions": {"only_id": False}}}
     )
-    jobs.run_snapshot_job(created["id"])
+    jobs.write_snapshot.run(created["id"])
     (task,) = get(stack, cast, project, created["id"], "/download").json()
     assert task["predictions"][0]["score"] == 0.25
 
@@ -228,7 +228,7 @@ def test_a_snapshot_of_a_deleted_project_fails(
         == 204
     )
     stack.export_runtime.http_app.state.project_directory._cache.clear()
-    assert jobs.run_snapshot_job(export_id) == "failed"
+    assert jobs.write_snapshot.run(export_id) == "failed"
     (row,) = db.exports(project)
     assert row.status == JobStatus.FAILED.value and "no longer exists" in (row.error or "")
     assert row.artifact_key is None
@@ -253,7 +253,7 @@ def test_bad_snapshot_input(
         assert field in answer.json()["validation_errors"], answer.json()
     assert sent == []
     export_id = create(stack, cast, project)["id"]
-    jobs.run_snapshot_job(export_id)
+    jobs.write_snapshot.run(export_id)
     for params, field in (
         ({"exportType": "XML"}, "exportType"),
         ({"exportType": "YOLO"}, "exportType"),
@@ -304,7 +304,7 @@ def test_peers_read_a_snapshot_over_grpc(
     request = export_pb2.GetExportRequest(project_id=ner_project.project_id, export_id=export_id)
     try:
         assert stub.GetExport(request, timeout=5).status == "created"
-        jobs.run_snapshot_job(export_id)
+        jobs.write_snapshot.run(export_id)
         answer = stub.GetExport(request, timeout=5)
         assert (answer.status, answer.task_number) == ("completed", 3) and len(answer.md5) == 32
         with pytest.raises(grpc.RpcError) as missing:

@@ -11,6 +11,7 @@ from labelops_common.db import Database
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from ml_gateway.jobs import JOBS
 from ml_gateway.settings import Settings
 
 
@@ -31,6 +32,6 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=grpc_registrations,
         grpc_service_names=("labelops.ml.v1.MLGateway",),
-        queues=("ml",),
+        jobs=JOBS,
         peers=("project-svc", "task-svc"),
     )

@@ -12,6 +12,7 @@ from labelops_common.settings import CommonSettings
 
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
+from project_svc.jobs import JOBS
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
 from project_svc.projects.rpc import (
@@ -57,7 +58,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             register_project_service(database=database, common=common)
         ],
         grpc_service_names=GRPC_SERVICE_NAMES,
-        queues=("webhooks",),
+        jobs=JOBS,
         peers=("task-svc",),
         legacy_token_resolver=resolve_legacy_token,
     )

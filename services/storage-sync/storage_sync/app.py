@@ -11,6 +11,7 @@ from labelops_common.db import Database
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from storage_sync.jobs import JOBS
 from storage_sync.settings import Settings
 
 
@@ -33,6 +34,6 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=grpc_registrations,
         grpc_service_names=("labelops.storage.v1.StorageService",),
-        queues=("storage",),
+        jobs=JOBS,
         peers=("project-svc", "task-svc"),
     )

@@ -17,9 +17,9 @@ from labelops_common.settings import CommonSettings
 from task_svc.annotations.router import router as annotations_router
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
-from task_svc.fieldindexes import jobs as field_index_jobs
-from task_svc.imports import jobs as import_jobs
 from task_svc.imports.router import router as imports_router
+from task_svc.imports.service import Limits
+from task_svc.jobs import JOBS, TaskJobResources
 from task_svc.labelstream.router import router as labelstream_router
 from task_svc.predictions.router import router as predictions_router
 from task_svc.rpc import register_task_service
@@ -45,22 +45,22 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database, projects)],
         grpc_service_names=("labelops.task.v1.TaskService",),
-        queues=("imports", "events"),
+        jobs=JOBS,
         peers=("project-svc",),
     )
     storage = artifact_storage(common, local_root=settings.resolved_uploads_dir(common))
     runtime.http_app.state.project_directory = projects
     runtime.http_app.state.artifact_storage = storage
-    # Job modules run outside any request: hand them this instance's database, projects
-    # and storage.
-    import_jobs.configure(
-        database=runtime.database,
-        projects=runtime.http_app.state.project_directory,
-        settings=settings,
-        common=common,
-        storage=storage,
-    )
-    field_index_jobs.configure(database=runtime.database)
     runtime.http_app.state.user_directory = UserDirectory(common)
-    runtime.job_sweeps.append(import_jobs.requeue_stale_imports)
+    # Job bodies run outside any request: they get this instance's parts.
+    runtime.provide_job_resources(
+        TaskJobResources(
+            database=runtime.database,
+            projects=projects,
+            storage=storage,
+            limits=Limits(
+                max_tasks=settings.import_max_tasks, batch_size=settings.import_batch_size
+            ),
+        )
+    )
     return runtime

@@ -1,6 +1,13 @@
 """Job records with leases: long work as rows, messages as triggers."""
 
 from labelops_common.jobs.models import JobRecordMixin, JobStatus
+from labelops_common.jobs.resources import (
+    JobResources,
+    job_resources,
+    register_job_resources,
+    resources_of,
+    unregister_job_resources,
+)
 from labelops_common.jobs.runner import (
     JobContext,
     LeaseLost,
@@ -21,6 +28,7 @@ from labelops_common.jobs.service import (
 __all__ = [
     "JobContext",
     "JobRecordMixin",
+    "JobResources",
     "JobStatus",
     "LeaseLost",
     "StaleJobSweeper",
@@ -30,7 +38,11 @@ __all__ = [
     "create_job",
     "fail_job",
     "find_stale_jobs",
+    "job_resources",
+    "register_job_resources",
     "renew_lease",
     "requeue_stale_jobs",
+    "resources_of",
     "run_job",
+    "unregister_job_resources",
 ]

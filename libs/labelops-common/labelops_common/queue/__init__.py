@@ -1,16 +1,18 @@
-"""Celery over kombu: the app factory, the task wrapper, enqueue-after-commit, the worker."""
+"""Celery over kombu: the app factory, the task wrapper and its handle, the worker."""
 
 from labelops_common.queue.app import create_celery_app, labelops_celery_app
 from labelops_common.queue.embedded import is_embedded_queue, purge_delivered_messages
 from labelops_common.queue.metrics import QueueDepthCollector
-from labelops_common.queue.tasks import enqueue_after_commit, labelops_task
+from labelops_common.queue.tasks import JobHandle, call_after_commit, handles_in, labelops_task
 from labelops_common.queue.worker import EmbeddedWorker, start_embedded_worker
 
 __all__ = [
     "EmbeddedWorker",
+    "JobHandle",
     "QueueDepthCollector",
+    "call_after_commit",
     "create_celery_app",
-    "enqueue_after_commit",
+    "handles_in",
     "is_embedded_queue",
     "labelops_celery_app",
     "labelops_task",

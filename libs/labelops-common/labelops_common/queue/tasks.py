@@ -1,4 +1,4 @@
-"""The one wrapper every Celery task goes through, and enqueue-after-commit.
+"""The one wrapper every Celery task goes through, and its handle: enqueue-after-commit.
 
 Tasks get an explicit name and queue, late acknowledgement, declared retries, and three
 metrics: outcomes, runtime and queue wait. Arguments are ids and scalars only, so a
@@ -7,14 +7,20 @@ message never carries an object that could be stale by the time it runs.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from celery import shared_task, signals
 from prometheus_client import Counter, Histogram
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from labelops_common.jobs.resources import JobResources, resources_of
+
+logger = logging.getLogger(__name__)
 
 TASKS = Counter("labelops_celery_tasks_total", "Celery task outcomes.", ["task", "queue", "state"])
 RUNTIME = Histogram(
@@ -36,10 +42,10 @@ ENQUEUED_AT_HEADER = "labelops_enqueued_at"
 #: What `run_job` returns; a task returning one of these reports it as the job's outcome.
 JOB_RESULT_STATUSES = frozenset({"succeeded", "failed", "queued", "cancelled", "skipped"})
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 #: Task name → queue, declared by `labelops_task` and applied by the app's router.
 TASK_QUEUES: dict[str, str] = {}
+#: Task name → its handle, for the runtime to find a service's jobs (and their sweeps).
+HANDLES: dict[str, JobHandle] = {}
 
 
 def route_by_declared_queue(name: str, *_args: Any, **_kwargs: Any) -> dict[str, str] | None:
@@ -48,25 +54,133 @@ def route_by_declared_queue(name: str, *_args: Any, **_kwargs: Any) -> dict[str,
     return {"queue": queue} if queue else None
 
 
+class JobHandle:
+    """A task declared with `labelops_task`: the one way to send it and to run it.
+
+    `enqueue_after_commit(session, job_id)` sends once the session commits (never on
+    rollback); `send(job_id)` sends now (the stale-job sweeps). Both go through this
+    process's LabelOps Celery app, found from any thread (Celery's current app is
+    thread-local, so a request thread must not use a task proxy: it would dial Celery's
+    default AMQP broker). A process that built no app (a bare service without a broker,
+    a test client) runs the job in a background thread instead. A send that fails is
+    logged: the job's row stays queued for the sweeper.
+
+    The body gets the resources its service registered (`resources`, a `JobResources`
+    type) as its first argument, then the message's arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        queue: str,
+        body: Callable[..., Any],
+        job_model: Any = None,
+        resources: type[JobResources] | None = None,
+    ) -> None:
+        self.name = name
+        self.queue = queue
+        self.body = body
+        self.job_model = job_model
+        self.resources = resources
+        self.module = body.__module__
+        self.task: Any = None
+
+    def __repr__(self) -> str:
+        return f"JobHandle({self.name!r}, queue={self.queue!r})"
+
+    def enqueue_after_commit(self, session: Session, *args: Any, **kwargs: Any) -> None:
+        """Send once `session` commits; drop it if it rolls back."""
+        check_job_arguments(args, kwargs)
+        bind = session.get_bind()
+        call_after_commit(session, lambda: self.send(*args, bind=bind, **kwargs))
+
+    def send(
+        self, *args: Any, countdown: float | None = None, bind: Any = None, **kwargs: Any
+    ) -> None:
+        """Send now (sweeps, retries; a request enqueues after its commit). Without a Celery
+        app, run in a thread, on the resources of the database `bind` if given."""
+        from labelops_common.queue.app import labelops_celery_app
+
+        check_job_arguments(args, kwargs)
+        app = labelops_celery_app()
+        if app is None:
+            logger.warning("no Celery app in this process; running the job in a thread")
+            threading.Thread(
+                target=self._run_logged,
+                args=(args, kwargs, bind),
+                daemon=True,
+                name=f"job-{self.name}",
+            ).start()
+            return
+        try:
+            app.send_task(
+                self.name, args=list(args), kwargs=kwargs, queue=self.queue, countdown=countdown
+            )
+        except Exception:
+            logger.exception("job not sent; its row stays queued for the sweeper")
+
+    def run(self, *args: Any, bind: Any = None, **kwargs: Any) -> Any:
+        """Run the body here, with the resources its service registered in this process
+        (those on the database `bind` if given)."""
+        if self.resources is None:
+            return self.body(*args, **kwargs)
+        return self.body(resources_of(self.resources, bind=bind), *args, **kwargs)
+
+    def _run_logged(self, args: tuple[Any, ...], kwargs: dict[str, Any], bind: Any) -> None:
+        try:
+            self.run(*args, bind=bind, **kwargs)
+        except Exception:
+            logger.exception("job crashed", extra={"task": self.name, "job_args": list(args)})
+
+
 def labelops_task(
     *,
     name: str,
     queue: str,
+    job_model: Any = None,
+    resources: type[JobResources] | None = None,
     max_retries: int = 3,
     autoretry_for: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError),
-) -> Callable[[F], Any]:
-    def decorate(function: F) -> Any:
+) -> Callable[[Callable[..., Any]], JobHandle]:
+    """Declare a Celery task named `name` on `queue`; returns its `JobHandle`.
+
+    `job_model` (a `JobRecordMixin` model whose ids the messages carry) gives the owning
+    service a stale-job sweep for it; `resources` is the `JobResources` type the body
+    takes first.
+    """
+
+    def decorate(function: Callable[..., Any]) -> JobHandle:
+        handle = JobHandle(
+            name=name, queue=queue, body=function, job_model=job_model, resources=resources
+        )
+
+        def run_task(*args: Any, **kwargs: Any) -> Any:
+            return handle.run(*args, **kwargs)
+
+        run_task.__name__ = function.__name__
+        run_task.__qualname__ = function.__qualname__
+        run_task.__module__ = function.__module__
+        run_task.__doc__ = function.__doc__
         TASK_QUEUES[name] = queue
-        return shared_task(
+        handle.task = shared_task(
             name=name,
             acks_late=True,
             max_retries=max_retries,
             autoretry_for=autoretry_for,
             retry_backoff=True,
             retry_jitter=True,
-        )(function)
+        )(run_task)
+        HANDLES[name] = handle
+        return handle
 
     return decorate
+
+
+def handles_in(modules: Iterable[str]) -> list[JobHandle]:
+    """The handles declared in these (imported) modules."""
+    wanted = set(modules)
+    return [handle for handle in HANDLES.values() if handle.module in wanted]
 
 
 def check_job_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -86,12 +200,11 @@ def check_job_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             )
 
 
-def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any) -> None:
-    """Send the message only once the session's transaction commits; drop it on rollback."""
-    check_job_arguments(args, kwargs)
+def call_after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call `callback` only once the session's transaction commits; forget it on rollback."""
 
     def send(_session: Session) -> None:
-        task.apply_async(args=args, kwargs=kwargs)
+        callback()
 
     event.listen(session, "after_commit", send, once=True)
 

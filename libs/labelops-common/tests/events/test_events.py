@@ -306,7 +306,7 @@ def test_a_batch_runs_every_event_and_retries_only_the_failed_handler_of_one(
         [f"event-{n}", ANNOTATION_CREATED, 7, {"annotation_id": n}, "2026-01-01T00:00:00+00:00"]
         for n in (1, 2, 3)
     ]
-    events.deliver_batch.apply_async(args=(batch,), queue=events.EVENTS_QUEUE)
+    events.deliver_batch.send(batch)
     assert len(flaky.wait_for(3, timeout=30)) == 3
     time.sleep(0.3)
     assert attempts == {1: 1, 2: 2, 3: 1}

@@ -17,7 +17,6 @@ from labelops_common.db import Database
 from labelops_common.jobs import JobStatus, create_job, requeue_stale_jobs
 from labelops_common.queue import (
     create_celery_app,
-    enqueue_after_commit,
     labelops_task,
     purge_delivered_messages,
     start_embedded_worker,
@@ -27,15 +26,13 @@ from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
+_results: list[int] = []
 
-class RecordingTask:
-    """Stands in for a Celery task at the one seam under test: when `apply_async` is called."""
 
-    def __init__(self) -> None:
-        self.sent: list[tuple] = []
-
-    def apply_async(self, args=(), kwargs=None) -> None:
-        self.sent.append(tuple(args))
+@labelops_task(name="tests.double", queue="unit")
+def double(value: int) -> int:
+    _results.append(value * 2)
+    return value * 2
 
 
 @pytest.fixture()
@@ -44,19 +41,23 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-def test_enqueue_happens_after_commit_and_never_after_rollback(database_url: str) -> None:
+def test_enqueue_happens_after_commit_and_never_after_rollback(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handle's `send` (the one seam under test) is called only once the session commits."""
     database = Database.from_url(database_url)
-    task = RecordingTask()
+    sent: list[tuple] = []
+    monkeypatch.setattr(double, "send", lambda *args, **_: sent.append(args))
     with database.session() as session:
         session.execute(text("SELECT 1"))
-        enqueue_after_commit(session, task, 41)
-        assert task.sent == []
+        double.enqueue_after_commit(session, 41)
+        assert sent == []
         session.rollback()
         session.execute(text("SELECT 1"))
-        enqueue_after_commit(session, task, 42)
+        double.enqueue_after_commit(session, 42)
         session.commit()
     database.engine.dispose()
-    assert task.sent == [(42,)]
+    assert sent == [(42,)]
 
 
 @pytest.mark.parametrize("bad", [object(), {"x": object()}, [1, {2}], b"bytes"])
@@ -64,15 +65,6 @@ def test_job_arguments_must_be_ids_and_scalars(bad) -> None:
     with pytest.raises(TypeError):
         check_job_arguments((bad,), {})
     check_job_arguments((1, "a", None, [1, 2], {"k": 1.5}), {"flag": True})
-
-
-_results: list[int] = []
-
-
-@labelops_task(name="tests.double", queue="unit")
-def double(value: int) -> int:
-    _results.append(value * 2)
-    return value * 2
 
 
 def test_embedded_worker_consumes_from_the_postgresql_transport(database_url: str) -> None:
@@ -89,7 +81,7 @@ def test_embedded_worker_consumes_from_the_postgresql_transport(database_url: st
     worker = start_embedded_worker(app, queues=["unit"], concurrency=2)
     try:
         for value in range(5):
-            double.apply_async(args=(value,))
+            double.send(value)
         deadline = time.monotonic() + 30
         while len(_results) < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -113,7 +105,7 @@ def test_embedded_worker_consumes_from_the_postgresql_transport(database_url: st
     )
     # Taken messages stay behind as invisible rows until the sweeper's purge; one still
     # waiting is kept.
-    double.apply_async(args=(100,))
+    double.send(100)
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:

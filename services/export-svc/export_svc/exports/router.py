@@ -170,7 +170,7 @@ def create_snapshot(
     """201 at once with status `created`; the `exports` queue writes the file."""
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.create_export(session, project=project, principal=principal, body=body)
-    jobs.enqueue_snapshot(session, export.id)
+    jobs.write_snapshot.enqueue_after_commit(session, export.id)
     session.commit()
     names = people.describe(project.organization_id, [principal.user_id])
     return created_export_fields(export, created_by=names.get(principal.user_id))
@@ -250,6 +250,6 @@ def convert_snapshot(
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     export_format = exports.resolve_format(body.export_type, project, field="export_type")
     converted = exports.request_conversion(session, export=export, export_format=export_format)
-    jobs.enqueue_conversion(session, converted.id)
+    jobs.convert_snapshot.enqueue_after_commit(session, converted.id)
     session.commit()
     return ConversionAnswer(export_type=converted.export_type, converted_format=converted.id)

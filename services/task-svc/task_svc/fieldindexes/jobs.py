@@ -2,88 +2,39 @@
 database, and a build is an import of the project's own tasks into the side table).
 
 A message carries only the definition id; a build that runs twice finds the definition
-ready and does nothing. A process without a Celery app builds in a thread instead.
+ready and does nothing. It is sent through the one job handle (after the commit that
+created the definition; in a process without a Celery app, run in a thread on the
+database of the session that asked for it).
+
+Why a build is not a job row (`JobRecordMixin`) run by `run_job`: the definition row
+already is the build's state, and readers depend on it — list queries use an index only
+once its definition is `ready`, a failed one is never used, and the lease a job row
+would add is replaced by the request path itself: a page asked for a definition still
+`building` after `RETRY_BUILD_AFTER` queues it again (`service._request_again_if_stale`). A
+separate job row would duplicate that state and its retry, and a stale-job sweep would
+race the request path's; so the handle has no job model and no sweep.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
 
 from labelops_common.db import Database
-from labelops_common.queue import enqueue_after_commit, labelops_celery_app, labelops_task
-from sqlalchemy.orm import Session
+from labelops_common.queue import labelops_task
 
 from task_svc.db import vacuum_analyze
 from task_svc.fieldindexes import service
+from task_svc.jobs import TaskJobResources
 
 logger = logging.getLogger(__name__)
 
-TASK_NAME = "task-svc.build_data_field_index"
-QUEUE = "imports"
 
-_database: Database | None = None
-
-
-def configure(*, database: Database) -> None:
-    """Called by `task_svc.app.build_service`; the last built instance wins."""
-    global _database
-    _database = database
-
-
-def configured() -> Database:
-    if _database is None:
-        raise RuntimeError("task-svc was not built in this process; index builds cannot run")
-    return _database
-
-
-def enqueue_build(session: Session, index_id: int) -> None:
-    """Queue the build once `session` commits (nothing is sent if it rolls back)."""
-    enqueue_after_commit(session, _Dispatch(Database(session.get_bind().engine)), index_id)
-
-
-class _Dispatch:
-    """Sends through this process's LabelOps Celery app, as `imports.jobs` does; without
-    one (a bare service), the build runs in a background thread, on the database of the
-    session that asked for it (a process may hold several services, as tests do)."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-
-    def apply_async(self, args: Any = (), kwargs: Any = None) -> None:
-        app = labelops_celery_app()
-        if app is None:
-            threading.Thread(
-                target=_run_in_thread,
-                args=(*args, self._database),
-                daemon=True,
-                name="field-index-build",
-            ).start()
-            return
-        try:
-            app.send_task(TASK_NAME, args=list(args), kwargs=kwargs or {}, queue=QUEUE)
-        except Exception:
-            logger.exception("index build not sent; the definition stays building")
-
-
-def _run_in_thread(index_id: int, database: Database) -> None:
-    try:
-        run_build(index_id, database=database)
-    except Exception:
-        logger.exception("index build crashed", extra={"index_id": index_id})
-
-
-@labelops_task(name=TASK_NAME, queue=QUEUE)
-def build_data_field_index(index_id: int) -> str:
-    return run_build(index_id)
-
-
-def run_build(index_id: int, *, database: Database | None = None) -> str:
+@labelops_task(name="task-svc.build_data_field_index", queue="imports", resources=TaskJobResources)
+def build_data_field_index(resources: TaskJobResources, index_id: int) -> str:
     """Build one definition, VACUUM the entries so pages are index-only scans, and only
     then mark it ready: list queries never meet it half-maintained, and the VACUUM's
     work is over before anyone waiting for `ready` starts timing or loading the server."""
-    database = database or configured()
+    database = resources.database
     try:
         with database.session() as session:
             outcome = service.build_definition(session, index_id=index_id)

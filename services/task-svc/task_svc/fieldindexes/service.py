@@ -99,7 +99,7 @@ def request_definition(session: Session, *, project_id: int, shape: DataFieldSha
 def _queue_build(session: Session, index_id: int) -> None:
     from task_svc.fieldindexes import jobs  # jobs imports this module
 
-    jobs.enqueue_build(session, index_id)
+    jobs.build_data_field_index.enqueue_after_commit(session, index_id)
 
 
 def _make_room(session: Session, *, project_id: int) -> bool:

@@ -141,7 +141,7 @@ def _start_import(
             queued=received.size > settings.import_sync_max_bytes,
         )
         if received.size > settings.import_sync_max_bytes:
-            jobs.enqueue(session, job.id)
+            jobs.import_tasks.enqueue_after_commit(session, job.id)
             session.commit()
             queued = True
             return 201, {"import": job.id}

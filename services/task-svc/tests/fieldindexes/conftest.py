@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from labelops_common.queue import app as queue_app
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from task_svc.datamanager import service as dm
-from task_svc.fieldindexes import jobs as fieldindex_jobs
 from task_svc.fieldindexes import service as fieldindexes
 
 CONFIG = """
@@ -30,7 +30,7 @@ CONFIG = """
 def builds_run_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds run on a thread here even when an earlier test left a Celery app configured
     in the process: its queued message would wait for a worker no test runs."""
-    monkeypatch.setattr(fieldindex_jobs, "labelops_celery_app", lambda: None)
+    monkeypatch.setattr(queue_app, "labelops_celery_app", lambda: None)
 
 
 def query(

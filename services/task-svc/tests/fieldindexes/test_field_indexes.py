@@ -264,9 +264,7 @@ def test_task_writes_go_on_while_a_build_copies(
     project.import_(mixed_items(200))
     body = query(category="c3", order="tasks:data.title")
     with monkeypatch.context() as patched:  # the build's steps are run by hand below
-        patched.setattr(
-            fieldindex_jobs._Dispatch, "apply_async", lambda self, args=(), kwargs=None: None
-        )
+        patched.setattr(fieldindex_jobs.build_data_field_index, "send", lambda *a, **k: None)
         project.save_view(body)
     [definition] = project.definitions()
     with project.database.session() as session:
@@ -392,9 +390,9 @@ def test_a_build_whose_message_was_lost_is_queued_again(
     lost: list[Any] = []
     with monkeypatch.context() as patched:
         patched.setattr(
-            fieldindex_jobs._Dispatch,
-            "apply_async",
-            lambda self, args=(), kwargs=None: lost.append(args),
+            fieldindex_jobs.build_data_field_index,
+            "send",
+            lambda *args, **_: lost.append(args),
         )
         project.save_view(body)
     assert len(lost) == 1

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from labelops_common.db import utcnow
+from labelops_common.jobs import register_job_resources
+from labelops_common.queue import app as queue_app
 from sqlalchemy import text, update
 from task_svc.imports import jobs
 from task_svc.imports.models import ImportJob
@@ -31,24 +35,25 @@ CHOICE = [
 
 
 @pytest.fixture()
-def sent(stack: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def sent(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Every import is queued (tiny threshold); messages are captured instead of sent."""
     captured: list[int] = []
 
-    def capture(self: Any, args: Any = (), kwargs: Any = None) -> None:
+    def capture(*args: Any, **_: Any) -> None:
         captured.append(int(args[0]))
 
-    monkeypatch.setattr(jobs._Dispatch, "apply_async", capture)
+    monkeypatch.setattr(jobs.import_tasks, "send", capture)
     settings = stack.task_runtime.http_app.state.settings
     monkeypatch.setattr(settings, "import_sync_max_bytes", 10)
     monkeypatch.setattr(settings, "import_batch_size", 2)
-    jobs.configure(
-        database=stack.task_runtime.database,
-        projects=stack.task_runtime.http_app.state.project_directory,
-        settings=settings,
-        common=stack.common,
+    built = stack.task_runtime.job_resources
+    register_job_resources(
+        dataclasses.replace(built, limits=dataclasses.replace(built.limits, batch_size=2))
     )
-    return captured
+    try:
+        yield captured
+    finally:
+        register_job_resources(built)
 
 
 def _items(count: int) -> list[dict[str, Any]]:
@@ -86,7 +91,7 @@ def test_a_large_import_is_queued_then_run(
     [body_path] = job.payload["temporary_paths"]
     assert (data_dir / body_path).is_file()
 
-    assert jobs.run_import_job(job_id) == "succeeded"
+    assert jobs.import_tasks.run(job_id) == "succeeded"
     done = _status(stack, cast, project, job_id).json()
     assert done["status"] == "completed" and done["error"] is None
     assert (done["task_count"], done["annotation_count"], done["prediction_count"]) == (5, 2, 0)
@@ -98,7 +103,7 @@ def test_a_large_import_is_queued_then_run(
     assert not (data_dir / body_path).exists()
 
     # A redelivered message finds the job finished and does nothing.
-    assert jobs.run_import_job(job_id) == "skipped"
+    assert jobs.import_tasks.run(job_id) == "skipped"
     assert db.task_count(project) == 5
 
 
@@ -109,7 +114,7 @@ def test_a_job_rerun_after_a_crash_does_not_import_twice(
     job_id = stack.task.post(
         f"/api/projects/{project}/import", json=_items(3), headers=cast.owner.headers
     ).json()["import"]
-    assert jobs.run_import_job(job_id) == "succeeded"
+    assert jobs.import_tasks.run(job_id) == "succeeded"
     # The worker died after committing the tasks but before marking the job finished.
     with stack.task_runtime.database.session() as session:
         session.execute(
@@ -123,7 +128,7 @@ def test_a_job_rerun_after_a_crash_does_not_import_twice(
             )
         )
         session.commit()
-    assert jobs.run_import_job(job_id) == "succeeded"
+    assert jobs.import_tasks.run(job_id) == "succeeded"
     assert db.task_count(project) == 3
     assert db.counts(project)["task_number"] == 3
     assert _status(stack, cast, project, job_id).json()["status"] == "completed"
@@ -139,7 +144,7 @@ def test_a_bad_item_fails_the_job_and_imports_nothing(
         f"/api/projects/{project}/import", json=items, headers=cast.owner.headers
     ).json()["import"]
     [job] = db.jobs(project)
-    assert jobs.run_import_job(job_id) == "failed"
+    assert jobs.import_tasks.run(job_id) == "failed"
     failed = _status(stack, cast, project, job_id).json()
     assert failed["status"] == "failed"
     assert failed["error"] == 'Error at item 3: "text" key is expected in task data'
@@ -162,7 +167,7 @@ def test_queued_multipart_upload(
     assert answer.status_code == 201, answer.text
     job_id = answer.json()["import"]
     assert db.state(project)["file_uploads"] == 1  # the upload is registered when queued
-    assert jobs.run_import_job(job_id) == "succeeded"
+    assert jobs.import_tasks.run(job_id) == "succeeded"
     done = _status(stack, cast, project, job_id).json()
     assert done["task_count"] == 7 and done["found_formats"] == {".csv": 1}
     assert done["data_columns"] == ["text"] and len(done["file_upload_ids"]) == 1
@@ -203,15 +208,9 @@ def test_inline_imports_are_recorded_as_completed_jobs(
 def test_without_a_broker_the_job_runs_in_a_thread(
     stack: Any, cast: Any, make_project: Any, db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "labelops_celery_app", lambda: None)  # a process with no broker
+    monkeypatch.setattr(queue_app, "labelops_celery_app", lambda: None)  # no broker
     settings = stack.task_runtime.http_app.state.settings
     monkeypatch.setattr(settings, "import_sync_max_bytes", 10)
-    jobs.configure(
-        database=stack.task_runtime.database,
-        projects=stack.task_runtime.http_app.state.project_directory,
-        settings=settings,
-        common=stack.common,
-    )
     project = make_project(label_config=TXT_CONFIG)
     job_id = stack.task.post(
         f"/api/projects/{project}/import",
@@ -239,8 +238,8 @@ def test_the_sweeper_sends_a_lost_import_again(
     )
     job_id = answer.json()["import"]
     assert sent == [job_id]
-    assert jobs.requeue_stale_imports in stack.task_runtime.job_sweeps
-    jobs.requeue_stale_imports()
+    [sweep] = [s for s in stack.task_runtime.stale_job_sweeps() if s.handle is jobs.import_tasks]
+    sweep()
     assert sent.count(job_id) == 1  # queued moments ago: not stale yet
     with stack.task_runtime.database.session() as session:
         session.execute(
@@ -249,9 +248,9 @@ def test_the_sweeper_sends_a_lost_import_again(
             .values(updated_at=utcnow() - timedelta(minutes=10))
         )
         session.commit()
-    assert jobs.requeue_stale_imports() >= 1
+    assert sweep() >= 1
     assert sent.count(job_id) == 2
-    assert jobs.run_import_job(job_id) == "succeeded"
+    assert jobs.import_tasks.run(job_id) == "succeeded"
     assert db.task_count(project) == 3
 
 
@@ -281,7 +280,7 @@ def test_the_id_walk_reads_no_heap_after_a_large_import(
         headers=cast.owner.headers,
     )
     assert answer.status_code == 201, answer.text
-    assert jobs.run_import_job(sent[0]) == "succeeded"
+    assert jobs.import_tasks.run(sent[0]) == "succeeded"
     assert db.task_count(project) == 1000
     with stack.task_runtime.database.session() as session:
         # A table this small would rather be sorted; the question is what the walk reads.

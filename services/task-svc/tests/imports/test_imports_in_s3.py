@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from labelops_common.artifacts.s3 import S3ArtifactStorage
+from labelops_common.jobs import register_job_resources
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.service import ServiceRuntime
 from labelops_testing import emulators
@@ -128,29 +129,23 @@ def s3_pod(
             with TestClient(runtime.http_app, raise_server_exceptions=False) as client:
                 yield S3Pod(runtime, client, disk)
         finally:
-            _configure_jobs(stack.task_runtime, stack.common)
+            _register_jobs(stack.task_runtime)
             runtime.database.engine.dispose()
 
 
-def _configure_jobs(runtime: ServiceRuntime, common: Any) -> None:
-    state = runtime.http_app.state
-    jobs.configure(
-        database=runtime.database,
-        projects=state.project_directory,
-        settings=state.settings,
-        common=common,
-        storage=state.artifact_storage,
-    )
+def _register_jobs(runtime: ServiceRuntime) -> None:
+    assert runtime.job_resources is not None
+    register_job_resources(runtime.job_resources)
 
 
 @pytest.fixture()
 def pod(s3_pod: S3Pod, stack: Any) -> Iterator[S3Pod]:
     """The S3 pod, with import jobs run by it (the stack's instance gets them back after)."""
-    _configure_jobs(s3_pod.runtime, s3_pod.runtime.http_app.state.common_settings)
+    _register_jobs(s3_pod.runtime)
     try:
         yield s3_pod
     finally:
-        _configure_jobs(stack.task_runtime, stack.common)
+        _register_jobs(stack.task_runtime)
 
 
 @pytest.fixture()
@@ -158,10 +153,10 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Queued import jobs are captured, then run here as the worker pod would run them."""
     captured: list[int] = []
 
-    def capture(self: Any, args: Any = (), kwargs: Any = None) -> None:
+    def capture(*args: Any, **_: Any) -> None:
         captured.append(int(args[0]))
 
-    monkeypatch.setattr(jobs._Dispatch, "apply_async", capture)
+    monkeypatch.setattr(jobs.import_tasks, "send", capture)
     return captured
 
 
@@ -211,7 +206,7 @@ def test_a_large_import_runs_from_the_bucket(
     stored = bucket_client(s3_endpoint).get_object(Bucket=BUCKET, Key=key)["Body"].read()
     assert stored == body
 
-    assert jobs.run_import_job(job_id) == "succeeded"
+    assert jobs.import_tasks.run(job_id) == "succeeded"
     done = pod.client.get(
         f"/api/projects/{project}/imports/{job_id}", headers=cast.owner.headers
     ).json()
@@ -303,7 +298,7 @@ def test_a_failed_import_leaves_no_object_behind(
     assert answer.status_code == 201, answer.text
     job_id = answer.json()["import"]
     assert len(bucket_objects(s3_endpoint)) == len(before) + 1
-    assert jobs.run_import_job(job_id) == "failed"
+    assert jobs.import_tasks.run(job_id) == "failed"
     failed = pod.client.get(
         f"/api/projects/{project}/imports/{job_id}", headers=cast.owner.headers
     ).json()
