@@ -21,7 +21,7 @@ import httpx
 import pytest
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing.databases import embedded_data_dir
-from labelops_testing.processes import wait_until_answering
+from labelops_testing.processes import stop_process, wait_until_answering
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -109,12 +109,7 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             )
             yield app
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process, timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing.processes import stop_process
 
 from .loader import edge_module, stack_module
 
@@ -168,9 +169,4 @@ def edge(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]
     try:
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)

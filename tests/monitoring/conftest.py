@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from labelops_runtime.suite import free_loopback_port
-from labelops_testing.processes import wait_until_answering
+from labelops_testing.processes import stop_process, wait_until_answering
 
 from ..edge.loader import REPO, stack_module
 
@@ -113,9 +113,4 @@ def prometheus(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     try:
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=15)

@@ -40,6 +40,16 @@ def _log_tail(path: Path) -> str:
         return ""
 
 
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def spawned_children(parent: int) -> list[int]:
     """The processes `parent` started with multiprocessing's `spawn` (`serve --processes`'
     server processes; not the embedded PostgreSQL it may also have started)."""
