@@ -23,7 +23,7 @@ from labelops_common.events import (
 )
 from labelops_common.jobs import JobResources, register_job_resources, unregister_job_resources
 from labelops_common.queue import create_celery_app, start_embedded_worker
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import MetaData, String, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column

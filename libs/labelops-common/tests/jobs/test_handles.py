@@ -28,7 +28,7 @@ from labelops_common.jobs import (
 from labelops_common.queue import JobHandle, create_celery_app, labelops_task
 from labelops_common.queue import app as queue_app
 from labelops_common.service import ServiceJobs, ServiceRuntime
-from labelops_common.testing import scratch_database_url
+from labelops_testing.databases import scratch_database_url
 from sqlalchemy import MetaData, update
 from sqlalchemy.orm import DeclarativeBase
 
