@@ -60,7 +60,7 @@ class ImportJobAnswer(BaseModel):
     project: int
     status: Literal["created", "in_progress", "completed", "failed"]
     error: str | None
-    task_count: int | None
+    task_count: int
     annotation_count: int | None
     prediction_count: int | None
     duration: float | None

@@ -1136,7 +1136,7 @@ export interface components {
              */
             status: "created" | "in_progress" | "completed" | "failed";
             /** Task Count */
-            task_count: number | null;
+            task_count: number;
             /** Task Ids */
             task_ids: number[] | null;
             /** Total */
