@@ -3,11 +3,11 @@
  * (Label Studio's endpoints: `/api/tasks/:id/annotations`, `/api/annotations/:id`,
  * `/api/tasks/:id/drafts`, `/api/drafts/:id`).
  *
- * Written by hand for now: they are generated from task-svc's OpenAPI document (as
- * `./types.ts` is from the others) once task-svc's routes declare their answers.
+ * The answers' types are generated from task-svc's OpenAPI document (`./types.ts`); the
+ * bodies the labeling screen sends are written here.
  */
 import { api } from "./client";
-import type { Annotation, Draft, ResultItem } from "./tasks";
+import type { Annotation, DraftDetail, ResultItem } from "./types";
 
 export interface AnnotationBody {
   result: ResultItem[];
@@ -52,15 +52,15 @@ export function createDraft(
   taskId: number,
   body: DraftBody,
   annotationId?: number | null,
-): Promise<Draft> {
+): Promise<DraftDetail> {
   const path = annotationId
     ? `/api/tasks/${taskId}/annotations/${annotationId}/drafts`
     : `/api/tasks/${taskId}/drafts`;
-  return api<Draft>(path, { method: "POST", body });
+  return api<DraftDetail>(path, { method: "POST", body });
 }
 
-export function updateDraft(draftId: number, body: DraftBody): Promise<Draft> {
-  return api<Draft>(`/api/drafts/${draftId}`, { method: "PATCH", body });
+export function updateDraft(draftId: number, body: DraftBody): Promise<DraftDetail> {
+  return api<DraftDetail>(`/api/drafts/${draftId}`, { method: "PATCH", body });
 }
 
 export function deleteDraft(draftId: number): Promise<void> {

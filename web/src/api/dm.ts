@@ -1,23 +1,13 @@
 /**
  * The data manager API (`/api/dm/*`, `GET /api/tasks`): columns, saved views (tabs),
  * filters and ordering in Label Studio's shapes, and bulk actions on a selection.
- *
- * Written by hand for now: they are generated from task-svc's OpenAPI document (as
- * `./types.ts` is from the others) once task-svc's routes declare their answers.
+ * The answers' types are generated from task-svc's OpenAPI document (`./types.ts`); the
+ * view data, filters and selection the app builds are written here.
  */
 import { api } from "./client";
-import type { TaskPage } from "./tasks";
+import type { Action, ActionResult, Column, TaskPage, ViewAnswer } from "./types";
 
-export interface Column {
-  id: string;
-  title: string;
-  type: string;
-  help?: string;
-  target: string;
-  parent?: string;
-  children?: string[];
-  visibility_defaults?: { explore?: boolean; labeling?: boolean };
-}
+export type { Action, ActionResult, Column } from "./types";
 
 /** `"tasks:<id>"` for a task column, `"tasks:data.<key>"` for a data column. */
 export function columnKey(column: Column): string {
@@ -59,13 +49,8 @@ export interface ViewData {
   [key: string]: unknown;
 }
 
-export interface View {
-  id: number;
-  data: ViewData;
-  order: number | null;
-  user: number | null;
-  project: number;
-}
+/** A saved view (a tab), its `data` read as the app writes it. */
+export type View = Omit<ViewAnswer, "data"> & { data: ViewData };
 
 export function listViews(projectId: number, signal?: AbortSignal): Promise<View[]> {
   return api<View[]>("/api/dm/views", { query: { project: projectId }, signal });
@@ -123,28 +108,8 @@ export function listTaskPage(
   });
 }
 
-export interface ActionDialog {
-  title?: string;
-  text?: string;
-  type?: string;
-}
-
-export interface Action {
-  id: string;
-  title: string;
-  order: number;
-  reload?: boolean;
-  dialog?: ActionDialog;
-}
-
 export function listActions(projectId: number, signal?: AbortSignal): Promise<Action[]> {
   return api<Action[]>("/api/dm/actions", { query: { project: projectId }, signal });
-}
-
-export interface ActionResult {
-  processed_items?: number;
-  detail?: string;
-  [key: string]: unknown;
 }
 
 /** Runs an action on the selected tasks, under the same filters the table shows. */

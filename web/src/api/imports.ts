@@ -4,36 +4,17 @@
  * can show upload progress; a large import answers `{"import": id}` and runs as a job,
  * which `pollImport` follows until it finishes.
  *
- * Written by hand for now: they are generated from task-svc's OpenAPI document (as
- * `./types.ts` is from the others) once task-svc's routes declare their answers.
+ * The answers' types are generated from task-svc's OpenAPI document (`./types.ts`).
  */
 import { ApiError, api, type LabelStudioErrorBody } from "./client";
+import type { ImportJob, ImportQueued, ImportResult } from "./types";
 
-/** The synchronous answer of an import (Label Studio's). */
-export interface ImportResult {
-  task_count: number;
-  annotation_count: number;
-  prediction_count: number;
-  duration: number | null;
-  file_upload_ids: number[];
-  could_be_tasks_list: boolean;
-  found_formats: string[] | Record<string, unknown>;
-  data_columns: string[];
-}
+export type { ImportJob, ImportQueued, ImportResult } from "./types";
 
-/** The import job of a large import (`GET /api/projects/:id/imports/:import_id`). */
-export interface ImportJob extends ImportResult {
-  id: number;
-  project: number;
-  status: "created" | "in_progress" | "completed" | "failed";
-  error: string | null;
-  progress: number | null;
-  total: number | null;
-}
+/** The synchronous answer, or `{import: id}` of a large import that runs as a job. */
+export type ImportAnswer = ImportResult | ImportQueued;
 
-export type ImportAnswer = ImportResult | { import: number };
-
-export function isQueued(answer: ImportAnswer): answer is { import: number } {
+export function isQueued(answer: ImportAnswer): answer is ImportQueued {
   return typeof (answer as { import?: unknown }).import === "number";
 }
 

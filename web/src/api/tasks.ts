@@ -2,72 +2,22 @@
  * Tasks as task-svc returns them (Label Studio's shapes): the full task of
  * `GET /api/tasks/:id`, and the data manager's rows of `GET /api/tasks`.
  *
- * Written by hand for now: they are generated from task-svc's OpenAPI document (as
- * `./types.ts` is from the others) once task-svc's routes declare their answers.
+ * Their types are generated from task-svc's OpenAPI document (`./types.ts`).
  */
 import { ApiError, api } from "./client";
+import type { StreamTask, Task } from "./types";
 
-/** One region or classification of an annotation or prediction; its shape is the editor's. */
-export type ResultItem = Record<string, unknown>;
-
-export interface Annotation {
-  id: number;
-  result: ResultItem[];
-  task: number;
-  project: number;
-  completed_by: number | { id: number; email?: string; first_name?: string; last_name?: string } | null;
-  was_cancelled: boolean;
-  ground_truth: boolean;
-  created_at: string | null;
-  updated_at: string | null;
-  lead_time: number | null;
-}
-
-export interface Prediction {
-  id: number;
-  task: number;
-  result: ResultItem[];
-  score: number | null;
-  model_version: string;
-  created_at: string | null;
-}
-
-export interface Draft {
-  id: number;
-  result: ResultItem[];
-  lead_time: number | null;
-  task: number;
-  annotation: number | null;
-  user: number;
-  was_postponed: boolean;
-  created_at: string | null;
-  updated_at: string | null;
-}
-
-export type TaskData = Record<string, unknown>;
-
-export interface Task {
-  id: number;
-  data: TaskData;
-  meta: Record<string, unknown>;
-  project: number;
-  created_at: string | null;
-  updated_at: string | null;
-  is_labeled: boolean;
-  inner_id: number | null;
-  total_annotations: number;
-  cancelled_annotations: number;
-  total_predictions: number;
-  annotations: Annotation[];
-  predictions: Prediction[];
-  drafts: Draft[];
-}
-
-/** The label stream's answer: the task without annotations, with the caller's drafts. */
-export interface StreamTask extends Task {
-  unique_lock_id?: string;
-  queue?: string;
-}
+export type {
+  Annotation,
+  Draft,
+  Prediction,
+  ResultItem,
+  StreamTask,
+  Task,
+  TaskData,
+  TaskPage,
+  TaskRow,
+} from "./types";
 
 export function getTask(taskId: number, signal?: AbortSignal): Promise<Task> {
   return api<Task>(`/api/tasks/${taskId}`, { signal });
@@ -98,37 +48,4 @@ export async function nextTask(
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;
   }
-}
-
-/** A data manager row (`fields=all`): the task, its counters and the computed columns. */
-export interface TaskRow {
-  id: number;
-  data: TaskData;
-  inner_id: number | null;
-  created_at: string | null;
-  updated_at: string | null;
-  completed_at?: string | null;
-  total_annotations: number;
-  cancelled_annotations: number;
-  total_predictions: number;
-  annotators: number[];
-  annotations_results: string;
-  predictions_results: string;
-  annotations_ids: string;
-  predictions_model_versions: string;
-  predictions_score?: number | null;
-  avg_lead_time?: number | null;
-  file_upload: string | null;
-  storage_filename: string | null;
-  draft_exists?: boolean;
-  annotations?: Annotation[];
-  predictions?: Prediction[];
-  [column: string]: unknown;
-}
-
-export interface TaskPage {
-  tasks: TaskRow[];
-  total: number;
-  total_annotations: number;
-  total_predictions: number;
 }

@@ -3,15 +3,16 @@
  *
  * They are generated from the services' OpenAPI documents (`make openapi` writes
  * `./generated/<service>.ts`), never written by hand: a change of an answer on the server
- * shows up here as a type error. What only task-svc serves (tasks, annotations, the data
- * manager, imports) is still written by hand in its module, until task-svc's routes
- * declare their answers too.
+ * shows up here as a type error. Request shapes the app builds itself (filters, view
+ * data, import bodies) stay in their modules.
  */
 import type { components as exportSvc } from "./generated/export-svc";
 import type { components as projectSvc } from "./generated/project-svc";
+import type { components as taskSvc } from "./generated/task-svc";
 
 type ProjectSchemas = projectSvc["schemas"];
 type ExportSchemas = exportSvc["schemas"];
+type TaskSchemas = taskSvc["schemas"];
 
 /** Label Studio's page envelope (`?page=&page_size=`), for any item type. */
 export type Page<T> = Omit<ProjectSchemas["Page_ProjectAnswer_"], "results"> & { results: T[] };
@@ -42,3 +43,31 @@ export type ProjectInput = ProjectSchemas["ProjectFields"];
 export type ExportFormat = ExportSchemas["ExportFormatAnswer"];
 export type Snapshot = ExportSchemas["ExportAnswer"];
 export type SnapshotStatus = Snapshot["status"];
+
+/** One region or classification of an annotation or prediction; its shape is the editor's. */
+export type ResultItem = TaskSchemas["AnnotationAnswer"]["result"][number];
+export type TaskData = TaskSchemas["FullTaskAnswer"]["data"];
+/** An annotation; inside a task (`GET /api/tasks/:id`) its author is expanded to a user. */
+export type Annotation = Omit<TaskSchemas["AnnotationAnswer"], "completed_by"> & {
+  completed_by: TaskSchemas["AnnotationAnswer"]["completed_by"] | TaskSchemas["AnnotatorAnswer"];
+};
+export type Prediction = TaskSchemas["PredictionAnswer"];
+export type Draft = TaskSchemas["DraftAnswer"];
+/** A draft on its own routes, with its author and age. */
+export type DraftDetail = TaskSchemas["DraftDetailAnswer"];
+/** `GET /api/tasks/:id`: the task with its annotations, predictions and the caller's drafts. */
+export type Task = TaskSchemas["FullTaskAnswer"];
+/** The label stream's answer: the task without annotations, with the caller's drafts. */
+export type StreamTask = TaskSchemas["NextTaskAnswer"];
+/** A data manager row; `fields=all` adds annotations, predictions and computed columns. */
+export type TaskRow = TaskSchemas["DataManagerTaskAnswer"] & { [column: string]: unknown };
+export type TaskPage = Omit<TaskSchemas["TaskPageAnswer"], "tasks"> & { tasks: TaskRow[] };
+
+export type Column = TaskSchemas["ColumnAnswer"];
+export type Action = TaskSchemas["ActionAnswer"];
+export type ActionResult = TaskSchemas["ActionResultAnswer"];
+export type ViewAnswer = TaskSchemas["ViewAnswer"];
+
+export type ImportResult = TaskSchemas["ImportResultAnswer"];
+export type ImportQueued = TaskSchemas["ImportQueuedAnswer"];
+export type ImportJob = TaskSchemas["ImportJobAnswer"];

@@ -8,6 +8,7 @@ from fastapi import Query, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.directory import ProjectInfo
+from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import NotFound
 from labelops_common.http.params import parse_bool
 from labelops_common.http.routing import ApiRouter
@@ -16,14 +17,19 @@ from sqlalchemy import select
 from task_svc import access
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate, annotation_fields
+from task_svc.annotations.schemas import (
+    AnnotationAnswer,
+    AnnotationCreate,
+    AnnotationUpdate,
+    annotation_fields,
+)
 from task_svc.dependencies import DbSession, Projects
 from task_svc.tasks.models import Task
 
 router = ApiRouter(tags=["annotations"])
 
 
-@router.get("/api/tasks/{task_id:int}/annotations")
+@router.get("/api/tasks/{task_id:int}/annotations", response_model=list[AnnotationAnswer])
 def list_annotations(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
@@ -36,7 +42,12 @@ def list_annotations(
     return [annotation_fields(a) for a in found]
 
 
-@router.post("/api/tasks/{task_id:int}/annotations", status_code=201)
+@router.post(
+    "/api/tasks/{task_id:int}/annotations",
+    status_code=201,
+    response_model=None,
+    responses=documented(AnnotationAnswer, 201),
+)
 def create_annotation(
     task_id: int,
     body: AnnotationCreate,
@@ -44,7 +55,8 @@ def create_annotation(
     projects: Projects,
     principal: CurrentUser,
     was_cancelled: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Response:
+    """Labelling's hot write: the answer is built here and not validated (`documented`)."""
     task, project = access.task_for(
         session, projects, principal, task_id, access.can_annotate, lock=True
     )
@@ -54,7 +66,7 @@ def create_annotation(
         session, task=task, project=project, body=body, user_id=principal.user_id
     )
     session.commit()
-    return annotation_fields(annotation)
+    return json_answer(annotation_fields(annotation), status_code=201)
 
 
 def _changeable(
@@ -70,7 +82,7 @@ def _changeable(
     return annotation, task, project
 
 
-@router.get("/api/annotations/{annotation_id:int}")
+@router.get("/api/annotations/{annotation_id:int}", response_model=AnnotationAnswer)
 def get_annotation(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -79,7 +91,7 @@ def get_annotation(
     return annotation_fields(annotation)
 
 
-@router.patch("/api/annotations/{annotation_id:int}")
+@router.patch("/api/annotations/{annotation_id:int}", response_model=AnnotationAnswer)
 def update_annotation(
     annotation_id: int,
     body: AnnotationUpdate,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labelops_common.http.answers import timestamp
+from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.annotations.models import Annotation
@@ -46,6 +46,30 @@ class AnnotationUpdate(BaseModel):
     lead_time: float | None = None
 
     _parse_result = field_validator("result", mode="before")(_result_list)
+
+
+class AnnotationAnswer(BaseModel):
+    """An annotation as Label Studio serializes it; `result` holds the editor's regions."""
+
+    id: int
+    result: list[dict[str, Any]]
+    task: int
+    project: int
+    completed_by: int | None
+    updated_by: int | None
+    was_cancelled: bool
+    ground_truth: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+    draft_created_at: Timestamp | None
+    lead_time: float | None
+    parent_prediction: int | None
+    parent_annotation: int | None
+    import_id: int | None
+    last_action: str | None
+    last_created_by: int | None
+    bulk_created: bool
+    unique_id: str | None
 
 
 def annotation_fields(annotation: Annotation) -> dict[str, Any]:

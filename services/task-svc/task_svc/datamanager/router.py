@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
+from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import ValidationFailed, validation_errors_from_pydantic
 from labelops_common.http.routing import ApiRouter
 from labelops_common.settings import CommonSettings
@@ -17,9 +18,20 @@ from pydantic import ValidationError as PydanticValidationError
 from task_svc import access
 from task_svc.datamanager import actions
 from task_svc.datamanager import service as dm
-from task_svc.datamanager.schemas import ViewCreate, ViewOrder, ViewUpdate, view_fields
+from task_svc.datamanager.schemas import (
+    ActionAnswer,
+    ActionResultAnswer,
+    ColumnsAnswer,
+    TaskPageAnswer,
+    ViewAnswer,
+    ViewCreate,
+    ViewOrder,
+    ViewUpdate,
+    view_fields,
+)
 from task_svc.dependencies import DbSession, Projects, TaskSettings
 from task_svc.fieldindexes import service as fieldindexes
+from task_svc.fieldindexes.schemas import FieldIndexAnswer
 
 router = ApiRouter(tags=["datamanager"])
 
@@ -84,7 +96,7 @@ def _required_project(value: Any) -> int:
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/api/dm/views")
+@router.get("/api/dm/views", response_model=list[ViewAnswer])
 def list_views(
     session: DbSession, projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> list[dict[str, Any]]:
@@ -93,7 +105,7 @@ def list_views(
     return [view_fields(view) for view in dm.list_views(session, project_id=project_id)]
 
 
-@router.post("/api/dm/views", status_code=201)
+@router.post("/api/dm/views", status_code=201, response_model=ViewAnswer)
 def create_view(
     payload: Payload, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -122,7 +134,7 @@ def reset_views(
     return Response(status_code=204)
 
 
-@router.post("/api/dm/views/order")
+@router.post("/api/dm/views/order", response_model=list[ViewAnswer])
 def order_views(
     payload: Payload, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
@@ -133,7 +145,7 @@ def order_views(
     return [view_fields(view) for view in views]
 
 
-@router.get("/api/dm/views/{view_id:int}")
+@router.get("/api/dm/views/{view_id:int}", response_model=ViewAnswer)
 def get_view(
     view_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -157,14 +169,14 @@ def _update_view(
     return view_fields(view)
 
 
-@router.patch("/api/dm/views/{view_id:int}")
+@router.patch("/api/dm/views/{view_id:int}", response_model=ViewAnswer)
 def patch_view(
     view_id: int, payload: Payload, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     return _update_view(view_id, payload, session, projects, principal)
 
 
-@router.put("/api/dm/views/{view_id:int}")
+@router.put("/api/dm/views/{view_id:int}", response_model=ViewAnswer)
 def put_view(
     view_id: int, payload: Payload, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -186,7 +198,7 @@ def delete_view(
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/api/tasks")
+@router.get("/api/tasks", response_model=None, responses=documented(TaskPageAnswer))
 def list_tasks(
     payload: Payload,
     session: DbSession,
@@ -199,8 +211,10 @@ def list_tasks(
     page_size: str | None = None,
     fields: str | None = None,
     query: str | None = None,
-) -> dict[str, Any]:
-    """The data manager's task list: `{"tasks", "total", "total_annotations", ...}`."""
+) -> Response:
+    """The data manager's task list: `{"tasks", "total", "total_annotations", ...}`.
+
+    Its hottest path: the page is built here and not validated (`documented`)."""
     if fields not in (None, "", "all", "task_only"):
         raise ValidationFailed({"fields": ['Must be "all" or "task_only".']})
     selection_payload = dm.parse_query(query) if query is not None else payload
@@ -216,18 +230,20 @@ def list_tasks(
     )
     page_number, size = dm.parse_page(page, page_size)
     compiled = dm.compile_selection(session, project_id=found_project.id, selection=selection)
-    return dm.list_tasks(
-        session,
-        compiled=compiled,
-        page=page_number,
-        size=size,
-        full=fields == "all",
-        user_id=principal.user_id,
-        index_min_tasks=settings.data_field_index_min_tasks,
+    return json_answer(
+        dm.list_tasks(
+            session,
+            compiled=compiled,
+            page=page_number,
+            size=size,
+            full=fields == "all",
+            user_id=principal.user_id,
+            index_min_tasks=settings.data_field_index_min_tasks,
+        )
     )
 
 
-@router.get("/api/dm/field-indexes")
+@router.get("/api/dm/field-indexes", response_model=list[FieldIndexAnswer])
 def list_field_indexes(
     session: DbSession, projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> list[dict[str, Any]]:
@@ -254,7 +270,7 @@ def list_field_indexes(
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/api/dm/actions")
+@router.get("/api/dm/actions", response_model=list[ActionAnswer], response_model_exclude_unset=True)
 def list_actions(
     projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> list[dict[str, Any]]:
@@ -264,7 +280,9 @@ def list_actions(
     return actions.list_actions(principal, found)
 
 
-@router.post("/api/dm/actions")
+@router.post(
+    "/api/dm/actions", response_model=ActionResultAnswer, response_model_exclude_unset=True
+)
 def run_action(
     payload: Payload,
     session: DbSession,
@@ -311,7 +329,7 @@ def run_action(
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/api/dm/columns")
+@router.get("/api/dm/columns", response_model=ColumnsAnswer, response_model_exclude_unset=True)
 def list_columns(
     projects: Projects, principal: CurrentUser, project: str | None = None
 ) -> dict[str, Any]:

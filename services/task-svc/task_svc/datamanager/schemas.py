@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labelops_common.http.answers import timestamp
+from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict
 
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import annotation_fields
+from task_svc.annotations.schemas import AnnotationAnswer, annotation_fields
 from task_svc.datamanager.models import View
 from task_svc.drafts.models import Draft
-from task_svc.drafts.schemas import draft_fields
+from task_svc.drafts.schemas import DraftAnswer, draft_fields
 from task_svc.predictions.models import Prediction
-from task_svc.predictions.schemas import prediction_fields
+from task_svc.predictions.schemas import PredictionAnswer, prediction_fields
 from task_svc.tasks.models import Task
-from task_svc.tasks.schemas import task_fields
+from task_svc.tasks.schemas import TaskUpdaterAnswer, task_fields
 
 #: Label Studio cuts the `*_results` columns to this many characters.
 RESULTS_CHAR_LIMIT = 500
@@ -43,6 +43,113 @@ class ViewOrder(BaseModel):
 
     project: int
     ids: list[int]
+
+
+class ViewAnswer(BaseModel):
+    """A saved view (a data-manager tab); `data` is the data manager's own open object."""
+
+    id: int
+    data: dict[str, Any]
+    order: int
+    user: int | None
+    project: int
+
+
+class ColumnVisibility(BaseModel):
+    explore: bool
+    labeling: bool
+
+
+class ColumnAnswer(BaseModel):
+    """A data-manager column: a task column, the `data` group, or one of its children
+    (`parent: "data"`). Keys that do not apply to a column are absent."""
+
+    id: str
+    title: str
+    type: str
+    help: str | None = None
+    target: str
+    parent: str | None = None
+    children: list[str] | None = None
+    visibility_defaults: ColumnVisibility | None = None
+    project_defined: bool
+
+
+class ColumnsAnswer(BaseModel):
+    columns: list[ColumnAnswer]
+
+
+class ActionDialogAnswer(BaseModel):
+    title: str | None = None
+    text: str
+    type: str
+    form: list[dict[str, Any]] | None = None
+
+
+class ActionAnswer(BaseModel):
+    """An item of `GET /api/dm/actions`; keys that do not apply to an action are absent."""
+
+    id: str
+    title: str
+    order: int
+    permission: str | list[str]
+    reload: bool | None = None
+    dialog: ActionDialogAnswer
+
+
+class ActionResultAnswer(BaseModel):
+    """`POST /api/dm/actions`: what the action did; keys that do not apply are absent."""
+
+    processed_items: int | None = None
+    reload: bool | None = None
+    response_code: int | None = None
+    detail: str
+
+
+class DataManagerTaskAnswer(BaseModel):
+    """A row of `GET /api/tasks` (Label Studio's `DataManagerTaskSerializer`). The keys
+    from `annotations` to `draft_exists` are there with `fields=all` only."""
+
+    id: int
+    drafts: list[DraftAnswer]
+    annotators: list[int]
+    inner_id: int
+    cancelled_annotations: int
+    total_annotations: int
+    total_predictions: int
+    annotations_results: str
+    predictions_results: str
+    file_upload: str | None
+    storage_filename: str | None
+    annotations_ids: str
+    predictions_model_versions: str
+    updated_by: list[TaskUpdaterAnswer]
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+    is_labeled: bool
+    overlap: int
+    comment_count: int
+    unresolved_comment_count: int
+    last_comment_updated_at: Timestamp | None
+    project: int
+    comment_authors: list[int]
+    annotations: list[AnnotationAnswer] | None = None
+    predictions: list[PredictionAnswer] | None = None
+    completed_at: Timestamp | None = None
+    predictions_score: float | None = None
+    avg_lead_time: float | None = None
+    draft_exists: bool | None = None
+
+
+class TaskPageAnswer(BaseModel):
+    """`GET /api/tasks`: one page of the selection and the selection's totals."""
+
+    total_annotations: int
+    total_predictions: int
+    total: int
+    tasks: list[DataManagerTaskAnswer]
 
 
 def view_fields(view: View) -> dict[str, Any]:

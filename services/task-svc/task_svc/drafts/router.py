@@ -17,12 +17,12 @@ from task_svc.annotations.models import Annotation
 from task_svc.dependencies import DbSession, Projects
 from task_svc.drafts import service as drafts
 from task_svc.drafts.models import Draft
-from task_svc.drafts.schemas import DraftCreate, DraftUpdate, draft_response
+from task_svc.drafts.schemas import DraftCreate, DraftDetailAnswer, DraftUpdate, draft_response
 
 router = ApiRouter(tags=["drafts"])
 
 
-@router.get("/api/tasks/{task_id:int}/drafts")
+@router.get("/api/tasks/{task_id:int}/drafts", response_model=list[DraftDetailAnswer])
 def list_task_drafts(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def list_task_drafts(
     return [draft_response(d, email=principal.email) for d in found]
 
 
-@router.post("/api/tasks/{task_id:int}/drafts", status_code=201)
+@router.post("/api/tasks/{task_id:int}/drafts", status_code=201, response_model=DraftDetailAnswer)
 def create_task_draft(
     task_id: int,
     body: DraftCreate,
@@ -48,7 +48,11 @@ def create_task_draft(
     return draft_response(draft, email=principal.email)
 
 
-@router.post("/api/tasks/{task_id:int}/annotations/{annotation_id:int}/drafts", status_code=201)
+@router.post(
+    "/api/tasks/{task_id:int}/annotations/{annotation_id:int}/drafts",
+    status_code=201,
+    response_model=DraftDetailAnswer,
+)
 def create_annotation_draft(
     task_id: int,
     annotation_id: int,
@@ -80,7 +84,7 @@ def _own_draft(
     return draft, project
 
 
-@router.get("/api/drafts/{draft_id:int}")
+@router.get("/api/drafts/{draft_id:int}", response_model=DraftDetailAnswer)
 def get_draft(
     draft_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -88,7 +92,7 @@ def get_draft(
     return draft_response(draft, email=principal.email)
 
 
-@router.patch("/api/drafts/{draft_id:int}")
+@router.patch("/api/drafts/{draft_id:int}", response_model=DraftDetailAnswer)
 def update_draft(
     draft_id: int,
     body: DraftUpdate,
@@ -112,7 +116,11 @@ def delete_draft(
     return Response(status_code=204)
 
 
-@router.post("/api/annotations/{annotation_id:int}/convert-to-draft", status_code=201)
+@router.post(
+    "/api/annotations/{annotation_id:int}/convert-to-draft",
+    status_code=201,
+    response_model=DraftDetailAnswer,
+)
 def convert_annotation_to_draft(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:

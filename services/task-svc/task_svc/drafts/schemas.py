@@ -7,10 +7,32 @@ from datetime import datetime
 from typing import Any
 
 from labelops_common.db import utcnow
-from labelops_common.http.answers import timestamp
+from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.drafts.models import Draft
+
+
+class DraftAnswer(BaseModel):
+    """A draft inside a task (Label Studio's `AnnotationDraft`)."""
+
+    id: int
+    result: list[dict[str, Any]]
+    lead_time: float | None
+    task: int
+    annotation: int | None
+    user: int
+    was_postponed: bool
+    import_id: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class DraftDetailAnswer(DraftAnswer):
+    """A draft on its own routes: with its author and age (`AnnotationDraftSerializer`)."""
+
+    created_username: str
+    created_ago: str
 
 
 def draft_fields(draft: Draft) -> dict[str, Any]:

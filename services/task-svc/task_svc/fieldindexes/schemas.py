@@ -1,8 +1,11 @@
-"""The selection shape a data-field index answers."""
+"""The selection shape a data-field index answers, and a data-field index as served."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from labelops_common.http.answers import Timestamp
+from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -19,3 +22,17 @@ class DataFieldShape:
     filter_text: str | None
     order_key: str
     descending: bool
+
+
+class FieldIndexAnswer(BaseModel):
+    """An item of `GET /api/dm/field-indexes` (LabelOps' own, for operators); `entries` is
+    counted for ready indexes only, and a key the index does not use is null."""
+
+    id: int
+    filter_key: str | None
+    order_key: str | None
+    state: str
+    created_at: Timestamp
+    built_at: Timestamp | None
+    last_used_at: Timestamp
+    entries: int | None

@@ -20,6 +20,7 @@ from labelops_common.artifacts import (
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectDirectory, ProjectInfo
+from labelops_common.http.answers import documented
 from labelops_common.http.errors import (
     NotFound,
     ValidationFailed,
@@ -35,7 +36,17 @@ from task_svc.dependencies import DbSession, Projects
 from task_svc.imports import jobs, uploads
 from task_svc.imports import service as imports
 from task_svc.imports.models import FileUpload
-from task_svc.imports.schemas import FileUploadsDelete, ReimportBody
+from task_svc.imports.schemas import (
+    UPLOADED_FILE_RESPONSES,
+    FileUploadAnswer,
+    FileUploadsDelete,
+    FileUploadsDeletedAnswer,
+    ImportAnswer,
+    ImportJobAnswer,
+    ImportResultAnswer,
+    PredictionsImportedAnswer,
+    ReimportBody,
+)
 from task_svc.imports.spooling import (
     Received,
     check_length,
@@ -49,6 +60,10 @@ router = ApiRouter(tags=["imports"])
 
 
 _UPLOAD_FILEPATH = re.compile(r"^upload/(\d+)/([^/\\]+)$")
+
+#: The import routes answer as `_start_import` built the body (the same body is replayed
+#: for a retried request): documented, not validated.
+IMPORT_RESPONSES = documented(ImportAnswer, 201)
 
 
 #: Sent with every uploaded file this service answers with itself.
@@ -219,7 +234,12 @@ async def _import(
     return JSONResponse(body, status_code=status)
 
 
-@router.post("/api/projects/{project_id:int}/import", status_code=201)
+@router.post(
+    "/api/projects/{project_id:int}/import",
+    status_code=201,
+    response_model=None,
+    responses=IMPORT_RESPONSES,
+)
 async def import_tasks(
     project_id: int,
     request: Request,
@@ -231,7 +251,12 @@ async def import_tasks(
     return await _import(project_id, request, session, projects, principal)
 
 
-@router.post("/api/projects/{project_id:int}/tasks/bulk", status_code=201)
+@router.post(
+    "/api/projects/{project_id:int}/tasks/bulk",
+    status_code=201,
+    response_model=None,
+    responses=IMPORT_RESPONSES,
+)
 async def import_tasks_bulk(
     project_id: int,
     request: Request,
@@ -243,7 +268,9 @@ async def import_tasks_bulk(
     return await _import(project_id, request, session, projects, principal)
 
 
-@router.get("/api/projects/{project_id:int}/imports/{import_id:int}")
+@router.get(
+    "/api/projects/{project_id:int}/imports/{import_id:int}", response_model=ImportJobAnswer
+)
 def get_import(
     project_id: int, import_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -252,7 +279,15 @@ def get_import(
     return imports.import_fields(imports.job_for(session, project_id=project_id, job_id=import_id))
 
 
-@router.post("/api/projects/{project_id:int}/reimport", status_code=201)
+@router.post(
+    "/api/projects/{project_id:int}/reimport",
+    status_code=201,
+    response_model=None,
+    responses={
+        **IMPORT_RESPONSES,
+        **documented(ImportResultAnswer, 200),
+    },
+)
 def reimport(
     project_id: int,
     body: ReimportBody,
@@ -313,7 +348,11 @@ def reimport(
     return JSONResponse(answer, status_code=status)
 
 
-@router.post("/api/projects/{project_id:int}/import/predictions", status_code=201)
+@router.post(
+    "/api/projects/{project_id:int}/import/predictions",
+    status_code=201,
+    response_model=PredictionsImportedAnswer,
+)
 async def import_predictions(
     project_id: int,
     request: Request,
@@ -366,7 +405,7 @@ def _ids_param(request: Request) -> list[int] | None:
     return parse_int_list(values, field="ids")
 
 
-@router.get("/api/projects/{project_id:int}/file-uploads")
+@router.get("/api/projects/{project_id:int}/file-uploads", response_model=list[FileUploadAnswer])
 def list_file_uploads(
     project_id: int,
     request: Request,
@@ -384,7 +423,9 @@ def list_file_uploads(
     return [imports.upload_fields(upload) for upload in found]
 
 
-@router.delete("/api/projects/{project_id:int}/file-uploads")
+@router.delete(
+    "/api/projects/{project_id:int}/file-uploads", response_model=FileUploadsDeletedAnswer
+)
 def delete_file_uploads(
     project_id: int,
     request: Request,
@@ -414,7 +455,7 @@ def _upload_for(
     return upload
 
 
-@router.get("/api/import/file-upload/{upload_id:int}")
+@router.get("/api/import/file-upload/{upload_id:int}", response_model=FileUploadAnswer)
 def get_file_upload(
     upload_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -477,7 +518,11 @@ def _serve(
     return StreamingResponse(chunks, media_type=media_type, headers=_FILE_HEADERS)
 
 
-@router.get("/data/upload/{project_id:int}/{filename}")
+@router.get(
+    "/data/upload/{project_id:int}/{filename}",
+    response_class=Response,
+    responses=UPLOADED_FILE_RESPONSES,
+)
 def serve_upload(
     project_id: int,
     filename: str,
@@ -489,7 +534,7 @@ def serve_upload(
     return _serve(request, session, projects, principal, project_id, filename)
 
 
-@router.get("/storage-data/uploaded")
+@router.get("/storage-data/uploaded", response_class=Response, responses=UPLOADED_FILE_RESPONSES)
 def serve_upload_by_path(
     request: Request,
     session: DbSession,

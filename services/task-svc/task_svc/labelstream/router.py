@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Request
+from fastapi import Body, Request, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
+from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
 from task_svc import access
 from task_svc.dependencies import DbSession, Projects
 from task_svc.labelstream import service as stream
-from task_svc.labelstream.schemas import dm_params, next_task_response
+from task_svc.labelstream.schemas import NextTaskAnswer, dm_params, next_task_response
 from task_svc.settings import Settings
 from task_svc.tasks import service as tasks
 
 router = ApiRouter(tags=["labelstream"])
 
 NOTHING_LEFT = "There are no more tasks to label in this project."
+
+#: Asked for on every task an annotator opens: built here and not validated (`documented`).
+NEXT_TASK_RESPONSES = documented(NextTaskAnswer)
 
 
 def _next(
@@ -29,7 +33,7 @@ def _next(
     session: DbSession,
     projects: Projects,
     principal: Principal,
-) -> dict[str, Any]:
+) -> Response:
     project = access.project_for(projects, principal, project_id, access.can_annotate)
     scope = stream.scope_from(params)
     settings: Settings = request.app.state.settings
@@ -45,15 +49,19 @@ def _next(
         raise NotFound(NOTHING_LEFT)
     session.commit()
     _, predictions, drafts = tasks.related(session, [picked.task.id], user_id=principal.user_id)
-    return next_task_response(
-        picked,
-        project=project,
-        predictions=predictions[picked.task.id],
-        drafts=drafts[picked.task.id],
+    return json_answer(
+        next_task_response(
+            picked,
+            project=project,
+            predictions=predictions[picked.task.id],
+            drafts=drafts[picked.task.id],
+        )
     )
 
 
-@router.get("/api/projects/{project_id:int}/next")
+@router.get(
+    "/api/projects/{project_id:int}/next", response_model=None, responses=NEXT_TASK_RESPONSES
+)
 def next_task(
     project_id: int,
     request: Request,
@@ -61,12 +69,14 @@ def next_task(
     projects: Projects,
     principal: CurrentUser,
     query: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """The caller's next task; `?query=` may carry data-manager filters and ordering."""
     return _next(request, project_id, dm_params(None, query), session, projects, principal)
 
 
-@router.post("/api/projects/{project_id:int}/next")
+@router.post(
+    "/api/projects/{project_id:int}/next", response_model=None, responses=NEXT_TASK_RESPONSES
+)
 def next_task_filtered(
     project_id: int,
     request: Request,
@@ -75,6 +85,6 @@ def next_task_filtered(
     principal: CurrentUser,
     body: Annotated[Any, Body()] = None,
     query: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """The same, restricted by a body of data-manager params (filters, ordering, selectedItems)."""
     return _next(request, project_id, dm_params(body, query), session, projects, principal)

@@ -8,12 +8,13 @@ from typing import Any
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import ValidationFailed
 
+from task_svc.annotations.schemas import AnnotationAnswer
 from task_svc.drafts.models import Draft
-from task_svc.drafts.schemas import draft_fields
+from task_svc.drafts.schemas import DraftAnswer, draft_fields
 from task_svc.labelstream.service import Picked
 from task_svc.predictions.models import Prediction
-from task_svc.predictions.schemas import prediction_fields
-from task_svc.tasks.schemas import task_fields
+from task_svc.predictions.schemas import PredictionAnswer, prediction_fields
+from task_svc.tasks.schemas import TaskAnswer, TaskUpdaterAnswer, task_fields
 
 #: Data-manager keys that restrict the queue; anything else in the body is ignored.
 DM_KEYS = ("filters", "ordering", "selectedItems")
@@ -49,6 +50,18 @@ def dm_params(body: Any, query: str | None) -> dict[str, Any]:
             if raw.get(key) is not None:
                 params[key] = raw[key]
     return params
+
+
+class NextTaskAnswer(TaskAnswer):
+    """The label stream's task: its predictions (when the project shows them), no
+    annotations, the caller's drafts, the lock it holds and the queue it came from."""
+
+    predictions: list[PredictionAnswer]
+    annotations: list[AnnotationAnswer]
+    drafts: list[DraftAnswer]
+    updated_by: list[TaskUpdaterAnswer]  # type: ignore[assignment]
+    unique_lock_id: str
+    queue: str
 
 
 def next_task_response(

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Response
 from labelops_common.auth.authenticate import CurrentUser
+from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
@@ -14,12 +15,17 @@ from task_svc import access
 from task_svc.dependencies import DbSession, Projects
 from task_svc.predictions import service as predictions
 from task_svc.predictions.models import Prediction
-from task_svc.predictions.schemas import PredictionCreate, PredictionUpdate, prediction_fields
+from task_svc.predictions.schemas import (
+    PredictionAnswer,
+    PredictionCreate,
+    PredictionUpdate,
+    prediction_fields,
+)
 
 router = ApiRouter(tags=["predictions"])
 
 
-@router.get("/api/predictions")
+@router.get("/api/predictions", response_model=None, responses=documented(list[PredictionAnswer]))
 def list_predictions(
     session: DbSession,
     projects: Projects,
@@ -27,7 +33,8 @@ def list_predictions(
     task: int | None = None,
     project: int | None = None,
     task__project: int | None = None,
-) -> list[dict[str, Any]]:
+) -> Response:
+    """Up to 10,000 predictions: built here and not validated (`documented`)."""
     project_id = project or task__project
     query = select(Prediction).order_by(Prediction.id)
     if task is not None:
@@ -40,10 +47,10 @@ def list_predictions(
         raise ValidationFailed({"task": ["Give task or project."]})
     if project_id is not None:
         query = query.where(Prediction.project_id == project_id)
-    return [prediction_fields(p) for p in session.scalars(query.limit(10_000))]
+    return json_answer([prediction_fields(p) for p in session.scalars(query.limit(10_000))])
 
 
-@router.post("/api/predictions", status_code=201)
+@router.post("/api/predictions", status_code=201, response_model=PredictionAnswer)
 def create_prediction(
     body: PredictionCreate, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -65,7 +72,7 @@ def _owned(
     return prediction
 
 
-@router.get("/api/predictions/{prediction_id:int}")
+@router.get("/api/predictions/{prediction_id:int}", response_model=PredictionAnswer)
 def get_prediction(
     prediction_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
@@ -74,7 +81,7 @@ def get_prediction(
     )
 
 
-@router.patch("/api/predictions/{prediction_id:int}")
+@router.patch("/api/predictions/{prediction_id:int}", response_model=PredictionAnswer)
 def update_prediction(
     prediction_id: int,
     body: PredictionUpdate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelops_common.http.answers import timestamp
+from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.annotations.schemas import _result_list
@@ -30,6 +30,24 @@ class PredictionUpdate(BaseModel):
     model_version: str | None = Field(default=None, max_length=255)
 
     _parse_result = field_validator("result", mode="before")(_result_list)
+
+
+class PredictionAnswer(BaseModel):
+    """A prediction as Label Studio serializes it (the model-run links are always null here)."""
+
+    id: int
+    task: int
+    project: int
+    result: list[dict[str, Any]]
+    score: float | None
+    model_version: str
+    model: int | None
+    model_run: int | None
+    cluster: int | None
+    neighbors: Any
+    mislabeling: float
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 def prediction_fields(prediction: Prediction) -> dict[str, Any]:

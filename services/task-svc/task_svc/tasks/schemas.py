@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelops_common.http.answers import timestamp
+from labelops_common.directory.users import PersonAnswer
+from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict
 
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import annotation_fields
+from task_svc.annotations.schemas import AnnotationAnswer, annotation_fields
 from task_svc.drafts.models import Draft
-from task_svc.drafts.schemas import draft_fields
+from task_svc.drafts.schemas import DraftAnswer, draft_fields
 from task_svc.predictions.models import Prediction
-from task_svc.predictions.schemas import prediction_fields
+from task_svc.predictions.schemas import PredictionAnswer, prediction_fields
 from task_svc.tasks.models import Task
 
 
@@ -30,6 +31,73 @@ class TaskUpdate(BaseModel):
 
     data: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None
+
+
+class TaskAnswer(BaseModel):
+    """A task's own fields (Label Studio's `BaseTask`); `data` and `meta` are open objects."""
+
+    id: int
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    project: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    updated_by: int | None
+    is_labeled: bool
+    overlap: int
+    file_upload: int | None
+    inner_id: int
+    total_annotations: int
+    cancelled_annotations: int
+    total_predictions: int
+    comment_count: int
+    unresolved_comment_count: int
+    last_comment_updated_at: Timestamp | None
+    comment_authors: list[int]
+
+
+class TaskUpdaterAnswer(BaseModel):
+    """An item of `updated_by` where Label Studio lists the task's last editor."""
+
+    user_id: int
+
+
+class TaskWithResultsAnswer(TaskAnswer):
+    """`PATCH /api/tasks/{id}` and `GET /api/projects/{id}/tasks`: with annotations and
+    predictions."""
+
+    annotations: list[AnnotationAnswer]
+    predictions: list[PredictionAnswer]
+
+
+class AnnotatorAnswer(PersonAnswer):
+    """An annotation's author, expanded; only `id` (null for nobody) when project-svc
+    does not know them."""
+
+    id: int | None  # type: ignore[assignment]
+
+
+class TaskAnnotationAnswer(AnnotationAnswer):
+    completed_by: AnnotatorAnswer  # type: ignore[assignment]
+
+
+class FullTaskAnswer(TaskAnswer):
+    """`GET /api/tasks/{id}`: the task with its annotations (authors expanded),
+    predictions, the caller's drafts and the data manager's computed columns."""
+
+    annotations: list[TaskAnnotationAnswer]
+    predictions: list[PredictionAnswer]
+    drafts: list[DraftAnswer]
+    annotators: list[int]
+    annotations_ids: str
+    annotations_results: str
+    predictions_results: str
+    predictions_score: float | None
+    predictions_model_versions: str
+    completed_at: Timestamp | None
+    avg_lead_time: float | None
+    draft_exists: bool
+    storage_filename: str | None
 
 
 def task_fields(task: Task) -> dict[str, Any]:

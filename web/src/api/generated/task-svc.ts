@@ -217,7 +217,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Predictions */
+        /**
+         * List Predictions
+         * @description Up to 10,000 predictions: built here and not validated (`documented`).
+         */
         get: operations["list_predictions_api_predictions_get"];
         put?: never;
         /** Create Prediction */
@@ -385,6 +388,8 @@ export interface paths {
         /**
          * List Project Tasks
          * @description A plain list, newest change first; `page_size=-1` is everything (capped).
+         *
+         *     Up to 10,000 tasks a page: built here and not validated (`documented`).
          */
         get: operations["list_project_tasks_api_projects__project_id__tasks_get"];
         put?: never;
@@ -426,6 +431,8 @@ export interface paths {
         /**
          * List Tasks
          * @description The data manager's task list: `{"tasks", "total", "total_annotations", ...}`.
+         *
+         *     Its hottest path: the page is built here and not validated (`documented`).
          */
         get: operations["list_tasks_api_tasks_get"];
         put?: never;
@@ -466,7 +473,10 @@ export interface paths {
         /** List Annotations */
         get: operations["list_annotations_api_tasks__task_id__annotations_get"];
         put?: never;
-        /** Create Annotation */
+        /**
+         * Create Annotation
+         * @description Labelling's hot write: the answer is built here and not validated (`documented`).
+         */
         post: operations["create_annotation_api_tasks__task_id__annotations_post"];
         delete?: never;
         options?: never;
@@ -556,6 +566,102 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActionAnswer
+         * @description An item of `GET /api/dm/actions`; keys that do not apply to an action are absent.
+         */
+        ActionAnswer: {
+            dialog: components["schemas"]["ActionDialogAnswer"];
+            /** Id */
+            id: string;
+            /** Order */
+            order: number;
+            /** Permission */
+            permission: string | string[];
+            /** Reload */
+            reload?: boolean | null;
+            /** Title */
+            title: string;
+        };
+        /** ActionDialogAnswer */
+        ActionDialogAnswer: {
+            /** Form */
+            form?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Text */
+            text: string;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type: string;
+        };
+        /**
+         * ActionResultAnswer
+         * @description `POST /api/dm/actions`: what the action did; keys that do not apply are absent.
+         */
+        ActionResultAnswer: {
+            /** Detail */
+            detail: string;
+            /** Processed Items */
+            processed_items?: number | null;
+            /** Reload */
+            reload?: boolean | null;
+            /** Response Code */
+            response_code?: number | null;
+        };
+        /**
+         * AnnotationAnswer
+         * @description An annotation as Label Studio serializes it; `result` holds the editor's regions.
+         */
+        AnnotationAnswer: {
+            /** Bulk Created */
+            bulk_created: boolean;
+            /** Completed By */
+            completed_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Draft Created At */
+            draft_created_at: string | null;
+            /** Ground Truth */
+            ground_truth: boolean;
+            /** Id */
+            id: number;
+            /** Import Id */
+            import_id: number | null;
+            /** Last Action */
+            last_action: string | null;
+            /** Last Created By */
+            last_created_by: number | null;
+            /** Lead Time */
+            lead_time: number | null;
+            /** Parent Annotation */
+            parent_annotation: number | null;
+            /** Parent Prediction */
+            parent_prediction: number | null;
+            /** Project */
+            project: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: number;
+            /** Unique Id */
+            unique_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
+            /** Was Cancelled */
+            was_cancelled: boolean;
+        };
         /** AnnotationCreate */
         AnnotationCreate: {
             /** Completed By */
@@ -598,6 +704,174 @@ export interface components {
             /** Was Cancelled */
             was_cancelled?: boolean | null;
         };
+        /**
+         * AnnotatorAnswer
+         * @description An annotation's author, expanded; only `id` (null for nobody) when project-svc
+         *     does not know them.
+         */
+        AnnotatorAnswer: {
+            /** Avatar */
+            avatar?: string | null;
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Id */
+            id: number | null;
+            /** Initials */
+            initials?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+        };
+        /**
+         * ColumnAnswer
+         * @description A data-manager column: a task column, the `data` group, or one of its children
+         *     (`parent: "data"`). Keys that do not apply to a column are absent.
+         */
+        ColumnAnswer: {
+            /** Children */
+            children?: string[] | null;
+            /** Help */
+            help?: string | null;
+            /** Id */
+            id: string;
+            /** Parent */
+            parent?: string | null;
+            /** Project Defined */
+            project_defined: boolean;
+            /** Target */
+            target: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            visibility_defaults?: components["schemas"]["ColumnVisibility"] | null;
+        };
+        /** ColumnVisibility */
+        ColumnVisibility: {
+            /** Explore */
+            explore: boolean;
+            /** Labeling */
+            labeling: boolean;
+        };
+        /** ColumnsAnswer */
+        ColumnsAnswer: {
+            /** Columns */
+            columns: components["schemas"]["ColumnAnswer"][];
+        };
+        /**
+         * DataManagerTaskAnswer
+         * @description A row of `GET /api/tasks` (Label Studio's `DataManagerTaskSerializer`). The keys
+         *     from `annotations` to `draft_exists` are there with `fields=all` only.
+         */
+        DataManagerTaskAnswer: {
+            /** Annotations */
+            annotations?: components["schemas"]["AnnotationAnswer"][] | null;
+            /** Annotations Ids */
+            annotations_ids: string;
+            /** Annotations Results */
+            annotations_results: string;
+            /** Annotators */
+            annotators: number[];
+            /** Avg Lead Time */
+            avg_lead_time?: number | null;
+            /** Cancelled Annotations */
+            cancelled_annotations: number;
+            /** Comment Authors */
+            comment_authors: number[];
+            /** Comment Count */
+            comment_count: number;
+            /** Completed At */
+            completed_at?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Draft Exists */
+            draft_exists?: boolean | null;
+            /** Drafts */
+            drafts: components["schemas"]["DraftAnswer"][];
+            /** File Upload */
+            file_upload: string | null;
+            /** Id */
+            id: number;
+            /** Inner Id */
+            inner_id: number;
+            /** Is Labeled */
+            is_labeled: boolean;
+            /** Last Comment Updated At */
+            last_comment_updated_at: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Overlap */
+            overlap: number;
+            /** Predictions */
+            predictions?: components["schemas"]["PredictionAnswer"][] | null;
+            /** Predictions Model Versions */
+            predictions_model_versions: string;
+            /** Predictions Results */
+            predictions_results: string;
+            /** Predictions Score */
+            predictions_score?: number | null;
+            /** Project */
+            project: number;
+            /** Storage Filename */
+            storage_filename: string | null;
+            /** Total Annotations */
+            total_annotations: number;
+            /** Total Predictions */
+            total_predictions: number;
+            /** Unresolved Comment Count */
+            unresolved_comment_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: components["schemas"]["TaskUpdaterAnswer"][];
+        };
+        /**
+         * DraftAnswer
+         * @description A draft inside a task (Label Studio's `AnnotationDraft`).
+         */
+        DraftAnswer: {
+            /** Annotation */
+            annotation: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Import Id */
+            import_id: number | null;
+            /** Lead Time */
+            lead_time: number | null;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** User */
+            user: number;
+            /** Was Postponed */
+            was_postponed: boolean;
+        };
         /** DraftCreate */
         DraftCreate: {
             /** Lead Time */
@@ -610,6 +884,44 @@ export interface components {
              * Was Postponed
              * @default false
              */
+            was_postponed: boolean;
+        };
+        /**
+         * DraftDetailAnswer
+         * @description A draft on its own routes: with its author and age (`AnnotationDraftSerializer`).
+         */
+        DraftDetailAnswer: {
+            /** Annotation */
+            annotation: number | null;
+            /** Created Ago */
+            created_ago: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created Username */
+            created_username: string;
+            /** Id */
+            id: number;
+            /** Import Id */
+            import_id: number | null;
+            /** Lead Time */
+            lead_time: number | null;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** User */
+            user: number;
+            /** Was Postponed */
             was_postponed: boolean;
         };
         /** DraftUpdate */
@@ -644,12 +956,335 @@ export interface components {
             version: string;
         };
         /**
+         * FieldIndexAnswer
+         * @description An item of `GET /api/dm/field-indexes` (LabelOps' own, for operators); `entries` is
+         *     counted for ready indexes only, and a key the index does not use is null.
+         */
+        FieldIndexAnswer: {
+            /** Built At */
+            built_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Entries */
+            entries: number | null;
+            /** Filter Key */
+            filter_key: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * Format: date-time
+             */
+            last_used_at: string;
+            /** Order Key */
+            order_key: string | null;
+            /** State */
+            state: string;
+        };
+        /**
+         * FileUploadAnswer
+         * @description A stored upload; `file` is its key in the artifact storage (`upload/<project>/...`).
+         */
+        FileUploadAnswer: {
+            /** File */
+            file: string;
+            /** Id */
+            id: number;
+            /** Size */
+            size: number;
+        };
+        /**
          * FileUploadsDelete
          * @description `DELETE /api/projects/{id}/file-uploads`: no ids means every upload of the project.
          */
         FileUploadsDelete: {
             /** File Upload Ids */
             file_upload_ids?: number[] | null;
+        };
+        /** FileUploadsDeletedAnswer */
+        FileUploadsDeletedAnswer: {
+            /** Deleted */
+            deleted: number;
+        };
+        /**
+         * FullTaskAnswer
+         * @description `GET /api/tasks/{id}`: the task with its annotations (authors expanded),
+         *     predictions, the caller's drafts and the data manager's computed columns.
+         */
+        FullTaskAnswer: {
+            /** Annotations */
+            annotations: components["schemas"]["TaskAnnotationAnswer"][];
+            /** Annotations Ids */
+            annotations_ids: string;
+            /** Annotations Results */
+            annotations_results: string;
+            /** Annotators */
+            annotators: number[];
+            /** Avg Lead Time */
+            avg_lead_time: number | null;
+            /** Cancelled Annotations */
+            cancelled_annotations: number;
+            /** Comment Authors */
+            comment_authors: number[];
+            /** Comment Count */
+            comment_count: number;
+            /** Completed At */
+            completed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Draft Exists */
+            draft_exists: boolean;
+            /** Drafts */
+            drafts: components["schemas"]["DraftAnswer"][];
+            /** File Upload */
+            file_upload: number | null;
+            /** Id */
+            id: number;
+            /** Inner Id */
+            inner_id: number;
+            /** Is Labeled */
+            is_labeled: boolean;
+            /** Last Comment Updated At */
+            last_comment_updated_at: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Overlap */
+            overlap: number;
+            /** Predictions */
+            predictions: components["schemas"]["PredictionAnswer"][];
+            /** Predictions Model Versions */
+            predictions_model_versions: string;
+            /** Predictions Results */
+            predictions_results: string;
+            /** Predictions Score */
+            predictions_score: number | null;
+            /** Project */
+            project: number;
+            /** Storage Filename */
+            storage_filename: string | null;
+            /** Total Annotations */
+            total_annotations: number;
+            /** Total Predictions */
+            total_predictions: number;
+            /** Unresolved Comment Count */
+            unresolved_comment_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
+        };
+        /**
+         * ImportJobAnswer
+         * @description Label Studio Enterprise's import object, which the legacy SDK polls.
+         */
+        ImportJobAnswer: {
+            /** Annotation Count */
+            annotation_count: number | null;
+            /** Commit To Project */
+            commit_to_project: boolean;
+            /** Could Be Tasks List */
+            could_be_tasks_list: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data Columns */
+            data_columns: string[];
+            /** Duration */
+            duration: number | null;
+            /** Error */
+            error: string | null;
+            /** File Upload Ids */
+            file_upload_ids: number[];
+            /** Finished At */
+            finished_at: string | null;
+            /** Found Formats */
+            found_formats: {
+                [key: string]: number;
+            } | string[];
+            /** Id */
+            id: number;
+            /** Preannotated From Fields */
+            preannotated_from_fields: string[] | null;
+            /** Prediction Count */
+            prediction_count: number | null;
+            /** Progress */
+            progress: number | null;
+            /** Project */
+            project: number;
+            /** Return Task Ids */
+            return_task_ids: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "in_progress" | "completed" | "failed";
+            /** Task Count */
+            task_count: number;
+            /** Task Ids */
+            task_ids: number[] | null;
+            /** Total */
+            total: number | null;
+            /** Updated At */
+            updated_at: string | null;
+            /** Url */
+            url: string | null;
+        };
+        /**
+         * ImportQueuedAnswer
+         * @description A large import runs as a job: `GET /api/projects/{id}/imports/{import}` follows it.
+         */
+        ImportQueuedAnswer: {
+            /** Import */
+            import: number;
+        };
+        /**
+         * ImportResultAnswer
+         * @description The synchronous answer of an import. Without `commit_to_project` nothing is written:
+         *     `task_count` counts the parsed tasks and the other counts are null. `found_formats`
+         *     counts the uploaded files by extension (an empty list when there were none);
+         *     `task_ids` is there with `return_task_ids` only.
+         */
+        ImportResultAnswer: {
+            /** Annotation Count */
+            annotation_count: number | null;
+            /** Could Be Tasks List */
+            could_be_tasks_list: boolean;
+            /** Data Columns */
+            data_columns: string[];
+            /** Duration */
+            duration: number;
+            /** File Upload Ids */
+            file_upload_ids: number[];
+            /** Found Formats */
+            found_formats: {
+                [key: string]: number;
+            } | string[];
+            /** Prediction Count */
+            prediction_count: number | null;
+            /** Task Count */
+            task_count: number;
+            /** Task Ids */
+            task_ids?: number[] | null;
+        };
+        /**
+         * NextTaskAnswer
+         * @description The label stream's task: its predictions (when the project shows them), no
+         *     annotations, the caller's drafts, the lock it holds and the queue it came from.
+         */
+        NextTaskAnswer: {
+            /** Annotations */
+            annotations: components["schemas"]["AnnotationAnswer"][];
+            /** Cancelled Annotations */
+            cancelled_annotations: number;
+            /** Comment Authors */
+            comment_authors: number[];
+            /** Comment Count */
+            comment_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Drafts */
+            drafts: components["schemas"]["DraftAnswer"][];
+            /** File Upload */
+            file_upload: number | null;
+            /** Id */
+            id: number;
+            /** Inner Id */
+            inner_id: number;
+            /** Is Labeled */
+            is_labeled: boolean;
+            /** Last Comment Updated At */
+            last_comment_updated_at: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Overlap */
+            overlap: number;
+            /** Predictions */
+            predictions: components["schemas"]["PredictionAnswer"][];
+            /** Project */
+            project: number;
+            /** Queue */
+            queue: string;
+            /** Total Annotations */
+            total_annotations: number;
+            /** Total Predictions */
+            total_predictions: number;
+            /** Unique Lock Id */
+            unique_lock_id: string;
+            /** Unresolved Comment Count */
+            unresolved_comment_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: components["schemas"]["TaskUpdaterAnswer"][];
+        };
+        /**
+         * PredictionAnswer
+         * @description A prediction as Label Studio serializes it (the model-run links are always null here).
+         */
+        PredictionAnswer: {
+            /** Cluster */
+            cluster: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Mislabeling */
+            mislabeling: number;
+            /** Model */
+            model: number | null;
+            /** Model Run */
+            model_run: number | null;
+            /** Model Version */
+            model_version: string;
+            /** Neighbors */
+            neighbors: unknown;
+            /** Project */
+            project: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Score */
+            score: number | null;
+            /** Task */
+            task: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** PredictionCreate */
         PredictionCreate: {
@@ -678,6 +1313,11 @@ export interface components {
             /** Score */
             score?: number | null;
         };
+        /** PredictionsImportedAnswer */
+        PredictionsImportedAnswer: {
+            /** Created */
+            created: number;
+        };
         /**
          * ReimportBody
          * @description `POST /api/projects/{id}/reimport`.
@@ -694,6 +1334,54 @@ export interface components {
              */
             files_as_tasks_list: boolean;
         };
+        /** TaskAnnotationAnswer */
+        TaskAnnotationAnswer: {
+            /** Bulk Created */
+            bulk_created: boolean;
+            completed_by: components["schemas"]["AnnotatorAnswer"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Draft Created At */
+            draft_created_at: string | null;
+            /** Ground Truth */
+            ground_truth: boolean;
+            /** Id */
+            id: number;
+            /** Import Id */
+            import_id: number | null;
+            /** Last Action */
+            last_action: string | null;
+            /** Last Created By */
+            last_created_by: number | null;
+            /** Lead Time */
+            lead_time: number | null;
+            /** Parent Annotation */
+            parent_annotation: number | null;
+            /** Parent Prediction */
+            parent_prediction: number | null;
+            /** Project */
+            project: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: number;
+            /** Unique Id */
+            unique_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
+            /** Was Cancelled */
+            was_cancelled: boolean;
+        };
         /** TaskCreate */
         TaskCreate: {
             /** Data */
@@ -707,6 +1395,20 @@ export interface components {
             /** Project */
             project: number;
         };
+        /**
+         * TaskPageAnswer
+         * @description `GET /api/tasks`: one page of the selection and the selection's totals.
+         */
+        TaskPageAnswer: {
+            /** Tasks */
+            tasks: components["schemas"]["DataManagerTaskAnswer"][];
+            /** Total */
+            total: number;
+            /** Total Annotations */
+            total_annotations: number;
+            /** Total Predictions */
+            total_predictions: number;
+        };
         /** TaskUpdate */
         TaskUpdate: {
             /** Data */
@@ -717,6 +1419,89 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * TaskUpdaterAnswer
+         * @description An item of `updated_by` where Label Studio lists the task's last editor.
+         */
+        TaskUpdaterAnswer: {
+            /** User Id */
+            user_id: number;
+        };
+        /**
+         * TaskWithResultsAnswer
+         * @description `PATCH /api/tasks/{id}` and `GET /api/projects/{id}/tasks`: with annotations and
+         *     predictions.
+         */
+        TaskWithResultsAnswer: {
+            /** Annotations */
+            annotations: components["schemas"]["AnnotationAnswer"][];
+            /** Cancelled Annotations */
+            cancelled_annotations: number;
+            /** Comment Authors */
+            comment_authors: number[];
+            /** Comment Count */
+            comment_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** File Upload */
+            file_upload: number | null;
+            /** Id */
+            id: number;
+            /** Inner Id */
+            inner_id: number;
+            /** Is Labeled */
+            is_labeled: boolean;
+            /** Last Comment Updated At */
+            last_comment_updated_at: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Overlap */
+            overlap: number;
+            /** Predictions */
+            predictions: components["schemas"]["PredictionAnswer"][];
+            /** Project */
+            project: number;
+            /** Total Annotations */
+            total_annotations: number;
+            /** Total Predictions */
+            total_predictions: number;
+            /** Unresolved Comment Count */
+            unresolved_comment_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
+        };
+        /**
+         * ViewAnswer
+         * @description A saved view (a data-manager tab); `data` is the data manager's own open object.
+         */
+        ViewAnswer: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Order */
+            order: number;
+            /** Project */
+            project: number;
+            /** User */
+            user: number | null;
         };
     };
     responses: never;
@@ -744,9 +1529,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -828,9 +1611,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -870,9 +1651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftDetailAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -912,9 +1691,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ActionAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -956,9 +1733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ActionResultAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -998,9 +1773,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ColumnsAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1040,9 +1813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["FieldIndexAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1082,9 +1853,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ViewAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1122,9 +1891,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ViewAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1162,9 +1929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ViewAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1242,9 +2007,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ViewAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1284,9 +2047,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ViewAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1364,9 +2125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ViewAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1406,9 +2165,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftDetailAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1490,9 +2247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftDetailAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1532,9 +2287,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FileUploadAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1614,9 +2367,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["PredictionAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1658,9 +2409,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PredictionAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1700,9 +2449,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PredictionAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1784,9 +2531,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PredictionAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1826,9 +2571,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["FileUploadAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1872,9 +2615,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FileUploadsDeletedAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1914,7 +2655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ImportResultAnswer"] | components["schemas"]["ImportQueuedAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1954,9 +2695,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PredictionsImportedAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1997,9 +2736,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ImportJobAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2041,9 +2778,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NextTaskAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2089,9 +2824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NextTaskAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2130,12 +2863,21 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResultAnswer"];
+                };
+            };
+            /** @description Successful Response */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ImportResultAnswer"] | components["schemas"]["ImportQueuedAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2178,9 +2920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["TaskWithResultsAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2258,7 +2998,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ImportResultAnswer"] | components["schemas"]["ImportQueuedAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2303,9 +3043,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TaskPageAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2347,9 +3085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FullTaskAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2389,9 +3125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FullTaskAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2473,9 +3207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TaskWithResultsAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2515,9 +3247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AnnotationAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2563,9 +3293,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2610,9 +3338,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftDetailAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2652,9 +3378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["DraftDetailAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2698,9 +3422,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftDetailAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2735,14 +3457,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The uploaded file, in its own media type. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/octet-stream": string;
                 };
+            };
+            /** @description A redirect to a presigned URL of the object store. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Label Studio's error body. */
             "4XX": {
@@ -2775,14 +3504,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The uploaded file, in its own media type. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/octet-stream": string;
                 };
+            };
+            /** @description A redirect to a presigned URL of the object store. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Label Studio's error body. */
             "4XX": {

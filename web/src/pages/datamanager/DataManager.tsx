@@ -294,7 +294,7 @@ export default function DataManager() {
                       const direction =
                         tab.ordering[0] === key ? "ascending" : tab.ordering[0] === `-${key}` ? "descending" : undefined;
                       return (
-                        <th key={key} aria-sort={direction ?? "none"} scope="col" title={column.help}>
+                        <th key={key} aria-sort={direction ?? "none"} scope="col" title={column.help ?? undefined}>
                           {isOrderable(column) ? (
                             <button
                               type="button"

@@ -25,17 +25,30 @@ import {
 } from "./dataManagerState";
 
 const COLUMNS: Column[] = [
-  { id: "id", title: "ID", type: "Number", target: "tasks" },
-  { id: "inner_id", title: "Inner ID", type: "Number", target: "tasks", visibility_defaults: { explore: false } },
-  { id: "cancelled_annotations", title: "Cancelled", type: "Number", target: "tasks" },
-  { id: "data", title: "data", type: "List", target: "tasks", children: ["text"] },
-  { id: "text", title: "text", type: "Text", target: "tasks", parent: "data" },
+  { id: "id", title: "ID", type: "Number", target: "tasks", project_defined: false },
+  {
+    id: "inner_id",
+    title: "Inner ID",
+    type: "Number",
+    target: "tasks",
+    visibility_defaults: { explore: false, labeling: false },
+    project_defined: false,
+  },
+  { id: "cancelled_annotations", title: "Cancelled", type: "Number", target: "tasks", project_defined: false },
+  { id: "data", title: "data", type: "List", target: "tasks", children: ["text"], project_defined: false },
+  { id: "text", title: "text", type: "Text", target: "tasks", parent: "data", project_defined: false },
 ];
 
-const DELETE: Action = { id: "delete_tasks", title: "Delete Tasks", order: 100 };
+const DELETE: Action = {
+  id: "delete_tasks",
+  title: "Delete Tasks",
+  order: 100,
+  permission: "tasks.delete",
+  dialog: { text: "You are going to delete the selected tasks.", type: "confirm" },
+};
 
 function view(id: number, data: ViewData = {}): View {
-  return { id, data, order: null, user: 1, project: 1 };
+  return { id, data, order: 0, user: 1, project: 1 };
 }
 
 const TENS = view(5, {

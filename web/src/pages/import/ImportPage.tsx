@@ -31,7 +31,7 @@ type Phase =
   | { kind: "uploading"; progress: UploadProgress }
   | { kind: "processing"; job: ImportJob | null }
   /** `jobId` when the server ran the import as a background job. */
-  | { kind: "done"; result: ImportResult; jobId?: number }
+  | { kind: "done"; result: ImportResult | ImportJob; jobId?: number }
   | { kind: "failed"; error: unknown };
 
 const ACCEPTED = ".json,.jsonl,.csv,.tsv,.txt,.html,.htm,.xml,.png,.jpg,.jpeg,.gif,.bmp,.svg,.webp,.wav,.mp3,.flac,.m4a,.ogg,.mp4,.webm,.pdf";
@@ -78,7 +78,7 @@ export default function ImportPage() {
     setPhase({ kind: "uploading", progress: { loaded: 0, total: 0 } });
     try {
       const answer = await send((progress) => setPhase({ kind: "uploading", progress }), controller.signal);
-      let result: ImportResult;
+      let result: ImportResult | ImportJob;
       let jobId: number | undefined;
       if (isQueued(answer)) {
         jobId = answer.import;
@@ -277,8 +277,8 @@ export default function ImportPage() {
               <strong>
                 Imported {phase.result.task_count.toLocaleString()} task{phase.result.task_count === 1 ? "" : "s"}
               </strong>
-              {phase.result.annotation_count > 0 && `, ${phase.result.annotation_count.toLocaleString()} annotations`}
-              {phase.result.prediction_count > 0 && `, ${phase.result.prediction_count.toLocaleString()} predictions`}
+              {(phase.result.annotation_count ?? 0) > 0 && `, ${(phase.result.annotation_count ?? 0).toLocaleString()} annotations`}
+              {(phase.result.prediction_count ?? 0) > 0 && `, ${(phase.result.prediction_count ?? 0).toLocaleString()} predictions`}
               {phase.result.duration !== null ? ` in ${phase.result.duration.toFixed(2)} s` : ""}.
             </p>
             {phase.jobId !== undefined && (

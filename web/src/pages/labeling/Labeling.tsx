@@ -13,7 +13,7 @@ import {
   skipTask,
   updateAnnotation,
 } from "../../api/annotations";
-import { getTask, nextTask, type Draft, type ResultItem, type StreamSelection, type Task } from "../../api/tasks";
+import { getTask, nextTask, type Draft, type ResultItem, type StreamSelection, type StreamTask, type Task } from "../../api/tasks";
 import { useCurrentUser } from "../../auth";
 import { LabelStudioEditor, type SubmitContext } from "../../editor/LabelStudioEditor";
 import { useProject } from "../../layout";
@@ -22,7 +22,7 @@ import "./labeling.css";
 
 type Screen =
   | { kind: "loading" }
-  | { kind: "task"; task: Task; shownAt: number }
+  | { kind: "task"; task: Task | StreamTask; shownAt: number }
   | { kind: "done" }
   | { kind: "failed"; error: unknown };
 
