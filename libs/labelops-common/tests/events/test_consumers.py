@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pytest
-from celery import _state as celery_state
 from labelops_common import events
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database
 from labelops_common.events import (
@@ -22,7 +21,6 @@ from labelops_common.events import (
     unregister_handler,
 )
 from labelops_common.jobs import JobResources, register_job_resources, unregister_job_resources
-from labelops_common.queue import create_celery_app, start_embedded_worker
 from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import MetaData, String, func, select, text
@@ -82,24 +80,6 @@ def consumer() -> Iterator[Database]:
             unregister_handler(record_delivery)
             unregister_job_resources(resources)
             database.engine.dispose()
-
-
-@pytest.fixture()
-def worker() -> Iterator[None]:
-    previous = celery_state.default_app
-    with scratch_database_url("events_consumer_broker") as broker_database_url:
-        app = create_celery_app(
-            name="labelops-consumer-test",
-            broker_url=f"sqla+{broker_database_url}",
-            queues=[events.EVENTS_QUEUE],
-        )
-        app.set_default()
-        running = start_embedded_worker(app, queues=[events.EVENTS_QUEUE], concurrency=2)
-        try:
-            yield
-        finally:
-            running.stop(timeout=15)
-            celery_state.set_default_app(previous)
 
 
 def _deliveries(database: Database) -> list[tuple[str, int]]:

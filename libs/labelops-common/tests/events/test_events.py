@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from celery import _state as celery_state
 from labelops_common import events
 from labelops_common.db import Database
 from labelops_common.events import (
@@ -21,7 +20,6 @@ from labelops_common.events import (
     publish_after_commit,
     unregister_handler,
 )
-from labelops_common.queue import create_celery_app, start_embedded_worker
 from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import text
@@ -55,26 +53,6 @@ def database() -> Iterator[Database]:
             yield database
         finally:
             database.engine.dispose()
-
-
-@pytest.fixture()
-def worker() -> Iterator[None]:
-    """A LabelOps Celery app consuming `events` in this process, as `labelops serve` runs it
-    (on kombu's SQLAlchemy transport over PostgreSQL, the broker of `make run`)."""
-    previous = celery_state.default_app
-    with scratch_database_url("events_broker") as broker_database_url:
-        app = create_celery_app(
-            name="labelops-events-test",
-            broker_url=f"sqla+{broker_database_url}",
-            queues=[events.EVENTS_QUEUE],
-        )
-        app.set_default()
-        running = start_embedded_worker(app, queues=[events.EVENTS_QUEUE], concurrency=2)
-        try:
-            yield
-        finally:
-            running.stop(timeout=15)
-            celery_state.set_default_app(previous)
 
 
 @pytest.fixture()

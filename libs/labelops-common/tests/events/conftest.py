@@ -1,0 +1,31 @@
+"""The events tests' worker: a LabelOps Celery app consuming `events` in this process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from celery import _state as celery_state
+from labelops_common import events
+from labelops_common.queue import create_celery_app, start_embedded_worker
+from labelops_testing.databases import scratch_database_url
+
+
+@pytest.fixture()
+def worker() -> Iterator[None]:
+    """As `labelops serve` runs it: on kombu's SQLAlchemy transport over PostgreSQL, the
+    broker of `make run` (a scratch database here)."""
+    previous = celery_state.default_app
+    with scratch_database_url("events_broker") as broker_database_url:
+        app = create_celery_app(
+            name="labelops-events-test",
+            broker_url=f"sqla+{broker_database_url}",
+            queues=[events.EVENTS_QUEUE],
+        )
+        app.set_default()
+        running = start_embedded_worker(app, queues=[events.EVENTS_QUEUE], concurrency=2)
+        try:
+            yield
+        finally:
+            running.stop(timeout=15)
+            celery_state.set_default_app(previous)
