@@ -3,7 +3,8 @@
 Policies themselves are named functions in each service's domain folders (for example
 `project_svc.projects.policies.can_update_project`), so the permission matrix can be read
 and tested function by function. `project_for` is the check every service that serves a
-project's objects (tasks, exports) starts with.
+project's objects (tasks, exports) starts with. `can_act_on_user` and `can_grant_role` are
+the rank rule every policy on another user goes through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,24 @@ Policy = Callable[[Principal, ProjectInfo], bool]
 ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR})
 #: Roles that may create and configure projects.
 MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR, Role.MANAGER})
+#: How much each role may do: `Role` lists the most powerful first.
+ROLE_RANK = {role: rank for rank, role in enumerate(reversed(Role))}
+
+
+def outranks(role: Role, other: Role) -> bool:
+    """Strictly above: an administrator does not outrank another administrator."""
+    return ROLE_RANK[role] > ROLE_RANK[other]
+
+
+def can_act_on_user(principal: Principal, *, user_id: int, role: Role) -> bool:
+    """Anyone may act on themselves; on another user only from a strictly higher rank, so
+    nobody takes over a peer or a superior (an administrator never resets the owner)."""
+    return principal.user_id == user_id or outranks(principal.role, role)
+
+
+def can_grant_role(principal: Principal, role: Role) -> bool:
+    """Nobody gives anyone (themselves included) a role above their own."""
+    return not outranks(role, principal.role)
 
 
 def authorize(allowed: bool, detail: str | None = None) -> None:
