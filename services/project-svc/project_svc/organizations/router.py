@@ -105,6 +105,8 @@ def remove_member(
     _organization_in_scope(session, principal, organization_id)
     authorize(policies.can_remove_member(principal, organization_id))
     authorize(user_id != principal.user_id, "You cannot remove yourself.")
+    role = organizations.member_role(session, organization_id=organization_id, user_id=user_id)
+    authorize(policies.can_remove_member_of_rank(principal, user_id=user_id, role=role))
     organizations.deactivate_member(session, organization_id=organization_id, user_id=user_id)
     session.commit()
     return Response(status_code=204)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labelops_common.auth.principal import Principal, Role
-from labelops_common.http.errors import NotFound
+from labelops_common.http.errors import NotFound, ValidationFailed
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -96,7 +96,8 @@ def list_memberships(
     return [(membership, user) for membership, user in rows]
 
 
-def deactivate_member(session: Session, *, organization_id: int, user_id: int) -> None:
+def active_member(session: Session, *, organization_id: int, user_id: int) -> Membership:
+    """The user's active membership of the organization; anyone else is not found."""
     membership = session.scalars(
         select(Membership).where(
             Membership.organization_id == organization_id,
@@ -106,4 +107,48 @@ def deactivate_member(session: Session, *, organization_id: int, user_id: int) -
     ).first()
     if membership is None:
         raise NotFound()
+    return membership
+
+
+def member_role(session: Session, *, organization_id: int, user_id: int) -> Role:
+    return Role(active_member(session, organization_id=organization_id, user_id=user_id).role)
+
+
+def _count_owners(session: Session, *, organization_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.organization_id == organization_id,
+                Membership.is_active.is_(True),
+                Membership.role == Role.OWNER.value,
+            )
+        )
+        or 0
+    )
+
+
+def _keep_an_owner(session: Session, *, membership: Membership) -> None:
+    """An organization always keeps an active owner: the last one can neither leave nor step down."""
+    if membership.role == Role.OWNER.value and (
+        _count_owners(session, organization_id=membership.organization_id) <= 1
+    ):
+        raise ValidationFailed(
+            {"role": ["The organization's only owner cannot step down; make another owner first."]}
+        )
+
+
+def change_member_role(session: Session, *, organization_id: int, user_id: int, role: Role) -> None:
+    membership = active_member(session, organization_id=organization_id, user_id=user_id)
+    if membership.role == role.value:
+        return
+    _keep_an_owner(session, membership=membership)
+    membership.role = role.value
+    session.flush()
+
+
+def deactivate_member(session: Session, *, organization_id: int, user_id: int) -> None:
+    membership = active_member(session, organization_id=organization_id, user_id=user_id)
+    _keep_an_owner(session, membership=membership)
     membership.is_active = False

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
-from labelops_common.auth.principal import Role
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
@@ -92,8 +91,9 @@ def list_users(session: DbSession, principal: CurrentUser) -> list[UserAnswer]:
 @router.post("/api/users", status_code=201, response_model=UserAnswer)
 def create_user(body: UserCreate, session: DbSession, principal: CurrentUser) -> UserAnswer:
     authorize(policies.can_create_user(principal))
-    if body.role == Role.OWNER and principal.role != Role.OWNER:
-        authorize(False, "Only an owner may create another owner.")
+    authorize(
+        policies.can_give_role(principal, body.role), "You cannot give a role above your own."
+    )
     user = users.create_user(
         session,
         email=str(body.email),
@@ -125,10 +125,23 @@ def update_user(
     user = users.get_user_in_organization(
         session, user_id=user_id, organization_id=principal.organization_id
     )
-    authorize(policies.can_update_user(principal, user.id))
-    changes = body.model_dump(exclude_unset=True)
+    role = organizations.member_role(
+        session, organization_id=principal.organization_id, user_id=user.id
+    )
+    authorize(policies.can_update_user(principal, user.id, role))
+    if body.role is not None:
+        authorize(
+            policies.can_give_role(principal, body.role), "You cannot give a role above your own."
+        )
+    changes = body.model_dump(exclude_unset=True, exclude={"current_password", "role"})
     if "email" in changes and changes["email"] is not None:
         changes["email"] = str(changes["email"])
+    if user.id == principal.user_id:
+        users.check_current_password(user, changes=changes, current_password=body.current_password)
+    if body.role is not None:
+        organizations.change_member_role(
+            session, organization_id=principal.organization_id, user_id=user.id, role=body.role
+        )
     users.update_user(session, user=user, changes=changes)
     session.commit()
     return user_response(user)
@@ -140,7 +153,10 @@ def delete_user(user_id: int, session: DbSession, principal: CurrentUser) -> Res
     user = users.get_user_in_organization(
         session, user_id=user_id, organization_id=principal.organization_id
     )
-    authorize(policies.can_delete_user(principal, user.id))
+    role = organizations.member_role(
+        session, organization_id=principal.organization_id, user_id=user.id
+    )
+    authorize(policies.can_delete_user(principal, user.id, role))
     organizations.deactivate_member(
         session, organization_id=principal.organization_id, user_id=user.id
     )

@@ -25,10 +25,20 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    """Label Studio's fields, plus LabelOps' `password`, `current_password` and `role`."""
+
     model_config = ConfigDict(extra="ignore")
 
     email: EmailStr | None = None
     password: str | None = Field(default=None, max_length=256)
+    current_password: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Required to change one's own password or email.",
+    )
+    role: Role | None = Field(
+        default=None, description="The user's role in the caller's organization."
+    )
     username: str | None = Field(default=None, max_length=150)
     first_name: str | None = Field(default=None, max_length=256)
     last_name: str | None = Field(default=None, max_length=256)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from labelops_common.auth.principal import Role
@@ -101,6 +102,24 @@ def list_users(session: Session, *, organization_id: int) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+def check_current_password(
+    user: User, *, changes: Mapping[str, Any], current_password: str | None
+) -> None:
+    """One's own password or email changes only with the current password, so a stolen
+    session or API token alone cannot take the account over."""
+    changes_password = bool(changes.get("password"))
+    new_email = changes.get("email")
+    changes_email = new_email is not None and normalize_email(new_email) != user.email
+    if not (changes_password or changes_email):
+        return
+    if not current_password:
+        raise ValidationFailed(
+            {"current_password": ["This field is required to change your password or email."]}
+        )
+    if not user.password_hash or not verify_password(current_password, user.password_hash):
+        raise ValidationFailed({"current_password": ["The current password is incorrect."]})
 
 
 def update_user(session: Session, *, user: User, changes: dict[str, Any]) -> User:

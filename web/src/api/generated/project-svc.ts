@@ -1017,10 +1017,18 @@ export interface components {
              */
             username: string;
         };
-        /** UserUpdate */
+        /**
+         * UserUpdate
+         * @description Label Studio's fields, plus LabelOps' `password`, `current_password` and `role`.
+         */
         UserUpdate: {
             /** Allow Newsletters */
             allow_newsletters?: boolean | null;
+            /**
+             * Current Password
+             * @description Required to change one's own password or email.
+             */
+            current_password?: string | null;
             /** Email */
             email?: string | null;
             /** First Name */
@@ -1031,6 +1039,8 @@ export interface components {
             password?: string | null;
             /** Phone */
             phone?: string | null;
+            /** @description The user's role in the caller's organization. */
+            role?: components["schemas"]["Role"] | null;
             /** Username */
             username?: string | null;
         };
