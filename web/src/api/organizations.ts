@@ -39,6 +39,19 @@ export function addMember(member: NewMember): Promise<unknown> {
   return api("/api/users", { method: "POST", body: member });
 }
 
+/** Roles from least to most powerful, as the server ranks them. */
+export const ROLES_BY_RANK: Role[] = ["annotator", "reviewer", "manager", "administrator", "owner"];
+
+/** The server's rank rule: one acts on another member only from a strictly higher role. */
+export function outranks(role: Role | null | undefined, other: Role): boolean {
+  return !!role && ROLES_BY_RANK.indexOf(role) > ROLES_BY_RANK.indexOf(other);
+}
+
+/** The roles a caller may give: none above their own. */
+export function grantableRoles(role: Role | null | undefined): Role[] {
+  return role ? ROLES_BY_RANK.filter((candidate) => !outranks(candidate, role)) : [];
+}
+
 export const ROLE_LABELS: Record<Role, string> = {
   owner: "Owner",
   administrator: "Administrator",

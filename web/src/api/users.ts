@@ -47,6 +47,8 @@ export interface UserUpdate {
   phone?: string;
   email?: string;
   password?: string;
+  /** Required by the server when one changes one's own password or email. */
+  current_password?: string;
 }
 
 export function updateUser(userId: number, changes: UserUpdate): Promise<User> {

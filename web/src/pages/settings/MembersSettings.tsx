@@ -1,12 +1,20 @@
 /**
  * Members and roles: the project's organization members with their roles. Administrators
- * add people with a role and remove them; the API has no role change for an existing member.
+ * add people with a role up to their own and remove members of a lower role (the server's
+ * rank rule); this page offers no role change for an existing member.
  */
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError } from "../../api/client";
-import { addMember, listMemberships, removeMember, ROLE_LABELS } from "../../api/organizations";
+import {
+  addMember,
+  grantableRoles,
+  listMemberships,
+  outranks,
+  removeMember,
+  ROLE_LABELS,
+} from "../../api/organizations";
 import type { Membership, Page, Role } from "../../api/types";
 import { useCurrentUser } from "../../auth";
 import { useProject } from "../../layout";
@@ -96,7 +104,7 @@ export function MembersSettings() {
                     <td>{formatDate(member.date_joined)}</td>
                     {isAdmin && (
                       <td style={{ textAlign: "right" }}>
-                        {member.id !== user.id && (
+                        {member.id !== user.id && outranks(user.role, membership.role) && (
                           <Button
                             size="small"
                             variant="ghost"
@@ -161,6 +169,7 @@ function AddMemberDialog({
   const [lastName, setLastName] = useState("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState<Role>("annotator");
+  const { user } = useCurrentUser();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const fieldErrors = error instanceof ApiError ? error.fieldErrors : {};
@@ -218,7 +227,7 @@ function AddMemberDialog({
           value={role}
           onChange={(e) => setRole(e.target.value as Role)}
           errors={fieldErrors.role}
-          options={(["annotator", "reviewer", "manager", "administrator", "owner"] as Role[]).map((value) => ({
+          options={grantableRoles(user.role).map((value) => ({
             value,
             label: ROLE_LABELS[value],
           }))}
