@@ -24,6 +24,7 @@ from typing import Any
 from labelops_common.settings import SERVICE_NAMES
 from labelops_runtime.render import render_routes
 from labelops_runtime.routes import service_for_path
+from labelops_runtime.security_headers import API_CSP, COMMON_HEADERS, PAGE_CSP
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_DIR = ROOT / "deploy" / "nginx"
@@ -168,6 +169,11 @@ def render_edge(settings: EdgeSettings) -> dict[str, str]:
         "cors_allow_headers": ", ".join(CORS_ALLOW_HEADERS),
         "cors_expose_headers": ", ".join(CORS_EXPOSE_HEADERS),
         "cors_max_age": str(CORS_MAX_AGE_SECONDS),
+        "security_headers": "".join(
+            f'add_header {name} "{value}" always;\n' for name, value in COMMON_HEADERS.items()
+        ),
+        "page_csp": PAGE_CSP,
+        "api_csp": API_CSP,
     }
     return {
         "nginx.conf": Template((NGINX_DIR / "nginx.conf.template").read_text()).substitute(values),

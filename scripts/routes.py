@@ -1,4 +1,5 @@
-"""Renders the route table into the files the edges read; `check` fails if they are stale.
+"""Renders the route table and the security headers into the files the edges read; `check`
+fails if they are stale.
 
 python scripts/routes.py generate|check
 """
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from labelops_runtime.render import render_routes
+from labelops_runtime.security_headers import render_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = {
@@ -17,13 +19,19 @@ OUTPUTS = {
     ROOT / "deploy" / "compose" / "edge" / "labelops" / "routes.conf": "nginx",
     ROOT / "helm" / "labelops" / "files" / "routes.json": "json",
 }
+#: The security headers (labelops_runtime/security_headers.py) for the chart and the web image.
+HEADER_OUTPUTS = {
+    ROOT / "helm" / "labelops" / "files" / "security-headers.json": "json",
+    ROOT / "deploy" / "image" / "web-security-headers.conf": "nginx",
+}
 
 
 def main() -> int:
     command = sys.argv[1] if len(sys.argv) > 1 else "check"
     stale = []
-    for path, fmt in OUTPUTS.items():
-        rendered = render_routes(fmt)
+    renders = [(path, render_routes(fmt)) for path, fmt in OUTPUTS.items()]
+    renders += [(path, render_security_headers(fmt)) for path, fmt in HEADER_OUTPUTS.items()]
+    for path, rendered in renders:
         if command == "generate":
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(rendered)

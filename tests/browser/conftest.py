@@ -25,6 +25,7 @@ from labelops_testing.processes import stop_process, wait_until_answering
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Page,
     Playwright,
     expect,
@@ -142,13 +143,20 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 class PageErrors:
-    """Uncaught errors of the page's scripts; a test fails if any occurred."""
+    """Uncaught errors of the page's scripts and anything the Content-Security-Policy
+    refused; a test fails if any occurred (so every browser test runs the app under it)."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
 
     def watch(self, page: Page) -> None:
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self._csp_violation(page, message))
+
+    def _csp_violation(self, page: Page, message: ConsoleMessage) -> None:
+        # Chromium reports each refused load, script, style or eval as a console error.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(f"{page.url}: {message.text}")
 
 
 def _new_context(browser: Browser, web_app: WebApp, **options: Any) -> BrowserContext:

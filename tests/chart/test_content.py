@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from labelops_runtime.routes import service_for_path
+from labelops_runtime.security_headers import API_HEADERS, PAGE_HEADERS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART_DIR = ROOT / "helm" / "labelops"
@@ -132,6 +133,35 @@ def test_httproute_first_match_agrees_with_the_table(features_on: Any, path: str
         or (kind == "PathPrefix" and path.startswith(value))
     )
     assert chosen == _expected_backend(path)
+
+
+def test_every_ingress_adds_the_security_headers_of_its_backend(
+    rendered_files: dict[str, Any],
+) -> None:
+    """The web UI's pages get the page policy, the services' answers the API's, both from
+    labelops_runtime.security_headers (files/security-headers.json is checked current)."""
+    expected = {"page": dict(PAGE_HEADERS), "api": dict(API_HEADERS)}
+    assert json.loads((CHART_DIR / "files" / "security-headers.json").read_text()) == expected
+    for rendered in rendered_files.values():
+        for ingress in rendered.of_kind("Ingress"):
+            kind = "page" if ingress["metadata"]["name"] == f"{RELEASE}-web" else "api"
+            reference = ingress["metadata"]["annotations"][
+                "nginx.ingress.kubernetes.io/custom-headers"
+            ]
+            namespace, name = reference.split("/")
+            assert namespace == ingress["metadata"]["namespace"]
+            assert name == f"{RELEASE}-{kind}-headers"
+            assert rendered.named("ConfigMap", name)["data"] == expected[kind]
+
+
+def test_httproute_sets_the_security_headers_of_each_backend(features_on: Any) -> None:
+    route = features_on.named("HTTPRoute", RELEASE)
+    for rule in route["spec"]["rules"]:
+        backend = rule["backendRefs"][0]["name"].removeprefix(f"{RELEASE}-")
+        [modifier] = [f for f in rule["filters"] if f["type"] == "ResponseHeaderModifier"]
+        headers = {h["name"]: h["value"] for h in modifier["responseHeaderModifier"]["set"]}
+        assert headers == dict(PAGE_HEADERS if backend == "web" else API_HEADERS), backend
+    assert not features_on.of_kind("Ingress")
 
 
 def test_gateway_https_redirect_route(features_on: Any) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from labelops_runtime.routes import ROUTES, service_for_path
+from labelops_runtime.security_headers import API_CSP, PAGE_CSP
 
 from .conftest import ALLOWED_ORIGIN, ASSET_JS, INDEX_HTML, REFUSED_ORIGIN
 from .loader import REPO, edge_module
@@ -121,6 +122,20 @@ def test_hsts_on_proxied_static_and_error_responses(edge: Any) -> None:
                 "max-age=63072000; includeSubDomains"
             ), response.request.url
             assert response.headers.get("x-content-type-options") == "nosniff"
+
+
+def test_pages_get_the_page_policy_and_service_answers_the_api_policy(edge: Any) -> None:
+    with edge.client() as client:
+        for path in ("/", "/projects/7/label", "/assets/app.js", "/assets/missing.js"):
+            response = client.get(path)
+            assert response.headers.get_list("content-security-policy") == [PAGE_CSP], path
+            assert response.headers["x-frame-options"] == "DENY"
+            assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        for path in ("/api/projects", "/data/upload/999999/tasks.json", "/tasks/1/resolve"):
+            for response in (client.get(path, headers=AUTH), client.get(path)):
+                assert response.headers.get_list("content-security-policy") == [API_CSP], path
+                assert response.headers["x-frame-options"] == "DENY"
+        assert preflight(client, ALLOWED_ORIGIN).headers["content-security-policy"] == API_CSP
 
 
 def preflight(client: httpx.Client, origin: str) -> httpx.Response:

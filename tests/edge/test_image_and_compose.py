@@ -105,6 +105,13 @@ def test_the_web_stage_nginx_config_is_valid(tmp_path: Path) -> None:
     assert "8080" in values(web, "EXPOSE")
     conf = (REPO / "deploy" / "image" / "web-nginx.conf").read_text()
     assert "try_files $uri $uri/ /index.html;" in conf
+    # The page's security headers, rendered from labelops_runtime and copied where it includes them.
+    headers_in_image = "/etc/nginx/labelops/security-headers.conf"
+    assert conf.count(f"include {headers_in_image};") == 2
+    assert f"deploy/image/web-security-headers.conf {headers_in_image}" in DOCKERFILE.read_text()
+    conf = conf.replace(
+        headers_in_image, str(REPO / "deploy" / "image" / "web-security-headers.conf")
+    )
     main = tmp_path / "nginx.conf"
     main.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"

@@ -1,6 +1,7 @@
 """The single-process HTTP front: one port, every service's app, chosen by the route table.
 
-It plays the part nginx plays in production. Process-wide endpoints (`/metrics`,
+It plays the part nginx plays in production, security headers included: services' answers
+get the API's (labelops_runtime.security_headers), the web app adds the page's. Process-wide endpoints (`/metrics`,
 `/healthz`, `/readyz`) answer for the whole process here rather than for one service.
 """
 
@@ -13,6 +14,7 @@ from labelops_common.http.errors import error_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from labelops_runtime.routes import service_for_path
+from labelops_runtime.security_headers import API_HEADERS, with_security_headers
 
 #: Paths that belong to the process, not to a service.
 PROCESS_PATHS = ("/metrics", "/healthz", "/readyz")
@@ -27,8 +29,10 @@ class RouteTableDispatcher:
         fallback: ASGIApp | None = None,
         resolve: Callable[[str], str | None] = service_for_path,
     ) -> None:
-        self._services = dict(services)
-        self._process_app = process_app
+        self._services = {
+            name: with_security_headers(app, API_HEADERS) for name, app in services.items()
+        }
+        self._process_app = with_security_headers(process_app, API_HEADERS)
         self._fallback = fallback
         self._resolve = resolve
 
@@ -46,6 +50,8 @@ class RouteTableDispatcher:
             app = self._fallback
         if app is None:
             if scope["type"] == "http":
-                await error_response(404, "Not found.")(scope, receive, send)
+                await with_security_headers(error_response(404, "Not found."), API_HEADERS)(
+                    scope, receive, send
+                )
             return
         await app(scope, receive, send)

@@ -15,6 +15,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from labelops_runtime.security_headers import API_HEADERS, PAGE_HEADERS, with_security_headers
+
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _REVALIDATE = "no-cache"
 
@@ -48,6 +50,7 @@ def web_app(web_dir: Path) -> ASGIApp:
     """The static app when the UI is built, or a clear 404 saying how to build it.
 
     API paths no service claims stay JSON 404s; they never fall through to the app's page.
+    Every answer carries the page's Content-Security-Policy (an API 404, the API's).
     """
     files: ASGIApp | None = None
     if (web_dir / "index.html").is_file():
@@ -59,10 +62,12 @@ def web_app(web_dir: Path) -> ASGIApp:
             return
         path: str = scope.get("path", "/")
         if path == "/api" or path.startswith("/api/"):
-            await error_response(404, "Not found.")(scope, receive, send)
+            await with_security_headers(error_response(404, "Not found."), API_HEADERS)(
+                scope, receive, send
+            )
         elif files is None:
             await error_response(404, not_built)(scope, receive, send)
         else:
             await files(scope, receive, send)
 
-    return serve
+    return with_security_headers(serve, PAGE_HEADERS)

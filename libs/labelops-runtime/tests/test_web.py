@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from labelops_runtime.dispatcher import RouteTableDispatcher
+from labelops_runtime.security_headers import API_CSP, PAGE_CSP
 from labelops_runtime.web import web_app
+from starlette.types import Receive, Scope, Send
 
 
 @pytest.fixture()
@@ -56,3 +61,37 @@ def test_an_unbuilt_app_says_how_to_build_it(tmp_path: Path) -> None:
     response = TestClient(web_app(tmp_path / "nowhere")).get("/projects")
     assert response.status_code == 404
     assert "make web" in response.json()["detail"]
+
+
+def test_pages_and_assets_carry_the_page_policy_and_api_404s_the_apis(built: Path) -> None:
+    client = TestClient(web_app(built))
+    for path in ("/", "/projects/3/label", "/assets/index-abc123.js", "/assets/missing-1.js"):
+        answer = client.get(path)
+        assert answer.headers["content-security-policy"] == PAGE_CSP, path
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert client.get("/api/nothing").headers["content-security-policy"] == API_CSP
+    # No inline script, no eval; nothing may frame the app or be embedded as a plugin.
+    directives = dict(part.split(" ", 1) for part in PAGE_CSP.split("; "))
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["base-uri"] == "'self'"
+
+
+def test_the_single_process_front_gives_service_answers_the_api_policy() -> None:
+    async def service(scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"ok": True})(scope, receive, send)
+
+    front = RouteTableDispatcher(
+        services={"project-svc": service},
+        process_app=FastAPI(),
+        resolve=lambda path: None if path == "/nowhere" else "project-svc",
+    )
+    client = TestClient(front)
+    answer = client.get("/api/projects")
+    assert answer.json() == {"ok": True}
+    assert answer.headers["content-security-policy"] == API_CSP
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/nowhere").headers["content-security-policy"] == API_CSP

@@ -14,6 +14,7 @@ import { createDraft, saveDraftOnLeave, updateDraft } from "../api/annotations";
 import type { Annotation, Draft, Prediction, ResultItem, TaskData } from "../api/tasks";
 import { ErrorList, LoadingBlock } from "../ui";
 import { loadLabelStudio, type EditorObject, type LabelStudioInstance } from "./loadLabelStudio";
+import { sanitizeTaskData } from "./sanitize";
 import "./editor.css";
 
 /** What the editor needs of a task (the full task, or a label-stream task). */
@@ -140,12 +141,15 @@ function startAnnotation(store: EditorStore, task: EditorTask, mode: EditorMode)
   annotations.selectAnnotation(annotation.id);
 }
 
-/** The task in the editor's own format: ids as `pk`, predictions with their score. */
-function editorTask(task: EditorTask, mode: EditorMode) {
+/**
+ * The task in the editor's own format: ids as `pk`, predictions with their score, and the
+ * fields the config shows as HTML sanitized (the editor renders them as they are).
+ */
+function editorTask(config: string, task: EditorTask, mode: EditorMode) {
   const editable = mode !== "preview";
   return {
     id: task.id,
-    data: task.data,
+    data: sanitizeTaskData(config, task.data),
     annotations: (task.annotations ?? [])
       .filter((annotation) => !annotation.was_cancelled)
       .map((annotation) => ({
@@ -252,7 +256,7 @@ export function LabelStudioEditor(props: LabelStudioEditorProps) {
         firstName: named.first_name || named.email || `User ${user.id}`,
         lastName: named.last_name ?? "",
       },
-      task: editorTask(task, mode),
+      task: editorTask(config, task, mode),
       // The editor adds the task's predictions and annotations after its load event, and
       // selects them; only once its storage is initialized can the working one be chosen.
       onStorageInitialized: (store: EditorStore) => {
