@@ -35,7 +35,7 @@ GRPC_SERVICE_NAMES = ("labelops.project.v1.ProjectService",)
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
-    secret = common.secret_key.get_secret_value()
+    secret = common.resolved_secret_key()
     holder: dict[str, Database] = {}
 
     def resolve_legacy_token(token: str) -> Principal | None:
