@@ -634,8 +634,22 @@ def test_service_settings_read_what_the_chart_sets(
             f"LABELOPS_ADMIN_{field.upper()}" for field in AdminBootstrapSettings.model_fields
         }
         assert AdminBootstrapSettings().email == "admin@labelops.local"
+        assert settings.allow_signup is False  # only the first user signs up on their own
     chart_variables = {name for name in environment if name.startswith("LABELOPS_")}
     assert chart_variables - CHART_ONLY_VARIABLES <= known
+
+
+def test_allow_signup_reaches_project_svc_only(rendered_files: dict[str, Any], render: Any) -> None:
+    for rendered, expected in (
+        (rendered_files["values.yaml"], "false"),
+        (render((), ("allowSignup=true",)), "true"),
+    ):
+        for service in SERVICES:
+            environment = _container_environment(rendered, f"{RELEASE}-{service}")
+            if service == "project-svc":
+                assert environment["LABELOPS_PROJECT_SVC_ALLOW_SIGNUP"] == expected
+            else:
+                assert "LABELOPS_PROJECT_SVC_ALLOW_SIGNUP" not in environment
 
 
 def test_local_artifact_storage_is_one_claim_shared_by_services_and_workers(

@@ -130,7 +130,7 @@ def assemble_service(
     app = create_service_app(
         service_name=settings.service_name,
         routers=routers,
-        secret_key=common.secret_key.get_secret_value(),
+        secret_key=common.resolved_secret_key(),
         legacy_token_resolver=legacy_token_resolver,
         readiness_checks=checks,
     )

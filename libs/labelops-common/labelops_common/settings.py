@@ -7,7 +7,11 @@ on (data dir, secret key, broker, peers); each service's `Settings` subclasses
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -17,8 +21,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from labelops_common.embedded_postgres import EmbeddedPostgres
 
-#: The development secret. Refused outside development, so a forgotten setting fails fast.
+#: The signing key older releases used when none was set. It is public, so it is never a
+#: default any more, and production refuses it when someone sets it explicitly.
 DEVELOPMENT_SECRET_KEY = "labelops-development-secret-key-change-me"  # noqa: S105
+
+#: Where a data directory keeps the signing key generated for it when none is set.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
 SERVICE_NAMES: tuple[str, ...] = (
     "project-svc",
@@ -57,7 +65,9 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Path("./data")
     #: The built web app (`make web` writes `web/dist`); single-process mode serves it at `/`.
     web_dir: Path = Path("./web/dist")
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    #: Signs sessions and tokens; unset means the key generated for `data_dir` (production
+    #: requires it). Read it through `resolved_secret_key()`.
+    secret_key: SecretStr | None = None
     #: Celery broker; empty means the embedded durable queue: kombu's SQLAlchemy transport
     #: on a database of the embedded PostgreSQL under `data_dir`.
     broker_url: str = ""
@@ -111,13 +121,23 @@ class CommonSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> CommonSettings:
         if self.environment == "production":
-            secret = self.secret_key.get_secret_value()
+            secret = self.secret_key.get_secret_value() if self.secret_key else ""
             if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
                 raise ValueError(
                     "LABELOPS_SECRET_KEY must be set to a random value of at least 32 "
                     "characters when LABELOPS_ENVIRONMENT=production"
                 )
         return self
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else the one generated for `data_dir` (created on first use).
+
+        Every process of one data directory reads the same file, so a session signed by one
+        is accepted by all; the key is kept here after the first read.
+        """
+        if self.secret_key is None:
+            self.secret_key = SecretStr(data_dir_secret_key(self.data_dir))
+        return self.secret_key.get_secret_value()
 
     def peer_address(self, service: str) -> str:
         """The gRPC address of `service`: configured, else its loopback default."""
@@ -169,6 +189,29 @@ class ServiceSettings(BaseSettings):
         if self.grpc_bind:
             return self.grpc_bind
         return f"127.0.0.1:{DEFAULT_GRPC_PORTS[self.service_name]}"
+
+
+def data_dir_secret_key(data_dir: Path) -> str:
+    """The random signing key of `data_dir`, generated and kept there (mode 0600) the first
+    time. Creation is atomic (a complete temporary file linked into place), so processes
+    starting together all end up with the one key that won."""
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=data_dir, prefix=".secret_key-")
+        try:
+            with os.fdopen(descriptor, "w") as file:  # mkstemp creates it with mode 0600
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another process won: its key it is
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds no usable key; delete it or set LABELOPS_SECRET_KEY")
+    return secret
 
 
 @lru_cache(maxsize=1)

@@ -79,6 +79,8 @@ def _serve_processes(
         from labelops_runtime import suite as suite_module
 
         suite_module.configure_process(common, service=args.target)
+        # Generated here (when unset) before the children read it: one key for them all.
+        common.resolved_secret_key()
         databases = suite_module.service_databases(
             common, suite_module.resolve_targets(args.target)
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -19,12 +20,14 @@ from typing import Any
 import httpx
 import pytest
 from labelops_common.embedded_postgres import EmbeddedPostgres
+from labelops_common.settings import DEVELOPMENT_SECRET_KEY, SECRET_KEY_FILE
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing.databases import embedded_data_dir
 from labelops_testing.processes import spawned_children, wait_until_answering
 
 TOKEN = "e" * 40
 AUTH = {"Authorization": f"Token {TOKEN}"}
+SECRET = "embedded-mode-test-secret-key-0123456789abcdef"
 CONFIG = '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="a"/></Choices></View>'
 
 
@@ -39,9 +42,15 @@ class Serve:
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self, *args: str, env: dict[str, str] | None = None) -> float:
-        """Start and wait until the API answers; returns the seconds that took."""
+    def start(
+        self, *args: str, env: dict[str, str] | None = None, secret_key: str | None = SECRET
+    ) -> float:
+        """Start and wait until the API answers; returns the seconds that took.
+
+        `secret_key=None` leaves LABELOPS_SECRET_KEY unset, as `make run` does."""
         clean = {k: v for k, v in os.environ.items() if not k.startswith("LABELOPS_")}
+        if secret_key is not None:
+            clean["LABELOPS_SECRET_KEY"] = secret_key
         self.starts += 1
         log_path = self.log_dir / f"serve-{self.starts}.log"
         started = time.monotonic()
@@ -54,7 +63,6 @@ class Serve:
                 env=clean
                 | {
                     "LABELOPS_DATA_DIR": str(self.data_dir),
-                    "LABELOPS_SECRET_KEY": "embedded-mode-test-secret-key-0123456789abcdef",
                     "LABELOPS_ADMIN_EMAIL": "owner@example.com",
                     "LABELOPS_ADMIN_PASSWORD": "owner-password-123",
                     "LABELOPS_ADMIN_TOKEN": TOKEN,
@@ -197,8 +205,39 @@ def test_a_killed_run_finishes_its_queued_and_half_done_jobs_after_a_restart(
         assert project["task_number"] == 200_005
 
 
+def _signed_in_cookies(serve: Serve) -> list[httpx.Cookies]:
+    """Session cookies of logins on new connections, so each process signs some."""
+    signed: list[httpx.Cookies] = []
+    for _ in range(8):
+        with httpx.Client(base_url=serve.url, timeout=30) as browser:
+            answer = browser.post(
+                "/user/login",
+                json={"email": "owner@example.com", "password": "owner-password-123"},
+            )
+            assert answer.status_code == 200, answer.text
+            signed.append(browser.cookies)
+    return signed
+
+
+def _accepted_everywhere(serve: Serve, signed: list[httpx.Cookies]) -> None:
+    """Each session is accepted on new connections, wherever the request lands."""
+    for cookies in signed:
+        for _ in range(4):
+            with httpx.Client(base_url=serve.url, cookies=cookies, timeout=30) as browser:
+                answer = browser.get("/api/current-user/whoami")
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["email"] == "owner@example.com"
+
+
 def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) -> None:
-    serve.start("--processes", "2")
+    # Nothing but a data directory, as `make run`: the processes share the key generated
+    # there, so a session signed by one is accepted by the other, also after a restart.
+    serve.start("--processes", "2", secret_key=None)
+    key_file = serve.data_dir / SECRET_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text() != DEVELOPMENT_SECRET_KEY
+    signed = _signed_in_cookies(serve)
+    _accepted_everywhere(serve, signed)
     with serve.client() as client:
         project_id = client.post(
             "/api/projects", json={"title": "two", "label_config": CONFIG}
@@ -213,7 +252,7 @@ def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) 
 
     # Killed outright, the parent takes its server processes and PostgreSQL along, so the
     # next start finds the port and the data directory free.
-    serve.start("--processes", "2")
+    serve.start("--processes", "2", secret_key=None)
     assert serve.process is not None
     children = spawned_children(serve.process.pid)
     assert len(children) == 2
@@ -222,9 +261,10 @@ def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) 
     for child in children:
         _wait_gone(child)
     _wait_gone(pid)
-    serve.start("--processes", "2")
+    serve.start("--processes", "2", secret_key=None)
     with serve.client() as client:
         assert client.get(f"/api/projects/{project_id}").json()["task_number"] == 40
+    _accepted_everywhere(serve, signed)
 
 
 def test_a_cluster_of_another_major_version_is_refused(serve: Serve) -> None:

@@ -35,7 +35,7 @@ GRPC_SERVICE_NAMES = ("labelops.project.v1.ProjectService",)
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
-    secret = common.secret_key.get_secret_value()
+    secret = common.resolved_secret_key()
     holder: dict[str, Database] = {}
 
     def resolve_legacy_token(token: str) -> Principal | None:
@@ -73,7 +73,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             return
         with database.session() as session:
             # Every replica runs this at start; one at a time, so only one creates the user.
-            advisory_xact_lock(session, "labelops.bootstrap_admin")
+            advisory_xact_lock(session, accounts.FOUNDING_LOCK)
             accounts.ensure_admin(
                 session,
                 email=admin.email,

@@ -30,7 +30,7 @@ ServiceSettings = Annotated[Settings, Depends(get_settings)]
 
 
 def get_secret_key(request: Request) -> str:
-    secret: str = request.app.state.common_settings.secret_key.get_secret_value()
+    secret: str = request.app.state.common_settings.resolved_secret_key()
     return secret
 
 

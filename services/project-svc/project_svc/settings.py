@@ -17,8 +17,9 @@ class Settings(ServiceSettings):
     api_token_ttl_days: int = 73_000
     #: Lifetime of the browser session cookie.
     session_days: int = 14
-    #: Whether anyone may sign up (the first user always may, and becomes the owner).
-    allow_signup: bool = True
+    #: Whether anyone may sign up without an invite. Off by default: the first user of an
+    #: empty install always may (and becomes the owner); later users are added by an admin.
+    allow_signup: bool = False
 
 
 class AdminBootstrapSettings(BaseSettings):

@@ -104,6 +104,17 @@ def session(runtime: ServiceRuntime, engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture()
+def open_signup(runtime: ServiceRuntime) -> Iterator[None]:
+    """`LABELOPS_PROJECT_SVC_ALLOW_SIGNUP=true` for one test (sign-up is closed by default)."""
+    settings: Settings = runtime.http_app.state.settings
+    runtime.http_app.state.settings = settings.model_copy(update={"allow_signup": True})
+    try:
+        yield
+    finally:
+        runtime.http_app.state.settings = settings
+
+
+@pytest.fixture()
 def client(runtime: ServiceRuntime, session: Session) -> Iterator[TestClient]:
     with TestClient(runtime.http_app, raise_server_exceptions=False) as test_client:
         yield test_client

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 from fastapi.testclient import TestClient
 from labelops_common.auth.principal import Role
-from project_svc.organizations.models import Membership
+from project_svc.organizations.models import Membership, Organization
+from project_svc.settings import Settings
 from project_svc.tokens.models import LegacyToken, RefreshToken
 from project_svc.users.models import User
 from sqlalchemy import select
@@ -162,6 +164,44 @@ class TestSessions:
         assert response.status_code == 401
         assert "set-cookie" not in response.headers
 
+    def test_first_signup_on_an_empty_install_founds_it_as_owner(self, client, session) -> None:
+        assert session.scalars(select(Organization)).first() is None
+        response = client.post(
+            "/user/signup", json={"email": "first@example.com", "password": "long-enough-1"}
+        )
+        assert response.status_code == 201, response.text
+        assert response.cookies.get("labelops_session")
+        user = session.scalars(select(User).where(User.email == "first@example.com")).one()
+        organization = session.scalars(select(Organization)).one()
+        assert organization.created_by_id == user.id
+        membership = session.scalars(select(Membership).where(Membership.user_id == user.id)).one()
+        assert (membership.organization_id, membership.role) == (organization.id, "owner")
+
+    def test_later_signups_are_refused_by_default(self, client, cast, session) -> None:
+        users_before = session.scalars(select(User.id)).all()
+        existing = session.get(User, cast.owner.principal.user_id).email
+        answers = [
+            client.post("/user/signup", json={"email": email, "password": "long-enough-1"})
+            for email in ("new@example.com", existing)
+        ]
+        for answer in answers:
+            assert answer.status_code == 403
+            assert answer.json()["detail"] == (
+                "Sign-up is closed on this install; ask an administrator."
+            )
+            assert "validation_errors" not in answer.json()
+            assert "set-cookie" not in answer.headers
+        # New or taken, the email gets the same answer, and nothing is created.
+        assert {**answers[0].json(), "id": ""} == {**answers[1].json(), "id": ""}
+        assert session.scalars(select(User.id)).all() == users_before
+
+    def test_signup_is_closed_unless_the_setting_opens_it(self, monkeypatch) -> None:
+        monkeypatch.delenv("LABELOPS_PROJECT_SVC_ALLOW_SIGNUP", raising=False)
+        assert Settings().allow_signup is False
+        monkeypatch.setenv("LABELOPS_PROJECT_SVC_ALLOW_SIGNUP", "true")
+        assert Settings().allow_signup is True
+
+    @pytest.mark.usefixtures("open_signup")
     def test_signup_joins_the_install_as_annotator(self, client, cast, session) -> None:
         response = client.post(
             "/user/signup", json={"email": "new@example.com", "password": "long-enough-1"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labelops_common.auth.principal import Role
+from labelops_common.db import advisory_xact_lock
 from labelops_common.http.errors import PermissionDenied
 from sqlalchemy.orm import Session
 
@@ -11,13 +12,24 @@ from project_svc.tokens import service as tokens
 from project_svc.users import service as users
 from project_svc.users.models import User
 
+#: Held while the install's organization and its owner may be created (the admin bootstrap,
+#: a first sign-up), so two at once cannot both found it.
+FOUNDING_LOCK = "labelops.bootstrap_admin"
+
 
 def sign_up(
     session: Session, *, email: str, password: str, allow_signup: bool, legacy_tokens: bool
 ) -> User:
     """The first user founds the install's organization as its owner; later ones join it
-    as annotators, when sign-up is open."""
+    as annotators, only when sign-up is open (`allow_signup`).
+
+    A closed sign-up is refused before the email is looked at, so the answer never tells
+    whether an account exists.
+    """
     organization = organizations.default_organization(session)
+    if organization is None:
+        advisory_xact_lock(session, FOUNDING_LOCK)
+        organization = organizations.default_organization(session)
     if organization is None:
         organization = organizations.create_organization(
             session, title="LabelOps", created_by_id=None, legacy_api_tokens_enabled=legacy_tokens
