@@ -25,6 +25,7 @@ from project_svc.settings import AdminBootstrapSettings, Settings
 from project_svc.system.router import router as system_router
 from project_svc.tokens import service as tokens
 from project_svc.tokens.router import router as tokens_router
+from project_svc.users import passwords
 from project_svc.users.router import router as users_router
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,15 @@ GRPC_SERVICE_NAMES = ("labelops.project.v1.ProjectService",)
 
 def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
+    # Read now, so a bad LABELOPS_ADMIN_* (a short token) stops the service before it serves.
+    admin = AdminBootstrapSettings()
+    cost = passwords.ScryptCost(n=settings.password_scrypt_n)
+    if common.environment == "production" and cost.n < passwords.RECOMMENDED_COST.n:
+        raise ValueError(
+            f"LABELOPS_PROJECT_SVC_PASSWORD_SCRYPT_N must be at least "
+            f"{passwords.RECOMMENDED_COST.n} when LABELOPS_ENVIRONMENT=production"
+        )
+    passwords.use_cost(cost)
     secret = common.resolved_secret_key()
     holder: dict[str, Database] = {}
 
@@ -68,7 +78,6 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     runtime.http_app.state.overlap_setter = project_overlap_setter(common)
 
     def bootstrap_admin() -> None:
-        admin = AdminBootstrapSettings()
         if not admin.email:
             return
         with database.session() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labelops_common.settings import ServiceSettings
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,28 @@ class Settings(ServiceSettings):
     #: Whether anyone may sign up without an invite. Off by default: the first user of an
     #: empty install always may (and becomes the owner); later users are added by an admin.
     allow_signup: bool = False
+    #: Failed sign-ins one account may have per window before `/user/login` answers 429
+    #: for it, from any address; a successful sign-in clears them.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    #: Failed sign-ins one client address may have per window, over all accounts.
+    login_failures_per_address: int = Field(default=30, ge=1)
+    #: The window the failures above are counted in, and how long a refusal lasts at most.
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    #: scrypt's cost N (a power of two) for new password hashes: OWASP's 2^17 by default.
+    #: Lower values only for tests; production refuses less (`build_service`).
+    password_scrypt_n: int = Field(default=2**17, ge=2**10)
+
+    @field_validator("password_scrypt_n")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("must be a power of two, like 131072 (2^17)")
+        return value
+
+
+#: The admin's legacy token is a bearer credential with the owner's rights: as long as a
+#: secret key, so it cannot be guessed.
+MIN_ADMIN_TOKEN_LENGTH = 32
 
 
 class AdminBootstrapSettings(BaseSettings):
@@ -31,3 +53,14 @@ class AdminBootstrapSettings(BaseSettings):
     password: SecretStr = SecretStr("")
     #: The legacy token's value, so scripts can use a known key.
     token: SecretStr = SecretStr("")
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        length = len(value.get_secret_value())
+        if 0 < length < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"LABELOPS_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters "
+                f"(it has {length}); generate one with `openssl rand -hex 20`"
+            )
+        return value

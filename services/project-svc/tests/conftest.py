@@ -84,7 +84,12 @@ def runtime(
         grpc_peers={"task-svc": task_svc_address},
     )
     return build_service(
-        common, Settings(database_url=engine.url.render_as_string(hide_password=False))
+        common,
+        Settings(
+            database_url=engine.url.render_as_string(hide_password=False),
+            # Test-only: scrypt at 2^14 keeps the many users the tests create fast.
+            password_scrypt_n=2**14,
+        ),
     )
 
 

@@ -88,6 +88,20 @@ class PayloadTooLarge(ApiError):
     default_detail = "Request body is too large."
 
 
+class Throttled(ApiError):
+    """Too many attempts; `Retry-After` says when to try again (DRF's wording and header)."""
+
+    status_code = 429
+    default_detail = "Request was throttled."
+
+    def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
+        super().__init__(
+            detail
+            or f"Request was throttled. Expected available in {retry_after_seconds} seconds.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 class ServiceUnavailable(ApiError):
     """A peer service or the database cannot be reached; the client may retry."""
 

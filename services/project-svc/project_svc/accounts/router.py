@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
@@ -23,6 +24,7 @@ from labelops_common.http.routing import ApiRouter
 from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError
 
 from project_svc.accounts import service as accounts
+from project_svc.accounts import throttling
 from project_svc.dependencies import DbSession, SecretKey, ServiceSettings
 from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
@@ -119,12 +121,23 @@ async def login(
     request: Request, session: DbSession, secret: SecretKey, settings: ServiceSettings
 ) -> Response:
     credentials, is_json = await _read_credentials(request)
-    user = users.authenticate_password(
-        session, email=str(credentials.email), password=credentials.password
+    email = str(credentials.email)
+    address = request.client.host if request.client else ""
+    throttling.count_login_attempt(
+        session,
+        email=email,
+        address=address,
+        limits=throttling.LoginLimits(
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+        ),
     )
+    user = users.authenticate_password(session, email=email, password=credentials.password)
     principal = organizations.principal_for(session, user=user) if user else None
     if user is None or principal is None:
         raise AuthenticationFailed("Email or password is incorrect.")
+    throttling.forget_successful_attempt(session, email=email, address=address)
     session.commit()
     return _signed_in(
         request, user, principal, is_json=is_json, secret=secret, days=settings.session_days

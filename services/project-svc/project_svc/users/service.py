@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 from project_svc.organizations import service as organizations
 from project_svc.organizations.models import Membership
 from project_svc.users.models import User
-from project_svc.users.passwords import hash_password, verify_password
+from project_svc.users.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_against_nothing,
+    verify_password,
+)
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -68,11 +73,19 @@ def create_user(
 
 
 def authenticate_password(session: Session, *, email: str, password: str) -> User | None:
+    """The user these credentials sign in, else None.
+
+    Every answer costs one scrypt check, so its timing does not tell a known email from an
+    unknown one; a hash of older parameters is rewritten with the current ones.
+    """
     user = find_user_by_email(session, email=email)
     if user is None or not user.is_active or not user.password_hash:
+        verify_against_nothing(password)
         return None
     if not verify_password(password, user.password_hash):
         return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_activity = utcnow()
     return user
 
