@@ -40,19 +40,18 @@ def _count_attempt(
     session: Session, *, key: str, now: datetime, window: timedelta
 ) -> tuple[int, datetime]:
     """Adds one attempt to `key`'s window (a new window if the last one ended)."""
-    table = LoginAttempts.__table__
-    current = table.c.window_started_at > now - window
+    current = LoginAttempts.window_started_at > now - window
     statement = (
-        insert(table)
+        insert(LoginAttempts)
         .values(key=key, attempts=1, window_started_at=now)
         .on_conflict_do_update(
-            index_elements=[table.c.key],
+            index_elements=[LoginAttempts.key],
             set_={
-                "attempts": case((current, table.c.attempts + 1), else_=1),
-                "window_started_at": case((current, table.c.window_started_at), else_=now),
+                "attempts": case((current, LoginAttempts.attempts + 1), else_=1),
+                "window_started_at": case((current, LoginAttempts.window_started_at), else_=now),
             },
         )
-        .returning(table.c.attempts, table.c.window_started_at)
+        .returning(LoginAttempts.attempts, LoginAttempts.window_started_at)
     )
     attempts, started = session.execute(statement).one()
     return attempts, started
