@@ -23,6 +23,7 @@ __all__ = [
     "can_annotate",
     "can_change_annotation",
     "can_manage_tasks",
+    "can_mark_ground_truth",
     "can_view_tasks",
     "lock_task",
     "project_for",
@@ -39,6 +40,12 @@ def can_annotate(principal: Principal, project: ProjectInfo) -> bool:
 
 
 def can_manage_tasks(principal: Principal, project: ProjectInfo) -> bool:
+    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+
+
+def can_mark_ground_truth(principal: Principal, project: ProjectInfo) -> bool:
+    """Ground truth is the reference other annotators are measured against: managers and
+    above set or clear it, never an annotator on their own work."""
     return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
 
 

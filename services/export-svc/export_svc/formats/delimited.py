@@ -2,6 +2,11 @@
 
 The header needs every column of the whole export, so the first pass spools the items to
 a temporary file while collecting column names, and the second pass writes the rows.
+
+Task data is written by whoever imported it, and a spreadsheet runs a cell that starts
+with `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a formula. Every text
+cell, header included, that starts so gets a leading `'` (OWASP's advice on CSV
+injection); numbers stay numbers, so a negative number is still written as one.
 """
 
 from __future__ import annotations
@@ -21,6 +26,15 @@ from export_svc.formats._items import items, prettify
 FIXED_COLUMNS = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time")
 #: Rows rendered per chunk yielded.
 ROWS_PER_CHUNK = 500
+#: First characters that make a spreadsheet read a text cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with `'`; else as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _text(value: Any) -> str:
@@ -40,7 +54,7 @@ def _row(spooled: Record, colliding: set[str]) -> Record:
     )
     for name in FIXED_COLUMNS[1:]:
         row[name] = spooled[name]
-    return row
+    return {name: neutralize(value) for name, value in row.items()}
 
 
 def _delimited(
@@ -74,7 +88,7 @@ def _delimited(
         writer = csv.DictWriter(
             buffer, fieldnames=columns, quoting=csv.QUOTE_NONNUMERIC, delimiter=delimiter
         )
-        writer.writeheader()
+        writer.writerow({column: neutralize(column) for column in columns})
         spool.seek(0)
         for number, line_bytes in enumerate(spool, start=1):
             writer.writerow(_row(json.loads(line_bytes), colliding))

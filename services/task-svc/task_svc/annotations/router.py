@@ -9,7 +9,7 @@ from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.answers import documented, json_answer
-from labelops_common.http.errors import NotFound
+from labelops_common.http.errors import NotFound, PermissionDenied
 from labelops_common.http.params import parse_bool
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
@@ -62,11 +62,21 @@ def create_annotation(
     )
     if was_cancelled is not None:
         body.was_cancelled = parse_bool(was_cancelled, field="was_cancelled", default=False)
+    if body.ground_truth:
+        _authorize_ground_truth(principal, project)
     annotation = annotation_service.create_annotation(
         session, task=task, project=project, body=body, user_id=principal.user_id
     )
     session.commit()
     return json_answer(annotation_fields(annotation), status_code=201)
+
+
+def _authorize_ground_truth(principal: CurrentUser, project: ProjectInfo) -> None:
+    """Setting or changing `ground_truth` is a manager's call: a 403 naming the field."""
+    if not access.can_mark_ground_truth(principal, project):
+        raise PermissionDenied(
+            validation_errors={"ground_truth": ["Only managers may set ground truth."]}
+        )
 
 
 def _changeable(
@@ -100,6 +110,8 @@ def update_annotation(
     principal: CurrentUser,
 ) -> dict[str, Any]:
     annotation, task, project = _changeable(session, projects, principal, annotation_id)
+    if body.ground_truth is not None and body.ground_truth != annotation.ground_truth:
+        _authorize_ground_truth(principal, project)
     annotation_service.update_annotation(
         session,
         annotation=annotation,

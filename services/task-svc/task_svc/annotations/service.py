@@ -18,6 +18,7 @@ from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
 from task_svc.labelstream.models import TaskLock
+from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
 
@@ -39,12 +40,49 @@ def _clear_other_ground_truth(session: Session, task: Task, keep_id: int) -> int
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _check_parents(session: Session, task: Task, body: AnnotationCreate) -> None:
+    """A parent annotation or prediction is one of this task's: an id of another task (or
+    of another organization's project) is a 400, so nothing links across tenants."""
+    problems: dict[str, list[str]] = {}
+    for field, model, parent_id in (
+        ("parent_annotation", Annotation, body.parent_annotation),
+        ("parent_prediction", Prediction, body.parent_prediction),
+    ):
+        if parent_id is None:
+            continue
+        found = session.scalar(select(model.task_id).where(model.id == parent_id))
+        if found != task.id:
+            problems[field] = [f"No {field.removeprefix('parent_')} {parent_id} on this task."]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _own_draft(session: Session, task: Task, draft_id: int | None, user_id: int) -> Draft | None:
+    """The caller's draft on this task that the annotation replaces. A draft that is gone
+    is ignored, as Label Studio does (a stale id from the editor must not fail a submit);
+    another user's draft, or one on another task, is refused and left as it is."""
+    if draft_id is None:
+        return None
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        return None
+    if draft.user_id != user_id or draft.task_id != task.id:
+        raise ValidationFailed({"draft_id": ["Not a draft of yours on this task."]})
+    return draft
+
+
 def create_annotation(
     session: Session, *, task: Task, project: ProjectInfo, body: AnnotationCreate, user_id: int
 ) -> Annotation:
-    """`task` must be locked (`access.lock_task`) so concurrent annotators count right."""
+    """`task` must be locked (`access.lock_task`) so concurrent annotators count right.
+
+    The author is always the caller (`body.completed_by` is ignored, as Label Studio sets
+    `completed_by` from the request's user); the caller's right to set `ground_truth` is
+    the router's to check."""
     if not body.was_cancelled:
         check_result(project, body.result)
+    _check_parents(session, task, body)
+    draft = _own_draft(session, task, body.draft_id, user_id)
     if body.unique_id and session.scalar(
         select(Annotation.id).where(Annotation.unique_id == body.unique_id)
     ):
@@ -53,7 +91,7 @@ def create_annotation(
     values: dict[str, Any] = {
         "task_id": task.id,
         "project_id": task.project_id,
-        "completed_by_id": body.completed_by or user_id,
+        "completed_by_id": user_id,
         "updated_by_id": user_id,
         "result": body.result,
         "was_cancelled": body.was_cancelled,
@@ -66,11 +104,9 @@ def create_annotation(
         "created_at": now,
         "updated_at": now,
     }
-    if body.draft_id is not None:
-        draft = session.get(Draft, body.draft_id)
-        if draft is not None and draft.task_id == task.id:
-            values["draft_created_at"] = draft.created_at
-            session.delete(draft)
+    if draft is not None:
+        values["draft_created_at"] = draft.created_at
+        session.delete(draft)
     try:
         # An INSERT ... RETURNING that loads the new row: no unit-of-work bookkeeping for
         # a row written once per request.
@@ -87,10 +123,9 @@ def create_annotation(
     )
     # Submitting (or skipping) releases the caller's and the annotator's hold on the task
     # in the label stream. (A table-level DELETE: it matches no loaded object.)
-    holders = {user_id, annotation.completed_by_id or user_id}
     locks = TaskLock.__table__.c
     release = delete(TaskLock.__table__)  # type: ignore[arg-type]
-    session.execute(release.where(locks.task_id == task.id, locks.user_id.in_(holders)))
+    session.execute(release.where(locks.task_id == task.id, locks.user_id == user_id))
     publisher.publish_after_commit(
         session,
         publisher.ANNOTATION_CREATED,

@@ -258,7 +258,12 @@ def test_delete_annotations_of_one_annotator(world: World) -> None:
     ids = [world.task(), world.task(), world.task()]
     world.annotate(ids[0], world.cast.annotator)
     kept = world.annotate(ids[0], world.cast.annotator2)
-    world.annotate(ids[1], world.cast.annotator, ground_truth=True)
+    truth = world.annotate(ids[1], world.cast.annotator)
+    # Only a manager marks ground truth (an annotator's own `ground_truth` is a 403).
+    marked = world.client.patch(
+        f"/api/annotations/{truth}", json={"ground_truth": True}, headers=world.cast.owner.headers
+    )
+    assert marked.status_code == 200, marked.text
     world.annotate(ids[2], world.cast.annotator, was_cancelled=True, result=[])
     _draft(world, ids[0], world.cast.annotator.user_id)
     _draft(world, ids[0], world.cast.annotator2.user_id)
