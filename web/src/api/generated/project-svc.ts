@@ -365,7 +365,11 @@ export interface paths {
         delete: operations["delete_user_api_users__user_id__delete"];
         options?: never;
         head?: never;
-        /** Update User */
+        /**
+         * Update User
+         * @description A new password or role revokes the user's sessions and tokens; one who changes their
+         *     own password in the browser gets a fresh session cookie.
+         */
         patch: operations["update_user_api_users__user_id__patch"];
         trace?: never;
     };
@@ -434,10 +438,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Logout */
-        get: operations["logout_user_logout_get"];
+        get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description POST only: a GET (a link, an `<img>` on another site) must not sign anyone out.
+         */
         post: operations["logout_user_logout_post"];
         delete?: never;
         options?: never;
@@ -2468,42 +2474,6 @@ export interface operations {
                 };
             };
             /** @description A form sign-in: redirect to `next`, with the session cookie set. */
-            302: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Label Studio's error body. */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorAnswer"];
-                };
-            };
-            /** @description Label Studio's error body. */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorAnswer"];
-                };
-            };
-        };
-    };
-    logout_user_logout_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
             302: {
                 headers: {
                     [name: string]: unknown;
