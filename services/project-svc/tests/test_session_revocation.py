@@ -186,3 +186,24 @@ def test_the_session_cookie_is_secure_behind_a_trusted_proxy(
     untrusted = _login_through_uvicorn(runtime, email, peer="10.0.0.2")
     cookie = next(c for c in untrusted.headers.get_list("set-cookie") if SESSION_COOKIE in c)
     assert "secure" not in cookie.lower()
+
+
+def test_logout_everywhere_revokes_every_session_and_access_token(
+    client, browser, cast, session
+) -> None:
+    user = session.get(User, cast.annotator.principal.user_id)
+    elsewhere = _sign_in(client, user.email)
+    access = _access_token(client, cast.annotator.headers)
+    _sign_in(browser, user.email)
+    csrf = browser.cookies.get("csrftoken")
+    assert browser.post("/api/current-user/logout-everywhere").status_code == 403  # no CSRF
+    out = browser.post("/api/current-user/logout-everywhere", headers={"X-CSRFToken": csrf})
+    assert out.status_code == 204
+    assert browser.get("/api/current-user/whoami").status_code == 401
+    assert _whoami(client, cookie=elsewhere) == 401
+    assert _whoami(client, bearer=access) == 401
+    client.cookies.clear()
+    # The legacy key is not a session: it still works.
+    assert client.get("/api/current-user/whoami", headers=cast.annotator.headers).status_code == 200
+    refresh_after = client.post("/api/token", headers=cast.annotator.headers).json()["token"]
+    assert client.post("/api/token/refresh", json={"refresh": refresh_after}).status_code == 200

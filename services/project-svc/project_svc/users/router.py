@@ -80,6 +80,17 @@ def reset_legacy_token(
     return LegacyTokenAnswer(token=key)
 
 
+@router.post("/api/current-user/logout-everywhere", status_code=204)
+def logout_everywhere(session: DbSession, principal: CurrentUser) -> Response:
+    """Revokes every session cookie and JWT of the caller, personal access tokens included
+    (at once here, elsewhere within `token_cache_seconds`); the legacy key has its own reset."""
+    users.revoke_tokens(_caller(session, principal))
+    session.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
 @router.get("/api/users", response_model=list[UserAnswer])
 def list_users(session: DbSession, principal: CurrentUser) -> list[UserAnswer]:
     authorize(policies.can_list_users(principal))

@@ -22,6 +22,27 @@ export interface paths {
         patch: operations["update_hotkeys_api_current_user_hotkeys_patch"];
         trace?: never;
     };
+    "/api/current-user/logout-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout Everywhere
+         * @description Revokes every session cookie and JWT of the caller, personal access tokens included
+         *     (at once here, elsewhere within `token_cache_seconds`); the legacy key has its own reset.
+         */
+        post: operations["logout_everywhere_api_current_user_logout_everywhere_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/current-user/reset-token": {
         parameters: {
             query?: never;
@@ -1184,6 +1205,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HotkeysAnswer"];
                 };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    logout_everywhere_api_current_user_logout_everywhere_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Label Studio's error body. */
             "4XX": {
