@@ -675,3 +675,19 @@ def test_local_artifact_storage_is_one_claim_shared_by_services_and_workers(
     for deployment in production.of_kind("Deployment"):
         volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
         assert "persistentVolumeClaim" not in volumes.get("data", {})
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_uvicorn_trusts_the_ingress_forwarded_headers(
+    rendered_files: dict[str, Any], monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """Behind the ingress a request reaches the pod over HTTP: uvicorn must honour the
+    ingress's X-Forwarded-Proto, or the session cookie is never `Secure`."""
+    from labelops_runtime.processes import ServeOptions, uvicorn_config
+
+    environment = _container_environment(rendered_files["values.yaml"], f"{RELEASE}-{service}")
+    assert environment["FORWARDED_ALLOW_IPS"] == "*"
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", environment["FORWARDED_ALLOW_IPS"])
+    options = ServeOptions(target=service, embedded_worker=False, host="127.0.0.1", port=HTTP_PORT)
+    config = uvicorn_config(None, options)
+    assert config.proxy_headers and config.forwarded_allow_ips == "*"

@@ -85,22 +85,71 @@ def test_the_dependency_looks_up_unknown_keys_in_a_thread_and_refuses_bad_ones()
     assert inner.calls == ["good-key", "bad-key"]
 
 
-def test_access_tokens_are_checked_in_memory_and_a_resolver_without_a_cache_waits() -> None:
-    inner = CountingResolver()
-    authenticator = RequestAuthenticator(secret=SECRET, legacy_resolver=inner)
+def _access_token(user_id: int = 7, role: Role = Role.OWNER) -> str:
     token, _ = encode_token(
         secret=SECRET,
         token_type="access",
-        user_id=7,
+        user_id=user_id,
         organization_id=3,
-        role=Role.OWNER,
+        role=role,
         lifetime_seconds=60,
     )
+    return token
+
+
+class DatabaseResolver:
+    """Answers as project-svc does: only `current` is valid, and its user is now an annotator."""
+
+    def __init__(self, current: str) -> None:
+        self.current = current
+        self.calls: list[str] = []
+
+    def __call__(self, token: str) -> Principal | None:
+        self.calls.append(token)
+        if token != self.current:
+            return None
+        return Principal(user_id=7, organization_id=3, role=Role.ANNOTATOR)
+
+
+def test_access_tokens_are_checked_by_the_resolver_and_remembered() -> None:
+    token = _access_token()
+    inner = DatabaseResolver(token)
+    authenticator = RequestAuthenticator(
+        secret=SECRET, legacy_resolver=CachedTokenResolver(inner, ttl_seconds=60)
+    )
     bearer = request_with({"Authorization": f"Bearer {token}"}, authenticator)
-    assert authenticator.authenticate_without_waiting(bearer) == OWNER
+    assert authenticator.authenticate_without_waiting(bearer) is NEEDS_WAITING
+    assert inner.calls == []  # not looked up on the event loop
+    found = authenticator.authenticate(bearer)
+    # The role is the database's, not the token's.
+    assert found == Principal(user_id=7, organization_id=3, role=Role.ANNOTATOR)
+    assert authenticator.authenticate_without_waiting(bearer) == found
+    assert inner.calls == [token]
     forged = request_with({"Authorization": f"Bearer {token[:-2]}xx"}, authenticator)
     with pytest.raises(AuthenticationFailed):
         authenticator.authenticate_without_waiting(forged)
+    assert inner.calls == [token]  # a bad signature never reaches the resolver
+
+
+def test_a_token_the_resolver_refuses_is_refused() -> None:
+    """A correctly signed token for a user that does not exist (or of an old version)."""
+    token = _access_token()
+    inner = DatabaseResolver(token)
+    authenticator = RequestAuthenticator(secret=SECRET, legacy_resolver=inner)
+    stranger = request_with({"Authorization": f"Bearer {_access_token(999)}"}, authenticator)
+    with pytest.raises(AuthenticationFailed):
+        authenticator.authenticate(stranger)
+    # A JWT is no legacy key either.
+    as_key = request_with({"Authorization": f"Token {token}"}, authenticator)
+    with pytest.raises(AuthenticationFailed, match="Invalid token"):
+        authenticator.authenticate(as_key)
+
+
+def test_a_resolver_without_a_cache_waits() -> None:
+    inner = CountingResolver()
+    authenticator = RequestAuthenticator(secret=SECRET, legacy_resolver=inner)
     key = request_with({"Authorization": "Token good-key"}, authenticator)
     assert authenticator.authenticate_without_waiting(key) is NEEDS_WAITING
+    bearer = request_with({"Authorization": f"Bearer {_access_token()}"}, authenticator)
+    assert authenticator.authenticate_without_waiting(bearer) is NEEDS_WAITING
     assert inner.calls == []

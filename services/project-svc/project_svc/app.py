@@ -50,7 +50,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
 
     def resolve_legacy_token(token: str) -> Principal | None:
         with holder["database"].session() as session:
-            return tokens.resolve_legacy_token(session, key=token)
+            return tokens.resolve_token(session, token=token, secret=secret)
 
     runtime = assemble_service(
         common=common,

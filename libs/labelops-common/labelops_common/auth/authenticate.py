@@ -1,9 +1,16 @@
 """Authenticate a request the same way in every service.
 
-Checks, in Label Studio's order: `Authorization: Bearer <access JWT>` (verified locally),
-`Authorization: Token <key>` or `X-Api-Key: <key>` (a legacy key, resolved by project-svc:
-directly in its own process, over gRPC with a short cache elsewhere), then the browser's
-session cookie (verified locally, with a double-submit CSRF check on unsafe methods).
+Checks, in Label Studio's order: `Authorization: Bearer <access JWT>`,
+`Authorization: Token <key>` or `X-Api-Key: <key>` (a legacy key), then the browser's
+session cookie (with a double-submit CSRF check on unsafe methods).
+
+JWTs are verified locally (signature, expiry), then, like legacy keys, resolved by
+project-svc: directly in its own process, over gRPC elsewhere, cached for
+`token_cache_seconds`. Its database says whether the user still exists and is active,
+whether the token's version is current (a deleted user, a changed password or role
+revokes every token issued before), and which role the request acts with. So a
+revocation reaches project-svc at once and the other services within
+`token_cache_seconds` (30 s by default).
 """
 
 from __future__ import annotations
@@ -18,11 +25,7 @@ from typing import Annotated, Protocol, cast
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from labelops_common.auth.jwt_tokens import (
-    InvalidToken,
-    decode_token,
-    principal_from_claims,
-)
+from labelops_common.auth.jwt_tokens import InvalidToken, decode_token, looks_like_jwt
 from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 
@@ -35,6 +38,10 @@ NEEDS_WAITING = object()
 
 
 class LegacyTokenResolver(Protocol):
+    """Project-svc's answer for a token: a legacy key, or an access or session JWT whose
+    signature was checked already. None when the token, its user or its version is not
+    (or no longer) valid; the role comes from the database, not from the token."""
+
     def __call__(self, token: str) -> Principal | None: ...
 
 
@@ -100,7 +107,7 @@ class RequestAuthenticator:
             scheme, _, credential = header.partition(" ")
             credential = credential.strip()
             if scheme.lower() == "bearer" and credential:
-                return self._from_access_token(credential)
+                return self._from_access_token(credential, wait=wait)
             if scheme.lower() == "token" and credential:
                 return self._from_legacy_token(credential, wait=wait)
             raise AuthenticationFailed("Invalid Authorization header: expected 'Token <key>'.")
@@ -109,37 +116,45 @@ class RequestAuthenticator:
             return self._from_legacy_token(api_key, wait=wait)
         session = request.cookies.get(SESSION_COOKIE)
         if session:
-            principal = self._from_session(session)
+            principal = self._from_session(session, wait=wait)
+            if principal is NEEDS_WAITING:
+                return principal
             if principal is not None and request.method not in _SAFE_METHODS:
                 require_csrf(request)
             return principal
         return None
 
-    def _from_access_token(self, token: str) -> Principal:
+    def _from_access_token(self, token: str, *, wait: bool) -> Principal | object:
         try:
-            return principal_from_claims(
-                decode_token(token, secret=self._secret, expected_type="access")
-            )
+            decode_token(token, secret=self._secret, expected_type="access")
         except InvalidToken:
             raise AuthenticationFailed("Given token not valid for any token type") from None
+        principal = self._resolve(token, wait=wait)
+        if principal is None:
+            raise AuthenticationFailed("Given token not valid for any token type")
+        return principal
 
     def _from_legacy_token(self, token: str, *, wait: bool) -> Principal | object:
-        if not wait:
-            peek = getattr(self._legacy_resolver, "peek", None)
-            principal = peek(token) if peek is not None else None
-            return NEEDS_WAITING if principal is None else principal
-        principal = self._legacy_resolver(token)
+        # A JWT is no legacy key: it must come as `Bearer` or as the session cookie.
+        principal = None if looks_like_jwt(token) else self._resolve(token, wait=wait)
         if principal is None:
             raise AuthenticationFailed("Invalid token.")
         return principal
 
-    def _from_session(self, cookie: str) -> Principal | None:
+    def _from_session(self, cookie: str, *, wait: bool) -> Principal | object | None:
         try:
-            return principal_from_claims(
-                decode_token(cookie, secret=self._secret, expected_type="session")
-            )
+            decode_token(cookie, secret=self._secret, expected_type="session")
         except InvalidToken:
             return None
+        return self._resolve(cookie, wait=wait)
+
+    def _resolve(self, token: str, *, wait: bool) -> Principal | object | None:
+        """The resolver's answer; without waiting, only a remembered one (or NEEDS_WAITING)."""
+        if wait:
+            return self._legacy_resolver(token)
+        peek = getattr(self._legacy_resolver, "peek", None)
+        principal = peek(token) if peek is not None else None
+        return NEEDS_WAITING if principal is None else principal
 
 
 def require_csrf(request: Request) -> None:
@@ -151,9 +166,9 @@ def require_csrf(request: Request) -> None:
 
 
 async def optional_principal(request: Request) -> Principal | None:
-    """Async so that most requests authenticate without a trip to the thread pool: tokens
-    and cookies are checked in memory, and only a legacy key not seen lately is looked up
-    (in a thread, as that waits on gRPC or the database)."""
+    """Async so that most requests authenticate without a trip to the thread pool: a token
+    or cookie seen lately is answered from memory, and only one not seen lately is looked
+    up (in a thread, as that waits on gRPC or the database)."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached

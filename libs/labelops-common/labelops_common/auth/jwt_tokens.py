@@ -1,8 +1,9 @@
 """JWTs in Label Studio's shapes: personal access tokens are refresh JWTs, exchanged for
 short-lived access JWTs; the browser session is a JWT in a cookie.
 
-All are HS256 with the suite's secret key, so every service verifies access and session
-tokens locally; only refresh tokens (which can be revoked) need project-svc's database.
+All are HS256 with the suite's secret key, so every service verifies their signature
+locally. Each carries the user's token version (`ver`): project-svc bumps it to revoke
+every token a user holds, and every request checks it (see `authenticate.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 import jwt
 
-from labelops_common.auth.principal import Principal, Role
+from labelops_common.auth.principal import Role
 
 TokenType = Literal["access", "refresh", "session"]
 _ALGORITHM = "HS256"
@@ -33,6 +34,8 @@ class TokenClaims:
     expires_at: int
     organization_id: int | None = None
     role: Role | None = None
+    #: The user's token version when it was issued; a token of an older version is revoked.
+    version: int = 0
 
 
 def encode_token(
@@ -43,6 +46,7 @@ def encode_token(
     lifetime_seconds: int,
     organization_id: int | None = None,
     role: Role | None = None,
+    version: int = 0,
     now: float | None = None,
 ) -> tuple[str, TokenClaims]:
     issued = int(now if now is not None else time.time())
@@ -54,6 +58,7 @@ def encode_token(
         expires_at=issued + lifetime_seconds,
         organization_id=organization_id,
         role=role,
+        version=version,
     )
     payload: dict[str, Any] = {
         "token_type": token_type,
@@ -61,6 +66,7 @@ def encode_token(
         "jti": claims.jti,
         "iat": claims.issued_at,
         "exp": claims.expires_at,
+        "ver": version,
     }
     if organization_id is not None:
         payload["org"] = organization_id
@@ -91,6 +97,7 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType) -> TokenC
             expires_at=int(payload["exp"]),
             organization_id=int(payload["org"]) if "org" in payload else None,
             role=role,
+            version=int(payload.get("ver", 0)),
         )
     except (ValueError, TypeError, KeyError):
         raise InvalidToken("malformed claims") from None
@@ -100,9 +107,12 @@ def looks_like_jwt(value: str) -> bool:
     return value.count(".") == 2 and value.startswith("eyJ")
 
 
-def principal_from_claims(claims: TokenClaims) -> Principal:
-    if claims.organization_id is None or claims.role is None:
-        raise InvalidToken("token carries no organization")
-    return Principal(
-        user_id=claims.user_id, organization_id=claims.organization_id, role=claims.role
-    )
+def decode_signed_in_token(token: str, *, secret: str) -> TokenClaims | None:
+    """The claims of a valid access or session token (what a request signs in with)."""
+    signed_in_types: tuple[TokenType, ...] = ("access", "session")
+    for token_type in signed_in_types:
+        try:
+            return decode_token(token, secret=secret, expected_type=token_type)
+        except InvalidToken:
+            continue
+    return None

@@ -1,7 +1,10 @@
 """`/user/login`, `/user/signup`, `/user/logout`: the browser's way in.
 
-A successful form or JSON login sets the session cookie (a signed JWT every service can
-verify) and a `csrftoken` cookie that unsafe requests must echo in `X-CSRFToken`.
+A successful form or JSON login sets the session cookie (a signed JWT carrying the user's
+token version, checked against the database on every request) and a `csrftoken` cookie
+that unsafe requests must echo in `X-CSRFToken`. The cookie is `Secure` when the request
+came over HTTPS, also behind the ingress (uvicorn trusts `X-Forwarded-Proto` from
+`FORWARDED_ALLOW_IPS`, which the chart sets).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from labelops_common.auth.authenticate import CSRF_COOKIE, SESSION_COOKIE
+from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import (
     AuthenticationFailed,
     PermissionDenied,
@@ -25,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError
 
 from project_svc.accounts import service as accounts
 from project_svc.accounts import throttling
+from project_svc.accounts.cookies import set_session_cookie
 from project_svc.dependencies import DbSession, SecretKey, ServiceSettings
 from project_svc.organizations import service as organizations
-from project_svc.tokens import service as tokens
 from project_svc.users import service as users
 from project_svc.users.models import User
 from project_svc.users.schemas import UserAnswer, user_response
@@ -66,7 +70,7 @@ async def _read_credentials(request: Request) -> tuple[Credentials, bool]:
 
 
 def _signed_in(
-    request: Request, user: User, principal: Any, *, is_json: bool, secret: str, days: int
+    request: Request, user: User, principal: Principal, *, is_json: bool, secret: str, days: int
 ) -> Response:
     response: Response
     if is_json:
@@ -76,20 +80,12 @@ def _signed_in(
         if not target.startswith("/") or target.startswith("//"):
             target = "/"
         response = RedirectResponse(target, status_code=302)
-    secure = request.url.scheme == "https"
-    response.set_cookie(
-        SESSION_COOKIE,
-        tokens.issue_session_token(principal=principal, secret=secret, days=days),
-        max_age=days * 86_400,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
+    set_session_cookie(response, request, user=user, principal=principal, secret=secret, days=days)
     response.set_cookie(
         CSRF_COOKIE,
         request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16),
         samesite="lax",
-        secure=secure,
+        secure=request.url.scheme == "https",
     )
     return response
 
@@ -159,6 +155,7 @@ async def signup(
         legacy_tokens=settings.legacy_api_tokens_enabled,
     )
     principal = organizations.principal_for(session, user=user)
+    assert principal is not None, "a new user is an active member of an organization"
     session.commit()
     response = _signed_in(
         request, user, principal, is_json=is_json, secret=secret, days=settings.session_days
@@ -168,9 +165,9 @@ async def signup(
     return response
 
 
-@router.get("/user/logout", response_class=RedirectResponse, status_code=302)
 @router.post("/user/logout", response_class=RedirectResponse, status_code=302)
 def logout() -> Response:
+    """POST only: a GET (a link, an `<img>` on another site) must not sign anyone out."""
     response = RedirectResponse("/user/login", status_code=302)
     response.delete_cookie(SESSION_COOKIE)
     return response

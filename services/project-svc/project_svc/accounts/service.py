@@ -11,6 +11,7 @@ from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
 from project_svc.users import service as users
 from project_svc.users.models import User
+from project_svc.users.passwords import verify_password
 
 #: Held while the install's organization and its owner may be created (the admin bootstrap,
 #: a first sign-up), so two at once cannot both found it.
@@ -83,7 +84,8 @@ def ensure_admin(
         )
         if organization.created_by_id is None:
             organization.created_by_id = user.id
-    elif password:
+    elif password and not (user.password_hash and verify_password(password, user.password_hash)):
+        # Only a new password is set: setting one revokes the admin's sessions.
         users.update_user(session, user=user, changes={"password": password})
     if legacy_token:
         tokens.set_legacy_token(session, user_id=user.id, secret=secret, key=legacy_token)

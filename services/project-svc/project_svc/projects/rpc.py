@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 
 class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, secret: str) -> None:
         self.database = database
+        self.secret = secret
 
     def GetProject(
         self, request: project_pb2.GetProjectRequest, context: grpc.ServicerContext
@@ -58,7 +59,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
         self, request: project_pb2.AuthenticateTokenRequest, context: grpc.ServicerContext
     ) -> project_pb2.Principal:
         with self.database.session() as session:
-            principal = tokens.resolve_legacy_token(session, key=request.token)
+            principal = tokens.resolve_token(session, token=request.token, secret=self.secret)
         if principal is None:
             abort(context, grpc.StatusCode.UNAUTHENTICATED, "invalid token")
         return project_pb2.Principal(
@@ -113,7 +114,9 @@ def register_project_service(
     *, database: Database, common: CommonSettings
 ) -> Callable[[grpc.Server], None]:
     def register(server: grpc.Server) -> None:
-        project_pb2_grpc.add_ProjectServiceServicer_to_server(ProjectServicer(database), server)
+        project_pb2_grpc.add_ProjectServiceServicer_to_server(
+            ProjectServicer(database, secret=common.resolved_secret_key()), server
+        )
 
     return register
 

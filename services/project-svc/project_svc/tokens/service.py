@@ -15,7 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken as FernetInvalidToken
-from labelops_common.auth.jwt_tokens import InvalidToken, decode_token, encode_token
+from labelops_common.auth.jwt_tokens import (
+    InvalidToken,
+    decode_signed_in_token,
+    decode_token,
+    encode_token,
+    looks_like_jwt,
+)
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
 from labelops_common.http.errors import AuthenticationFailed, NotFound, ValidationFailed
@@ -76,6 +82,26 @@ def reveal_legacy_token(session: Session, *, user_id: int, secret: str) -> str:
         return set_legacy_token(session, user_id=user_id, secret=secret)
 
 
+def resolve_token(session: Session, *, token: str, secret: str) -> Principal | None:
+    """Who a request's token acts as, by the database: an access or session JWT of the
+    user's current token version, or a legacy key. None when it is not (or no longer) valid."""
+    if looks_like_jwt(token):
+        claims = decode_signed_in_token(token, secret=secret)
+        if claims is None:
+            return None
+        user = _current_holder(session, user_id=claims.user_id, version=claims.version)
+        return organizations.principal_for(session, user=user) if user else None
+    return resolve_legacy_token(session, key=token)
+
+
+def _current_holder(session: Session, *, user_id: int, version: int) -> User | None:
+    """The user a token was issued to, if it exists and the token's version is current."""
+    user = session.get(User, user_id)
+    if user is None or user.token_version != version:
+        return None
+    return user
+
+
 def resolve_legacy_token(session: Session, *, key: str) -> Principal | None:
     row = session.scalars(select(LegacyToken).where(LegacyToken.key_digest == _digest(key))).first()
     if row is None:
@@ -118,8 +144,13 @@ def create_personal_access_token(
     if not organization.api_tokens_enabled:
         raise ValidationFailed({"token": ["Personal access tokens are disabled."]})
     lifetime = int(timedelta(days=organization.api_token_ttl_days).total_seconds())
+    user = session.get(User, principal.user_id)
     token, claims = encode_token(
-        secret=secret, token_type="refresh", user_id=principal.user_id, lifetime_seconds=lifetime
+        secret=secret,
+        token_type="refresh",
+        user_id=principal.user_id,
+        lifetime_seconds=lifetime,
+        version=user.token_version if user else 0,
     )
     created = datetime.fromtimestamp(claims.issued_at, UTC)
     expires = datetime.fromtimestamp(claims.expires_at, UTC)
@@ -163,9 +194,10 @@ def _live_refresh_token(session: Session, *, token: str, secret: str) -> Refresh
 
 def issue_access_token(session: Session, *, refresh: str, secret: str, minutes: int) -> str:
     row = _live_refresh_token(session, token=refresh, secret=secret)
-    user = session.get(User, row.user_id)
+    version = decode_token(refresh, secret=secret, expected_type="refresh").version
+    user = _current_holder(session, user_id=row.user_id, version=version)
     principal = organizations.principal_for(session, user=user) if user else None
-    if principal is None:
+    if user is None or principal is None:
         raise AuthenticationFailed("User is inactive")
     access, _ = encode_token(
         secret=secret,
@@ -174,6 +206,7 @@ def issue_access_token(session: Session, *, refresh: str, secret: str, minutes: 
         organization_id=principal.organization_id,
         role=principal.role,
         lifetime_seconds=minutes * 60,
+        version=user.token_version,
     )
     return access
 
@@ -199,7 +232,7 @@ def rotate_refresh_token(
     return create_personal_access_token(session, principal=principal, secret=secret)
 
 
-def issue_session_token(*, principal: Principal, secret: str, days: int) -> str:
+def issue_session_token(*, user: User, principal: Principal, secret: str, days: int) -> str:
     token, _ = encode_token(
         secret=secret,
         token_type="session",
@@ -207,5 +240,6 @@ def issue_session_token(*, principal: Principal, secret: str, days: int) -> str:
         organization_id=principal.organization_id,
         role=principal.role,
         lifetime_seconds=days * 86_400,
+        version=user.token_version,
     )
     return token

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Response
-from labelops_common.auth.authenticate import CurrentUser
+from fastapi import Request, Response
+from labelops_common.auth.authenticate import SESSION_COOKIE, CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
-from project_svc.dependencies import DbSession, SecretKey
+from project_svc.accounts.cookies import set_session_cookie
+from project_svc.dependencies import DbSession, SecretKey, ServiceSettings
 from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
 from project_svc.users import policies
@@ -79,6 +80,17 @@ def reset_legacy_token(
     return LegacyTokenAnswer(token=key)
 
 
+@router.post("/api/current-user/logout-everywhere", status_code=204)
+def logout_everywhere(session: DbSession, principal: CurrentUser) -> Response:
+    """Revokes every session cookie and JWT of the caller, personal access tokens included
+    (at once here, elsewhere within `token_cache_seconds`); the legacy key has its own reset."""
+    users.revoke_tokens(_caller(session, principal))
+    session.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
 @router.get("/api/users", response_model=list[UserAnswer])
 def list_users(session: DbSession, principal: CurrentUser) -> list[UserAnswer]:
     authorize(policies.can_list_users(principal))
@@ -120,8 +132,17 @@ def get_user(user_id: int, session: DbSession, principal: CurrentUser) -> UserAn
 
 @router.patch("/api/users/{user_id:int}", response_model=UserAnswer)
 def update_user(
-    user_id: int, body: UserUpdate, session: DbSession, principal: CurrentUser
+    user_id: int,
+    body: UserUpdate,
+    session: DbSession,
+    principal: CurrentUser,
+    request: Request,
+    response: Response,
+    secret: SecretKey,
+    settings: ServiceSettings,
 ) -> UserAnswer:
+    """A new password or role revokes the user's sessions and tokens; one who changes their
+    own password in the browser gets a fresh session cookie."""
     user = users.get_user_in_organization(
         session, user_id=user_id, organization_id=principal.organization_id
     )
@@ -138,12 +159,29 @@ def update_user(
         changes["email"] = str(changes["email"])
     if user.id == principal.user_id:
         users.check_current_password(user, changes=changes, current_password=body.current_password)
-    if body.role is not None:
+    if body.role is not None and body.role != role:
         organizations.change_member_role(
             session, organization_id=principal.organization_id, user_id=user.id, role=body.role
         )
+        users.revoke_tokens(user)
+    version = user.token_version
     users.update_user(session, user=user, changes=changes)
     session.commit()
+    renewed = organizations.principal_for(session, user=user)
+    if (
+        user.id == principal.user_id
+        and user.token_version != version
+        and request.cookies.get(SESSION_COOKIE)
+        and renewed is not None
+    ):
+        set_session_cookie(
+            response,
+            request,
+            user=user,
+            principal=renewed,
+            secret=secret,
+            days=settings.session_days,
+        )
     return user_response(user)
 
 
@@ -160,5 +198,6 @@ def delete_user(user_id: int, session: DbSession, principal: CurrentUser) -> Res
     organizations.deactivate_member(
         session, organization_id=principal.organization_id, user_id=user.id
     )
+    users.revoke_tokens(user)
     session.commit()
     return Response(status_code=204)

@@ -147,11 +147,18 @@ def update_user(session: Session, *, user: User, changes: dict[str, Any]) -> Use
         if password:
             check_password_strength(password)
             user.password_hash = hash_password(password)
+            revoke_tokens(user)
     for field, value in changes.items():
         if value is not None:
             setattr(user, field, value)
     session.flush()
     return user
+
+
+def revoke_tokens(user: User) -> None:
+    """Every session cookie and JWT issued to the user so far stops working (at once in
+    project-svc, within `token_cache_seconds` elsewhere)."""
+    user.token_version += 1
 
 
 def count_users(session: Session) -> int:

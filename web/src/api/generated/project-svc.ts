@@ -22,6 +22,27 @@ export interface paths {
         patch: operations["update_hotkeys_api_current_user_hotkeys_patch"];
         trace?: never;
     };
+    "/api/current-user/logout-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout Everywhere
+         * @description Revokes every session cookie and JWT of the caller, personal access tokens included
+         *     (at once here, elsewhere within `token_cache_seconds`); the legacy key has its own reset.
+         */
+        post: operations["logout_everywhere_api_current_user_logout_everywhere_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/current-user/reset-token": {
         parameters: {
             query?: never;
@@ -365,7 +386,11 @@ export interface paths {
         delete: operations["delete_user_api_users__user_id__delete"];
         options?: never;
         head?: never;
-        /** Update User */
+        /**
+         * Update User
+         * @description A new password or role revokes the user's sessions and tokens; one who changes their
+         *     own password in the browser gets a fresh session cookie.
+         */
         patch: operations["update_user_api_users__user_id__patch"];
         trace?: never;
     };
@@ -434,10 +459,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Logout */
-        get: operations["logout_user_logout_get"];
+        get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description POST only: a GET (a link, an `<img>` on another site) must not sign anyone out.
+         */
         post: operations["logout_user_logout_post"];
         delete?: never;
         options?: never;
@@ -1178,6 +1205,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HotkeysAnswer"];
                 };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    logout_everywhere_api_current_user_logout_everywhere_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Label Studio's error body. */
             "4XX": {
@@ -2468,42 +2531,6 @@ export interface operations {
                 };
             };
             /** @description A form sign-in: redirect to `next`, with the session cookie set. */
-            302: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Label Studio's error body. */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorAnswer"];
-                };
-            };
-            /** @description Label Studio's error body. */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorAnswer"];
-                };
-            };
-        };
-    };
-    logout_user_logout_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
             302: {
                 headers: {
                     [name: string]: unknown;
