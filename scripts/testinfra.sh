@@ -64,11 +64,15 @@ up() {
     sleep 0.1
   done
 
+  # PASSWORD_SCRYPT_N: for test users only. scrypt at the production cost (2^17) takes about
+  # 0.4 s a hash and the tests make hundreds of users; test_login_hardening checks the
+  # production default itself.
   cat >"$STATE/env" <<EOF
 LABELOPS_TEST_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:$pg_port/postgres
 LABELOPS_TEST_OLDEST_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:$oldest_port/postgres
 LABELOPS_TEST_REDIS_URL=redis://127.0.0.1:$redis_port/0
 LABELOPS_REQUIRE_INFRA=1
+LABELOPS_PROJECT_SVC_PASSWORD_SCRYPT_N=16384
 EOF
   echo "$RUN_DIR" >"$STATE/run_dir"
   log "PostgreSQL $(grep -o '^[0-9]*' "$RUN_DIR/pg/postgres/PG_VERSION") on $pg_port, PostgreSQL 15 on $oldest_port, Redis on $redis_port"
