@@ -154,7 +154,6 @@ def start_embedded_postgres(
         names.append(EMBEDDED_QUEUE_DATABASE)
     if not names:
         return None
-    common.data_dir.mkdir(parents=True, exist_ok=True)
     server = common.embedded_postgres()
     started = server.start(databases=names)
     if started:

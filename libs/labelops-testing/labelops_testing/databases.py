@@ -55,8 +55,9 @@ def embedded_data_dir() -> Iterator[Path]:
     """A `LABELOPS_DATA_DIR` for a process that starts the embedded PostgreSQL, removed after.
 
     Made directly under the system's temporary folder and open to traversal: started as
-    root (as CI runs), the server runs as its own system user, which cannot enter pytest's
-    private temporary folders.
+    root (as CI runs), the server runs as its own system user and would otherwise widen
+    pytest's private temporary folders to get through (and a short path keeps its socket
+    in the cluster's own folder).
     """
     root = Path(tempfile.mkdtemp(prefix="labelops-data-"))
     root.chmod(0o755)

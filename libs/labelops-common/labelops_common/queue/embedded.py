@@ -51,7 +51,9 @@ def purge_delivered_messages(broker_url: str) -> int:
             ).scalar_one()
             if not exists:
                 return 0
-            result = connection.execute(text("DELETE FROM kombu_message WHERE NOT visible"))
+            result = connection.execute(
+                text(f"DELETE FROM {MESSAGE_TABLE} WHERE NOT visible")  # noqa: S608 - a constant
+            )
             return int(result.rowcount or 0)
     finally:
         engine.dispose()
