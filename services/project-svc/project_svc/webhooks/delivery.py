@@ -1,0 +1,246 @@
+"""Sending one delivery: claim its row, build and sign the body, POST it, record the outcome.
+
+Label Studio sends once with a 1 s timeout and forgets. Here a delivery is a row: a
+failed attempt (a connection error, a timeout, 408, 429 or 5xx) goes back to queued
+with an exponential backoff, until the attempts or the retry window run out. Other 4xx
+answers are final (the receiver refuses the request itself), as is a URL the outbound
+address policy refuses, which is checked on every connection the client makes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from labelops_common.db import utcnow
+from labelops_common.jobs import JobStatus, claim_job
+from labelops_common.outbound import OutboundRefused
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from project_svc.projects.counts import CountsFetcher
+from project_svc.webhooks import metrics, signing
+from project_svc.webhooks.models import Webhook, WebhookDelivery
+from project_svc.webhooks.payloads import PayloadUnavailable, TaskReader, build_body
+from project_svc.webhooks.service import webhook_headers, webhook_secret
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "LabelOps-Webhooks/1"
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+#: A delivery in these may still be attempted (running: its lease may have run out).
+LIVE_STATUSES = frozenset({JobStatus.QUEUED.value, JobStatus.RUNNING.value})
+#: A message that arrives this early for its retry time is sent again for later.
+EARLY_TOLERANCE = timedelta(milliseconds=500)
+
+
+@dataclass(frozen=True)
+class RetryRule:
+    max_attempts: int
+    backoff_seconds: float
+    max_backoff_seconds: float
+    window_seconds: float
+
+    def delay(self, attempts: int) -> float:
+        """Wait before the attempt after `attempts` attempts: 1, 2, 4, ... up to the max."""
+        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What an attempt needs, from the service built in this process."""
+
+    session_factory: Callable[[], Session]
+    http: httpx.Client
+    secret_key: str
+    counts: CountsFetcher
+    read_tasks: TaskReader
+    retry: RetryRule
+    #: Sends the delivery's job again after `countdown` seconds.
+    resend: Callable[[int, float], None]
+    worker_id: str
+    lease_seconds: float
+
+
+@dataclass
+class _Attempt:
+    status: str
+    error: str | None = None
+    response_status: int | None = None
+    latency_ms: int | None = None
+    retry: bool = False
+    outcome: str = "failed"
+
+
+def attempt_delivery(sender: Sender, delivery_id: int) -> str:
+    """One attempt at the delivery; returns its status afterwards, or "skipped" when the
+    message was not for now (finished, taken by another worker, or early)."""
+    with sender.session_factory() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.status not in LIVE_STATUSES:
+            return "skipped"
+        now = utcnow()
+        due = delivery.next_attempt_at or delivery.created_at
+        if delivery.next_attempt_at is not None and due - now > EARLY_TOLERANCE:
+            # A sweep or a duplicate message ahead of the backoff: come back when due.
+            sender.resend(delivery_id, (due - now).total_seconds())
+            return "skipped"
+        if not claim_job(
+            session,
+            model=WebhookDelivery,
+            job_id=delivery_id,
+            worker_id=sender.worker_id,
+            lease_seconds=sender.lease_seconds,
+        ):
+            return "skipped"
+        metrics.QUEUE_AGE.observe(max(0.0, (now - due).total_seconds()))
+        session.expire_all()
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        webhook = session.get(Webhook, delivery.webhook_id)
+        if webhook is None or not webhook.is_active:
+            result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
+            result.error = "the webhook was deleted or switched off"
+        else:
+            result = _send(session, sender, delivery, webhook)
+        _record(session, sender, delivery, result)
+        if result.status == JobStatus.SUCCEEDED.value:
+            metrics.DELIVERY_LATENCY.observe(
+                max(0.0, (utcnow() - delivery.occurred_at).total_seconds())
+            )
+        metrics.DELIVERIES.labels(result.outcome).inc()
+        return result.status
+
+
+def _send(
+    session: Session, sender: Sender, delivery: WebhookDelivery, webhook: Webhook
+) -> _Attempt:
+    payload: dict[str, Any] = dict(delivery.payload or {})
+    try:
+        body = build_body(
+            session,
+            action=delivery.action,
+            project_id=payload.get("project_id"),
+            event=dict(payload.get("event") or {}),
+            send_payload=webhook.send_payload,
+            counts=sender.counts,
+            read_tasks=sender.read_tasks,
+        )
+    except PayloadUnavailable as unavailable:
+        return _failure(sender, delivery, str(unavailable), retryable=True)
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {
+        **webhook_headers(webhook, secret_key=sender.secret_key),
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.DELIVERY_HEADER: str(delivery.id),
+        signing.EVENT_HEADER: delivery.action,
+        signing.EVENT_ID_HEADER: delivery.event_id,
+        signing.EVENT_TIME_HEADER: f"{delivery.occurred_at.timestamp():.6f}",
+        signing.ATTEMPT_HEADER: str(delivery.attempts),
+    }
+    secret = webhook_secret(webhook, secret_key=sender.secret_key)
+    if secret:
+        headers[signing.SIGNATURE_HEADER] = signing.signature(secret, content)
+    started = time.perf_counter()
+    try:
+        response = sender.http.post(webhook.url, content=content, headers=headers)
+        response.close()
+    except OutboundRefused as refused:
+        result = _failure(sender, delivery, f"refused: {refused.reason}", retryable=False)
+        result.outcome = "refused"
+        return result
+    except httpx.HTTPError as error:
+        elapsed = _elapsed_ms(started)
+        metrics.REQUEST_SECONDS.observe(elapsed / 1000)
+        reason = type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
+        result = _failure(sender, delivery, reason[:500], retryable=True)
+        result.latency_ms = elapsed
+        return result
+    elapsed = _elapsed_ms(started)
+    metrics.REQUEST_SECONDS.observe(elapsed / 1000)
+    code = response.status_code
+    if 200 <= code < 300:
+        return _Attempt(
+            status=JobStatus.SUCCEEDED.value,
+            response_status=code,
+            latency_ms=elapsed,
+            outcome="succeeded",
+        )
+    retryable = code >= 500 or code in RETRYABLE_STATUSES
+    result = _failure(sender, delivery, f"HTTP {code}", retryable=retryable)
+    result.response_status = code
+    result.latency_ms = elapsed
+    return result
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable: bool) -> _Attempt:
+    window_ends = delivery.occurred_at + timedelta(seconds=sender.retry.window_seconds)
+    more = (
+        retryable
+        and delivery.attempts < delivery.max_attempts
+        and utcnow() + timedelta(seconds=sender.retry.delay(delivery.attempts)) < window_ends
+    )
+    if more:
+        return _Attempt(status=JobStatus.QUEUED.value, error=error, retry=True, outcome="retried")
+    return _Attempt(status=JobStatus.FAILED.value, error=error, outcome="failed")
+
+
+def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": result.status,
+        "error": result.error,
+        "response_status": result.response_status,
+        "latency_ms": result.latency_ms,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    next_attempt: datetime | None = None
+    if result.retry:
+        delay = sender.retry.delay(delivery.attempts)
+        next_attempt = now + timedelta(seconds=delay)
+        values["next_attempt_at"] = next_attempt
+    else:
+        values["finished_at"] = now
+        values["next_attempt_at"] = None
+    if result.status == JobStatus.SUCCEEDED.value:
+        values["delivered_at"] = now
+    updated = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.lease_owner == sender.worker_id,
+            WebhookDelivery.status == JobStatus.RUNNING.value,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if not getattr(updated, "rowcount", 0):
+        logger.warning("webhook delivery taken over mid-attempt", extra={"delivery": delivery.id})
+        return
+    if next_attempt is not None:
+        sender.resend(delivery.id, (next_attempt - now).total_seconds())
+    logger.info(
+        "webhook delivery attempt",
+        extra={
+            "delivery": delivery.id,
+            "webhook": delivery.webhook_id,
+            "webhook_action": delivery.action,
+            "attempt": delivery.attempts,
+            "outcome": result.outcome,
+            "response_status": result.response_status,
+        },
+    )
