@@ -122,7 +122,7 @@ def create_webhook(
     *,
     organization_id: int,
     project_id: int | None,
-    created_by_id: int,
+    created_by_id: int | None,
     fields: WebhookFields,
     secret_key: str,
     policy: OutboundPolicy,
