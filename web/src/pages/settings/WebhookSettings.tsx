@@ -147,7 +147,7 @@ export function WebhookSettings() {
         }
       >
         <p>Receivers check each call's <code>X-LabelOps-Signature-256</code> header with this secret. It is shown only now.</p>
-        <pre aria-label="Signing secret">
+        <pre aria-label="The new signing secret">
           {newSecret}
         </pre>
       </Modal>
@@ -338,14 +338,7 @@ function DeliveriesDialog({ webhook, onClose }: { webhook: Webhook | null; onClo
       title="Deliveries"
       size="wide"
       onClose={onClose}
-      footer={
-        <>
-          <Button onClick={() => void load()}>Refresh</Button>
-          <Button variant="primary" onClick={onClose}>
-            Close
-          </Button>
-        </>
-      }
+      footer={<Button onClick={() => void load()}>Refresh</Button>}
     >
       <p className="muted">
         <code>{webhook?.url}</code>: newest first.
