@@ -14,7 +14,6 @@ from labelops_common.db import utcnow
 from labelops_common.events import Event, run_handlers
 from labelops_common.outbound import OutboundPolicy
 from labelops_common.service import ServiceRuntime
-from labelops_testing.receivers import WebhookReceiver
 from project_svc.projects.models import Project
 from project_svc.webhooks import service as webhooks
 from project_svc.webhooks import signing

@@ -131,8 +131,15 @@ def build_body(
     if action == "PROJECT_DELETED" or (key == "project" and project is None):
         body["project"] = {"id": project_id}
         return body
-    if action in {"TASKS_DELETED"}:
-        body["tasks"] = [{"id": task_id} for task_id in _task_ids(event)]
+    if action == "TASKS_DELETED":
+        if event.get("task_ids") is not None:
+            body["tasks"] = [{"id": int(task_id)} for task_id in event["task_ids"]]
+        else:
+            # task-svc names the ids of few tasks only; of many, their count and id range.
+            body["tasks"] = []
+            body.update(
+                {k: event[k] for k in ("task_count", "first_task_id", "last_task_id") if k in event}
+            )
     elif action == "ANNOTATIONS_DELETED":
         body["annotations"] = [{"id": int(i)} for i in event.get("annotation_ids", [])]
     elif action == "TASKS_CREATED":

@@ -219,7 +219,7 @@ def _batches(action: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
     task-svc sends the ids of a few tasks, or a count and an id range for many: a range is
     cut into sub-ranges, each sent as its own request.
     """
-    if action not in {"TASKS_CREATED", "TASKS_DELETED"} or payload.get("task_ids") is not None:
+    if action != "TASKS_CREATED" or payload.get("task_ids") is not None:
         return [payload]
     first, last = payload.get("first_task_id"), payload.get("last_task_id")
     if first is None or last is None:
