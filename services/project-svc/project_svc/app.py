@@ -28,7 +28,7 @@ from project_svc.tokens import service as tokens
 from project_svc.tokens.router import router as tokens_router
 from project_svc.users import passwords
 from project_svc.users.router import router as users_router
-from project_svc.webhooks.payloads import grpc_task_reader
+from project_svc.webhooks.payloads import ProjectPayloads, grpc_task_reader
 from project_svc.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             database=database,
             settings=settings,
             secret_key=secret,
-            counts=runtime.http_app.state.counts_fetcher,
+            project_payloads=ProjectPayloads(runtime.http_app.state.counts_fetcher),
             read_tasks=grpc_task_reader(common),
             # No redirects: a receiver that moved is told to update the webhook's URL.
             http=policy.client(timeout=settings.webhook_timeout_seconds, follow_redirects=False),

@@ -16,9 +16,8 @@ from labelops_common.service import ServiceJobs
 if TYPE_CHECKING:
     import httpx
 
-    from project_svc.projects.counts import CountsFetcher
     from project_svc.settings import Settings
-    from project_svc.webhooks.payloads import TaskReader
+    from project_svc.webhooks.payloads import ProjectPayloads, TaskReader
 
 JOBS = ServiceJobs(
     # `webhooks`: deliveries. `events`: project-svc turns events into deliveries.
@@ -34,7 +33,8 @@ class ProjectJobResources(JobResources):
     service: ClassVar[str] = "project-svc"
     settings: Settings
     secret_key: str
-    counts: CountsFetcher
+    #: The project part of payloads, read at most a second before.
+    project_payloads: ProjectPayloads
     read_tasks: TaskReader
     #: Webhook requests go through this client of the outbound address policy.
     http: httpx.Client

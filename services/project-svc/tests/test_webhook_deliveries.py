@@ -78,7 +78,7 @@ def make_sender(
             session_factory=runtime.database.new_session,
             http=http,
             secret_key=secret_key,
-            counts=resources.counts,
+            project_payloads=resources.project_payloads,
             read_tasks=resources.read_tasks,
             # Retries due at once (within the early tolerance), so the test can run them.
             retry=RetryRule(

@@ -19,23 +19,25 @@ from typing import Any
 
 import httpx
 from labelops_common.db import utcnow
-from labelops_common.jobs import JobStatus, claim_job
+from labelops_common.jobs import JobStatus
 from labelops_common.outbound import OutboundRefused
-from sqlalchemy import update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from project_svc.projects.counts import CountsFetcher
 from project_svc.webhooks import metrics, signing
 from project_svc.webhooks.models import Webhook, WebhookDelivery
-from project_svc.webhooks.payloads import PayloadUnavailable, TaskReader, build_body
+from project_svc.webhooks.payloads import (
+    PayloadUnavailable,
+    ProjectPayloads,
+    TaskReader,
+    build_body,
+)
 from project_svc.webhooks.service import webhook_headers, webhook_secret
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "LabelOps-Webhooks/1"
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
-#: A delivery in these may still be attempted (running: its lease may have run out).
-LIVE_STATUSES = frozenset({JobStatus.QUEUED.value, JobStatus.RUNNING.value})
 #: A message that arrives this early for its retry time is sent again for later.
 EARLY_TOLERANCE = timedelta(milliseconds=500)
 
@@ -59,7 +61,7 @@ class Sender:
     session_factory: Callable[[], Session]
     http: httpx.Client
     secret_key: str
-    counts: CountsFetcher
+    project_payloads: ProjectPayloads
     read_tasks: TaskReader
     retry: RetryRule
     #: Sends the delivery's job again after `countdown` seconds.
@@ -82,27 +84,10 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
     """One attempt at the delivery; returns its status afterwards, or "skipped" when the
     message was not for now (finished, taken by another worker, or early)."""
     with sender.session_factory() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.status not in LIVE_STATUSES:
+        delivery = _claim(session, sender, delivery_id)
+        if delivery is None:
+            _resend_if_early(session, sender, delivery_id)
             return "skipped"
-        now = utcnow()
-        due = delivery.next_attempt_at or delivery.created_at
-        if delivery.next_attempt_at is not None and due - now > EARLY_TOLERANCE:
-            # A sweep or a duplicate message ahead of the backoff: come back when due.
-            sender.resend(delivery_id, (due - now).total_seconds())
-            return "skipped"
-        if not claim_job(
-            session,
-            model=WebhookDelivery,
-            job_id=delivery_id,
-            worker_id=sender.worker_id,
-            lease_seconds=sender.lease_seconds,
-        ):
-            return "skipped"
-        metrics.QUEUE_AGE.observe(max(0.0, (now - due).total_seconds()))
-        session.expire_all()
-        delivery = session.get(WebhookDelivery, delivery_id)
-        assert delivery is not None
         webhook = session.get(Webhook, delivery.webhook_id)
         if webhook is None or not webhook.is_active:
             result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
@@ -118,6 +103,54 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
         return result.status
 
 
+def _claim(session: Session, sender: Sender, delivery_id: int) -> WebhookDelivery | None:
+    """Take the delivery if it is due and nobody holds it (one UPDATE ... RETURNING, so a
+    duplicate message or a second worker finds nothing to do)."""
+    now = utcnow()
+    model = WebhookDelivery
+    claimed = session.scalars(
+        update(model)
+        .where(
+            model.id == delivery_id,
+            or_(
+                model.status == JobStatus.QUEUED.value,
+                and_(model.status == JobStatus.RUNNING.value, model.lease_expires_at < now),
+            ),
+            model.attempts < model.max_attempts,
+            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
+        )
+        .values(
+            status=JobStatus.RUNNING.value,
+            attempts=model.attempts + 1,
+            lease_owner=sender.worker_id,
+            lease_expires_at=now + timedelta(seconds=sender.lease_seconds),
+            started_at=now,
+            updated_at=now,
+        )
+        .returning(model)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    session.commit()
+    if claimed is not None:
+        due = claimed.next_attempt_at or claimed.created_at
+        metrics.QUEUE_AGE.observe(max(0.0, (now - due).total_seconds()))
+    return claimed
+
+
+def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None:
+    """A sweep or a duplicate message ahead of the backoff: come back when it is due."""
+    row = session.execute(
+        select(WebhookDelivery.status, WebhookDelivery.next_attempt_at).where(
+            WebhookDelivery.id == delivery_id
+        )
+    ).one_or_none()
+    if row is None or row.status != JobStatus.QUEUED.value or row.next_attempt_at is None:
+        return
+    wait = (row.next_attempt_at - utcnow()).total_seconds()
+    if wait > 0:
+        sender.resend(delivery_id, wait)
+
+
 def _send(
     session: Session, sender: Sender, delivery: WebhookDelivery, webhook: Webhook
 ) -> _Attempt:
@@ -129,7 +162,7 @@ def _send(
             project_id=payload.get("project_id"),
             event=dict(payload.get("event") or {}),
             send_payload=webhook.send_payload,
-            counts=sender.counts,
+            project_payloads=sender.project_payloads,
             read_tasks=sender.read_tasks,
         )
     except PayloadUnavailable as unavailable:

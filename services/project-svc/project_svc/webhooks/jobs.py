@@ -53,7 +53,7 @@ def deliver_webhook(resources: ProjectJobResources, delivery_id: int) -> str:
         session_factory=resources.database.new_session,
         http=resources.http,
         secret_key=resources.secret_key,
-        counts=resources.counts,
+        project_payloads=resources.project_payloads,
         read_tasks=resources.read_tasks,
         retry=RetryRule(
             max_attempts=settings.webhook_max_attempts,

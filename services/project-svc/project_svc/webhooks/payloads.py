@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import grpc
@@ -79,6 +81,31 @@ def grpc_task_reader(common: CommonSettings) -> TaskReader:
     return read
 
 
+class ProjectPayloads:
+    """Project payloads kept for a moment: a burst of events of one project (8 annotators
+    submitting) sends the project's fields and counters as read at most `ttl_seconds`
+    before, instead of reading them (a gRPC call for the counters) once per delivery."""
+
+    def __init__(self, counts: CountsFetcher, *, ttl_seconds: float = 1.0) -> None:
+        self.counts = counts
+        self.ttl_seconds = ttl_seconds
+        self._lock = threading.Lock()
+        self._cache: dict[int, tuple[float, dict[str, Any]]] = {}
+
+    def __call__(self, session: Session, project: Project) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(project.id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        payload = project_payload(session, project, self.counts)
+        with self._lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[project.id] = (now + self.ttl_seconds, payload)
+        return payload
+
+
 def project_payload(session: Session, project: Project, counts: CountsFetcher) -> dict[str, Any]:
     """All project fields plus the counters, as the projects API serves them."""
     fetched: dict[str, Any] = dict.fromkeys(COUNT_FIELDS)
@@ -119,7 +146,7 @@ def build_body(
     project_id: int | None,
     event: dict[str, Any],
     send_payload: bool,
-    counts: CountsFetcher,
+    project_payloads: Callable[[Session, Project], dict[str, Any]],
     read_tasks: TaskReader,
 ) -> dict[str, Any]:
     """The JSON body for one delivery (see the module's docstring)."""
@@ -164,5 +191,5 @@ def build_body(
             k: v for k, v in event.items() if k != "organization_id"
         }
     if project is not None:
-        body["project"] = project_payload(session, project, counts)
+        body["project"] = project_payloads(session, project)
     return body
