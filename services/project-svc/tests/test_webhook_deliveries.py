@@ -338,11 +338,40 @@ class TestSending:
             send_payload=False,
         )
         run_handlers(event("TASKS_DELETED", project.id, task_count=2, task_ids=[5, 6]))
-        run_handlers(event("TASKS_DELETED", project.id, task_count=1, task_ids=[7]))
-        first, second = deliveries_of(session, hook)
+        [first] = deliveries_of(session, hook)
         assert attempt_delivery(sender, first.id) == "succeeded"
         assert receiver.wait_for(1)[0].json() == {"action": "TASKS_DELETED"}
+        run_handlers(event("TASKS_DELETED", project.id, task_count=1, task_ids=[7]))
+        _, second = deliveries_of(session, hook)
         hook.is_active = False
         session.commit()
         assert attempt_delivery(sender, second.id) == "cancelled"
         assert len(receiver.requests) == 1
+
+
+class TestCoalescing:
+    def test_one_attempt_sends_the_webhooks_due_deliveries_in_order(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        other = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=None)
+        for _ in range(3):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second, third = deliveries_of(session, hook)
+        third.next_attempt_at = utcnow() + timedelta(minutes=5)  # not due: left alone
+        session.commit()
+        assert attempt_delivery(sender, second.id) == "succeeded"
+        requests = receiver.wait_for(2)
+        assert [r.headers["x-labelops-delivery"] for r in requests] == [
+            str(second.id),
+            str(first.id),
+        ]
+        statuses = {d.id: d.status for d in deliveries_of(session, hook)}
+        assert statuses == {first.id: "succeeded", second.id: "succeeded", third.id: "queued"}
+        # The other webhook's deliveries of the same events are not taken along.
+        assert {d.status for d in deliveries_of(session, other)} == {"queued"}
+        # The coalesced delivery's own message finds nothing to do.
+        assert attempt_delivery(sender, first.id) == "skipped"
+        assert len(receiver.requests) == 2

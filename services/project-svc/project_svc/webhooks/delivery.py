@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from project_svc.webhooks.payloads import (
     ProjectPayloads,
     TaskReader,
     build_body,
+    task_ids_of,
 )
 from project_svc.webhooks.service import webhook_headers, webhook_secret
 
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = "LabelOps-Webhooks/1"
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+#: Actions whose bodies carry one task with its annotations, read from task-svc.
+TASK_ACTIONS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED"})
 #: A message that arrives this early for its retry time is sent again for later.
 EARLY_TOLERANCE = timedelta(milliseconds=500)
 
@@ -68,6 +72,8 @@ class Sender:
     resend: Callable[[int, float], None]
     worker_id: str
     lease_seconds: float
+    #: At most this many due deliveries of one webhook are sent by one attempt.
+    coalesce: int = 50
 
 
 @dataclass
@@ -82,59 +88,121 @@ class _Attempt:
 
 def attempt_delivery(sender: Sender, delivery_id: int) -> str:
     """One attempt at the delivery; returns its status afterwards, or "skipped" when the
-    message was not for now (finished, taken by another worker, or early)."""
+    message was not for now (finished, taken by another worker, or early).
+
+    The attempt also takes up to `sender.coalesce - 1` other due deliveries of the same
+    webhook (in id order, skipping any another worker holds) and sends them one after the
+    other on the same connection, reading their tasks in one call: under a burst of events
+    a worker pays the claim, the task reads and the bookkeeping once for many deliveries.
+    Their own messages then find nothing to do.
+    """
     with sender.session_factory() as session:
-        delivery = _claim(session, sender, delivery_id)
-        if delivery is None:
+        claimed = _claim(session, sender, delivery_id)
+        if not claimed:
             _resend_if_early(session, sender, delivery_id)
             return "skipped"
-        webhook = session.get(Webhook, delivery.webhook_id)
-        if webhook is None or not webhook.is_active:
-            result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
-            result.error = "the webhook was deleted or switched off"
-        else:
-            result = _send(session, sender, delivery, webhook)
-        _record(session, sender, delivery, result)
-        if result.status == JobStatus.SUCCEEDED.value:
-            metrics.DELIVERY_LATENCY.observe(
-                max(0.0, (utcnow() - delivery.occurred_at).total_seconds())
-            )
-        metrics.DELIVERIES.labels(result.outcome).inc()
-        return result.status
+        webhook = session.get(Webhook, claimed[0].webhook_id)
+        read_tasks = _prefetched_tasks(sender, claimed) if webhook is not None else None
+        status = "skipped"
+        for delivery in claimed:
+            if webhook is None or not webhook.is_active:
+                result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
+                result.error = "the webhook was deleted or switched off"
+            else:
+                assert read_tasks is not None
+                result = _send(session, sender, delivery, webhook, read_tasks)
+            _record(session, sender, delivery, result)
+            if result.status == JobStatus.SUCCEEDED.value:
+                metrics.DELIVERY_LATENCY.observe(
+                    max(0.0, (utcnow() - delivery.occurred_at).total_seconds())
+                )
+            metrics.DELIVERIES.labels(result.outcome).inc()
+            if delivery.id == delivery_id:
+                status = result.status
+        return status
 
 
-def _claim(session: Session, sender: Sender, delivery_id: int) -> WebhookDelivery | None:
-    """Take the delivery if it is due and nobody holds it (one UPDATE ... RETURNING, so a
-    duplicate message or a second worker finds nothing to do)."""
+def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDelivery]:
+    """Take the delivery if it is due and nobody holds it, with up to `coalesce - 1` more
+    due ones of its webhook (one UPDATE ... RETURNING, so a duplicate message or a second
+    worker finds nothing to do); the delivery asked for comes first, or nothing at all."""
     now = utcnow()
     model = WebhookDelivery
-    claimed = session.scalars(
-        update(model)
-        .where(
-            model.id == delivery_id,
-            or_(
-                model.status == JobStatus.QUEUED.value,
-                and_(model.status == JobStatus.RUNNING.value, model.lease_expires_at < now),
-            ),
-            model.attempts < model.max_attempts,
-            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
+    due = (
+        or_(
+            model.status == JobStatus.QUEUED.value,
+            and_(model.status == JobStatus.RUNNING.value, model.lease_expires_at < now),
+        ),
+        model.attempts < model.max_attempts,
+        or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
+    )
+    this_one = (
+        select(model.id).where(model.id == delivery_id, *due).with_for_update(skip_locked=True)
+    )
+    if session.execute(this_one).first() is None:
+        session.commit()
+        return []
+    webhook_id = select(model.webhook_id).where(model.id == delivery_id).scalar_subquery()
+    others = (
+        select(model.id)
+        .where(model.webhook_id == webhook_id, model.id != delivery_id, *due)
+        .order_by(model.id)
+        .limit(max(0, sender.coalesce - 1))
+        .with_for_update(skip_locked=True)
+    )
+    ids = [delivery_id, *session.scalars(others)]
+    claimed = list(
+        session.scalars(
+            update(model)
+            .where(model.id.in_(ids))
+            .values(
+                status=JobStatus.RUNNING.value,
+                attempts=model.attempts + 1,
+                lease_owner=sender.worker_id,
+                lease_expires_at=now + timedelta(seconds=sender.lease_seconds),
+                started_at=now,
+                updated_at=now,
+            )
+            .returning(model)
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status=JobStatus.RUNNING.value,
-            attempts=model.attempts + 1,
-            lease_owner=sender.worker_id,
-            lease_expires_at=now + timedelta(seconds=sender.lease_seconds),
-            started_at=now,
-            updated_at=now,
-        )
-        .returning(model)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    )
     session.commit()
-    if claimed is not None:
-        due = claimed.next_attempt_at or claimed.created_at
-        metrics.QUEUE_AGE.observe(max(0.0, (now - due).total_seconds()))
+    claimed.sort(key=lambda d: (d.id != delivery_id, d.id))
+    for delivery in claimed:
+        waited_from = delivery.next_attempt_at or delivery.created_at
+        metrics.QUEUE_AGE.observe(max(0.0, (now - waited_from).total_seconds()))
     return claimed
+
+
+def _prefetched_tasks(sender: Sender, deliveries: list[WebhookDelivery]) -> TaskReader:
+    """A task reader answering from one read of every task these deliveries name (per
+    project); tasks it did not read are read on demand."""
+    wanted: dict[int, set[int]] = {}
+    for delivery in deliveries:
+        payload = delivery.payload or {}
+        project_id = payload.get("project_id")
+        if project_id is None or delivery.action not in TASK_ACTIONS:
+            continue
+        wanted.setdefault(int(project_id), set()).update(task_ids_of(payload.get("event") or {}))
+    found: dict[int, dict[str, Any]] = {}
+    for project_id, task_ids in wanted.items():
+        if len(task_ids) > 1:  # one task: read on demand, as without coalescing
+            with suppress(PayloadUnavailable):
+                for task in sender.read_tasks(project_id, sorted(task_ids), with_annotations=True):
+                    found[int(task["id"])] = task
+
+    def read(
+        project_id: int, task_ids: Sequence[int], *, with_annotations: bool
+    ) -> list[dict[str, Any]]:
+        if task_ids and all(task_id in found for task_id in task_ids):
+            tasks = [found[task_id] for task_id in task_ids]
+            if with_annotations:
+                return tasks
+            return [{k: v for k, v in task.items() if k != "annotations"} for task in tasks]
+        return sender.read_tasks(project_id, task_ids, with_annotations=with_annotations)
+
+    return read
 
 
 def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None:
@@ -152,7 +220,11 @@ def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None
 
 
 def _send(
-    session: Session, sender: Sender, delivery: WebhookDelivery, webhook: Webhook
+    session: Session,
+    sender: Sender,
+    delivery: WebhookDelivery,
+    webhook: Webhook,
+    read_tasks: TaskReader,
 ) -> _Attempt:
     payload: dict[str, Any] = dict(delivery.payload or {})
     try:
@@ -163,7 +235,7 @@ def _send(
             event=dict(payload.get("event") or {}),
             send_payload=webhook.send_payload,
             project_payloads=sender.project_payloads,
-            read_tasks=sender.read_tasks,
+            read_tasks=read_tasks,
         )
     except PayloadUnavailable as unavailable:
         return _failure(sender, delivery, str(unavailable), retryable=True)

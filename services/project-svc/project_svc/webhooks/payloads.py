@@ -126,7 +126,8 @@ def project_payload(session: Session, project: Project, counts: CountsFetcher) -
     return answer.model_dump(mode="json")
 
 
-def _task_ids(event: dict[str, Any]) -> list[int]:
+def task_ids_of(event: dict[str, Any]) -> list[int]:
+    """The ids of the tasks an event names (a list, a range, or one task)."""
     if event.get("task_ids") is not None:
         return [int(i) for i in event["task_ids"]]
     first, last = event.get("first_task_id"), event.get("last_task_id")
@@ -170,18 +171,18 @@ def build_body(
     elif action == "ANNOTATIONS_DELETED":
         body["annotations"] = [{"id": int(i)} for i in event.get("annotation_ids", [])]
     elif action == "TASKS_CREATED":
-        tasks = read_tasks(project_id or 0, _task_ids(event), with_annotations=False)
+        tasks = read_tasks(project_id or 0, task_ids_of(event), with_annotations=False)
         body["tasks"] = tasks
     elif action in {"ANNOTATION_CREATED", "ANNOTATION_UPDATED"}:
         annotation_id = int(event["annotation_id"])
-        tasks = read_tasks(project_id or 0, _task_ids(event), with_annotations=True)
+        tasks = read_tasks(project_id or 0, task_ids_of(event), with_annotations=True)
         task = tasks[0] if tasks else None
         found = [a for a in (task or {}).get("annotations", []) if a.get("id") == annotation_id]
         body["annotation"] = found[0] if found else {"id": annotation_id}
         body["task"] = _without_annotations(task) if task else {"id": event.get("task_id")}
     elif action == "ANNOTATIONS_CREATED":
         wanted = {int(i) for i in event.get("annotation_ids", [])}
-        tasks = read_tasks(project_id or 0, _task_ids(event), with_annotations=True)
+        tasks = read_tasks(project_id or 0, task_ids_of(event), with_annotations=True)
         body["annotation"] = [
             a for task in tasks for a in task.get("annotations", []) if a.get("id") in wanted
         ]
