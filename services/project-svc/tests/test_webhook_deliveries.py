@@ -4,6 +4,7 @@ every send. Job bodies run here; the messages they would send are captured (`sen
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -375,3 +376,21 @@ class TestCoalescing:
         # The coalesced delivery's own message finds nothing to do.
         assert attempt_delivery(sender, first.id) == "skipped"
         assert len(receiver.requests) == 2
+
+    def test_deliveries_left_past_half_the_lease_are_handed_back(
+        self, session, runtime, secret_key, org, project, receiver
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(2):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second = deliveries_of(session, hook)
+        resent: list[tuple[int, float]] = []
+        for sender in make_sender(runtime, secret_key, resent=resent):
+            hurried = dataclasses.replace(sender, lease_seconds=0.0)
+            assert attempt_delivery(hurried, first.id) == "succeeded"
+        assert len(receiver.wait_for(1)) == 1
+        after = {d.id: (d.status, d.attempts, d.lease_owner) for d in deliveries_of(session, hook)}
+        assert after == {first.id: ("succeeded", 1, None), second.id: ("queued", 0, None)}
+        assert resent == [(second.id, 0.0)]

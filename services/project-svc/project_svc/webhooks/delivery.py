@@ -84,6 +84,16 @@ class _Attempt:
     latency_ms: int | None = None
     retry: bool = False
     outcome: str = "failed"
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A webhook's URL with its decrypted headers and secret, read once per attempt."""
+
+    webhook: Webhook
+    headers: dict[str, str]
+    secret: str
 
 
 def attempt_delivery(sender: Sender, delivery_id: int) -> str:
@@ -92,40 +102,52 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
 
     The attempt also takes up to `sender.coalesce - 1` other due deliveries of the same
     webhook (in id order, skipping any another worker holds) and sends them one after the
-    other on the same connection, reading their tasks in one call: under a burst of events
-    a worker pays the claim, the task reads and the bookkeeping once for many deliveries.
-    Their own messages then find nothing to do.
+    other on the same connection, reading their tasks in one call and recording them in
+    one commit: under a burst of events a worker pays the claim, the task reads and the
+    bookkeeping once for many deliveries. Their own messages then find nothing to do.
     """
     with sender.session_factory() as session:
         claimed = _claim(session, sender, delivery_id)
         if not claimed:
-            _resend_if_early(session, sender, delivery_id)
             return "skipped"
         webhook = session.get(Webhook, claimed[0].webhook_id)
-        read_tasks = _prefetched_tasks(sender, claimed) if webhook is not None else None
+        target = None
+        if webhook is not None and webhook.is_active:
+            target = _Target(
+                webhook=webhook,
+                headers=webhook_headers(webhook, secret_key=sender.secret_key),
+                secret=webhook_secret(webhook, secret_key=sender.secret_key),
+            )
+        read_tasks = _prefetched_tasks(sender, claimed) if target is not None else sender.read_tasks
+        started = time.monotonic()
         status = "skipped"
-        for delivery in claimed:
-            if webhook is None or not webhook.is_active:
+        done: list[tuple[WebhookDelivery, _Attempt]] = []
+        for index, delivery in enumerate(claimed):
+            if index and time.monotonic() - started > sender.lease_seconds / 2:
+                # Past half the lease: hand the rest back before another worker may take them.
+                _release(session, sender, claimed[index:])
+                break
+            if target is None:
                 result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
                 result.error = "the webhook was deleted or switched off"
             else:
-                assert read_tasks is not None
-                result = _send(session, sender, delivery, webhook, read_tasks)
+                result = _send(session, sender, delivery, target, read_tasks)
             _record(session, sender, delivery, result)
-            if result.status == JobStatus.SUCCEEDED.value:
-                metrics.DELIVERY_LATENCY.observe(
-                    max(0.0, (utcnow() - delivery.occurred_at).total_seconds())
-                )
-            metrics.DELIVERIES.labels(result.outcome).inc()
+            done.append((delivery, result))
             if delivery.id == delivery_id:
                 status = result.status
+        # One commit for the batch. A crash before it sends these again after the lease (at
+        # least once: the receiver sees the same X-LabelOps-Delivery, a higher attempt).
+        session.commit()
+        for delivery, result in done:
+            _after_commit(sender, delivery, result)
         return status
 
 
 def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDelivery]:
     """Take the delivery if it is due and nobody holds it, with up to `coalesce - 1` more
-    due ones of its webhook (one UPDATE ... RETURNING, so a duplicate message or a second
-    worker finds nothing to do); the delivery asked for comes first, or nothing at all."""
+    due ones of its webhook, in one transaction (row locks, SKIP LOCKED), so a duplicate
+    message or a second worker finds nothing to do. The delivery asked for comes first."""
     now = utcnow()
     model = WebhookDelivery
     due = (
@@ -136,16 +158,18 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         model.attempts < model.max_attempts,
         or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
     )
-    this_one = (
-        select(model.id).where(model.id == delivery_id, *due).with_for_update(skip_locked=True)
-    )
-    if session.execute(this_one).first() is None:
+    this_one = session.execute(
+        select(model.webhook_id)
+        .where(model.id == delivery_id, *due)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if this_one is None:
+        _resend_if_early(session, sender, delivery_id)
         session.commit()
         return []
-    webhook_id = select(model.webhook_id).where(model.id == delivery_id).scalar_subquery()
     others = (
         select(model.id)
-        .where(model.webhook_id == webhook_id, model.id != delivery_id, *due)
+        .where(model.webhook_id == this_one.webhook_id, model.id != delivery_id, *due)
         .order_by(model.id)
         .limit(max(0, sender.coalesce - 1))
         .with_for_update(skip_locked=True)
@@ -173,6 +197,41 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         waited_from = delivery.next_attempt_at or delivery.created_at
         metrics.QUEUE_AGE.observe(max(0.0, (now - waited_from).total_seconds()))
     return claimed
+
+
+def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None:
+    """A sweep or a duplicate message ahead of the backoff: come back when it is due."""
+    row = session.execute(
+        select(WebhookDelivery.status, WebhookDelivery.next_attempt_at).where(
+            WebhookDelivery.id == delivery_id
+        )
+    ).one_or_none()
+    if row is None or row.status != JobStatus.QUEUED.value or row.next_attempt_at is None:
+        return
+    wait = (row.next_attempt_at - utcnow()).total_seconds()
+    if wait > 0:
+        sender.resend(delivery_id, wait)
+
+
+def _release(session: Session, sender: Sender, deliveries: list[WebhookDelivery]) -> None:
+    """Give claimed deliveries back unattempted, and send their messages again."""
+    model = WebhookDelivery
+    ids = [d.id for d in deliveries]
+    session.execute(
+        update(model)
+        .where(model.id.in_(ids), model.lease_owner == sender.worker_id)
+        .values(
+            status=JobStatus.QUEUED.value,
+            attempts=model.attempts - 1,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    for delivery_id in ids:
+        sender.resend(delivery_id, 0.0)
 
 
 def _prefetched_tasks(sender: Sender, deliveries: list[WebhookDelivery]) -> TaskReader:
@@ -205,25 +264,11 @@ def _prefetched_tasks(sender: Sender, deliveries: list[WebhookDelivery]) -> Task
     return read
 
 
-def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None:
-    """A sweep or a duplicate message ahead of the backoff: come back when it is due."""
-    row = session.execute(
-        select(WebhookDelivery.status, WebhookDelivery.next_attempt_at).where(
-            WebhookDelivery.id == delivery_id
-        )
-    ).one_or_none()
-    if row is None or row.status != JobStatus.QUEUED.value or row.next_attempt_at is None:
-        return
-    wait = (row.next_attempt_at - utcnow()).total_seconds()
-    if wait > 0:
-        sender.resend(delivery_id, wait)
-
-
 def _send(
     session: Session,
     sender: Sender,
     delivery: WebhookDelivery,
-    webhook: Webhook,
+    target: _Target,
     read_tasks: TaskReader,
 ) -> _Attempt:
     payload: dict[str, Any] = dict(delivery.payload or {})
@@ -233,7 +278,7 @@ def _send(
             action=delivery.action,
             project_id=payload.get("project_id"),
             event=dict(payload.get("event") or {}),
-            send_payload=webhook.send_payload,
+            send_payload=target.webhook.send_payload,
             project_payloads=sender.project_payloads,
             read_tasks=read_tasks,
         )
@@ -241,7 +286,7 @@ def _send(
         return _failure(sender, delivery, str(unavailable), retryable=True)
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {
-        **webhook_headers(webhook, secret_key=sender.secret_key),
+        **target.headers,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         signing.DELIVERY_HEADER: str(delivery.id),
@@ -250,12 +295,11 @@ def _send(
         signing.EVENT_TIME_HEADER: f"{delivery.occurred_at.timestamp():.6f}",
         signing.ATTEMPT_HEADER: str(delivery.attempts),
     }
-    secret = webhook_secret(webhook, secret_key=sender.secret_key)
-    if secret:
-        headers[signing.SIGNATURE_HEADER] = signing.signature(secret, content)
+    if target.secret:
+        headers[signing.SIGNATURE_HEADER] = signing.signature(target.secret, content)
     started = time.perf_counter()
     try:
-        response = sender.http.post(webhook.url, content=content, headers=headers)
+        response = sender.http.post(target.webhook.url, content=content, headers=headers)
         response.close()
     except OutboundRefused as refused:
         result = _failure(sender, delivery, f"refused: {refused.reason}", retryable=False)
@@ -302,6 +346,7 @@ def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable
 
 
 def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
+    """The attempt's outcome on the row (committed by the caller, with the batch's)."""
     now = utcnow()
     values: dict[str, Any] = {
         "status": result.status,
@@ -311,15 +356,13 @@ def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result:
         "updated_at": now,
         "lease_owner": None,
         "lease_expires_at": None,
+        "next_attempt_at": None,
     }
-    next_attempt: datetime | None = None
     if result.retry:
-        delay = sender.retry.delay(delivery.attempts)
-        next_attempt = now + timedelta(seconds=delay)
-        values["next_attempt_at"] = next_attempt
+        result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
+        values["next_attempt_at"] = result.next_attempt_at
     else:
         values["finished_at"] = now
-        values["next_attempt_at"] = None
     if result.status == JobStatus.SUCCEEDED.value:
         values["delivered_at"] = now
     updated = session.execute(
@@ -332,12 +375,23 @@ def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     if not getattr(updated, "rowcount", 0):
         logger.warning("webhook delivery taken over mid-attempt", extra={"delivery": delivery.id})
+        result.outcome = "taken_over"
+        result.next_attempt_at = None
+
+
+def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
+    """Metrics, the retry's message and the log line, once the outcome is saved."""
+    if result.outcome == "taken_over":
         return
-    if next_attempt is not None:
-        sender.resend(delivery.id, (next_attempt - now).total_seconds())
+    if result.status == JobStatus.SUCCEEDED.value:
+        metrics.DELIVERY_LATENCY.observe(
+            max(0.0, (utcnow() - delivery.occurred_at).total_seconds())
+        )
+    metrics.DELIVERIES.labels(result.outcome).inc()
+    if result.next_attempt_at is not None:
+        sender.resend(delivery.id, max(0.0, (result.next_attempt_at - utcnow()).total_seconds()))
     logger.info(
         "webhook delivery attempt",
         extra={
