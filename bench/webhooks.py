@@ -222,6 +222,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work_dir.mkdir(parents=True, exist_ok=True)
     receiver = FlakyReceiver(args.fail_every).start()
     figures: dict[str, Any] = {"rounds": []}
+    env = {"LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true", "LABELOPS_BROKER_URL": broker}
     try:
         with labelops(
             backend="postgresql",
@@ -229,10 +230,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             work_dir=work_dir,
             processes=args.processes,
             log_name="labelops-webhooks.log",
-            extra_env={
-                "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
-                "LABELOPS_BROKER_URL": broker,
-            },
+            extra_env=env,
         ) as server:
             api = Api(base_url=server.base_url)
             project_id = api.create_project("webhook bench")
@@ -326,6 +324,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--fail-every", type=int, default=0, help="answer 500 to every K-th")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+
     return parser.parse_args(argv)
 
 

@@ -401,5 +401,6 @@ def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -
             "attempt": delivery.attempts,
             "outcome": result.outcome,
             "response_status": result.response_status,
+            "latency_ms": result.latency_ms,
         },
     )
