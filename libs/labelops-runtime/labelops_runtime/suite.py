@@ -251,7 +251,9 @@ def start_suite(
             fallback=web_app(common.web_dir),
         )
     else:
-        suite.http_app = next(iter(runtimes.values())).http_app
+        from labelops_runtime.body_limits import with_body_limits
+
+        suite.http_app = with_body_limits(next(iter(runtimes.values())).http_app)
     # Every process sends jobs and events, also the ones whose queues other workers consume.
     celery_app = make_celery_app(common, runtimes.values())
     if embedded_worker:
