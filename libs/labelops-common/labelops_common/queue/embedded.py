@@ -46,7 +46,7 @@ def configure_transport() -> None:
     from kombu.transport import sqlalchemy
 
     sqlalchemy.Transport.polling_interval = POLLING_SECONDS
-    sqlalchemy.Channel._get_or_create = _get_or_create_queue
+    sqlalchemy.Channel._get_or_create = _get_or_create_queue  # type: ignore[method-assign]
 
 
 def _get_or_create_queue(channel: Any, queue: str) -> Any:
