@@ -235,6 +235,7 @@ def start_suite(
             bind=bind,
             register=runtime.grpc_registrations,
             service_full_names=runtime.grpc_service_names,
+            reflection_enabled=common.grpc_reflection,
         )
         handle.start()
         suite.grpc_servers[name] = handle
