@@ -69,13 +69,17 @@ def test_an_exports_worker_builds_export_svc_only(started: Started) -> None:
     ]
 
 
-def test_an_imports_and_events_worker_builds_task_svc_only(started: Started) -> None:
+def test_an_imports_and_events_worker_builds_the_events_consumers(started: Started) -> None:
     assert cli.main(["worker", "--queues", "imports,events"]) == 0
-    assert started.built == ["task-svc"]
+    # project-svc consumes events (webhooks): its handlers run where `events` is consumed.
+    assert started.built == ["project-svc", "task-svc"]
     assert {"task-svc.import_tasks", "task-svc.build_data_field_index"} <= set(started.app.tasks)
     assert "labelops.events.deliver" in started.app.tasks
     # The index builds keep their own state (see fieldindexes.jobs): no sweep for them.
-    assert [sweep.handle.name for sweep in started.sweeps] == ["task-svc.import_tasks"]
+    assert sorted(sweep.handle.name for sweep in started.sweeps) == [
+        "project-svc.deliver_webhook",
+        "task-svc.import_tasks",
+    ]
 
 
 def test_a_queue_no_service_owns_is_refused_before_anything_is_built(started: Started) -> None:
