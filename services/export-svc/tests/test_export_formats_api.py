@@ -14,7 +14,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from export_svc.exports import jobs
+from export_svc.jobs import ExportJobResources
 from label_studio_sdk.converter import Converter
+from labelops_common.jobs import register_job_resources
 from PIL import Image
 
 from .conftest import IMAGE_CONFIG, Cast, Db, Seeded, Seeder, Stack
@@ -235,3 +237,32 @@ def test_a_snapshot_converts_to_the_new_formats(
         f"{base}/convert", json={"export_type": "BRUSH_TO_PNG"}, headers=cast.owner.headers
     )
     assert bad.status_code == 400 and "export_type" in bad.json()["validation_errors"]
+
+
+def test_a_conversion_past_the_media_cap_fails_and_says_why(
+    stack: Stack, cast: Cast, imported_image: tuple[int, bytes], sent: Any
+) -> None:
+    project, image = imported_image
+    created = stack.export.post(
+        f"/api/projects/{project}/exports/", json={}, headers=cast.owner.headers
+    ).json()
+    assert jobs.write_snapshot.run(created["id"]) == "succeeded"
+    base = f"/api/projects/{project}/exports/{created['id']}"
+    converting = stack.export.post(
+        f"{base}/convert", json={"export_type": "COCO_WITH_IMAGES"}, headers=cast.owner.headers
+    )
+    resources = stack.export_runtime.job_resources
+    assert isinstance(resources, ExportJobResources)
+    register_job_resources(
+        dataclasses.replace(
+            resources, media=dataclasses.replace(resources.media, max_bytes=len(image) - 1)
+        )
+    )
+    try:
+        assert jobs.convert_snapshot.run(converting.json()["converted_format"]) == "failed"
+    finally:
+        register_job_resources(resources)
+    (converted,) = stack.export.get(base, headers=cast.owner.headers).json()["converted_formats"]
+    assert converted["status"] == "failed"
+    assert f"larger than {len(image) - 1} bytes" in converted["traceback"]
+    assert "LABELOPS_EXPORT_SVC_MEDIA_MAX_BYTES" in converted["traceback"]

@@ -96,7 +96,7 @@ def with_media_checked(
             spool.write(chunk)
     except MediaTooLarge as error:
         spool.close()
-        raise ValidationFailed({"download_resources": [str(error)]}) from None
+        raise ValidationFailed({"download_resources": [str(error)]}, detail=str(error)) from None
     except BaseException:
         spool.close()
         raise
