@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from export_svc.artifacts import LocalArtifactStorage
 from export_svc.formats import ExportContext, find_format
+from export_svc.formats.coco import image_file_name
 from export_svc.media import MediaAccess, MediaFetcher, MediaTooLarge, MediaUnavailable
 from labelops_common.labelconfig import parse_label_config
 from labelops_common.outbound import OutboundPolicy
@@ -227,3 +229,22 @@ def test_a_bucket_image_that_cannot_be_fetched_leaves_no_orphan_labels(
     tasks[0]["data"]["image"] = "s3://bucket/pets/cat.jpg"
     files = write("YOLO_OBB_WITH_IMAGES", tasks, fetcher(uploads))
     assert not [name for name in files if name.startswith(("labels/", "images/"))]
+
+
+@pytest.mark.parametrize(
+    ("reference", "entry"),
+    [
+        ("/data/local-files/?d=scans/a%20b.png", r"images/a b\.png"),
+        (f"/storage-data/uploaded/?filepath=upload/{PROJECT_ID}/x.png", r"images/x\.png"),
+        (f"/data/upload/{PROJECT_ID}/1a2b3c4d-dog.png", r"images/1a2b3c4d-dog\.png"),
+        ("s3://bucket/pets/cat.jpg", r"images/cat\.jpg"),
+        # A web URL gets the converter's cache name: 8 hex of the URL's md5, then the file name.
+        (
+            "https://cdn.example.com/x/..%5C..%5Cevil.png",
+            r"images/[0-9a-f]{8}__\.\._\.\._evil\.png",
+        ),
+        ("https://cdn.example.com/x/..", r"images/[0-9a-f]{8}__image"),
+    ],
+)
+def test_archive_names_never_leave_their_folder(reference: str, entry: str) -> None:
+    assert re.fullmatch(entry, image_file_name(reference)), image_file_name(reference)

@@ -8,14 +8,34 @@ archive entry; a second task naming the same file reuses what was measured.
 from __future__ import annotations
 
 import contextlib
+import re
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlparse
 
 from PIL import Image
 
 from export_svc.formats._zipstream import ZipStream
 from export_svc.media import FetchedMedia, MediaFetcher, MediaUnavailable
+
+_UNSAFE = re.compile(r"[\x00-\x1f\\:]")
+
+
+def reference_file_name(reference: str, default: str = "image") -> str:
+    """The file name a media reference ends with, safe as one archive path segment.
+
+    A local file (`/data/local-files/?d=dir/a.png`) or a proxied upload
+    (`/storage-data/uploaded/?filepath=upload/1/a.png`) is named by its query; anything else
+    by its path. Backslashes, colons and control characters become `_`, and `.`/`..` the
+    default, so no entry can climb out of its folder when the archive is unpacked.
+    """
+    parsed = urlparse(reference)
+    query = parse_qs(parsed.query)
+    path = (query.get("d") or query.get("filepath") or [""])[0] if not parsed.scheme else ""
+    path = path or parsed.path
+    name = _UNSAFE.sub("_", unquote(path).rstrip("/").rsplit("/", 1)[-1])
+    return default if name in ("", ".", "..") else name
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,12 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from export_svc.formats import register
 from export_svc.formats._base import ExportContext, ExportFormat, Record, dumps
 from export_svc.formats._fits import fits_asr
 from export_svc.formats._items import Item, items
-from export_svc.formats._media import ArchiveMedia
+from export_svc.formats._media import ArchiveMedia, reference_file_name
 from export_svc.formats._zipstream import ZipStream
 
 
@@ -47,7 +46,7 @@ class _AudioNames:
         self._owners: dict[str, str] = {}
 
     def name(self, reference: str) -> str:
-        base = os.path.basename(unquote(urlparse(reference).path)) or "audio"
+        base = reference_file_name(reference, default="audio")
         owner = self._owners.setdefault(base, reference)
         if owner != reference:
             stem, extension = os.path.splitext(base)

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from export_svc.formats import register
 from export_svc.formats._base import ExportContext, ExportFormat, Record, dumps
@@ -32,7 +32,7 @@ from export_svc.formats._keypoints import (
     skeleton_problem,
     with_keypoint_category,
 )
-from export_svc.formats._media import ArchiveMedia
+from export_svc.formats._media import ArchiveMedia, reference_file_name
 from export_svc.formats._zipstream import ZipStream
 
 
@@ -44,7 +44,7 @@ def image_file_name(reference: Any) -> str:
     """
     text = str(reference)
     parsed = urlparse(text)
-    name = unquote(parsed.path).rstrip("/").rsplit("/", 1)[-1] or "image"
+    name = reference_file_name(text)
     if parsed.scheme in ("http", "https"):
         digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:8]
         return f"images/{digest}__{name}"
