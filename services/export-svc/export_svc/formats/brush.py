@@ -18,20 +18,23 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
-import numpy.typing as npt
 from PIL import Image
 
 from export_svc.formats import register
 from export_svc.formats._base import ExportContext, ExportFormat, Record, dumps
 from export_svc.formats._fits import fits_brush
 from export_svc.formats._items import Item, items
-from export_svc.formats._rle import alpha_mask
 from export_svc.formats._zipstream import ZipStream
 from export_svc.formats.coco import _Spool
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# OpenCV and NumPy (about 55 MiB resident) are imported where masks are decoded, so a
+# process that never writes a brush format does not load them.
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,8 @@ def _annotator_part(item: Item) -> str:
 
 def brush_layers(item: Item) -> Iterator[tuple[str, npt.NDArray[np.uint8]]]:
     """(file name without extension, mask) per brush region of the item."""
+    from export_svc.formats._rle import alpha_mask
+
     prefix = f"task-{item.id}-annotation-{item.annotation_id}-by-{_annotator_part(item)}-"
     for from_name, values in item.output.items():
         counters: dict[str, int] = defaultdict(int)
@@ -68,6 +73,8 @@ def brush_layers(item: Item) -> Iterator[tuple[str, npt.NDArray[np.uint8]]]:
 
 
 def _npy(mask: npt.NDArray[np.uint8]) -> bytes:
+    import numpy as np
+
     buffer = io.BytesIO()
     np.save(buffer, mask)
     return buffer.getvalue()
@@ -110,6 +117,9 @@ def label_colour(label: str) -> str:
 
 def mask_polygons(mask: npt.NDArray[np.uint8]) -> Iterator[tuple[list[int], list[int], int]]:
     """(flat polygon, [x, y, w, h], area) per outer contour of at least three points."""
+    import cv2
+    import numpy as np
+
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     for contour in contours:
         if len(contour) < 3:
@@ -122,6 +132,9 @@ def mask_polygons(mask: npt.NDArray[np.uint8]) -> Iterator[tuple[list[int], list
 def polygon_outline(
     points: list[list[float]], width: int, height: int
 ) -> tuple[list[int], list[int], int]:
+    import cv2
+    import numpy as np
+
     pixels = [[round(x * width / 100), round(y * height / 100)] for x, y in points]
     contour = np.array(pixels, dtype=np.float32).reshape((-1, 1, 2))
     box = [int(c) for c in cv2.boundingRect(contour)]
@@ -211,6 +224,8 @@ class _BrushCoco:
             return
         width, height = int(value["original_width"]), int(value["original_height"])
         if key == "brushlabels" and "rle" in value:
+            from export_svc.formats._rle import alpha_mask
+
             try:
                 mask = alpha_mask(value["rle"], width, height)
             except (ValueError, TypeError) as error:

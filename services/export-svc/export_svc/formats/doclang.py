@@ -22,18 +22,21 @@ import posixpath
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlparse
 
 from defusedxml.ElementTree import fromstring as defused_fromstring
-from doclang import pack
-from lxml import etree
 
 from export_svc.formats import register
 from export_svc.formats._base import ExportContext, ExportFormat, Record
 from export_svc.formats._fits import fits_doclang
 from export_svc.formats._zipstream import ZipStream
 from export_svc.media import MediaFetcher, MediaUnavailable
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+# lxml and doclang load with the first DocLang export, not with the catalogue.
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ NOT_DOCUMENTS = frozenset(
 
 
 def _parser() -> etree.XMLParser:
+    from lxml import etree
+
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, recover=False, huge_tree=True
     )
@@ -66,6 +71,8 @@ def doclang_bytes(value: str) -> bytes | None:
     """The document's bytes when `value` is DocLang XML, else None."""
     if "doclang" not in value:
         return None
+    from lxml import etree
+
     try:
         encoded = value.encode("utf-8")
         root = etree.fromstring(encoded, parser=_parser())
@@ -271,6 +278,8 @@ def _asset_path(uri: str) -> str:
 def _stage_assets(
     document: bytes, fetcher: MediaFetcher, folder: Path
 ) -> tuple[bytes, dict[str, str]]:
+    from lxml import etree
+
     root = etree.fromstring(document, parser=_parser())
     assets: dict[str, str] = {}
     used: set[str] = set()
@@ -304,6 +313,8 @@ def _stage_assets(
 
 
 def write_doclang(records: Iterable[Record], context: ExportContext) -> Iterator[bytes]:
+    from doclang import pack
+
     single, listed = image_keys(context.label_config)
     fetcher = context.media if context.fetches_media("optional") else None
     archive = ZipStream()
