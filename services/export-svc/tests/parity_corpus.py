@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from label_studio_sdk.converter.brush import mask2rle
+from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -385,6 +386,13 @@ AUDIO = Project(
 
 # ---------------------------------------------------------------------------- DocLang
 
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color=(20, 30, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 DOCUMENT = (
     '<doclang xmlns="https://www.doclang.ai/ns/v1"><page number="1">'
     "<title>Invoice 42</title><text>Total: 12 EUR</text></page></doclang>"
@@ -399,16 +407,20 @@ DOCLANG = Project(
     tasks=[
         task(
             91,
-            {"image": "https://images.example.com/docs/invoice.png"},
+            {"image": "/data/upload/7/0f0f0f0f-invoice.png"},
             annotation([region("document", "page", "textarea", {"text": [DOCUMENT]})]),
         ),
         task(
             92,
-            {"image": "https://images.example.com/docs/plain.png", "doclang": DOCUMENT.replace("42", "43")},
+            {"image": "/data/upload/7/0f0f0f10-plain.png", "doclang": DOCUMENT.replace("42", "43")},
             annotation([region("document", "page", "textarea", {"text": ["just a note"]})]),
         ),
-        task(93, {"image": "https://images.example.com/docs/empty.png"}),
+        task(93, {"image": "/data/upload/7/0f0f0f11-empty.png"}),
     ],
+    media={
+        "upload/7/0f0f0f0f-invoice.png": png(40, 50),
+        "upload/7/0f0f0f10-plain.png": png(30, 20),
+    },
 )  # fmt: skip
 
 CORPUS = [

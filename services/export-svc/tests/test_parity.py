@@ -33,8 +33,8 @@ from .parity_corpus import CORPUS, PROJECT_ID, Project
 
 #: Formats whose parity is checked elsewhere (they fetch web media).
 WITH_IMAGES = {"COCO_WITH_IMAGES", "YOLO_WITH_IMAGES", "YOLO_OBB_WITH_IMAGES"}
-#: Formats whose media Label Studio fetches by default, and the corpus provides.
-FETCHING = {"ASR_MANIFEST"}
+#: Formats whose media Label Studio fetches by default, and the corpus provides (as uploads).
+FETCHING = {"ASR_MANIFEST", "DOCLANG"}
 
 
 def supported_by_label_studio(project: Project) -> list[str]:
