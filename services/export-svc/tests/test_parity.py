@@ -29,7 +29,14 @@ from labelops_common.labelconfig import parse_label_config
 from labelops_common.outbound import OutboundPolicy
 from PIL import Image
 
-from .parity_corpus import CORPUS, PROJECT_ID, Project
+from .parity_corpus import CORPUS, IMAGE_BOXES, PROJECT_ID, Project
+
+
+def png(width: int, height: int, mode: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
 
 #: Formats whose parity is checked elsewhere (they fetch web media).
 WITH_IMAGES = {"COCO_WITH_IMAGES", "YOLO_WITH_IMAGES", "YOLO_OBB_WITH_IMAGES"}
@@ -58,7 +65,9 @@ def media_root(tmp_path: Path, project: Project) -> Path:
     return root
 
 
-def ours(project: Project, name: str, root: Path) -> bytes:
+def ours(
+    project: Project, name: str, root: Path, *, download_resources: bool | None = None
+) -> bytes:
     export_format = find_format(name)
     assert export_format is not None
     access = MediaAccess(
@@ -68,13 +77,20 @@ def ours(project: Project, name: str, root: Path) -> bytes:
         project_id=PROJECT_ID,
         parsed=parse_label_config(project.config).parsed_label_config(),
         label_config=project.config,
-        download_resources=name in FETCHING,
+        download_resources=name in FETCHING if download_resources is None else download_resources,
         media=access.fetcher(PROJECT_ID),
     )
     return b"".join(export_format.write(json.loads(json.dumps(project.tasks)), context))
 
 
-def label_studio(project: Project, name: str, tmp_path: Path, root: Path) -> Path:
+def label_studio(
+    project: Project,
+    name: str,
+    tmp_path: Path,
+    root: Path,
+    *,
+    download_resources: bool | None = None,
+) -> Path:
     source = tmp_path / "tasks.json"
     source.write_text(json.dumps(project.tasks))
     output = tmp_path / "label-studio"
@@ -83,7 +99,7 @@ def label_studio(project: Project, name: str, tmp_path: Path, root: Path) -> Pat
         project.config,
         project_dir=str(tmp_path),
         upload_dir=str(root / "upload"),
-        download_resources=name in FETCHING,
+        download_resources=name in FETCHING if download_resources is None else download_resources,
     )
     converter.convert(str(source), str(output), name, is_dir=False)
     return output
@@ -310,3 +326,30 @@ def test_formats_offered_as_label_studio_offers_them(config: str) -> None:
     expected = set(label_studio.supported_formats) - {"CSV_OLD"}
     assert offered - beyond_label_studio == expected
     assert beyond_label_studio <= offered
+
+
+def test_voc_with_resources_matches_label_studio(tmp_path: Path) -> None:
+    """With `download_resources`, both put the images under `images/` and read the depth
+    from them (a grey image has one channel)."""
+    tasks = json.loads(json.dumps(IMAGE_BOXES.tasks[:2]))
+    tasks[0]["data"]["image"] = f"/data/upload/{PROJECT_ID}/0c0c0c0c-cat.png"
+    project = Project(
+        name="image boxes with media",
+        config=IMAGE_BOXES.config,
+        tasks=tasks,
+        media={
+            f"upload/{PROJECT_ID}/0c0c0c0c-cat.png": png(64, 48, "RGB"),
+            f"upload/{PROJECT_ID}/1a2b3c4d-dog.png": png(32, 20, "L"),
+        },
+    )
+    root = media_root(tmp_path, project)
+    files = archive_files(ours(project, "VOC", root, download_resources=True))
+    theirs = directory_files(label_studio(project, "VOC", tmp_path, root, download_resources=True))
+    assert files == theirs
+    assert sorted(files) == [
+        "Annotations/0c0c0c0c-cat.xml",
+        "Annotations/1a2b3c4d-dog.xml",
+        "images/0c0c0c0c-cat.png",
+        "images/1a2b3c4d-dog.png",
+    ]
+    assert b"<depth>1</depth>" in files["Annotations/1a2b3c4d-dog.xml"]
