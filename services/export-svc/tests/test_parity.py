@@ -3,9 +3,9 @@
 The same task records go to export-svc's writer and to `label_studio_sdk.converter`
 (2.1.2, the converter Label Studio 1.23 runs); the outputs are compared file by file.
 Where export-svc differs on purpose, the comparison says so in `normalized_*` and the
-service README's format table gives the reason. `*_WITH_IMAGES` are checked in
-`test_export_media.py`: the converter downloads web images itself, which these tests
-cannot let it do.
+service README's format table gives the reason. `*_WITH_IMAGES` are compared on a project
+whose images are uploads (the converter would download web images itself, which these
+tests cannot let it do); `test_export_media.py` covers web media behind the policy.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def png(width: int, height: int, mode: str) -> bytes:
     return buffer.getvalue()
 
 
-#: Formats whose parity is checked elsewhere (they fetch web media).
+#: Formats compared on uploaded images only (`test_with_images_from_uploads_...`).
 WITH_IMAGES = {"COCO_WITH_IMAGES", "YOLO_WITH_IMAGES", "YOLO_OBB_WITH_IMAGES"}
 #: Formats whose media Label Studio fetches by default, and the corpus provides (as uploads).
 FETCHING = {"ASR_MANIFEST", "DOCLANG"}
@@ -328,12 +328,10 @@ def test_formats_offered_as_label_studio_offers_them(config: str) -> None:
     assert beyond_label_studio <= offered
 
 
-def test_voc_with_resources_matches_label_studio(tmp_path: Path) -> None:
-    """With `download_resources`, both put the images under `images/` and read the depth
-    from them (a grey image has one channel)."""
+def boxes_with_uploaded_images() -> Project:
     tasks = json.loads(json.dumps(IMAGE_BOXES.tasks[:2]))
     tasks[0]["data"]["image"] = f"/data/upload/{PROJECT_ID}/0c0c0c0c-cat.png"
-    project = Project(
+    return Project(
         name="image boxes with media",
         config=IMAGE_BOXES.config,
         tasks=tasks,
@@ -342,6 +340,12 @@ def test_voc_with_resources_matches_label_studio(tmp_path: Path) -> None:
             f"upload/{PROJECT_ID}/1a2b3c4d-dog.png": png(32, 20, "L"),
         },
     )
+
+
+def test_voc_with_resources_matches_label_studio(tmp_path: Path) -> None:
+    """With `download_resources`, both put the images under `images/` and read the depth
+    from them (a grey image has one channel)."""
+    project = boxes_with_uploaded_images()
     root = media_root(tmp_path, project)
     files = archive_files(ours(project, "VOC", root, download_resources=True))
     theirs = directory_files(label_studio(project, "VOC", tmp_path, root, download_resources=True))
@@ -353,3 +357,27 @@ def test_voc_with_resources_matches_label_studio(tmp_path: Path) -> None:
         "images/1a2b3c4d-dog.png",
     ]
     assert b"<depth>1</depth>" in files["Annotations/1a2b3c4d-dog.xml"]
+
+
+@pytest.mark.parametrize("name", sorted(WITH_IMAGES))
+def test_with_images_from_uploads_match_label_studio(name: str, tmp_path: Path) -> None:
+    """Uploaded images land in `images/` on both sides, with the same label files; COCO's
+    `file_name` differs as README note 1 says, and its sizes come from the files."""
+    project = boxes_with_uploaded_images()
+    root = media_root(tmp_path, project)
+    files = archive_files(ours(project, name, root))
+    theirs = directory_files(label_studio(project, name, tmp_path, root))
+    images = {n: v for n, v in files.items() if n.startswith("images/")}
+    assert images == {n: v for n, v in theirs.items() if n.startswith("images/")}
+    assert len(images) == 2
+    if name == "COCO_WITH_IMAGES":
+        mine = json.loads(files["result.json"])
+        expected = json.loads(theirs["result.json"])
+        assert mine["annotations"] == expected["annotations"]
+        assert [(i["width"], i["height"]) for i in mine["images"]] == [(64, 48), (32, 20)]
+        assert [(i["width"], i["height"]) for i in expected["images"]] == [(64, 48), (32, 20)]
+        assert [i["file_name"] for i in mine["images"]] == sorted(images)
+    else:
+        labels = {n: v for n, v in files.items() if n.endswith(".txt")}
+        assert labels == {n: v for n, v in theirs.items() if n.endswith(".txt")}
+        assert len(labels) == 3  # two label files and classes.txt
