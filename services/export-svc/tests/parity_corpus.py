@@ -398,6 +398,12 @@ DOCUMENT = (
     "<title>Invoice 42</title><text>Total: 12 EUR</text></page></doclang>"
 )
 
+#: A document whose picture is an uploaded file: archived under `assets/`, the uri rewritten.
+DOCUMENT_WITH_ASSET = DOCUMENT.replace(
+    "<text>Total",
+    '<picture><src uri="/data/upload/7/0f0f0f12-logo.png"/></picture><text>Total',
+)
+
 DOCLANG = Project(
     name="doclang documents",
     config="""<View>
@@ -408,7 +414,7 @@ DOCLANG = Project(
         task(
             91,
             {"image": "/data/upload/7/0f0f0f0f-invoice.png"},
-            annotation([region("document", "page", "textarea", {"text": [DOCUMENT]})]),
+            annotation([region("document", "page", "textarea", {"text": [DOCUMENT_WITH_ASSET]})]),
         ),
         task(
             92,
@@ -420,6 +426,7 @@ DOCLANG = Project(
     media={
         "upload/7/0f0f0f0f-invoice.png": png(40, 50),
         "upload/7/0f0f0f10-plain.png": png(30, 20),
+        "upload/7/0f0f0f12-logo.png": png(8, 8),
     },
 )  # fmt: skip
 
