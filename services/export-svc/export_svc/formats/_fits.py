@@ -4,7 +4,7 @@ They mirror `label_studio_sdk.converter.Converter._get_supported_formats` (what 
 Studio's `/export/formats` marks enabled), quirks included: a config with more than one
 data key fits only the tabular formats (and DocLang); `PolygonLabels`/`KeyPointLabels` next
 to a `Labels` control fit the image formats even without an `Image`; keypoints without
-rectangles rule out COCO and YOLO but not YOLO OBB. `tests/test_format_rules.py` checks
+rectangles rule out COCO and YOLO but not YOLO OBB. `tests/test_parity.py` checks
 these predicates against the converter itself, config by config.
 """
 
