@@ -61,7 +61,7 @@ def list_members(session: Session, *, project_id: int) -> Sequence[tuple[Project
         .where(ProjectMember.project_id == project_id)
         .order_by(ProjectMember.id)
     )
-    return [(member, user) for member, user in rows.tuples()]
+    return [(member, user) for member, user in rows]
 
 
 def add_member(
