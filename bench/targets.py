@@ -167,6 +167,7 @@ def labelops(
     work_dir: Path,
     processes: int = 1,
     log_name: str = "labelops.log",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """`uv run labelops serve --target all --processes N` until `/api/version` answers.
 
@@ -203,6 +204,7 @@ def labelops(
             stack.callback(_wait_embedded_postgres_gone, data_dir)
         else:
             raise ValueError(f"unknown LabelOps backend {backend!r}")
+        env.update(extra_env or {})
         uv = shutil.which("uv") or "uv"
         server = stack.enter_context(
             running_server(

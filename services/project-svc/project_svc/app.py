@@ -7,12 +7,13 @@ from pathlib import Path
 
 from labelops_common.auth.principal import Principal
 from labelops_common.db import Database, advisory_xact_lock
+from labelops_common.outbound import OutboundPolicy
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
-from project_svc.jobs import JOBS
+from project_svc.jobs import JOBS, ProjectJobResources
 from project_svc.members.router import router as members_router
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
@@ -28,6 +29,8 @@ from project_svc.tokens import service as tokens
 from project_svc.tokens.router import router as tokens_router
 from project_svc.users import passwords
 from project_svc.users.router import router as users_router
+from project_svc.webhooks.payloads import ProjectPayloads, grpc_task_reader
+from project_svc.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             organizations_router,
             projects_router,
             members_router,
+            webhooks_router,
         ],
         migrations_dir=MIGRATIONS_DIR,
         grpc_registrations=lambda database: [
@@ -78,6 +82,20 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     runtime.http_app.state.counts_fetcher = task_counts_fetcher(common)
     runtime.http_app.state.tasks_deleter = project_tasks_deleter(common)
     runtime.http_app.state.overlap_setter = project_overlap_setter(common)
+    policy = OutboundPolicy(allow_private_networks=common.outbound_allow_private_networks)
+    runtime.http_app.state.outbound_policy = policy
+    # Job bodies run outside any request: they get this instance's parts.
+    runtime.provide_job_resources(
+        ProjectJobResources(
+            database=database,
+            settings=settings,
+            secret_key=secret,
+            project_payloads=ProjectPayloads(runtime.http_app.state.counts_fetcher),
+            read_tasks=grpc_task_reader(common),
+            # No redirects: a receiver that moved is told to update the webhook's URL.
+            http=policy.client(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
+        )
+    )
 
     def bootstrap_admin() -> None:
         if not admin.email:

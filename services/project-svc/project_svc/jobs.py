@@ -1,8 +1,40 @@
-"""project-svc's jobs: the queues it owns and the modules defining their tasks.
+"""project-svc's jobs: the queues it owns, the modules defining their tasks, and what the
+task bodies get from the built service.
 
-Read without building the service (`labelops worker --queues X` builds only the owners of X).
+Read without building the service (`labelops worker --queues X` builds only the owners of
+X), so it imports nothing heavy.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from labelops_common.jobs import JobResources
 from labelops_common.service import ServiceJobs
 
-JOBS = ServiceJobs(queues=("webhooks",))
+if TYPE_CHECKING:
+    import httpx
+
+    from project_svc.settings import Settings
+    from project_svc.webhooks.payloads import ProjectPayloads, TaskReader
+
+JOBS = ServiceJobs(
+    # `webhooks`: deliveries. `events`: project-svc turns events into deliveries.
+    queues=("webhooks", "events"),
+    job_modules=("project_svc.webhooks.jobs",),
+)
+
+
+@dataclass(frozen=True)
+class ProjectJobResources(JobResources):
+    """What project-svc's job bodies need from the instance built in this process."""
+
+    service: ClassVar[str] = "project-svc"
+    settings: Settings
+    secret_key: str
+    #: The project part of payloads, read at most a second before.
+    project_payloads: ProjectPayloads
+    read_tasks: TaskReader
+    #: Webhook requests go through this client of the outbound address policy.
+    http: httpx.Client

@@ -8,3 +8,4 @@ def import_all_models() -> None:
     from project_svc.projects import models as _projects  # noqa: F401
     from project_svc.tokens import models as _tokens  # noqa: F401
     from project_svc.users import models as _users  # noqa: F401
+    from project_svc.webhooks import models as _webhooks  # noqa: F401

@@ -30,6 +30,19 @@ class Settings(ServiceSettings):
     #: scrypt's cost N (a power of two) for new password hashes: OWASP's 2^17 by default.
     #: Lower values only for tests; production refuses less (`build_service`).
     password_scrypt_n: int = Field(default=2**17, ge=2**10)
+    #: Whether webhooks without a project (fired for every project of the organization)
+    #: may be created; Label Studio's `ALLOW_ORGANIZATION_WEBHOOKS`.
+    allow_organization_webhooks: bool = True
+    #: Seconds one webhook request may take (connect and read); Label Studio's is 1 s and
+    #: never retried, ours is retried, so a slow receiver gets more room.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    #: Attempts per delivery, the first included.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    #: The first retry waits this long; each next one twice as long, up to the maximum.
+    webhook_retry_backoff_seconds: float = Field(default=1.0, gt=0)
+    webhook_retry_max_backoff_seconds: float = Field(default=300.0, gt=0)
+    #: After this long since the event, a failing delivery is given up whatever its attempts.
+    webhook_retry_window_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("password_scrypt_n")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from labelops_common.grpcutil import build_grpc_server
 from labelops_common.service import ServiceRuntime
 from labelops_common.settings import CommonSettings
 from labelops_testing.databases import migrated_engine, scratch_database_url
+from labelops_testing.receivers import WebhookReceiver, webhook_receiver
 from project_svc.app import build_service
 from project_svc.organizations import service as organizations
 from project_svc.settings import Settings
@@ -187,3 +189,30 @@ def cast(factory: Factory) -> Cast:
         annotator=factory.actor(org_a, Role.ANNOTATOR),
         outsider=factory.actor(org_b, Role.OWNER),
     )
+
+
+@pytest.fixture()
+def sent(
+    runtime: ServiceRuntime, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[int, float | None]]:
+    """Delivery jobs are captured instead of sent (there is no broker in these tests);
+    tests run the job bodies themselves. Each item is (delivery id, countdown)."""
+    from labelops_common.jobs import register_job_resources
+    from project_svc.webhooks import jobs as webhook_jobs
+
+    captured: list[tuple[int, float | None]] = []
+
+    def capture(*args: Any, countdown: float | None = None, **_: Any) -> None:
+        captured.append((int(args[0]), countdown))
+
+    monkeypatch.setattr(webhook_jobs.deliver_webhook, "send", capture)
+    assert runtime.job_resources is not None
+    register_job_resources(runtime.job_resources)
+    return captured
+
+
+@pytest.fixture()
+def receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP server on loopback that records the webhooks it receives."""
+    with webhook_receiver() as running:
+        yield running

@@ -42,6 +42,13 @@ export type Project = ProjectSchemas["ProjectAnswer"];
 /** Every writable project field (create and PATCH). */
 export type ProjectInput = ProjectSchemas["ProjectFields"];
 
+/** A webhook as served: header names with their values masked, never the signing secret. */
+export type Webhook = ProjectSchemas["WebhookAnswer"];
+/** The answer to creating a webhook: the signing secret, once, when the server made it. */
+export type CreatedWebhook = ProjectSchemas["WebhookCreatedAnswer"];
+/** One delivery of an event to a webhook, from its delivery log. */
+export type WebhookDelivery = ProjectSchemas["DeliveryAnswer"];
+
 export type ExportFormat = ExportSchemas["ExportFormatAnswer"];
 export type Snapshot = ExportSchemas["ExportAnswer"];
 export type SnapshotStatus = Snapshot["status"];

@@ -9,6 +9,12 @@ from typing import Any
 import nh3
 from labelops_common.auth.policies import can_see_project
 from labelops_common.auth.principal import Principal
+from labelops_common.events import (
+    PROJECT_CREATED,
+    PROJECT_DELETED,
+    PROJECT_UPDATED,
+    publish_after_commit,
+)
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
 from sqlalchemy import func, or_, select
@@ -70,7 +76,19 @@ def create_project(
     _apply_fields(project, fields)
     session.add(project)
     session.flush()
+    _publish(session, PROJECT_CREATED, project)
     return project
+
+
+def _publish(session: Session, event: str, project: Project) -> None:
+    """PROJECT_* once the change commits; the organization travels with it, since a
+    deleted project's row is gone by the time its event is handled."""
+    publish_after_commit(
+        session,
+        event,
+        project_id=project.id,
+        payload={"project_id": project.id, "organization_id": project.organization_id},
+    )
 
 
 def get_project(session: Session, *, project_id: int, principal: Principal) -> Project:
@@ -89,10 +107,12 @@ def get_project(session: Session, *, project_id: int, principal: Principal) -> P
 def update_project(session: Session, *, project: Project, fields: ProjectFields) -> Project:
     _apply_fields(project, fields)
     session.flush()
+    _publish(session, PROJECT_UPDATED, project)
     return project
 
 
 def delete_project(session: Session, *, project: Project) -> None:
+    _publish(session, PROJECT_DELETED, project)
     session.delete(project)
     session.flush()
 

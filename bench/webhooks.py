@@ -1,0 +1,355 @@
+"""Webhook benchmark: annotating at full speed with a webhook receiving every event.
+
+```bash
+uv run python -m bench.webhooks                       # 2 rounds of 1,000 annotations per set-up
+uv run python -m bench.webhooks --annotations 500 --rounds 3 --fail-every 50
+```
+
+LabelOps runs as in production on one machine: `labelops serve --target all --processes
+N` (each process with its embedded worker) on fresh databases of the test PostgreSQL, Redis
+as the broker, `LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true` so it may call the receiver
+on loopback. One project with a webhook (all actions, payloads on, a signing secret) to a
+receiver served by this process. Each round annotates `--annotations` fresh tasks from
+`--clients` (8) threads twice: once with the webhook switched off (`is_active: false`, so
+events are still published and looked at, and no delivery is made) and once with it on,
+the order alternating between rounds; after a webhook half, the run waits until the
+receiver has every event, so the next half starts with an empty queue.
+
+Figures: the annotation rate and the server's CPU per annotation in each set-up (rate
+change = on / off - 1), and for the deliveries: events expected (one `ANNOTATION_CREATED`
+per annotation created), received, lost (expected, never answered 2xx), duplicated (a
+second 2xx for the same annotation), requests per delivery against the attempts the
+deliveries carry (`X-LabelOps-Attempt`: a retry is a later attempt of the same
+`X-LabelOps-Delivery`), every signature checked, and delivery latency (receipt time minus
+`X-LabelOps-Event-Time`, the event's commit, for the successful request) p50/p95/max.
+`--fail-every K` makes the receiver answer 500 to every K-th request, to see retries count
+as retries and not as duplicates. Nothing here asserts a time: it measures and reports,
+writing `bench/results/webhooks-<timestamp>.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import statistics
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from http.client import HTTPConnection, HTTPException
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import redis
+from labelops_testing.databases import redis_url_with_free_db
+from labelops_testing.receivers import WebhookReceiver
+from project_svc.webhooks import signing
+
+from bench.infra import (
+    ROOT,
+    Server,
+    _reachable,
+    _read_postgres_url,
+    log,
+    tree_cpu_seconds,
+)
+from bench.targets import Api, labelops
+from bench.workloads import choices_result
+
+SIGNING_SECRET = "bench-webhook-signing-secret-0123456789"  # noqa: S105 - loopback only
+
+
+class FlakyReceiver(WebhookReceiver):
+    """Answers 500 to every `fail_every`-th request (0: never)."""
+
+    def __init__(self, fail_every: int) -> None:
+        super().__init__()
+        self.fail_every = fail_every
+        self._count = 0
+        self._count_lock = threading.Lock()
+
+    def _next_status(self) -> int:
+        with self._count_lock:
+            self._count += 1
+            failing = self.fail_every and self._count % self.fail_every == 0
+        return 500 if failing else 200
+
+
+def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> dict[str, Any]:
+    """Workload 3 of the task benchmark, keeping the created annotations' ids."""
+    work: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for task_id in task_ids:
+        work.put(task_id)
+    created: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    address = urlsplit(api.base_url)
+    headers = {**api.headers, "Content-Type": "application/json"}
+
+    def worker() -> None:
+        http = HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=120)
+        try:
+            while True:
+                try:
+                    task_id = work.get_nowait()
+                except queue.Empty:
+                    return
+                body = json.dumps({"result": choices_result(), "lead_time": 1.5})
+                try:
+                    http.request("POST", f"/api/tasks/{task_id}/annotations", body, headers)
+                    answer = http.getresponse()
+                    text = answer.read()
+                except (OSError, HTTPException) as error:
+                    http.close()
+                    with lock:
+                        errors.append(f"task {task_id}: {type(error).__name__}")
+                    continue
+                with lock:
+                    if answer.status == 201:
+                        created.append(int(json.loads(text)["id"]))
+                    elif len(errors) < 20:
+                        errors.append(f"task {task_id}: HTTP {answer.status}")
+        finally:
+            http.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    cpu_before = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - started
+    cpu = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss) - cpu_before
+    return {
+        "created": len(created),
+        "annotation_ids": created,
+        "errors": errors,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+    }
+
+
+def _import_tasks(api: Api, project_id: int, count: int) -> list[int]:
+    tasks = [{"text": f"review {i}: " + "a fine film " * 15} for i in range(count)]
+    with api.client(timeout=600) as http:
+        answer = http.post(f"/api/projects/{project_id}/import", json=tasks)
+        if answer.status_code not in (200, 201):
+            raise RuntimeError(f"import: HTTP {answer.status_code} {answer.text[:300]}")
+    ids = api.first_task_ids(project_id, count)
+    if len(ids) != count:
+        raise RuntimeError(f"imported {len(ids)} of {count} tasks")
+    return ids
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
+    return ordered[index]
+
+
+def check_deliveries(receiver: WebhookReceiver, expected: set[int]) -> dict[str, Any]:
+    """What the receiver got for the annotations in `expected`."""
+    ok_by_annotation: Counter[int] = Counter()
+    by_delivery: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    latencies: list[float] = []
+    bad_signatures = 0
+    other_actions: Counter[str] = Counter()
+    for request in receiver.requests:
+        if not signing.verify(
+            SIGNING_SECRET, request.body, request.headers.get("x-labelops-signature-256", "")
+        ):
+            bad_signatures += 1
+        body = request.json()
+        if body.get("action") != "ANNOTATION_CREATED":
+            other_actions[str(body.get("action"))] += 1
+            continue
+        annotation_id = int(body["annotation"]["id"])
+        if annotation_id not in expected:
+            continue
+        delivery = request.headers["x-labelops-delivery"]
+        by_delivery[delivery].append((int(request.headers["x-labelops-attempt"]), request.answered))
+        if 200 <= request.answered < 300:
+            ok_by_annotation[annotation_id] += 1
+            event_time = float(request.headers["x-labelops-event-time"])
+            latencies.append(request.received_at - event_time)
+    # A delivery's requests are its attempts 1..k, only the last one answered 2xx.
+    attempts_consistent = all(
+        sorted(a for a, _ in tries) == list(range(1, len(tries) + 1))
+        and sum(1 for _, status in tries if 200 <= status < 300) <= 1
+        for tries in by_delivery.values()
+    )
+    requests = sum(len(tries) for tries in by_delivery.values())
+    return {
+        "expected": len(expected),
+        "received": len(ok_by_annotation),
+        "lost": len(expected - set(ok_by_annotation)),
+        "duplicated": sum(n - 1 for n in ok_by_annotation.values() if n > 1),
+        "deliveries": len(by_delivery),
+        "requests": requests,
+        "retries": requests - len(by_delivery),
+        "attempts_match_requests": attempts_consistent,
+        "bad_signatures": bad_signatures,
+        "other_actions": dict(other_actions),
+        "latency_s": {
+            "p50": _round(_percentile(latencies, 0.50)),
+            "p95": _round(_percentile(latencies, 0.95)),
+            "max": _round(max(latencies) if latencies else None),
+            "mean": _round(statistics.fmean(latencies) if latencies else None),
+        },
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    # The running test servers (`.testinfra/env`, sourced or in this checkout); never started here.
+    postgres_url = os.environ.get("LABELOPS_TEST_POSTGRES_URL") or _read_postgres_url()
+    if not postgres_url or not _reachable(postgres_url):
+        raise SystemExit("the test PostgreSQL (.testinfra/env) is not reachable; not starting one")
+    if not os.environ.get("LABELOPS_TEST_REDIS_URL"):
+        raise SystemExit("source .testinfra/env first: the broker is the test Redis")
+    # A Redis database of its own, emptied at the end (others use the same server).
+    broker = redis_url_with_free_db()
+    work_dir = ROOT / "bench" / "results" / "webhooks-work"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    receiver = FlakyReceiver(args.fail_every).start()
+    figures: dict[str, Any] = {"rounds": []}
+    env = {"LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true", "LABELOPS_BROKER_URL": broker}
+    try:
+        with labelops(
+            backend="postgresql",
+            postgres_url=postgres_url,
+            work_dir=work_dir,
+            processes=args.processes,
+            log_name="labelops-webhooks.log",
+            extra_env=env,
+        ) as server:
+            api = Api(base_url=server.base_url)
+            project_id = api.create_project("webhook bench")
+            task_ids = _import_tasks(api, project_id, 2 * args.rounds * args.annotations + 20)
+            with api.client() as http:
+                answer = http.post(
+                    "/api/webhooks",
+                    json={
+                        "project": project_id,
+                        "url": receiver.url,
+                        "is_active": False,
+                        "secret": SIGNING_SECRET,
+                    },
+                )
+                answer.raise_for_status()
+                webhook_id = int(answer.json()["id"])
+            # Warm-up: a few annotations, untimed, so neither set-up pays first-call costs.
+            annotate(api, server, task_ids[-20:], clients=args.clients)
+            task_ids = task_ids[:-20]
+            totals = {
+                "off": {"created": 0, "seconds": 0.0, "cpu": 0.0},
+                "on": {"created": 0, "seconds": 0.0, "cpu": 0.0},
+            }
+            expected: set[int] = set()
+            for number in range(args.rounds):
+                order = ("off", "on") if number % 2 == 0 else ("on", "off")
+                round_figures: dict[str, Any] = {}
+                for setup in order:
+                    batch, task_ids = task_ids[: args.annotations], task_ids[args.annotations :]
+                    with httpx.Client(
+                        base_url=server.base_url, headers=api.headers, timeout=30
+                    ) as http:
+                        http.patch(
+                            f"/api/webhooks/{webhook_id}", json={"is_active": setup == "on"}
+                        ).raise_for_status()
+                    result = annotate(api, server, batch, clients=args.clients)
+                    rate = result["created"] / result["seconds"] if result["seconds"] else 0.0
+                    totals[setup]["created"] += result["created"]
+                    totals[setup]["seconds"] += result["seconds"]
+                    totals[setup]["cpu"] += result["cpu_seconds"]
+                    round_figures[setup] = {
+                        "created": result["created"],
+                        "errors": result["errors"],
+                        "per_second": round(rate, 1),
+                    }
+                    log(f"round {number + 1} webhook {setup}: {rate:.1f} annotations/s")
+                    if setup == "on":
+                        expected.update(result["annotation_ids"])
+                        drained = _wait_for(receiver, expected, seconds=args.drain_timeout)
+                        round_figures["drain_seconds"] = drained
+                figures["rounds"].append(round_figures)
+            figures["webhook_id"] = webhook_id
+    finally:
+        receiver.stop()
+        client = redis.Redis.from_url(broker)
+        client.flushdb()
+        client.close()
+    for setup, total in totals.items():
+        figures[setup] = {
+            "annotations": total["created"],
+            "per_second": round(total["created"] / total["seconds"], 1),
+            "server_cpu_ms_per_annotation": round(total["cpu"] * 1000 / total["created"], 2),
+        }
+    figures["rate_change"] = round(
+        figures["on"]["per_second"] / figures["off"]["per_second"] - 1, 3
+    )
+    figures["deliveries"] = check_deliveries(receiver, expected)
+    return figures
+
+
+def _wait_for(receiver: WebhookReceiver, expected: set[int], *, seconds: float) -> float | None:
+    """Seconds until every expected annotation was answered 2xx (None: not within `seconds`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        done = {
+            int(r.json()["annotation"]["id"])
+            for r in list(receiver.requests)
+            if 200 <= r.answered < 300 and r.headers.get("x-labelops-event") == "ANNOTATION_CREATED"
+        }
+        if expected <= done:
+            return round(time.monotonic() - started, 2)
+        time.sleep(0.2)
+    return None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__)
+    parser.add_argument("--annotations", type=int, default=1000, help="per set-up and round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--fail-every", type=int, default=0, help="answer 500 to every K-th")
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
+
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.strftime("%Y%m%d-%H%M%S")
+    figures = run(args)
+    figures["options"] = vars(args)
+    figures["machine"] = {"cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    path = ROOT / "bench" / "results" / f"webhooks-{started}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    deliveries = figures["deliveries"]
+    print(
+        f"annotations/s: off {figures['off']['per_second']}, on {figures['on']['per_second']} "
+        f"({figures['rate_change']:+.1%}); server CPU ms/annotation: off "
+        f"{figures['off']['server_cpu_ms_per_annotation']}, on "
+        f"{figures['on']['server_cpu_ms_per_annotation']}\n"
+        f"events: expected {deliveries['expected']}, received {deliveries['received']}, "
+        f"lost {deliveries['lost']}, duplicated {deliveries['duplicated']}, retries "
+        f"{deliveries['retries']} (attempts match requests: {deliveries['attempts_match_requests']}), "
+        f"bad signatures {deliveries['bad_signatures']}\n"
+        f"delivery latency s: {deliveries['latency_s']}\nfigures: {path.relative_to(ROOT)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""Sending one delivery: claim its row, build and sign the body, POST it, record the outcome.
+
+Label Studio sends once with a 1 s timeout and forgets. Here a delivery is a row: a
+failed attempt (a connection error, a timeout, 408, 429 or 5xx) goes back to queued
+with an exponential backoff, until the attempts or the retry window run out. Other 4xx
+answers are final (the receiver refuses the request itself), as is a URL the outbound
+address policy refuses, which is checked on every connection the client makes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from labelops_common.db import utcnow
+from labelops_common.jobs import JobStatus
+from labelops_common.outbound import OutboundRefused
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from project_svc.webhooks import metrics, signing
+from project_svc.webhooks.models import Webhook, WebhookDelivery
+from project_svc.webhooks.payloads import (
+    PayloadUnavailable,
+    ProjectPayloads,
+    TaskReader,
+    build_body,
+    task_ids_of,
+)
+from project_svc.webhooks.service import webhook_headers, webhook_secret
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "LabelOps-Webhooks/1"
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+#: Actions whose bodies carry one task with its annotations, read from task-svc.
+TASK_ACTIONS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED"})
+#: A message that arrives this early for its retry time is sent again for later.
+EARLY_TOLERANCE = timedelta(milliseconds=500)
+
+
+@dataclass(frozen=True)
+class RetryRule:
+    max_attempts: int
+    backoff_seconds: float
+    max_backoff_seconds: float
+    window_seconds: float
+
+    def delay(self, attempts: int) -> float:
+        """Wait before the attempt after `attempts` attempts: 1, 2, 4, ... up to the max."""
+        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What an attempt needs, from the service built in this process."""
+
+    session_factory: Callable[[], Session]
+    http: httpx.Client
+    secret_key: str
+    project_payloads: ProjectPayloads
+    read_tasks: TaskReader
+    retry: RetryRule
+    #: Sends the delivery's job again after `countdown` seconds.
+    resend: Callable[[int, float], None]
+    worker_id: str
+    lease_seconds: float
+    #: At most this many due deliveries of one webhook are sent by one attempt.
+    coalesce: int = 50
+
+
+@dataclass
+class _Attempt:
+    status: str
+    error: str | None = None
+    response_status: int | None = None
+    latency_ms: int | None = None
+    retry: bool = False
+    outcome: str = "failed"
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A webhook's URL with its decrypted headers and secret, read once per attempt."""
+
+    webhook: Webhook
+    headers: dict[str, str]
+    secret: str
+
+
+def attempt_delivery(sender: Sender, delivery_id: int) -> str:
+    """One attempt at the delivery; returns its status afterwards, or "skipped" when the
+    message was not for now (finished, taken by another worker, or early).
+
+    The attempt also takes up to `sender.coalesce - 1` other due deliveries of the same
+    webhook (in id order, skipping any another worker holds) and sends them one after the
+    other on the same connection, reading their tasks in one call and recording them in
+    one commit: under a burst of events a worker pays the claim, the task reads and the
+    bookkeeping once for many deliveries. Their own messages then find nothing to do.
+    """
+    with sender.session_factory() as session:
+        claimed = _claim(session, sender, delivery_id)
+        if not claimed:
+            return "skipped"
+        webhook = session.get(Webhook, claimed[0].webhook_id)
+        target = None
+        if webhook is not None and webhook.is_active:
+            target = _Target(
+                webhook=webhook,
+                headers=webhook_headers(webhook, secret_key=sender.secret_key),
+                secret=webhook_secret(webhook, secret_key=sender.secret_key),
+            )
+        read_tasks = _prefetched_tasks(sender, claimed) if target is not None else sender.read_tasks
+        started = time.monotonic()
+        status = "skipped"
+        done: list[tuple[WebhookDelivery, _Attempt]] = []
+        for index, delivery in enumerate(claimed):
+            if index and time.monotonic() - started > sender.lease_seconds / 2:
+                # Past half the lease: hand the rest back before another worker may take them.
+                _release(session, sender, claimed[index:])
+                break
+            if target is None:
+                result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
+                result.error = "the webhook was deleted or switched off"
+            else:
+                result = _send(session, sender, delivery, target, read_tasks)
+            _record(session, sender, delivery, result)
+            done.append((delivery, result))
+            if delivery.id == delivery_id:
+                status = result.status
+        # One commit for the batch. A crash before it sends these again after the lease (at
+        # least once: the receiver sees the same X-LabelOps-Delivery, a higher attempt).
+        session.commit()
+        for delivery, result in done:
+            _after_commit(sender, delivery, result)
+        return status
+
+
+def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDelivery]:
+    """Take the delivery if it is due and nobody holds it, with up to `coalesce - 1` more
+    due ones of its webhook, in one transaction (row locks, SKIP LOCKED), so a duplicate
+    message or a second worker finds nothing to do. The delivery asked for comes first."""
+    now = utcnow()
+    model = WebhookDelivery
+    due = (
+        or_(
+            model.status == JobStatus.QUEUED.value,
+            and_(model.status == JobStatus.RUNNING.value, model.lease_expires_at < now),
+        ),
+        model.attempts < model.max_attempts,
+        or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
+    )
+    this_one = session.execute(
+        select(model.webhook_id)
+        .where(model.id == delivery_id, *due)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if this_one is None:
+        _resend_if_early(session, sender, delivery_id)
+        session.commit()
+        return []
+    others = (
+        select(model.id)
+        .where(model.webhook_id == this_one.webhook_id, model.id != delivery_id, *due)
+        .order_by(model.id)
+        .limit(max(0, sender.coalesce - 1))
+        .with_for_update(skip_locked=True)
+    )
+    ids = [delivery_id, *session.scalars(others)]
+    claimed = list(
+        session.scalars(
+            update(model)
+            .where(model.id.in_(ids))
+            .values(
+                status=JobStatus.RUNNING.value,
+                attempts=model.attempts + 1,
+                lease_owner=sender.worker_id,
+                lease_expires_at=now + timedelta(seconds=sender.lease_seconds),
+                started_at=now,
+                updated_at=now,
+            )
+            .returning(model)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.commit()
+    claimed.sort(key=lambda d: (d.id != delivery_id, d.id))
+    for delivery in claimed:
+        waited_from = delivery.next_attempt_at or delivery.created_at
+        metrics.QUEUE_AGE.observe(max(0.0, (now - waited_from).total_seconds()))
+    return claimed
+
+
+def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None:
+    """A sweep or a duplicate message ahead of the backoff: come back when it is due."""
+    row = session.execute(
+        select(WebhookDelivery.status, WebhookDelivery.next_attempt_at).where(
+            WebhookDelivery.id == delivery_id
+        )
+    ).one_or_none()
+    if row is None or row.status != JobStatus.QUEUED.value or row.next_attempt_at is None:
+        return
+    wait = (row.next_attempt_at - utcnow()).total_seconds()
+    if wait > 0:
+        sender.resend(delivery_id, wait)
+
+
+def _release(session: Session, sender: Sender, deliveries: list[WebhookDelivery]) -> None:
+    """Give claimed deliveries back unattempted, and send their messages again."""
+    model = WebhookDelivery
+    ids = [d.id for d in deliveries]
+    session.execute(
+        update(model)
+        .where(model.id.in_(ids), model.lease_owner == sender.worker_id)
+        .values(
+            status=JobStatus.QUEUED.value,
+            attempts=model.attempts - 1,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    for delivery_id in ids:
+        sender.resend(delivery_id, 0.0)
+
+
+def _prefetched_tasks(sender: Sender, deliveries: list[WebhookDelivery]) -> TaskReader:
+    """A task reader answering from one read of every task these deliveries name (per
+    project); tasks it did not read are read on demand."""
+    wanted: dict[int, set[int]] = {}
+    for delivery in deliveries:
+        payload = delivery.payload or {}
+        project_id = payload.get("project_id")
+        if project_id is None or delivery.action not in TASK_ACTIONS:
+            continue
+        wanted.setdefault(int(project_id), set()).update(task_ids_of(payload.get("event") or {}))
+    found: dict[int, dict[str, Any]] = {}
+    for project_id, task_ids in wanted.items():
+        if len(task_ids) > 1:  # one task: read on demand, as without coalescing
+            with suppress(PayloadUnavailable):
+                for task in sender.read_tasks(project_id, sorted(task_ids), with_annotations=True):
+                    found[int(task["id"])] = task
+
+    def read(
+        project_id: int, task_ids: Sequence[int], *, with_annotations: bool
+    ) -> list[dict[str, Any]]:
+        if task_ids and all(task_id in found for task_id in task_ids):
+            tasks = [found[task_id] for task_id in task_ids]
+            if with_annotations:
+                return tasks
+            return [{k: v for k, v in task.items() if k != "annotations"} for task in tasks]
+        return sender.read_tasks(project_id, task_ids, with_annotations=with_annotations)
+
+    return read
+
+
+def _send(
+    session: Session,
+    sender: Sender,
+    delivery: WebhookDelivery,
+    target: _Target,
+    read_tasks: TaskReader,
+) -> _Attempt:
+    payload: dict[str, Any] = dict(delivery.payload or {})
+    try:
+        body = build_body(
+            session,
+            action=delivery.action,
+            project_id=payload.get("project_id"),
+            event=dict(payload.get("event") or {}),
+            send_payload=target.webhook.send_payload,
+            project_payloads=sender.project_payloads,
+            read_tasks=read_tasks,
+        )
+    except PayloadUnavailable as unavailable:
+        return _failure(sender, delivery, str(unavailable), retryable=True)
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {
+        **target.headers,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.DELIVERY_HEADER: str(delivery.id),
+        signing.EVENT_HEADER: delivery.action,
+        signing.EVENT_ID_HEADER: delivery.event_id,
+        signing.EVENT_TIME_HEADER: f"{delivery.occurred_at.timestamp():.6f}",
+        signing.ATTEMPT_HEADER: str(delivery.attempts),
+    }
+    if target.secret:
+        headers[signing.SIGNATURE_HEADER] = signing.signature(target.secret, content)
+    started = time.perf_counter()
+    try:
+        response = sender.http.post(target.webhook.url, content=content, headers=headers)
+        response.close()
+    except OutboundRefused as refused:
+        result = _failure(sender, delivery, f"refused: {refused.reason}", retryable=False)
+        result.outcome = "refused"
+        return result
+    except httpx.HTTPError as error:
+        elapsed = _elapsed_ms(started)
+        metrics.REQUEST_SECONDS.observe(elapsed / 1000)
+        reason = type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
+        result = _failure(sender, delivery, reason[:500], retryable=True)
+        result.latency_ms = elapsed
+        return result
+    elapsed = _elapsed_ms(started)
+    metrics.REQUEST_SECONDS.observe(elapsed / 1000)
+    code = response.status_code
+    if 200 <= code < 300:
+        return _Attempt(
+            status=JobStatus.SUCCEEDED.value,
+            response_status=code,
+            latency_ms=elapsed,
+            outcome="succeeded",
+        )
+    retryable = code >= 500 or code in RETRYABLE_STATUSES
+    result = _failure(sender, delivery, f"HTTP {code}", retryable=retryable)
+    result.response_status = code
+    result.latency_ms = elapsed
+    return result
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable: bool) -> _Attempt:
+    window_ends = delivery.occurred_at + timedelta(seconds=sender.retry.window_seconds)
+    more = (
+        retryable
+        and delivery.attempts < delivery.max_attempts
+        and utcnow() + timedelta(seconds=sender.retry.delay(delivery.attempts)) < window_ends
+    )
+    if more:
+        return _Attempt(status=JobStatus.QUEUED.value, error=error, retry=True, outcome="retried")
+    return _Attempt(status=JobStatus.FAILED.value, error=error, outcome="failed")
+
+
+def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
+    """The attempt's outcome on the row (committed by the caller, with the batch's)."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": result.status,
+        "error": result.error,
+        "response_status": result.response_status,
+        "latency_ms": result.latency_ms,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "next_attempt_at": None,
+    }
+    if result.retry:
+        result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
+        values["next_attempt_at"] = result.next_attempt_at
+    else:
+        values["finished_at"] = now
+    if result.status == JobStatus.SUCCEEDED.value:
+        values["delivered_at"] = now
+    updated = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.lease_owner == sender.worker_id,
+            WebhookDelivery.status == JobStatus.RUNNING.value,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(updated, "rowcount", 0):
+        logger.warning("webhook delivery taken over mid-attempt", extra={"delivery": delivery.id})
+        result.outcome = "taken_over"
+        result.next_attempt_at = None
+
+
+def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
+    """Metrics, the retry's message and the log line, once the outcome is saved."""
+    if result.outcome == "taken_over":
+        return
+    if result.status == JobStatus.SUCCEEDED.value:
+        metrics.DELIVERY_LATENCY.observe(
+            max(0.0, (utcnow() - delivery.occurred_at).total_seconds())
+        )
+    metrics.DELIVERIES.labels(result.outcome).inc()
+    if result.next_attempt_at is not None:
+        sender.resend(delivery.id, max(0.0, (result.next_attempt_at - utcnow()).total_seconds()))
+    logger.info(
+        "webhook delivery attempt",
+        extra={
+            "delivery": delivery.id,
+            "webhook": delivery.webhook_id,
+            "webhook_action": delivery.action,
+            "attempt": delivery.attempts,
+            "outcome": result.outcome,
+            "response_status": result.response_status,
+            "latency_ms": result.latency_ms,
+        },
+    )

@@ -1,0 +1,326 @@
+"""Webhooks: create, read, change and delete them; turn events into deliveries.
+
+URLs pass the outbound address policy when a webhook is saved (and again on every send,
+`delivery.py`). Secrets and header values are encrypted at rest with the service's
+secret key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from labelops_common.db import utcnow
+from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.outbound import OutboundPolicy, OutboundRefused
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from project_svc.projects.models import Project
+from project_svc.webhooks import signing
+from project_svc.webhooks.actions import ACTIONS, TEST_ACTION
+from project_svc.webhooks.models import Webhook, WebhookDelivery
+from project_svc.webhooks.schemas import MASK, WebhookFields
+
+#: Label Studio's `WEBHOOK_BATCH_SIZE`: an event about more objects is sent in batches.
+WEBHOOK_BATCH_SIZE = 5000
+#: The delivery log serves at most this many deliveries per request.
+MAX_DELIVERIES_LISTED = 500
+
+
+# ------------------------------------------------------------------------ secrets at rest
+
+
+def _fernet(secret_key: str) -> Fernet:
+    key = hashlib.sha256(("labelops-webhook:" + secret_key).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _encrypt(secret_key: str, value: str) -> str:
+    return _fernet(secret_key).encrypt(value.encode()).decode()
+
+
+def _decrypt(secret_key: str, ciphertext: str) -> str:
+    if not ciphertext:
+        return ""
+    try:
+        return _fernet(secret_key).decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        # The secret key changed: the stored value cannot be read, so none is used.
+        return ""
+
+
+def webhook_headers(webhook: Webhook, *, secret_key: str) -> dict[str, str]:
+    """The webhook's extra request headers, decrypted."""
+    text = _decrypt(secret_key, webhook.headers_encrypted)
+    headers: dict[str, str] = json.loads(text) if text else {}
+    return headers
+
+
+def webhook_secret(webhook: Webhook, *, secret_key: str) -> str:
+    return _decrypt(secret_key, webhook.secret_encrypted)
+
+
+# ------------------------------------------------------------------------ CRUD
+
+
+def check_url(policy: OutboundPolicy, url: str) -> None:
+    try:
+        policy.check_url(url)
+    except OutboundRefused as refused:
+        raise ValidationFailed({"url": [refused.reason]}) from None
+
+
+def _check_project(session: Session, *, organization_id: int, project_id: int) -> None:
+    project = session.get(Project, project_id)
+    if project is None or project.organization_id != organization_id:
+        raise ValidationFailed({"project": [f'Invalid pk "{project_id}" - object does not exist.']})
+
+
+def _check_actions_for_scope(project_id: int | None, actions: Sequence[str]) -> None:
+    if project_id is None:
+        return
+    org_only = [a for a in actions if ACTIONS[a].organization_only]
+    if org_only:
+        raise ValidationFailed(
+            {"actions": [f'"{org_only[0]}" is sent to organization webhooks only.']}
+        )
+
+
+def _apply(
+    webhook: Webhook, fields: WebhookFields, *, secret_key: str, policy: OutboundPolicy
+) -> None:
+    values = fields.model_dump(exclude_unset=True)
+    url = values.get("url")
+    if url is not None:
+        check_url(policy, url)
+        webhook.url = url
+    for name in ("send_payload", "send_for_all_actions", "is_active"):
+        if values.get(name) is not None:
+            setattr(webhook, name, values[name])
+    if values.get("actions") is not None:
+        _check_actions_for_scope(webhook.project_id, values["actions"])
+        webhook.actions = list(values["actions"])
+    if "headers" in values and values["headers"] is not None:
+        stored = webhook_headers(webhook, secret_key=secret_key) if webhook.id else {}
+        headers = {
+            name: stored.get(name, "") if value == MASK else value
+            for name, value in fields.headers.items()
+        }
+        webhook.headers_encrypted = _encrypt(secret_key, json.dumps(headers)) if headers else ""
+    if values.get("secret"):
+        webhook.secret_encrypted = _encrypt(secret_key, values["secret"])
+
+
+def create_webhook(
+    session: Session,
+    *,
+    organization_id: int,
+    project_id: int | None,
+    created_by_id: int | None,
+    fields: WebhookFields,
+    secret_key: str,
+    policy: OutboundPolicy,
+) -> tuple[Webhook, str | None]:
+    """The new webhook, and its signing secret if it was generated here (served once)."""
+    if project_id is not None:
+        _check_project(session, organization_id=organization_id, project_id=project_id)
+    webhook = Webhook(
+        organization_id=organization_id,
+        project_id=project_id,
+        created_by_id=created_by_id,
+        send_payload=True,
+        send_for_all_actions=True,
+        is_active=True,
+        actions=[],
+        headers_encrypted="",
+    )
+    _apply(webhook, fields, secret_key=secret_key, policy=policy)
+    generated = None
+    if not fields.secret:
+        generated = signing.new_secret()
+        webhook.secret_encrypted = _encrypt(secret_key, generated)
+    session.add(webhook)
+    session.flush()
+    return webhook, generated
+
+
+def get_webhook(session: Session, *, webhook_id: int, organization_id: int) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.organization_id != organization_id:
+        raise NotFound()
+    return webhook
+
+
+def list_webhooks(
+    session: Session, *, organization_id: int, project_id: int | None
+) -> list[Webhook]:
+    """A project's webhooks, or the organization's (no project) as Label Studio lists them."""
+    condition = (
+        Webhook.project_id.is_(None) if project_id is None else Webhook.project_id == project_id
+    )
+    statement = (
+        select(Webhook)
+        .where(Webhook.organization_id == organization_id, condition)
+        .order_by(Webhook.id)
+    )
+    return list(session.scalars(statement))
+
+
+def update_webhook(
+    session: Session,
+    *,
+    webhook: Webhook,
+    fields: WebhookFields,
+    secret_key: str,
+    policy: OutboundPolicy,
+) -> Webhook:
+    _apply(webhook, fields, secret_key=secret_key, policy=policy)
+    webhook.updated_at = utcnow()
+    session.flush()
+    return webhook
+
+
+def delete_webhook(session: Session, *, webhook: Webhook) -> None:
+    session.delete(webhook)
+    session.flush()
+
+
+# ------------------------------------------------------------------------ deliveries
+
+
+def _matching_webhooks(
+    session: Session, *, organization_id: int, project_id: int | None, action: str
+) -> list[Webhook]:
+    """Label Studio's `get_active_webhooks`: the project's and the organization's webhooks
+    (only the organization's for an organization-only action) that send this action."""
+    scope = (
+        Webhook.project_id.is_(None)
+        if project_id is None or ACTIONS[action].organization_only
+        else or_(Webhook.project_id == project_id, Webhook.project_id.is_(None))
+    )
+    statement = select(Webhook).where(
+        Webhook.organization_id == organization_id,
+        Webhook.is_active.is_(True),
+        scope,
+        or_(Webhook.send_for_all_actions.is_(True), Webhook.actions.contains([action])),
+    )
+    return list(session.scalars(statement))
+
+
+def _batches(action: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event's payload split as Label Studio batches large instance sets (5,000 each).
+
+    task-svc sends the ids of a few tasks, or a count and an id range for many: a range is
+    cut into sub-ranges, each sent as its own request.
+    """
+    if action != "TASKS_CREATED" or payload.get("task_ids") is not None:
+        return [payload]
+    first, last = payload.get("first_task_id"), payload.get("last_task_id")
+    if first is None or last is None:
+        return [payload]
+    batches = []
+    for start in range(int(first), int(last) + 1, WEBHOOK_BATCH_SIZE):
+        end = min(start + WEBHOOK_BATCH_SIZE - 1, int(last))
+        batches.append({**payload, "first_task_id": start, "last_task_id": end})
+    return batches
+
+
+def create_deliveries(
+    session: Session,
+    *,
+    event_id: str,
+    action: str,
+    project_id: int,
+    payload: dict[str, Any],
+    occurred_at: datetime,
+    max_attempts: int,
+) -> list[WebhookDelivery]:
+    """One delivery per matching webhook (and batch) for this event; none if no webhook
+    listens. The caller enqueues them after its commit."""
+    if action not in ACTIONS:
+        return []
+    organization_id = payload.get("organization_id")
+    if organization_id is None:
+        project = session.get(Project, project_id)
+        if project is None:
+            return []
+        organization_id = project.organization_id
+    webhooks = _matching_webhooks(
+        session, organization_id=int(organization_id), project_id=project_id, action=action
+    )
+    deliveries = [
+        WebhookDelivery(
+            kind="webhook",
+            webhook_id=webhook.id,
+            event_id=event_id,
+            action=action,
+            occurred_at=occurred_at,
+            payload={"project_id": project_id, "event": batch},
+            max_attempts=max_attempts,
+        )
+        for webhook in webhooks
+        for batch in _batches(action, payload)
+    ]
+    session.add_all(deliveries)
+    session.flush()
+    return deliveries
+
+
+def list_deliveries(
+    session: Session, *, webhook: Webhook, limit: int, status: str | None = None
+) -> list[WebhookDelivery]:
+    statement = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+    if status:
+        statement = statement.where(WebhookDelivery.status == status)
+    statement = statement.order_by(WebhookDelivery.id.desc()).limit(
+        max(1, min(limit, MAX_DELIVERIES_LISTED))
+    )
+    return list(session.scalars(statement))
+
+
+def get_delivery(session: Session, *, webhook: Webhook, delivery_id: int) -> WebhookDelivery:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.webhook_id != webhook.id:
+        raise NotFound()
+    return delivery
+
+
+def redeliver(session: Session, *, delivery: WebhookDelivery, max_attempts: int) -> WebhookDelivery:
+    """A new delivery of the same event (the log keeps the original)."""
+    again = WebhookDelivery(
+        kind="webhook",
+        webhook_id=delivery.webhook_id,
+        event_id=delivery.event_id,
+        action=delivery.action,
+        occurred_at=delivery.occurred_at,
+        payload=dict(delivery.payload or {}),
+        max_attempts=max_attempts,
+        redelivery_of_id=delivery.id,
+    )
+    session.add(again)
+    session.flush()
+    return again
+
+
+def create_test_delivery(
+    session: Session, *, webhook: Webhook, event_id: str, max_attempts: int
+) -> WebhookDelivery:
+    """A `WEBHOOK_TEST` delivery, to check the receiver from the web app."""
+    delivery = WebhookDelivery(
+        kind="webhook",
+        webhook_id=webhook.id,
+        event_id=event_id,
+        action=TEST_ACTION,
+        occurred_at=utcnow(),
+        payload={"project_id": webhook.project_id, "event": {}},
+        max_attempts=max_attempts,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery

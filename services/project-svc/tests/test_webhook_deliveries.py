@@ -1,0 +1,396 @@
+"""Webhook deliveries against a real HTTP receiver: events become deliveries, each is
+signed, a failing receiver is retried then succeeds, and the outbound policy is applied on
+every send. Job bodies run here; the messages they would send are captured (`sent`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from labelops_common.db import utcnow
+from labelops_common.events import Event, run_handlers
+from labelops_common.outbound import OutboundPolicy
+from labelops_common.service import ServiceRuntime
+from project_svc.projects.models import Project
+from project_svc.webhooks import service as webhooks
+from project_svc.webhooks import signing
+from project_svc.webhooks.delivery import RetryRule, Sender, attempt_delivery
+from project_svc.webhooks.models import Webhook, WebhookDelivery
+from project_svc.webhooks.schemas import WebhookFields
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+LOOPBACK_ALLOWED = OutboundPolicy(allow_private_networks=True)
+SIGNING_SECRET = "receiver-shared-secret-0123456789"
+
+pytestmark = pytest.mark.usefixtures("sent")
+
+
+@pytest.fixture()
+def org(factory) -> int:
+    return int(factory.organization("Hooks"))
+
+
+@pytest.fixture()
+def project(session: Session, org: int) -> Project:
+    project = Project(organization_id=org, title="Hooked", label_config="<View></View>")
+    session.add(project)
+    session.commit()
+    return project
+
+
+def add_webhook(
+    session: Session,
+    secret_key: str,
+    *,
+    org: int,
+    url: str,
+    project_id: int | None,
+    **fields: Any,
+) -> Webhook:
+    webhook, _ = webhooks.create_webhook(
+        session,
+        organization_id=org,
+        project_id=project_id,
+        created_by_id=None,
+        fields=WebhookFields(url=url, secret=SIGNING_SECRET, **fields),
+        secret_key=secret_key,
+        policy=LOOPBACK_ALLOWED,
+    )
+    session.commit()
+    return webhook
+
+
+def make_sender(
+    runtime: ServiceRuntime,
+    secret_key: str,
+    *,
+    policy: OutboundPolicy = LOOPBACK_ALLOWED,
+    max_attempts: int = 5,
+    resent: list[tuple[int, float]] | None = None,
+) -> Iterator[Sender]:
+    resources: Any = runtime.job_resources
+    with policy.client(timeout=5) as http:
+        yield Sender(
+            session_factory=runtime.database.new_session,
+            http=http,
+            secret_key=secret_key,
+            project_payloads=resources.project_payloads,
+            read_tasks=resources.read_tasks,
+            # Retries due at once (within the early tolerance), so the test can run them.
+            retry=RetryRule(
+                max_attempts=max_attempts,
+                backoff_seconds=0.05,
+                max_backoff_seconds=0.05,
+                window_seconds=3600,
+            ),
+            resend=lambda delivery_id, countdown: (resent if resent is not None else []).append(
+                (delivery_id, countdown)
+            ),
+            worker_id="test-worker",
+            lease_seconds=30,
+        )
+
+
+@pytest.fixture()
+def resent() -> list[tuple[int, float]]:
+    return []
+
+
+@pytest.fixture()
+def sender(runtime, secret_key, resent) -> Iterator[Sender]:
+    yield from make_sender(runtime, secret_key, resent=resent)
+
+
+def event(name: str, project: int, **payload: Any) -> Event:
+    return Event(
+        id=uuid.uuid4().hex,
+        name=name,
+        project_id=project,
+        payload=payload,
+        occurred_at=utcnow().isoformat(),
+    )
+
+
+def deliveries_of(session: Session, webhook: Webhook) -> list[WebhookDelivery]:
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == webhook.id)
+            .order_by(WebhookDelivery.id)
+        )
+    )
+
+
+class TestEventsBecomeDeliveries:
+    def test_matching_webhooks_get_one_delivery_each_once(
+        self, session, secret_key, org, project, factory, sent
+    ) -> None:
+        url = "http://127.0.0.1:9/hook"
+        project_hook = add_webhook(session, secret_key, org=org, url=url, project_id=project.id)
+        org_hook = add_webhook(session, secret_key, org=org, url=url, project_id=None)
+        only_updates = add_webhook(
+            session,
+            secret_key,
+            org=org,
+            url=url,
+            project_id=project.id,
+            send_for_all_actions=False,
+            actions=["ANNOTATION_UPDATED"],
+        )
+        inactive = add_webhook(
+            session, secret_key, org=org, url=url, project_id=project.id, is_active=False
+        )
+        other_org = factory.organization("Elsewhere")
+        elsewhere = add_webhook(session, secret_key, org=other_org, url=url, project_id=None)
+
+        created = event("ANNOTATION_CREATED", project.id, annotation_id=1, task_id=2)
+        assert run_handlers(created) == {}
+        # A redelivered event (same id) creates nothing more.
+        assert run_handlers(created) == {}
+        assert len(deliveries_of(session, project_hook)) == 1
+        assert len(deliveries_of(session, org_hook)) == 1
+        for hook in (only_updates, inactive, elsewhere):
+            assert deliveries_of(session, hook) == []
+        queued = {delivery_id for delivery_id, _ in sent}
+        assert queued == {
+            deliveries_of(session, project_hook)[0].id,
+            deliveries_of(session, org_hook)[0].id,
+        }
+        # Organization-only actions go to organization webhooks only.
+        run_handlers(
+            event("PROJECT_CREATED", project.id, project_id=project.id, organization_id=org)
+        )
+        assert len(deliveries_of(session, project_hook)) == 1
+        assert [d.action for d in deliveries_of(session, org_hook)] == [
+            "ANNOTATION_CREATED",
+            "PROJECT_CREATED",
+        ]
+
+    def test_large_task_events_are_batched_by_5000(
+        self, session, secret_key, org, project, sent
+    ) -> None:
+        hook = add_webhook(
+            session, secret_key, org=org, url="http://127.0.0.1:9/", project_id=project.id
+        )
+        run_handlers(
+            event(
+                "TASKS_CREATED",
+                project.id,
+                task_count=12_000,
+                first_task_id=101,
+                last_task_id=12_100,
+            )
+        )
+        batches = [d.payload["event"] for d in deliveries_of(session, hook)]
+        assert [(b["first_task_id"], b["last_task_id"]) for b in batches] == [
+            (101, 5100),
+            (5101, 10100),
+            (10101, 12100),
+        ]
+
+
+class TestSending:
+    def test_delivery_is_signed_and_carries_label_studio_payload(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        hook = add_webhook(
+            session,
+            secret_key,
+            org=org,
+            url=receiver.url,
+            project_id=project.id,
+            headers={"Authorization": "Bearer receiver-token"},
+        )
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        assert attempt_delivery(sender, delivery.id) == "succeeded"
+
+        [request] = receiver.wait_for(1)
+        body = request.json()
+        assert body["action"] == "PROJECT_UPDATED"
+        assert body["project"]["id"] == project.id and body["project"]["title"] == "Hooked"
+        assert "task_number" in body["project"]
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["authorization"] == "Bearer receiver-token"
+        assert request.headers["x-labelops-event"] == "PROJECT_UPDATED"
+        assert request.headers["x-labelops-delivery"] == str(delivery.id)
+        signature = request.headers["x-labelops-signature-256"]
+        assert signing.verify(SIGNING_SECRET, request.body, signature)
+        assert not signing.verify("another-secret-entirely-000000", request.body, signature)
+        assert not signing.verify(SIGNING_SECRET, request.body + b" ", signature)
+
+        [done] = deliveries_of(session, hook)
+        assert done.status == "succeeded" and done.attempts == 1
+        assert done.response_status == 200 and done.latency_ms is not None
+        assert done.delivered_at is not None and done.error is None
+        # A finished delivery's duplicate message does nothing.
+        assert attempt_delivery(sender, delivery.id) == "skipped"
+        assert len(receiver.requests) == 1
+
+    def test_receiver_answering_500_is_retried_then_succeeds(
+        self, session, secret_key, org, project, sender, receiver, resent
+    ) -> None:
+        receiver.set_statuses([500, 503])
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+
+        assert attempt_delivery(sender, delivery.id) == "queued"
+        [after_first] = deliveries_of(session, hook)
+        assert after_first.attempts == 1 and after_first.error == "HTTP 500"
+        assert after_first.response_status == 500 and after_first.next_attempt_at is not None
+        assert resent == [(delivery.id, pytest.approx(0.05, abs=0.05))]
+
+        assert attempt_delivery(sender, delivery.id) == "queued"
+        assert attempt_delivery(sender, delivery.id) == "succeeded"
+        requests = receiver.wait_for(3)
+        assert [r.answered for r in requests] == [500, 503, 200]
+        assert [r.headers["x-labelops-attempt"] for r in requests] == ["1", "2", "3"]
+        # Every attempt carries the same delivery id and a valid signature of its body.
+        assert {r.headers["x-labelops-delivery"] for r in requests} == {str(delivery.id)}
+        for request in requests:
+            assert signing.verify(
+                SIGNING_SECRET, request.body, request.headers["x-labelops-signature-256"]
+            )
+        [done] = deliveries_of(session, hook)
+        assert done.status == "succeeded" and done.attempts == 3 and done.error is None
+
+    def test_retries_are_bounded(
+        self, session, runtime, secret_key, org, project, receiver
+    ) -> None:
+        receiver.set_statuses([500] * 10)
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        delivery.max_attempts = 2
+        session.commit()
+        for sender in make_sender(runtime, secret_key, max_attempts=2):
+            assert attempt_delivery(sender, delivery.id) == "queued"
+            assert attempt_delivery(sender, delivery.id) == "failed"
+            assert attempt_delivery(sender, delivery.id) == "skipped"
+        [done] = deliveries_of(session, hook)
+        assert done.status == "failed" and done.attempts == 2 and done.error == "HTTP 500"
+        assert len(receiver.requests) == 2
+
+    def test_client_error_is_not_retried(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        receiver.set_statuses([410])
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        assert attempt_delivery(sender, delivery.id) == "failed"
+        assert deliveries_of(session, hook)[0].error == "HTTP 410"
+
+    def test_loopback_url_is_refused_at_send_under_the_default_policy(
+        self, session, runtime, secret_key, org, project, receiver
+    ) -> None:
+        # Saved while private networks were allowed; the policy is now the default one.
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        for sender in make_sender(runtime, secret_key, policy=OutboundPolicy()):
+            assert attempt_delivery(sender, delivery.id) == "failed"
+        [done] = deliveries_of(session, hook)
+        assert done.error is not None and done.error.startswith("refused:")
+        assert "loopback" in done.error
+        assert receiver.requests == []
+
+    def test_early_message_waits_for_its_retry_time(
+        self, session, secret_key, org, project, sender, receiver, resent
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=30)
+        session.commit()
+        assert attempt_delivery(sender, delivery.id) == "skipped"
+        assert resent and resent[0][0] == delivery.id and 25 < resent[0][1] <= 30
+        assert deliveries_of(session, hook)[0].attempts == 0
+        assert receiver.requests == []
+
+    def test_deleted_webhook_cancels_its_delivery_and_payload_can_be_off(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        hook = add_webhook(
+            session,
+            secret_key,
+            org=org,
+            url=receiver.url,
+            project_id=project.id,
+            send_payload=False,
+        )
+        run_handlers(event("TASKS_DELETED", project.id, task_count=2, task_ids=[5, 6]))
+        [first] = deliveries_of(session, hook)
+        assert attempt_delivery(sender, first.id) == "succeeded"
+        assert receiver.wait_for(1)[0].json() == {"action": "TASKS_DELETED"}
+        run_handlers(event("TASKS_DELETED", project.id, task_count=1, task_ids=[7]))
+        _, second = deliveries_of(session, hook)
+        hook.is_active = False
+        session.commit()
+        assert attempt_delivery(sender, second.id) == "cancelled"
+        assert len(receiver.requests) == 1
+
+
+class TestCoalescing:
+    def test_one_attempt_sends_the_webhooks_due_deliveries_in_order(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        other = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=None)
+        for _ in range(3):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second, third = deliveries_of(session, hook)
+        third.next_attempt_at = utcnow() + timedelta(minutes=5)  # not due: left alone
+        session.commit()
+        assert attempt_delivery(sender, second.id) == "succeeded"
+        requests = receiver.wait_for(2)
+        assert [r.headers["x-labelops-delivery"] for r in requests] == [
+            str(second.id),
+            str(first.id),
+        ]
+        statuses = {d.id: d.status for d in deliveries_of(session, hook)}
+        assert statuses == {first.id: "succeeded", second.id: "succeeded", third.id: "queued"}
+        # The other webhook's deliveries of the same events are not taken along.
+        assert {d.status for d in deliveries_of(session, other)} == {"queued"}
+        # The coalesced delivery's own message finds nothing to do.
+        assert attempt_delivery(sender, first.id) == "skipped"
+        assert len(receiver.requests) == 2
+
+    def test_deliveries_left_past_half_the_lease_are_handed_back(
+        self, session, runtime, secret_key, org, project, receiver
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(2):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second = deliveries_of(session, hook)
+        resent: list[tuple[int, float]] = []
+        for sender in make_sender(runtime, secret_key, resent=resent):
+            hurried = dataclasses.replace(sender, lease_seconds=0.0)
+            assert attempt_delivery(hurried, first.id) == "succeeded"
+        assert len(receiver.wait_for(1)) == 1
+        after = {d.id: (d.status, d.attempts, d.lease_owner) for d in deliveries_of(session, hook)}
+        assert after == {first.id: ("succeeded", 1, None), second.id: ("queued", 0, None)}
+        assert resent == [(second.id, 0.0)]
