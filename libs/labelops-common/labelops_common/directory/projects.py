@@ -27,6 +27,8 @@ class ProjectInfo:
     sampling: str = "Sequential sampling"
     show_collab_predictions: bool = True
     model_version: str = ""
+    #: When the project was made (Unix seconds): ML backends key models by `"<id>.<this>"`.
+    created_at_unix: int = 0
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -47,6 +49,7 @@ class ProjectInfo:
             sampling=message.sampling or "Sequential sampling",
             show_collab_predictions=message.show_collab_predictions,
             model_version=message.model_version,
+            created_at_unix=message.created_at_unix,
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )
