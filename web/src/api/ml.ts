@@ -4,76 +4,35 @@
  * "Retrieve predictions" queues (`/api/ml/{id}/jobs`, a LabelOps addition).
  */
 import { api } from "./client";
+import type { components as mlGateway } from "./generated/ml-gateway";
+
+type MlSchemas = mlGateway["schemas"];
 
 /** CO connected, DI disconnected, ER error, TR training, PR predicting. */
 export type MlBackendState = "CO" | "DI" | "ER" | "TR" | "PR";
 
 export type MlAuthMethod = "NONE" | "BASIC_AUTH";
 
-export interface MlBackend {
-  id: number;
-  url: string;
-  title: string;
-  description: string;
-  project: number;
-  state: MlBackendState;
-  readable_state: string;
-  error_message: string | null;
-  is_interactive: boolean;
-  model_version: string | null;
-  timeout: number;
-  auth_method: MlAuthMethod;
-  basic_auth_user: string | null;
-  /** The password itself is write-only: answers only say whether one is set. */
-  basic_auth_pass_is_set: boolean;
-  extra_params: Record<string, unknown> | null;
-  auto_update: boolean;
-  created_at: string;
-  updated_at: string;
-}
+/** An ML backend as `/api/ml` answers it; the basic-auth password is write-only. */
+export type MlBackend = MlSchemas["MLBackendAnswer"];
 
-export interface MlBackendInput {
-  url: string;
-  title?: string;
-  description?: string;
-  project: number;
-  is_interactive?: boolean;
-  timeout?: number;
-  auth_method?: MlAuthMethod;
-  basic_auth_user?: string;
-  basic_auth_pass?: string;
-  /** A JSON object, or its text (the server parses and checks it). */
+/**
+ * What connecting or editing sends. `extra_params` may also be the JSON text of the form's
+ * field: the server parses it and names the field when it is not a JSON object.
+ */
+export type MlBackendInput = Omit<MlSchemas["MLBackendCreate"], "extra_params"> & {
   extra_params?: Record<string, unknown> | string | null;
-}
+};
 
-export const ML_STATE_LABELS: Record<MlBackendState, string> = {
+export type PredictionJob = MlSchemas["PredictionJobAnswer"];
+
+export const ML_STATE_LABELS: Record<string, string> = {
   CO: "Connected",
   DI: "Disconnected",
   ER: "Error",
   TR: "Training",
   PR: "Predicting",
 };
-
-/** queued, running, succeeded, failed or cancelled. */
-export type PredictionJobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-
-export interface PredictionJob {
-  id: number;
-  project: number;
-  ml_backend: number;
-  status: PredictionJobStatus | string;
-  model_version: string;
-  /** Tasks the job will handle (null until it has counted them). */
-  total: number | null;
-  /** Tasks handled so far: predicted + skipped + failed. */
-  progress: number;
-  predicted: number;
-  skipped: number;
-  failed: number;
-  error: string | null;
-  created_at: string;
-  finished_at: string | null;
-}
 
 /** A job an action queued: "Retrieve predictions" answers with `job` and `ml_backend`. */
 export interface QueuedJob {
@@ -87,6 +46,7 @@ export function queuedJobOf(answer: unknown): QueuedJob | null {
   return typeof job === "number" && typeof backend === "number" ? { backendId: backend, jobId: job } : null;
 }
 
+/** A job's status is queued, running, succeeded, failed or cancelled. */
 export function isJobFinished(job: PredictionJob): boolean {
   return job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
 }
@@ -116,8 +76,8 @@ export function testMlPrediction(id: number): Promise<unknown> {
   return api(`/api/ml/${id}/predict/test`, { method: "POST", query: { random: true }, body: {} });
 }
 
-export function listMlVersions(id: number): Promise<{ versions: string[]; message?: string }> {
-  return api<{ versions: string[]; message?: string }>(`/api/ml/${id}/versions`);
+export function listMlVersions(id: number): Promise<MlSchemas["VersionsAnswer"]> {
+  return api<MlSchemas["VersionsAnswer"]>(`/api/ml/${id}/versions`);
 }
 
 /** The backend's latest prediction jobs, newest first, with their progress. */

@@ -30,7 +30,7 @@ function formOf(backend: MlBackend | null): Form {
     url: backend?.url ?? "",
     description: backend?.description ?? "",
     is_interactive: backend?.is_interactive ?? false,
-    auth_method: backend?.auth_method ?? "NONE",
+    auth_method: backend?.auth_method === "BASIC_AUTH" ? "BASIC_AUTH" : "NONE",
     basic_auth_user: backend?.basic_auth_user ?? "",
     basic_auth_pass: "",
     timeout: backend ? String(backend.timeout) : "",

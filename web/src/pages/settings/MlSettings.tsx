@@ -17,7 +17,7 @@ import {
   testMlPrediction,
   trainMlBackend,
 } from "../../api/ml";
-import type { MlBackend, MlBackendState, PredictionJob, QueuedJob } from "../../api/ml";
+import type { MlBackend, PredictionJob, QueuedJob } from "../../api/ml";
 import { useProject } from "../../layout";
 import { PredictionJobProgress, PredictionJobStatus } from "../../ml/PredictionJobProgress";
 import {
@@ -36,7 +36,7 @@ import {
 import { MlBackendDialog } from "./MlBackendDialog";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
-const STATE_BADGE: Record<MlBackendState, string> = {
+const STATE_BADGE: Record<string, string> = {
   CO: "badge-success",
   DI: "",
   ER: "badge-danger",
