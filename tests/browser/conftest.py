@@ -91,6 +91,8 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
             "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+            # As `make run` sets it: the model servers of the ML tests listen on loopback.
+            "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
         }
         log_path = tmp / "labelops.log"
         with log_path.open("wb") as log:
@@ -106,7 +108,8 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 f"{app.base_url}/healthz",
                 app.process,
                 log_path=app.log_path,
-                deadline=time.monotonic() + 60,
+                # Migrations and the admin's password hash take a while on a busy 2-core machine.
+                deadline=time.monotonic() + 180,
             )
             yield app
         finally:
