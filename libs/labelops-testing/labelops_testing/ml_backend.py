@@ -52,6 +52,8 @@ class ProtocolBackend:
     target: str = "text"
     data_key: str = "text"
     positive_word: str = "good"
+    #: Tasks whose text holds this word get a result that does not fit the config.
+    misfit_word: str | None = None
     #: `(user, password)` the backend requires, if any.
     basic_auth: tuple[str, str] | None = None
     #: How long a hanging call hangs at most (it is released when the server stops).
@@ -71,7 +73,8 @@ class ProtocolBackend:
         text = str(task.get("data", {}).get(self.data_key, ""))
         positive = self.positive_word in text.lower()
         label = "Positive" if positive else "Negative"
-        if self.behaviour == Behaviour.MISFIT_RESULTS:
+        misfit = self.misfit_word is not None and self.misfit_word in text.lower()
+        if self.behaviour == Behaviour.MISFIT_RESULTS or misfit:
             label = "Furious"  # not a choice of the config
         return {
             "result": [
