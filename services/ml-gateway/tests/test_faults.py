@@ -4,7 +4,6 @@ of the platform keeps answering at its usual speed."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -85,15 +84,8 @@ def test_results_that_do_not_fit_fail_only_their_tasks(world: World) -> None:
 
 def test_a_transient_failure_is_retried(world: World) -> None:
     world.tasks("good")
-    with running_backend(behaviour=Behaviour.ERROR_500) as server:
+    with running_backend(behaviour=Behaviour.ERROR_500, fail_first=1) as server:
         world.connect(server)
-
-        def recover_after_the_first_call() -> None:
-            while not server.calls("/predict"):
-                time.sleep(0.005)
-            server.behaviour = Behaviour.NORMAL
-
-        threading.Thread(target=recover_after_the_first_call, daemon=True).start()
         job = world.wait_job(world.retrieve()["job"])
     assert (job.status, job.predicted, job.failed) == ("succeeded", 1, 0)
     assert len(server.calls("/predict")) == 2
