@@ -52,7 +52,9 @@ def start_labelops(
     )
     base_url = f"http://127.0.0.1:{port}"
     running = RunningProcess(base_url=base_url, process=process, log_path=log_path)
-    deadline = time.monotonic() + 60
+    # Generous: on a loaded 2-core machine the first start (migrations of every service)
+    # has taken over a minute.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"labelops exited early:\n{running.log()[-4000:]}")
@@ -88,6 +90,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
         "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
         "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+        # As `make run`: the ML backends and receivers of these tests listen on loopback.
+        "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
     }
     with embedded_data_dir() as data_dir, service_databases() as urls:
         env.update(urls, LABELOPS_DATA_DIR=str(data_dir))

@@ -52,8 +52,12 @@ class ProtocolBackend:
     target: str = "text"
     data_key: str = "text"
     positive_word: str = "good"
+    #: Tasks whose text holds this word get a result that does not fit the config.
+    misfit_word: str | None = None
     #: `(user, password)` the backend requires, if any.
     basic_auth: tuple[str, str] | None = None
+    #: When above 0, only this many calls of the faulty paths misbehave; later ones work.
+    fail_first: int = 0
     #: How long a hanging call hangs at most (it is released when the server stops).
     hang_seconds: float = 30.0
     received: list[Received] = field(default_factory=list)
@@ -64,6 +68,15 @@ class ProtocolBackend:
         with self._lock:
             return [r for r in self.received if r.path.split("?")[0] == path]
 
+    def misbehaves_now(self) -> bool:
+        if self.behaviour == Behaviour.NORMAL:
+            return False
+        with self._lock:
+            if self.fail_first <= 0:
+                return True
+            faulty = sum(1 for r in self.received if r.path.split("?")[0] in self.faulty_paths)
+            return faulty <= self.fail_first
+
     def predicted_task_ids(self) -> list[int]:
         return [task["id"] for call in self.calls("/predict") for task in call.body["tasks"]]
 
@@ -71,7 +84,8 @@ class ProtocolBackend:
         text = str(task.get("data", {}).get(self.data_key, ""))
         positive = self.positive_word in text.lower()
         label = "Positive" if positive else "Negative"
-        if self.behaviour == Behaviour.MISFIT_RESULTS:
+        misfit = self.misfit_word is not None and self.misfit_word in text.lower()
+        if self.behaviour == Behaviour.MISFIT_RESULTS or misfit:
             label = "Furious"  # not a choice of the config
         return {
             "result": [
@@ -129,7 +143,7 @@ def _handler(state: ProtocolBackend) -> type[BaseHTTPRequestHandler]:
             if not self._authorized():
                 self._send(401, {"detail": "Unauthorized"})
                 return
-            if path in state.faulty_paths and state.behaviour != Behaviour.NORMAL:
+            if path in state.faulty_paths and state.misbehaves_now():
                 if state.behaviour == Behaviour.HANG:
                     state._release.wait(state.hang_seconds)
                     self._send(504, {"detail": "hung"})

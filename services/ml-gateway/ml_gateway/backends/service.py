@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
@@ -51,12 +52,29 @@ def project_key(project: ProjectInfo) -> str:
 
 
 def endpoint_of(backend: MLBackend) -> Endpoint:
-    auth = None
+    """How to call `backend`. Credentials written into the URL (`http://user:pass@host`)
+    are sent as basic auth and taken out of the URL, which HTTP libraries log."""
+    url, inline = split_credentials(backend.url)
+    auth = inline
     if backend.auth_method == AuthMethod.BASIC_AUTH.value and backend.basic_auth_user:
         auth = (backend.basic_auth_user, backend.basic_auth_pass or "")
-    return Endpoint(
-        backend_id=backend.id, url=backend.url, basic_auth=auth, timeout=backend.timeout
-    )
+    return Endpoint(backend_id=backend.id, url=url, basic_auth=auth, timeout=backend.timeout)
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    if parts.username is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(parts.username), unquote(parts.password or ""))
 
 
 def setup_body(

@@ -43,6 +43,17 @@ def protocol_task(message: task_pb2.Task) -> dict[str, Any]:
     }
 
 
+def _cancel(call: Any) -> None:
+    """Stop a server stream read early (tracing may wrap the call in a plain generator)."""
+    cancel = getattr(call, "cancel", None)
+    if cancel is not None:
+        cancel()
+    else:
+        close = getattr(call, "close", None)
+        if close is not None:
+            close()
+
+
 class TaskStore:
     """task-svc over gRPC, for one process."""
 
@@ -65,7 +76,7 @@ class TaskStore:
         except grpc.RpcError as exc:
             raise TasksUnavailable(f"task-svc: {exc.code().name}: {exc.details()}") from None
         finally:
-            call.cancel()
+            _cancel(call)
 
     def some_task_ids(
         self, project_id: int, *, limit: int, timeout: float | None = None
@@ -80,7 +91,7 @@ class TaskStore:
         except grpc.RpcError as exc:
             raise TasksUnavailable(f"task-svc: {exc.code().name}: {exc.details()}") from None
         finally:
-            call.cancel()
+            _cancel(call)
         return []
 
     def tasks(
