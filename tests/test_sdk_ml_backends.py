@@ -60,6 +60,8 @@ def ml_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProces
         # What /setup gives backends to call back with (the SDK's way to read annotations).
         "LABELOPS_ML_GATEWAY_BACKEND_CALLBACK_URL": base_url,
         "LABELOPS_ML_GATEWAY_BACKEND_ACCESS_TOKEN": ADMIN_TOKEN,
+        # Backends' state and model version followed closely (a new version after training).
+        "LABELOPS_ML_GATEWAY_REFRESH_INTERVAL_SECONDS": "1",
     }
     with embedded_data_dir() as data_dir, service_databases() as urls:
         env.update(urls, LABELOPS_DATA_DIR=str(data_dir))
@@ -224,3 +226,68 @@ def teach_label_studio_ml(backend: RunningBackend, project_id: int) -> int:
         assert time.monotonic() < deadline, backend.log()[-2000:]
         time.sleep(0.2)
     return job_id
+
+
+def test_the_loop_predict_annotate_train_better_predictions(
+    sdk: LabelStudio, api: httpx.Client, tmp_path: Path
+) -> None:
+    """The reference backend starts knowing nothing; people annotate through LabelOps; each
+    "train" (`POST /api/ml/{id}/train`, START_TRAINING to the backend, which reads the
+    annotations back through the platform's export with the token /setup gave it) makes a
+    new model version whose predictions are better than the last."""
+    project = sdk.projects.create(title="The loop", label_config=SENTIMENT_CONFIG)
+    assert project.id is not None
+    import_reviews(api, project.id, sentiment_texts(200, seed=31))
+    tasks = sorted(sdk.tasks.list(project=project.id, fields="all"), key=lambda t: t.id)
+    truth = {task.id: task.data["truth"] for task in tasks}
+
+    with sklearn_backend(tmp_path) as backend:
+        ml = sdk.ml.create(project=project.id, url=backend.url, title="sklearn")
+        assert ml.id is not None
+        assert (ml.state, ml.model_version or "") == ("CO", "")
+
+        # Untrained: the backend predicts nothing, and nothing is stored.
+        first = retrieve_all(sdk, api, project.id, ml.id)
+        assert first["status"] == "succeeded", first
+        assert sdk.predictions.list(project=project.id) == []
+
+        def annotate(count: int, start: int) -> None:
+            for task in tasks[start : start + count]:
+                sdk.annotations.create(
+                    id=task.id, result=choice_annotation(0, truth[task.id])["result"]
+                )
+
+        def train_to_new_version(previous: str) -> str:
+            sdk.ml.train(id=ml.id)
+            deadline = time.monotonic() + 60
+            while (version := sdk.ml.get(id=ml.id).model_version or "") == previous:
+                assert time.monotonic() < deadline, backend.log()[-2000:]
+                time.sleep(0.5)
+            return version
+
+        def accuracy(version: str, annotated: int) -> float:
+            retrieve_all(sdk, api, project.id, ml.id)
+            held_out = {task.id for task in tasks[annotated:]}
+            predicted = {
+                p.task: p.result[0]["value"]["choices"][0]
+                for p in sdk.predictions.list(project=project.id)
+                if p.model_version == version and p.task in held_out
+            }
+            assert len(predicted) == len(held_out)
+            return sum(label == truth[task] for task, label in predicted.items()) / len(held_out)
+
+        annotate(6, 0)
+        version_1 = train_to_new_version("")
+        accuracy_1 = accuracy(version_1, 6)
+
+        annotate(34, 6)
+        version_2 = train_to_new_version(version_1)
+        accuracy_2 = accuracy(version_2, 40)
+
+        assert (version_1, version_2) == ("tfidf-logreg-v1", "tfidf-logreg-v2")
+        assert accuracy_1 < 0.85
+        assert accuracy_2 >= 0.9
+        assert accuracy_2 > accuracy_1 + 0.1
+        # Each version's predictions stay, under their own version.
+        versions = {p.model_version for p in sdk.predictions.list(project=project.id)}
+        assert versions == {version_1, version_2}
