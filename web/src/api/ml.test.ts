@@ -56,3 +56,12 @@ describe("backendInput", () => {
     expect(backendInput({ ...basic, basic_auth_pass: "new-secret" }, 4).basic_auth_pass).toBe("new-secret");
   });
 });
+
+describe("jobSummary", () => {
+  it("names what happened to the tasks, leaving out what did not", async () => {
+    const { jobSummary } = await import("../ml/PredictionJobProgress");
+    const job = { predicted: 1200, skipped: 0, failed: 0 } as PredictionJob;
+    expect(jobSummary(job)).toBe("1,200 predicted");
+    expect(jobSummary({ ...job, skipped: 30, failed: 2 })).toBe("1,200 predicted · 30 already had one · 2 failed");
+  });
+});
