@@ -23,12 +23,16 @@ from sqlalchemy.orm import Session
 
 from ml_gateway.backends import service as backends
 from ml_gateway.backends.models import BackendState, MLBackend
-from ml_gateway.backends.protocol import BackendCallFailed, FailureKind, ProtocolClient
+from ml_gateway.backends.protocol import BackendCallFailed, Endpoint, FailureKind, ProtocolClient
+from ml_gateway.predictions import jobs as prediction_jobs
+from ml_gateway.predictions import service as predictions
 from ml_gateway.predictions.tasks import TaskStore, TasksUnavailable
 from ml_gateway.training.models import TrainJob
 
 logger = logging.getLogger(__name__)
 
+#: Label Studio's name of the active learning sampling.
+UNCERTAINTY_SAMPLING = "Uncertainty sampling"
 #: The largest backend answer a job keeps (characters of its JSON).
 MAX_RESPONSE = 4000
 
@@ -187,13 +191,37 @@ def run_train_job(
         if current is not None:
             current.response = _kept(answer)
             session.commit()
-    # The trained model may carry a new version: read it now rather than at the next round.
+    refresh_after_training(session_factory, client, endpoint, project)
+
+
+def refresh_after_training(
+    session_factory: Callable[[], Session],
+    client: ProtocolClient,
+    endpoint: Endpoint,
+    project: ProjectInfo,
+) -> None:
+    """Read the trained model's version now rather than at the next refresh round. A new
+    version on a project that labels by uncertainty makes every task's score stale: a
+    prediction job for the whole project renews them (active learning stays meaningful)."""
     connection = backends.check_connection(client, endpoint, project, None)
+    if connection.state != BackendState.CONNECTED:
+        return
     with session_factory() as session:
         backend = session.get(MLBackend, endpoint.backend_id)
-        if backend is not None and connection.state == BackendState.CONNECTED:
-            backends.apply_connection(backend, connection)
-            session.commit()
+        if backend is None:
+            return
+        before = backend.model_version
+        backends.apply_connection(backend, connection)
+        if backend.model_version != before and project.sampling == UNCERTAINTY_SAMPLING:
+            job = predictions.create_prediction_job(
+                session,
+                project_id=project.id,
+                backend=backend,
+                task_ids=None,
+                requested_by_id=None,
+            )
+            prediction_jobs.predict_tasks.enqueue_after_commit(session, job.id)
+        session.commit()
 
 
 def _kept(answer: Any) -> dict[str, Any] | None:
