@@ -29,6 +29,8 @@ class Behaviour(StrEnum):
     MISFIT_RESULTS = "misfit_results"
     #: Not the protocol at all: an HTML page on every path (a web server, not a backend).
     NOT_A_BACKEND = "not_a_backend"
+    #: The faulty paths answer 404 (an older backend without `/webhook`).
+    NOT_FOUND = "not_found"
 
 
 @dataclass
@@ -147,6 +149,9 @@ def _handler(state: ProtocolBackend) -> type[BaseHTTPRequestHandler]:
                 if state.behaviour == Behaviour.HANG:
                     state._release.wait(state.hang_seconds)
                     self._send(504, {"detail": "hung"})
+                    return
+                if state.behaviour == Behaviour.NOT_FOUND:
+                    self._send(404, {"detail": "not found"})
                     return
                 if state.behaviour == Behaviour.ERROR_500:
                     self._send(500, {"detail": "model crashed: CUDA out of memory"})

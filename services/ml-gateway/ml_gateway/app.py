@@ -20,9 +20,11 @@ from ml_gateway.backends.monitor import BackendMonitor
 from ml_gateway.backends.protocol import ProtocolClient
 from ml_gateway.backends.router import router as backends_router
 from ml_gateway.jobs import JOBS, MLJobResources
+from ml_gateway.predictions.router import router as predictions_router
 from ml_gateway.predictions.rpc import register_ml_gateway
 from ml_gateway.predictions.tasks import TaskStore
 from ml_gateway.settings import Settings
+from ml_gateway.training.router import router as training_router
 
 
 def build_service(
@@ -49,7 +51,7 @@ def build_service(
     runtime = assemble_service(
         common=common,
         settings=settings,
-        routers=[backends_router],
+        routers=[backends_router, predictions_router, training_router],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [
             register_ml_gateway(database, projects, client, tasks)

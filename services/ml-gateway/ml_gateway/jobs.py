@@ -20,10 +20,13 @@ if TYPE_CHECKING:
     from ml_gateway.predictions.tasks import TaskStore
 
 JOBS = ServiceJobs(
-    queues=("ml",),
+    # `events`: annotation events train backends when a project asks for it.
+    queues=("ml", "events"),
     job_modules=(
         # Prediction jobs ("Retrieve predictions").
         "ml_gateway.predictions.jobs",
+        # Training jobs, and the annotation events that start them.
+        "ml_gateway.training.jobs",
     ),
 )
 

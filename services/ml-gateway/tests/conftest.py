@@ -81,7 +81,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         common.data_dir.mkdir(parents=True, exist_ok=True)
         project_runtime = build_project_service(common, ProjectSettings(database_url=project_url))
-        task_runtime = build_task_service(common, TaskSettings(database_url=task_url))
+        task_runtime = build_task_service(
+            common, TaskSettings(database_url=task_url, prelabel_timeout_seconds=2.0)
+        )
         ml_runtime = build_ml_gateway(
             common,
             MLSettings(

@@ -29,6 +29,8 @@ class ProjectInfo:
     model_version: str = ""
     #: When the project was made (Unix seconds): ML backends key models by `"<id>.<this>"`.
     created_at_unix: int = 0
+    #: Every N-th new annotation trains the project's ML backends (0: never).
+    min_annotations_to_start_training: int = 0
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -50,6 +52,7 @@ class ProjectInfo:
             show_collab_predictions=message.show_collab_predictions,
             model_version=message.model_version,
             created_at_unix=message.created_at_unix,
+            min_annotations_to_start_training=message.min_annotations_to_start_training,
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )

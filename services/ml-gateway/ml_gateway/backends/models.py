@@ -62,6 +62,9 @@ class MLBackend(Base):
     auto_update: Mapped[bool] = mapped_column(Boolean, default=True)
     state: Mapped[str] = mapped_column(String(2), default=BackendState.DISCONNECTED.value)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    #: New annotations since this backend last trained on annotation events (the project's
+    #: `min_annotations_to_start_training` trains it every N-th).
+    annotations_since_training: Mapped[int] = mapped_column(default=0)
     #: When `/health` and `/setup` were last called (the refresh sweep orders by it).
     checked_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

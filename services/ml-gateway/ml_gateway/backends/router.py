@@ -1,31 +1,25 @@
-"""Label Studio's `/api/ml` endpoints (thin): connections, train, test, interactive, versions."""
+"""Label Studio's `/api/ml` connection endpoints (thin): list, create, get, patch, delete,
+versions. Predictions (interactive, test, jobs) and training have their own routers."""
 
 from __future__ import annotations
 
 from fastapi import Request, Response
 from labelops_common.auth.authenticate import CurrentUser
-from labelops_common.auth.policies import Policy, project_for
-from labelops_common.directory import ProjectInfo
-from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
+from labelops_common.auth.policies import project_for
+from labelops_common.http.errors import NotFound
 from labelops_common.http.params import parse_bool, parse_optional_int
 from labelops_common.http.routing import ApiRouter
 
 from ml_gateway.backends import policies
 from ml_gateway.backends import service as backends
-from ml_gateway.backends.models import MLBackend
 from ml_gateway.backends.schemas import (
-    InteractiveAnswer,
-    InteractiveRequest,
     MLBackendAnswer,
     MLBackendCreate,
     MLBackendUpdate,
-    TestPredictAnswer,
     VersionsAnswer,
     backend_fields,
 )
-from ml_gateway.dependencies import Backends, DbSession, Projects, Tasks
-from ml_gateway.predictions import service as predictions
-from ml_gateway.predictions.schemas import PredictionJobAnswer, prediction_job_fields
+from ml_gateway.dependencies import Backends, DbSession, Projects
 
 router = ApiRouter(tags=["ml"])
 
@@ -71,32 +65,13 @@ def create_backend(
     return backend_fields(backend)
 
 
-class RandomRequired(ApiError):
-    """Label Studio tests only on a random task; anything else is not implemented."""
-
-    status_code = 501
-    default_detail = "Only random=true is supported"
-
-
-def _backend(
-    session: DbSession,
-    projects: Projects,
-    principal: CurrentUser,
-    backend_id: int,
-    policy: Policy,
-) -> tuple[MLBackend, ProjectInfo]:
-    backend = backends.get_backend(
-        session, backend_id=backend_id, organization_id=principal.organization_id
-    )
-    project = project_for(projects, principal, backend.project_id, policy)
-    return backend, project
-
-
 @router.get("/api/ml/{backend_id:int}", response_model=MLBackendAnswer)
 def get_backend(
     backend_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> MLBackendAnswer:
-    backend, _ = _backend(session, projects, principal, backend_id, policies.can_view_backends)
+    backend, _ = backends.backend_for(
+        session, projects, principal, backend_id, policies.can_view_backends
+    )
     return backend_fields(backend)
 
 
@@ -109,7 +84,7 @@ def update_backend(
     client: Backends,
     principal: CurrentUser,
 ) -> MLBackendAnswer:
-    backend, project = _backend(
+    backend, project = backends.backend_for(
         session, projects, principal, backend_id, policies.can_manage_backends
     )
     backends.update_backend(session, client=client, project=project, backend=backend, body=body)
@@ -125,43 +100,12 @@ def delete_backend(
     client: Backends,
     principal: CurrentUser,
 ) -> Response:
-    backend, _ = _backend(session, projects, principal, backend_id, policies.can_manage_backends)
+    backend, _ = backends.backend_for(
+        session, projects, principal, backend_id, policies.can_manage_backends
+    )
     backends.delete_backend(session, client=client, backend=backend)
     session.commit()
     return Response(status_code=204)
-
-
-@router.post("/api/ml/{backend_id:int}/interactive-annotating", response_model=InteractiveAnswer)
-def interactive_annotating(
-    backend_id: int,
-    body: InteractiveRequest,
-    session: DbSession,
-    projects: Projects,
-    client: Backends,
-    tasks: Tasks,
-    principal: CurrentUser,
-) -> InteractiveAnswer:
-    """Passed through to `/predict` with the context, within the short interactive timeout;
-    a slow or failing backend gives `{"errors": [...]}` at once, never a hung request."""
-    backend, project = _backend(
-        session, projects, principal, backend_id, policies.can_use_interactive
-    )
-    if not backend.is_interactive:
-        raise ValidationFailed(
-            {"is_interactive": ["This ML backend is not set up for interactive labeling."]}
-        )
-    endpoint = backends.endpoint_of(backend)
-    version = backend.model_version
-    session.close()
-    return predictions.interactive_prediction(
-        client,
-        tasks,
-        project,
-        endpoint,
-        task_id=body.task,
-        context=body.context,
-        default_version=version,
-    )
 
 
 @router.get("/api/ml/{backend_id:int}/versions", response_model=VersionsAnswer)
@@ -172,42 +116,7 @@ def list_versions(
     client: Backends,
     principal: CurrentUser,
 ) -> VersionsAnswer:
-    backend, project = _backend(
+    backend, project = backends.backend_for(
         session, projects, principal, backend_id, policies.can_view_backends
     )
     return backends.model_versions(client, backend=backend, project=project)
-
-
-@router.get("/api/ml/{backend_id:int}/jobs", response_model=list[PredictionJobAnswer])
-def list_jobs(
-    backend_id: int, session: DbSession, projects: Projects, principal: CurrentUser
-) -> list[PredictionJobAnswer]:
-    """The backend's latest prediction jobs with their progress (a LabelOps addition)."""
-    backend, _ = _backend(session, projects, principal, backend_id, policies.can_view_backends)
-    return [
-        prediction_job_fields(job)
-        for job in predictions.recent_jobs(session, backend_id=backend.id)
-    ]
-
-
-@router.post("/api/ml/{backend_id:int}/predict/test", response_model=TestPredictAnswer)
-def test_predict(
-    backend_id: int,
-    request: Request,
-    session: DbSession,
-    projects: Projects,
-    client: Backends,
-    tasks: Tasks,
-    principal: CurrentUser,
-) -> TestPredictAnswer:
-    """The backend's own answer for one random task of the project (500 with the reason if
-    the call fails), within the interactive timeout."""
-    backend, project = _backend(
-        session, projects, principal, backend_id, policies.can_manage_backends
-    )
-    if not parse_bool(request.query_params.get("random"), field="random", default=False):
-        raise RandomRequired()
-    endpoint = backends.endpoint_of(backend)
-    session.close()
-    answer = predictions.test_prediction(client, tasks, project, endpoint)
-    return TestPredictAnswer.model_validate(answer)

@@ -16,8 +16,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from labelops_common.auth.policies import Policy, project_for
+from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
-from labelops_common.directory import ProjectInfo
+from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
 from labelops_common.outbound import OutboundRefused
 from sqlalchemy import or_, select
@@ -252,6 +254,19 @@ def get_backend(session: Session, *, backend_id: int, organization_id: int) -> M
     if backend is None or backend.organization_id != organization_id:
         raise NotFound()
     return backend
+
+
+def backend_for(
+    session: Session,
+    projects: ProjectDirectory,
+    principal: Principal,
+    backend_id: int,
+    policy: Policy,
+) -> tuple[MLBackend, ProjectInfo]:
+    """The backend and its project, if the caller's organization owns it and `policy`
+    allows (404 for another organization's, 403 for a role without the right)."""
+    backend = get_backend(session, backend_id=backend_id, organization_id=principal.organization_id)
+    return backend, project_for(projects, principal, backend.project_id, policy)
 
 
 def first_backend(session: Session, *, project_id: int, backend_id: int = 0) -> MLBackend | None:

@@ -78,6 +78,20 @@ class TaskStore:
         finally:
             _cancel(call)
 
+    def annotated_tasks(self, project_id: int) -> list[dict[str, Any]]:
+        """The project's annotated tasks with their annotations (the legacy `/train` body)."""
+        stub = task_pb2_grpc.TaskServiceStub(grpc_channel(self._target(), retries=False))
+        request = task_pb2.StreamTasksRequest(
+            project_id=project_id, only_annotated=True, include_annotations=True
+        )
+        found: list[dict[str, Any]] = []
+        try:
+            for batch in stub.StreamTasks(request, timeout=self._deadline * 10):
+                found.extend(protocol_task(task) for task in batch.tasks)
+        except grpc.RpcError as exc:
+            raise TasksUnavailable(f"task-svc: {exc.code().name}: {exc.details()}") from None
+        return found
+
     def some_task_ids(
         self, project_id: int, *, limit: int, timeout: float | None = None
     ) -> list[int]:

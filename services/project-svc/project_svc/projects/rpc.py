@@ -53,6 +53,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 show_collab_predictions=project.show_collab_predictions,
                 model_version=project.model_version,
                 created_at_unix=int(project.created_at.timestamp()),
+                min_annotations_to_start_training=project.min_annotations_to_start_training,
             )
 
     def AuthenticateToken(

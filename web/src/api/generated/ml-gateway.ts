@@ -78,10 +78,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Jobs
-         * @description The backend's latest prediction jobs with their progress (a LabelOps addition).
+         * List Prediction Jobs
+         * @description The backend's latest prediction jobs, newest first, with their progress.
          */
-        get: operations["list_jobs_api_ml__backend_id__jobs_get"];
+        get: operations["list_prediction_jobs_api_ml__backend_id__jobs_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -105,6 +105,47 @@ export interface paths {
          *     the call fails), within the interactive timeout.
          */
         post: operations["test_predict_api_ml__backend_id__predict_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train
+         * @description Queue START_TRAINING to the backend's `/webhook` and answer at once (Label Studio
+         *     answers 200 once the call returned; the job here shows it, `train-jobs` follows it).
+         */
+        post: operations["train_api_ml__backend_id__train_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/train-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Train Jobs
+         * @description The backend's latest training jobs, newest first.
+         */
+        get: operations["list_train_jobs_api_ml__backend_id__train_jobs_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -317,6 +358,32 @@ export interface components {
          */
         TestPredictAnswer: {
             [key: string]: unknown;
+        };
+        /** TrainJobAnswer */
+        TrainJobAnswer: {
+            /** Action */
+            action: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Ml Backend */
+            ml_backend: number;
+            /** Project */
+            project: number;
+            /** Response */
+            response: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
         };
         /** VersionsAnswer */
         VersionsAnswer: {
@@ -580,7 +647,7 @@ export interface operations {
             };
         };
     };
-    list_jobs_api_ml__backend_id__jobs_get: {
+    list_prediction_jobs_api_ml__backend_id__jobs_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -638,6 +705,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TestPredictAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    train_api_ml__backend_id__train_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainJobAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_train_jobs_api_ml__backend_id__train_jobs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainJobAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
