@@ -143,9 +143,13 @@ def create_app() -> FastAPI:
             # answer's length equal to the number of tasks).
             return {"results": [[] for _ in tasks], "model_version": ""}
         version, pipeline = current
-        texts = [str((task.get("data") or {}).get(target.data_field, "")) for task in tasks]
-        results = [
-            {
+        texts = [(task.get("data") or {}).get(target.data_field) for task in tasks]
+        readable = [index for index, text in enumerate(texts) if isinstance(text, str)]
+        predictions = model.predict(pipeline, [str(texts[index]) for index in readable])
+        # A task without the text field gets no prediction, in its place.
+        results: list[Any] = [[] for _ in tasks]
+        for index, prediction in zip(readable, predictions, strict=True):
+            results[index] = {
                 "result": [
                     {
                         "from_name": target.from_name,
@@ -158,8 +162,6 @@ def create_app() -> FastAPI:
                 "score": prediction.score,
                 "model_version": version,
             }
-            for prediction in model.predict(pipeline, texts)
-        ]
         return {"results": results, "model_version": version}
 
     @app.post("/webhook")

@@ -135,6 +135,21 @@ def test_annotation_events_train_versions_and_predictions_follow(client: httpx.C
         "choices",
     )
 
+    # A task without the text field gets no prediction, in its place.
+    mixed = client.post(
+        "/predict",
+        json={
+            "tasks": [
+                {"id": 1, "data": {"title": "no text"}},
+                {"id": 2, "data": {"text": "tedious"}},
+            ],
+            "project": "43.1764950400",
+            "label_config": SENTIMENT_CONFIG,
+        },
+    ).json()["results"]
+    assert mixed[0] == []
+    assert mixed[1]["result"][0]["value"] == {"choices": ["Negative"]}
+
     # An annotator changes their mind: the model follows, under a new version.
     changed = event("ANNOTATION_UPDATED", 1, "a wonderful delightful film", "Negative")
     assert changed.json()["result"]["trained"] is False  # both examples now say Negative
