@@ -246,9 +246,9 @@ def test_the_loop_predict_annotate_train_better_predictions(
         assert ml.id is not None
         assert (ml.state, ml.model_version or "") == ("CO", "")
 
-        # Untrained: the backend predicts nothing, and nothing is stored.
+        # Untrained: the backend answers no prediction for any task, and nothing is stored.
         first = retrieve_all(sdk, api, project.id, ml.id)
-        assert first["status"] == "succeeded", first
+        assert (first["total"], first["predicted"]) == (200, 0), first
         assert sdk.predictions.list(project=project.id) == []
 
         def annotate(count: int, start: int) -> None:
