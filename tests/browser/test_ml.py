@@ -110,6 +110,21 @@ def test_ml_page_connects_edits_and_disconnects_a_model_server(
     screenshot(page, "ml-test-prediction")
     page.keyboard.press("Escape")
 
+    # Train by hand: the run shows up with its state; the model answers with a new version.
+    table.get_by_role("button", name="Train Sentiment").click()
+    training = page.get_by_role("region", name="Training of Sentiment")
+    expect(training).to_contain_text("started by hand")
+    expect(training.get_by_role("listitem").first).to_contain_text("succeeded")
+    expect(table).to_contain_text("tfidf-logreg-v2")
+
+    # The project's side of the loop: pre-labels on, training after every 5 annotations.
+    settings = page.get_by_role("form", name="Training settings")
+    settings.get_by_label("Train after every N annotations").fill("5")
+    settings.get_by_role("button", name="Save training settings").click()
+    expect(settings.get_by_role("button", name="Save training settings")).to_be_disabled()
+    saved = api.get(f"/api/projects/{project_id}").json()
+    assert saved["min_annotations_to_start_training"] == 5
+
     table.get_by_role("button", name="Remove Sentiment").click()
     page.get_by_role("dialog").get_by_role("button", name="Disconnect").click()
     expect(page.get_by_text("No model connected")).to_be_visible()

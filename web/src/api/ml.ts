@@ -26,6 +26,9 @@ export type MlBackendInput = Omit<MlSchemas["MLBackendCreate"], "extra_params"> 
 
 export type PredictionJob = MlSchemas["PredictionJobAnswer"];
 
+/** A training run: `START_TRAINING` asked by hand, or the annotation event that started it. */
+export type TrainJob = MlSchemas["TrainJobAnswer"];
+
 export const ML_STATE_LABELS: Record<string, string> = {
   CO: "Connected",
   DI: "Disconnected",
@@ -47,7 +50,7 @@ export function queuedJobOf(answer: unknown): QueuedJob | null {
 }
 
 /** A job's status is queued, running, succeeded, failed or cancelled. */
-export function isJobFinished(job: PredictionJob): boolean {
+export function isJobFinished(job: { status: string }): boolean {
   return job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
 }
 
@@ -67,8 +70,14 @@ export function deleteMlBackend(id: number): Promise<void> {
   return api<void>(`/api/ml/${id}`, { method: "DELETE" });
 }
 
-export function trainMlBackend(id: number): Promise<unknown> {
-  return api(`/api/ml/${id}/train`, { method: "POST", body: {} });
+/** Queues a training run (the backend's `/webhook` with `START_TRAINING`). */
+export function trainMlBackend(id: number): Promise<TrainJob> {
+  return api<TrainJob>(`/api/ml/${id}/train`, { method: "POST", body: {} });
+}
+
+/** The backend's latest training runs, newest first. */
+export function listTrainJobs(id: number, signal?: AbortSignal): Promise<TrainJob[]> {
+  return api<TrainJob[]>(`/api/ml/${id}/train-jobs`, { signal });
 }
 
 /** The backend's own answer for one random task of the project. */

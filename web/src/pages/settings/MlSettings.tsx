@@ -12,12 +12,13 @@ import {
   listMlBackends,
   listMlVersions,
   listPredictionJobs,
+  listTrainJobs,
   ML_STATE_LABELS,
   queuedJobOf,
   testMlPrediction,
   trainMlBackend,
 } from "../../api/ml";
-import type { MlBackend, PredictionJob, QueuedJob } from "../../api/ml";
+import type { MlBackend, PredictionJob, QueuedJob, TrainJob } from "../../api/ml";
 import { useProject } from "../../layout";
 import { PredictionJobProgress, PredictionJobStatus } from "../../ml/PredictionJobProgress";
 import {
@@ -34,6 +35,7 @@ import {
   useToast,
 } from "../../ui";
 import { MlBackendDialog } from "./MlBackendDialog";
+import { TrainingSettings } from "./TrainingSettings";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
 const STATE_BADGE: Record<string, string> = {
@@ -51,25 +53,60 @@ const IDLE_REFRESH_MS = 15000;
 interface MlOverview {
   backends: MlBackend[];
   jobs: Record<number, PredictionJob[]>;
+  trainJobs: Record<number, TrainJob[]>;
 }
 
 async function loadOverview(projectId: number): Promise<MlOverview> {
   const backends = await listMlBackends(projectId);
-  const lists = await Promise.all(
-    backends.map((backend) => listPredictionJobs(backend.id).catch(() => [] as PredictionJob[])),
-  );
+  const [predictionLists, trainLists] = await Promise.all([
+    Promise.all(backends.map((backend) => listPredictionJobs(backend.id).catch(() => [] as PredictionJob[]))),
+    Promise.all(backends.map((backend) => listTrainJobs(backend.id).catch(() => [] as TrainJob[]))),
+  ]);
   const jobs: Record<number, PredictionJob[]> = {};
+  const trainJobs: Record<number, TrainJob[]> = {};
   backends.forEach((backend, index) => {
-    jobs[backend.id] = lists[index].slice(0, 5);
+    jobs[backend.id] = predictionLists[index].slice(0, 5);
+    trainJobs[backend.id] = trainLists[index].slice(0, 3);
   });
-  return { backends, jobs };
+  return { backends, jobs, trainJobs };
 }
 
 function isBusy(overview: MlOverview | null): boolean {
   if (!overview) return false;
+  const running = (jobs: { status: string }[]) => jobs.some((job) => !isJobFinished(job));
   return (
     overview.backends.some((backend) => backend.state === "TR" || backend.state === "PR") ||
-    Object.values(overview.jobs).some((jobs) => jobs.some((job) => !isJobFinished(job)))
+    Object.values(overview.jobs).some(running) ||
+    Object.values(overview.trainJobs).some(running)
+  );
+}
+
+const TRAIN_STATUS_BADGE: Record<string, string> = {
+  queued: "badge-info",
+  running: "badge-info",
+  succeeded: "badge-success",
+  failed: "badge-danger",
+};
+
+/** A backend's latest training runs: what started each, its state, and the model's answer. */
+function TrainJobs({ backend, jobs }: { backend: MlBackend; jobs: TrainJob[] }) {
+  const name = backend.title || `Model ${backend.id}`;
+  return (
+    <section aria-label={`Training of ${name}`}>
+      <h3 className="section-title">Training · {name}</h3>
+      <ul className="plain-list">
+        {jobs.map((job) => (
+          <li key={job.id} aria-label={`Training run ${job.id}`}>
+            <span className={`badge ${TRAIN_STATUS_BADGE[job.status] ?? ""}`}>{job.status}</span>{" "}
+            <span className="muted">
+              #{job.id} · {job.action === "START_TRAINING" ? "started by hand" : `after ${job.action}`} ·{" "}
+              {formatDateTime(job.created_at)}
+            </span>
+            {job.error && <div className="field-errors">{job.error}</div>}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -187,7 +224,7 @@ export function MlSettings() {
                     onClick={() =>
                       act(`train-${backend.id}`, async () => {
                         await trainMlBackend(backend.id);
-                        toast.show("Training started", "success");
+                        toast.show("Training queued", "success");
                         await load();
                       })
                     }
@@ -228,6 +265,12 @@ export function MlSettings() {
           })}
         </ListTable>
       )}
+      {backends && backends.length > 0 && <TrainingSettings />}
+      {backends &&
+        backends.map((backend) => {
+          const runs = overview?.trainJobs[backend.id] ?? [];
+          return runs.length > 0 ? <TrainJobs key={backend.id} backend={backend} jobs={runs} /> : null;
+        })}
       {backends &&
         backends.map((backend) => {
           const jobs = overview?.jobs[backend.id] ?? [];
