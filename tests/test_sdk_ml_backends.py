@@ -24,7 +24,6 @@ from labelops_runtime.suite import free_loopback_port
 from labelops_testing.databases import embedded_data_dir
 from labelops_testing.ml_backends import (
     SENTIMENT_CONFIG,
-    RunningBackend,
     choice_annotation,
     label_studio_ml_backend,
     sentiment_texts,
@@ -182,50 +181,44 @@ def test_reference_backend_predicts_a_project_through_the_sdk(
 def test_label_studio_ml_package_backend_through_the_sdk(
     sdk: LabelStudio, api: httpx.Client, tmp_path: Path
 ) -> None:
+    """The package's server learns from the annotation events LabelOps sends its /webhook
+    (the project trains after every annotation), and its predictions come back through the
+    data manager action. Its model version is a number; Label Studio's field is a string."""
     project = sdk.projects.create(title="label-studio-ml backend", label_config=SENTIMENT_CONFIG)
     assert project.id is not None
-    import_reviews(
-        api, project.id, [("a wonderful film", "Positive"), ("a dreadful film", "Negative")]
+    assert (
+        api.patch(
+            f"/api/projects/{project.id}", json={"min_annotations_to_start_training": 1}
+        ).status_code
+        == 200
     )
+    import_reviews(
+        api, project.id, [("a wonderful film", "Positive"), ("wonderful acting", "Positive")]
+    )
+    tasks = {t.data["text"]: t.id for t in sdk.tasks.list(project=project.id)}
     with label_studio_ml_backend(tmp_path) as backend:
-        job_id = teach_label_studio_ml(backend, project.id)
-
         ml = sdk.ml.create(project=project.id, url=backend.url, title="label-studio-ml")
         assert ml.id is not None
-        assert ml.state == "CO"
-        # The package answers a number; Label Studio's field is a string.
-        assert ml.model_version == str(job_id)
+        assert (ml.state, ml.model_version) == ("CO", "INITIAL")
+
+        sdk.annotations.create(
+            id=tasks["a wonderful film"], result=choice_annotation(0, "Positive")["result"]
+        )
+        deadline = time.monotonic() + 60
+        while (version := sdk.ml.get(id=ml.id).model_version) == "INITIAL":
+            assert time.monotonic() < deadline, backend.log()[-3000:]
+            time.sleep(0.5)
+        assert version is not None and version.isdigit()
+        [run] = api.get(f"/api/ml/{ml.id}/train-jobs").json()
+        assert (run["action"], run["status"]) == ("ANNOTATION_CREATED", "succeeded")
 
         job = retrieve_all(sdk, api, project.id, ml.id)
         assert job["status"] == "succeeded", job
         predictions = {p.task: p for p in sdk.predictions.list(project=project.id)}
-        tasks = {t.data["text"]: t.id for t in sdk.tasks.list(project=project.id)}
-        wonderful = predictions[tasks["a wonderful film"]]
-        assert wonderful.result[0]["value"] == {"choices": ["Positive"]}
-        assert wonderful.model_version == str(job_id)
-        assert wonderful.score == 1.0
-
-
-def teach_label_studio_ml(backend: RunningBackend, project_id: int) -> int:
-    """One annotation event straight to the package's /webhook; its training runs in a child
-    process and shows up as the version the next /setup answers."""
-    setup = {"project": f"{project_id}.0", "schema": SENTIMENT_CONFIG}
-    event = httpx.post(
-        f"{backend.url}/webhook",
-        json={
-            "action": "ANNOTATION_CREATED",
-            "project": {"id": project_id, "label_config": SENTIMENT_CONFIG},
-            "task": {"id": 1, "data": {"text": "wonderful"}},
-            "annotation": choice_annotation(1, "Positive"),
-        },
-    )
-    assert event.status_code == 201, event.text
-    job_id = int(event.json()["job_id"])
-    deadline = time.monotonic() + 20
-    while httpx.post(f"{backend.url}/setup", json=setup).json()["model_version"] != job_id:
-        assert time.monotonic() < deadline, backend.log()[-2000:]
-        time.sleep(0.2)
-    return job_id
+        unseen = predictions[tasks["wonderful acting"]]
+        assert unseen.result[0]["value"] == {"choices": ["Positive"]}
+        assert unseen.model_version == version
+        assert unseen.score == 1.0
 
 
 def test_the_loop_predict_annotate_train_better_predictions(
