@@ -116,6 +116,7 @@ def test_ml_page_connects_edits_and_disconnects_a_model_server(
     expect(training).to_contain_text("started by hand")
     expect(training.get_by_role("listitem").first).to_contain_text("succeeded")
     expect(table).to_contain_text("tfidf-logreg-v2")
+    screenshot(page, "ml-page-after-training")
 
     # The project's side of the loop: pre-labels on, training after every 5 annotations.
     settings = page.get_by_role("form", name="Training settings")

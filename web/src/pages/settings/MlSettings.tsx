@@ -156,11 +156,11 @@ export function MlSettings() {
 
   return (
     <div>
+      <p className="muted">
+        A model server (Label Studio's ML backend protocol) pre-labels tasks and can train on
+        submitted annotations.
+      </p>
       <div className="button-row" style={{ marginBottom: 12 }}>
-        <span className="muted">
-          A model server (Label Studio's ML backend protocol) pre-labels tasks and can train on
-          submitted annotations.
-        </span>
         <div className="spacer" />
         {backends && backends.length > 0 && (
           <Button onClick={predictAll} busy={busyAction === "predict-all"}>
