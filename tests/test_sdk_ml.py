@@ -70,6 +70,15 @@ def test_connect_retrieve_and_read_back_predictions(
 
     updated = sdk.ml.update(id=connected.id, title="renamed", is_interactive=True)
     assert updated.title == "renamed" and updated.is_interactive
+    # The SDK types these two as answering nothing; the backend shows what they sent.
+    sdk.ml.predict_interactive(id=connected.id, task=ids[0], context={"result": []})
+    assert backend.calls("/predict")[-1].body["params"]["context"] == {"result": []}
+    sdk.ml.train(id=connected.id)
+    deadline = time.monotonic() + 60
+    while not backend.calls("/webhook"):
+        assert time.monotonic() < deadline, "START_TRAINING did not reach the backend"
+        time.sleep(0.1)
+    assert backend.calls("/webhook")[0].body["action"] == "START_TRAINING"
     sdk.ml.delete(id=connected.id)
     assert sdk.ml.list(project=project.id) == []
 

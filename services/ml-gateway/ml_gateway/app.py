@@ -20,6 +20,7 @@ from ml_gateway.backends.monitor import BackendMonitor
 from ml_gateway.backends.protocol import ProtocolClient
 from ml_gateway.backends.router import router as backends_router
 from ml_gateway.jobs import JOBS, MLJobResources
+from ml_gateway.predictions.media import MediaResolver
 from ml_gateway.predictions.router import router as predictions_router
 from ml_gateway.predictions.rpc import register_ml_gateway
 from ml_gateway.predictions.tasks import TaskStore
@@ -47,7 +48,11 @@ def build_service(
         ),
         public_url=common.public_url,
     )
-    tasks = TaskStore(common, deadline_seconds=max(common.grpc_deadline_seconds, 30.0))
+    tasks = TaskStore(
+        common,
+        deadline_seconds=max(common.grpc_deadline_seconds, 30.0),
+        media=MediaResolver(common, ttl_seconds=settings.media_url_ttl_seconds),
+    )
     runtime = assemble_service(
         common=common,
         settings=settings,

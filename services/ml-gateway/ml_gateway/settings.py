@@ -54,6 +54,9 @@ class Settings(ServiceSettings):
     #: How often every backend's `/health` and `/setup` are called to refresh its state and
     #: model version (seconds).
     refresh_interval_seconds: float = Field(default=60.0, gt=0)
+    #: Lifetime of the presigned URLs storage URIs in task data become for `/predict`
+    #: (seconds; a backend may queue a task a while before it downloads the media).
+    media_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     #: Sent to backends as `hostname` in `/setup` (where they call back for media); empty
     #: means `LABELOPS_PUBLIC_URL`.
     backend_callback_url: str = ""

@@ -75,7 +75,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             secret_key=SecretStr(SECRET),
             grpc_peers={
                 name: f"127.0.0.1:{free_loopback_port()}"
-                for name in ("project-svc", "task-svc", "ml-gateway")
+                # storage-sync: a free port nothing listens on, unless a test serves it.
+                for name in ("project-svc", "task-svc", "ml-gateway", "storage-sync")
             },
             log_json=False,
         )
@@ -193,6 +194,16 @@ class World:
         answer = self.stack.task.post(
             f"/api/projects/{self.project}/import?return_task_ids=true",
             json=[{"text": text} for text in texts],
+            headers=self.cast.owner.headers,
+        )
+        assert answer.status_code == 201, answer.text
+        task_ids: list[int] = answer.json()["task_ids"]
+        return task_ids
+
+    def tasks_with(self, *items: dict[str, Any]) -> list[int]:
+        answer = self.stack.task.post(
+            f"/api/projects/{self.project}/import?return_task_ids=true",
+            json=list(items),
             headers=self.cast.owner.headers,
         )
         assert answer.status_code == 201, answer.text

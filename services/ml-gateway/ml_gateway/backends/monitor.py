@@ -60,10 +60,11 @@ def refresh_due(
     project_for: Callable[[int], ProjectInfo | None],
     *,
     interval_seconds: float,
+    limit: int = BATCH,
 ) -> int:
     """One round: refresh the backends whose last check is older than the interval."""
     with database.session() as session:
-        due = service.due_for_refresh(session, interval_seconds=interval_seconds, limit=BATCH)
+        due = service.due_for_refresh(session, interval_seconds=interval_seconds, limit=limit)
         session.commit()
     for backend_id in due:
         try:

@@ -16,6 +16,7 @@ from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.grpcutil import grpc_channel, peer_error, peer_stub
 from labelops_common.settings import CommonSettings
 
+from ml_gateway.predictions.media import MediaResolver
 from ml_gateway.predictions.results import ModelPrediction
 
 #: Task ids per `StreamTasks` call when a job lists a whole project.
@@ -57,9 +58,17 @@ def _cancel(call: Any) -> None:
 class TaskStore:
     """task-svc over gRPC, for one process."""
 
-    def __init__(self, common: CommonSettings, *, deadline_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        common: CommonSettings,
+        *,
+        deadline_seconds: float = 60.0,
+        media: MediaResolver | None = None,
+    ) -> None:
         self._common = common
         self._deadline = deadline_seconds
+        #: Resolves storage URIs in the tasks' data (storage-sync), when given.
+        self._media = media
 
     def _target(self) -> str:
         return self._common.peer_address("task-svc")
@@ -128,6 +137,8 @@ class TaskStore:
                 found.extend(protocol_task(task) for task in batch.tasks)
         except grpc.RpcError as exc:
             raise TasksUnavailable(f"task-svc: {exc.code().name}: {exc.details()}") from None
+        if self._media is not None:
+            found = self._media.resolve(project_id, found)
         return found
 
     def store(self, project_id: int, predictions: Sequence[tuple[int, ModelPrediction]]) -> int:
