@@ -91,7 +91,7 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
             "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-            # As `make run` sets it: the webhook page's tests call a receiver on loopback.
+            # As `make run` sets it: the webhook and ML pages' tests call servers on loopback.
             "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
         }
         log_path = tmp / "labelops.log"

@@ -54,6 +54,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 show_collab_predictions=project.show_collab_predictions,
                 model_version=project.model_version,
                 created_at_unix=int(project.created_at.timestamp()),
+                min_annotations_to_start_training=project.min_annotations_to_start_training,
                 member_user_ids=members.member_ids(session, project_id=project.id),
             )
 

@@ -104,6 +104,10 @@ class ActionResultAnswer(BaseModel):
     reload: bool | None = None
     response_code: int | None = None
     detail: str
+    #: `retrieve_tasks_predictions`: the prediction job ml-gateway queued, and its backend
+    #: (`GET /api/ml/{ml_backend}/jobs` shows its progress).
+    job: int | None = None
+    ml_backend: int | None = None
 
 
 class DataManagerTaskAnswer(BaseModel):

@@ -13,6 +13,7 @@ from labelops_common.http.routing import ApiRouter
 
 from task_svc import access
 from task_svc.dependencies import DbSession, Projects
+from task_svc.labelstream import prelabels
 from task_svc.labelstream import service as stream
 from task_svc.labelstream.schemas import NextTaskAnswer, dm_params, next_task_response
 from task_svc.settings import Settings
@@ -48,7 +49,16 @@ def _next(
         session.rollback()
         raise NotFound(NOTHING_LEFT)
     session.commit()
-    _, predictions, drafts = tasks.related(session, [picked.task.id], user_id=principal.user_id)
+    task_id = picked.task.id
+    _, predictions, drafts = tasks.related(session, [task_id], user_id=principal.user_id)
+    if prelabels.wants_prelabel(project, predictions[task_id]) and prelabels.prelabel(
+        session,
+        common=request.app.state.common_settings,
+        project=project,
+        task_id=task_id,
+        timeout_seconds=settings.prelabel_timeout_seconds,
+    ):
+        _, predictions, _ = tasks.related(session, [task_id])
     return json_answer(
         next_task_response(
             picked,

@@ -603,6 +603,10 @@ export interface components {
         ActionResultAnswer: {
             /** Detail */
             detail: string;
+            /** Job */
+            job?: number | null;
+            /** Ml Backend */
+            ml_backend?: number | null;
             /** Processed Items */
             processed_items?: number | null;
             /** Reload */
