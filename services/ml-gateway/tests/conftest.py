@@ -189,6 +189,13 @@ class World:
         )
         assert answer.status_code == 201, answer.text
         self.project: int = answer.json()["id"]
+        # Annotators see only the projects they are members of.
+        member = stack.project.post(
+            f"/api/projects/{self.project}/members/",
+            json={"user": cast.annotator.user_id},
+            headers=cast.owner.headers,
+        )
+        assert member.status_code == 201, member.text
 
     def tasks(self, *texts: str) -> list[int]:
         answer = self.stack.task.post(
