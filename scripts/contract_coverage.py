@@ -213,6 +213,7 @@ def create_objects(client: Client) -> Ids:
         json={"file_upload_ids": second["file_upload_ids"]},
     )
     v["reimport"] = reimported.get("id")
+    v["replaced_upload"] = second["file_upload_ids"][0]
     region = {
         "from_name": "sentiment",
         "to_name": "text",
@@ -373,7 +374,7 @@ def resolve_path(row: Row, ids: Ids) -> str:
         ("/api/tasks/", "doomed_task" if deleting else "task"),
         ("/api/predictions/", "prediction"),
         ("/api/dm/views/", "view"),
-        ("/api/import/file-upload/", "file_upload"),
+        ("/api/import/file-upload/", "replaced_upload" if row.method == "PATCH" else "file_upload"),
         ("/api/label_links/", "label_link"),
         ("/api/labels/", "label"),
         ("/api/organizations/", "organization"),

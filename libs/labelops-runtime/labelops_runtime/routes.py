@@ -40,8 +40,8 @@ ROUTES: tuple[Route, ...] = (
     # Project sub-resources owned by other services come before the project catch-all.
     Route(
         "task-svc",
-        regex=r"/api/projects/[0-9]+/(import|imports|reimport|tasks|next|file-uploads|"
-        r"model-versions|summary|sample-task)(/|$)",
+        regex=r"/api/projects/[0-9]+/(import|imports|reimport|reimports|tasks|next|file-uploads|"
+        r"model-versions|summary|sample-task|annotators)(/|$)",
         note="task import, label stream and per-project task views",
     ),
     Route("export-svc", regex=r"/api/projects/[0-9]+/(export|exports)(/|$)", note="exports"),

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Query, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
-from labelops_common.directory import ProjectInfo
+from labelops_common.directory import PersonAnswer, ProjectInfo
 from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import NotFound, PermissionDenied
 from labelops_common.http.params import parse_bool
@@ -23,10 +23,25 @@ from task_svc.annotations.schemas import (
     AnnotationUpdate,
     annotation_fields,
 )
-from task_svc.dependencies import DbSession, Projects
+from task_svc.dependencies import DbSession, Projects, Users
 from task_svc.tasks.models import Task
 
 router = ApiRouter(tags=["annotations"])
+
+
+@router.get(
+    "/api/projects/{project_id:int}/annotators",
+    response_model=list[PersonAnswer],
+    response_model_exclude_unset=True,
+)
+def list_annotators(
+    project_id: int, session: DbSession, projects: Projects, principal: CurrentUser, users: Users
+) -> list[dict[str, Any]]:
+    """Everyone who has annotated in the project (skips included), by id."""
+    project = access.project_for(projects, principal, project_id, access.can_view_tasks)
+    user_ids = annotation_service.annotator_ids(session, project_id=project.id)
+    described = users.describe(project.organization_id, user_ids)
+    return [described[user_id] for user_id in user_ids]
 
 
 @router.get("/api/tasks/{task_id:int}/annotations", response_model=list[AnnotationAnswer])

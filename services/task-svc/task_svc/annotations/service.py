@@ -197,3 +197,15 @@ def delete_annotation(
     counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=utcnow()
     )
+
+
+def annotator_ids(session: Session, *, project_id: int) -> list[int]:
+    """The distinct authors of a project's annotations, in id order."""
+    return list(
+        session.scalars(
+            select(Annotation.completed_by_id)
+            .where(Annotation.project_id == project_id, Annotation.completed_by_id.is_not(None))
+            .distinct()
+            .order_by(Annotation.completed_by_id)
+        )
+    )

@@ -61,6 +61,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dm/actions/{action_id}/form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Action Form */
+        get: operations["action_form_api_dm_actions__action_id__form_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dm/columns": {
         parameters: {
             query?: never;
@@ -90,6 +107,27 @@ export interface paths {
          * @description The project's data-field indexes, their state and size (read-only, for operators).
          */
         get: operations["list_field_indexes_api_dm_field_indexes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dm/project": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Manager Project
+         * @description What the data manager needs to know of a project: its data types, sizes and what
+         *     the caller may do there.
+         */
+        get: operations["data_manager_project_api_dm_project_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -207,7 +245,11 @@ export interface paths {
         delete: operations["delete_file_upload_api_import_file_upload__upload_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Replace File Upload
+         * @description New content for an upload: one file (multipart `file`) or a raw JSON/CSV/... body.
+         */
+        patch: operations["replace_file_upload_api_import_file_upload__upload_id__patch"];
         trace?: never;
     };
     "/api/predictions": {
@@ -240,7 +282,8 @@ export interface paths {
         };
         /** Get Prediction */
         get: operations["get_prediction_api_predictions__prediction_id__get"];
-        put?: never;
+        /** Replace Prediction */
+        put: operations["replace_prediction_api_predictions__prediction_id__put"];
         post?: never;
         /** Delete Prediction */
         delete: operations["delete_prediction_api_predictions__prediction_id__delete"];
@@ -248,6 +291,26 @@ export interface paths {
         head?: never;
         /** Update Prediction */
         patch: operations["update_prediction_api_predictions__prediction_id__patch"];
+        trace?: never;
+    };
+    "/api/projects/{project_id}/annotators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Annotators
+         * @description Everyone who has annotated in the project (skips included), by id.
+         */
+        get: operations["list_annotators_api_projects__project_id__annotators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/projects/{project_id}/file-uploads": {
@@ -372,6 +435,23 @@ export interface paths {
          * @description Import stored uploads again (after `commit_to_project=false`), replacing their tasks.
          */
         post: operations["reimport_api_projects__project_id__reimport_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/reimports/{reimport_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Reimport */
+        get: operations["get_reimport_api_projects__project_id__reimports__reimport_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -758,6 +838,34 @@ export interface components {
         ColumnsAnswer: {
             /** Columns */
             columns: components["schemas"]["ColumnAnswer"][];
+        };
+        /**
+         * DataManagerProjectAnswer
+         * @description `GET /api/dm/project/?project=P` (Label Studio's data-manager project summary).
+         */
+        DataManagerProjectAnswer: {
+            /** Annotation Count */
+            annotation_count: number;
+            /** Can Delete Tasks */
+            can_delete_tasks: boolean;
+            /** Can Manage Annotations */
+            can_manage_annotations: boolean;
+            /** Can Manage Tasks */
+            can_manage_tasks: boolean;
+            /** Data Types */
+            data_types: {
+                [key: string]: string;
+            };
+            /** Id */
+            id: number;
+            /** Source Syncing */
+            source_syncing: boolean;
+            /** Target Syncing */
+            target_syncing: boolean;
+            /** Task Count */
+            task_count: number;
+            /** Title */
+            title: string;
         };
         /**
          * DataManagerTaskAnswer
@@ -1247,6 +1355,25 @@ export interface components {
             updated_by: components["schemas"]["TaskUpdaterAnswer"][];
         };
         /**
+         * PersonAnswer
+         * @description A `UserObject` in an answer. Only `id` when project-svc could not name the user, so
+         *     routes serving it set `response_model_exclude_unset` (absent fields stay absent).
+         */
+        PersonAnswer: {
+            /** Avatar */
+            avatar?: string | null;
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Id */
+            id: number;
+            /** Initials */
+            initials?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+        };
+        /**
          * PredictionAnswer
          * @description A prediction as Label Studio serializes it (the model-run links are always null here).
          */
@@ -1302,6 +1429,27 @@ export interface components {
             /** Task */
             task: number;
         };
+        /**
+         * PredictionReplace
+         * @description `PUT /api/predictions/{id}/`: the whole prediction; what is left out takes its default.
+         *
+         *     `task` may be sent (Label Studio's serializer carries it) but must be the prediction's own.
+         */
+        PredictionReplace: {
+            /**
+             * Model Version
+             * @default
+             */
+            model_version: string;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Score */
+            score?: number | null;
+            /** Task */
+            task?: number | null;
+        };
         /** PredictionUpdate */
         PredictionUpdate: {
             /** Model Version */
@@ -1317,6 +1465,38 @@ export interface components {
         PredictionsImportedAnswer: {
             /** Created */
             created: number;
+        };
+        /**
+         * ReimportAnswer
+         * @description Label Studio's reimport object (`ProjectReimport`).
+         */
+        ReimportAnswer: {
+            /** Annotation Count */
+            annotation_count: number | null;
+            /** Data Columns */
+            data_columns: string[];
+            /** Duration */
+            duration: number | null;
+            /** Error */
+            error: string | null;
+            /** File Upload Ids */
+            file_upload_ids: number[];
+            /** Files As Tasks List */
+            files_as_tasks_list: boolean;
+            /** Found Formats */
+            found_formats: {
+                [key: string]: number;
+            } | string[];
+            /** Id */
+            id: number;
+            /** Prediction Count */
+            prediction_count: number | null;
+            /** Project */
+            project: number | null;
+            /** Status */
+            status: string;
+            /** Task Count */
+            task_count: number;
         };
         /**
          * ReimportBody
@@ -1756,6 +1936,52 @@ export interface operations {
             };
         };
     };
+    action_form_api_dm_actions__action_id__form_get: {
+        parameters: {
+            query?: {
+                project?: string | null;
+            };
+            header?: never;
+            path: {
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[] | null | {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_columns_api_dm_columns_get: {
         parameters: {
             query?: {
@@ -1814,6 +2040,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FieldIndexAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    data_manager_project_api_dm_project_get: {
+        parameters: {
+            query?: {
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataManagerProjectAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2348,6 +2614,46 @@ export interface operations {
             };
         };
     };
+    replace_file_upload_api_import_file_upload__upload_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUploadAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_predictions_api_predictions_get: {
         parameters: {
             query?: {
@@ -2472,6 +2778,50 @@ export interface operations {
             };
         };
     };
+    replace_prediction_api_predictions__prediction_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prediction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionReplace"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     delete_prediction_api_predictions__prediction_id__delete: {
         parameters: {
             query?: never;
@@ -2532,6 +2882,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PredictionAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_annotators_api_projects__project_id__annotators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2878,6 +3268,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResultAnswer"] | components["schemas"]["ImportQueuedAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_reimport_api_projects__project_id__reimports__reimport_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                reimport_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReimportAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
