@@ -53,6 +53,7 @@ ROUTES: tuple[Route, ...] = (
     Route("project-svc", prefix="/api/jwt"),
     Route("project-svc", prefix="/api/webhooks"),
     Route("project-svc", prefix="/api/invite"),
+    Route("project-svc", prefix="/api/session-policy"),
     Route("project-svc", prefix="/api/templates"),
     Route("project-svc", prefix="/api/version"),
     Route("project-svc", prefix="/health"),

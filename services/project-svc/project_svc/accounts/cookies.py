@@ -17,14 +17,14 @@ def set_session_cookie(
     user: User,
     principal: Principal,
     secret: str,
-    days: int,
+    days: float,
 ) -> None:
     """`Secure` when the request came over HTTPS (behind the ingress, as its
     `X-Forwarded-Proto` says: uvicorn honours it from `FORWARDED_ALLOW_IPS`)."""
     response.set_cookie(
         SESSION_COOKIE,
         tokens.issue_session_token(user=user, principal=principal, secret=secret, days=days),
-        max_age=days * 86_400,
+        max_age=int(days * 86_400),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",

@@ -97,6 +97,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Invite */
+        get: operations["get_invite_api_invite_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invite/reset-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset Invite */
+        post: operations["reset_invite_api_invite_reset_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jwt/settings": {
         parameters: {
             query?: never;
@@ -174,14 +208,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Get Member */
+        get: operations["get_member_api_organizations__organization_id__memberships__user_id__get"];
         put?: never;
         post?: never;
         /** Remove Member */
         delete: operations["remove_member_api_organizations__organization_id__memberships__user_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Member Role
+         * @description A new role takes effect at once: the member's sessions and tokens are revoked.
+         */
+        patch: operations["change_member_role_api_organizations__organization_id__memberships__user_id__patch"];
         trace?: never;
     };
     "/api/projects": {
@@ -276,6 +315,24 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/session-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Session Policy */
+        get: operations["get_session_policy_api_session_policy_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Session Policy */
+        patch: operations["update_session_policy_api_session_policy_patch"];
         trace?: never;
     };
     "/api/token": {
@@ -573,6 +630,16 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * InviteAnswer
+         * @description `GET /api/invite`: the link that lets someone sign up into the caller's organization.
+         */
+        InviteAnswer: {
+            /** Invite Url */
+            invite_url: string;
+            /** Token */
+            token: string;
+        };
         /** JwtSettingsAnswer */
         JwtSettingsAnswer: {
             /** Api Token Ttl Days */
@@ -604,6 +671,32 @@ export interface components {
             /** Token */
             token: string;
         };
+        /**
+         * MemberAnswer
+         * @description `GET /api/organizations/{id}/memberships/{user}/` (Label Studio's `OrganizationMember`,
+         *     plus the member's `role`). The annotation figures live in task-svc and are not joined
+         *     here: they are null.
+         */
+        MemberAnswer: {
+            /** Annotations Count */
+            annotations_count: number | null;
+            /** Contributed Projects Count */
+            contributed_projects_count: number | null;
+            /** Contributed To Projects */
+            contributed_to_projects: components["schemas"]["ProjectBrief"][] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created Projects */
+            created_projects: components["schemas"]["ProjectBrief"][];
+            /** Organization */
+            organization: number;
+            role: components["schemas"]["Role"];
+            /** User */
+            user: number;
+        };
         /** MembershipAnswer */
         MembershipAnswer: {
             /** Id */
@@ -612,6 +705,10 @@ export interface components {
             organization: number;
             role: components["schemas"]["Role"];
             user: components["schemas"]["UserAnswer"];
+        };
+        /** MembershipUpdate */
+        MembershipUpdate: {
+            role: components["schemas"]["Role"];
         };
         /** OrganizationAnswer */
         OrganizationAnswer: {
@@ -860,6 +957,13 @@ export interface components {
             /** Useful Annotation Number */
             useful_annotation_number?: number | null;
         };
+        /** ProjectBrief */
+        ProjectBrief: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+        };
         /**
          * ProjectCountsRow
          * @description `GET /api/projects/counts`: a project's id and its counters.
@@ -967,6 +1071,28 @@ export interface components {
          * @enum {string}
          */
         Sampling: "Sequential sampling" | "Uniform sampling" | "Uncertainty sampling";
+        /**
+         * SessionPolicyAnswer
+         * @description `/api/session-policy/`, in minutes. LabelOps applies `max_session_age` to the session
+         *     cookies it issues from then on; `max_time_between_activity` is kept for clients.
+         */
+        SessionPolicyAnswer: {
+            /** Created At */
+            created_at: string | null;
+            /** Max Session Age */
+            max_session_age: number;
+            /** Max Time Between Activity */
+            max_time_between_activity: number;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** SessionPolicyUpdate */
+        SessionPolicyUpdate: {
+            /** Max Session Age */
+            max_session_age?: number | null;
+            /** Max Time Between Activity */
+            max_time_between_activity?: number | null;
+        };
         /**
          * SkipQueue
          * @enum {string}
@@ -1376,6 +1502,82 @@ export interface operations {
             };
         };
     };
+    get_invite_api_invite_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    reset_invite_api_invite_reset_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     get_jwt_settings_api_jwt_settings_get: {
         parameters: {
             query?: never;
@@ -1621,6 +1823,47 @@ export interface operations {
             };
         };
     };
+    get_member_api_organizations__organization_id__memberships__user_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     remove_member_api_organizations__organization_id__memberships__user_id__delete: {
         parameters: {
             query?: never;
@@ -1639,6 +1882,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    change_member_role_api_organizations__organization_id__memberships__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembershipUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipAnswer"];
+                };
             };
             /** @description Label Studio's error body. */
             "4XX": {
@@ -1974,6 +2262,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConfigValidationAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_session_policy_api_session_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPolicyAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_session_policy_api_session_policy_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPolicyAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
