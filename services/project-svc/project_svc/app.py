@@ -13,9 +13,12 @@ from labelops_common.settings import CommonSettings
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
 from project_svc.jobs import JOBS
+from project_svc.labels.router import router as labels_router
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
 from project_svc.projects.rpc import (
+    label_use_counter,
+    labels_in_use_fetcher,
     project_overlap_setter,
     project_tasks_deleter,
     register_project_service,
@@ -62,6 +65,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             tokens_router,
             organizations_router,
             projects_router,
+            labels_router,
         ],
         migrations_dir=MIGRATIONS_DIR,
         grpc_registrations=lambda database: [
@@ -76,6 +80,8 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     runtime.http_app.state.counts_fetcher = task_counts_fetcher(common)
     runtime.http_app.state.tasks_deleter = project_tasks_deleter(common)
     runtime.http_app.state.overlap_setter = project_overlap_setter(common)
+    runtime.http_app.state.uses_fetcher = labels_in_use_fetcher(common)
+    runtime.http_app.state.label_use_counter = label_use_counter(common)
 
     def bootstrap_admin() -> None:
         if not admin.email:

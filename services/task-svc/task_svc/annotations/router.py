@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import Query, Response
 from labelops_common.auth.authenticate import CurrentUser
-from labelops_common.auth.policies import authorize
+from labelops_common.auth.policies import MANAGER_ROLES, authorize
 from labelops_common.directory import PersonAnswer, ProjectInfo
 from labelops_common.http.answers import documented, json_answer
-from labelops_common.http.errors import NotFound, PermissionDenied
+from labelops_common.http.errors import NotFound, PermissionDenied, ValidationFailed
 from labelops_common.http.params import parse_bool
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from task_svc.annotations.schemas import (
     AnnotationAnswer,
     AnnotationCreate,
     AnnotationUpdate,
+    LabelBulkUpdate,
+    LabelBulkUpdateAnswer,
     annotation_fields,
 )
 from task_svc.dependencies import DbSession, Projects, Users
@@ -147,3 +149,31 @@ def delete_annotation(
     annotation_service.delete_annotation(session, annotation=annotation, task=task, project=project)
     session.commit()
     return Response(status_code=204)
+
+
+@router.post("/api/labels/bulk", response_model=LabelBulkUpdateAnswer)
+def relabel_annotations(
+    body: LabelBulkUpdate, session: DbSession, projects: Projects, principal: CurrentUser
+) -> LabelBulkUpdateAnswer:
+    """In one project, or in every project of the caller's organization the caller may
+    manage; `annotations_updated` counts the regions changed (Label Studio's count)."""
+    if body.old_label is None or body.new_label is None:
+        raise ValidationFailed({"old_label": ["Both old_label and new_label are required."]})
+    if body.project is not None:
+        project_ids = [
+            access.project_for(projects, principal, body.project, access.can_manage_tasks).id
+        ]
+    else:
+        authorize(principal.role in MANAGER_ROLES)
+        project_ids = []
+        for project_id in annotation_service.projects_holding_label(
+            session, old_label=body.old_label
+        ):
+            found = projects.get(project_id)
+            if found is not None and found.organization_id == principal.organization_id:
+                project_ids.append(project_id)
+    updated = annotation_service.relabel(
+        session, project_ids=project_ids, old_label=body.old_label, new_label=body.new_label
+    )
+    session.commit()
+    return LabelBulkUpdateAnswer(annotations_updated=updated)

@@ -94,3 +94,17 @@ def annotation_fields(annotation: Annotation) -> dict[str, Any]:
         "bulk_created": annotation.bulk_created,
         "unique_id": annotation.unique_id,
     }
+
+
+class LabelBulkUpdate(BaseModel):
+    """`POST /api/labels/bulk`: rewrite a label in saved annotations."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    project: int | None = None
+    old_label: Any = Field(description='A region value under its type, e.g. ["Car"].')
+    new_label: Any
+
+
+class LabelBulkUpdateAnswer(BaseModel):
+    annotations_updated: int
