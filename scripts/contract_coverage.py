@@ -254,7 +254,14 @@ def create_objects(client: Client) -> Ids:
     label = client.optional(
         "POST",
         "/api/labels/",
-        json=[{"from_name": "label", "value": {"labels": ["LOC"]}, "project": v["project"]}],
+        json=[
+            {
+                "from_name": "label",
+                "title": "LOC",
+                "value": {"labels": ["LOC"]},
+                "project": v["project"],
+            }
+        ],
     )
     if label:
         created = label[0] if isinstance(label, list) else label
@@ -307,11 +314,18 @@ REQUESTS: dict[Row, Request] = {
     },
     Row("GET", "/api/label_links/"): lambda ids: {"params": {"project": ids["project"]}},
     Row("POST", "/api/label_links/"): lambda ids: {
-        "json": {"project": ids["project"], "label": ids["label"], "from_name": "label"}
+        "json": {"project": ids["doomed_project"], "label": ids["label"], "from_name": "label"}
     },
     Row("PATCH", "/api/label_links/{id}/"): lambda ids: {"json": {"from_name": "label"}},
     Row("POST", "/api/labels/"): lambda ids: {
-        "json": [{"from_name": "label", "value": {"labels": ["MISC"]}, "project": ids["project"]}]
+        "json": [
+            {
+                "from_name": "label",
+                "title": "MISC",
+                "value": {"labels": ["MISC"]},
+                "project": ids["project"],
+            }
+        ]
     },
     Row("POST", "/api/labels/bulk"): lambda ids: {
         "json": {
@@ -320,7 +334,7 @@ REQUESTS: dict[Row, Request] = {
             "new_label": {"labels": ["NOPE2"]},
         }
     },
-    Row("PATCH", "/api/labels/{id}/"): lambda ids: {"json": {"title": "Location"}},
+    Row("PATCH", "/api/labels/{id}/"): lambda ids: {"json": {"description": "Location"}},
     Row("PATCH", "/api/organizations/{id}"): lambda ids: {"json": {"title": "Coverage org"}},
     Row("GET", "/api/predictions/"): lambda ids: {"params": {"task": ids["task"]}},
     Row("POST", "/api/predictions/"): lambda ids: {
