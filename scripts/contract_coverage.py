@@ -74,6 +74,11 @@ class Report:
         return [o for o in self.outcomes if not o.served and o.allowed_by is not None]
 
     @property
+    def failing(self) -> list[Outcome]:
+        """Served, but answering 5xx: a bug behind a route that exists."""
+        return [o for o in self.outcomes if o.status >= 500]
+
+    @property
     def missing(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.served and o.allowed_by is None]
 
@@ -181,7 +186,9 @@ def create_objects(client: Client) -> Ids:
         "POST", "/api/projects/", json={"title": "contract coverage", "label_config": CONFIG}
     )
     v["project"] = project["id"]
-    doomed = client.created("POST", "/api/projects/", json={"title": "coverage, deleted"})
+    doomed = client.created(
+        "POST", "/api/projects/", json={"title": "coverage, deleted", "label_config": CONFIG}
+    )
     v["doomed_project"] = doomed["id"]
     imported = import_tasks(
         client,
@@ -459,16 +466,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", required=True, help="an owner's legacy token (reset at the end)")
     parser.add_argument("--endpoints", type=Path, default=ENDPOINTS)
     parser.add_argument("--allowed", type=Path, default=ALLOWED)
+    parser.add_argument("--verbose", action="store_true", help="print every row's status")
     args = parser.parse_args(argv)
     report = check(
         Client(args.base_url, args.token), read_rows(args.endpoints), read_allowed(args.allowed)
     )
+    if args.verbose:
+        for outcome in report.outcomes:
+            print(f"{outcome.status}  {outcome.row}")
     for outcome in report.allowed:
         print(f"allowed  {outcome.status}  {outcome.row}  ({outcome.allowed_by})")
     for outcome in report.missing:
         print(f"MISSING  {outcome.status}  {outcome.row}")
+    for outcome in report.failing:
+        print(f"ERROR    {outcome.status}  {outcome.row}")
     print(report.summary())
-    return 1 if report.missing else 0
+    return 1 if report.missing or report.failing else 0
 
 
 if __name__ == "__main__":

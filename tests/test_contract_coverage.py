@@ -73,6 +73,10 @@ def test_every_allowed_row_is_a_row_of_the_table_owned_by_another_issue() -> Non
         "million annotated tasks with flat memory",
         "issue 19: Webhooks, and every remaining row of the Label Studio contract (part 1: "
         "webhooks)",
+        # Still open in this issue's part 2: the report names it; the issue cannot close.
+        "issue 19: Webhooks, and every remaining row of the Label Studio contract (part 2, "
+        "not built yet: Label Studio's finite-state machine, task/annotation/project states "
+        "and their manual transitions)",
     }, owners
 
 
@@ -88,4 +92,5 @@ def test_every_row_is_served_or_allowed(own_suite: RunningProcess) -> None:
     report = coverage.check(client, coverage.read_rows(), coverage.read_allowed())
     print(report.summary())
     assert [str(o.row) for o in report.missing] == [], report.summary()
+    assert [f"{o.status} {o.row}" for o in report.failing] == []
     assert len(report.served) + len(report.allowed) == 190
