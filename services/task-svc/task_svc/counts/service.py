@@ -410,9 +410,7 @@ def recount_annotations(
                 Task.overlap,
             ).where(Task.id.in_(chunk))
         ):
-            total, cancelled, annotators, newest, useful = recount.get(
-                task_id, (0, 0, 0, None, 0)
-            )
+            total, cancelled, annotators, newest, useful = recount.get(task_id, (0, 0, 0, None, 0))
             labeled = is_labeled(annotators, overlap)
             deltas["total_annotations_number"] += total - old_total
             deltas["skipped_annotations_number"] += cancelled - old_cancelled
