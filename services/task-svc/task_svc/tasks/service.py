@@ -148,7 +148,8 @@ def _merge_distribution(distributions: dict[str, dict[str, Any]], result: Any) -
             continue
         from_name = str(item.get("from_name", ""))
         kind = str(item.get("type", ""))
-        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        raw = item.get("value")
+        value: dict[str, Any] = raw if isinstance(raw, dict) else {}
         entry = distributions.setdefault(from_name, {"type": kind, "labels": {}, "values": []})
         chosen: list[Any] = []
         if kind.endswith("labels") or kind == "choices":

@@ -149,6 +149,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/label_links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Label Links */
+        get: operations["list_label_links_api_label_links_get"];
+        put?: never;
+        /** Create Label Link */
+        post: operations["create_label_link_api_label_links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/label_links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Label Link */
+        get: operations["get_label_link_api_label_links__link_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Label Link */
+        delete: operations["delete_label_link_api_label_links__link_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Label Link */
+        patch: operations["update_label_link_api_label_links__link_id__patch"];
+        trace?: never;
+    };
+    "/api/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Labels */
+        get: operations["list_labels_api_labels_get"];
+        put?: never;
+        /**
+         * Create Labels
+         * @description A list, as Label Studio's (every item for one project); titles the organization
+         *     has already reuse that label.
+         */
+        post: operations["create_labels_api_labels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/labels/{label_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Label */
+        get: operations["get_label_api_labels__label_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Label */
+        delete: operations["delete_label_api_labels__label_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Label */
+        patch: operations["update_label_api_labels__label_id__patch"];
+        trace?: never;
+    };
     "/api/organizations": {
         parameters: {
             query?: never;
@@ -296,7 +374,10 @@ export interface paths {
         delete: operations["delete_project_api_projects__project_id__delete"];
         options?: never;
         head?: never;
-        /** Update Project */
+        /**
+         * Update Project
+         * @description A new `label_config` must still fit what annotations and drafts hold.
+         */
         patch: operations["update_project_api_projects__project_id__patch"];
         trace?: never;
     };
@@ -309,7 +390,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Validate Config For Project */
+        /**
+         * Validate Config For Project
+         * @description Label Studio's strict check: the config, then what annotations and drafts hold.
+         */
         post: operations["validate_config_for_project_api_projects__project_id__validate_post"];
         delete?: never;
         options?: never;
@@ -658,10 +742,155 @@ export interface components {
             /** Legacy Api Tokens Enabled */
             legacy_api_tokens_enabled?: boolean | null;
         };
+        /** LabelAnswer */
+        LabelAnswer: {
+            /** Approved */
+            approved: boolean;
+            /** Approved By */
+            approved_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Links */
+            links: number[];
+            /** Organization */
+            organization: number;
+            /** Projects */
+            projects: number[];
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Value */
+            value: unknown;
+        };
         /** LabelConfigBody */
         LabelConfigBody: {
             /** Label Config */
             label_config: string;
+        };
+        /**
+         * LabelCreate
+         * @description One item of `POST /api/labels/` (a list: every item for the same project).
+         */
+        LabelCreate: {
+            /**
+             * Approved
+             * @default false
+             */
+            approved: boolean;
+            /** Approved By */
+            approved_by?: number | null;
+            /** Description */
+            description?: string | null;
+            /** From Name */
+            from_name: string;
+            /** Project */
+            project: number;
+            /** Title */
+            title: string;
+            /**
+             * Value
+             * @description The label as a result value, e.g. {'labels': ['Car']}.
+             */
+            value: unknown;
+        };
+        /**
+         * LabelCreatedAnswer
+         * @description An item of `POST /api/labels/`'s answer (Label Studio's `LabelCreate`).
+         */
+        LabelCreatedAnswer: {
+            /** Approved */
+            approved: boolean;
+            /** Approved By */
+            approved_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Description */
+            description: string | null;
+            /** From Name */
+            from_name: string;
+            /** Id */
+            id: number;
+            /** Organization */
+            organization: number;
+            /** Project */
+            project: number;
+            /** Projects */
+            projects: number[];
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Value */
+            value: unknown;
+        };
+        /**
+         * LabelLinkAnswer
+         * @description `annotations_count`: the project's annotations whose result holds the label's value
+         *     (Label Studio's count); null when task-svc, which keeps annotations, cannot answer.
+         */
+        LabelLinkAnswer: {
+            /** Annotations Count */
+            annotations_count: number | null;
+            /** From Name */
+            from_name: string;
+            /** Id */
+            id: number;
+            /** Label */
+            label: number;
+            /** Project */
+            project: number;
+        };
+        /** LabelLinkCreate */
+        LabelLinkCreate: {
+            /** From Name */
+            from_name: string;
+            /** Label */
+            label: number;
+            /** Project */
+            project: number;
+        };
+        /** LabelLinkUpdate */
+        LabelLinkUpdate: {
+            /** From Name */
+            from_name?: string | null;
+            /** Label */
+            label?: number | null;
+            /** Project */
+            project?: number | null;
+        };
+        /** LabelUpdate */
+        LabelUpdate: {
+            /** Approved */
+            approved?: boolean | null;
+            /** Approved By */
+            approved_by?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Value */
+            value?: unknown;
         };
         /**
          * LegacyTokenAnswer
@@ -769,6 +998,28 @@ export interface components {
             short_version: string;
             /** Version */
             version: string;
+        };
+        /** Page[LabelAnswer] */
+        Page_LabelAnswer_: {
+            /** Count */
+            count: number;
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["LabelAnswer"][];
+        };
+        /** Page[LabelLinkAnswer] */
+        Page_LabelLinkAnswer_: {
+            /** Count */
+            count: number;
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["LabelLinkAnswer"][];
         };
         /** Page[MembershipAnswer] */
         Page_MembershipAnswer_: {
@@ -1636,6 +1887,416 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JwtSettingsAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_label_links_api_label_links_get: {
+        parameters: {
+            query?: {
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LabelLinkAnswer_"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_label_link_api_label_links_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelLinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelLinkAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_label_link_api_label_links__link_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelLinkAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_label_link_api_label_links__link_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_label_link_api_label_links__link_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelLinkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelLinkAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_labels_api_labels_get: {
+        parameters: {
+            query?: {
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LabelAnswer_"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_labels_api_labels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelCreate"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelCreatedAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_label_api_labels__label_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_label_api_labels__label_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_label_api_labels__label_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelAnswer"];
                 };
             };
             /** @description Label Studio's error body. */

@@ -252,6 +252,27 @@ export interface paths {
         patch: operations["replace_file_upload_api_import_file_upload__upload_id__patch"];
         trace?: never;
     };
+    "/api/labels/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Relabel Annotations
+         * @description In one project, or in every project of the caller's organization the caller may
+         *     manage; `annotations_updated` counts the regions changed (Label Studio's count).
+         */
+        post: operations["relabel_annotations_api_labels_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/predictions": {
         parameters: {
             query?: never;
@@ -543,6 +564,23 @@ export interface paths {
         patch: operations["update_task_api_tasks__task_id__patch"];
         trace?: never;
     };
+    "/api/tasks/{task_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Task Agreement */
+        get: operations["task_agreement_api_tasks__task_id__agreement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{task_id}/annotations": {
         parameters: {
             query?: never;
@@ -802,6 +840,64 @@ export interface components {
             initials?: string | null;
             /** Last Name */
             last_name?: string | null;
+        };
+        /**
+         * AuthoredAnnotationAnswer
+         * @description `/api/annotations/{id}/` and `/api/tasks/{id}/annotations/`: with the author named as
+         *     Label Studio names them, `created_username` ("First Last email, id") and
+         *     `created_ago`; `?expand=completed_by` makes `completed_by` the author's object.
+         */
+        AuthoredAnnotationAnswer: {
+            /** Bulk Created */
+            bulk_created: boolean;
+            /** Completed By */
+            completed_by: number | components["schemas"]["PersonAnswer"] | null;
+            /** Created Ago */
+            created_ago: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created Username */
+            created_username: string;
+            /** Draft Created At */
+            draft_created_at: string | null;
+            /** Ground Truth */
+            ground_truth: boolean;
+            /** Id */
+            id: number;
+            /** Import Id */
+            import_id: number | null;
+            /** Last Action */
+            last_action: string | null;
+            /** Last Created By */
+            last_created_by: number | null;
+            /** Lead Time */
+            lead_time: number | null;
+            /** Parent Annotation */
+            parent_annotation: number | null;
+            /** Parent Prediction */
+            parent_prediction: number | null;
+            /** Project */
+            project: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: number;
+            /** Unique Id */
+            unique_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
+            /** Was Cancelled */
+            was_cancelled: boolean;
         };
         /**
          * ColumnAnswer
@@ -1292,6 +1388,39 @@ export interface components {
             task_ids?: number[] | null;
         };
         /**
+         * LabelBulkUpdate
+         * @description `POST /api/labels/bulk`: rewrite a label in saved annotations.
+         */
+        LabelBulkUpdate: {
+            /** New Label */
+            new_label: unknown;
+            /**
+             * Old Label
+             * @description A region value under its type, e.g. ["Car"].
+             */
+            old_label: unknown;
+            /** Project */
+            project?: number | null;
+        };
+        /** LabelBulkUpdateAnswer */
+        LabelBulkUpdateAnswer: {
+            /** Annotations Updated */
+            annotations_updated: number;
+        };
+        /** LabelDistribution */
+        LabelDistribution: {
+            /** Average */
+            average?: number | null;
+            /** Count */
+            count?: number | null;
+            /** Labels */
+            labels: {
+                [key: string]: number;
+            };
+            /** Type */
+            type: string;
+        };
+        /**
          * NextTaskAnswer
          * @description The label stream's task: its predictions (when the project shows them), no
          *     annotations, the caller's drafts, the lock it holds and the queue it came from.
@@ -1514,6 +1643,19 @@ export interface components {
              */
             files_as_tasks_list: boolean;
         };
+        /**
+         * TaskAgreementAnswer
+         * @description `GET /api/tasks/{id}/agreement/`: the task's label distribution (Label Studio's
+         *     Summary view); `average` and `count` only for numeric controls.
+         */
+        TaskAgreementAnswer: {
+            /** Distributions */
+            distributions: {
+                [key: string]: components["schemas"]["LabelDistribution"];
+            };
+            /** Total Annotations */
+            total_annotations: number;
+        };
         /** TaskAnnotationAnswer */
         TaskAnnotationAnswer: {
             /** Bulk Created */
@@ -1694,7 +1836,10 @@ export type $defs = Record<string, never>;
 export interface operations {
     get_annotation_api_annotations__annotation_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
+            };
             header?: never;
             path: {
                 annotation_id: number;
@@ -1709,7 +1854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"];
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1772,7 +1917,10 @@ export interface operations {
     };
     update_annotation_api_annotations__annotation_id__patch: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
+            };
             header?: never;
             path: {
                 annotation_id: number;
@@ -1791,7 +1939,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"];
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2632,6 +2780,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FileUploadAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    relabel_annotations_api_labels_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelBulkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelBulkUpdateAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3661,7 +3851,7 @@ export interface operations {
             };
         };
     };
-    list_annotations_api_tasks__task_id__annotations_get: {
+    task_agreement_api_tasks__task_id__agreement_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -3678,7 +3868,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"][];
+                    "application/json": components["schemas"]["TaskAgreementAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_annotations_api_tasks__task_id__annotations_get: {
+        parameters: {
+            query?: {
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
+            };
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3705,6 +3938,8 @@ export interface operations {
         parameters: {
             query?: {
                 was_cancelled?: string | null;
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
             };
             header?: never;
             path: {
@@ -3724,7 +3959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"];
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
