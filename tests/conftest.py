@@ -52,7 +52,8 @@ def start_labelops(
     )
     base_url = f"http://127.0.0.1:{port}"
     running = RunningProcess(base_url=base_url, process=process, log_path=log_path)
-    deadline = time.monotonic() + 60
+    # Generous: on a machine shared by many test runs a cold start takes > 60 s.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"labelops exited early:\n{running.log()[-4000:]}")

@@ -106,7 +106,8 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 f"{app.base_url}/healthz",
                 app.process,
                 log_path=app.log_path,
-                deadline=time.monotonic() + 60,
+                # Generous: on a machine shared by many test runs a cold start takes > 60 s.
+                deadline=time.monotonic() + 180,
             )
             yield app
         finally:
