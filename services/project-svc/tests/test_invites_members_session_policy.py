@@ -206,3 +206,11 @@ def test_the_session_policy_is_for_administrators(client, cast: Cast) -> None:
     )
     assert refused.status_code == 403
     assert client.get("/api/session-policy/").status_code == 401
+
+
+def test_the_invite_link_opens_the_web_apps_sign_up_page(client) -> None:
+    answer = client.get("/user/signup/?token=abc%20d", follow_redirects=False)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "/sign-up?token=abc+d"
+    plain = client.get("/user/signup", follow_redirects=False)
+    assert plain.headers["location"] == "/sign-up"

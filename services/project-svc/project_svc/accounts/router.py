@@ -13,6 +13,7 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -141,6 +142,15 @@ async def login(
         session, organization_id=principal.organization_id, default_days=settings.session_days
     )
     return _signed_in(request, user, principal, is_json=is_json, secret=secret, days=days)
+
+
+@router.get("/user/signup", response_class=RedirectResponse, status_code=302)
+def signup_page(request: Request) -> Response:
+    """An invite link (`/user/signup/?token=...`, Label Studio's form) opens the web app's
+    sign-up page with the token."""
+    token = request.query_params.get("token")
+    target = "/sign-up" + (f"?{urlencode({'token': token})}" if token else "")
+    return RedirectResponse(target, status_code=302)
 
 
 @router.post(
