@@ -28,7 +28,8 @@ def test_sdk_invites_members_and_session_policy(suite) -> None:
     me = client.users.whoami()
     organization = me.active_organization
     assert organization is not None
-    member = client.users.create(email=f"sdk-{uuid.uuid4().hex[:8]}@example.com")
+    name = f"sdk-{uuid.uuid4().hex[:8]}"
+    member = client.users.create(email=f"{name}@example.com", username=name)
     assert member.id is not None
     found = client.organizations.members.get(id=organization, user_pk=member.id)
     assert found.user == member.id and found.organization == organization
