@@ -620,7 +620,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Signup Page
+         * @description An invite link (`/user/signup/?token=...`, Label Studio's form) opens the web app's
+         *     sign-up page with the token.
+         */
+        get: operations["signup_page_user_signup_get"];
         put?: never;
         /** Signup */
         post: operations["signup_user_signup_post"];
@@ -3587,6 +3592,42 @@ export interface operations {
         };
     };
     logout_user_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    signup_page_user_signup_get: {
         parameters: {
             query?: never;
             header?: never;
