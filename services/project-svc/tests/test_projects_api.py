@@ -181,7 +181,10 @@ class TestReadUpdateDelete:
         project = create(client, cast.owner.headers, label_config=NER_CONFIG)
         response = client.patch(
             f"/api/projects/{project['id']}",
-            json={"title": "Changed", "label_config": "<View><Bogus name='x'/></View>"},
+            json={
+                "title": "Changed",
+                "label_config": "<View><Image name='x'/><Rating name='r' toName='nope'/></View>",
+            },
             headers=cast.owner.headers,
         )
         assert_error(response, 400, "label_config")

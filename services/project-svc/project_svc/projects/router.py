@@ -14,7 +14,13 @@ from labelops_common.http.params import parse_int_list
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
-from project_svc.dependencies import CountsClient, DbSession, OverlapSetterDep, TasksDeleter
+from project_svc.dependencies import (
+    CountsClient,
+    DbSession,
+    OverlapSetterDep,
+    TasksDeleter,
+    UsesInProjectDep,
+)
 from project_svc.projects import policies
 from project_svc.projects import service as projects
 from project_svc.projects.counts import COUNT_FIELDS
@@ -153,9 +159,15 @@ def update_project(
     counts: CountsClient,
     principal: CurrentUser,
     set_overlap: OverlapSetterDep,
+    uses_of: UsesInProjectDep,
 ) -> ProjectAnswer:
+    """A new `label_config` must still fit what annotations and drafts hold."""
     project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_update_project(principal, project.organization_id))
+    new_config = body.label_config
+    if new_config is not None and new_config != project.label_config:
+        parsed = projects.validate_label_config(new_config)
+        projects.check_config_fits_annotations(parsed, uses_of(project.id))
     rules_before = (project.maximum_annotations, project.skip_queue)
     projects.update_project(session, project=project, fields=body)
     if (project.maximum_annotations, project.skip_queue) != rules_before:
@@ -181,10 +193,16 @@ def delete_project(
 
 @router.post("/api/projects/{project_id:int}/validate", response_model=ConfigValidationAnswer)
 def validate_config_for_project(
-    project_id: int, body: LabelConfigBody, session: DbSession, principal: CurrentUser
+    project_id: int,
+    body: LabelConfigBody,
+    session: DbSession,
+    principal: CurrentUser,
+    uses_of: UsesInProjectDep,
 ) -> ConfigValidationAnswer:
+    """Label Studio's strict check: the config, then what annotations and drafts hold."""
     project = projects.get_project(session, project_id=project_id, principal=principal)
     parsed = projects.validate_label_config(body.label_config)
+    projects.check_config_fits_annotations(parsed, uses_of(project.id))
     return ConfigValidationAnswer(
         config_essential_data_has_changed=projects.config_essential_data_changed(project, parsed)
     )

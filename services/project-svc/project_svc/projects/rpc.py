@@ -21,6 +21,7 @@ from project_svc.organizations.models import Membership
 from project_svc.projects import policies
 from project_svc.projects.counts import CountsFetcher
 from project_svc.projects.models import Project
+from project_svc.projects.service import UsesInProject
 from project_svc.tokens import service as tokens
 from project_svc.users.models import User
 from project_svc.users.schemas import initials
@@ -210,9 +211,79 @@ def project_overlap_setter(common: CommonSettings) -> OverlapSetter:
     return set_overlap
 
 
+UsesFetcher = Callable[[int], UsesInProject]
+#: (project id, label value as JSON) pairs → annotation counts, or None if task-svc is down.
+LabelUseCounter = Callable[[Sequence[tuple[int, str]]], list[int] | None]
+
+
+def labels_in_use_fetcher(common: CommonSettings) -> UsesFetcher:
+    """Asks task-svc what a project's annotations use; raises PeerError if it cannot (a
+    config change is then refused, rather than let through unchecked)."""
+
+    def fetch(project_id: int) -> UsesInProject:
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=max(common.grpc_deadline_seconds, 60.0),
+        )
+        try:
+            answer = stub.GetLabelsInUse(task_pb2.GetLabelsInUseRequest(project_id=project_id))
+        except grpc.RpcError as exc:
+            raise peer_error("task-svc", exc) from None
+        return UsesInProject(
+            controls={
+                (c.from_name, c.to_name, c.type): int(c.annotation_count) for c in answer.controls
+            },
+            labels={
+                (label.from_name, label.label): (
+                    int(label.annotation_count),
+                    int(label.draft_count),
+                )
+                for label in answer.labels
+            },
+        )
+
+    return fetch
+
+
+def label_use_counter(common: CommonSettings) -> LabelUseCounter:
+    """Label links' `annotations_count`; None when task-svc cannot answer (read as null)."""
+
+    def count(uses: Sequence[tuple[int, str]]) -> list[int] | None:
+        if not uses:
+            return []
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=common.grpc_deadline_seconds,
+        )
+        try:
+            answer = stub.CountLabelUses(
+                task_pb2.CountLabelUsesRequest(
+                    uses=[
+                        task_pb2.LabelUse(project_id=project_id, value_json=value_json)
+                        for project_id, value_json in uses
+                    ]
+                )
+            )
+        except grpc.RpcError as exc:
+            logger.warning(
+                "task-svc label counts unavailable", extra={"grpc_code": str(exc.code())}
+            )
+            return None
+        return [int(value) for value in answer.annotation_counts]
+
+    return count
+
+
 __all__ = [
+    "LabelUseCounter",
     "NotFound",
     "OverlapSetter",
+    "UsesFetcher",
+    "UsesInProject",
+    "label_use_counter",
+    "labels_in_use_fetcher",
     "project_overlap_setter",
     "project_tasks_deleter",
     "register_project_service",

@@ -23,7 +23,7 @@ from labelops_common.grpcutil import peer_error, peer_stub
 from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
 from labelops_common.http.params import parse_optional_int
 from labelops_common.settings import CommonSettings
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from task_svc import access
@@ -289,6 +289,34 @@ def retrieve_tasks_predictions(session: Session, context: ActionContext) -> dict
     }
 
 
+def remove_duplicates(session: Session, context: ActionContext) -> dict[str, Any]:
+    """Label Studio's "Remove Duplicated Tasks": of the selected tasks with identical `data`,
+    keep the first; the others' annotations and drafts move onto it, then they go."""
+    groups = session.execute(
+        select(func.min(Task.id), func.array_agg(Task.id))
+        .where(*context.selection.where)
+        .group_by(Task.data)
+        .having(func.count() > 1)
+    ).all()
+    keepers: list[int] = []
+    removed: list[int] = []
+    for keeper, members in groups:
+        keepers.append(int(keeper))
+        duplicates = [int(member) for member in members if member != keeper]
+        removed.extend(duplicates)
+        for chunk in _chunks(duplicates):
+            _lock_tasks(session, [keeper, *chunk])
+            for child in (Annotation, Draft):
+                session.execute(
+                    update(child).where(child.task_id.in_(chunk)).values(task_id=keeper)
+                )
+    for chunk in _chunks(removed):
+        tasks.delete_tasks(session, project_id=context.project.id, task_ids=chunk)
+    for chunk in _chunks(keepers):
+        counts.recount_annotations(session, project=context.project, task_ids=chunk)
+    return {"processed_items": len(removed), "detail": f"Removed {len(removed)} tasks"}
+
+
 # --------------------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------------------
@@ -329,6 +357,22 @@ ACTIONS: dict[str, Action] = {
             },
             policy=access.can_manage_tasks,
             run=predictions_to_annotations,
+        ),
+        Action(
+            id="remove_duplicates",
+            description={
+                "title": "Remove Duplicated Tasks",
+                "order": 95,
+                "permission": "projects.change",
+                "dialog": {
+                    "text": "Confirm that you want to remove duplicated tasks with the same "
+                    "data fields. Duplicated tasks will be deleted and all their annotations "
+                    "will be moved to the first of the duplicated tasks.",
+                    "type": "confirm",
+                },
+            },
+            policy=access.can_manage_tasks,
+            run=remove_duplicates,
         ),
         Action(
             id="delete_tasks",
@@ -389,6 +433,34 @@ def list_actions(principal: Principal, project: ProjectInfo) -> list[dict[str, A
         {"id": a.id, **a.description}
         for a in sorted(allowed, key=lambda a: (a.description["order"], a.id))
     ]
+
+
+def action_form(
+    session: Session, *, action: Action, project: ProjectInfo
+) -> list[dict[str, Any]] | None:
+    """`GET /api/dm/actions/{id}/form/`: the fields an action's dialog asks for, built from
+    the project's data as Label Studio builds them; null for an action with no form."""
+    if action.id == "predictions_to_annotations":
+        versions = session.scalars(
+            select(Prediction.model_version)
+            .where(Prediction.project_id == project.id)
+            .distinct()
+            .order_by(Prediction.model_version)
+        )
+        options: list[Any] = list(versions)
+        field = {"type": "select", "name": "model_version", "label": "Choose predictions"}
+    elif action.id == "delete_tasks_annotations":
+        annotators = session.scalars(
+            select(Annotation.completed_by_id)
+            .where(Annotation.project_id == project.id, Annotation.completed_by_id.is_not(None))
+            .distinct()
+            .order_by(Annotation.completed_by_id)
+        )
+        options = [{"value": user_id, "label": str(user_id)} for user_id in annotators]
+        field = {"type": "select", "name": "annotator", "label": "Annotator"}
+    else:
+        return None
+    return [{"columnCount": 1, "fields": [{**field, "options": options}]}]
 
 
 def get_action(action_id: str | None) -> Action:

@@ -61,6 +61,7 @@ def _views(world: World) -> list[int]:
 ACTION_IDS = [
     "retrieve_tasks_predictions",
     "predictions_to_annotations",
+    "remove_duplicates",
     "delete_tasks",
     "delete_tasks_annotations",
     "delete_tasks_predictions",
@@ -88,7 +89,8 @@ def test_listing_actions(world: World, who: str, status: int, ids: list[str] | N
         for action in listed:
             assert {"id", "title", "order", "permission", "dialog"} <= set(action)
         if listed:
-            assert listed[2]["reload"] is True and listed[2]["order"] == 100
+            delete = next(a for a in listed if a["id"] == "delete_tasks")
+            assert delete["reload"] is True and delete["order"] == 100
 
 
 def test_missing_and_unknown_action_ids(world: World) -> None:
