@@ -92,7 +92,8 @@ export function StorageDialog({
   function control(field: StorageField) {
     const value = values[field.name];
     const update = (next: unknown) => setValues({ ...values, [field.name]: next });
-    const hint = editing && field.secret ? SAVED_SECRET_HINT : field.hint;
+    // The server answers a saved credential masked (or, as Label Studio, not at all).
+    const hint = editing && field.secret && editing[field.name] ? SAVED_SECRET_HINT : field.hint;
     if (field.kind === "checkbox") {
       return (
         <Checkbox
