@@ -652,6 +652,19 @@ def test_allow_signup_reaches_project_svc_only(rendered_files: dict[str, Any], r
                 assert "LABELOPS_PROJECT_SVC_ALLOW_SIGNUP" not in environment
 
 
+def test_outbound_fetches_stay_off_private_networks_unless_allowed(
+    rendered_files: dict[str, Any], render: Any
+) -> None:
+    """`make run` allows private networks (a laptop's model server); the chart must not."""
+    for rendered, expected in (
+        (rendered_files["values.yaml"], "false"),
+        (render((), ("outbound.allowPrivateNetworks=true",)), "true"),
+    ):
+        for service in SERVICES:
+            environment = _container_environment(rendered, f"{RELEASE}-{service}")
+            assert environment["LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] == expected
+
+
 def test_local_artifact_storage_is_one_claim_shared_by_services_and_workers(
     rendered_files: dict[str, Any],
 ) -> None:

@@ -78,6 +78,10 @@ class CommonSettings(BaseSettings):
     #: Public base URL, used to build absolute `next`/`previous` links.
     public_url: str = ""
     log_level: str = "INFO"
+    #: Let server-side fetches (ML backends, webhooks, storage endpoints, URL imports) reach
+    #: private, loopback and link-local addresses. `make run` sets it (a laptop's model
+    #: server is on localhost); the chart does not. See `labelops_common.outbound`.
+    outbound_allow_private_networks: bool = False
     log_json: bool = True
     #: OpenTelemetry exporter: "none" (default), "console" or "otlp".
     tracing_exporter: Literal["none", "console", "otlp"] = "none"
