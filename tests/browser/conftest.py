@@ -76,7 +76,15 @@ def web_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+def document_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's local-files document root: local storages must lie under it."""
+    return tmp_path_factory.mktemp("document-root")
+
+
+@pytest.fixture(scope="session")
+def web_app(
+    web_dist: Path, document_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebApp]:
     """`labelops serve --target all` as `make run` runs it (the embedded PostgreSQL and
     queue), serving the built app at `/`."""
     tmp = tmp_path_factory.mktemp("browser-suite")
@@ -91,6 +99,9 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
             "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+            # As `make run`: storages and model servers on this machine (the emulators).
+            "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
+            "LABELOPS_STORAGE_SYNC_LOCAL_FILES_DOCUMENT_ROOT": str(document_root),
         }
         log_path = tmp / "labelops.log"
         with log_path.open("wb") as log:
