@@ -54,6 +54,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--ls-version", default=env("LS_VERSION", "1.23.2"), help="pinned on first install")
     add("--backend", default=env("BACKEND", "embedded"), choices=("embedded", "postgresql"))
     add("--resync-add", type=int, default=int(env("RESYNC_ADD", "100")))
+    add(
+        "--moto-indexed-listing",
+        default=env("MOTO_INDEXED_LISTING", "1"),
+        help="1 = moto lists a page from a sorted index (bench/storage/moto_server.py)",
+    )
     add("--workloads", default=env("WORKLOADS", ",".join(WORKLOADS)))
     add("--sync-timeout", type=float, default=float(env("SYNC_TIMEOUT", "3600")))
     add(
@@ -68,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.ls_sizes = _sizes(args.ls_sizes)
     args.ls = args.ls.lower() in ("1", "true", "yes", "on")
     args.keep = args.keep.lower() in ("1", "true", "yes", "on")
+    args.moto_indexed_listing = args.moto_indexed_listing.lower() in ("1", "true", "yes", "on")
     args.workloads = [w for w in args.workloads.split(",") if w]
     unknown = set(args.workloads) - set(WORKLOADS)
     if unknown:
@@ -178,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count()},
         "notes": {
             "bucket": "moto's S3 server on loopback, a fresh one per run, N objects of 12 bytes "
-            "under images/, one task per object (use_blob_urls), regex .*\\.jpg$",
+            "under images/, one task per object (use_blob_urls), regex .*\\.jpg$; "
+            "bucket.listing_floor_seconds: one plain boto3 listing of the whole bucket; "
+            "indexed_listing: moto answers listings from a sorted index (its own listing is "
+            "O(bucket) per page)",
             "clock": "from POST /api/storages/s3/{id}/sync until GET shows that sync finished "
             "(polled every 0.2 s); Label Studio without Redis syncs inside the POST",
             "rss": "the server process tree's summed VmRSS sampled every 0.1 s during the sync",
@@ -206,9 +215,18 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"--- {target}, {size:,} objects ---")
                 try:
                     with (
-                        filled_bucket(work_dir, f"bench-{size}", size) as bucket,
+                        filled_bucket(
+                            work_dir,
+                            f"bench-{size}",
+                            size,
+                            indexed_listing=args.moto_indexed_listing,
+                        ) as bucket,
                         _server(target, args, postgres_url, work_dir) as server,
                     ):
+                        run["bucket"] = {
+                            "listing_floor_seconds": bucket.listing_floor_seconds,
+                            "indexed_listing": args.moto_indexed_listing,
+                        }
                         bench_one(args, server, bucket, run)
                 except KeyboardInterrupt:
                     raise

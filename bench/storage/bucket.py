@@ -1,12 +1,12 @@
-"""The bucket under test: moto's S3 server on loopback, filled with N small objects.
+"""The bucket under test: moto's S3 server on loopback (`bench.storage.moto_server`, a process
+of its own), holding N small objects before it answers.
 
-Objects are written by a pool of threads over one boto3 client (thread-safe), so filling
-100,000 takes the emulator's time, not the client's. Their content is a few bytes: with one
-task per object, a sync reads keys, never bodies.
+Objects are a few bytes: with one task per object, a sync reads keys, never bodies.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelops_testing.emulators import moto_s3, moto_s3_client
+from labelops_testing.emulators import moto_s3_client
 
-from bench.infra import log
+from bench.infra import ROOT, free_port, log, running_server
+from bench.storage.moto_server import BODY, key_name
 
 #: moto accepts any key pair; both servers are given these.
 ACCESS_KEY = "bench-access-key"
 SECRET_KEY = "bench-secret-key"  # noqa: S105 - an emulator on loopback
 REGION = "us-east-1"
 PREFIX = "images/"
-BODY = b"\xff\xd8\xff\xe0bench\xff\xd9"
-FILL_THREADS = 16
+ADD_THREADS = 8
 
 
 @dataclass
@@ -35,43 +35,75 @@ class Bucket:
     client: Any
     #: Objects written so far; keys are numbered from 0, so more objects get new keys.
     count: int = 0
+    #: Seconds one plain listing of the whole bucket took before the run.
+    listing_floor_seconds: float | None = None
 
-    @staticmethod
-    def key(number: int) -> str:
-        return f"{PREFIX}{number:07d}.jpg"
-
-    def add(self, how_many: int, *, threads: int = FILL_THREADS) -> float:
-        """Writes `how_many` new objects; returns the seconds it took."""
+    def add(self, how_many: int) -> float:
+        """Writes `how_many` new objects over HTTP; returns the seconds it took."""
         started = time.monotonic()
-        numbers = range(self.count, self.count + how_many)
 
         def put(number: int) -> None:
-            self.client.put_object(Bucket=self.name, Key=self.key(number), Body=BODY)
+            self.client.put_object(Bucket=self.name, Key=key_name(PREFIX, number), Body=BODY)
 
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        with ThreadPoolExecutor(max_workers=ADD_THREADS) as pool:
             # list() so that a failed PUT raises here.
-            list(pool.map(put, numbers, chunksize=256))
+            list(pool.map(put, range(self.count, self.count + how_many)))
         self.count += how_many
         return time.monotonic() - started
 
-    def listed(self) -> int:
-        """Objects the emulator lists under the prefix (a check that the fill is complete)."""
+    def list_all(self) -> tuple[int, float]:
+        """(objects under the prefix, seconds): one plain listing, page by page, of what the
+        emulator holds; what any sync of it spends on listing at least."""
+        started = time.monotonic()
         paginator = self.client.get_paginator("list_objects_v2")
-        return sum(
+        count = sum(
             page.get("KeyCount", 0) for page in paginator.paginate(Bucket=self.name, Prefix=PREFIX)
         )
+        return count, time.monotonic() - started
 
 
 @contextmanager
-def filled_bucket(work_dir: Path, name: str, objects: int) -> Iterator[Bucket]:
-    """A fresh moto server (its own memory, gone afterwards) with one bucket of `objects`."""
-    with moto_s3(work_dir) as endpoint:
-        client = moto_s3_client(endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
-        client.create_bucket(Bucket=name)
-        bucket = Bucket(endpoint=endpoint, name=name, client=client)
-        seconds = bucket.add(objects)
-        listed = bucket.listed()
+def filled_bucket(
+    work_dir: Path, name: str, objects: int, *, indexed_listing: bool = True
+) -> Iterator[Bucket]:
+    """A fresh moto server (its own process and memory, gone afterwards) with one bucket of
+    `objects` objects."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "bench.storage.moto_server",
+        "--port",
+        str(port),
+        "--bucket",
+        name,
+        "--prefix",
+        PREFIX,
+        "--objects",
+        str(objects),
+    ]
+    if indexed_listing:
+        command.append("--indexed-listing")
+    started = time.monotonic()
+    with running_server(
+        name="moto S3",
+        command=command,
+        env={"PATH": "/usr/bin:/bin"},
+        port=port,
+        log_path=work_dir / "moto.log",
+        health_path="/",
+        startup_seconds=600,
+        cwd=ROOT,
+    ) as server:
+        client = moto_s3_client(server.base_url, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+        bucket = Bucket(endpoint=server.base_url, name=name, client=client, count=objects)
+        filled = time.monotonic() - started
+        listed, seconds = bucket.list_all()
         if listed != objects:
-            raise RuntimeError(f"moto lists {listed} objects after writing {objects}")
-        log(f"moto {endpoint}: {objects:,} objects in s3://{name}/{PREFIX} in {seconds:.1f}s")
+            raise RuntimeError(f"moto lists {listed} objects, {objects} were written")
+        log(
+            f"moto: {objects:,} objects in s3://{name}/{PREFIX} after {filled:.1f}s; "
+            f"a plain listing of them takes {seconds:.1f}s"
+        )
+        bucket.listing_floor_seconds = round(seconds, 2)
         yield bucket

@@ -16,6 +16,11 @@ METRICS: list[tuple[str, Callable[[dict[str, Any]], Any], bool]] = [
     ("re-sync: server CPU, s", lambda r: _get(r, "resync", "server_cpu_seconds"), False),
     ("re-sync: tasks created", lambda r: _get(r, "resync", "last_sync_count"), True),
     ("re-sync: server peak RSS, MB", lambda r: _get(r, "resync", "peak_rss_mb"), False),
+    (
+        "moto: one plain listing of the bucket, s",
+        lambda r: _get(r, "bucket", "listing_floor_seconds"),
+        False,
+    ),
 ]
 
 
@@ -61,7 +66,9 @@ def render(runs: list[dict[str, Any]]) -> str:
             if mine is None and other is None:
                 continue
             # Counts are checks, not speeds: no ratio.
-            ratio = "" if "tasks created" in label else _ratio(mine, other, bigger)
+            ratio = (
+                "" if "tasks created" in label or "moto" in label else _ratio(mine, other, bigger)
+            )
             lines.append(f"  {label:40} {_number(mine):>12} {_number(other):>14} {ratio:>16}")
         for run in (ours, theirs):
             if run is None:
