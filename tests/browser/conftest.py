@@ -117,7 +117,9 @@ def web_app(
                 f"{app.base_url}/healthz",
                 app.process,
                 log_path=app.log_path,
-                deadline=time.monotonic() + 60,
+                # Start-up migrates five databases; on a shared 2-core machine under load
+                # that alone has taken over a minute.
+                deadline=time.monotonic() + 180,
             )
             yield app
         finally:
