@@ -62,6 +62,7 @@ export interface StorageField {
 const COMMON_SOURCE: StorageField[] = [
   { name: "regex_filter", label: "File filter regex", kind: "text", hint: "Only objects whose key matches, e.g. .*\\.(jpg|png)", only: "import" },
   { name: "use_blob_urls", label: "Treat every object as a source file (one task per file)", kind: "checkbox", only: "import", defaultValue: false },
+  { name: "recursive_scan", label: "Scan all sub-folders", kind: "checkbox", only: "import", defaultValue: false },
 ];
 
 const PRESIGN: StorageField[] = [
@@ -80,7 +81,6 @@ export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
     { name: "aws_secret_access_key", label: "Secret access key", kind: "password", secret: true },
     { name: "aws_session_token", label: "Session token", kind: "password", secret: true },
     { name: "aws_sse_kms_key_id", label: "SSE KMS key ID", kind: "text", hint: "Server-side encryption with this KMS key." },
-    { name: "recursive_scan", label: "Scan all sub-folders", kind: "checkbox", only: "import", defaultValue: false },
     ...PRESIGN,
     { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
   ],
