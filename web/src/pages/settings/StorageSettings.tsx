@@ -18,7 +18,6 @@ import {
   formatDateTime,
   ListTable,
   LoadingBlock,
-  ProgressBar,
   useLoaded,
   useToast,
 } from "../../ui";
@@ -222,23 +221,19 @@ function StorageList({ direction }: { direction: StorageDirection }) {
   );
 }
 
-/** A running sync: a bar when the server knows how many objects there are, counts always. */
+/** A running sync: when it started, and what it wrote so far once the server reports it. */
 function SyncProgressLine({ storage, direction }: { storage: Storage; direction: StorageDirection }) {
   const progress = syncProgress(storage);
   const what = direction === "import" ? "tasks" : "annotations";
-  const label = `Sync progress of ${storageName(storage)}`;
-  const text =
-    storage.status === "queued"
-      ? "Waiting for a worker…"
-      : `${formatCount(progress.created)} ${what} written` +
-        (progress.existed > 0 ? `, ${formatCount(progress.existed)} already there` : "") +
-        (progress.total != null ? ` (${formatCount(progress.done)} of ${formatCount(progress.total)} objects)` : "");
+  let text = "Waiting for a worker…";
+  if (storage.status === "in_progress") {
+    text = progress.startedAt ? `Started ${formatDateTime(progress.startedAt)}` : "Started";
+    if (progress.created !== null) text += ` · ${formatCount(progress.created)} ${what} written`;
+    if (progress.existed) text += `, ${formatCount(progress.existed)} already there`;
+  }
   return (
-    <div className="storage-progress" style={{ marginTop: 4, minWidth: 180 }}>
-      {progress.total != null && <ProgressBar done={progress.done} total={progress.total} label={label} />}
-      <div className="muted" role="status" aria-label={label} style={{ fontSize: 12 }}>
-        {text}
-      </div>
+    <div className="muted" role="status" aria-label={`Sync progress of ${storageName(storage)}`} style={{ fontSize: 12, marginTop: 4 }}>
+      {text}
     </div>
   );
 }

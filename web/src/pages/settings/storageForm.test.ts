@@ -93,16 +93,29 @@ describe("edit", () => {
 });
 
 describe("sync progress", () => {
-  it("counts what a running sync wrote and skipped, with the total once known", () => {
-    const running = s3Source({ status: "in_progress", last_sync_count: 120, meta: { tasks_existed: 30, objects_total: 500 } });
+  it("counts what this sync reported so far", () => {
+    const running = s3Source({
+      status: "in_progress",
+      last_sync_count: 120,
+      meta: { time_in_progress: "2026-12-05T10:00:00Z", time_last_ping: "2026-12-05T10:00:05Z", tasks_existed: 30 },
+    });
     expect(isRunning(running)).toBe(true);
-    expect(syncProgress(running)).toEqual({ done: 150, total: 500, created: 120, existed: 30 });
+    expect(syncProgress(running)).toEqual({ startedAt: "2026-12-05T10:00:00Z", created: 120, existed: 30 });
   });
 
-  it("has no total before the server reports one, and ignores values that are not counts", () => {
-    const queued = s3Source({ status: "queued", last_sync_count: null, meta: { objects_total: "many", tasks_existed: -1 } });
+  it("shows no counts before the first report, since they are still the previous sync's", () => {
+    const justStarted = s3Source({
+      status: "in_progress",
+      last_sync_count: 5000,
+      meta: { time_in_progress: "2026-12-05T10:00:00Z", time_last_ping: "2026-12-05T10:00:00Z", tasks_existed: 7 },
+    });
+    expect(syncProgress(justStarted)).toEqual({ startedAt: "2026-12-05T10:00:00Z", created: null, existed: null });
+  });
+
+  it("treats a queued sync as running, and ignores values that are not counts", () => {
+    const queued = s3Source({ status: "queued", last_sync_count: null, meta: { tasks_existed: -1 } });
     expect(isRunning(queued)).toBe(true);
-    expect(syncProgress(queued)).toEqual({ done: 0, total: null, created: 0, existed: 0 });
+    expect(syncProgress(queued)).toEqual({ startedAt: null, created: null, existed: null });
     expect(isRunning(s3Source({ status: "failed" }))).toBe(false);
   });
 });

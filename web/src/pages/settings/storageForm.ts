@@ -113,28 +113,39 @@ export function isRunning(storage: Storage): boolean {
 }
 
 export interface SyncProgress {
-  /** Objects handled so far: tasks (or files) written plus those already there. */
-  done: number;
-  /** Objects the sync found to handle, when the server knows it yet. */
-  total: number | null;
-  created: number;
-  existed: number;
+  /** When the running sync started (`meta.time_in_progress`). */
+  startedAt: string | null;
+  /** Tasks (or files) written so far by this sync; null until the server reports progress. */
+  created: number | null;
+  /** Objects found already imported (or exported) so far by this sync. */
+  existed: number | null;
 }
 
 function count(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
+function time(value: unknown): number | null {
+  if (typeof value !== "string") return null;
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? null : parsed;
+}
+
 /**
- * How far a running sync is, from what the server reports while it runs: `last_sync_count`
- * (created so far), `meta.tasks_existed` (already linked, skipped), and the number of objects
- * to handle once the server knows it (`meta.objects_total`).
+ * How far a running sync is. Label Studio reports progress by updating `last_sync_count`
+ * and `meta.tasks_existed` and stamping `meta.time_last_ping` as the sync goes; before the
+ * first such ping (`time_last_ping` later than `time_in_progress`) those fields still hold
+ * the previous sync's figures, so no counts are shown rather than stale ones.
  */
 export function syncProgress(storage: Storage): SyncProgress {
   const meta = (storage.meta ?? {}) as Record<string, unknown>;
-  const created = count(storage.last_sync_count) ?? 0;
-  const existed = count(meta.tasks_existed) ?? 0;
-  const failed = count(meta.tasks_failed_validation) ?? 0;
-  const total = count(meta.objects_total);
-  return { done: created + existed + failed, total, created, existed };
+  const startedAt = typeof meta.time_in_progress === "string" ? meta.time_in_progress : null;
+  const started = time(meta.time_in_progress);
+  const pinged = time(meta.time_last_ping);
+  const reported = storage.status === "in_progress" && started !== null && pinged !== null && pinged > started;
+  return {
+    startedAt,
+    created: reported ? (count(storage.last_sync_count) ?? 0) : null,
+    existed: reported ? (count(meta.tasks_existed) ?? 0) : null,
+  };
 }
