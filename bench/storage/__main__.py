@@ -5,6 +5,7 @@ Every option is a flag or the environment variable of the same name (flags win):
     SIZES=20000,100000      objects in the bucket, one LabelOps run each
     LS=1                    also Label Studio (bench/.ls-venv, installed on first use)
     LS_SIZES=20000          Label Studio sizes
+    LS_FROM=bench/results/storage-X.json   Label Studio's figures from an earlier run
     BACKEND=embedded        LabelOps as `make run` (embedded PostgreSQL and queue) beside Label
                             Studio on SQLite; `postgresql`: both on the test PostgreSQL
     RESYNC_ADD=100          objects added before the re-sync
@@ -52,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--ls", default=env("LS", "0"), help="1 = also Label Studio")
     add("--ls-sizes", default=env("LS_SIZES", "20000"))
     add("--ls-version", default=env("LS_VERSION", "1.23.2"), help="pinned on first install")
+    add(
+        "--ls-from",
+        default=env("LS_FROM", ""),
+        help="a results file: show its Label Studio figures instead of running Label Studio",
+    )
     add("--backend", default=env("BACKEND", "embedded"), choices=("embedded", "postgresql"))
     add("--resync-add", type=int, default=int(env("RESYNC_ADD", "100")))
     add(
@@ -194,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     runs: list[dict[str, Any]] = []
+    if args.ls_from:
+        earlier = json.loads(Path(args.ls_from).read_text())
+        for reused in earlier["runs"]:
+            if reused["target"] == "label-studio":
+                runs.append({**reused, "reused_from": args.ls_from})
+        meta["label_studio_version"] = earlier["meta"].get("label_studio_version")
+        meta["label_studio_figures_from"] = args.ls_from
+        log(f"Label Studio figures from {args.ls_from}")
     interrupted = False
     with ExitStack() as stack:
         try:
