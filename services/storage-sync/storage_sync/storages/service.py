@@ -109,8 +109,9 @@ def _split(
             settings[spec.name] = spec.default if value is None else value
         elif not partial:
             settings.setdefault(spec.name, spec.default)
-    if isinstance(settings.get("prefix"), str):
-        settings["prefix"] = settings["prefix"].strip("/")
+    for name in ("prefix", "path") if kind.name != "localfiles" else ("prefix",):
+        if isinstance(settings.get(name), str):
+            settings[name] = settings[name].strip("/")
     return settings, secrets
 
 

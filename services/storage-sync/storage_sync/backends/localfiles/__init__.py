@@ -108,6 +108,11 @@ class LocalFilesStorageType(StorageType):
         return str(settings.get("path") or "")
 
     @classmethod
+    def prefix_of(cls, settings: Mapping[str, Any]) -> str:
+        """The directory is the storage: keys are relative to it."""
+        return ""
+
+    @classmethod
     def connect(
         cls, settings: Mapping[str, Any], secrets: Mapping[str, str], context: ConnectContext
     ) -> StorageBackend:
