@@ -21,10 +21,11 @@ class Settings(ServiceSettings):
     task_batch_size: int = 1000
     #: Deadline of one `BulkCreateTasks` stream (one listing page), in seconds.
     bulk_create_deadline_seconds: float = 300.0
-    #: An import sync lists only what follows the last key it handled; once this long has
-    #: passed since the last full listing, the next sync lists everything again (objects
-    #: added with keys sorting before the checkpoint are found then). 0: always full.
-    full_scan_interval_seconds: float = 24 * 3600.0
+    #: An import sync of S3 or GCS lists only what follows the last key it handled; once
+    #: this long has passed since the last full listing, the next sync lists everything
+    #: again (objects added with keys sorting before the checkpoint are found then, or at
+    #: once with `POST .../sync?full=true`). 0: always list in full.
+    full_scan_interval_seconds: float = 3600.0
     #: A JSON or JSONL object larger than this is refused by the sync (bytes).
     max_task_object_bytes: int = 256 * 1024 * 1024
     #: Lease of a sync job; a worker that dies leaves it for another after this long.

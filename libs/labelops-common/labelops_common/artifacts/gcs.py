@@ -100,7 +100,11 @@ class GCSArtifactStorage(ArtifactStorage):
         project_id: str | None = None,
     ) -> GCSArtifactStorage:
         """A client from a service-account key (`credentials_info`, which also signs URLs),
-        or application default credentials when none is given."""
+        or application default credentials when none is given.
+
+        Against an emulator (`STORAGE_EMULATOR_HOST`) requests go unauthenticated, as
+        emulators expect, and the key only signs URLs.
+        """
         try:
             credentials = None
             if credentials_info:
@@ -109,12 +113,15 @@ class GCSArtifactStorage(ArtifactStorage):
                 credentials = service_account.Credentials.from_service_account_info(
                     credentials_info
                 )
+            client_credentials: google.auth.credentials.Credentials | None = credentials
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                client_credentials = google.auth.credentials.AnonymousCredentials()
             client = storage.Client(
                 project=project_id
                 or (credentials_info or {}).get("project_id")
                 or os.environ.get("GOOGLE_CLOUD_PROJECT")
-                or None,
-                credentials=credentials,
+                or "labelops",
+                credentials=client_credentials,
             )
         except (*_ERRORS, OSError, ValueError, KeyError) as error:
             raise ArtifactStorageError(

@@ -221,3 +221,8 @@ class StorageType(ABC):
     def bucket_of(cls, settings: Mapping[str, Any]) -> str:
         """What `<scheme>://<bucket>/` names in URIs (used to match URIs to storages)."""
         return str(settings.get("bucket") or "")
+
+    @classmethod
+    def prefix_of(cls, settings: Mapping[str, Any]) -> str:
+        """The key prefix a sync lists and an export writes under (`a/b`, or empty)."""
+        return str(settings.get("prefix") or "").strip("/")

@@ -13,7 +13,7 @@ from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import project_for
 from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import ValidationFailed
-from labelops_common.http.params import parse_optional_int
+from labelops_common.http.params import parse_bool, parse_optional_int
 from labelops_common.http.routing import ApiRouter
 from pydantic import BaseModel
 
@@ -191,13 +191,20 @@ def _routes(kind: type[StorageType], direction: str) -> None:
         return Response(status_code=204)
 
     def sync_storage(
-        storage_id: int, session: DbSession, projects: Projects, box: Box, principal: CurrentUser
+        storage_id: int,
+        request: Request,
+        session: DbSession,
+        projects: Projects,
+        box: Box,
+        principal: CurrentUser,
     ) -> dict[str, Any]:
-        """Queue a sync (or join the one queued or running) and answer the storage."""
+        """Queue a sync (or join the one queued or running) and answer the storage;
+        `?full=true` lists the whole storage instead of what follows its checkpoint."""
         storage = _owned(session, projects, principal, storage_id)
         if not storage.synchronizable:
             raise ValidationFailed({"synchronizable": ["This storage is not synchronizable."]})
-        job, created = storages.request_sync(session, storage=storage)
+        full = parse_bool(request.query_params.get("full"), field="full", default=False)
+        job, created = storages.request_sync(session, storage=storage, full=full)
         if created:
             jobs.sync_storage.enqueue_after_commit(session, job.id)
         session.commit()

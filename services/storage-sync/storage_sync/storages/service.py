@@ -26,7 +26,7 @@ from storage_sync.backends import (
     StorageConnectionError,
     StorageType,
 )
-from storage_sync.storages.models import EXPORT, IMPORT, Storage, SyncJob
+from storage_sync.storages.models import IMPORT, Storage, SyncJob
 from storage_sync.storages.secrets import MASK, SecretBox
 
 logger = logging.getLogger(__name__)
@@ -109,8 +109,9 @@ def _split(
             settings[spec.name] = spec.default if value is None else value
         elif not partial:
             settings.setdefault(spec.name, spec.default)
-    if isinstance(settings.get("prefix"), str):
-        settings["prefix"] = settings["prefix"].strip("/")
+    for name in ("prefix", "path") if kind.name != "localfiles" else ("prefix",):
+        if isinstance(settings.get(name), str):
+            settings[name] = settings[name].strip("/")
     return settings, secrets
 
 
@@ -278,12 +279,15 @@ def delete_storage(session: Session, *, storage: Storage) -> None:
     session.flush()
 
 
-def request_sync(session: Session, *, storage: Storage) -> tuple[SyncJob, bool]:
-    """The storage's queued or running sync, or a new one; True if it is new.
+def request_sync(session: Session, *, storage: Storage, full: bool = False) -> tuple[SyncJob, bool]:
+    """The storage's queued or running sync, or a new one; True if it is new. `full`
+    makes the next import sync list the whole storage, not only what follows its checkpoint.
 
     The storage row is locked first, so two requests at once find one job between them.
     """
     session.execute(select(Storage.id).where(Storage.id == storage.id).with_for_update())
+    if full:
+        storage.full_scan_at = None
     active = session.scalar(
         select(SyncJob).where(
             SyncJob.storage_id == storage.id,
@@ -304,7 +308,3 @@ def request_sync(session: Session, *, storage: Storage) -> tuple[SyncJob, bool]:
     storage.meta = meta
     session.flush()
     return job, True
-
-
-def directions() -> tuple[str, str]:
-    return IMPORT, EXPORT

@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from storage_sync.backends import StorageBackend, StorageConnectionError
+from storage_sync.backends import STORAGE_TYPES, StorageBackend, StorageConnectionError
 from storage_sync.jobs import StorageJobResources
 from storage_sync.storages import service as storages
 from storage_sync.storages.models import ImportedObject, Storage
@@ -78,7 +78,7 @@ def blob_data_key(project: ProjectInfo) -> str:
 
 
 def listing_prefix(storage: Storage) -> str:
-    prefix = str((storage.settings or {}).get("prefix") or "").strip("/")
+    prefix = STORAGE_TYPES[storage.type].prefix_of(storage.settings or {})
     return prefix + "/" if prefix else ""
 
 

@@ -86,7 +86,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Azure Import
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_azure_import"];
         delete?: never;
@@ -177,7 +178,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Azure Export
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_azure_export"];
         delete?: never;
@@ -251,7 +253,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Gcs Export
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_gcs_export"];
         delete?: never;
@@ -325,7 +328,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Localfiles Export
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_localfiles_export"];
         delete?: never;
@@ -399,7 +403,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Redis Export
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_redis_export"];
         delete?: never;
@@ -473,7 +478,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage S3 Export
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_s3_export"];
         delete?: never;
@@ -564,7 +570,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Gcs Import
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_gcs_import"];
         delete?: never;
@@ -638,7 +645,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Localfiles Import
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_localfiles_import"];
         delete?: never;
@@ -712,7 +720,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage Redis Import
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_redis_import"];
         delete?: never;
@@ -786,7 +795,8 @@ export interface paths {
         put?: never;
         /**
          * Sync Storage S3 Import
-         * @description Queue a sync (or join the one queued or running) and answer the storage.
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
          */
         post: operations["sync_storage_s3_import"];
         delete?: never;

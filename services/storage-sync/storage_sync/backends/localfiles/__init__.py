@@ -48,7 +48,11 @@ def path_under_root(path: str, root: Path) -> Path:
 
 
 class LocalFilesBackend(ArtifactBackend):
+    """Walking a directory is cheap next to importing what it holds, and people add files
+    with any name: every sync walks it all, and keys already imported are skipped."""
+
     bucket_field = "path"
+    resumable_listing = False
 
     def __init__(self, directory: Path, *, document_root: Path) -> None:
         super().__init__(LocalArtifactStorage(directory), scheme="file", bucket=str(directory))
@@ -102,6 +106,11 @@ class LocalFilesStorageType(StorageType):
     @classmethod
     def bucket_of(cls, settings: Mapping[str, Any]) -> str:
         return str(settings.get("path") or "")
+
+    @classmethod
+    def prefix_of(cls, settings: Mapping[str, Any]) -> str:
+        """The directory is the storage: keys are relative to it."""
+        return ""
 
     @classmethod
     def connect(

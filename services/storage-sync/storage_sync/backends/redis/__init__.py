@@ -123,6 +123,10 @@ class RedisStorageType(StorageType):
         return f"{settings.get('host')}:{settings.get('port')}/{settings.get('db')}"
 
     @classmethod
+    def prefix_of(cls, settings: Mapping[str, Any]) -> str:
+        return str(settings.get("path") or "").strip("/")
+
+    @classmethod
     def check_settings(cls, settings: Mapping[str, Any]) -> dict[str, list[str]]:
         errors = super().check_settings(settings)
         port, db = settings.get("port", 6379), settings.get("db", 1)
