@@ -6,6 +6,7 @@
  * from which the settings page builds its form.
  */
 import { api } from "./client";
+import type { components } from "./generated/storage-sync";
 
 export type StorageDirection = "import" | "export";
 export type StorageType = "s3" | "gcs" | "azure" | "redis" | "localfiles";
@@ -18,27 +19,16 @@ export type StorageStatus =
   | "completed"
   | "completed_with_errors";
 
-/** The fields every storage type shares; each type adds its own connection fields. */
-export interface Storage {
-  id: number;
-  type: StorageType;
-  title?: string | null;
-  description?: string | null;
-  project: number;
-  status: StorageStatus;
-  last_sync?: string | null;
-  last_sync_count?: number | null;
-  last_sync_job?: string | null;
-  traceback?: string | null;
-  meta?: Record<string, unknown> | null;
-  created_at: string;
-  [field: string]: unknown;
-}
+type Schemas = components["schemas"];
 
-export interface StorageTypeInfo {
-  name: StorageType;
-  title: string;
-}
+/**
+ * A storage as the server answers it: the fields every type shares, typed from storage-sync's
+ * OpenAPI document, plus its type's own connection fields (credentials masked or absent).
+ * `type` and `status` are narrowed to the contract's values.
+ */
+export type Storage = Schemas["AnyStorageAnswer"] & { type: StorageType; status: StorageStatus };
+
+export type StorageTypeInfo = Schemas["StorageTypeAnswer"] & { name: StorageType };
 
 /** One connection field of a storage form. */
 export interface StorageField {
