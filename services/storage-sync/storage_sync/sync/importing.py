@@ -25,17 +25,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.jobs import JobContext
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from storage_sync.backends import STORAGE_TYPES, StorageBackend, StorageConnectionError
@@ -46,6 +48,7 @@ from storage_sync.sync import metrics
 from storage_sync.sync.tasks import NewTask
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Label Studio's data key for an object when the config names none.
 UNDEFINED_DATA_KEY = "$undefined$"
@@ -128,6 +131,8 @@ def new_task(item: dict[str, Any], *, source_key: str) -> NewTask:
 
 
 def imported_keys(session: Session, storage_id: int, keys: list[str]) -> set[str]:
+    """Which of `keys` the storage imported before: one primary-key probe per key, the
+    keys sent as one array parameter."""
     found: set[str] = set()
     for start in range(0, len(keys), _LOOKUP_CHUNK):
         chunk = keys[start : start + _LOOKUP_CHUNK]
@@ -135,7 +140,7 @@ def imported_keys(session: Session, storage_id: int, keys: list[str]) -> set[str
             session.scalars(
                 select(ImportedObject.object_key).where(
                     ImportedObject.storage_id == storage_id,
-                    ImportedObject.object_key.in_(chunk),
+                    ImportedObject.object_key == any_(bindparam("keys", chunk, ARRAY(Text))),
                 )
             )
         )
@@ -173,16 +178,19 @@ def run_import_sync(resources: StorageJobResources, storage_id: int, context: Jo
     regex = re.compile(storage.regex_filter) if storage.regex_filter else None
     data_key = blob_data_key(project)
     started = utcnow()
-    pages = backend.list_pages(
-        listing_prefix(storage),
-        start_after="" if totals.full_scan else storage.scan_checkpoint,
-        recursive=storage.recursive_scan,
+    pages = prefetched(
+        lambda: backend.list_pages(
+            listing_prefix(storage),
+            start_after="" if totals.full_scan else storage.scan_checkpoint,
+            recursive=storage.recursive_scan,
+        )
     )
     for page in _counted(pages, storage.type, totals):
         keys = [item.key for item in page if regex is None or regex.match(item.key)]
         totals.matched += len(keys)
         with database.session() as session:
-            new_keys = [key for key in keys if key not in imported_keys(session, storage.id, keys)]
+            known = imported_keys(session, storage.id, keys)
+        new_keys = [key for key in keys if key not in known]
         totals.existed += len(keys) - len(new_keys)
         tasks: list[NewTask] = []
         per_object: dict[str, int] = {}
@@ -231,6 +239,52 @@ def run_import_sync(resources: StorageJobResources, storage_id: int, context: Jo
     )
 
 
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def prefetched(produce: Callable[[], Iterator[T]], *, depth: int = 2) -> Iterator[T]:
+    """`produce()`'s items, read ahead on a thread of their own (at most `depth` waiting):
+    the next listing page is fetched while this one's tasks are written. When the consumer
+    stops early, the producer stops too."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in produce():
+                if not hand_over(item):
+                    return
+            hand_over(_END)
+        except BaseException as error:
+            hand_over(_Failed(error))
+
+    threading.Thread(target=run, daemon=True, name="storage-listing").start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stopped.set()
+
+
 def _counted(pages: Iterator[Any], kind: str, totals: SyncTotals) -> Iterator[Any]:
     listed = metrics.OBJECTS_LISTED.labels(kind)
     for page in pages:
@@ -243,23 +297,29 @@ def _counted(pages: Iterator[Any], kind: str, totals: SyncTotals) -> Iterator[An
 def record_page(
     session: Session, *, storage_id: int, per_object: dict[str, int], checkpoint: str | None
 ) -> None:
-    """The page's objects as imported, and the listing's checkpoint moved past the page
-    (never backwards: a concurrent or older sync cannot undo a newer one's progress)."""
+    """The page's objects as imported (one statement: the keys go as arrays), and the
+    listing's checkpoint moved past the page (never backwards: a concurrent or older sync
+    cannot undo a newer one's progress)."""
     if per_object:
         session.execute(
-            insert(ImportedObject)
-            .values(
-                [
-                    {"storage_id": storage_id, "object_key": key, "task_count": count}
-                    for key, count in per_object.items()
-                ]
-            )
-            .on_conflict_do_nothing()
+            text(
+                "INSERT INTO imported_objects (storage_id, object_key, task_count, created_at)"
+                " SELECT :storage_id, key, count, now()"
+                " FROM unnest(CAST(:keys AS text[]), CAST(:counts AS integer[])) AS o(key, count)"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {
+                "storage_id": storage_id,
+                "keys": list(per_object),
+                "counts": list(per_object.values()),
+            },
         )
     if checkpoint is not None:
-        storage = session.get(Storage, storage_id, with_for_update=True)
-        if storage is not None and checkpoint > (storage.scan_checkpoint or ""):
-            storage.scan_checkpoint = checkpoint
+        session.execute(
+            update(Storage)
+            .where(Storage.id == storage_id, Storage.scan_checkpoint < checkpoint)
+            .values(scan_checkpoint=checkpoint)
+        )
 
 
 def mark_running(session: Session, storage: Storage) -> None:
