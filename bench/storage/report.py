@@ -10,6 +10,7 @@ METRICS: list[tuple[str, Callable[[dict[str, Any]], Any], bool]] = [
     ("first sync: wall time, s", lambda r: _get(r, "first", "seconds"), False),
     ("first sync: objects/s", lambda r: _get(r, "first", "objects_per_second"), True),
     ("first sync: server peak RSS, MB", lambda r: _get(r, "first", "peak_rss_mb"), False),
+    ("  (RSS just before the sync, MB)", lambda r: _get(r, "first", "rss_before_mb"), False),
     ("first sync: server CPU, s", lambda r: _get(r, "first", "server_cpu_seconds"), False),
     ("first sync: tasks created", lambda r: _get(r, "first", "last_sync_count"), True),
     ("re-sync (+new objects): wall time, s", lambda r: _get(r, "resync", "seconds"), False),

@@ -75,6 +75,9 @@ def run_sync(
     a figure.
     """
     before = _storage(api, storage_id)
+    # The server's memory at rest, just before the sync (its peak is read against this).
+    with RssSampler(server.process.pid, skip_root=server.skip_root_rss, interval=3600) as idle:
+        pass
     cpu_before = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
     progress_counts: set[int] = set()
     polls = 0
@@ -106,6 +109,7 @@ def run_sync(
         "seconds": round(seconds, 2),
         "objects_per_second": round(expected_new / seconds, 1) if seconds > 0 else None,
         "post_seconds": round(post_seconds, 2),
+        "rss_before_mb": round(idle.peak_rss_mb, 1),
         "peak_rss_mb": round(rss.peak_rss_mb, 1),
         "peak_hwm_mb": round(rss.peak_hwm_mb, 1),
         "server_cpu_seconds": round(cpu, 2),
