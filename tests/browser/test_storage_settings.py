@@ -1,5 +1,5 @@
 """The cloud storage settings page in a real browser, against real storages: moto's S3 server,
-the test Redis and folders under the server's document root.
+fake-gcs-server, Azurite, the test Redis and folders under the server's document root.
 
 A source storage goes through its whole life on the page (a connection check that fails
 with the server's reason and creates nothing, one that works, add, sync followed until done,
@@ -20,7 +20,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import redis
-from labelops_testing.emulators import moto_s3, moto_s3_client
+from azure.storage.blob import BlobServiceClient
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage as gcs_storage
+from labelops_testing.emulators import (
+    azurite_blob,
+    azurite_connection_string,
+    moto_s3,
+    moto_s3_client,
+)
 from playwright.sync_api import Locator, Page, expect
 
 IMAGES = """<View>
@@ -41,6 +51,15 @@ ACCESS_KEY = "AKIABROWSERSTORAGE01"
 SECRET_KEY = "browser-storage-secret-0123456789abcdef"
 #: A sync runs as a job; the page follows it by asking again every 1.5 s.
 SYNC_TIMEOUT_MS = 60_000
+#: Azurite's package lock, shared with the artifact-store and storage-sync tests.
+AZURITE_DIR = (
+    Path(__file__).resolve().parents[2]
+    / "libs"
+    / "labelops-common"
+    / "tests"
+    / "artifacts"
+    / "emulators"
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +77,40 @@ def bucket(s3_endpoint: str) -> tuple[str, Any]:
     return name, client
 
 
+@pytest.fixture(scope="module")
+def azure_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with azurite_blob(tmp_path_factory.mktemp("azurite"), package_dir=AZURITE_DIR) as endpoint:
+        yield endpoint
+
+
+def _service_account_json() -> str:
+    """A service-account key made here: the server signs URLs with it offline."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "browser",
+            "private_key_id": "browser-test",
+            "private_key": pem,
+            "client_email": "sync@browser.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
+
+
 def _section(page: Page, heading: str) -> Locator:
     return page.get_by_role("region", name=heading)
+
+
+def _expect_synced(row: Locator) -> None:
+    """The row's status badge says the last sync completed (not failed, not with errors)."""
+    expect(row.locator(".badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
 
 
 def _dialog(page: Page, title: str) -> Locator:
@@ -142,7 +193,7 @@ def test_source_storage_add_check_sync_edit_remove(
 
     # Sync: queued by the POST, followed by the page until done, without a reload.
     row.get_by_role("button", name="Sync Photos").click()
-    expect(row).to_contain_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    _expect_synced(row)
     expect(row.get_by_role("cell").nth(4)).to_have_text("5")
     assert _task_total(api, project_id) == 5
     screenshot(page, "storage-source-synced")
@@ -152,7 +203,7 @@ def test_source_storage_add_check_sync_edit_remove(
         s3.put_object(Bucket=name, Key=f"photos/{number}.jpg", Body=b"jpeg")
     row.get_by_role("button", name="Sync Photos").click()
     expect(row.get_by_role("cell").nth(4)).to_have_text("2", timeout=SYNC_TIMEOUT_MS)
-    expect(row).to_contain_text("Synced")
+    _expect_synced(row)
     assert _task_total(api, project_id) == 7
 
     # Edit: the form starts from the saved values, credentials blank; blank keeps them.
@@ -231,7 +282,7 @@ def test_target_storage_writes_annotations_on_sync(
 
     row = target.get_by_role("row", name="Labels out", exact=True)
     row.get_by_role("button", name="Sync Labels out").click()
-    expect(row).to_contain_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    _expect_synced(row)
     listed = s3.list_objects_v2(Bucket=name, Prefix="labels").get("Contents", [])
     assert len(listed) == 2
     [stored] = _storages(api, project_id, "export")
@@ -276,7 +327,7 @@ def test_local_files_and_redis_storages(
     expect(dialog).to_be_hidden()
     row = source.get_by_role("row", name="Local texts", exact=True)
     row.get_by_role("button", name="Sync Local texts").click()
-    expect(row).to_contain_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    _expect_synced(row)
     assert _task_total(api, project_id) == 3
 
     # Redis: tasks as JSON values under a key prefix of the test Redis.
@@ -288,7 +339,7 @@ def test_local_files_and_redis_storages(
     client = redis.Redis(host=where.hostname or "127.0.0.1", port=where.port or 6379, db=db)
     try:
         for number in range(2):
-            client.set(f"{prefix}/{number}", json.dumps({"text": f"redis {number}"}))
+            client.set(f"{prefix}/{number}.json", json.dumps({"text": f"redis {number}"}))
         source.get_by_role("button", name="Add source storage").click()
         dialog = _dialog(page, "Add source storage")
         dialog.get_by_label("Storage type").select_option("redis")
@@ -303,11 +354,11 @@ def test_local_files_and_redis_storages(
         expect(dialog).to_be_hidden()
         row = source.get_by_role("row", name="Redis texts", exact=True)
         row.get_by_role("button", name="Sync Redis texts").click()
-        expect(row).to_contain_text("Synced", timeout=SYNC_TIMEOUT_MS)
+        _expect_synced(row)
         assert _task_total(api, project_id) == 5
         assert sorted(s["type"] for s in _storages(api, project_id)) == ["localfiles", "redis"]
     finally:
-        client.delete(*[f"{prefix}/{number}" for number in range(2)])
+        client.delete(*[f"{prefix}/{number}.json" for number in range(2)])
         client.close()
 
     # A local target folder gets the annotations written on sync.
@@ -339,5 +390,90 @@ def test_local_files_and_redis_storages(
     expect(dialog).to_be_hidden()
     row = target.get_by_role("row", name="Local out", exact=True)
     row.get_by_role("button", name="Sync Local out").click()
-    expect(row).to_contain_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    _expect_synced(row)
     assert len([p for p in out.rglob("*") if p.is_file()]) == 1
+
+
+def test_gcs_source_and_azure_target(
+    page: Page,
+    api: httpx.Client,
+    make_project: Callable[..., dict[str, Any]],
+    gcs_endpoint: str,
+    azure_endpoint: str,
+) -> None:
+    gcs = gcs_storage.Client(
+        project="browser",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": gcs_endpoint},
+    )
+    gcs_bucket = gcs.create_bucket(f"browser-{uuid.uuid4().hex[:10]}")
+    for number in range(3):
+        gcs_bucket.blob(f"texts/{number}.json").upload_from_string(
+            json.dumps({"text": f"gcs {number}"})
+        )
+    container = f"box-{uuid.uuid4().hex[:10]}"
+    blobs = BlobServiceClient.from_connection_string(azurite_connection_string(azure_endpoint))
+    blobs.create_container(container)
+    project_id = make_project("Storage gcs and azure", TEXTS, [])["id"]
+    page.goto(f"/projects/{project_id}/settings/storage")
+
+    source = _section(page, "Source cloud storage")
+    source.get_by_role("button", name="Add source storage").click()
+    dialog = _dialog(page, "Add source storage")
+    dialog.get_by_label("Storage type").select_option("gcs")
+    dialog.get_by_label("Storage title").fill("GCS texts")
+    dialog.get_by_label("Bucket name").fill(gcs_bucket.name)
+    dialog.get_by_label("Bucket prefix").fill("texts")
+    dialog.get_by_label("Service account credentials (JSON)").fill(_service_account_json())
+    dialog.get_by_role("button", name="Check connection").click()
+    expect(dialog.get_by_role("status")).to_have_text("Connection works.")
+    dialog.get_by_role("button", name="Add storage").click()
+    expect(dialog).to_be_hidden()
+    row = source.get_by_role("row", name="GCS texts", exact=True)
+    row.get_by_role("button", name="Sync GCS texts").click()
+    _expect_synced(row)
+    expect(row.get_by_role("cell").nth(4)).to_have_text("3")
+    assert _task_total(api, project_id) == 3
+    [stored] = _storages(api, project_id)
+    assert stored["type"] == "gcs"
+    assert "PRIVATE KEY" not in json.dumps(stored)
+
+    # Azure target: a wrong account key is refused and nothing is made; the right one works.
+    good = azurite_connection_string(azure_endpoint)
+    wrong_key = azurite_connection_string(azure_endpoint, account_key="d3Jvbmcta2V5" * 8)
+    target = _section(page, "Target cloud storage")
+    target.get_by_role("button", name="Add target storage").click()
+    dialog = _dialog(page, "Add target storage")
+    dialog.get_by_label("Storage type").select_option("azure")
+    dialog.get_by_label("Storage title").fill("Azure out")
+    dialog.get_by_label("Container name").fill(container)
+    dialog.get_by_label("Container prefix").fill("labels")
+    dialog.get_by_label("Connection string").fill(wrong_key)
+    dialog.get_by_role("button", name="Add storage").click()
+    expect(dialog.locator(".error-list, .field-errors").first).to_be_visible()
+    assert _storages(api, project_id, "export") == []
+    dialog.get_by_label("Connection string").fill(good)
+    dialog.get_by_role("button", name="Add storage").click()
+    expect(dialog).to_be_hidden()
+
+    task_id = api.get("/api/tasks", params={"project": project_id}).json()["tasks"][0]["id"]
+    created = api.post(
+        f"/api/tasks/{task_id}/annotations",
+        json={
+            "result": [
+                {
+                    "id": "r1",
+                    "from_name": "sentiment",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": ["positive"]},
+                }
+            ]
+        },
+    )
+    assert created.status_code == 201, created.text
+    row = target.get_by_role("row", name="Azure out", exact=True)
+    row.get_by_role("button", name="Sync Azure out").click()
+    _expect_synced(row)
+    written = list(blobs.get_container_client(container).list_blobs(name_starts_with="labels"))
+    assert len(written) == 1
