@@ -4,8 +4,10 @@ ML backends, webhooks, storage endpoints, URL imports and media downloads are ad
 user typed. Left alone, a server fetching them is a proxy into its own network: the
 cloud metadata endpoint, the database, the admin port on loopback. The policy refuses a
 scheme other than http(s) and any address that is not globally routable (private,
-loopback, link-local, CGNAT, reserved, multicast), unless the operator allows private
-networks (`LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true`, which `make run` sets).
+loopback, CGNAT, reserved), unless the operator allows private networks
+(`LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true`, which `make run` sets). Link-local
+addresses (where cloud metadata endpoints answer), multicast and unspecified addresses are
+refused whatever the setting.
 
 The check happens where the connection is made, not only on the URL: `policy.client()`
 resolves the host, checks every address it resolves to and connects to the checked

@@ -54,12 +54,13 @@ class OutboundPolicy:
             address = address.ipv4_mapped
         if address.is_unspecified or address.is_multicast:
             return f"{address} is not a destination address"
+        if address.is_link_local:
+            # Cloud metadata endpoints (169.254.169.254) live here: never, whatever the setting.
+            return f"{address} is a link-local address, refused by the outbound address policy"
         if self.allow_private_networks or address.is_global:
             return None
         if address.is_loopback:
             kind = "a loopback"
-        elif address.is_link_local:
-            kind = "a link-local"
         elif address.is_private:
             kind = "a private"
         else:

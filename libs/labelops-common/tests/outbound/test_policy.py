@@ -95,6 +95,10 @@ def test_allowing_private_networks_still_refuses_non_destinations() -> None:
     policy.check_url("http://10.0.0.1/")
     with pytest.raises(OutboundRefused):
         policy.check_url("http://0.0.0.0/")
+    for metadata in ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/"):
+        with pytest.raises(OutboundRefused) as refused:
+            policy.check_url(metadata)
+        assert "link-local" in refused.value.reason
     with pytest.raises(OutboundRefused):
         policy.check_url("ftp://127.0.0.1/")
 
