@@ -52,6 +52,11 @@ def test_missing_bucket_invalid_regex_and_unknown_field_create_nothing(
     bad_name = api.create("s3", s3_body(project_id, s3_endpoint, "Bad_Bucket"))
     assert bad_name.status_code == 400
     assert "bucket" in bad_name.json()["validation_errors"]
+    half = s3_body(project_id, s3_endpoint, "any-bucket")
+    del half["aws_secret_access_key"]
+    half_credentials = api.create("s3", half)
+    assert half_credentials.status_code == 400
+    assert "aws_secret_access_key" in half_credentials.json()["validation_errors"]
     unknown = api.create("s3", {**s3_body(project_id, s3_endpoint, "any-bucket"), "buckett": "x"})
     assert unknown.status_code == 400
     assert "buckett" in unknown.json()["validation_errors"]

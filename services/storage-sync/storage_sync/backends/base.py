@@ -93,6 +93,11 @@ class StorageBackend(ABC):
     def read(self, key: str) -> bytes:
         """The object's bytes; FileNotFoundError if there is none."""
 
+    def stream(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in chunks (FileNotFoundError at once if there is none), for
+        proxying media without holding a whole video in memory."""
+        return iter([self.read(key)])
+
     @abstractmethod
     def write(self, key: str, data: bytes) -> None: ...
 
@@ -148,6 +153,20 @@ class ArtifactBackend(StorageBackend):
             return b"".join(self.artifacts.read(key))
         except ArtifactStorageError as error:
             raise StorageConnectionError(str(error)) from None
+
+    def stream(self, key: str) -> Iterator[bytes]:
+        try:
+            chunks = self.artifacts.read(key)
+        except ArtifactStorageError as error:
+            raise StorageConnectionError(str(error)) from None
+
+        def guarded() -> Iterator[bytes]:
+            try:
+                yield from chunks
+            except ArtifactStorageError as error:
+                raise StorageConnectionError(str(error)) from None
+
+        return guarded()
 
     def write(self, key: str, data: bytes) -> None:
         writer = self.artifacts.writer(key)

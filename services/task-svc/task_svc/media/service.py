@@ -23,8 +23,6 @@ from labelops_common.settings import CommonSettings
 logger = logging.getLogger(__name__)
 
 STORAGE_SCHEMES = ("s3://", "gs://", "azure-blob://")
-#: How long serving a task waits for storage-sync before handing out proxy URLs.
-RESOLVE_DEADLINE_SECONDS = 2.0
 
 
 def _references(value: Any) -> Iterator[str]:
@@ -65,7 +63,8 @@ class MediaResolver:
         stub = peer_stub(
             storage_pb2_grpc.StorageServiceStub,
             target=self._common.peer_address("storage-sync"),
-            deadline_seconds=RESOLVE_DEADLINE_SECONDS,
+            # The suite's gRPC deadline; past it, proxy URLs are handed out instead.
+            deadline_seconds=self._common.grpc_deadline_seconds,
         )
         try:
             answer = stub.ResolveUris(
