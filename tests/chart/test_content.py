@@ -189,7 +189,11 @@ def test_production_edge_tls_cors_and_limits(rendered_files: dict[str, Any]) -> 
         assert annotations["nginx.ingress.kubernetes.io/enable-cors"] == "true"
         allowed = annotations["nginx.ingress.kubernetes.io/cors-allow-origin"].split(", ")
         assert allowed == origins
-        assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "1100m"
+        # The route table's limits: imports on task-svc, API calls elsewhere, nothing for pages.
+        body_limit = {f"{RELEASE}-task-svc": "1024m", f"{RELEASE}-web": "1m"}.get(
+            ingress["metadata"]["name"], "100m"
+        )
+        assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == body_limit
         assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
         assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     export = production.named("Ingress", f"{RELEASE}-export-svc")

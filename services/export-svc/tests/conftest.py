@@ -124,7 +124,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         with (
             TestClient(project_runtime.http_app, raise_server_exceptions=False) as project_client,
             TestClient(task_runtime.http_app, raise_server_exceptions=False) as task_client,
-            TestClient(export_runtime.http_app, raise_server_exceptions=False) as export_client,
+            TestClient(
+                export_runtime.http_app,
+                raise_server_exceptions=False,
+                client=("127.0.0.1", 50000),  # /metrics answers scrapers on loopback
+            ) as export_client,
         ):
             yield Stack(
                 common=common,

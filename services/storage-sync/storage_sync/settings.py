@@ -19,6 +19,8 @@ class Settings(ServiceSettings):
     local_files_serving_enabled: bool = True
     #: Tasks per `BulkCreateTasks` message (task-svc writes each listing page in one stream).
     task_batch_size: int = 1000
+    #: Objects per listing page; each page is one `BulkCreateTasks` stream and one commit.
+    listing_page_size: int = 1000
     #: Deadline of one `BulkCreateTasks` stream (one listing page), in seconds.
     bulk_create_deadline_seconds: float = 300.0
     #: An import sync of S3 or GCS lists only what follows the last key it handled; once

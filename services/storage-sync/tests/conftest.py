@@ -117,6 +117,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 database_url=storage_url,
                 local_files_document_root=document_root,
                 task_batch_size=7,
+                listing_page_size=5,
             ),
             context=ConnectContext(
                 policy=OutboundPolicy(allow_private_networks=True), document_root=document_root

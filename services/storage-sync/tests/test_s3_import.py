@@ -52,6 +52,11 @@ def test_missing_bucket_invalid_regex_and_unknown_field_create_nothing(
     bad_name = api.create("s3", s3_body(project_id, s3_endpoint, "Bad_Bucket"))
     assert bad_name.status_code == 400
     assert "bucket" in bad_name.json()["validation_errors"]
+    half = s3_body(project_id, s3_endpoint, "any-bucket")
+    del half["aws_secret_access_key"]
+    half_credentials = api.create("s3", half)
+    assert half_credentials.status_code == 400
+    assert "aws_secret_access_key" in half_credentials.json()["validation_errors"]
     unknown = api.create("s3", {**s3_body(project_id, s3_endpoint, "any-bucket"), "buckett": "x"})
     assert unknown.status_code == 400
     assert "buckett" in unknown.json()["validation_errors"]
@@ -264,3 +269,28 @@ def test_presigned_url_is_fetched_back(
         follow_redirects=False,
     )
     assert outsider.status_code == 404
+
+
+def test_a_sync_failing_half_way_leaves_whole_pages_and_resumes_without_duplicates(
+    api: Api, db: Db, s3: Any, s3_endpoint: str, bucket: str
+) -> None:
+    """Pages of five objects (the test stack's listing page size): the third page holds a
+    task task-svc refuses, so the sync fails there with the reason; the first two pages'
+    tasks exist whole, the third page's not at all. Fixed, the next sync adds the rest."""
+    project_id = api.project(TEXT_CONFIG)
+    for n in range(15):
+        task = {"text": f"task {n}"} if n != 12 else {"wrong": "no text here"}
+        s3.put_object(Bucket=bucket, Key=f"t/{n:02d}.json", Body=json.dumps(task))
+    storage = api.create("s3", s3_body(project_id, s3_endpoint, bucket, prefix="t")).json()
+    failed = api.sync("s3", storage["id"])
+    assert failed["status"] == "failed", failed
+    assert "text" in failed["traceback"]
+    texts = sorted(task["data"]["text"] for task in api.tasks(project_id))
+    assert texts == sorted(f"task {n}" for n in range(10))
+    assert db.imported(storage["id"]) == [f"t/{n:02d}.json" for n in range(10)]
+    s3.put_object(Bucket=bucket, Key="t/12.json", Body=json.dumps({"text": "task 12"}))
+    fixed = api.sync("s3", storage["id"])
+    assert fixed["status"] == "completed", fixed
+    assert fixed["last_sync_count"] == 5
+    texts = sorted(task["data"]["text"] for task in api.tasks(project_id))
+    assert texts == sorted(f"task {n}" for n in range(15))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from labelops_common.artifacts import ArtifactStorage, ArtifactStorageError
-from labelops_common.artifacts.base import ListedObject, key_parts
+from labelops_common.artifacts.base import LIST_PAGE_SIZE, ListedObject, key_parts
 from labelops_common.outbound import OutboundPolicy
 
 __all__ = [
@@ -79,12 +79,24 @@ class StorageBackend(ABC):
 
     @abstractmethod
     def list_pages(
-        self, prefix: str, *, start_after: str = "", recursive: bool = True
-    ) -> Iterator[list[ListedObject]]: ...
+        self,
+        prefix: str,
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> Iterator[list[ListedObject]]:
+        """Objects under `prefix` a page at a time, in key order where the backend lists in
+        order, after `start_after` (see `ArtifactStorage.list_pages`)."""
 
     @abstractmethod
     def read(self, key: str) -> bytes:
         """The object's bytes; FileNotFoundError if there is none."""
+
+    def stream(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in chunks (FileNotFoundError at once if there is none), for
+        proxying media without holding a whole video in memory."""
+        return iter([self.read(key)])
 
     @abstractmethod
     def write(self, key: str, data: bytes) -> None: ...
@@ -122,11 +134,16 @@ class ArtifactBackend(StorageBackend):
         self.bucket = bucket
 
     def list_pages(
-        self, prefix: str, *, start_after: str = "", recursive: bool = True
+        self,
+        prefix: str,
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
     ) -> Iterator[list[ListedObject]]:
         try:
             yield from self.artifacts.list_pages(
-                prefix, start_after=start_after, recursive=recursive
+                prefix, start_after=start_after, recursive=recursive, page_size=page_size
             )
         except ArtifactStorageError as error:
             raise StorageConnectionError(str(error)) from None
@@ -136,6 +153,20 @@ class ArtifactBackend(StorageBackend):
             return b"".join(self.artifacts.read(key))
         except ArtifactStorageError as error:
             raise StorageConnectionError(str(error)) from None
+
+    def stream(self, key: str) -> Iterator[bytes]:
+        try:
+            chunks = self.artifacts.read(key)
+        except ArtifactStorageError as error:
+            raise StorageConnectionError(str(error)) from None
+
+        def guarded() -> Iterator[bytes]:
+            try:
+                yield from chunks
+            except ArtifactStorageError as error:
+                raise StorageConnectionError(str(error)) from None
+
+        return guarded()
 
     def write(self, key: str, data: bytes) -> None:
         writer = self.artifacts.writer(key)

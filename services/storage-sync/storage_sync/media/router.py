@@ -4,12 +4,11 @@ organization only."""
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from urllib.parse import quote
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.http.errors import NotFound, PermissionDenied, ValidationFailed
 from labelops_common.http.routing import ApiRouter
@@ -58,16 +57,15 @@ def _resolve_task_media(
             )
         backend = storages.connect(storage, box=box, context=connect)
         try:
-            body = backend.read(resolved.key)
+            chunks = backend.stream(resolved.key)
         except FileNotFoundError:
             raise NotFound() from None
         except StorageConnectionError:
+            # Label Studio's answer when the storage behind the proxy fails.
             return Response(status_code=424)
         media_type = mimetypes.guess_type(resolved.key)[0] or "application/octet-stream"
-        return Response(
-            body,
-            media_type=media_type,
-            headers={"ETag": hashlib.md5(body, usedforsecurity=False).hexdigest()},
+        return StreamingResponse(
+            chunks, media_type=media_type, headers={"Cache-Control": "private, max-age=0"}
         )
     raise NotFound()
 

@@ -183,6 +183,7 @@ def run_import_sync(resources: StorageJobResources, storage_id: int, context: Jo
             listing_prefix(storage),
             start_after="" if totals.full_scan else storage.scan_checkpoint,
             recursive=storage.recursive_scan,
+            page_size=resources.settings.listing_page_size,
         )
     )
     for page in _counted(pages, storage.type, totals):

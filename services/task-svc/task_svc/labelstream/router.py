@@ -15,6 +15,7 @@ from task_svc import access
 from task_svc.dependencies import DbSession, Projects
 from task_svc.labelstream import service as stream
 from task_svc.labelstream.schemas import NextTaskAnswer, dm_params, next_task_response
+from task_svc.media.service import MediaResolver
 from task_svc.settings import Settings
 from task_svc.tasks import service as tasks
 
@@ -49,14 +50,17 @@ def _next(
         raise NotFound(NOTHING_LEFT)
     session.commit()
     _, predictions, drafts = tasks.related(session, [picked.task.id], user_id=principal.user_id)
-    return json_answer(
-        next_task_response(
-            picked,
-            project=project,
-            predictions=predictions[picked.task.id],
-            drafts=drafts[picked.task.id],
-        )
+    answer = next_task_response(
+        picked,
+        project=project,
+        predictions=predictions[picked.task.id],
+        drafts=drafts[picked.task.id],
     )
+    media: MediaResolver = request.app.state.media_resolver
+    answer["data"] = media.resolve_data(
+        project_id=project.id, task_id=picked.task.id, data=answer["data"]
+    )
+    return json_answer(answer)
 
 
 @router.get(

@@ -39,13 +39,18 @@ class RedisBackend(StorageBackend):
         )
 
     def list_pages(
-        self, prefix: str, *, start_after: str = "", recursive: bool = True
+        self,
+        prefix: str,
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = SCAN_COUNT,
     ) -> Iterator[list[ListedObject]]:
         cursor = 0
         pattern = _glob_escape(prefix) + "*"
         while True:
             try:
-                cursor, names = self.client.scan(cursor=cursor, match=pattern, count=SCAN_COUNT)
+                cursor, names = self.client.scan(cursor=cursor, match=pattern, count=page_size)
             except redis.RedisError as error:
                 raise self._failure("list", error) from None
             keys = sorted(_text(name) for name in names)
