@@ -16,6 +16,7 @@ from task_svc.dependencies import DbSession, Projects
 from task_svc.labelstream import prelabels
 from task_svc.labelstream import service as stream
 from task_svc.labelstream.schemas import NextTaskAnswer, dm_params, next_task_response
+from task_svc.media.service import MediaResolver
 from task_svc.settings import Settings
 from task_svc.tasks import service as tasks
 
@@ -59,14 +60,17 @@ def _next(
         timeout_seconds=settings.prelabel_timeout_seconds,
     ):
         _, predictions, _ = tasks.related(session, [task_id])
-    return json_answer(
-        next_task_response(
-            picked,
-            project=project,
-            predictions=predictions[picked.task.id],
-            drafts=drafts[picked.task.id],
-        )
+    answer = next_task_response(
+        picked,
+        project=project,
+        predictions=predictions[task_id],
+        drafts=drafts[task_id],
     )
+    media: MediaResolver = request.app.state.media_resolver
+    answer["data"] = media.resolve_data(
+        project_id=project.id, task_id=picked.task.id, data=answer["data"]
+    )
+    return json_answer(answer)
 
 
 @router.get(

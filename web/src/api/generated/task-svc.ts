@@ -552,7 +552,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Task */
+        /**
+         * Get Task
+         * @description `?resolve_uri=false` keeps storage references as stored (default: resolved).
+         */
         get: operations["get_task_api_tasks__task_id__get"];
         put?: never;
         post?: never;
@@ -3735,7 +3738,9 @@ export interface operations {
     };
     get_task_api_tasks__task_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                resolve_uri?: string | null;
+            };
             header?: never;
             path: {
                 task_id: number;
