@@ -220,11 +220,23 @@ def test_permissions_annotators_and_other_organizations(
     api: Api, stack: Stack, s3_endpoint: str, bucket: str
 ) -> None:
     project_id = api.project()
+    hidden_project = api.project()
+    # The annotator is a member of the first project only (before storage-sync caches it).
+    member = api.stack.project.post(
+        f"/api/projects/{project_id}/members/",
+        json={"user": api.cast.annotator.user_id},
+        headers=api.cast.owner.headers,
+    )
+    assert member.status_code == 201, member.text
     storage = api.create("s3", s3_body(project_id, s3_endpoint, bucket)).json()
+    hidden = api.create("s3", s3_body(hidden_project, s3_endpoint, bucket)).json()
     path = f"/api/storages/s3/{storage['id']}"
     assert stack.storage.get(path).status_code == 401
     assert stack.storage.get(path, headers=api.cast.outsider.headers).status_code == 404
+    # A member annotator may not manage storages; a project it does not see is not found.
     assert stack.storage.get(path, headers=api.cast.annotator.headers).status_code == 403
+    hidden_path = f"/api/storages/s3/{hidden['id']}"
+    assert stack.storage.get(hidden_path, headers=api.cast.annotator.headers).status_code == 404
     assert (
         api.create(
             "s3", s3_body(project_id, s3_endpoint, bucket), actor=api.cast.annotator

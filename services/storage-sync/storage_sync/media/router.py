@@ -15,8 +15,9 @@ from labelops_common.http.routing import ApiRouter
 
 from storage_sync.backends import StorageConnectionError
 from storage_sync.backends.localfiles import LocalFilesBackend
-from storage_sync.dependencies import Box, Connect, DbSession, StorageSettings, Tasks
+from storage_sync.dependencies import Box, Connect, DbSession, Projects, StorageSettings, Tasks
 from storage_sync.media import service as media
+from storage_sync.storages import policies
 from storage_sync.storages import service as storages
 
 router = ApiRouter(tags=["media"])
@@ -34,6 +35,7 @@ def _resolve_task_media(
     box: Box,
     connect: Connect,
     tasks: Tasks,
+    projects: Projects,
     principal: CurrentUser,
 ) -> Response:
     fileuri = request.query_params.get("fileuri")
@@ -43,6 +45,8 @@ def _resolve_task_media(
     for storage in media.candidate_storages(
         session, uri=uri, organization_id=principal.organization_id
     ):
+        if not policies.can_read_media(principal, projects.get(storage.project_id)):
+            continue
         if not tasks.read(storage.project_id, [task_id]):
             continue
         resolved = media.resolve(storage, uri, box=box, context=connect)
@@ -88,6 +92,7 @@ def serve_local_file(
     box: Box,
     connect: Connect,
     settings: StorageSettings,
+    projects: Projects,
     principal: CurrentUser,
 ) -> FileResponse:
     """A file under a local-files import storage of the caller's organization."""
@@ -100,6 +105,8 @@ def serve_local_file(
     for storage in media.candidate_storages(
         session, uri=uri, organization_id=principal.organization_id
     ):
+        if not policies.can_read_media(principal, projects.get(storage.project_id)):
+            continue
         try:
             backend = storages.connect(storage, box=box, context=connect)
         except StorageConnectionError:
