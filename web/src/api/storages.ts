@@ -177,8 +177,16 @@ export function validateStorage(
   return api(`${base(direction)}/${type}/validate`, { method: "POST", body: fields });
 }
 
+/**
+ * A sync someone asked for on the page lists the whole storage (`full=true`), so every new
+ * object is found whatever its name; only objects not yet imported become tasks. Scheduled
+ * and API syncs list from their checkpoint, with a full listing now and then.
+ */
 export function syncStorage(direction: StorageDirection, type: StorageType, id: number): Promise<Storage> {
-  return api<Storage>(`${base(direction)}/${type}/${id}/sync`, { method: "POST" });
+  return api<Storage>(`${base(direction)}/${type}/${id}/sync`, {
+    method: "POST",
+    query: direction === "import" ? { full: "true" } : undefined,
+  });
 }
 
 export function deleteStorage(direction: StorageDirection, type: StorageType, id: number): Promise<void> {

@@ -30,7 +30,7 @@ export type OrganizationBrief = ProjectSchemas["OrganizationBrief"];
 export type Organization = ProjectSchemas["OrganizationAnswer"];
 export type Membership = ProjectSchemas["MembershipAnswer"];
 /** An annotator or reviewer admitted to a project (`/api/projects/{id}/members/`). */
-export type ProjectMember = ProjectSchemas["MemberAnswer"];
+export type ProjectMember = ProjectSchemas["ProjectMemberAnswer"];
 
 export type Sampling = ProjectSchemas["Sampling"];
 export type SkipQueue = ProjectSchemas["SkipQueue"];

@@ -16,15 +16,17 @@ from labelops_common.http.routing import ApiRouter
 
 from project_svc.dependencies import DbSession
 from project_svc.members import service as members
-from project_svc.members.schemas import MemberAnswer, MemberBody, member_response
+from project_svc.members.schemas import ProjectMemberAnswer, ProjectMemberBody, member_response
 from project_svc.projects import policies
 from project_svc.projects import service as projects
 
 router = ApiRouter(tags=["projects"])
 
 
-@router.get("/api/projects/{project_id:int}/members/", response_model=list[MemberAnswer])
-def list_members(project_id: int, session: DbSession, principal: CurrentUser) -> list[MemberAnswer]:
+@router.get("/api/projects/{project_id:int}/members/", response_model=list[ProjectMemberAnswer])
+def list_members(
+    project_id: int, session: DbSession, principal: CurrentUser
+) -> list[ProjectMemberAnswer]:
     project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_manage_members(principal, project.organization_id))
     return [
@@ -34,11 +36,11 @@ def list_members(project_id: int, session: DbSession, principal: CurrentUser) ->
 
 
 @router.post(
-    "/api/projects/{project_id:int}/members/", status_code=201, response_model=MemberAnswer
+    "/api/projects/{project_id:int}/members/", status_code=201, response_model=ProjectMemberAnswer
 )
 def add_member(
-    project_id: int, body: MemberBody, session: DbSession, principal: CurrentUser
-) -> MemberAnswer:
+    project_id: int, body: ProjectMemberBody, session: DbSession, principal: CurrentUser
+) -> ProjectMemberAnswer:
     project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_manage_members(principal, project.organization_id))
     member = members.add_member(
@@ -57,7 +59,7 @@ def remove_member(
     session: DbSession,
     principal: CurrentUser,
     user: Annotated[int | None, Query()] = None,
-    body: Annotated[MemberBody | None, Body()] = None,
+    body: Annotated[ProjectMemberBody | None, Body()] = None,
 ) -> Response:
     """The member comes as `?user=`, or (Label Studio's older form) as a JSON body."""
     project = projects.get_project(session, project_id=project_id, principal=principal)

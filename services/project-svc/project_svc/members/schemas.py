@@ -9,7 +9,7 @@ from project_svc.users.models import User
 from project_svc.users.schemas import UserAnswer, user_response
 
 
-class MemberBody(BaseModel):
+class ProjectMemberBody(BaseModel):
     """Label Studio Enterprise's body for adding (and, as it still accepts, removing) one."""
 
     model_config = ConfigDict(extra="ignore")
@@ -17,7 +17,7 @@ class MemberBody(BaseModel):
     user: int
 
 
-class MemberAnswer(BaseModel):
+class ProjectMemberAnswer(BaseModel):
     """A project member: the user's id as the SDK's `ProjectMember` reads it, and who it is."""
 
     id: int
@@ -27,8 +27,8 @@ class MemberAnswer(BaseModel):
     user_info: UserAnswer
 
 
-def member_response(member: ProjectMember, user: User) -> MemberAnswer:
-    return MemberAnswer(
+def member_response(member: ProjectMember, user: User) -> ProjectMemberAnswer:
+    return ProjectMemberAnswer(
         id=member.id,
         user=member.user_id,
         project=member.project_id,

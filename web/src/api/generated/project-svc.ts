@@ -1109,10 +1109,28 @@ export interface components {
             token: string;
         };
         /**
-         * MemberBody
-         * @description Label Studio Enterprise's body for adding (and, as it still accepts, removing) one.
+         * MemberAnswer
+         * @description `GET /api/organizations/{id}/memberships/{user}/` (Label Studio's `OrganizationMember`,
+         *     plus the member's `role`). The annotation figures live in task-svc and are not joined
+         *     here: they are null.
          */
-        MemberBody: {
+        MemberAnswer: {
+            /** Annotations Count */
+            annotations_count: number | null;
+            /** Contributed Projects Count */
+            contributed_projects_count: number | null;
+            /** Contributed To Projects */
+            contributed_to_projects: components["schemas"]["ProjectBrief"][] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created Projects */
+            created_projects: components["schemas"]["ProjectBrief"][];
+            /** Organization */
+            organization: number;
+            role: components["schemas"]["Role"];
             /** User */
             user: number;
         };
@@ -1491,6 +1509,32 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /**
+         * ProjectMemberAnswer
+         * @description A project member: the user's id as the SDK's `ProjectMember` reads it, and who it is.
+         */
+        ProjectMemberAnswer: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Project */
+            project: number;
+            /** User */
+            user: number;
+            user_info: components["schemas"]["UserAnswer"];
+        };
+        /**
+         * ProjectMemberBody
+         * @description Label Studio Enterprise's body for adding (and, as it still accepts, removing) one.
+         */
+        ProjectMemberBody: {
+            /** User */
+            user: number;
+        };
         /** RefreshBody */
         RefreshBody: {
             /** Refresh */
@@ -1830,50 +1874,6 @@ export interface components {
             role: components["schemas"]["Role"] | null;
             /** Username */
             username: string;
-        };
-        /**
-         * MemberAnswer
-         * @description A project member: the user's id as the SDK's `ProjectMember` reads it, and who it is.
-         */
-        project_svc__members__schemas__MemberAnswer: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Id */
-            id: number;
-            /** Project */
-            project: number;
-            /** User */
-            user: number;
-            user_info: components["schemas"]["UserAnswer"];
-        };
-        /**
-         * MemberAnswer
-         * @description `GET /api/organizations/{id}/memberships/{user}/` (Label Studio's `OrganizationMember`,
-         *     plus the member's `role`). The annotation figures live in task-svc and are not joined
-         *     here: they are null.
-         */
-        project_svc__organizations__schemas__MemberAnswer: {
-            /** Annotations Count */
-            annotations_count: number | null;
-            /** Contributed Projects Count */
-            contributed_projects_count: number | null;
-            /** Contributed To Projects */
-            contributed_to_projects: components["schemas"]["ProjectBrief"][] | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Created Projects */
-            created_projects: components["schemas"]["ProjectBrief"][];
-            /** Organization */
-            organization: number;
-            role: components["schemas"]["Role"];
-            /** User */
-            user: number;
         };
     };
     responses: never;
@@ -2863,7 +2863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["project_svc__organizations__schemas__MemberAnswer"];
+                    "application/json": components["schemas"]["MemberAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3279,7 +3279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["project_svc__members__schemas__MemberAnswer"][];
+                    "application/json": components["schemas"]["ProjectMemberAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3313,7 +3313,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MemberBody"];
+                "application/json": components["schemas"]["ProjectMemberBody"];
             };
         };
         responses: {
@@ -3323,7 +3323,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["project_svc__members__schemas__MemberAnswer"];
+                    "application/json": components["schemas"]["ProjectMemberAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3359,7 +3359,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["MemberBody"] | null;
+                "application/json": components["schemas"]["ProjectMemberBody"] | null;
             };
         };
         responses: {
