@@ -55,10 +55,11 @@ def _read_postgres_url() -> str | None:
     return testinfra_value("LABELOPS_TEST_POSTGRES_URL")
 
 
-def redis_broker_url() -> str | None:
-    """The test Redis (started with PostgreSQL), on a database of the benchmark's own."""
+def redis_broker_url(database: int = 7) -> str | None:
+    """The test Redis (started with PostgreSQL), on a database of the benchmark's own (each
+    benchmark its own number, so that two running at once never take each other's jobs)."""
     url = testinfra_value("LABELOPS_TEST_REDIS_URL")
-    return url.rsplit("/", 1)[0] + "/7" if url else None
+    return url.rsplit("/", 1)[0] + f"/{database}" if url else None
 
 
 def _reachable(url: str) -> bool:

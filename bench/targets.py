@@ -185,6 +185,7 @@ def labelops(
         "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
         "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+        **(extra_env or {}),
     }
     with ExitStack() as stack:
         if backend == "postgresql":
@@ -293,7 +294,12 @@ def label_studio_version() -> str | None:
 
 @contextmanager
 def label_studio(
-    *, backend: str, postgres_url: str | None, work_dir: Path, executable: Path
+    *,
+    backend: str,
+    postgres_url: str | None,
+    work_dir: Path,
+    executable: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """`label-studio start` on loopback with a fresh data dir and (on PostgreSQL) a fresh database."""
     port = free_port()
@@ -315,6 +321,7 @@ def label_studio(
         "COLLECT_ANALYTICS": "false",
         "DJANGO_DB": "sqlite",
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     with ExitStack() as stack:
         if backend == "postgresql":

@@ -52,7 +52,9 @@ def start_labelops(
     )
     base_url = f"http://127.0.0.1:{port}"
     running = RunningProcess(base_url=base_url, process=process, log_path=log_path)
-    deadline = time.monotonic() + 60
+    # Generous: on a loaded 2-core machine the first start (migrations of every service)
+    # has taken over a minute.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"labelops exited early:\n{running.log()[-4000:]}")

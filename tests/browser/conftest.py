@@ -21,6 +21,7 @@ import httpx
 import pytest
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing.databases import embedded_data_dir
+from labelops_testing.emulators import fake_gcs
 from labelops_testing.processes import stop_process, wait_until_answering
 from playwright.sync_api import (
     Browser,
@@ -76,7 +77,25 @@ def web_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+def document_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's local-files document root: local storages must lie under it."""
+    return tmp_path_factory.mktemp("document-root")
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """fake-gcs-server; the server's GCS client is pointed at it (`STORAGE_EMULATOR_HOST`)."""
+    with fake_gcs(tmp_path_factory.mktemp("gcs")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def web_app(
+    web_dist: Path,
+    document_root: Path,
+    gcs_endpoint: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WebApp]:
     """`labelops serve --target all` as `make run` runs it (the embedded PostgreSQL and
     queue), serving the built app at `/`."""
     tmp = tmp_path_factory.mktemp("browser-suite")
@@ -91,8 +110,11 @@ def web_app(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
             "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-            # As `make run` sets it: the webhook page's tests call a receiver on loopback.
+            # As `make run` sets it: the webhook, ML and storage pages' tests call servers on
+            # loopback (receivers, model servers, the storage emulators).
             "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
+            "LABELOPS_STORAGE_SYNC_LOCAL_FILES_DOCUMENT_ROOT": str(document_root),
+            "STORAGE_EMULATOR_HOST": gcs_endpoint,
         }
         log_path = tmp / "labelops.log"
         with log_path.open("wb") as log:

@@ -57,8 +57,8 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "task-svc",
-        regex=r"/api/projects/[0-9]+/(imports|reimport|tasks|next|file-uploads|"
-        r"model-versions|summary|sample-task)(/|$)",
+        regex=r"/api/projects/[0-9]+/(imports|reimport|reimports|tasks|next|file-uploads|"
+        r"model-versions|summary|sample-task|annotators)(/|$)",
         note="label stream and per-project task views",
     ),
     Route("export-svc", regex=r"/api/projects/[0-9]+/(export|exports)(/|$)", note="exports"),
@@ -70,6 +70,10 @@ ROUTES: tuple[Route, ...] = (
     Route("project-svc", prefix="/api/jwt"),
     Route("project-svc", prefix="/api/webhooks"),
     Route("project-svc", prefix="/api/invite"),
+    Route("project-svc", prefix="/api/session-policy"),
+    Route("task-svc", prefix="/api/labels/bulk", note="relabels saved annotations"),
+    Route("project-svc", prefix="/api/labels"),
+    Route("project-svc", prefix="/api/label_links"),
     Route("project-svc", prefix="/api/templates"),
     Route("project-svc", prefix="/api/version"),
     Route("project-svc", prefix="/health"),

@@ -1,5 +1,6 @@
 """Real object-store emulators on loopback, for tests: moto (S3), fake-gcs-server (GCS) and
-Azurite (Azure Blob).
+Azurite (Azure Blob); and a Redis server of a test's own (with a password, which the shared
+test Redis has not).
 
 Each context manager starts one server on a free port, waits until it answers HTTP, yields
 its endpoint and stops the process it started. moto and fake-gcs-server come from the
@@ -93,16 +94,13 @@ def moto_s3(work_dir: Path) -> Iterator[str]:
 
 def moto_s3_client(endpoint: str, *, access_key: str, secret_key: str) -> Any:
     """A boto3 S3 client of the emulator, for tests to make buckets and read them raw."""
-    import boto3
-    from labelops_common.artifacts.s3 import CLIENT_CONFIG
+    from labelops_common.artifacts.s3 import s3_client
 
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
+    return s3_client(
         region_name="us-east-1",
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        config=CLIENT_CONFIG,
+        endpoint_url=endpoint,
+        access_key_id=access_key,
+        secret_access_key=secret_key,
     )
 
 
@@ -169,3 +167,49 @@ def azurite_blob(work_dir: Path, *, package_dir: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with _serving(command, ready_url=url + "/", log_path=work_dir / "azurite.log"):
         yield f"{url}/{AZURITE_ACCOUNT}"
+
+
+@contextmanager
+def redis_server(work_dir: Path, *, password: str) -> Iterator[tuple[str, int]]:
+    """A Redis server (the Debian `redis-server`) requiring `password`; yields (host, port)."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is needed (apt-get install redis-server)")
+    port = free_port()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log_path = work_dir / "redis.log"
+    log: IO[bytes] = log_path.open("wb")
+    command = [
+        binary,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(work_dir),
+        "--requirepass",
+        password,
+    ]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, password=password)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text(errors="replace")[-2000:]) from None
+                time.sleep(0.05)
+        client.close()
+        yield "127.0.0.1", port
+    finally:
+        stop_process(process)
+        log.close()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from labelops_common.directory import ProjectDirectory, UserDirectory
 
     from export_svc.artifacts import ArtifactStorage
+    from export_svc.media import MediaAccess
     from export_svc.tasks.stream import TaskSource
 
 JOBS = ServiceJobs(
@@ -35,3 +36,4 @@ class ExportJobResources(JobResources):
     people: UserDirectory
     storage: ArtifactStorage
     source: TaskSource
+    media: MediaAccess

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelops_common.settings import CommonSettings, ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -21,6 +22,21 @@ class Settings(ServiceSettings):
     stream_deadline_seconds: float = 3600.0
     #: Snapshots `GET /exports` lists (Label Studio: newest 100).
     snapshot_list_limit: int = 100
+    #: Most bytes of media (images, audio) one export may fetch into its archive
+    #: (`*_WITH_IMAGES`, `download_resources`); past it the export fails with a 400 that
+    #: says so, rather than leave files out.
+    media_max_bytes: int = Field(default=2 * 1024**3, ge=0)
+    #: Seconds one media download may take (connect, and between bytes).
+    media_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Root of uploaded files on local disk (task-svc's `LABELOPS_TASK_SVC_UPLOADS_DIR`);
+    #: empty = the data dir. Object stores read uploads from the shared artifact bucket.
+    uploads_dir: Path | None = None
+    #: Root under which `/data/local-files/?d=<path>` media is read (Label Studio's
+    #: `LOCAL_FILES_DOCUMENT_ROOT`); empty = local files are not read.
+    local_files_root: Path | None = None
 
     def resolved_artifacts_dir(self, common: CommonSettings) -> Path:
         return (self.artifacts_dir or common.data_dir).resolve()
+
+    def resolved_uploads_dir(self, common: CommonSettings) -> Path:
+        return (self.uploads_dir or common.data_dir).resolve()

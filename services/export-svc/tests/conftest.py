@@ -203,6 +203,13 @@ class Seeder:
         )
         assert answer.status_code == 201, answer.text
         project_id: int = answer.json()["id"]
+        # Annotators see only the projects they are members of.
+        admitted = self.stack.project.post(
+            f"/api/projects/{project_id}/members/",
+            json={"user": self.cast.annotator.user_id},
+            headers=self.cast.owner.headers,
+        )
+        assert admitted.status_code == 201, admitted.text
         return project_id
 
     def tasks(self, project_id: int, items: list[dict[str, Any]]) -> list[int]:

@@ -1,8 +1,7 @@
-"""Imports every table module, so the metadata is complete for Alembic and tests.
-
-This service's tables arrive with its own issue; until then its history is a baseline.
-"""
+"""Imports every table module, so the metadata is complete for Alembic and tests."""
 
 
 def import_all_models() -> None:
-    return None
+    from ml_gateway.backends import models as _backends  # noqa: F401
+    from ml_gateway.predictions import models as _predictions  # noqa: F401
+    from ml_gateway.training import models as _training  # noqa: F401

@@ -14,9 +14,13 @@ from labelops_common.settings import CommonSettings
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
 from project_svc.jobs import JOBS, ProjectJobResources
+from project_svc.labels.router import router as labels_router
+from project_svc.members.router import router as members_router
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
 from project_svc.projects.rpc import (
+    label_use_counter,
+    labels_in_use_fetcher,
     project_overlap_setter,
     project_tasks_deleter,
     register_project_service,
@@ -65,7 +69,9 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             tokens_router,
             organizations_router,
             projects_router,
+            members_router,
             webhooks_router,
+            labels_router,
         ],
         migrations_dir=MIGRATIONS_DIR,
         grpc_registrations=lambda database: [
@@ -94,6 +100,8 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             http=policy.client(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
         )
     )
+    runtime.http_app.state.uses_fetcher = labels_in_use_fetcher(common)
+    runtime.http_app.state.label_use_counter = label_use_counter(common)
 
     def bootstrap_admin() -> None:
         if not admin.email:

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from labelops_common.http.deps import DbSession
 
 from project_svc.projects.counts import CountsFetcher
-from project_svc.projects.rpc import OverlapSetter
+from project_svc.projects.rpc import LabelUseCounter, OverlapSetter, UsesFetcher
 from project_svc.settings import Settings
 
 __all__ = ["CountsClient", "DbSession", "ServiceSettings"]
@@ -55,3 +55,20 @@ def get_overlap_setter(request: Request) -> OverlapSetter:
 
 OverlapSetterDep = Annotated[OverlapSetter, Depends(get_overlap_setter)]
 __all__ += ["OverlapSetterDep"]
+
+
+def get_uses_fetcher(request: Request) -> UsesFetcher:
+    fetcher: UsesFetcher = request.app.state.uses_fetcher
+    return fetcher
+
+
+UsesInProjectDep = Annotated[UsesFetcher, Depends(get_uses_fetcher)]
+
+
+def get_label_use_counter(request: Request) -> LabelUseCounter:
+    counter: LabelUseCounter = request.app.state.label_use_counter
+    return counter
+
+
+LabelUses = Annotated[LabelUseCounter, Depends(get_label_use_counter)]
+__all__ += ["LabelUses", "UsesInProjectDep"]

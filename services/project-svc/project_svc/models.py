@@ -3,6 +3,8 @@
 
 def import_all_models() -> None:
     from project_svc.accounts import models as _accounts  # noqa: F401
+    from project_svc.labels import models as _labels  # noqa: F401
+    from project_svc.members import models as _members  # noqa: F401
     from project_svc.organizations import models as _organizations  # noqa: F401
     from project_svc.projects import models as _projects  # noqa: F401
     from project_svc.tokens import models as _tokens  # noqa: F401

@@ -1,8 +1,6 @@
-"""Imports every table module, so the metadata is complete for Alembic and tests.
-
-This service's tables arrive with its own issue; until then its history is a baseline.
-"""
+"""Imports every table module, so the metadata is complete for Alembic and tests."""
 
 
 def import_all_models() -> None:
-    return None
+    from storage_sync.storages import models as _storages  # noqa: F401
+    from storage_sync.sync import models as _sync  # noqa: F401

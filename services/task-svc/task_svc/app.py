@@ -21,6 +21,7 @@ from task_svc.imports.router import router as imports_router
 from task_svc.imports.service import Limits
 from task_svc.jobs import JOBS, TaskJobResources
 from task_svc.labelstream.router import router as labelstream_router
+from task_svc.media.service import MediaResolver
 from task_svc.predictions.router import router as predictions_router
 from task_svc.rpc import register_task_service
 from task_svc.settings import Settings
@@ -52,6 +53,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     runtime.http_app.state.project_directory = projects
     runtime.http_app.state.artifact_storage = storage
     runtime.http_app.state.user_directory = UserDirectory(common)
+    runtime.http_app.state.media_resolver = MediaResolver(common)
     # Job bodies run outside any request: they get this instance's parts.
     runtime.provide_job_resources(
         TaskJobResources(

@@ -8,9 +8,10 @@ from fastapi import Depends, Request
 from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.http.deps import DbSession
 
+from task_svc.media.service import MediaResolver
 from task_svc.settings import Settings
 
-__all__ = ["DbSession", "Projects", "TaskSettings", "Users"]
+__all__ = ["DbSession", "Media", "Projects", "TaskSettings", "Users"]
 
 
 async def get_project_directory(request: Request) -> ProjectDirectory:
@@ -35,3 +36,11 @@ async def get_settings(request: Request) -> Settings:
 
 
 TaskSettings = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_media_resolver(request: Request) -> MediaResolver:
+    resolver: MediaResolver = request.app.state.media_resolver
+    return resolver
+
+
+Media = Annotated[MediaResolver, Depends(get_media_resolver)]

@@ -25,6 +25,7 @@ from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.grpcutil import PeerError
 from sqlalchemy.exc import IntegrityError
 
+from task_svc.annotations import service as annotation_service
 from task_svc.annotations.schemas import annotation_fields
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
@@ -218,6 +219,39 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
             counts.forget_project(session, project_id=request.project_id)
             session.commit()
         return task_pb2.DeleteProjectTasksResponse(deleted=deleted)
+
+    def GetLabelsInUse(
+        self, request: task_pb2.GetLabelsInUseRequest, context: grpc.ServicerContext
+    ) -> task_pb2.GetLabelsInUseResponse:
+        with self.database.session() as session:
+            controls = annotation_service.controls_in_use(session, project_id=request.project_id)
+            labels = annotation_service.labels_in_use(session, project_id=request.project_id)
+        return task_pb2.GetLabelsInUseResponse(
+            controls=[
+                task_pb2.ControlInUse(
+                    from_name=from_name, to_name=to_name, type=type_, annotation_count=count
+                )
+                for from_name, to_name, type_, count in controls
+            ],
+            labels=[
+                task_pb2.LabelInUse(
+                    from_name=from_name,
+                    label=label,
+                    annotation_count=in_annotations,
+                    draft_count=in_drafts,
+                )
+                for (from_name, label), (in_annotations, in_drafts) in sorted(labels.items())
+            ],
+        )
+
+    def CountLabelUses(
+        self, request: task_pb2.CountLabelUsesRequest, context: grpc.ServicerContext
+    ) -> task_pb2.CountLabelUsesResponse:
+        with self.database.session() as session:
+            found = annotation_service.count_label_uses(
+                session, uses=[(use.project_id, use.value_json) for use in request.uses]
+            )
+        return task_pb2.CountLabelUsesResponse(annotation_counts=found)
 
     def SetProjectOverlap(
         self, request: task_pb2.SetProjectOverlapRequest, context: grpc.ServicerContext

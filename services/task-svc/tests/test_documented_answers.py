@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
-from task_svc.annotations.schemas import AnnotationAnswer
+from task_svc.annotations.schemas import AuthoredAnnotationAnswer
 from task_svc.datamanager.schemas import TaskPageAnswer
 from task_svc.imports.schemas import ImportAnswer
 from task_svc.labelstream.schemas import NextTaskAnswer
@@ -48,7 +48,7 @@ def test_documented_answers_match_their_models(
         f"/api/tasks/{task_id}/annotations", json={"result": [REGION]}, headers=headers
     )
     assert annotated.status_code == 201, annotated.text
-    assert_answers_as(AnnotationAnswer, annotated.json())
+    assert_answers_as(AuthoredAnnotationAnswer, annotated.json())
     predicted = client.post(
         "/api/predictions",
         json={"task": task_id, "result": [REGION], "score": 0.5, "model_version": "v1"},

@@ -26,6 +26,19 @@ export function removeMember(organizationId: number, userId: number): Promise<vo
   });
 }
 
+/** Changes a member's role (`PATCH .../memberships/{user}`): the server applies the rank
+ * rule, and the member's sessions and tokens are revoked so the new role holds at once. */
+export function changeMemberRole(
+  organizationId: number,
+  userId: number,
+  role: Role,
+): Promise<Membership> {
+  return api<Membership>(`/api/organizations/${organizationId}/memberships/${userId}`, {
+    method: "PATCH",
+    body: { role },
+  });
+}
+
 export interface NewMember {
   email: string;
   password?: string;
@@ -45,6 +58,18 @@ export const ROLES_BY_RANK: Role[] = ["annotator", "reviewer", "manager", "admin
 /** The server's rank rule: one acts on another member only from a strictly higher role. */
 export function outranks(role: Role | null | undefined, other: Role): boolean {
   return !!role && ROLES_BY_RANK.indexOf(role) > ROLES_BY_RANK.indexOf(other);
+}
+
+/** Whether the caller may change this member's role: an administrator, not oneself, over a
+ * member of a lower rank (the server's rule). */
+export function canChangeRole(
+  callerRole: Role | null | undefined,
+  callerId: number,
+  memberRole: Role,
+  memberId: number,
+): boolean {
+  const isAdmin = callerRole === "owner" || callerRole === "administrator";
+  return isAdmin && callerId !== memberId && outranks(callerRole, memberRole);
 }
 
 /** The roles a caller may give: none above their own. */

@@ -2,10 +2,11 @@
  * Cloud storages (`/api/storages/<type>` for sources, `/api/storages/export/<type>` for
  * targets): connect a bucket or folder to a project, sync it, and see each sync's status.
  *
- * Written by hand for now: storage-sync serves no routes yet; its answers are generated
- * from its OpenAPI document (`./generated/storage-sync.ts`) once they arrive, typed.
+ * The shapes are Label Studio's (shared/contract, section 7): one list of fields per type,
+ * from which the settings page builds its form.
  */
 import { api } from "./client";
+import type { components } from "./generated/storage-sync";
 
 export type StorageDirection = "import" | "export";
 export type StorageType = "s3" | "gcs" | "azure" | "redis" | "localfiles";
@@ -18,27 +19,16 @@ export type StorageStatus =
   | "completed"
   | "completed_with_errors";
 
-/** The fields every storage type shares; each type adds its own connection fields. */
-export interface Storage {
-  id: number;
-  type: StorageType;
-  title?: string | null;
-  description?: string | null;
-  project: number;
-  status: StorageStatus;
-  last_sync?: string | null;
-  last_sync_count?: number | null;
-  last_sync_job?: string | null;
-  traceback?: string | null;
-  meta?: Record<string, unknown> | null;
-  created_at: string;
-  [field: string]: unknown;
-}
+type Schemas = components["schemas"];
 
-export interface StorageTypeInfo {
-  name: StorageType;
-  title: string;
-}
+/**
+ * A storage as the server answers it: the fields every type shares, typed from storage-sync's
+ * OpenAPI document, plus its type's own connection fields (credentials masked or absent).
+ * `type` and `status` are narrowed to the contract's values.
+ */
+export type Storage = Schemas["AnyStorageAnswer"] & { type: StorageType; status: StorageStatus };
+
+export type StorageTypeInfo = Schemas["StorageTypeAnswer"] & { name: StorageType };
 
 /** One connection field of a storage form. */
 export interface StorageField {
@@ -50,16 +40,24 @@ export interface StorageField {
   /** Only for sources, or only for targets. */
   only?: StorageDirection;
   defaultValue?: string | number | boolean;
+  /** A different default for targets (Redis keeps targets in database 2, sources in 1). */
+  exportDefault?: string | number | boolean;
+  /**
+   * Write-only: the server never returns it (credentials), so an edit form starts it
+   * blank and a blank one keeps what is saved.
+   */
+  secret?: boolean;
 }
 
 const COMMON_SOURCE: StorageField[] = [
   { name: "regex_filter", label: "File filter regex", kind: "text", hint: "Only objects whose key matches, e.g. .*\\.(jpg|png)", only: "import" },
   { name: "use_blob_urls", label: "Treat every object as a source file (one task per file)", kind: "checkbox", only: "import", defaultValue: false },
+  { name: "recursive_scan", label: "Scan all sub-folders", kind: "checkbox", only: "import", defaultValue: false },
 ];
 
 const PRESIGN: StorageField[] = [
   { name: "presign", label: "Use pre-signed URLs", kind: "checkbox", only: "import", defaultValue: true },
-  { name: "presign_ttl", label: "Pre-signed URL lifetime (minutes)", kind: "number", only: "import", defaultValue: 15 },
+  { name: "presign_ttl", label: "Pre-signed URL lifetime (minutes)", kind: "number", only: "import", defaultValue: 1 },
 ];
 
 export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
@@ -69,10 +67,10 @@ export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
     ...COMMON_SOURCE,
     { name: "region_name", label: "Region name", kind: "text" },
     { name: "s3_endpoint", label: "S3 endpoint", kind: "text", hint: "For S3-compatible stores such as MinIO." },
-    { name: "aws_access_key_id", label: "Access key ID", kind: "text" },
-    { name: "aws_secret_access_key", label: "Secret access key", kind: "password" },
-    { name: "aws_session_token", label: "Session token", kind: "password" },
-    { name: "recursive_scan", label: "Scan all sub-folders", kind: "checkbox", only: "import", defaultValue: false },
+    { name: "aws_access_key_id", label: "Access key ID", kind: "text", secret: true },
+    { name: "aws_secret_access_key", label: "Secret access key", kind: "password", secret: true },
+    { name: "aws_session_token", label: "Session token", kind: "password", secret: true },
+    { name: "aws_sse_kms_key_id", label: "SSE KMS key ID", kind: "text", hint: "Server-side encryption with this KMS key." },
     ...PRESIGN,
     { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
   ],
@@ -81,7 +79,13 @@ export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
     { name: "prefix", label: "Bucket prefix", kind: "text" },
     ...COMMON_SOURCE,
     { name: "google_project_id", label: "Google project ID", kind: "text" },
-    { name: "google_application_credentials", label: "Service account credentials (JSON)", kind: "textarea" },
+    {
+      name: "google_application_credentials",
+      label: "Service account credentials (JSON)",
+      kind: "textarea",
+      secret: true,
+      hint: "Blank: the server's application default credentials.",
+    },
     ...PRESIGN,
     { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
   ],
@@ -90,7 +94,15 @@ export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
     { name: "prefix", label: "Container prefix", kind: "text" },
     ...COMMON_SOURCE,
     { name: "account_name", label: "Account name", kind: "text" },
-    { name: "account_key", label: "Account key", kind: "password" },
+    { name: "account_key", label: "Account key", kind: "password", secret: true },
+    { name: "sas_token", label: "SAS token", kind: "password", secret: true, hint: "Instead of the account key." },
+    {
+      name: "connection_string",
+      label: "Connection string",
+      kind: "password",
+      secret: true,
+      hint: "Instead of the account name and key; may name its own blob endpoint.",
+    },
     ...PRESIGN,
     { name: "can_delete_objects", label: "Delete objects when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
   ],
@@ -98,8 +110,8 @@ export const STORAGE_FIELDS: Record<StorageType, StorageField[]> = {
     { name: "path", label: "Path (key prefix)", kind: "text" },
     { name: "host", label: "Host", kind: "text", required: true },
     { name: "port", label: "Port", kind: "number", defaultValue: 6379 },
-    { name: "db", label: "Database number", kind: "number", defaultValue: 1 },
-    { name: "password", label: "Password", kind: "password" },
+    { name: "db", label: "Database number", kind: "number", defaultValue: 1, exportDefault: 2 },
+    { name: "password", label: "Password", kind: "password", secret: true },
     ...COMMON_SOURCE,
     { name: "can_delete_objects", label: "Delete keys when annotations are deleted", kind: "checkbox", only: "export", defaultValue: false },
   ],
@@ -149,7 +161,14 @@ export function updateStorage(
   return api<Storage>(`${base(direction)}/${type}/${id}`, { method: "PATCH", body: fields });
 }
 
-/** Checks the connection without saving (a 400 names the field that is wrong). */
+export function getStorage(direction: StorageDirection, type: StorageType, id: number): Promise<Storage> {
+  return api<Storage>(`${base(direction)}/${type}/${id}`);
+}
+
+/**
+ * Checks the connection without saving (a 400 names the field that is wrong). With `id`
+ * among the fields, the saved storage's credentials fill the ones left blank.
+ */
 export function validateStorage(
   direction: StorageDirection,
   type: StorageType,
@@ -158,8 +177,16 @@ export function validateStorage(
   return api(`${base(direction)}/${type}/validate`, { method: "POST", body: fields });
 }
 
+/**
+ * A sync someone asked for on the page lists the whole storage (`full=true`), so every new
+ * object is found whatever its name; only objects not yet imported become tasks. Scheduled
+ * and API syncs list from their checkpoint, with a full listing now and then.
+ */
 export function syncStorage(direction: StorageDirection, type: StorageType, id: number): Promise<Storage> {
-  return api<Storage>(`${base(direction)}/${type}/${id}/sync`, { method: "POST" });
+  return api<Storage>(`${base(direction)}/${type}/${id}/sync`, {
+    method: "POST",
+    query: direction === "import" ? { full: "true" } : undefined,
+  });
 }
 
 export function deleteStorage(direction: StorageDirection, type: StorageType, id: number): Promise<void> {

@@ -10,8 +10,13 @@ export function signIn(email: string, password: string): Promise<User> {
   return api<User>("/user/login", { method: "POST", body: { email, password } });
 }
 
-export function signUp(email: string, password: string): Promise<User> {
-  return api<User>("/user/signup", { method: "POST", body: { email, password } });
+/** With an organization's invite `token` (from its invite link), the account joins that
+ * organization even when open sign-up is off. */
+export function signUp(email: string, password: string, token?: string | null): Promise<User> {
+  return api<User>("/user/signup", {
+    method: "POST",
+    body: token ? { email, password, token } : { email, password },
+  });
 }
 
 /** Clears the session cookie; the server answers with a redirect we do not follow. */

@@ -14,11 +14,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobBlock,
     BlobClient,
+    BlobPrefix,
     BlobSasPermissions,
     BlobServiceClient,
     ContainerClient,
@@ -27,13 +29,16 @@ from azure.storage.blob import (
 )
 
 from labelops_common.artifacts.base import (
+    LIST_PAGE_SIZE,
     ArtifactStorage,
     ArtifactStorageError,
     ArtifactWriter,
+    ListedObject,
     attachment_disposition,
     check_expiry,
     content_type_of,
     key_parts,
+    listable_key,
     normalized_prefix,
 )
 
@@ -150,11 +155,72 @@ class AzureArtifactStorage(ArtifactStorage):
         )
         return f"{blob.url}?{token}"
 
+    def list_pages(
+        self,
+        prefix: str = "",
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> Iterator[list[ListedObject]]:
+        """`List Blobs` pages. Azure has no "start after" parameter (its markers are opaque),
+        so a resumed listing reads from the start and drops what precedes `start_after`."""
+        start = self.prefix + start_after if start_after else ""
+        try:
+            if recursive:
+                found: Any = self.container.list_blobs(
+                    name_starts_with=self.prefix + prefix, results_per_page=page_size
+                )
+            else:
+                found = self.container.walk_blobs(
+                    name_starts_with=self.prefix + prefix, delimiter="/", results_per_page=page_size
+                )
+            for items in found.by_page():
+                page = []
+                for blob in items:
+                    name = getattr(blob, "name", "")
+                    if isinstance(blob, BlobPrefix) or (start and name <= start):
+                        continue
+                    key = name[len(self.prefix) :]
+                    if key.endswith("/") or not listable_key(key):
+                        continue
+                    page.append(ListedObject(key=key, size=int(getattr(blob, "size", 0) or 0)))
+                if page:
+                    yield page
+        except AzureError as error:
+            raise self.failure("list", error) from None
+
     def check(self) -> None:
         try:
             self.container.get_container_properties()
         except AzureError as error:
             raise self.failure("check", error) from None
+
+
+def account_service(
+    *,
+    account_name: str,
+    account_key: str | None = None,
+    sas_token: str | None = None,
+    endpoint: str | None = None,
+) -> BlobServiceClient:
+    """A client of `account_name` with its key or a SAS token; `endpoint` overrides the
+    public `https://<account>.blob.core.windows.net` (sovereign clouds, Azurite)."""
+    url = endpoint or f"https://{account_name}.blob.core.windows.net"
+    credential: Any = (
+        {"account_name": account_name, "account_key": account_key} if account_key else sas_token
+    )
+    try:
+        return BlobServiceClient(
+            url,
+            credential=credential,
+            max_single_get_size=READ_CHUNK_BYTES,
+            max_chunk_get_size=READ_CHUNK_BYTES,
+        )
+    except (ValueError, AzureError) as error:
+        raise ArtifactStorageError(
+            f"azure account {account_name!r}: the credentials are not usable ({type(error).__name__})"
+        ) from None
 
 
 def connection_service(connection_string: str) -> BlobServiceClient:

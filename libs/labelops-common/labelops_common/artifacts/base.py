@@ -13,10 +13,30 @@ import hashlib
 import mimetypes
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 #: Longest lifetime of a presigned URL (S3's and GCS's v4 limit: seven days).
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+#: Objects per listing page (S3's and Azure's largest page).
+LIST_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """One object a listing found: its key (relative to the storage's prefix) and size."""
+
+    key: str
+    size: int
+
+
+def listable_key(key: str) -> bool:
+    """Whether a key found in a bucket can be addressed through this contract (a key like
+    `a//b` or `../x` exists in S3 but would be normalised or refused by `key_parts`)."""
+    try:
+        return "/".join(key_parts(key)) == key
+    except ValueError:
+        return False
 
 
 class ArtifactStorageError(Exception):
@@ -121,6 +141,25 @@ class ArtifactStorage(ABC):
         backend cannot sign (local disk, or credentials without a signing key).
 
         `filename` makes the download an attachment of that name.
+        """
+
+    @abstractmethod
+    def list_pages(
+        self,
+        prefix: str = "",
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> Iterator[list[ListedObject]]:
+        """The objects whose key starts with `prefix`, a page at a time, in key order
+        (code-point order, which is the byte order S3, GCS and Azure list in).
+
+        `start_after` skips every key up to and including it, so a caller that remembers
+        the last key it handled resumes there without listing the rest again. Without
+        `recursive`, only the objects directly under `prefix` (up to the next `/`) are
+        listed. "Folder" placeholders (keys ending in `/`) and keys this contract cannot
+        address (`listable_key`) are left out.
         """
 
     @abstractmethod

@@ -24,13 +24,16 @@ from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from labelops_common.artifacts.base import (
+    LIST_PAGE_SIZE,
     ArtifactStorage,
     ArtifactStorageError,
     ArtifactWriter,
+    ListedObject,
     attachment_disposition,
     check_expiry,
     content_type_of,
     key_parts,
+    listable_key,
     normalized_prefix,
 )
 
@@ -86,6 +89,45 @@ class GCSArtifactStorage(ArtifactStorage):
                 f"gcs bucket {bucket!r}: cannot create a client ({type(error).__name__})"
             ) from None
         return cls(client, bucket=bucket, prefix=prefix)
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        bucket: str,
+        prefix: str = "",
+        credentials_info: dict[str, Any] | None = None,
+        project_id: str | None = None,
+    ) -> GCSArtifactStorage:
+        """A client from a service-account key (`credentials_info`, which also signs URLs),
+        or application default credentials when none is given.
+
+        Against an emulator (`STORAGE_EMULATOR_HOST`) requests go unauthenticated, as
+        emulators expect, and the key only signs URLs.
+        """
+        try:
+            credentials = None
+            if credentials_info:
+                from google.oauth2 import service_account
+
+                credentials = service_account.Credentials.from_service_account_info(
+                    credentials_info
+                )
+            client_credentials: google.auth.credentials.Credentials | None = credentials
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                client_credentials = google.auth.credentials.AnonymousCredentials()
+            client = storage.Client(
+                project=project_id
+                or (credentials_info or {}).get("project_id")
+                or os.environ.get("GOOGLE_CLOUD_PROJECT")
+                or "labelops",
+                credentials=client_credentials,
+            )
+        except (*_ERRORS, OSError, ValueError, KeyError) as error:
+            raise ArtifactStorageError(
+                f"gcs bucket {bucket!r}: cannot create a client ({type(error).__name__})"
+            ) from None
+        return cls(client, bucket=bucket, prefix=prefix, signing_credentials=credentials)
 
     def object_name(self, key: str) -> str:
         return self.prefix + "/".join(key_parts(key))
@@ -158,6 +200,38 @@ class GCSArtifactStorage(ArtifactStorage):
         except (*_ERRORS, AttributeError) as error:
             raise self.failure("presign", error) from None
         return url
+
+    def list_pages(
+        self,
+        prefix: str = "",
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> Iterator[list[ListedObject]]:
+        """`objects.list` pages; `startOffset` resumes after the last key handled."""
+        start = self.prefix + start_after if start_after else None
+        try:
+            blobs = self.client.list_blobs(
+                self.bucket_name,
+                prefix=self.prefix + prefix,
+                delimiter=None if recursive else "/",
+                start_offset=start,
+                page_size=page_size,
+            )
+            for found in blobs.pages:
+                page = []
+                for blob in found:
+                    if start is not None and blob.name <= start:
+                        continue
+                    key = blob.name[len(self.prefix) :]
+                    if key.endswith("/") or not listable_key(key):
+                        continue
+                    page.append(ListedObject(key=key, size=int(blob.size or 0)))
+                if page:
+                    yield page
+        except _ERRORS as error:
+            raise self.failure("list", error) from None
 
     def check(self) -> None:
         try:

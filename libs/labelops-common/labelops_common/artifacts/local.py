@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from labelops_common.artifacts.base import (
+    LIST_PAGE_SIZE,
     ArtifactStorage,
     ArtifactStorageError,
     ArtifactWriter,
+    ListedObject,
     check_expiry,
     key_parts,
+    listable_key,
 )
 
 
@@ -75,6 +78,55 @@ class LocalArtifactStorage(ArtifactStorage):
         key_parts(key)
         check_expiry(expires_seconds)
         return None
+
+    def list_pages(
+        self,
+        prefix: str = "",
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> Iterator[list[ListedObject]]:
+        """Files under the root in key order, walked a directory at a time. Symbolic links
+        and hidden partial files are skipped: nothing listed lies outside the root."""
+        page: list[ListedObject] = []
+        for key, size in self._walk("", prefix, start_after, recursive):
+            page.append(ListedObject(key=key, size=size))
+            if len(page) >= page_size:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def _walk(
+        self, directory: str, prefix: str, start_after: str, recursive: bool
+    ) -> Iterator[tuple[str, int]]:
+        try:
+            entries = list(os.scandir(self.root / directory if directory else self.root))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        # A directory `a` sorts as `a/` among its siblings (`a.txt` < `a/x` in key order).
+        named = sorted(
+            (entry.name + ("/" if entry.is_dir(follow_symlinks=False) else ""), entry)
+            for entry in entries
+        )
+        for name, entry in named:
+            key = directory + name
+            if entry.is_symlink() or entry.name.endswith(".partial"):
+                continue
+            if name.endswith("/"):
+                # Into the directories on the way to `prefix`, and below it when recursive.
+                leads_to_prefix = prefix.startswith(key)
+                if not (leads_to_prefix or (recursive and key.startswith(prefix))):
+                    continue
+                if start_after and key < start_after[: len(key)]:
+                    continue
+                yield from self._walk(key, prefix, start_after, recursive)
+                continue
+            if not key.startswith(prefix) or (start_after and key <= start_after):
+                continue
+            if listable_key(key):
+                yield key, entry.stat(follow_symlinks=False).st_size
 
     def check(self) -> None:
         try:

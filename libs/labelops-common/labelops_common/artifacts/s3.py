@@ -17,13 +17,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from labelops_common.artifacts.base import (
+    LIST_PAGE_SIZE,
     ArtifactStorage,
     ArtifactStorageError,
     ArtifactWriter,
+    ListedObject,
     attachment_disposition,
     check_expiry,
     content_type_of,
     key_parts,
+    listable_key,
     normalized_prefix,
 )
 
@@ -51,11 +54,41 @@ CLIENT_CONFIG = Config(
 )
 
 
+def s3_client(
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> Any:
+    """The one way LabelOps makes a boto3 S3 client: explicit keys (with a session token)
+    when given, else the default credential chain (`AWS_*`, profile, IRSA, instance role)."""
+    return boto3.session.Session().client(
+        "s3",
+        region_name=region_name or None,
+        endpoint_url=endpoint_url or None,
+        aws_access_key_id=access_key_id or None,
+        aws_secret_access_key=secret_access_key or None,
+        aws_session_token=session_token or None,
+        config=CLIENT_CONFIG,
+    )
+
+
 class S3ArtifactStorage(ArtifactStorage):
-    """Keys live under `prefix` in `bucket`; `client` is a boto3 S3 client."""
+    """Keys live under `prefix` in `bucket`; `client` is a boto3 S3 client (`s3_client`).
+
+    With `sse_kms_key_id`, every object written is encrypted with that KMS key (SSE-KMS).
+    """
 
     def __init__(
-        self, client: Any, *, bucket: str, prefix: str = "", part_size: int = DEFAULT_PART_SIZE
+        self,
+        client: Any,
+        *,
+        bucket: str,
+        prefix: str = "",
+        part_size: int = DEFAULT_PART_SIZE,
+        sse_kms_key_id: str | None = None,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
@@ -63,12 +96,18 @@ class S3ArtifactStorage(ArtifactStorage):
         self.bucket = bucket
         self.prefix = normalized_prefix(prefix)
         self.part_size = part_size
+        self.sse_kms_key_id = sse_kms_key_id or None
+
+    def encryption_arguments(self) -> dict[str, str]:
+        if not self.sse_kms_key_id:
+            return {}
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.sse_kms_key_id}
 
     @classmethod
     def from_environment(cls, *, bucket: str, prefix: str = "") -> S3ArtifactStorage:
         """A client configured the AWS way: `AWS_REGION`, `AWS_ENDPOINT_URL`, keys or IRSA."""
         try:
-            client = boto3.session.Session().client("s3", config=CLIENT_CONFIG)
+            client = s3_client()
         except BotoCoreError as error:
             raise ArtifactStorageError(
                 f"s3 bucket {bucket!r}: cannot create a client ({type(error).__name__})"
@@ -146,6 +185,43 @@ class S3ArtifactStorage(ArtifactStorage):
             raise self.failure("presign", error) from None
         return url
 
+    def list_pages(
+        self,
+        prefix: str = "",
+        *,
+        start_after: str = "",
+        recursive: bool = True,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> Iterator[list[ListedObject]]:
+        """`ListObjectsV2` pages; `StartAfter` makes a resumed listing cost only what follows."""
+        arguments: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": self.prefix + prefix,
+            "MaxKeys": page_size,
+        }
+        if start_after:
+            arguments["StartAfter"] = self.prefix + start_after
+        if not recursive:
+            arguments["Delimiter"] = "/"
+        while True:
+            try:
+                answer = self.client.list_objects_v2(**arguments)
+            except (BotoCoreError, ClientError) as error:
+                raise self.failure("list", error) from None
+            page = []
+            for item in answer.get("Contents", []):
+                key = item["Key"][len(self.prefix) :]
+                if key.endswith("/") or not listable_key(key):
+                    continue
+                page.append(ListedObject(key=key, size=int(item.get("Size", 0))))
+            if page:
+                yield page
+            token = answer.get("NextContinuationToken")
+            if not answer.get("IsTruncated") or not token:
+                return
+            arguments["ContinuationToken"] = token
+            arguments.pop("StartAfter", None)
+
     def check(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
@@ -179,7 +255,10 @@ class _S3Writer(ArtifactWriter):
         try:
             if self._upload_id is None:
                 started = self._client.create_multipart_upload(
-                    Bucket=bucket, Key=self._name, ContentType=self._content_type
+                    Bucket=bucket,
+                    Key=self._name,
+                    ContentType=self._content_type,
+                    **self._storage.encryption_arguments(),
                 )
                 self._upload_id = started["UploadId"]
             number = len(self._parts) + 1
@@ -205,6 +284,7 @@ class _S3Writer(ArtifactWriter):
                     Key=self._name,
                     Body=bytes(self._buffer),
                     ContentType=self._content_type,
+                    **self._storage.encryption_arguments(),
                 )
             else:
                 if self._buffer:

@@ -27,6 +27,12 @@ class ProjectInfo:
     sampling: str = "Sequential sampling"
     show_collab_predictions: bool = True
     model_version: str = ""
+    #: When the project was made (Unix seconds): ML backends key models by `"<id>.<this>"`.
+    created_at_unix: int = 0
+    #: Every N-th new annotation trains the project's ML backends (0: never).
+    min_annotations_to_start_training: int = 0
+    #: Annotators and reviewers admitted to the project (managers and up need no admission).
+    member_user_ids: frozenset[int] = frozenset()
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -47,6 +53,9 @@ class ProjectInfo:
             sampling=message.sampling or "Sequential sampling",
             show_collab_predictions=message.show_collab_predictions,
             model_version=message.model_version,
+            created_at_unix=message.created_at_unix,
+            min_annotations_to_start_training=message.min_annotations_to_start_training,
+            member_user_ids=frozenset(message.member_user_ids),
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )

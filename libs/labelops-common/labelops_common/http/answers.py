@@ -13,6 +13,8 @@ from pydantic import BaseModel, WithJsonSchema
 from pydantic_core import to_json
 from starlette.responses import Response
 
+from labelops_common.db import utcnow
+
 #: A timestamp as served: the string `timestamp()` formats (Label Studio's clients compare
 #: them as text), documented as an RFC 3339 date-time.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -51,3 +53,34 @@ def json_answer(content: Any, status_code: int = 200) -> Response:
     """`content` as JSON, serialised by pydantic-core as FastAPI serialises a response model
     (timestamps are already strings), without validating it."""
     return Response(to_json(content), status_code=status_code, media_type="application/json")
+
+
+#: Django's `timesince` units, largest first (a month is 30 days, a year 365).
+_UNITS = (
+    (365 * 24 * 3600, "year"),
+    (30 * 24 * 3600, "month"),
+    (7 * 24 * 3600, "week"),
+    (24 * 3600, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+_NBSP = "\xa0"
+
+
+def time_ago(moment: datetime, now: datetime | None = None) -> str:
+    """Django's `timesince`: the two largest adjacent units, e.g. "1 day, 3 hours"."""
+    seconds = int(((now or utcnow()) - moment).total_seconds())
+    if seconds < 60:
+        return f"0{_NBSP}minutes"
+    parts: list[str] = []
+    for index, (size, name) in enumerate(_UNITS):
+        count = seconds // size
+        if count:
+            parts.append(f"{count}{_NBSP}{name}{'' if count == 1 else 's'}")
+            if index + 1 < len(_UNITS):
+                size2, name2 = _UNITS[index + 1]
+                count2 = (seconds - count * size) // size2
+                if count2:
+                    parts.append(f"{count2}{_NBSP}{name2}{'' if count2 == 1 else 's'}")
+            break
+    return ", ".join(parts)

@@ -65,7 +65,7 @@ def validate_result(config: LabelConfig, result: list[Any]) -> list[str]:
         if control is None:
             errors.append(f'{where}.from_name: "{region.get("from_name")}" is not a control tag')
             continue
-        if region.get("to_name") not in control.to_names:
+        if control.to_names and region.get("to_name") not in control.to_names:
             errors.append(
                 f'{where}.to_name: "{region.get("to_name")}" is not a target of <{control.tag} name="{control.name}">'
             )

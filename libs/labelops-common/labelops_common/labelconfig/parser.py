@@ -14,13 +14,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from labelops_common.labelconfig.tags import (
-    CONTROL_TAGS,
-    CONTROLS_WITHOUT_TO_NAME,
-    HTML_TAGS,
-    OBJECT_TAGS,
-    VISUAL_TAGS,
-)
+from labelops_common.labelconfig.tags import CONTROL_TAGS, OBJECT_TAGS
 
 MAX_CONFIG_BYTES = 512 * 1024
 MAX_DEPTH = 100
@@ -70,6 +64,8 @@ class LabelConfig:
         """Label Studio's `parsed_label_config`: one entry per control tag."""
         parsed: dict[str, Any] = {}
         for name, control in self.controls.items():
+            if not control.to_names:
+                continue
             parsed[name] = {
                 "type": control.tag,
                 "to_name": list(control.to_names),
@@ -121,30 +117,113 @@ def _parse_xml(text: str) -> ET.Element:
 
 
 def parse_label_config(text: str) -> LabelConfig:
-    """Parse and validate; raises `LabelConfigError` listing every problem found."""
+    """Parse and validate; raises `LabelConfigError` listing every problem found.
+
+    The rules are Label Studio's (`validate_label_config` and its `parse_config`), so a
+    config it accepts is accepted here and one it refuses is refused:
+
+    - the tags right under a `<View>` (and under a `<View>` in it, and so on) that its
+      schema knows are checked: `<Choices>` and `<Labels>` need `name`, `toName` and
+      `<Choice>`/`<Label>` children with a `value` (or a `value` of their own, or a
+      `<View>`); `<Image>`, `<Text>` and `<HyperText>` need `name` and `value` (or
+      `valueList`); `<TextArea>` and `<Number>` need `name` and `toName`;
+    - no two tags share a `name`, and every `toName` names a tag;
+    - any other tag is accepted: a named tag with a `toName` is a control (whatever its
+      tag, `<OcrLabels>` included), a named tag with a `value` holds data. A control a
+      config leaves without `toName` (a `<Rating>` in a chat layout) is kept, so its
+      results can be read, but is not in `parsed_label_config`, as in Label Studio;
+    - a label value given twice is one label (Label Studio keeps the first place).
+
+    The XML itself is parsed safely (no DTD, entities or external references) and limited
+    in size and depth.
+    """
     root = _parse_xml(text)
-    if root.tag != "View":
-        raise LabelConfigError([f"The root tag must be <View>, not <{root.tag}>."])
     errors: list[str] = []
-    tags = _Tags()
-    for element in _walk(root, 0, errors):
-        tags.add(element, errors)
-    controls: dict[str, ControlTag] = {}
-    for element in tags.control_elements:
-        name = element.get("name", "")
-        if name not in tags.names or tags.names[name] is not element:
+    elements = _walk(root, 0, errors)
+    if root.tag == "View":
+        _check_schema(root, errors)
+    names: dict[str, ET.Element] = {}
+    for element in elements:
+        name = element.get("name")
+        if name is None:
             continue
-        controls[name] = _control(element, tags, errors)
+        if name in names:
+            errors.append(f'The name "{name}" is used by more than one tag.')
+        else:
+            names[name] = element
+    for element in elements:
+        if "toName" not in element.attrib:
+            continue
+        # Split as Label Studio splits: "a, b" names " b", which no tag is called.
+        for target in element.attrib["toName"].split(","):
+            if target not in names:
+                errors.append(f'{_describe(element)}: toName "{target}" names no tag.')
     if errors:
         raise LabelConfigError(errors)
+    tags = _Tags()
+    for element in elements:
+        tags.add(element)
+    controls = {
+        element.get("name", ""): _control(element, tags) for element in tags.control_elements
+    }
     return LabelConfig(controls=controls, objects=tags.objects, data_keys=tags.data_keys)
+
+
+#: What Label Studio's config schema asks of the tags it knows, right under a `<View>`.
+_NEEDS_NAME_AND_TO_NAME = frozenset({"Choices", "Labels", "TextArea", "Number"})
+_NEEDS_NAME_AND_VALUE = frozenset({"Image", "Text", "HyperText"})
+_LABEL_CHILD = {"Choices": "Choice", "Labels": "Label"}
+
+
+def _check_schema(view: ET.Element, errors: list[str]) -> None:
+    """Label Studio's JSON schema: it reaches the children of a root `<View>`, and of each
+    `<View>` among them (or inside a `<Choices>`/`<Labels>`), and no further."""
+    for child in view:
+        _check_known_tag(child, errors)
+        if child.tag == "View":
+            _check_schema(child, errors)
+
+
+def _check_known_tag(child: ET.Element, errors: list[str]) -> None:
+    tag = child.tag
+    if tag in _NEEDS_NAME_AND_TO_NAME | _NEEDS_NAME_AND_VALUE and child.get("name") is None:
+        errors.append(f"<{tag}> needs a name attribute.")
+    if tag in _NEEDS_NAME_AND_TO_NAME and child.get("toName") is None:
+        errors.append(f"{_describe(child)} needs a toName attribute.")
+    if (
+        tag in _NEEDS_NAME_AND_VALUE
+        and child.get("value") is None
+        and child.get("valueList") is None
+    ):
+        errors.append(f"{_describe(child)} needs a value attribute.")
+    if tag in ("Label", "Choice") and child.get("value") is None:
+        errors.append(f"<{tag}> needs a value attribute.")
+    if tag in _LABEL_CHILD:
+        label_tag = _LABEL_CHILD[tag]
+        options = [grand for grand in child if grand.tag == label_tag]
+        views = [grand for grand in child if grand.tag == "View"]
+        if not options and child.get("value") is None and not views:
+            errors.append(f"{_describe(child)} needs <{label_tag}> tags or a value.")
+        for option in options:
+            if option.get("value") is None:
+                errors.append(f"{_describe(child)}: <{label_tag}> needs a value attribute.")
+        for nested in views:
+            _check_schema(nested, errors)
+
+
+def _to_names(element: ET.Element) -> list[str]:
+    return [part.strip() for part in element.get("toName", "").split(",") if part.strip()]
+
+
+def _is_control(element: ET.Element) -> bool:
+    """Label Studio's output tag: a name and a toName (a `<Filter>` is not one)."""
+    return bool(element.get("name")) and bool(element.get("toName")) and element.tag != "Filter"
 
 
 @dataclass
 class _Tags:
-    """The named tags of a config as the first pass meets them, in document order."""
+    """The named tags of a config as Label Studio sorts them, in document order."""
 
-    names: dict[str, ET.Element] = field(default_factory=dict)
     objects: dict[str, ObjectTag] = field(default_factory=dict)
     control_elements: list[ET.Element] = field(default_factory=list)
     data_keys: list[str] = field(default_factory=list)
@@ -153,49 +232,27 @@ class _Tags:
         if key not in self.data_keys:
             self.data_keys.append(key)
 
-    def add(self, element: ET.Element, errors: list[str]) -> None:
-        """Check one element's tag and name; keep object tags whole, control tags for later."""
+    def add(self, element: ET.Element) -> None:
         tag = element.tag
-        if tag not in OBJECT_TAGS | CONTROL_TAGS | VISUAL_TAGS | HTML_TAGS:
-            errors.append(f"Unknown tag <{tag}>.")
+        name = element.get("name")
+        if not name:
             return
-        if tag in OBJECT_TAGS or tag in CONTROL_TAGS:
-            name = element.get("name")
-            if not name:
-                errors.append(f"<{tag}> needs a name attribute.")
-                return
-            if name in self.names:
-                errors.append(f'The name "{name}" is used by more than one tag.')
-                return
-            self.names[name] = element
-        if tag in OBJECT_TAGS and tag not in CONTROL_TAGS:
-            value = element.get("value") or element.get("valueList") or ""
-            if not value:
-                errors.append(f"{_describe(element)} needs a value attribute.")
-                return
-            match = _VARIABLE.match(value.strip())
-            key = match.group(1) if match else None
-            if key:
-                self.add_data_key(key)
-            self.objects[element.get("name", "")] = ObjectTag(
-                name=element.get("name", ""), tag=tag, value=value, data_key=key
-            )
-        elif tag in CONTROL_TAGS:
+        if _is_control(element) or (tag in CONTROL_TAGS and tag not in OBJECT_TAGS):
             self.control_elements.append(element)
+            return
+        value = element.get("value") or element.get("valueList") or ""
+        if not value:
+            return
+        match = _VARIABLE.match(value.strip())
+        key = match.group(1) if match else None
+        if key:
+            self.add_data_key(key)
+        self.objects[name] = ObjectTag(name=name, tag=tag, value=value, data_key=key)
 
 
-def _control(element: ET.Element, tags: _Tags, errors: list[str]) -> ControlTag:
-    """A control tag with its targets checked against the named tags and its labels read."""
-    to_name_attr = element.get("toName", "")
-    to_names = tuple(part.strip() for part in to_name_attr.split(",") if part.strip())
-    if not to_names and element.tag not in CONTROLS_WITHOUT_TO_NAME:
-        errors.append(f"{_describe(element)} needs a toName attribute.")
-    for target in to_names:
-        if target not in tags.names:
-            errors.append(f'{_describe(element)}: toName "{target}" names no tag.')
-        elif target not in tags.objects and tags.names[target].tag not in OBJECT_TAGS:
-            errors.append(f'{_describe(element)}: toName "{target}" is not an object tag.')
-    labels, labels_attrs = _labels(element, errors)
+def _control(element: ET.Element, tags: _Tags) -> ControlTag:
+    """A control tag with its labels read (its targets are checked already)."""
+    labels, labels_attrs = _labels(element)
     value = element.get("value", "")
     dynamic = _VARIABLE.match(value.strip()) if value else None
     if dynamic:
@@ -204,7 +261,7 @@ def _control(element: ET.Element, tags: _Tags, errors: list[str]) -> ControlTag:
         name=element.get("name", ""),
         tag=element.tag,
         type=element.tag.lower(),
-        to_names=to_names,
+        to_names=tuple(_to_names(element)),
         labels=tuple(labels),
         per_region=element.get("perRegion", "").lower() == "true",
         attrs=dict(element.attrib),
@@ -212,20 +269,22 @@ def _control(element: ET.Element, tags: _Tags, errors: list[str]) -> ControlTag:
     )
 
 
-def _labels(element: ET.Element, errors: list[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
-    """The control's <Label>/<Choice> values in order, each with its attributes."""
+def _labels(element: ET.Element) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The control's <Label>/<Choice> values in order (`alias` first, as Label Studio
+    reads them), each with its attributes; one nested in another control is that one's."""
     labels: list[str] = []
     labels_attrs: dict[str, dict[str, str]] = {}
-    for child in element.iter():
-        if child is element or child.tag not in {"Label", "Choice"}:
-            continue
-        label = child.get("value") or child.get("alias")
-        if not label:
-            errors.append(f"{_describe(element)}: <{child.tag}> needs a value attribute.")
-            continue
-        if label in labels:
-            errors.append(f'{_describe(element)}: the label "{label}" appears twice.')
-            continue
-        labels.append(label)
-        labels_attrs[label] = dict(child.attrib)
+
+    def visit(parent: ET.Element) -> None:
+        for child in parent:
+            if child.tag in {"Label", "Choice"}:
+                label = child.get("alias") or child.get("value")
+                if label and label not in labels_attrs:
+                    labels.append(label)
+                if label:
+                    labels_attrs.setdefault(label, dict(child.attrib))
+            if not _is_control(child):
+                visit(child)
+
+    visit(element)
     return labels, labels_attrs

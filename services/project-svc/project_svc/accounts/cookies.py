@@ -17,7 +17,7 @@ def set_session_cookie(
     user: User,
     principal: Principal,
     secret: str,
-    days: int,
+    days: float,
 ) -> None:
     """The session cookie and its CSRF token, set together (the token is bound to the
     session: a new session means a new token). `Secure` when the request came over HTTPS
@@ -28,7 +28,7 @@ def set_session_cookie(
     response.set_cookie(
         SESSION_COOKIE,
         session,
-        max_age=days * 86_400,
+        max_age=int(days * 86_400),
         httponly=True,
         samesite="lax",
         secure=secure,
@@ -37,7 +37,7 @@ def set_session_cookie(
     response.set_cookie(
         CSRF_COOKIE,
         csrf_token_for(session, secret=secret),
-        max_age=days * 86_400,
+        max_age=int(days * 86_400),
         samesite="lax",
         secure=secure,
     )

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -45,6 +46,8 @@ class Credentials(BaseModel):
 
     email: EmailStr
     password: str
+    #: An invite token (also accepted as `?token=` on the sign-up URL, as the link has it).
+    token: str | None = None
 
 
 async def _read_credentials(request: Request) -> tuple[Credentials, bool]:
@@ -71,7 +74,7 @@ async def _read_credentials(request: Request) -> tuple[Credentials, bool]:
 
 
 def _signed_in(
-    request: Request, user: User, principal: Principal, *, is_json: bool, secret: str, days: int
+    request: Request, user: User, principal: Principal, *, is_json: bool, secret: str, days: float
 ) -> Response:
     response: Response
     if is_json:
@@ -130,9 +133,19 @@ async def login(
         raise AuthenticationFailed("Email or password is incorrect.")
     throttling.forget_successful_attempt(session, email=email, address=address)
     session.commit()
-    return _signed_in(
-        request, user, principal, is_json=is_json, secret=secret, days=settings.session_days
+    days = organizations.session_days(
+        session, organization_id=principal.organization_id, default_days=settings.session_days
     )
+    return _signed_in(request, user, principal, is_json=is_json, secret=secret, days=days)
+
+
+@router.get("/user/signup", response_class=RedirectResponse, status_code=302)
+def signup_page(request: Request) -> Response:
+    """An invite link (`/user/signup/?token=...`, Label Studio's form) opens the web app's
+    sign-up page with the token."""
+    token = request.query_params.get("token")
+    target = "/sign-up" + (f"?{urlencode({'token': token})}" if token else "")
+    return RedirectResponse(target, status_code=302)
 
 
 @router.post(
@@ -148,13 +161,15 @@ async def signup(
         password=credentials.password,
         allow_signup=settings.allow_signup,
         legacy_tokens=settings.legacy_api_tokens_enabled,
+        invite_token=credentials.token or request.query_params.get("token") or None,
     )
     principal = organizations.principal_for(session, user=user)
     assert principal is not None, "a new user is an active member of an organization"
     session.commit()
-    response = _signed_in(
-        request, user, principal, is_json=is_json, secret=secret, days=settings.session_days
+    days = organizations.session_days(
+        session, organization_id=principal.organization_id, default_days=settings.session_days
     )
+    response = _signed_in(request, user, principal, is_json=is_json, secret=secret, days=days)
     if is_json:
         response.status_code = 201
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from labelops_common.auth.principal import Role
 from labelops_common.db import advisory_xact_lock
-from labelops_common.http.errors import PermissionDenied
+from labelops_common.http.errors import PermissionDenied, ValidationFailed
 from sqlalchemy.orm import Session
 
 from project_svc.organizations import service as organizations
@@ -19,14 +19,35 @@ FOUNDING_LOCK = "labelops.bootstrap_admin"
 
 
 def sign_up(
-    session: Session, *, email: str, password: str, allow_signup: bool, legacy_tokens: bool
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    allow_signup: bool,
+    legacy_tokens: bool,
+    invite_token: str | None = None,
 ) -> User:
     """The first user founds the install's organization as its owner; later ones join it
-    as annotators, only when sign-up is open (`allow_signup`).
+    as annotators, only when sign-up is open (`allow_signup`), or when they bring an
+    organization's invite token (`GET /api/invite`), which admits them to that
+    organization however sign-up is set.
 
     A closed sign-up is refused before the email is looked at, so the answer never tells
     whether an account exists.
     """
+    if invite_token:
+        invited = organizations.organization_by_invite(session, token=invite_token)
+        if invited is None:
+            raise ValidationFailed(
+                {"token": ["This invite link is not valid; it may have been reset."]}
+            )
+        return users.create_user(
+            session,
+            email=email,
+            password=password,
+            organization_id=invited.id,
+            role=Role.ANNOTATOR,
+        )
     organization = organizations.default_organization(session)
     if organization is None:
         advisory_xact_lock(session, FOUNDING_LOCK)

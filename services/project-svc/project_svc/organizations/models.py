@@ -19,6 +19,8 @@ class Organization(Base):
     legacy_api_tokens_enabled: Mapped[bool] = mapped_column(default=True)
     api_tokens_enabled: Mapped[bool] = mapped_column(default=True)
     api_token_ttl_days: Mapped[int] = mapped_column(default=73_000)
+    #: The secret of the invite link (`/user/signup/?token=...`); made on first read.
+    invite_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -38,3 +40,18 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionPolicy(Base):
+    """Label Studio's session timeout policy of an organization (`/api/session-policy/`), in
+    minutes. An organization without a row has the install's defaults."""
+
+    __tablename__ = "session_policies"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    max_session_age: Mapped[int]
+    max_time_between_activity: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

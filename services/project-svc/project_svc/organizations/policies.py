@@ -1,6 +1,11 @@
 """Who may do what to an organization."""
 
-from labelops_common.auth.policies import ADMIN_ROLES, can_act_on_user
+from labelops_common.auth.policies import (
+    ADMIN_ROLES,
+    MANAGER_ROLES,
+    can_act_on_user,
+    can_grant_role,
+)
 from labelops_common.auth.principal import Principal, Role
 
 
@@ -23,3 +28,40 @@ def can_remove_member(principal: Principal, organization_id: int) -> bool:
 def can_remove_member_of_rank(principal: Principal, *, user_id: int, role: Role) -> bool:
     """Only members of a lower rank: an administrator cannot remove the owner or a peer."""
     return principal.user_id != user_id and can_act_on_user(principal, user_id=user_id, role=role)
+
+
+def can_invite(principal: Principal) -> bool:
+    """Managers and above hand out the invite link (it makes annotators)."""
+    return principal.role in MANAGER_ROLES
+
+
+def can_reset_invite(principal: Principal) -> bool:
+    return principal.role in ADMIN_ROLES
+
+
+def can_view_member(principal: Principal, organization_id: int, user_id: int) -> bool:
+    return principal.organization_id == organization_id and (
+        principal.user_id == user_id or principal.role in MANAGER_ROLES
+    )
+
+
+def can_change_member_role(
+    principal: Principal, organization_id: int, *, user_id: int, role: Role, new_role: Role
+) -> bool:
+    """An administrator changes the role of a member of a lower rank, to a role no higher
+    than their own (the shared rank rules); nobody changes their own role."""
+    return (
+        principal.organization_id == organization_id
+        and principal.role in ADMIN_ROLES
+        and principal.user_id != user_id
+        and can_act_on_user(principal, user_id=user_id, role=role)
+        and can_grant_role(principal, new_role)
+    )
+
+
+def can_view_session_policy(principal: Principal) -> bool:
+    return principal.role in MANAGER_ROLES
+
+
+def can_change_session_policy(principal: Principal) -> bool:
+    return principal.role in ADMIN_ROLES

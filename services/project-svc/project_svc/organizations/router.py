@@ -11,18 +11,26 @@ from labelops_common.http.errors import NotFound
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.routing import ApiRouter
 
-from project_svc.dependencies import DbSession
+from project_svc.dependencies import DbSession, ServiceSettings
 from project_svc.organizations import policies
 from project_svc.organizations import service as organizations
-from project_svc.organizations.models import Organization
+from project_svc.organizations.models import Organization, SessionPolicy
 from project_svc.organizations.schemas import (
+    InviteAnswer,
+    MemberAnswer,
     MembershipAnswer,
+    MembershipUpdate,
     OrganizationAnswer,
     OrganizationBrief,
     OrganizationUpdate,
+    ProjectBrief,
+    SessionPolicyAnswer,
+    SessionPolicyUpdate,
     organization_brief,
     organization_response,
 )
+from project_svc.users import service as users
+from project_svc.users.models import User
 from project_svc.users.schemas import user_response
 
 router = ApiRouter(tags=["organizations"])
@@ -110,3 +118,141 @@ def remove_member(
     organizations.deactivate_member(session, organization_id=organization_id, user_id=user_id)
     session.commit()
     return Response(status_code=204)
+
+
+@router.get(
+    "/api/organizations/{organization_id:int}/memberships/{user_id:int}",
+    response_model=MemberAnswer,
+)
+def get_member(
+    organization_id: int, user_id: int, session: DbSession, principal: CurrentUser
+) -> MemberAnswer:
+    _organization_in_scope(session, principal, organization_id)
+    authorize(policies.can_view_member(principal, organization_id, user_id))
+    membership = organizations.active_member(
+        session, organization_id=organization_id, user_id=user_id
+    )
+    created = organizations.projects_created_by(
+        session, organization_id=organization_id, user_id=user_id
+    )
+    return MemberAnswer(
+        user=user_id,
+        organization=organization_id,
+        role=Role(membership.role),
+        created_at=membership.created_at.isoformat(),
+        created_projects=[ProjectBrief(id=pid, title=title) for pid, title in created],
+        contributed_to_projects=None,
+        annotations_count=None,
+        contributed_projects_count=None,
+    )
+
+
+@router.patch(
+    "/api/organizations/{organization_id:int}/memberships/{user_id:int}",
+    response_model=MembershipAnswer,
+)
+def change_member_role(
+    organization_id: int,
+    user_id: int,
+    body: MembershipUpdate,
+    session: DbSession,
+    principal: CurrentUser,
+) -> MembershipAnswer:
+    """A new role takes effect at once: the member's sessions and tokens are revoked."""
+    _organization_in_scope(session, principal, organization_id)
+    membership = organizations.active_member(
+        session, organization_id=organization_id, user_id=user_id
+    )
+    authorize(
+        policies.can_change_member_role(
+            principal,
+            organization_id,
+            user_id=user_id,
+            role=Role(membership.role),
+            new_role=body.role,
+        ),
+        "You can change the role of members below your rank, to a role up to your own.",
+    )
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    if body.role.value != membership.role:
+        organizations.change_member_role(
+            session, organization_id=organization_id, user_id=user_id, role=body.role
+        )
+        users.revoke_tokens(user)
+    session.commit()
+    return MembershipAnswer(
+        id=membership.id,
+        organization=organization_id,
+        role=Role(membership.role),
+        user=user_response(user),
+    )
+
+
+def _invite(request: Request, token: str) -> InviteAnswer:
+    return InviteAnswer(
+        token=token, invite_url=str(request.base_url).rstrip("/") + f"/user/signup/?token={token}"
+    )
+
+
+@router.get("/api/invite", response_model=InviteAnswer)
+def get_invite(request: Request, session: DbSession, principal: CurrentUser) -> InviteAnswer:
+    authorize(policies.can_invite(principal))
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
+    token = organizations.invite_token(session, organization=organization)
+    session.commit()
+    return _invite(request, token)
+
+
+@router.post("/api/invite/reset-token", response_model=InviteAnswer)
+def reset_invite(request: Request, session: DbSession, principal: CurrentUser) -> InviteAnswer:
+    authorize(policies.can_reset_invite(principal))
+    organization = organizations.get_organization(
+        session, organization_id=principal.organization_id
+    )
+    token = organizations.reset_invite_token(session, organization=organization)
+    session.commit()
+    return _invite(request, token)
+
+
+def _policy_answer(policy: SessionPolicy) -> SessionPolicyAnswer:
+    """An organization that never changed its policy has no row, so no times."""
+    return SessionPolicyAnswer(
+        max_session_age=policy.max_session_age,
+        max_time_between_activity=policy.max_time_between_activity,
+        created_at=policy.created_at.isoformat() if policy.created_at else None,
+        updated_at=policy.updated_at.isoformat() if policy.updated_at else None,
+    )
+
+
+@router.get("/api/session-policy", response_model=SessionPolicyAnswer)
+def get_session_policy(
+    session: DbSession, principal: CurrentUser, settings: ServiceSettings
+) -> SessionPolicyAnswer:
+    authorize(policies.can_view_session_policy(principal))
+    policy = organizations.session_policy(
+        session,
+        organization_id=principal.organization_id,
+        default_minutes=settings.session_days * 1440,
+    )
+    return _policy_answer(policy)
+
+
+@router.patch("/api/session-policy", response_model=SessionPolicyAnswer)
+def update_session_policy(
+    body: SessionPolicyUpdate, session: DbSession, principal: CurrentUser, settings: ServiceSettings
+) -> SessionPolicyAnswer:
+    authorize(policies.can_change_session_policy(principal))
+    policy = organizations.session_policy(
+        session,
+        organization_id=principal.organization_id,
+        default_minutes=settings.session_days * 1440,
+    )
+    organizations.update_session_policy(
+        session, policy=policy, changes=body.model_dump(exclude_none=True)
+    )
+    session.commit()
+    return _policy_answer(policy)

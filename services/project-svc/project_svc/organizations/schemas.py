@@ -32,6 +32,56 @@ class OrganizationAnswer(OrganizationBrief):
     api_tokens_enabled: bool
 
 
+class InviteAnswer(BaseModel):
+    """`GET /api/invite`: the link that lets someone sign up into the caller's organization."""
+
+    token: str
+    invite_url: str
+
+
+class SessionPolicyAnswer(BaseModel):
+    """`/api/session-policy/`, in minutes. LabelOps applies `max_session_age` to the session
+    cookies it issues from then on; `max_time_between_activity` is kept for clients."""
+
+    max_session_age: int
+    max_time_between_activity: int
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+
+
+class SessionPolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    max_session_age: int | None = Field(default=None, ge=1, le=525_600)
+    max_time_between_activity: int | None = Field(default=None, ge=1, le=525_600)
+
+
+class ProjectBrief(BaseModel):
+    id: int
+    title: str
+
+
+class MemberAnswer(BaseModel):
+    """`GET /api/organizations/{id}/memberships/{user}/` (Label Studio's `OrganizationMember`,
+    plus the member's `role`). The annotation figures live in task-svc and are not joined
+    here: they are null."""
+
+    user: int
+    organization: int
+    role: Role
+    created_at: Timestamp
+    created_projects: list[ProjectBrief]
+    contributed_to_projects: list[ProjectBrief] | None
+    annotations_count: int | None
+    contributed_projects_count: int | None
+
+
+class MembershipUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Role
+
+
 class MembershipAnswer(BaseModel):
     id: int
     organization: int

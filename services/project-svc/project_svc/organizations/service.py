@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from labelops_common.auth.principal import Principal, Role
 from labelops_common.http.errors import NotFound, ValidationFailed
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from project_svc.organizations.models import Membership, Organization
+from project_svc.organizations.models import Membership, Organization, SessionPolicy
+from project_svc.projects.models import Project
 from project_svc.users.models import User
 
 
@@ -152,3 +155,71 @@ def deactivate_member(session: Session, *, organization_id: int, user_id: int) -
     membership = active_member(session, organization_id=organization_id, user_id=user_id)
     _keep_an_owner(session, membership=membership)
     membership.is_active = False
+
+
+# ------------------------------------------------------------------------------ invites
+
+
+def invite_token(session: Session, *, organization: Organization) -> str:
+    """The organization's invite secret, made the first time anyone asks for it."""
+    if organization.invite_token is None:
+        organization.invite_token = secrets.token_urlsafe(24)
+        session.flush()
+    return organization.invite_token
+
+
+def reset_invite_token(session: Session, *, organization: Organization) -> str:
+    """A new invite secret: links handed out before stop working."""
+    organization.invite_token = secrets.token_urlsafe(24)
+    session.flush()
+    return organization.invite_token
+
+
+def organization_by_invite(session: Session, *, token: str) -> Organization | None:
+    if not token:
+        return None
+    return session.scalars(select(Organization).where(Organization.invite_token == token)).first()
+
+
+# ------------------------------------------------------------------------------ sessions
+
+
+def session_policy(
+    session: Session, *, organization_id: int, default_minutes: int
+) -> SessionPolicy:
+    """The organization's policy; without a row yet, an unsaved one holding the defaults."""
+    policy = session.get(SessionPolicy, organization_id)
+    if policy is None:
+        policy = SessionPolicy(
+            organization_id=organization_id,
+            max_session_age=default_minutes,
+            max_time_between_activity=default_minutes,
+        )
+    return policy
+
+
+def update_session_policy(
+    session: Session, *, policy: SessionPolicy, changes: dict[str, int]
+) -> SessionPolicy:
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def projects_created_by(
+    session: Session, *, organization_id: int, user_id: int
+) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(Project.id, Project.title)
+        .where(Project.organization_id == organization_id, Project.created_by_id == user_id)
+        .order_by(Project.id)
+    ).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def session_days(session: Session, *, organization_id: int, default_days: int) -> float:
+    """How long a session cookie issued now lives: the organization's `max_session_age`."""
+    policy = session.get(SessionPolicy, organization_id)
+    return default_days if policy is None else policy.max_session_age / 1440

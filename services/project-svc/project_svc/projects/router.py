@@ -14,7 +14,13 @@ from labelops_common.http.params import parse_int_list
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
-from project_svc.dependencies import CountsClient, DbSession, OverlapSetterDep, TasksDeleter
+from project_svc.dependencies import (
+    CountsClient,
+    DbSession,
+    OverlapSetterDep,
+    TasksDeleter,
+    UsesInProjectDep,
+)
 from project_svc.projects import policies
 from project_svc.projects import service as projects
 from project_svc.projects.counts import COUNT_FIELDS
@@ -92,7 +98,7 @@ def list_projects(
         )
     paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
     query = projects.ProjectListQuery(
-        organization_id=principal.organization_id,
+        principal=principal,
         title=title,
         ids=parse_int_list(ids, field="ids"),
         pinned=filter,
@@ -141,10 +147,7 @@ def validate_config(body: LabelConfigBody) -> Response:
 def get_project(
     project_id: int, session: DbSession, counts: CountsClient, principal: CurrentUser
 ) -> ProjectAnswer:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
-    authorize(policies.can_view_project(principal, project.organization_id))
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     return _responses(session, counts, [project], None)[0]
 
 
@@ -156,11 +159,15 @@ def update_project(
     counts: CountsClient,
     principal: CurrentUser,
     set_overlap: OverlapSetterDep,
+    uses_of: UsesInProjectDep,
 ) -> ProjectAnswer:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
+    """A new `label_config` must still fit what annotations and drafts hold."""
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_update_project(principal, project.organization_id))
+    new_config = body.label_config
+    if new_config is not None and new_config != project.label_config:
+        parsed = projects.validate_label_config(new_config)
+        projects.check_config_fits_annotations(parsed, uses_of(project.id))
     rules_before = (project.maximum_annotations, project.skip_queue)
     projects.update_project(session, project=project, fields=body)
     if (project.maximum_annotations, project.skip_queue) != rules_before:
@@ -174,9 +181,7 @@ def update_project(
 def delete_project(
     project_id: int, session: DbSession, principal: CurrentUser, delete_tasks: TasksDeleter
 ) -> Response:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_delete_project(principal, project.organization_id))
     # Tasks first: if task-svc cannot delete them the request fails (503) and the project
     # stays, instead of leaving tasks behind with no project.
@@ -188,13 +193,16 @@ def delete_project(
 
 @router.post("/api/projects/{project_id:int}/validate", response_model=ConfigValidationAnswer)
 def validate_config_for_project(
-    project_id: int, body: LabelConfigBody, session: DbSession, principal: CurrentUser
+    project_id: int,
+    body: LabelConfigBody,
+    session: DbSession,
+    principal: CurrentUser,
+    uses_of: UsesInProjectDep,
 ) -> ConfigValidationAnswer:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
-    authorize(policies.can_view_project(principal, project.organization_id))
+    """Label Studio's strict check: the config, then what annotations and drafts hold."""
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     parsed = projects.validate_label_config(body.label_config)
+    projects.check_config_fits_annotations(parsed, uses_of(project.id))
     return ConfigValidationAnswer(
         config_essential_data_has_changed=projects.config_essential_data_changed(project, parsed)
     )
@@ -210,7 +218,7 @@ def list_project_counts(
     page_size: str | None = None,
 ) -> Page[ProjectCountsRow]:
     paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
-    query = projects.ProjectListQuery(organization_id=principal.organization_id)
+    query = projects.ProjectListQuery(principal=principal)
     total = projects.count_projects(session, query=query)
     check_page_exists(paging, total)
     rows = projects.list_projects(

@@ -15,11 +15,13 @@ from labelops_common.http.errors import NotFound
 from labelops_common.settings import CommonSettings
 from sqlalchemy import select
 
+from project_svc.members import service as members
 from project_svc.organizations import service as organizations
 from project_svc.organizations.models import Membership
 from project_svc.projects import policies
 from project_svc.projects.counts import CountsFetcher
 from project_svc.projects.models import Project
+from project_svc.projects.service import UsesInProject
 from project_svc.tokens import service as tokens
 from project_svc.users.models import User
 from project_svc.users.schemas import initials
@@ -53,6 +55,8 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 show_collab_predictions=project.show_collab_predictions,
                 model_version=project.model_version,
                 created_at_unix=int(project.created_at.timestamp()),
+                min_annotations_to_start_training=project.min_annotations_to_start_training,
+                member_user_ids=members.member_ids(session, project_id=project.id),
             )
 
     def AuthenticateToken(
@@ -104,9 +108,14 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
             user = session.get(User, request.user_id)
             project = session.get(Project, request.project_id)
             principal = organizations.principal_for(session, user=user) if user else None
+            is_member = project is not None and members.is_member(
+                session, project_id=project.id, user_id=request.user_id
+            )
         if principal is None or project is None:
             return project_pb2.CheckProjectAccessResponse(allowed=False)
-        allowed = policies.can_perform(principal, project.organization_id, request.action)
+        allowed = policies.can_perform(
+            principal, project.organization_id, request.action, is_member=is_member
+        )
         return project_pb2.CheckProjectAccessResponse(allowed=allowed, role=principal.role.value)
 
 
@@ -202,9 +211,79 @@ def project_overlap_setter(common: CommonSettings) -> OverlapSetter:
     return set_overlap
 
 
+UsesFetcher = Callable[[int], UsesInProject]
+#: (project id, label value as JSON) pairs → annotation counts, or None if task-svc is down.
+LabelUseCounter = Callable[[Sequence[tuple[int, str]]], list[int] | None]
+
+
+def labels_in_use_fetcher(common: CommonSettings) -> UsesFetcher:
+    """Asks task-svc what a project's annotations use; raises PeerError if it cannot (a
+    config change is then refused, rather than let through unchecked)."""
+
+    def fetch(project_id: int) -> UsesInProject:
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=max(common.grpc_deadline_seconds, 60.0),
+        )
+        try:
+            answer = stub.GetLabelsInUse(task_pb2.GetLabelsInUseRequest(project_id=project_id))
+        except grpc.RpcError as exc:
+            raise peer_error("task-svc", exc) from None
+        return UsesInProject(
+            controls={
+                (c.from_name, c.to_name, c.type): int(c.annotation_count) for c in answer.controls
+            },
+            labels={
+                (label.from_name, label.label): (
+                    int(label.annotation_count),
+                    int(label.draft_count),
+                )
+                for label in answer.labels
+            },
+        )
+
+    return fetch
+
+
+def label_use_counter(common: CommonSettings) -> LabelUseCounter:
+    """Label links' `annotations_count`; None when task-svc cannot answer (read as null)."""
+
+    def count(uses: Sequence[tuple[int, str]]) -> list[int] | None:
+        if not uses:
+            return []
+        stub = peer_stub(
+            task_pb2_grpc.TaskServiceStub,
+            target=common.peer_address("task-svc"),
+            deadline_seconds=common.grpc_deadline_seconds,
+        )
+        try:
+            answer = stub.CountLabelUses(
+                task_pb2.CountLabelUsesRequest(
+                    uses=[
+                        task_pb2.LabelUse(project_id=project_id, value_json=value_json)
+                        for project_id, value_json in uses
+                    ]
+                )
+            )
+        except grpc.RpcError as exc:
+            logger.warning(
+                "task-svc label counts unavailable", extra={"grpc_code": str(exc.code())}
+            )
+            return None
+        return [int(value) for value in answer.annotation_counts]
+
+    return count
+
+
 __all__ = [
+    "LabelUseCounter",
     "NotFound",
     "OverlapSetter",
+    "UsesFetcher",
+    "UsesInProject",
+    "label_use_counter",
+    "labels_in_use_fetcher",
     "project_overlap_setter",
     "project_tasks_deleter",
     "register_project_service",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import nh3
+from labelops_common.auth.policies import can_see_project
+from labelops_common.auth.principal import Principal
 from labelops_common.events import (
     PROJECT_CREATED,
     PROJECT_DELETED,
@@ -14,10 +17,16 @@ from labelops_common.events import (
     publish_after_commit,
 )
 from labelops_common.http.errors import NotFound, ValidationFailed
-from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
+from labelops_common.labelconfig import (
+    ControlTag,
+    LabelConfig,
+    LabelConfigError,
+    parse_label_config,
+)
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from project_svc.members import service as members
 from project_svc.projects.models import Project
 from project_svc.projects.schemas import ProjectFields
 
@@ -88,10 +97,15 @@ def _publish(session: Session, event: str, project: Project) -> None:
     )
 
 
-def get_project(session: Session, *, project_id: int, organization_id: int) -> Project:
-    """The project if it belongs to the organization; otherwise not found (ids don't leak)."""
+def get_project(session: Session, *, project_id: int, principal: Principal) -> Project:
+    """The project if the caller may see it (its organization's, and for annotators and
+    reviewers one they are members of); otherwise not found (ids don't leak)."""
     project = session.get(Project, project_id)
-    if project is None or project.organization_id != organization_id:
+    if project is None or not can_see_project(
+        principal,
+        organization_id=project.organization_id,
+        is_member=members.is_member(session, project_id=project.id, user_id=principal.user_id),
+    ):
         raise NotFound()
     return project
 
@@ -111,7 +125,8 @@ def delete_project(session: Session, *, project: Project) -> None:
 
 @dataclass(frozen=True)
 class ProjectListQuery:
-    organization_id: int
+    #: Whose list it is: their organization's projects they may see.
+    principal: Principal
     title: str | None = None
     ids: Sequence[int] = ()
     pinned: str = "all"
@@ -120,7 +135,7 @@ class ProjectListQuery:
 
 
 def _filtered(query: ProjectListQuery) -> Any:
-    statement = select(Project).where(Project.organization_id == query.organization_id)
+    statement = select(Project).where(members.visible_projects(query.principal))
     if query.title:
         statement = statement.where(Project.title.ilike(f"%{query.title}%"))
     if query.ids:
@@ -187,3 +202,97 @@ def config_essential_data_changed(project: Project, new_config: LabelConfig) -> 
         if old_inputs != new_inputs:
             return True
     return False
+
+
+@dataclass(frozen=True)
+class UsesInProject:
+    """What a project's annotations (and drafts) hold, by control (see `GetLabelsInUse`)."""
+
+    #: (from_name, to_name, type) → regions
+    controls: dict[tuple[str, str, str], int]
+    #: (from_name, label) → (regions in annotations, regions in drafts)
+    labels: dict[tuple[str, str], tuple[int, int]]
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """A control name with a Repeater's `{{idx}}` matches the names it expands to."""
+    parts = re.split(r"\{\{[^}]*\}\}", name)
+    return re.compile("^" + ".*".join(re.escape(part) for part in parts) + "$")
+
+
+def _count(n: int, what: str) -> str | None:
+    return f"{n} {what}{'s' if n > 1 else ''}" if n else None
+
+
+def check_config_fits_annotations(config: LabelConfig, uses: UsesInProject) -> None:
+    """Label Studio's check of a new config against what annotations and drafts hold:
+    every control they name must stay (with its target and type), and every label they
+    use must stay offered by its control, unless the control's labels are dynamic.
+
+    Refused with `label_config` naming the controls or the labels in use, with counts.
+    """
+    controls = [(_name_pattern(name), control) for name, control in config.controls.items()]
+    targets = [_name_pattern(target) for c in config.controls.values() for target in c.to_names]
+    types = {control.type for control in config.controls.values()}
+
+    def control_for(from_name: str) -> ControlTag | None:
+        return next((c for pattern, c in controls if pattern.match(from_name)), None)
+
+    misfits = []
+    for (from_name, to_name, type_), regions in sorted(uses.controls.items()):
+        if type_.lower() == "textarea" or (from_name == to_name and type_ == "chatmessage"):
+            continue
+        if (
+            control_for(from_name) is None
+            or not any(pattern.match(to_name) for pattern in targets)
+            or type_ not in types
+        ):
+            misfits.append(f"{regions} with from_name={from_name}, to_name={to_name}, type={type_}")
+    if misfits:
+        raise ValidationFailed(
+            {
+                "label_config": [
+                    "Created annotations are incompatible with provided labeling schema, we "
+                    "found:\n" + "\n".join(misfits)
+                ]
+            }
+        )
+    every_label = {label for c in config.controls.values() for label in c.labels}
+    missing: dict[str, list[str]] = {}
+    for (from_name, label), (in_annotations, in_drafts) in sorted(uses.labels.items()):
+        control = control_for(from_name)
+        if control is None:
+            total = sum(a for (name, _), (a, _d) in uses.labels.items() if name == from_name)
+            raise ValidationFailed(
+                {
+                    "label_config": [
+                        f'There are {total} annotation(s) created with tag "{from_name}", '
+                        "you can't remove it"
+                    ]
+                }
+            )
+        if control.has_dynamic_labels or control.tag == "Taxonomy" or not control.labels:
+            continue
+        offered = (
+            every_label
+            if "VideoRectangle" in {c.tag for c in config.controls.values()}
+            else set(control.labels)
+        )
+        if label not in offered:
+            shown = ", ".join(
+                part
+                for part in (_count(in_annotations, "annotation"), _count(in_drafts, "draft"))
+                if part
+            )
+            missing.setdefault(from_name, []).append(f"{label} ({shown})")
+    if missing:
+        raise ValidationFailed(
+            {
+                "label_config": [
+                    "These labels still exist in annotations or drafts:\n"
+                    + "\n".join(labels)
+                    + f'\nPlease add labels to tag with name="{from_name}".'
+                    for from_name, labels in missing.items()
+                ]
+            }
+        )

@@ -232,14 +232,14 @@ def rotate_refresh_token(
     return create_personal_access_token(session, principal=principal, secret=secret)
 
 
-def issue_session_token(*, user: User, principal: Principal, secret: str, days: int) -> str:
+def issue_session_token(*, user: User, principal: Principal, secret: str, days: float) -> str:
     token, _ = encode_token(
         secret=secret,
         token_type="session",
         user_id=principal.user_id,
         organization_id=principal.organization_id,
         role=principal.role,
-        lifetime_seconds=days * 86_400,
+        lifetime_seconds=int(days * 86_400),
         version=user.token_version,
     )
     return token

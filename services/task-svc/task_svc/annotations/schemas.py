@@ -4,9 +4,11 @@ and Label Studio's annotation shape."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from labelops_common.http.answers import Timestamp, timestamp
+from labelops_common.directory import PersonAnswer, UserObject
+from labelops_common.http.answers import Timestamp, time_ago, timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.annotations.models import Annotation
@@ -72,6 +74,16 @@ class AnnotationAnswer(BaseModel):
     unique_id: str | None
 
 
+class AuthoredAnnotationAnswer(AnnotationAnswer):
+    """`/api/annotations/{id}/` and `/api/tasks/{id}/annotations/`: with the author named as
+    Label Studio names them, `created_username` ("First Last email, id") and
+    `created_ago`; `?expand=completed_by` makes `completed_by` the author's object."""
+
+    completed_by: int | PersonAnswer | None  # type: ignore[assignment]
+    created_username: str
+    created_ago: str
+
+
 def annotation_fields(annotation: Annotation) -> dict[str, Any]:
     return {
         "id": annotation.id,
@@ -94,3 +106,42 @@ def annotation_fields(annotation: Annotation) -> dict[str, Any]:
         "bulk_created": annotation.bulk_created,
         "unique_id": annotation.unique_id,
     }
+
+
+class LabelBulkUpdate(BaseModel):
+    """`POST /api/labels/bulk`: rewrite a label in saved annotations."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    project: int | None = None
+    old_label: Any = Field(description='A region value under its type, e.g. ["Car"].')
+    new_label: Any
+
+
+class LabelBulkUpdateAnswer(BaseModel):
+    annotations_updated: int
+
+
+def created_username(author: UserObject | None) -> str:
+    """Label Studio's `created_username`: the first name, the last name if any, then
+    " email, id" (so " ann@example.com, 7" for a user without a name)."""
+    if not author:
+        return ""
+    if author.get("email") is None:  # project-svc could not name the user
+        return str(author["id"])
+    name = author.get("first_name") or ""
+    if author.get("last_name"):
+        name += " " + author["last_name"]
+    return f"{name} {author['email']}, {author['id']}"
+
+
+def with_author(
+    annotation: Annotation, author: UserObject | None, *, expand: bool, now: datetime
+) -> dict[str, Any]:
+    """An annotation's fields with its author's, as Label Studio's serializer adds them."""
+    answer = annotation_fields(annotation)
+    answer["created_username"] = created_username(author)
+    answer["created_ago"] = time_ago(annotation.created_at, now)
+    if expand and author is not None:
+        answer["completed_by"] = author
+    return answer

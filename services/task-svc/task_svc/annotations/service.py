@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import Conflict, NotFound, ValidationFailed
 from labelops_common.labelconfig import validate_result
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Text, cast, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -197,3 +198,149 @@ def delete_annotation(
     counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=utcnow()
     )
+
+
+def annotator_ids(session: Session, *, project_id: int) -> list[int]:
+    """The distinct authors of a project's annotations, in id order."""
+    return list(
+        session.scalars(
+            select(Annotation.completed_by_id)
+            .where(Annotation.project_id == project_id, Annotation.completed_by_id.is_not(None))
+            .distinct()
+            .order_by(Annotation.completed_by_id)
+        )
+    )
+
+
+# ------------------------------------------------------------------------------ labels in use
+
+_CONTROLS_IN_USE = text(
+    """
+    SELECT r->>'from_name', r->>'to_name', r->>'type', count(*)
+    FROM annotations a
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(a.result) = 'array' THEN a.result ELSE '[]'::jsonb END
+    ) r
+    WHERE a.project_id = :project_id AND jsonb_typeof(r) = 'object'
+      AND r ? 'from_name' AND r ? 'type'
+    GROUP BY 1, 2, 3
+    """
+)
+
+_LABELS_IN_USE = text(
+    """
+    SELECT r->>'from_name', label, count(*)
+    FROM {table} a
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(a.result) = 'array' THEN a.result ELSE '[]'::jsonb END
+    ) r
+    CROSS JOIN LATERAL jsonb_array_elements_text(
+        CASE WHEN jsonb_typeof(r->'value'->(r->>'type')) = 'array'
+             THEN r->'value'->(r->>'type') ELSE '[]'::jsonb END
+    ) label
+    WHERE a.project_id = :project_id AND jsonb_typeof(r) = 'object'
+    GROUP BY 1, 2
+    """
+)
+
+
+def controls_in_use(session: Session, *, project_id: int) -> list[tuple[str, str, str, int]]:
+    """(from_name, to_name, type, regions) over the project's annotations: what a new
+    config must still offer. One pass over the project's annotations, run only when a
+    config changes."""
+    rows = session.execute(_CONTROLS_IN_USE, {"project_id": project_id}).all()
+    return [(str(r[0]), str(r[1] or ""), str(r[2]), int(r[3])) for r in rows]
+
+
+def labels_in_use(session: Session, *, project_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """(from_name, label) → (regions in annotations, regions in drafts)."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for index, table in enumerate(("annotations", "drafts")):
+        query = text(_LABELS_IN_USE.text.replace("{table}", table))
+        for from_name, label, count in session.execute(query, {"project_id": project_id}):
+            key = (str(from_name), str(label))
+            counts_ = list(found.get(key, (0, 0)))
+            counts_[index] += int(count)
+            found[key] = (counts_[0], counts_[1])
+    return found
+
+
+def count_label_uses(session: Session, *, uses: list[tuple[int, str]]) -> list[int]:
+    """Per (project, label value as JSON): annotations whose result's text holds it, as
+    Label Studio counts a label link's `annotations_count`."""
+    counted: list[int] = []
+    for project_id, value_json in uses:
+        needle = value_json.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        counted.append(
+            session.scalar(
+                select(func.count())
+                .select_from(Annotation)
+                .where(
+                    Annotation.project_id == project_id,
+                    cast(Annotation.result, Text).ilike(f"%{needle}%"),
+                )
+            )
+            or 0
+        )
+    return counted
+
+
+_HOLDS_LABEL = text(
+    """
+    EXISTS (
+        SELECT 1 FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(annotations.result) = 'array'
+                 THEN annotations.result ELSE '[]'::jsonb END
+        ) r
+        WHERE jsonb_typeof(r) = 'object' AND r->'value'->(r->>'type') = CAST(:old AS jsonb)
+    )
+    """
+)
+
+
+def projects_holding_label(session: Session, *, old_label: Any) -> list[int]:
+    """The projects with an annotation holding the label (for an organization-wide relabel)."""
+    query = (
+        select(Annotation.project_id)
+        .where(_HOLDS_LABEL.bindparams(old=json.dumps(old_label)))
+        .distinct()
+    )
+    return [int(project_id) for project_id in session.scalars(query)]
+
+
+def relabel(session: Session, *, project_ids: list[int], old_label: Any, new_label: Any) -> int:
+    """Label Studio's bulk label update: in the projects' annotations, every region whose
+    value under its type equals `old_label` (e.g. `["Car"]`) gets `new_label`. Returns
+    how many regions changed. Annotations are read in batches, never all at once."""
+    if not project_ids:
+        return 0
+    updated = 0
+    last_id = 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(Annotation)
+                .where(
+                    Annotation.project_id.in_(project_ids),
+                    Annotation.id > last_id,
+                    _HOLDS_LABEL.bindparams(old=json.dumps(old_label)),
+                )
+                .order_by(Annotation.id)
+                .limit(500)
+                .with_for_update()
+            )
+        )
+        if not batch:
+            return updated
+        for annotation in batch:
+            result = []
+            for region in annotation.result:
+                kind = region.get("type") if isinstance(region, dict) else None
+                value = region.get("value") if kind else None
+                if isinstance(value, dict) and value.get(kind) == old_label:
+                    region = {**region, "value": {**value, kind: new_label}}
+                    updated += 1
+                result.append(region)
+            annotation.result = result
+        session.flush()
+        last_id = batch[-1].id

@@ -295,16 +295,18 @@ def refresh_annotation_counters(
             func.count().filter(columns.was_cancelled),
             func.count(distinct(columns.completed_by_id)).filter(finished),
             func.max(columns.created_at).filter(finished),
+            func.count().filter(~columns.was_cancelled, ~columns.ground_truth),
         ).where(columns.task_id == task.id)
     ).one()
     total, cancelled, annotators, newest = int(row[0]), int(row[1]), int(row[2]), row[3]
+    useful = int(row[4])
     labeled = is_labeled(annotators, task.overlap)
     completed_at: datetime | None = newest if labeled else None
     bump(
         session,
         project_id=task.project_id,
         total_annotations_number=total - task.total_annotations,
-        useful_annotation_number=total - task.total_annotations,
+        useful_annotation_number=useful - task.useful_annotations,
         skipped_annotations_number=cancelled - task.cancelled_annotations,
         num_tasks_with_annotations=int(total > 0) - int(task.total_annotations > 0),
         finished_task_number=int(labeled) - int(task.is_labeled),
@@ -313,6 +315,7 @@ def refresh_annotation_counters(
     values: dict[str, object] = {
         "total_annotations": total,
         "cancelled_annotations": cancelled,
+        "useful_annotations": useful,
         "is_labeled": labeled,
         "completed_at": completed_at,
     }
@@ -375,13 +378,14 @@ def recount_annotations(
             "skipped_annotations_number",
             "num_tasks_with_annotations",
             "finished_task_number",
+            "useful_annotation_number",
         ),
         0,
     )
     now = utcnow()
     for chunk in _chunks(task_ids):
-        recount: dict[int, tuple[int, int, int, datetime | None]] = {
-            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), row[4])
+        recount: dict[int, tuple[int, int, int, datetime | None, int]] = {
+            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), row[4], int(row[5]))
             for row in session.execute(
                 select(
                     Annotation.task_id,
@@ -389,31 +393,35 @@ def recount_annotations(
                     func.count().filter(Annotation.was_cancelled),
                     func.count(distinct(Annotation.completed_by_id)).filter(finished),
                     func.max(Annotation.created_at).filter(finished),
+                    func.count().filter(~Annotation.was_cancelled, ~Annotation.ground_truth),
                 )
                 .where(Annotation.task_id.in_(chunk))
                 .group_by(Annotation.task_id)
             )
         }
         changes = []
-        for task_id, old_total, old_cancelled, old_labeled, overlap in session.execute(
+        for task_id, old_total, old_cancelled, old_useful, old_labeled, overlap in session.execute(
             select(
                 Task.id,
                 Task.total_annotations,
                 Task.cancelled_annotations,
+                Task.useful_annotations,
                 Task.is_labeled,
                 Task.overlap,
             ).where(Task.id.in_(chunk))
         ):
-            total, cancelled, annotators, newest = recount.get(task_id, (0, 0, 0, None))
+            total, cancelled, annotators, newest, useful = recount.get(task_id, (0, 0, 0, None, 0))
             labeled = is_labeled(annotators, overlap)
             deltas["total_annotations_number"] += total - old_total
             deltas["skipped_annotations_number"] += cancelled - old_cancelled
             deltas["num_tasks_with_annotations"] += int(total > 0) - int(old_total > 0)
             deltas["finished_task_number"] += int(labeled) - int(old_labeled)
+            deltas["useful_annotation_number"] += useful - old_useful
             change: dict[str, Any] = {
                 "id": task_id,
                 "total_annotations": total,
                 "cancelled_annotations": cancelled,
+                "useful_annotations": useful,
                 "is_labeled": labeled,
                 "completed_at": newest if labeled else None,
                 "updated_at": now,
@@ -423,13 +431,7 @@ def recount_annotations(
             changes.append(change)
         if changes:
             session.execute(update(Task), changes)
-    bump(
-        session,
-        project_id=project.id,
-        useful_annotation_number=deltas["total_annotations_number"],
-        ground_truth_number=ground_truth_delta,
-        **deltas,
-    )
+    bump(session, project_id=project.id, ground_truth_number=ground_truth_delta, **deltas)
 
 
 def recount_predictions(session: Session, *, project_id: int, task_ids: Sequence[int]) -> None:
@@ -473,9 +475,12 @@ def forget_tasks(session: Session, *, project_id: int, task_filter: object) -> i
             func.coalesce(func.sum(Task.total_predictions), 0),
             func.count().filter(Task.is_labeled),
             func.count().filter(Task.total_annotations > 0),
+            func.coalesce(func.sum(Task.useful_annotations), 0),
         ).where(Task.project_id == project_id, task_filter)  # type: ignore[arg-type]
     ).one()
-    tasks, annotations, cancelled, predictions, labeled, with_annotations = (int(v) for v in row)
+    tasks, annotations, cancelled, predictions, labeled, with_annotations, useful = (
+        int(v) for v in row
+    )
     ground_truth = session.scalar(
         select(func.count())
         .select_from(Annotation)
@@ -487,7 +492,7 @@ def forget_tasks(session: Session, *, project_id: int, task_filter: object) -> i
         project_id=project_id,
         task_number=-tasks,
         total_annotations_number=-annotations,
-        useful_annotation_number=-annotations,
+        useful_annotation_number=-useful,
         skipped_annotations_number=-cancelled,
         total_predictions_number=-predictions,
         finished_task_number=-labeled,

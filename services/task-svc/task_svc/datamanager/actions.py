@@ -9,7 +9,6 @@ exact however many tasks an action touches and whatever annotators do meanwhile.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from labelops_common.grpcutil import peer_error, peer_stub
 from labelops_common.http.errors import ApiError, NotFound, ValidationFailed
 from labelops_common.http.params import parse_optional_int
 from labelops_common.settings import CommonSettings
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from task_svc import access
@@ -40,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: Task ids per locked chunk (also keeps every IN list short).
 CHUNK_SIZE = 500
-#: Predictions come from a model; the gateway may need far longer than a normal RPC.
-PREDICT_DEADLINE_SECONDS = 120.0
+#: Starting a prediction job is a row and a message in ml-gateway: quick.
+START_PREDICTIONS_DEADLINE_SECONDS = 10.0
 
 
 class ActionIdRequired(ApiError):
@@ -228,20 +227,27 @@ def predictions_to_annotations(session: Session, context: ActionContext) -> dict
     return {"response_code": 200, "detail": f"Created {created} annotations"}
 
 
-def _predict(context: ActionContext, task_ids: list[int]) -> ml_pb2.PredictResponse:
+def _start_predictions(
+    context: ActionContext, *, task_ids: list[int] | None
+) -> ml_pb2.PredictionJob:
+    """Ask ml-gateway to queue a prediction job (it stores through `UpsertPredictions`)."""
     stub = peer_stub(
         ml_pb2_grpc.MLGatewayStub,
         target=context.common.peer_address("ml-gateway"),
-        deadline_seconds=PREDICT_DEADLINE_SECONDS,
+        deadline_seconds=START_PREDICTIONS_DEADLINE_SECONDS,
+    )
+    request = ml_pb2.StartPredictionsRequest(
+        project_id=context.project.id,
+        task_ids=task_ids or [],
+        all_tasks=task_ids is None,
+        requested_by_id=context.principal.user_id,
     )
     try:
-        answer: ml_pb2.PredictResponse = stub.Predict(
-            ml_pb2.PredictRequest(project_id=context.project.id, task_ids=task_ids)
-        )
+        job: ml_pb2.PredictionJob = stub.StartPredictions(request)
     except grpc.RpcError as exc:
         code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
         logger.warning(
-            "ml-gateway Predict failed",
+            "ml-gateway StartPredictions failed",
             extra={"grpc_code": code.name, "project_id": context.project.id},
         )
         if code == grpc.StatusCode.UNIMPLEMENTED:
@@ -253,63 +259,62 @@ def _predict(context: ActionContext, task_ids: list[int]) -> ml_pb2.PredictRespo
         if code == grpc.StatusCode.INVALID_ARGUMENT:
             raise BadGatewayAnswer("The ML backend refused these tasks.") from None
         raise peer_error("ml-gateway", exc) from None
-    return answer
-
-
-def _prediction_result(raw: bytes) -> list[Any] | None:
-    try:
-        result = json.loads(raw or b"[]")
-    except ValueError:
-        return None
-    if isinstance(result, dict) and isinstance(result.get("result"), list):
-        result = result["result"]
-    return result if isinstance(result, list) else None
+    return job
 
 
 def retrieve_tasks_predictions(session: Session, context: ActionContext) -> dict[str, Any]:
-    """Ask ml-gateway for predictions of every selected task (one call), then store them."""
-    task_ids = dm.scope_ids(session, context.selection)
-    if not task_ids:
+    """Queue a prediction job in ml-gateway for the selected tasks (or the whole project).
+
+    Label Studio sends every selected task to the backend in one call inside the request
+    (and times out on big selections); here the action answers at once and the `ml` queue
+    predicts in batches, skipping tasks that already hold a prediction of the backend's
+    model version. `job` and `/api/ml/{backend}/jobs` show its progress.
+    """
+    if context.selection.is_whole_project:
+        task_ids: list[int] | None = None
+        count = counts.get_project_counts(session, project_ids=[context.project.id])[
+            context.project.id
+        ]["task_number"]
+    else:
+        task_ids = dm.scope_ids(session, context.selection)
+        count = len(task_ids)
+    if count == 0:
         return {"processed_items": 0, "detail": "Retrieved 0 predictions"}
-    # The call happens before any write, so no row stays locked while the model runs.
-    answer = _predict(context, task_ids)
-    wanted = set(task_ids)
-    stored: list[Prediction] = []
-    failed = 0
-    now = utcnow()
-    for item in answer.predictions:
-        result = _prediction_result(item.result_json)
-        if item.error or item.task_id not in wanted or result is None:
-            failed += 1
-            continue
-        stored.append(
-            Prediction(
-                task_id=item.task_id,
-                project_id=context.project.id,
-                result=result,
-                score=item.score if item.has_score else None,
-                model_version=item.model_version,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    affected = sorted({p.task_id for p in stored})
-    for chunk in _chunks(affected):
-        _lock_tasks(session, chunk)
-    # A task deleted while the model ran takes its predictions with it.
-    alive = (
-        set(session.scalars(select(Task.id).where(Task.id.in_(affected)))) if affected else set()
-    )
-    kept = [p for p in stored if p.task_id in alive]
-    failed += len(stored) - len(kept)
-    session.add_all(kept)
-    counts.recount_predictions(
-        session, project_id=context.project.id, task_ids=sorted({p.task_id for p in kept})
-    )
-    detail = f"Retrieved {len(kept)} predictions"
-    if failed:
-        detail += f" ({failed} could not be used)"
-    return {"processed_items": len(task_ids), "detail": detail}
+    job = _start_predictions(context, task_ids=task_ids)
+    return {
+        "processed_items": count,
+        "detail": f"Retrieving predictions for {count} tasks in the background",
+        "job": job.job_id,
+        "ml_backend": job.ml_backend_id,
+    }
+
+
+def remove_duplicates(session: Session, context: ActionContext) -> dict[str, Any]:
+    """Label Studio's "Remove Duplicated Tasks": of the selected tasks with identical `data`,
+    keep the first; the others' annotations and drafts move onto it, then they go."""
+    groups = session.execute(
+        select(func.min(Task.id), func.array_agg(Task.id))
+        .where(*context.selection.where)
+        .group_by(Task.data)
+        .having(func.count() > 1)
+    ).all()
+    keepers: list[int] = []
+    removed: list[int] = []
+    for keeper, members in groups:
+        keepers.append(int(keeper))
+        duplicates = [int(member) for member in members if member != keeper]
+        removed.extend(duplicates)
+        for chunk in _chunks(duplicates):
+            _lock_tasks(session, [keeper, *chunk])
+            for child in (Annotation, Draft):
+                session.execute(
+                    update(child).where(child.task_id.in_(chunk)).values(task_id=keeper)
+                )
+    for chunk in _chunks(removed):
+        tasks.delete_tasks(session, project_id=context.project.id, task_ids=chunk)
+    for chunk in _chunks(keepers):
+        counts.recount_annotations(session, project=context.project, task_ids=chunk)
+    return {"processed_items": len(removed), "detail": f"Removed {len(removed)} tasks"}
 
 
 # --------------------------------------------------------------------------------------
@@ -352,6 +357,22 @@ ACTIONS: dict[str, Action] = {
             },
             policy=access.can_manage_tasks,
             run=predictions_to_annotations,
+        ),
+        Action(
+            id="remove_duplicates",
+            description={
+                "title": "Remove Duplicated Tasks",
+                "order": 95,
+                "permission": "projects.change",
+                "dialog": {
+                    "text": "Confirm that you want to remove duplicated tasks with the same "
+                    "data fields. Duplicated tasks will be deleted and all their annotations "
+                    "will be moved to the first of the duplicated tasks.",
+                    "type": "confirm",
+                },
+            },
+            policy=access.can_manage_tasks,
+            run=remove_duplicates,
         ),
         Action(
             id="delete_tasks",
@@ -412,6 +433,34 @@ def list_actions(principal: Principal, project: ProjectInfo) -> list[dict[str, A
         {"id": a.id, **a.description}
         for a in sorted(allowed, key=lambda a: (a.description["order"], a.id))
     ]
+
+
+def action_form(
+    session: Session, *, action: Action, project: ProjectInfo
+) -> list[dict[str, Any]] | None:
+    """`GET /api/dm/actions/{id}/form/`: the fields an action's dialog asks for, built from
+    the project's data as Label Studio builds them; null for an action with no form."""
+    if action.id == "predictions_to_annotations":
+        versions = session.scalars(
+            select(Prediction.model_version)
+            .where(Prediction.project_id == project.id)
+            .distinct()
+            .order_by(Prediction.model_version)
+        )
+        options: list[Any] = list(versions)
+        field = {"type": "select", "name": "model_version", "label": "Choose predictions"}
+    elif action.id == "delete_tasks_annotations":
+        annotators = session.scalars(
+            select(Annotation.completed_by_id)
+            .where(Annotation.project_id == project.id, Annotation.completed_by_id.is_not(None))
+            .distinct()
+            .order_by(Annotation.completed_by_id)
+        )
+        options = [{"value": user_id, "label": str(user_id)} for user_id in annotators]
+        field = {"type": "select", "name": "annotator", "label": "Annotator"}
+    else:
+        return None
+    return [{"columnCount": 1, "fields": [{**field, "options": options}]}]
 
 
 def get_action(action_id: str | None) -> Action:

@@ -22,6 +22,7 @@ from task_svc.datamanager.schemas import (
     ActionAnswer,
     ActionResultAnswer,
     ColumnsAnswer,
+    DataManagerProjectAnswer,
     TaskPageAnswer,
     ViewAnswer,
     ViewCreate,
@@ -280,6 +281,26 @@ def list_actions(
     return actions.list_actions(principal, found)
 
 
+@router.get(
+    "/api/dm/actions/{action_id}/form",
+    response_model=list[dict[str, Any]] | None,
+    responses=documented(list[dict[str, Any]] | None),
+)
+def action_form(
+    action_id: str,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    project: str | None = None,
+) -> list[dict[str, Any]] | None:
+    found = access.project_for(
+        projects, principal, _required_project(project), access.can_view_tasks
+    )
+    action = actions.get_action(action_id)
+    authorize(action.policy(principal, found))
+    return actions.action_form(session, action=action, project=found)
+
+
 @router.post(
     "/api/dm/actions", response_model=ActionResultAnswer, response_model_exclude_unset=True
 )
@@ -327,6 +348,18 @@ def run_action(
 # --------------------------------------------------------------------------------------
 # Columns
 # --------------------------------------------------------------------------------------
+
+
+@router.get("/api/dm/project", response_model=DataManagerProjectAnswer)
+def data_manager_project(
+    session: DbSession, projects: Projects, principal: CurrentUser, project: str | None = None
+) -> DataManagerProjectAnswer:
+    """What the data manager needs to know of a project: its data types, sizes and what
+    the caller may do there."""
+    found = access.project_for(
+        projects, principal, _required_project(project), access.can_view_tasks
+    )
+    return dm.data_manager_project(session, project=found, principal=principal)
 
 
 @router.get("/api/dm/columns", response_model=ColumnsAnswer, response_model_exclude_unset=True)

@@ -79,6 +79,21 @@ class ColumnsAnswer(BaseModel):
     columns: list[ColumnAnswer]
 
 
+class DataManagerProjectAnswer(BaseModel):
+    """`GET /api/dm/project/?project=P` (Label Studio's data-manager project summary)."""
+
+    id: int
+    title: str
+    data_types: dict[str, str]
+    task_count: int
+    annotation_count: int
+    can_delete_tasks: bool
+    can_manage_annotations: bool
+    can_manage_tasks: bool
+    source_syncing: bool
+    target_syncing: bool
+
+
 class ActionDialogAnswer(BaseModel):
     title: str | None = None
     text: str
@@ -104,6 +119,10 @@ class ActionResultAnswer(BaseModel):
     reload: bool | None = None
     response_code: int | None = None
     detail: str
+    #: `retrieve_tasks_predictions`: the prediction job ml-gateway queued, and its backend
+    #: (`GET /api/ml/{ml_backend}/jobs` shows its progress).
+    job: int | None = None
+    ml_backend: int | None = None
 
 
 class DataManagerTaskAnswer(BaseModel):

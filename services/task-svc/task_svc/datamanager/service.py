@@ -633,6 +633,42 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 
 
+def project_data_types(project: ProjectInfo) -> dict[str, str]:
+    """Each `$variable` of the config and the object tag that shows it (`String` if none)."""
+    data_types: dict[str, str] = {}
+    if project.config is not None:
+        for tag in project.config.objects.values():
+            if tag.data_key and tag.data_key not in data_types:
+                data_types[tag.data_key] = tag.tag
+        for key in project.config.data_keys:
+            data_types.setdefault(key, "String")
+    return data_types
+
+
+def data_manager_project(
+    session: Session, *, project: ProjectInfo, principal: Principal
+) -> schemas.DataManagerProjectAnswer:
+    """`GET /api/dm/project/`: sizes from the kept counters, never a count of rows.
+
+    Storage syncing is storage-sync's; this service does not know, so it says false.
+    """
+    counters = counts.get_project_counts(session, project_ids=[project.id])[project.id]
+    manage = access.can_manage_tasks(principal, project)
+    return schemas.DataManagerProjectAnswer(
+        id=project.id,
+        title=project.title,
+        data_types=project_data_types(project),
+        task_count=counters["task_number"],
+        annotation_count=counters["total_annotations_number"]
+        + counters["skipped_annotations_number"],
+        can_delete_tasks=manage,
+        can_manage_annotations=manage,
+        can_manage_tasks=manage,
+        source_syncing=False,
+        target_syncing=False,
+    )
+
+
 def columns(project: ProjectInfo) -> list[dict[str, Any]]:
     """The data manager's columns: the task's, then one per `$variable` of the config."""
     result: list[dict[str, Any]] = [
@@ -647,13 +683,7 @@ def columns(project: ProjectInfo) -> list[dict[str, Any]]:
         }
         for column_id, title, type_, help_, shown in _TASK_COLUMNS
     ]
-    data_types: dict[str, str] = {}
-    if project.config is not None:
-        for tag in project.config.objects.values():
-            if tag.data_key and tag.data_key not in data_types:
-                data_types[tag.data_key] = tag.tag
-        for key in project.config.data_keys:
-            data_types.setdefault(key, "String")
+    data_types = project_data_types(project)
     if data_types:
         result.append(
             {

@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from labelops_common.db import utcnow
-from labelops_common.http.answers import Timestamp, timestamp
+from labelops_common.http.answers import Timestamp, time_ago, timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from task_svc.drafts.models import Draft
@@ -80,37 +79,6 @@ class DraftUpdate(BaseModel):
     was_postponed: bool | None = None
 
     _parse_result = field_validator("result", mode="before")(_result_list)
-
-
-#: Django's `timesince` units, largest first (a month is 30 days, a year 365).
-_UNITS = (
-    (365 * 24 * 3600, "year"),
-    (30 * 24 * 3600, "month"),
-    (7 * 24 * 3600, "week"),
-    (24 * 3600, "day"),
-    (3600, "hour"),
-    (60, "minute"),
-)
-_NBSP = "\xa0"
-
-
-def time_ago(moment: datetime, now: datetime | None = None) -> str:
-    """Django's `timesince`: the two largest adjacent units, e.g. "1 day, 3 hours"."""
-    seconds = int(((now or utcnow()) - moment).total_seconds())
-    if seconds < 60:
-        return f"0{_NBSP}minutes"
-    parts: list[str] = []
-    for index, (size, name) in enumerate(_UNITS):
-        count = seconds // size
-        if count:
-            parts.append(f"{count}{_NBSP}{name}{'' if count == 1 else 's'}")
-            if index + 1 < len(_UNITS):
-                size2, name2 = _UNITS[index + 1]
-                count2 = (seconds - count * size) // size2
-                if count2:
-                    parts.append(f"{count2}{_NBSP}{name2}{'' if count2 == 1 else 's'}")
-            break
-    return ", ".join(parts)
 
 
 def draft_response(draft: Draft, *, email: str, now: datetime | None = None) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from task_svc.imports.schemas import (
     ImportJobAnswer,
     ImportResultAnswer,
     PredictionsImportedAnswer,
+    ReimportAnswer,
     ReimportBody,
 )
 from task_svc.imports.spooling import (
@@ -279,6 +280,22 @@ def get_import(
     return imports.import_fields(imports.job_for(session, project_id=project_id, job_id=import_id))
 
 
+@router.get(
+    "/api/projects/{project_id:int}/reimports/{reimport_id:int}", response_model=ReimportAnswer
+)
+def get_reimport(
+    project_id: int,
+    reimport_id: int,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    _project(projects, principal, project_id, access.can_manage_tasks)
+    return imports.reimport_fields(
+        imports.job_for(session, project_id=project_id, job_id=reimport_id)
+    )
+
+
 @router.post(
     "/api/projects/{project_id:int}/reimport",
     status_code=201,
@@ -460,6 +477,32 @@ def get_file_upload(
     upload_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     return imports.upload_fields(_upload_for(session, projects, principal, upload_id))
+
+
+@router.patch("/api/import/file-upload/{upload_id:int}", response_model=FileUploadAnswer)
+async def replace_file_upload(
+    upload_id: int, request: Request, session: DbSession, projects: Projects, principal: CurrentUser
+) -> dict[str, Any]:
+    """New content for an upload: one file (multipart `file`) or a raw JSON/CSV/... body."""
+    settings, storage = _settings(request)
+    upload = await run_in_threadpool(_upload_for, session, projects, principal, upload_id)
+    check_length(request, settings)
+    with storage_reachable():
+        received = await receive_body(
+            request, settings, storage, keep_body=True, project_id=upload.project_id
+        )
+    if len(received.uploads) != 1:
+        await run_in_threadpool(discard, storage, received.all_paths())
+        raise ValidationFailed({"file": ["Send exactly one file."]})
+    path, _, size = received.uploads[0]
+
+    def replace() -> dict[str, Any]:
+        old = imports.replace_upload_file(session, upload=upload, path=path, size=size)
+        session.commit()
+        discard(storage, [old])
+        return imports.upload_fields(upload)
+
+    return await run_in_threadpool(replace)
 
 
 @router.delete("/api/import/file-upload/{upload_id:int}", status_code=204)

@@ -53,6 +53,23 @@ class ImportQueuedAnswer(BaseModel):
 ImportAnswer = ImportResultAnswer | ImportQueuedAnswer
 
 
+class ReimportAnswer(BaseModel):
+    """Label Studio's reimport object (`ProjectReimport`)."""
+
+    id: int
+    project: int | None
+    status: str
+    error: str | None
+    task_count: int
+    annotation_count: int | None
+    prediction_count: int | None
+    duration: float | None
+    file_upload_ids: list[int]
+    files_as_tasks_list: bool
+    found_formats: dict[str, int] | list[str]
+    data_columns: list[str]
+
+
 class ImportJobAnswer(BaseModel):
     """Label Studio Enterprise's import object, which the legacy SDK polls."""
 

@@ -594,6 +594,40 @@ def import_fields(job: ImportJob) -> dict[str, Any]:
     }
 
 
+def reimport_fields(job: ImportJob) -> dict[str, Any]:
+    """Label Studio's reimport object (`GET /api/projects/{id}/reimports/{pk}/`); only an
+    import job started by `/reimport` is one (it replaces uploads' tasks)."""
+    options = ImportOptions.from_payload((job.payload or {}).get("options") or {})
+    if not options.replace_file_upload_ids:
+        raise NotFound()
+    fields = import_fields(job)
+    return {
+        "id": fields["id"],
+        "project": fields["project"],
+        "status": fields["status"],
+        "error": fields["error"],
+        "task_count": fields["task_count"],
+        "annotation_count": fields["annotation_count"],
+        "prediction_count": fields["prediction_count"],
+        "duration": fields["duration"],
+        "file_upload_ids": fields["file_upload_ids"] or options.replace_file_upload_ids,
+        "files_as_tasks_list": options.files_as_tasks_list,
+        "found_formats": fields["found_formats"],
+        "data_columns": fields["data_columns"],
+    }
+
+
+def replace_upload_file(session: Session, *, upload: FileUpload, path: str, size: int) -> str:
+    """Point an upload at new content (`PATCH /api/import/file-upload/{id}`); returns the
+    old file's key, to remove once the change is committed. Tasks already imported from it
+    stay as they are, as in Label Studio; a reimport reads the new content."""
+    old = upload.file
+    upload.file = path
+    upload.size = size
+    session.flush()
+    return old
+
+
 def sync_response(job: ImportJob) -> dict[str, Any]:
     """The synchronous answer again (a retried request with the same Idempotency-Key)."""
     result = {key: value for key, value in (job.result or {}).items() if key != "committed"}

@@ -88,6 +88,7 @@ class PreparedTask(NamedTuple):
     predictions: Sequence[dict[str, Any]]
     total_annotations: int
     cancelled_annotations: int
+    useful_annotations: int
     is_labeled: bool
     predictions_score: float | None
     ground_truth: int
@@ -155,6 +156,7 @@ def prepare_task(context: ItemContext, item: Any, index: int, now: datetime) -> 
             predictions=(),
             total_annotations=0,
             cancelled_annotations=0,
+            useful_annotations=0,
             is_labeled=False,
             predictions_score=None,
             ground_truth=0,
@@ -182,6 +184,9 @@ def prepare_task(context: ItemContext, item: Any, index: int, now: datetime) -> 
         predictions=predictions,
         total_annotations=sum(1 for a in annotations if not a["was_cancelled"]),
         cancelled_annotations=sum(1 for a in annotations if a["was_cancelled"]),
+        useful_annotations=sum(
+            1 for a in annotations if not a["was_cancelled"] and not a["ground_truth"]
+        ),
         is_labeled=counts.is_labeled(len(annotators), project.maximum_annotations),
         predictions_score=sum(scores) / len(scores) if scores else None,
         ground_truth=sum(1 for a in annotations if a["ground_truth"]),

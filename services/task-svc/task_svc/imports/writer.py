@@ -145,7 +145,8 @@ def _finish_bulk_writes_after_failure(session: Session, project_id: int, totals:
 _TASK_COLUMNS = (
     "id", "project_id", "inner_id", "data", "meta", "created_at", "updated_at",
     "updated_by_id", "is_labeled", "overlap", "total_annotations", "cancelled_annotations",
-    "total_predictions", "completed_at", "predictions_score", "file_upload_id", "source_key",
+    "useful_annotations", "total_predictions", "completed_at", "predictions_score",
+    "file_upload_id", "source_key",
 )  # fmt: skip
 
 
@@ -211,7 +212,7 @@ def _insert_batch(
         project_id=project.id,
         task_number=len(batch),
         total_annotations_number=annotations_total,
-        useful_annotation_number=annotations_total,
+        useful_annotation_number=sum(task.useful_annotations for task in batch),
         skipped_annotations_number=sum(task.cancelled_annotations for task in batch),
         num_tasks_with_annotations=sum(1 for task in batch if task.total_annotations > 0),
         finished_task_number=sum(1 for task in batch if task.is_labeled),
@@ -257,7 +258,8 @@ def _task_copy_text(
             f"{task_id}\t{shared_head}{first_inner + offset}\t"
             f"{_copy_json(task.data)}\t{_copy_json(task.meta)}\t"
             f"{shared_times}{'t' if labeled else 'f'}\t{overlap}\t"
-            f"{task.total_annotations}\t{task.cancelled_annotations}\t{len(task.predictions)}\t"
+            f"{task.total_annotations}\t{task.cancelled_annotations}\t{task.useful_annotations}\t"
+            f"{len(task.predictions)}\t"
             f"{stamp if labeled else _NULL}\t{_copy_value(task.predictions_score)}\t{upload}\t"
             f"{_copy_value(task.source_key)}\n"
         )

@@ -13,8 +13,10 @@ from labelops_common.http.routing import ApiRouter
 
 from task_svc import access
 from task_svc.dependencies import DbSession, Projects
+from task_svc.labelstream import prelabels
 from task_svc.labelstream import service as stream
 from task_svc.labelstream.schemas import NextTaskAnswer, dm_params, next_task_response
+from task_svc.media.service import MediaResolver
 from task_svc.settings import Settings
 from task_svc.tasks import service as tasks
 
@@ -48,15 +50,27 @@ def _next(
         session.rollback()
         raise NotFound(NOTHING_LEFT)
     session.commit()
-    _, predictions, drafts = tasks.related(session, [picked.task.id], user_id=principal.user_id)
-    return json_answer(
-        next_task_response(
-            picked,
-            project=project,
-            predictions=predictions[picked.task.id],
-            drafts=drafts[picked.task.id],
-        )
+    task_id = picked.task.id
+    _, predictions, drafts = tasks.related(session, [task_id], user_id=principal.user_id)
+    if prelabels.wants_prelabel(project, predictions[task_id]) and prelabels.prelabel(
+        session,
+        common=request.app.state.common_settings,
+        project=project,
+        task_id=task_id,
+        timeout_seconds=settings.prelabel_timeout_seconds,
+    ):
+        _, predictions, _ = tasks.related(session, [task_id])
+    answer = next_task_response(
+        picked,
+        project=project,
+        predictions=predictions[task_id],
+        drafts=drafts[task_id],
     )
+    media: MediaResolver = request.app.state.media_resolver
+    answer["data"] = media.resolve_data(
+        project_id=project.id, task_id=picked.task.id, data=answer["data"]
+    )
+    return json_answer(answer)
 
 
 @router.get(

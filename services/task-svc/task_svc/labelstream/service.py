@@ -6,7 +6,8 @@ Order of the queues (Label Studio's `get_next_task`):
 2. with overlap > 1, tasks others have started but not finished ("Breadth first queue");
 3. the project's sampling: sequential by the data manager's ordering ("Sequence queue",
    ids ascending by default), uniform random ("Uniform random queue") or lowest prediction
-   score first, random when no task has a score ("Active learning or random queue");
+   score first (of the project's model version when it names one), random when no task
+   has a score ("Active learning or random queue");
 4. with `skip_queue=REQUEUE_FOR_ME`, tasks the user skipped ("Skipped queue");
 5. tasks the user postponed ("Postponed draft queue").
 
@@ -47,6 +48,7 @@ from task_svc.datamanager.filters import (
 )
 from task_svc.drafts.models import Draft
 from task_svc.labelstream.models import TaskLock
+from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
 TASK_LOCK = "Task lock"
@@ -412,13 +414,34 @@ def _fresh_task(
     if project.sampling == UNIFORM_SAMPLING:
         return _random_claimable(session, project.id, fresh), UNIFORM
     if project.sampling == UNCERTAINTY_SAMPLING:
-        scored = [*fresh, Task.predictions_score.is_not(None)]
-        task = _first_claimable(session, scored, [Task.predictions_score.asc(), Task.id.asc()])
+        score = _uncertainty_score(project)
+        scored = [*fresh, score.is_not(None)]
+        task = _first_claimable(session, scored, [score.asc(), Task.id.asc()])
         if task is None:
             task = _random_claimable(session, project.id, fresh)
         return task, UNCERTAINTY
     ordering = scope.ordering or [Task.id.asc()]
     return _first_claimable(session, fresh, ordering), SEQUENCE
+
+
+def _uncertainty_score(project: ProjectInfo) -> Any:
+    """What active learning orders by: the task's lowest prediction score of the project's
+    current model version (ml-gateway re-predicts when a backend's version changes), or,
+    when the project names no version, the task's score over all its predictions. A score
+    of an older model says nothing about the current one, so those tasks wait their turn
+    with the unscored ones (random)."""
+    if not project.model_version:
+        return Task.predictions_score
+    return (
+        select(func.min(Prediction.score))
+        .where(
+            Prediction.task_id == Task.id,
+            Prediction.model_version == project.model_version,
+            Prediction.score.is_not(None),
+        )
+        .correlate(Task)
+        .scalar_subquery()
+    )
 
 
 def _skipped_task(

@@ -18,6 +18,7 @@ from task_svc.predictions.models import Prediction
 from task_svc.predictions.schemas import (
     PredictionAnswer,
     PredictionCreate,
+    PredictionReplace,
     PredictionUpdate,
     prediction_fields,
 )
@@ -101,6 +102,20 @@ def update_prediction(
     )
     session.commit()
     return prediction_fields(prediction)
+
+
+@router.put("/api/predictions/{prediction_id:int}", response_model=PredictionAnswer)
+def replace_prediction(
+    prediction_id: int,
+    body: PredictionReplace,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+) -> dict[str, Any]:
+    prediction = _owned(session, projects, principal, prediction_id, access.can_manage_tasks)
+    if body.task is not None and body.task != prediction.task_id:
+        raise ValidationFailed({"task": ["A prediction cannot move to another task."]})
+    return update_prediction(prediction_id, body.as_update(), session, projects, principal)
 
 
 @router.delete("/api/predictions/{prediction_id:int}", status_code=204)

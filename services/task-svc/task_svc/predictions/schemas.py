@@ -32,6 +32,27 @@ class PredictionUpdate(BaseModel):
     _parse_result = field_validator("result", mode="before")(_result_list)
 
 
+class PredictionReplace(BaseModel):
+    """`PUT /api/predictions/{id}/`: the whole prediction; what is left out takes its default.
+
+    `task` may be sent (Label Studio's serializer carries it) but must be the prediction's own.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    task: int | None = None
+    result: list[dict[str, Any]]
+    score: float | None = None
+    model_version: str = Field(default="", max_length=255)
+
+    _parse_result = field_validator("result", mode="before")(_result_list)
+
+    def as_update(self) -> PredictionUpdate:
+        return PredictionUpdate(
+            result=self.result, score=self.score, model_version=self.model_version
+        )
+
+
 class PredictionAnswer(BaseModel):
     """A prediction as Label Studio serializes it (the model-run links are always null here)."""
 

@@ -30,6 +30,8 @@ class Task(Base):
     overlap: Mapped[int] = mapped_column(default=1)
     total_annotations: Mapped[int] = mapped_column(default=0)
     cancelled_annotations: Mapped[int] = mapped_column(default=0)
+    #: Label Studio's useful annotations: not skipped and not ground truth.
+    useful_annotations: Mapped[int] = mapped_column(default=0, server_default="0")
     total_predictions: Mapped[int] = mapped_column(default=0)
     #: Created time of the newest finished annotation once the task is labeled.
     completed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,17 +9,19 @@ from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
 from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.http.params import parse_bool
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
 from task_svc import access
 from task_svc.annotations.schemas import annotation_fields
-from task_svc.dependencies import DbSession, Projects, Users
+from task_svc.dependencies import DbSession, Media, Projects, Users
 from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import (
     FullTaskAnswer,
+    TaskAgreementAnswer,
     TaskCreate,
     TaskUpdate,
     TaskWithResultsAnswer,
@@ -67,10 +69,34 @@ def create_task(
     "/api/tasks/{task_id:int}", response_model=FullTaskAnswer, response_model_exclude_unset=True
 )
 def get_task(
-    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser, users: Users
+    task_id: int,
+    session: DbSession,
+    projects: Projects,
+    principal: CurrentUser,
+    users: Users,
+    media: Media,
+    resolve_uri: str | None = None,
+) -> dict[str, Any]:
+    """`?resolve_uri=false` keeps storage references as stored (default: resolved)."""
+    task, _ = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
+    answer = _full(session, task, principal, users)
+    if parse_bool(resolve_uri, field="resolve_uri", default=True):
+        answer["data"] = media.resolve_data(
+            project_id=task.project_id, task_id=task.id, data=answer["data"]
+        )
+    return answer
+
+
+@router.get(
+    "/api/tasks/{task_id:int}/agreement",
+    response_model=TaskAgreementAnswer,
+    response_model_exclude_unset=True,
+)
+def task_agreement(
+    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:
     task, _ = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
-    return _full(session, task, principal, users)
+    return tasks.label_distribution(session, task_id=task.id)
 
 
 @router.patch("/api/tasks/{task_id:int}", response_model=TaskWithResultsAnswer)

@@ -162,3 +162,18 @@ def full_task(
         "draft_exists": bool(drafts),
         "storage_filename": task.source_key,
     }
+
+
+class LabelDistribution(BaseModel):
+    type: str
+    labels: dict[str, int]
+    average: float | None = None
+    count: int | None = None
+
+
+class TaskAgreementAnswer(BaseModel):
+    """`GET /api/tasks/{id}/agreement/`: the task's label distribution (Label Studio's
+    Summary view); `average` and `count` only for numeric controls."""
+
+    total_annotations: int
+    distributions: dict[str, LabelDistribution]

@@ -137,3 +137,54 @@ def related(
     for draft in session.scalars(draft_query.order_by(Draft.id)):
         drafts[draft.task_id].append(draft)
     return annotations, predictions, drafts
+
+
+def _merge_distribution(distributions: dict[str, dict[str, Any]], result: Any) -> None:
+    """One result's regions into per-control label counts and numeric values."""
+    if not isinstance(result, list):
+        return
+    for item in result:
+        if not isinstance(item, dict):
+            continue
+        from_name = str(item.get("from_name", ""))
+        kind = str(item.get("type", ""))
+        raw = item.get("value")
+        value: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        entry = distributions.setdefault(from_name, {"type": kind, "labels": {}, "values": []})
+        chosen: list[Any] = []
+        if kind.endswith("labels") or kind == "choices":
+            found = value.get(kind, [])
+            chosen = found if isinstance(found, list) else []
+        elif kind == "taxonomy":
+            paths = value.get("taxonomy", [])
+            chosen = [path[-1] for path in paths if isinstance(path, list) and path]
+        elif kind == "pairwise" and value.get("selected"):
+            chosen = [value["selected"]]
+        elif kind in ("rating", "number") and value.get(kind) is not None:
+            entry["values"].append(value[kind])
+        for label in chosen:
+            entry["labels"][label] = entry["labels"].get(label, 0) + 1
+
+
+def label_distribution(session: Session, *, task_id: int) -> dict[str, Any]:
+    """Label Studio's `GET /api/tasks/{id}/agreement/`: per control, how often each label
+    was chosen over the task's (not skipped) annotations and its predictions, and the
+    average of numeric answers; `total_annotations` counts annotations only."""
+    distributions: dict[str, dict[str, Any]] = {}
+    results = list(
+        session.scalars(
+            select(Annotation.result).where(
+                Annotation.task_id == task_id, ~Annotation.was_cancelled
+            )
+        )
+    )
+    for result in results:
+        _merge_distribution(distributions, result)
+    for result in session.scalars(select(Prediction.result).where(Prediction.task_id == task_id)):
+        _merge_distribution(distributions, result)
+    for entry in distributions.values():
+        values = [v for v in entry.pop("values") if isinstance(v, int | float)]
+        if values:
+            entry["average"] = sum(values) / len(values)
+            entry["count"] = len(values)
+    return {"total_annotations": len(results), "distributions": distributions}

@@ -171,7 +171,8 @@ class World:
             "total_annotations_number": len(finished_all),
             "skipped_annotations_number": sum(a.was_cancelled for a in annotations),
             "ground_truth_number": sum(a.ground_truth for a in annotations),
-            "useful_annotation_number": len(finished_all),
+            # Label Studio's rule: not skipped and not ground truth.
+            "useful_annotation_number": sum(not a.ground_truth for a in finished_all),
             "num_tasks_with_annotations": len({a.task_id for a in finished_all}),
             "total_predictions_number": len(predictions),
             "last": 0,

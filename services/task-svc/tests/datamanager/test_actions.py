@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +61,7 @@ def _views(world: World) -> list[int]:
 ACTION_IDS = [
     "retrieve_tasks_predictions",
     "predictions_to_annotations",
+    "remove_duplicates",
     "delete_tasks",
     "delete_tasks_annotations",
     "delete_tasks_predictions",
@@ -89,7 +89,8 @@ def test_listing_actions(world: World, who: str, status: int, ids: list[str] | N
         for action in listed:
             assert {"id", "title", "order", "permission", "dialog"} <= set(action)
         if listed:
-            assert listed[2]["reload"] is True and listed[2]["order"] == 100
+            delete = next(a for a in listed if a["id"] == "delete_tasks")
+            assert delete["reload"] is True and delete["order"] == 100
 
 
 def test_missing_and_unknown_action_ids(world: World) -> None:
@@ -364,27 +365,22 @@ def test_predictions_to_annotations(world: World) -> None:
 
 
 class FakeGateway(ml_pb2_grpc.MLGatewayServicer):
-    def __init__(self) -> None:
-        self.requests: list[ml_pb2.PredictRequest] = []
+    """Records the jobs asked for; ml-gateway's own tests run the jobs against real backends."""
 
-    def Predict(
-        self, request: ml_pb2.PredictRequest, context: grpc.ServicerContext
-    ) -> ml_pb2.PredictResponse:
+    def __init__(self) -> None:
+        self.requests: list[ml_pb2.StartPredictionsRequest] = []
+
+    def StartPredictions(
+        self, request: ml_pb2.StartPredictionsRequest, context: grpc.ServicerContext
+    ) -> ml_pb2.PredictionJob:
         self.requests.append(request)
-        answer = ml_pb2.PredictResponse()
-        for position, task_id in enumerate(request.task_ids):
-            if position == 1:
-                answer.predictions.add(task_id=task_id, error="model failed on this one")
-                continue
-            answer.predictions.add(
-                task_id=task_id,
-                result_json=json.dumps(choice("Positive")).encode(),
-                score=0.9,
-                has_score=True,
-                model_version="gw-1",
-            )
-        answer.predictions.add(task_id=999_999_999, result_json=b"[]", model_version="x")
-        return answer
+        return ml_pb2.PredictionJob(
+            job_id=41 + len(self.requests),
+            project_id=request.project_id,
+            ml_backend_id=7,
+            status="queued",
+            total=len(request.task_ids),
+        )
 
 
 class Unimplemented(ml_pb2_grpc.MLGatewayServicer):
@@ -419,24 +415,30 @@ def gateway(world: World) -> Iterator[FakeGateway]:
     yield from (servicer for _ in _serve(world, servicer))
 
 
-def test_retrieve_predictions_stores_them_with_counters(world: World, gateway: FakeGateway) -> None:
+def test_retrieve_predictions_queues_a_job_in_ml_gateway(
+    world: World, gateway: FakeGateway
+) -> None:
     ids = [world.task(), world.task(), world.task()]
-    answer = world.action("retrieve_tasks_predictions", included(ids[0], ids[1], ids[2]))
+    answer = world.action("retrieve_tasks_predictions", included(ids[0], ids[2]))
     assert answer.status_code == 200, answer.text
-    assert answer.json()["processed_items"] == 3
-    assert answer.json()["detail"].startswith("Retrieved 2 predictions")
-    assert [list(r.task_ids) for r in gateway.requests] == [ids]
-    assert gateway.requests[0].project_id == world.project
-    predictions = world.prediction_rows()
-    assert [(p.task_id, p.model_version, p.score) for p in predictions] == [
-        (ids[0], "gw-1", pytest.approx(0.9)),
-        (ids[2], "gw-1", pytest.approx(0.9)),
-    ]
-    assert predictions[0].result == choice("Positive")
-    rows = world.task_rows()
-    assert rows[ids[0]].predictions_score == pytest.approx(0.9)
-    world.assert_counters_exact()
-    assert world.counters()["total_predictions_number"] == 2
+    body = answer.json()
+    assert body["processed_items"] == 2
+    assert body["job"] == 42 and body["ml_backend"] == 7
+    assert "in the background" in body["detail"]
+    first = gateway.requests[0]
+    assert (first.project_id, list(first.task_ids), first.all_tasks) == (
+        world.project,
+        [ids[0], ids[2]],
+        False,
+    )
+    assert first.requested_by_id > 0
+    # The whole project goes as `all_tasks`, never as a list of every id.
+    whole = world.action("retrieve_tasks_predictions", ALL)
+    assert whole.status_code == 200, whole.text
+    assert whole.json()["processed_items"] == 3
+    assert gateway.requests[1].all_tasks and list(gateway.requests[1].task_ids) == []
+    # Nothing is stored by task-svc itself: the job stores through UpsertPredictions.
+    assert world.prediction_rows() == []
 
 
 def test_retrieve_predictions_when_the_gateway_cannot(world: World) -> None:

@@ -130,7 +130,8 @@ def test_annotations_and_predictions_set_task_and_project_counters(
         "total_annotations_number": 3,
         "skipped_annotations_number": 1,
         "ground_truth_number": 3,
-        "useful_annotation_number": 3,
+        # Label Studio's rule: not skipped, not ground truth (imports default to ground truth).
+        "useful_annotation_number": 1,
         "num_tasks_with_annotations": 2,
         "total_predictions_number": 3,
     }

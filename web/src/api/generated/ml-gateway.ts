@@ -3,10 +3,396 @@
  * Do not make direct changes to the file.
  */
 
-export type paths = Record<string, never>;
+export interface paths {
+    "/api/ml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Backends
+         * @description A project's backends with their last known state (refreshed on a schedule, so a
+         *     dead backend never slows this list down).
+         */
+        get: operations["list_backends_api_ml_get"];
+        put?: never;
+        /**
+         * Create Backend
+         * @description Calls the backend's `/health` and `/setup` first: 400 with the reason if it fails,
+         *     403 if the outbound address policy refuses the URL; nothing is saved then.
+         */
+        post: operations["create_backend_api_ml_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Backend */
+        get: operations["get_backend_api_ml__backend_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Backend */
+        delete: operations["delete_backend_api_ml__backend_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Backend */
+        patch: operations["update_backend_api_ml__backend_id__patch"];
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/interactive-annotating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Interactive Annotating
+         * @description Passed through to `/predict` with the context, within the short interactive timeout;
+         *     a slow or failing backend gives `{"errors": [...]}` at once, never a hung request.
+         */
+        post: operations["interactive_annotating_api_ml__backend_id__interactive_annotating_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Prediction Jobs
+         * @description The backend's latest prediction jobs, newest first, with their progress.
+         */
+        get: operations["list_prediction_jobs_api_ml__backend_id__jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/predict/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Predict
+         * @description The backend's own answer for one random task of the project (500 with the reason if
+         *     the call fails), within the interactive timeout.
+         */
+        post: operations["test_predict_api_ml__backend_id__predict_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train
+         * @description Queue START_TRAINING to the backend's `/webhook` and answer at once (Label Studio
+         *     answers 200 once the call returned; the job here shows it, `train-jobs` follows it).
+         */
+        post: operations["train_api_ml__backend_id__train_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/train-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Train Jobs
+         * @description The backend's latest training jobs, newest first.
+         */
+        get: operations["list_train_jobs_api_ml__backend_id__train_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{backend_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Versions */
+        get: operations["list_versions_api_ml__backend_id__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /**
+         * AuthMethod
+         * @enum {string}
+         */
+        AuthMethod: "NONE" | "BASIC_AUTH";
+        /**
+         * ErrorAnswer
+         * @description Label Studio's error body, as `error_body` writes it, for every 4xx and 5xx.
+         */
+        ErrorAnswer: {
+            /** Detail */
+            detail: string;
+            /** Exc Info */
+            exc_info: null;
+            /** Id */
+            id: string;
+            /** Status Code */
+            status_code: number;
+            /** Validation Errors */
+            validation_errors?: {
+                [key: string]: string[];
+            } | null;
+            /** Version */
+            version: string;
+        };
+        /**
+         * InteractiveAnswer
+         * @description `{"data": <first result>}` on success, `{"errors": [...]}` otherwise (both 200).
+         */
+        InteractiveAnswer: {
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** Errors */
+            errors?: string[] | null;
+        };
+        /** InteractiveRequest */
+        InteractiveRequest: {
+            /** Context */
+            context?: {
+                [key: string]: unknown;
+            } | null;
+            /** Task */
+            task: number;
+        };
+        /** MLBackendAnswer */
+        MLBackendAnswer: {
+            /** Auth Method */
+            auth_method: string;
+            /** Auto Update */
+            auto_update: boolean;
+            /** Basic Auth Pass Is Set */
+            basic_auth_pass_is_set: boolean;
+            /** Basic Auth User */
+            basic_auth_user: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Error Message */
+            error_message: string | null;
+            /** Extra Params */
+            extra_params: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id: number;
+            /** Is Interactive */
+            is_interactive: boolean;
+            /** Model Version */
+            model_version: string | null;
+            /** Project */
+            project: number;
+            /** Readable State */
+            readable_state: string;
+            /** State */
+            state: string;
+            /** Timeout */
+            timeout: number;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** MLBackendCreate */
+        MLBackendCreate: {
+            auth_method?: components["schemas"]["AuthMethod"] | null;
+            /** Auto Update */
+            auto_update?: boolean | null;
+            /** Basic Auth Pass */
+            basic_auth_pass?: string | null;
+            /** Basic Auth User */
+            basic_auth_user?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Extra Params */
+            extra_params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Is Interactive */
+            is_interactive?: boolean | null;
+            /** Model Version */
+            model_version?: string | null;
+            /** Project */
+            project: number;
+            /** Timeout */
+            timeout?: number | null;
+            /** Title */
+            title?: string | null;
+            /** Url */
+            url: string;
+        };
+        /** MLBackendUpdate */
+        MLBackendUpdate: {
+            auth_method?: components["schemas"]["AuthMethod"] | null;
+            /** Auto Update */
+            auto_update?: boolean | null;
+            /** Basic Auth Pass */
+            basic_auth_pass?: string | null;
+            /** Basic Auth User */
+            basic_auth_user?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Extra Params */
+            extra_params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Is Interactive */
+            is_interactive?: boolean | null;
+            /** Model Version */
+            model_version?: string | null;
+            /** Timeout */
+            timeout?: number | null;
+            /** Title */
+            title?: string | null;
+            /** Url */
+            url?: string | null;
+        };
+        /** PredictionJobAnswer */
+        PredictionJobAnswer: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Failed */
+            failed: number;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Ml Backend */
+            ml_backend: number;
+            /** Model Version */
+            model_version: string;
+            /** Predicted */
+            predicted: number;
+            /** Progress */
+            progress: number;
+            /** Project */
+            project: number;
+            /** Skipped */
+            skipped: number;
+            /** Status */
+            status: string;
+            /** Total */
+            total: number | null;
+        };
+        /**
+         * TestPredictAnswer
+         * @description The backend's `/predict` answer for one random task, as Label Studio passes it on.
+         */
+        TestPredictAnswer: {
+            [key: string]: unknown;
+        };
+        /** TrainJobAnswer */
+        TrainJobAnswer: {
+            /** Action */
+            action: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Ml Backend */
+            ml_backend: number;
+            /** Project */
+            project: number;
+            /** Response */
+            response: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+        };
+        /** VersionsAnswer */
+        VersionsAnswer: {
+            /** Message */
+            message?: string | null;
+            /** Versions */
+            versions: string[];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -14,4 +400,451 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    list_backends_api_ml_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MLBackendAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_backend_api_ml_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MLBackendCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MLBackendAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_backend_api_ml__backend_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MLBackendAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_backend_api_ml__backend_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_backend_api_ml__backend_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MLBackendUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MLBackendAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    interactive_annotating_api_ml__backend_id__interactive_annotating_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InteractiveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InteractiveAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_prediction_jobs_api_ml__backend_id__jobs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionJobAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    test_predict_api_ml__backend_id__predict_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestPredictAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    train_api_ml__backend_id__train_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainJobAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_train_jobs_api_ml__backend_id__train_jobs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainJobAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_versions_api_ml__backend_id__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionsAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+}

@@ -97,6 +97,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Invite */
+        get: operations["get_invite_api_invite_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invite/reset-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset Invite */
+        post: operations["reset_invite_api_invite_reset_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jwt/settings": {
         parameters: {
             query?: never;
@@ -113,6 +147,84 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/label_links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Label Links */
+        get: operations["list_label_links_api_label_links_get"];
+        put?: never;
+        /** Create Label Link */
+        post: operations["create_label_link_api_label_links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/label_links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Label Link */
+        get: operations["get_label_link_api_label_links__link_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Label Link */
+        delete: operations["delete_label_link_api_label_links__link_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Label Link */
+        patch: operations["update_label_link_api_label_links__link_id__patch"];
+        trace?: never;
+    };
+    "/api/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Labels */
+        get: operations["list_labels_api_labels_get"];
+        put?: never;
+        /**
+         * Create Labels
+         * @description A list, as Label Studio's (every item for one project); titles the organization
+         *     has already reuse that label.
+         */
+        post: operations["create_labels_api_labels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/labels/{label_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Label */
+        get: operations["get_label_api_labels__label_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Label */
+        delete: operations["delete_label_api_labels__label_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Label */
+        patch: operations["update_label_api_labels__label_id__patch"];
         trace?: never;
     };
     "/api/organizations": {
@@ -174,14 +286,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Get Member */
+        get: operations["get_member_api_organizations__organization_id__memberships__user_id__get"];
         put?: never;
         post?: never;
         /** Remove Member */
         delete: operations["remove_member_api_organizations__organization_id__memberships__user_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Member Role
+         * @description A new role takes effect at once: the member's sessions and tokens are revoked.
+         */
+        patch: operations["change_member_role_api_organizations__organization_id__memberships__user_id__patch"];
         trace?: never;
     };
     "/api/projects": {
@@ -257,8 +374,33 @@ export interface paths {
         delete: operations["delete_project_api_projects__project_id__delete"];
         options?: never;
         head?: never;
-        /** Update Project */
+        /**
+         * Update Project
+         * @description A new `label_config` must still fit what annotations and drafts hold.
+         */
         patch: operations["update_project_api_projects__project_id__patch"];
+        trace?: never;
+    };
+    "/api/projects/{project_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Members */
+        get: operations["list_members_api_projects__project_id__members_get"];
+        put?: never;
+        /** Add Member */
+        post: operations["add_member_api_projects__project_id__members_post"];
+        /**
+         * Remove Member
+         * @description The member comes as `?user=`, or (Label Studio's older form) as a JSON body.
+         */
+        delete: operations["remove_member_api_projects__project_id__members_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/projects/{project_id}/validate": {
@@ -270,12 +412,33 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Validate Config For Project */
+        /**
+         * Validate Config For Project
+         * @description Label Studio's strict check: the config, then what annotations and drafts hold.
+         */
         post: operations["validate_config_for_project_api_projects__project_id__validate_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/session-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Session Policy */
+        get: operations["get_session_policy_api_session_policy_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Session Policy */
+        patch: operations["update_session_policy_api_session_policy_patch"];
         trace?: never;
     };
     "/api/token": {
@@ -600,7 +763,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Signup Page
+         * @description An invite link (`/user/signup/?token=...`, Label Studio's form) opens the web app's
+         *     sign-up page with the token.
+         */
+        get: operations["signup_page_user_signup_get"];
         put?: never;
         /** Signup */
         post: operations["signup_user_signup_post"];
@@ -754,6 +922,16 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * InviteAnswer
+         * @description `GET /api/invite`: the link that lets someone sign up into the caller's organization.
+         */
+        InviteAnswer: {
+            /** Invite Url */
+            invite_url: string;
+            /** Token */
+            token: string;
+        };
         /** JwtSettingsAnswer */
         JwtSettingsAnswer: {
             /** Api Token Ttl Days */
@@ -772,10 +950,155 @@ export interface components {
             /** Legacy Api Tokens Enabled */
             legacy_api_tokens_enabled?: boolean | null;
         };
+        /** LabelAnswer */
+        LabelAnswer: {
+            /** Approved */
+            approved: boolean;
+            /** Approved By */
+            approved_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Links */
+            links: number[];
+            /** Organization */
+            organization: number;
+            /** Projects */
+            projects: number[];
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Value */
+            value: unknown;
+        };
         /** LabelConfigBody */
         LabelConfigBody: {
             /** Label Config */
             label_config: string;
+        };
+        /**
+         * LabelCreate
+         * @description One item of `POST /api/labels/` (a list: every item for the same project).
+         */
+        LabelCreate: {
+            /**
+             * Approved
+             * @default false
+             */
+            approved: boolean;
+            /** Approved By */
+            approved_by?: number | null;
+            /** Description */
+            description?: string | null;
+            /** From Name */
+            from_name: string;
+            /** Project */
+            project: number;
+            /** Title */
+            title: string;
+            /**
+             * Value
+             * @description The label as a result value, e.g. {'labels': ['Car']}.
+             */
+            value: unknown;
+        };
+        /**
+         * LabelCreatedAnswer
+         * @description An item of `POST /api/labels/`'s answer (Label Studio's `LabelCreate`).
+         */
+        LabelCreatedAnswer: {
+            /** Approved */
+            approved: boolean;
+            /** Approved By */
+            approved_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Description */
+            description: string | null;
+            /** From Name */
+            from_name: string;
+            /** Id */
+            id: number;
+            /** Organization */
+            organization: number;
+            /** Project */
+            project: number;
+            /** Projects */
+            projects: number[];
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Value */
+            value: unknown;
+        };
+        /**
+         * LabelLinkAnswer
+         * @description `annotations_count`: the project's annotations whose result holds the label's value
+         *     (Label Studio's count); null when task-svc, which keeps annotations, cannot answer.
+         */
+        LabelLinkAnswer: {
+            /** Annotations Count */
+            annotations_count: number | null;
+            /** From Name */
+            from_name: string;
+            /** Id */
+            id: number;
+            /** Label */
+            label: number;
+            /** Project */
+            project: number;
+        };
+        /** LabelLinkCreate */
+        LabelLinkCreate: {
+            /** From Name */
+            from_name: string;
+            /** Label */
+            label: number;
+            /** Project */
+            project: number;
+        };
+        /** LabelLinkUpdate */
+        LabelLinkUpdate: {
+            /** From Name */
+            from_name?: string | null;
+            /** Label */
+            label?: number | null;
+            /** Project */
+            project?: number | null;
+        };
+        /** LabelUpdate */
+        LabelUpdate: {
+            /** Approved */
+            approved?: boolean | null;
+            /** Approved By */
+            approved_by?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Value */
+            value?: unknown;
         };
         /**
          * LegacyTokenAnswer
@@ -785,6 +1108,32 @@ export interface components {
             /** Token */
             token: string;
         };
+        /**
+         * MemberAnswer
+         * @description `GET /api/organizations/{id}/memberships/{user}/` (Label Studio's `OrganizationMember`,
+         *     plus the member's `role`). The annotation figures live in task-svc and are not joined
+         *     here: they are null.
+         */
+        MemberAnswer: {
+            /** Annotations Count */
+            annotations_count: number | null;
+            /** Contributed Projects Count */
+            contributed_projects_count: number | null;
+            /** Contributed To Projects */
+            contributed_to_projects: components["schemas"]["ProjectBrief"][] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created Projects */
+            created_projects: components["schemas"]["ProjectBrief"][];
+            /** Organization */
+            organization: number;
+            role: components["schemas"]["Role"];
+            /** User */
+            user: number;
+        };
         /** MembershipAnswer */
         MembershipAnswer: {
             /** Id */
@@ -793,6 +1142,10 @@ export interface components {
             organization: number;
             role: components["schemas"]["Role"];
             user: components["schemas"]["UserAnswer"];
+        };
+        /** MembershipUpdate */
+        MembershipUpdate: {
+            role: components["schemas"]["Role"];
         };
         /** OrganizationAnswer */
         OrganizationAnswer: {
@@ -853,6 +1206,28 @@ export interface components {
             short_version: string;
             /** Version */
             version: string;
+        };
+        /** Page[LabelAnswer] */
+        Page_LabelAnswer_: {
+            /** Count */
+            count: number;
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["LabelAnswer"][];
+        };
+        /** Page[LabelLinkAnswer] */
+        Page_LabelLinkAnswer_: {
+            /** Count */
+            count: number;
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["LabelLinkAnswer"][];
         };
         /** Page[MembershipAnswer] */
         Page_MembershipAnswer_: {
@@ -1041,6 +1416,13 @@ export interface components {
             /** Useful Annotation Number */
             useful_annotation_number?: number | null;
         };
+        /** ProjectBrief */
+        ProjectBrief: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+        };
         /**
          * ProjectCountsRow
          * @description `GET /api/projects/counts`: a project's id and its counters.
@@ -1127,6 +1509,32 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /**
+         * ProjectMemberAnswer
+         * @description A project member: the user's id as the SDK's `ProjectMember` reads it, and who it is.
+         */
+        ProjectMemberAnswer: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Project */
+            project: number;
+            /** User */
+            user: number;
+            user_info: components["schemas"]["UserAnswer"];
+        };
+        /**
+         * ProjectMemberBody
+         * @description Label Studio Enterprise's body for adding (and, as it still accepts, removing) one.
+         */
+        ProjectMemberBody: {
+            /** User */
+            user: number;
+        };
         /** RefreshBody */
         RefreshBody: {
             /** Refresh */
@@ -1148,6 +1556,28 @@ export interface components {
          * @enum {string}
          */
         Sampling: "Sequential sampling" | "Uniform sampling" | "Uncertainty sampling";
+        /**
+         * SessionPolicyAnswer
+         * @description `/api/session-policy/`, in minutes. LabelOps applies `max_session_age` to the session
+         *     cookies it issues from then on; `max_time_between_activity` is kept for clients.
+         */
+        SessionPolicyAnswer: {
+            /** Created At */
+            created_at: string | null;
+            /** Max Session Age */
+            max_session_age: number;
+            /** Max Time Between Activity */
+            max_time_between_activity: number;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** SessionPolicyUpdate */
+        SessionPolicyUpdate: {
+            /** Max Session Age */
+            max_session_age?: number | null;
+            /** Max Time Between Activity */
+            max_time_between_activity?: number | null;
+        };
         /**
          * SkipQueue
          * @enum {string}
@@ -1684,6 +2114,82 @@ export interface operations {
             };
         };
     };
+    get_invite_api_invite_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    reset_invite_api_invite_reset_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     get_jwt_settings_api_jwt_settings_get: {
         parameters: {
             query?: never;
@@ -1742,6 +2248,416 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JwtSettingsAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_label_links_api_label_links_get: {
+        parameters: {
+            query?: {
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LabelLinkAnswer_"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_label_link_api_label_links_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelLinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelLinkAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_label_link_api_label_links__link_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelLinkAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_label_link_api_label_links__link_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_label_link_api_label_links__link_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelLinkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelLinkAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_labels_api_labels_get: {
+        parameters: {
+            query?: {
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LabelAnswer_"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_labels_api_labels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelCreate"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelCreatedAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_label_api_labels__label_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_label_api_labels__label_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_label_api_labels__label_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1929,6 +2845,47 @@ export interface operations {
             };
         };
     };
+    get_member_api_organizations__organization_id__memberships__user_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     remove_member_api_organizations__organization_id__memberships__user_id__delete: {
         parameters: {
             query?: never;
@@ -1947,6 +2904,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    change_member_role_api_organizations__organization_id__memberships__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembershipUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipAnswer"];
+                };
             };
             /** @description Label Studio's error body. */
             "4XX": {
@@ -2260,6 +3262,134 @@ export interface operations {
             };
         };
     };
+    list_members_api_projects__project_id__members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMemberAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    add_member_api_projects__project_id__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectMemberBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMemberAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    remove_member_api_projects__project_id__members_delete: {
+        parameters: {
+            query?: {
+                user?: number | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProjectMemberBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     validate_config_for_project_api_projects__project_id__validate_post: {
         parameters: {
             query?: never;
@@ -2282,6 +3412,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConfigValidationAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_session_policy_api_session_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPolicyAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_session_policy_api_session_policy_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPolicyAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3278,6 +4488,42 @@ export interface operations {
         };
     };
     logout_user_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    signup_page_user_signup_get: {
         parameters: {
             query?: never;
             header?: never;

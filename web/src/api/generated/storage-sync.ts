@@ -3,10 +3,1796 @@
  * Do not make direct changes to the file.
  */
 
-export type paths = Record<string, never>;
+export interface paths {
+    "/api/storages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the project's import storages of every type */
+        get: operations["list_import_storages_api_storages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/azure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Azure Import */
+        get: operations["list_storages_azure_import"];
+        put?: never;
+        /** Create Storage Azure Import */
+        post: operations["create_storage_azure_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/azure/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Azure Import */
+        post: operations["validate_storage_azure_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/azure/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Azure Import */
+        get: operations["get_storage_azure_import"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Azure Import */
+        delete: operations["delete_storage_azure_import"];
+        options?: never;
+        head?: never;
+        /** Update Storage Azure Import */
+        patch: operations["update_storage_azure_import"];
+        trace?: never;
+    };
+    "/api/storages/azure/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Azure Import
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_azure_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the project's export storages of every type */
+        get: operations["list_export_storages_api_storages_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/azure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Azure Export */
+        get: operations["list_storages_azure_export"];
+        put?: never;
+        /** Create Storage Azure Export */
+        post: operations["create_storage_azure_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/azure/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Azure Export */
+        post: operations["validate_storage_azure_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/azure/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Azure Export */
+        get: operations["get_storage_azure_export"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Azure Export */
+        delete: operations["delete_storage_azure_export"];
+        options?: never;
+        head?: never;
+        /** Update Storage Azure Export */
+        patch: operations["update_storage_azure_export"];
+        trace?: never;
+    };
+    "/api/storages/export/azure/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Azure Export
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_azure_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/gcs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Gcs Export */
+        get: operations["list_storages_gcs_export"];
+        put?: never;
+        /** Create Storage Gcs Export */
+        post: operations["create_storage_gcs_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/gcs/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Gcs Export */
+        post: operations["validate_storage_gcs_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/gcs/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Gcs Export */
+        get: operations["get_storage_gcs_export"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Gcs Export */
+        delete: operations["delete_storage_gcs_export"];
+        options?: never;
+        head?: never;
+        /** Update Storage Gcs Export */
+        patch: operations["update_storage_gcs_export"];
+        trace?: never;
+    };
+    "/api/storages/export/gcs/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Gcs Export
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_gcs_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/localfiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Localfiles Export */
+        get: operations["list_storages_localfiles_export"];
+        put?: never;
+        /** Create Storage Localfiles Export */
+        post: operations["create_storage_localfiles_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/localfiles/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Localfiles Export */
+        post: operations["validate_storage_localfiles_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/localfiles/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Localfiles Export */
+        get: operations["get_storage_localfiles_export"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Localfiles Export */
+        delete: operations["delete_storage_localfiles_export"];
+        options?: never;
+        head?: never;
+        /** Update Storage Localfiles Export */
+        patch: operations["update_storage_localfiles_export"];
+        trace?: never;
+    };
+    "/api/storages/export/localfiles/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Localfiles Export
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_localfiles_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/redis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Redis Export */
+        get: operations["list_storages_redis_export"];
+        put?: never;
+        /** Create Storage Redis Export */
+        post: operations["create_storage_redis_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/redis/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Redis Export */
+        post: operations["validate_storage_redis_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/redis/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Redis Export */
+        get: operations["get_storage_redis_export"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Redis Export */
+        delete: operations["delete_storage_redis_export"];
+        options?: never;
+        head?: never;
+        /** Update Storage Redis Export */
+        patch: operations["update_storage_redis_export"];
+        trace?: never;
+    };
+    "/api/storages/export/redis/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Redis Export
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_redis_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/s3": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages S3 Export */
+        get: operations["list_storages_s3_export"];
+        put?: never;
+        /** Create Storage S3 Export */
+        post: operations["create_storage_s3_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/s3/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage S3 Export */
+        post: operations["validate_storage_s3_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/s3/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage S3 Export */
+        get: operations["get_storage_s3_export"];
+        put?: never;
+        post?: never;
+        /** Delete Storage S3 Export */
+        delete: operations["delete_storage_s3_export"];
+        options?: never;
+        head?: never;
+        /** Update Storage S3 Export */
+        patch: operations["update_storage_s3_export"];
+        trace?: never;
+    };
+    "/api/storages/export/s3/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage S3 Export
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_s3_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/export/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Export Types */
+        get: operations["list_export_types_api_storages_export_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/gcs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Gcs Import */
+        get: operations["list_storages_gcs_import"];
+        put?: never;
+        /** Create Storage Gcs Import */
+        post: operations["create_storage_gcs_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/gcs/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Gcs Import */
+        post: operations["validate_storage_gcs_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/gcs/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Gcs Import */
+        get: operations["get_storage_gcs_import"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Gcs Import */
+        delete: operations["delete_storage_gcs_import"];
+        options?: never;
+        head?: never;
+        /** Update Storage Gcs Import */
+        patch: operations["update_storage_gcs_import"];
+        trace?: never;
+    };
+    "/api/storages/gcs/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Gcs Import
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_gcs_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/localfiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Localfiles Import */
+        get: operations["list_storages_localfiles_import"];
+        put?: never;
+        /** Create Storage Localfiles Import */
+        post: operations["create_storage_localfiles_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/localfiles/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Localfiles Import */
+        post: operations["validate_storage_localfiles_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/localfiles/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Localfiles Import */
+        get: operations["get_storage_localfiles_import"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Localfiles Import */
+        delete: operations["delete_storage_localfiles_import"];
+        options?: never;
+        head?: never;
+        /** Update Storage Localfiles Import */
+        patch: operations["update_storage_localfiles_import"];
+        trace?: never;
+    };
+    "/api/storages/localfiles/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Localfiles Import
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_localfiles_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/redis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages Redis Import */
+        get: operations["list_storages_redis_import"];
+        put?: never;
+        /** Create Storage Redis Import */
+        post: operations["create_storage_redis_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/redis/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage Redis Import */
+        post: operations["validate_storage_redis_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/redis/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage Redis Import */
+        get: operations["get_storage_redis_import"];
+        put?: never;
+        post?: never;
+        /** Delete Storage Redis Import */
+        delete: operations["delete_storage_redis_import"];
+        options?: never;
+        head?: never;
+        /** Update Storage Redis Import */
+        patch: operations["update_storage_redis_import"];
+        trace?: never;
+    };
+    "/api/storages/redis/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage Redis Import
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_redis_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/s3": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Storages S3 Import */
+        get: operations["list_storages_s3_import"];
+        put?: never;
+        /** Create Storage S3 Import */
+        post: operations["create_storage_s3_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/s3/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate Storage S3 Import */
+        post: operations["validate_storage_s3_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/s3/{storage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storage S3 Import */
+        get: operations["get_storage_s3_import"];
+        put?: never;
+        post?: never;
+        /** Delete Storage S3 Import */
+        delete: operations["delete_storage_s3_import"];
+        options?: never;
+        head?: never;
+        /** Update Storage S3 Import */
+        patch: operations["update_storage_s3_import"];
+        trace?: never;
+    };
+    "/api/storages/s3/{storage_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Storage S3 Import
+         * @description Queue a sync (or join the one queued or running) and answer the storage;
+         *     `?full=true` lists the whole storage instead of what follows its checkpoint.
+         */
+        post: operations["sync_storage_s3_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storages/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Import Types */
+        get: operations["list_import_types_api_storages_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/data/local-files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Serve Local File
+         * @description A file under a local-files import storage of the caller's organization.
+         */
+        get: operations["serve_local_file_data_local_files_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}/presign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resolve Task Media */
+        get: operations["presign_task_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resolve Task Media */
+        get: operations["resolve_task_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /**
+         * AnyStorageAnswer
+         * @description An item of `GET /api/storages/?project=`: every type, each with its own fields.
+         */
+        AnyStorageAnswer: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Project */
+            project: number;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** AzureExportStorage */
+        AzureExportStorage: {
+            /** Account Key */
+            account_key?: string | null;
+            /** Account Name */
+            account_name?: string | null;
+            /** Can Delete Objects */
+            can_delete_objects: boolean;
+            /** Connection String */
+            connection_string?: string | null;
+            /** Container */
+            container?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Prefix */
+            prefix?: string | null;
+            /** Project */
+            project: number;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Sas Token */
+            sas_token?: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** AzureExportStorageRequest */
+        AzureExportStorageRequest: {
+            /** Account Key */
+            account_key?: string | null;
+            /** Account Name */
+            account_name?: string | null;
+            /** Can Delete Objects */
+            can_delete_objects?: boolean | null;
+            /** Connection String */
+            connection_string?: string | null;
+            /** Container */
+            container?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Prefix */
+            prefix?: string | null;
+            /** Project */
+            project?: number | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Sas Token */
+            sas_token?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** AzureImportStorage */
+        AzureImportStorage: {
+            /** Account Key */
+            account_key?: string | null;
+            /** Account Name */
+            account_name?: string | null;
+            /** Connection String */
+            connection_string?: string | null;
+            /** Container */
+            container?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Prefix */
+            prefix?: string | null;
+            /** Presign */
+            presign: boolean;
+            /** Presign Ttl */
+            presign_ttl: number;
+            /** Project */
+            project: number;
+            /** Recursive Scan */
+            recursive_scan: boolean;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Sas Token */
+            sas_token?: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** AzureImportStorageRequest */
+        AzureImportStorageRequest: {
+            /** Account Key */
+            account_key?: string | null;
+            /** Account Name */
+            account_name?: string | null;
+            /** Connection String */
+            connection_string?: string | null;
+            /** Container */
+            container?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Prefix */
+            prefix?: string | null;
+            /** Presign */
+            presign?: boolean | null;
+            /** Presign Ttl */
+            presign_ttl?: number | null;
+            /** Project */
+            project?: number | null;
+            /** Recursive Scan */
+            recursive_scan?: boolean | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Sas Token */
+            sas_token?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /**
+         * ErrorAnswer
+         * @description Label Studio's error body, as `error_body` writes it, for every 4xx and 5xx.
+         */
+        ErrorAnswer: {
+            /** Detail */
+            detail: string;
+            /** Exc Info */
+            exc_info: null;
+            /** Id */
+            id: string;
+            /** Status Code */
+            status_code: number;
+            /** Validation Errors */
+            validation_errors?: {
+                [key: string]: string[];
+            } | null;
+            /** Version */
+            version: string;
+        };
+        /** GcsExportStorage */
+        GcsExportStorage: {
+            /** Bucket */
+            bucket?: string | null;
+            /** Can Delete Objects */
+            can_delete_objects: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Google Application Credentials */
+            google_application_credentials?: string | null;
+            /** Google Project Id */
+            google_project_id?: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Prefix */
+            prefix?: string | null;
+            /** Project */
+            project: number;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** GcsExportStorageRequest */
+        GcsExportStorageRequest: {
+            /** Bucket */
+            bucket?: string | null;
+            /** Can Delete Objects */
+            can_delete_objects?: boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Google Application Credentials */
+            google_application_credentials?: string | null;
+            /** Google Project Id */
+            google_project_id?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Prefix */
+            prefix?: string | null;
+            /** Project */
+            project?: number | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** GcsImportStorage */
+        GcsImportStorage: {
+            /** Bucket */
+            bucket?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Google Application Credentials */
+            google_application_credentials?: string | null;
+            /** Google Project Id */
+            google_project_id?: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Prefix */
+            prefix?: string | null;
+            /** Presign */
+            presign: boolean;
+            /** Presign Ttl */
+            presign_ttl: number;
+            /** Project */
+            project: number;
+            /** Recursive Scan */
+            recursive_scan: boolean;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** GcsImportStorageRequest */
+        GcsImportStorageRequest: {
+            /** Bucket */
+            bucket?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Google Application Credentials */
+            google_application_credentials?: string | null;
+            /** Google Project Id */
+            google_project_id?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Prefix */
+            prefix?: string | null;
+            /** Presign */
+            presign?: boolean | null;
+            /** Presign Ttl */
+            presign_ttl?: number | null;
+            /** Project */
+            project?: number | null;
+            /** Recursive Scan */
+            recursive_scan?: boolean | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** LocalFilesExportStorage */
+        LocalFilesExportStorage: {
+            /** Can Delete Objects */
+            can_delete_objects: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Path */
+            path?: string | null;
+            /** Project */
+            project: number;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** LocalFilesExportStorageRequest */
+        LocalFilesExportStorageRequest: {
+            /** Can Delete Objects */
+            can_delete_objects?: boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Path */
+            path?: string | null;
+            /** Project */
+            project?: number | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** LocalFilesImportStorage */
+        LocalFilesImportStorage: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Path */
+            path?: string | null;
+            /** Presign */
+            presign: boolean;
+            /** Presign Ttl */
+            presign_ttl: number;
+            /** Project */
+            project: number;
+            /** Recursive Scan */
+            recursive_scan: boolean;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** LocalFilesImportStorageRequest */
+        LocalFilesImportStorageRequest: {
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Path */
+            path?: string | null;
+            /** Presign */
+            presign?: boolean | null;
+            /** Presign Ttl */
+            presign_ttl?: number | null;
+            /** Project */
+            project?: number | null;
+            /** Recursive Scan */
+            recursive_scan?: boolean | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** RedisExportStorage */
+        RedisExportStorage: {
+            /** Can Delete Objects */
+            can_delete_objects: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Db */
+            db?: number | null;
+            /** Description */
+            description: string | null;
+            /** Host */
+            host?: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Password */
+            password?: string | null;
+            /** Path */
+            path?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Project */
+            project: number;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** RedisExportStorageRequest */
+        RedisExportStorageRequest: {
+            /** Can Delete Objects */
+            can_delete_objects?: boolean | null;
+            /** Db */
+            db?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Password */
+            password?: string | null;
+            /** Path */
+            path?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Project */
+            project?: number | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** RedisImportStorage */
+        RedisImportStorage: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Db */
+            db?: number | null;
+            /** Description */
+            description: string | null;
+            /** Host */
+            host?: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Password */
+            password?: string | null;
+            /** Path */
+            path?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Presign */
+            presign: boolean;
+            /** Presign Ttl */
+            presign_ttl: number;
+            /** Project */
+            project: number;
+            /** Recursive Scan */
+            recursive_scan: boolean;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** RedisImportStorageRequest */
+        RedisImportStorageRequest: {
+            /** Db */
+            db?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Password */
+            password?: string | null;
+            /** Path */
+            path?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Presign */
+            presign?: boolean | null;
+            /** Presign Ttl */
+            presign_ttl?: number | null;
+            /** Project */
+            project?: number | null;
+            /** Recursive Scan */
+            recursive_scan?: boolean | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** S3ExportStorage */
+        S3ExportStorage: {
+            /** Aws Access Key Id */
+            aws_access_key_id?: string | null;
+            /** Aws Secret Access Key */
+            aws_secret_access_key?: string | null;
+            /** Aws Session Token */
+            aws_session_token?: string | null;
+            /** Aws Sse Kms Key Id */
+            aws_sse_kms_key_id?: string | null;
+            /** Bucket */
+            bucket?: string | null;
+            /** Can Delete Objects */
+            can_delete_objects: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Prefix */
+            prefix?: string | null;
+            /** Project */
+            project: number;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Region Name */
+            region_name?: string | null;
+            /** S3 Endpoint */
+            s3_endpoint?: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** S3ExportStorageRequest */
+        S3ExportStorageRequest: {
+            /** Aws Access Key Id */
+            aws_access_key_id?: string | null;
+            /** Aws Secret Access Key */
+            aws_secret_access_key?: string | null;
+            /** Aws Session Token */
+            aws_session_token?: string | null;
+            /** Aws Sse Kms Key Id */
+            aws_sse_kms_key_id?: string | null;
+            /** Bucket */
+            bucket?: string | null;
+            /** Can Delete Objects */
+            can_delete_objects?: boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Prefix */
+            prefix?: string | null;
+            /** Project */
+            project?: number | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Region Name */
+            region_name?: string | null;
+            /** S3 Endpoint */
+            s3_endpoint?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** S3ImportStorage */
+        S3ImportStorage: {
+            /** Aws Access Key Id */
+            aws_access_key_id?: string | null;
+            /** Aws Secret Access Key */
+            aws_secret_access_key?: string | null;
+            /** Aws Session Token */
+            aws_session_token?: string | null;
+            /** Aws Sse Kms Key Id */
+            aws_sse_kms_key_id?: string | null;
+            /** Bucket */
+            bucket?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Last Sync */
+            last_sync: string | null;
+            /** Last Sync Count */
+            last_sync_count: number | null;
+            /** Last Sync Job */
+            last_sync_job: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Prefix */
+            prefix?: string | null;
+            /** Presign */
+            presign: boolean;
+            /** Presign Ttl */
+            presign_ttl: number;
+            /** Project */
+            project: number;
+            /** Recursive Scan */
+            recursive_scan: boolean;
+            /** Regex Filter */
+            regex_filter: string | null;
+            /** Region Name */
+            region_name?: string | null;
+            /** S3 Endpoint */
+            s3_endpoint?: string | null;
+            /** Status */
+            status: string;
+            /** Synchronizable */
+            synchronizable: boolean;
+            /** Title */
+            title: string | null;
+            /** Traceback */
+            traceback: string | null;
+            /** Type */
+            type: string;
+            /** Use Blob Urls */
+            use_blob_urls: boolean;
+        };
+        /** S3ImportStorageRequest */
+        S3ImportStorageRequest: {
+            /** Aws Access Key Id */
+            aws_access_key_id?: string | null;
+            /** Aws Secret Access Key */
+            aws_secret_access_key?: string | null;
+            /** Aws Session Token */
+            aws_session_token?: string | null;
+            /** Aws Sse Kms Key Id */
+            aws_sse_kms_key_id?: string | null;
+            /** Bucket */
+            bucket?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id?: number | null;
+            /** Prefix */
+            prefix?: string | null;
+            /** Presign */
+            presign?: boolean | null;
+            /** Presign Ttl */
+            presign_ttl?: number | null;
+            /** Project */
+            project?: number | null;
+            /** Recursive Scan */
+            recursive_scan?: boolean | null;
+            /** Regex Filter */
+            regex_filter?: string | null;
+            /** Region Name */
+            region_name?: string | null;
+            /** S3 Endpoint */
+            s3_endpoint?: string | null;
+            /** Synchronizable */
+            synchronizable?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Use Blob Urls */
+            use_blob_urls?: boolean | null;
+        };
+        /** StorageTypeAnswer */
+        StorageTypeAnswer: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -14,4 +1800,3110 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    list_import_storages_api_storages_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyStorageAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureImportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AzureImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AzureImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AzureImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_azure_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_export_storages_api_storages_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyStorageAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureExportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AzureExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AzureExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AzureExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_azure_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AzureExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsExportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GcsExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GcsExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GcsExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_gcs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesExportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalFilesExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalFilesExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalFilesExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_localfiles_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisExportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedisExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedisExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedisExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_redis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ExportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ExportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_s3_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ExportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_export_types_api_storages_export_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageTypeAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsImportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GcsImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GcsImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GcsImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_gcs_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcsImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesImportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalFilesImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalFilesImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalFilesImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_localfiles_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalFilesImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisImportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedisImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedisImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedisImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_redis_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedisImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_storages_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ImportStorage"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_storage_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    validate_storage_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_storage_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_storage_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_storage_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ImportStorageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    sync_storage_s3_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                storage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ImportStorage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_import_types_api_storages_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageTypeAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    serve_local_file_data_local_files_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The object's bytes (presigning off). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A redirect to a presigned URL. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    presign_task_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The object's bytes (presigning off). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A redirect to a presigned URL. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    resolve_task_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The object's bytes (presigning off). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A redirect to a presigned URL. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+}

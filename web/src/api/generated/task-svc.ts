@@ -61,6 +61,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dm/actions/{action_id}/form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Action Form */
+        get: operations["action_form_api_dm_actions__action_id__form_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dm/columns": {
         parameters: {
             query?: never;
@@ -90,6 +107,27 @@ export interface paths {
          * @description The project's data-field indexes, their state and size (read-only, for operators).
          */
         get: operations["list_field_indexes_api_dm_field_indexes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dm/project": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Manager Project
+         * @description What the data manager needs to know of a project: its data types, sizes and what
+         *     the caller may do there.
+         */
+        get: operations["data_manager_project_api_dm_project_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -207,6 +245,31 @@ export interface paths {
         delete: operations["delete_file_upload_api_import_file_upload__upload_id__delete"];
         options?: never;
         head?: never;
+        /**
+         * Replace File Upload
+         * @description New content for an upload: one file (multipart `file`) or a raw JSON/CSV/... body.
+         */
+        patch: operations["replace_file_upload_api_import_file_upload__upload_id__patch"];
+        trace?: never;
+    };
+    "/api/labels/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Relabel Annotations
+         * @description In one project, or in every project of the caller's organization the caller may
+         *     manage; `annotations_updated` counts the regions changed (Label Studio's count).
+         */
+        post: operations["relabel_annotations_api_labels_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -240,7 +303,8 @@ export interface paths {
         };
         /** Get Prediction */
         get: operations["get_prediction_api_predictions__prediction_id__get"];
-        put?: never;
+        /** Replace Prediction */
+        put: operations["replace_prediction_api_predictions__prediction_id__put"];
         post?: never;
         /** Delete Prediction */
         delete: operations["delete_prediction_api_predictions__prediction_id__delete"];
@@ -248,6 +312,26 @@ export interface paths {
         head?: never;
         /** Update Prediction */
         patch: operations["update_prediction_api_predictions__prediction_id__patch"];
+        trace?: never;
+    };
+    "/api/projects/{project_id}/annotators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Annotators
+         * @description Everyone who has annotated in the project (skips included), by id.
+         */
+        get: operations["list_annotators_api_projects__project_id__annotators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/projects/{project_id}/file-uploads": {
@@ -378,6 +462,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/reimports/{reimport_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Reimport */
+        get: operations["get_reimport_api_projects__project_id__reimports__reimport_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/tasks": {
         parameters: {
             query?: never;
@@ -451,7 +552,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Task */
+        /**
+         * Get Task
+         * @description `?resolve_uri=false` keeps storage references as stored (default: resolved).
+         */
         get: operations["get_task_api_tasks__task_id__get"];
         put?: never;
         post?: never;
@@ -461,6 +565,23 @@ export interface paths {
         head?: never;
         /** Update Task */
         patch: operations["update_task_api_tasks__task_id__patch"];
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Task Agreement */
+        get: operations["task_agreement_api_tasks__task_id__agreement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tasks/{task_id}/annotations": {
@@ -603,6 +724,10 @@ export interface components {
         ActionResultAnswer: {
             /** Detail */
             detail: string;
+            /** Job */
+            job?: number | null;
+            /** Ml Backend */
+            ml_backend?: number | null;
             /** Processed Items */
             processed_items?: number | null;
             /** Reload */
@@ -724,6 +849,64 @@ export interface components {
             last_name?: string | null;
         };
         /**
+         * AuthoredAnnotationAnswer
+         * @description `/api/annotations/{id}/` and `/api/tasks/{id}/annotations/`: with the author named as
+         *     Label Studio names them, `created_username` ("First Last email, id") and
+         *     `created_ago`; `?expand=completed_by` makes `completed_by` the author's object.
+         */
+        AuthoredAnnotationAnswer: {
+            /** Bulk Created */
+            bulk_created: boolean;
+            /** Completed By */
+            completed_by: number | components["schemas"]["PersonAnswer"] | null;
+            /** Created Ago */
+            created_ago: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created Username */
+            created_username: string;
+            /** Draft Created At */
+            draft_created_at: string | null;
+            /** Ground Truth */
+            ground_truth: boolean;
+            /** Id */
+            id: number;
+            /** Import Id */
+            import_id: number | null;
+            /** Last Action */
+            last_action: string | null;
+            /** Last Created By */
+            last_created_by: number | null;
+            /** Lead Time */
+            lead_time: number | null;
+            /** Parent Annotation */
+            parent_annotation: number | null;
+            /** Parent Prediction */
+            parent_prediction: number | null;
+            /** Project */
+            project: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: number;
+            /** Unique Id */
+            unique_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
+            /** Was Cancelled */
+            was_cancelled: boolean;
+        };
+        /**
          * ColumnAnswer
          * @description A data-manager column: a task column, the `data` group, or one of its children
          *     (`parent: "data"`). Keys that do not apply to a column are absent.
@@ -758,6 +941,34 @@ export interface components {
         ColumnsAnswer: {
             /** Columns */
             columns: components["schemas"]["ColumnAnswer"][];
+        };
+        /**
+         * DataManagerProjectAnswer
+         * @description `GET /api/dm/project/?project=P` (Label Studio's data-manager project summary).
+         */
+        DataManagerProjectAnswer: {
+            /** Annotation Count */
+            annotation_count: number;
+            /** Can Delete Tasks */
+            can_delete_tasks: boolean;
+            /** Can Manage Annotations */
+            can_manage_annotations: boolean;
+            /** Can Manage Tasks */
+            can_manage_tasks: boolean;
+            /** Data Types */
+            data_types: {
+                [key: string]: string;
+            };
+            /** Id */
+            id: number;
+            /** Source Syncing */
+            source_syncing: boolean;
+            /** Target Syncing */
+            target_syncing: boolean;
+            /** Task Count */
+            task_count: number;
+            /** Title */
+            title: string;
         };
         /**
          * DataManagerTaskAnswer
@@ -1184,6 +1395,39 @@ export interface components {
             task_ids?: number[] | null;
         };
         /**
+         * LabelBulkUpdate
+         * @description `POST /api/labels/bulk`: rewrite a label in saved annotations.
+         */
+        LabelBulkUpdate: {
+            /** New Label */
+            new_label: unknown;
+            /**
+             * Old Label
+             * @description A region value under its type, e.g. ["Car"].
+             */
+            old_label: unknown;
+            /** Project */
+            project?: number | null;
+        };
+        /** LabelBulkUpdateAnswer */
+        LabelBulkUpdateAnswer: {
+            /** Annotations Updated */
+            annotations_updated: number;
+        };
+        /** LabelDistribution */
+        LabelDistribution: {
+            /** Average */
+            average?: number | null;
+            /** Count */
+            count?: number | null;
+            /** Labels */
+            labels: {
+                [key: string]: number;
+            };
+            /** Type */
+            type: string;
+        };
+        /**
          * NextTaskAnswer
          * @description The label stream's task: its predictions (when the project shows them), no
          *     annotations, the caller's drafts, the lock it holds and the queue it came from.
@@ -1247,6 +1491,25 @@ export interface components {
             updated_by: components["schemas"]["TaskUpdaterAnswer"][];
         };
         /**
+         * PersonAnswer
+         * @description A `UserObject` in an answer. Only `id` when project-svc could not name the user, so
+         *     routes serving it set `response_model_exclude_unset` (absent fields stay absent).
+         */
+        PersonAnswer: {
+            /** Avatar */
+            avatar?: string | null;
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Id */
+            id: number;
+            /** Initials */
+            initials?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+        };
+        /**
          * PredictionAnswer
          * @description A prediction as Label Studio serializes it (the model-run links are always null here).
          */
@@ -1302,6 +1565,27 @@ export interface components {
             /** Task */
             task: number;
         };
+        /**
+         * PredictionReplace
+         * @description `PUT /api/predictions/{id}/`: the whole prediction; what is left out takes its default.
+         *
+         *     `task` may be sent (Label Studio's serializer carries it) but must be the prediction's own.
+         */
+        PredictionReplace: {
+            /**
+             * Model Version
+             * @default
+             */
+            model_version: string;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[];
+            /** Score */
+            score?: number | null;
+            /** Task */
+            task?: number | null;
+        };
         /** PredictionUpdate */
         PredictionUpdate: {
             /** Model Version */
@@ -1319,6 +1603,38 @@ export interface components {
             created: number;
         };
         /**
+         * ReimportAnswer
+         * @description Label Studio's reimport object (`ProjectReimport`).
+         */
+        ReimportAnswer: {
+            /** Annotation Count */
+            annotation_count: number | null;
+            /** Data Columns */
+            data_columns: string[];
+            /** Duration */
+            duration: number | null;
+            /** Error */
+            error: string | null;
+            /** File Upload Ids */
+            file_upload_ids: number[];
+            /** Files As Tasks List */
+            files_as_tasks_list: boolean;
+            /** Found Formats */
+            found_formats: {
+                [key: string]: number;
+            } | string[];
+            /** Id */
+            id: number;
+            /** Prediction Count */
+            prediction_count: number | null;
+            /** Project */
+            project: number | null;
+            /** Status */
+            status: string;
+            /** Task Count */
+            task_count: number;
+        };
+        /**
          * ReimportBody
          * @description `POST /api/projects/{id}/reimport`.
          */
@@ -1333,6 +1649,19 @@ export interface components {
              * @default true
              */
             files_as_tasks_list: boolean;
+        };
+        /**
+         * TaskAgreementAnswer
+         * @description `GET /api/tasks/{id}/agreement/`: the task's label distribution (Label Studio's
+         *     Summary view); `average` and `count` only for numeric controls.
+         */
+        TaskAgreementAnswer: {
+            /** Distributions */
+            distributions: {
+                [key: string]: components["schemas"]["LabelDistribution"];
+            };
+            /** Total Annotations */
+            total_annotations: number;
         };
         /** TaskAnnotationAnswer */
         TaskAnnotationAnswer: {
@@ -1514,7 +1843,10 @@ export type $defs = Record<string, never>;
 export interface operations {
     get_annotation_api_annotations__annotation_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
+            };
             header?: never;
             path: {
                 annotation_id: number;
@@ -1529,7 +1861,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"];
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1592,7 +1924,10 @@ export interface operations {
     };
     update_annotation_api_annotations__annotation_id__patch: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
+            };
             header?: never;
             path: {
                 annotation_id: number;
@@ -1611,7 +1946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"];
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -1756,6 +2091,52 @@ export interface operations {
             };
         };
     };
+    action_form_api_dm_actions__action_id__form_get: {
+        parameters: {
+            query?: {
+                project?: string | null;
+            };
+            header?: never;
+            path: {
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[] | null | {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_columns_api_dm_columns_get: {
         parameters: {
             query?: {
@@ -1814,6 +2195,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FieldIndexAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    data_manager_project_api_dm_project_get: {
+        parameters: {
+            query?: {
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataManagerProjectAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2348,6 +2769,88 @@ export interface operations {
             };
         };
     };
+    replace_file_upload_api_import_file_upload__upload_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUploadAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    relabel_annotations_api_labels_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelBulkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelBulkUpdateAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_predictions_api_predictions_get: {
         parameters: {
             query?: {
@@ -2472,6 +2975,50 @@ export interface operations {
             };
         };
     };
+    replace_prediction_api_predictions__prediction_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prediction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionReplace"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     delete_prediction_api_predictions__prediction_id__delete: {
         parameters: {
             query?: never;
@@ -2532,6 +3079,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PredictionAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_annotators_api_projects__project_id__annotators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -2900,6 +3487,47 @@ export interface operations {
             };
         };
     };
+    get_reimport_api_projects__project_id__reimports__reimport_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                reimport_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReimportAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_project_tasks_api_projects__project_id__tasks_get: {
         parameters: {
             query?: {
@@ -3110,7 +3738,9 @@ export interface operations {
     };
     get_task_api_tasks__task_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                resolve_uri?: string | null;
+            };
             header?: never;
             path: {
                 task_id: number;
@@ -3230,7 +3860,7 @@ export interface operations {
             };
         };
     };
-    list_annotations_api_tasks__task_id__annotations_get: {
+    task_agreement_api_tasks__task_id__agreement_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -3247,7 +3877,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"][];
+                    "application/json": components["schemas"]["TaskAgreementAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_annotations_api_tasks__task_id__annotations_get: {
+        parameters: {
+            query?: {
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
+            };
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"][];
                 };
             };
             /** @description Label Studio's error body. */
@@ -3274,6 +3947,8 @@ export interface operations {
         parameters: {
             query?: {
                 was_cancelled?: string | null;
+                /** @description `completed_by` to expand the author. */
+                expand?: string | null;
             };
             header?: never;
             path: {
@@ -3293,7 +3968,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnnotationAnswer"];
+                    "application/json": components["schemas"]["AuthoredAnnotationAnswer"];
                 };
             };
             /** @description Label Studio's error body. */

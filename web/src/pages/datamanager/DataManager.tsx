@@ -11,6 +11,7 @@ import { Link, useNavigate } from "react-router-dom";
 import { activeFilters, columnKey, type Column } from "../../api/dm";
 import type { TaskRow } from "../../api/tasks";
 import { useProject } from "../../layout";
+import { PredictionJobProgress } from "../../ml/PredictionJobProgress";
 import {
   Button,
   ConfirmDialog,
@@ -79,6 +80,8 @@ export default function DataManager() {
     removeView,
     runPendingAction,
     refresh,
+    predictionJob,
+    dismissPredictionJob,
   } = useDataManager(projectId, reloadProject);
   const {
     columns,
@@ -256,6 +259,16 @@ export default function DataManager() {
             onChange={(rows, conjunction) => dispatch({ type: "setFilters", rows, conjunction })}
           />
         </div>
+      )}
+
+      {predictionJob && (
+        <PredictionJobProgress
+          key={predictionJob.jobId}
+          backendId={predictionJob.backendId}
+          jobId={predictionJob.jobId}
+          onFinished={refresh}
+          onDismiss={dismissPredictionJob}
+        />
       )}
 
       <ErrorList error={loadError} title="Could not load tasks" />

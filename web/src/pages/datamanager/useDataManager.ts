@@ -3,9 +3,10 @@
  * and the hooks that load columns, views and actions, the page of tasks, and keep the tabs,
  * plus running a bulk action and refreshing.
  */
-import { useCallback, useReducer, type Dispatch } from "react";
+import { useCallback, useReducer, useState, type Dispatch } from "react";
 
 import { runAction } from "../../api/dm";
+import { queuedJobOf, type QueuedJob } from "../../api/ml";
 import { useToast } from "../../ui";
 import {
   initialState,
@@ -25,11 +26,16 @@ export interface DataManager extends DataManagerTasks, DataManagerViews {
   runPendingAction: () => Promise<void>;
   /** Loads the page again, and the project's counts. */
   refresh: () => void;
+  /** The prediction job the last "Retrieve predictions" queued, while its progress shows. */
+  predictionJob: QueuedJob | null;
+  dismissPredictionJob: () => void;
 }
+
 
 export function useDataManager(projectId: number, reloadProject: () => Promise<unknown>): DataManager {
   const [state, dispatch] = useReducer(reducer, initialState);
   const toast = useToast();
+  const [predictionJob, setPredictionJob] = useState<QueuedJob | null>(null);
   useDataManagerSetup(projectId, dispatch);
   const tasks = useDataManagerTasks(projectId, state, dispatch);
   const views = useDataManagerViews(projectId, state, dispatch);
@@ -39,6 +45,8 @@ export function useDataManager(projectId: number, reloadProject: () => Promise<u
     if (!pendingAction) return;
     const answer = await runAction(projectId, pendingAction.id, selectedItems(selection), tasks.query);
     toast.show(answer.detail ?? `${pendingAction.title}: done`, "success");
+    const queued = queuedJobOf(answer);
+    if (queued) setPredictionJob(queued);
     dispatch({ type: "actionDone" });
     void reloadProject().catch(() => undefined);
   };
@@ -48,5 +56,16 @@ export function useDataManager(projectId: number, reloadProject: () => Promise<u
     void reloadProject().catch(() => undefined);
   }, [reloadProject]);
 
-  return { state, dispatch, ...tasks, ...views, runPendingAction, refresh };
+  const dismissPredictionJob = useCallback(() => setPredictionJob(null), []);
+
+  return {
+    state,
+    dispatch,
+    ...tasks,
+    ...views,
+    runPendingAction,
+    refresh,
+    predictionJob,
+    dismissPredictionJob,
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Members and roles: the project's organization members with their roles. Administrators
- * add people with a role up to their own and remove members of a lower role (the server's
- * rank rule); this page offers no role change for an existing member.
+ * add people with a role up to their own, change the role of members of a lower role (to
+ * one up to their own) and remove them: the server's rank rule, which it enforces itself.
  */
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
@@ -9,6 +9,8 @@ import type { FormEvent } from "react";
 import { ApiError } from "../../api/client";
 import {
   addMember,
+  canChangeRole,
+  changeMemberRole,
   grantableRoles,
   listMemberships,
   outranks,
@@ -44,6 +46,7 @@ export function MembersSettings() {
   const [page, setPage] = useState(1);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Membership | null>(null);
+  const [roleError, setRoleError] = useState<unknown>(null);
   const {
     data,
     error,
@@ -67,6 +70,7 @@ export function MembersSettings() {
         )}
       </div>
       <ErrorList error={error} title="Could not load members" />
+      <ErrorList error={roleError} title="Could not change the role" />
       {!data && !error && <LoadingBlock label="Loading members…" />}
       {data && (
         <div className="table-wrap">
@@ -99,7 +103,32 @@ export function MembersSettings() {
                     </td>
                     <td>{member.email}</td>
                     <td>
-                      <span className="badge">{ROLE_LABELS[membership.role] ?? membership.role}</span>
+                      {canChangeRole(user.role, user.id, membership.role, member.id) ? (
+                        <select
+                          className="input"
+                          aria-label={`Role of ${member.email}`}
+                          value={membership.role}
+                          onChange={async (event) => {
+                            const role = event.target.value as Role;
+                            setRoleError(null);
+                            try {
+                              await changeMemberRole(organizationId, member.id, role);
+                              toast.show(`${member.email} is now ${ROLE_LABELS[role]}`, "success");
+                            } catch (caught) {
+                              setRoleError(caught);
+                            }
+                            await load();
+                          }}
+                        >
+                          {grantableRoles(user.role).map((value) => (
+                            <option key={value} value={value}>
+                              {ROLE_LABELS[value]}
+                            </option>
+                          ))}
+                        </select>
+                      ) : (
+                        <span className="badge">{ROLE_LABELS[membership.role] ?? membership.role}</span>
+                      )}
                     </td>
                     <td>{formatDate(member.date_joined)}</td>
                     {isAdmin && (

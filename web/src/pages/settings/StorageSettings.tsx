@@ -1,26 +1,15 @@
 /**
  * Cloud storage: source storages (tasks come from a bucket or folder) and target storages
- * (annotations are written back), each with its last sync's status, count and error.
+ * (annotations are written back), each with its last sync's status, count and error, a
+ * running sync's progress, and add, edit, sync and remove.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { FormEvent } from "react";
+import { useCallback, useEffect, useState } from "react";
 
-import { ApiError } from "../../api/client";
-import {
-  createStorage,
-  deleteStorage,
-  listStorages,
-  listStorageTypes,
-  STORAGE_FIELDS,
-  STORAGE_TYPE_TITLES,
-  syncStorage,
-  validateStorage,
-} from "../../api/storages";
+import { deleteStorage, listStorages, listStorageTypes, STORAGE_TYPE_TITLES, syncStorage } from "../../api/storages";
 import type { Storage, StorageDirection, StorageStatus, StorageType, StorageTypeInfo } from "../../api/storages";
 import { useProject } from "../../layout";
 import {
   Button,
-  Checkbox,
   ConfirmDialog,
   EmptyState,
   ErrorList,
@@ -29,13 +18,11 @@ import {
   formatDateTime,
   ListTable,
   LoadingBlock,
-  Modal,
-  Select,
-  TextArea,
-  TextInput,
   useLoaded,
   useToast,
 } from "../../ui";
+import { StorageDialog } from "./StorageDialog";
+import { isRunning, syncProgress } from "./storageForm";
 import { isUnavailable, NotAvailable } from "./Unavailable";
 
 const STATUS_BADGE: Record<StorageStatus, string> = {
@@ -56,6 +43,9 @@ const STATUS_LABEL: Record<StorageStatus, string> = {
   completed_with_errors: "Synced with errors",
 };
 
+/** How often the list is asked again while one of its storages syncs. */
+const POLL_MS = 1500;
+
 const FALLBACK_TYPES: StorageTypeInfo[] = (Object.keys(STORAGE_TYPE_TITLES) as StorageType[]).map((name) => ({
   name,
   title: STORAGE_TYPE_TITLES[name],
@@ -70,14 +60,20 @@ export function StorageSettings() {
   );
 }
 
+function storageName(storage: Storage): string {
+  return storage.title || `${STORAGE_TYPE_TITLES[storage.type] ?? storage.type} ${storage.id}`;
+}
+
 function StorageList({ direction }: { direction: StorageDirection }) {
   const { project } = useProject();
   const toast = useToast();
   const [types, setTypes] = useState<StorageTypeInfo[]>(FALLBACK_TYPES);
-  const [adding, setAdding] = useState(false);
+  // null: closed; "new": adding; a storage: editing it.
+  const [dialog, setDialog] = useState<Storage | "new" | null>(null);
   const [removing, setRemoving] = useState<Storage | null>(null);
-  const [syncing, setSyncing] = useState<number | null>(null);
+  const [syncing, setSyncing] = useState<string | null>(null);
   const heading = direction === "import" ? "Source cloud storage" : "Target cloud storage";
+  const noun = direction === "import" ? "source storage" : "target storage";
 
   const {
     data: storages,
@@ -93,13 +89,27 @@ function StorageList({ direction }: { direction: StorageDirection }) {
       .catch(() => undefined);
   }, [direction]);
 
-  // While a sync runs, look again every few seconds so its status and count move.
-  const running = storages?.some((storage) => storage.status === "queued" || storage.status === "in_progress");
+  // While a sync runs, ask again every moment so its status and counts move.
+  const running = storages?.some(isRunning) ?? false;
   useEffect(() => {
     if (!running) return;
-    const timer = window.setInterval(() => void load(), 3000);
+    const timer = window.setInterval(() => void load(), POLL_MS);
     return () => window.clearInterval(timer);
   }, [running, load]);
+
+  async function sync(storage: Storage) {
+    const key = `${storage.type}-${storage.id}`;
+    setSyncing(key);
+    try {
+      await syncStorage(direction, storage.type, storage.id);
+      toast.show(`Sync of ${storageName(storage)} started`, "success");
+      await load();
+    } catch (caught) {
+      toast.show(errorText(caught), "error");
+    } finally {
+      setSyncing(null);
+    }
+  }
 
   return (
     <section className="card" aria-label={heading}>
@@ -107,15 +117,15 @@ function StorageList({ direction }: { direction: StorageDirection }) {
         <h3 style={{ margin: 0 }}>{heading}</h3>
         <div className="spacer" />
         {!isUnavailable(error) && (
-          <Button variant="primary" size="small" onClick={() => setAdding(true)} disabled={!!error}>
+          <Button variant="primary" size="small" onClick={() => setDialog("new")} disabled={!!error}>
             {direction === "import" ? "Add source storage" : "Add target storage"}
           </Button>
         )}
       </div>
       <p className="muted" style={{ marginTop: 0 }}>
         {direction === "import"
-          ? "Tasks are created from the objects of a bucket or folder; media load through pre-signed URLs."
-          : "Annotations are written to a bucket or folder as they are submitted, or when you sync."}
+          ? "Tasks are created from the objects of a bucket or folder; a sync adds only objects not imported yet."
+          : "Annotations are written to a bucket or folder as they are saved; a sync writes those missing."}
       </p>
       {isUnavailable(error) ? (
         <NotAvailable feature="Cloud storages" />
@@ -129,77 +139,79 @@ function StorageList({ direction }: { direction: StorageDirection }) {
               label={heading}
               columns={["Name", "Type", "Status", "Last sync", direction === "import" ? "Tasks" : "Annotations"]}
             >
-              {storages.map((storage) => (
-                <tr key={`${storage.type}-${storage.id}`}>
-                  <td>{storage.title || `${STORAGE_TYPE_TITLES[storage.type] ?? storage.type} ${storage.id}`}</td>
-                  <td>{STORAGE_TYPE_TITLES[storage.type] ?? storage.type}</td>
-                  <td>
-                    <span className={`badge ${STATUS_BADGE[storage.status] ?? ""}`}>
-                      {STATUS_LABEL[storage.status] ?? storage.status}
-                    </span>
-                    {storage.traceback && (
-                      <details>
-                        <summary className="muted">Error details</summary>
-                        <pre style={{ whiteSpace: "pre-wrap", maxHeight: 200, overflow: "auto" }}>{storage.traceback}</pre>
-                      </details>
-                    )}
-                  </td>
-                  <td>{formatDateTime(storage.last_sync)}</td>
-                  <td>{storage.last_sync_count == null ? "—" : formatCount(storage.last_sync_count)}</td>
-                  <td style={{ textAlign: "right", whiteSpace: "nowrap" }}>
-                    <Button
-                      size="small"
-                      busy={syncing === storage.id}
-                      onClick={async () => {
-                        setSyncing(storage.id);
-                        try {
-                          await syncStorage(direction, storage.type, storage.id);
-                          toast.show("Sync started", "success");
-                          await load();
-                        } catch (caught) {
-                          toast.show(errorText(caught), "error");
-                        } finally {
-                          setSyncing(null);
-                        }
-                      }}
-                    >
-                      Sync
-                    </Button>{" "}
-                    <Button size="small" variant="ghost" onClick={() => setRemoving(storage)} aria-label={`Remove ${storage.title || storage.type}`}>
-                      Remove
-                    </Button>
-                  </td>
-                </tr>
-              ))}
+              {storages.map((storage) => {
+                const key = `${storage.type}-${storage.id}`;
+                const name = storageName(storage);
+                return (
+                  <tr key={key} aria-label={name}>
+                    <td>{name}</td>
+                    <td>{STORAGE_TYPE_TITLES[storage.type] ?? storage.type}</td>
+                    <td>
+                      <span className={`badge ${STATUS_BADGE[storage.status] ?? ""}`}>
+                        {STATUS_LABEL[storage.status] ?? storage.status}
+                      </span>
+                      {isRunning(storage) && <SyncProgressLine storage={storage} direction={direction} />}
+                      {storage.traceback && (
+                        <details>
+                          <summary className="muted">Error details</summary>
+                          <pre style={{ whiteSpace: "pre-wrap", maxHeight: 200, overflow: "auto" }}>{storage.traceback}</pre>
+                        </details>
+                      )}
+                    </td>
+                    <td>{formatDateTime(storage.last_sync)}</td>
+                    <td>{storage.last_sync_count == null ? "—" : formatCount(storage.last_sync_count)}</td>
+                    <td style={{ textAlign: "right", whiteSpace: "nowrap" }}>
+                      <Button
+                        size="small"
+                        busy={syncing === key}
+                        disabled={isRunning(storage)}
+                        aria-label={`Sync ${name}`}
+                        onClick={() => void sync(storage)}
+                      >
+                        Sync
+                      </Button>{" "}
+                      <Button size="small" aria-label={`Edit ${name}`} onClick={() => setDialog(storage)}>
+                        Edit
+                      </Button>{" "}
+                      <Button size="small" variant="ghost" aria-label={`Remove ${name}`} onClick={() => setRemoving(storage)}>
+                        Remove
+                      </Button>
+                    </td>
+                  </tr>
+                );
+              })}
             </ListTable>
           )}
         </>
       )}
-      <AddStorageDialog
-        open={adding}
+      <StorageDialog
+        open={dialog !== null}
         direction={direction}
         types={types}
         projectId={project.id}
-        onClose={() => setAdding(false)}
-        onAdded={() => {
-          setAdding(false);
-          toast.show("Storage added", "success");
+        editing={dialog === "new" ? null : dialog}
+        onClose={() => setDialog(null)}
+        onSaved={(saved) => {
+          toast.show(dialog === "new" ? `${storageName(saved)} added` : `${storageName(saved)} saved`, "success");
+          setDialog(null);
           void load();
         }}
       />
       <ConfirmDialog
         open={removing !== null}
-        title="Remove storage"
+        title={`Remove ${noun}`}
         confirmLabel="Remove"
         onClose={() => setRemoving(null)}
         onConfirm={async () => {
           if (!removing) return;
           await deleteStorage(direction, removing.type, removing.id);
+          toast.show(`${storageName(removing)} removed`, "success");
           setRemoving(null);
           await load();
         }}
       >
         <p>
+          Remove <strong>{removing ? storageName(removing) : ""}</strong>?{" "}
           {direction === "import"
             ? "Tasks already imported from it stay in the project."
             : "Files already written stay in the storage."}
@@ -209,180 +221,19 @@ function StorageList({ direction }: { direction: StorageDirection }) {
   );
 }
 
-function initialValues(type: StorageType, direction: StorageDirection): Record<string, unknown> {
-  const values: Record<string, unknown> = { title: "", description: "" };
-  for (const field of STORAGE_FIELDS[type]) {
-    if (field.only && field.only !== direction) continue;
-    values[field.name] = field.defaultValue ?? (field.kind === "checkbox" ? false : "");
+/** A running sync: when it started, and what it wrote so far once the server reports it. */
+function SyncProgressLine({ storage, direction }: { storage: Storage; direction: StorageDirection }) {
+  const progress = syncProgress(storage);
+  const what = direction === "import" ? "tasks" : "annotations";
+  let text = "Waiting for a worker…";
+  if (storage.status === "in_progress") {
+    text = progress.startedAt ? `Started ${formatDateTime(progress.startedAt)}` : "Started";
+    if (progress.created !== null) text += ` · ${formatCount(progress.created)} ${what} written`;
+    if (progress.existed) text += `, ${formatCount(progress.existed)} already there`;
   }
-  return values;
-}
-
-function AddStorageDialog({
-  open,
-  direction,
-  types,
-  projectId,
-  onClose,
-  onAdded,
-}: {
-  open: boolean;
-  direction: StorageDirection;
-  types: StorageTypeInfo[];
-  projectId: number;
-  onClose: () => void;
-  onAdded: () => void;
-}) {
-  const firstType = (types[0]?.name ?? "s3") as StorageType;
-  const [type, setType] = useState<StorageType>(firstType);
-  const [values, setValues] = useState<Record<string, unknown>>(() => initialValues(firstType, direction));
-  const [busy, setBusy] = useState<"check" | "save" | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [checked, setChecked] = useState(false);
-  const form = useRef<HTMLFormElement>(null);
-  const fieldErrors = error instanceof ApiError ? error.fieldErrors : {};
-  const fields = useMemo(
-    () => (STORAGE_FIELDS[type] ?? []).filter((field) => !field.only || field.only === direction),
-    [type, direction],
-  );
-
-  useEffect(() => {
-    if (open) {
-      setType(firstType);
-      setValues(initialValues(firstType, direction));
-      setError(null);
-      setChecked(false);
-    }
-  }, [open, firstType, direction]);
-
-  // The form scrolls; bring the first field the server named into view.
-  useEffect(() => {
-    const invalid = form.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
-    invalid?.focus();
-  }, [error]);
-
-  function body(): Record<string, unknown> {
-    const result: Record<string, unknown> = { project: projectId };
-    for (const [name, value] of Object.entries(values)) {
-      if (value === "") continue;
-      const field = fields.find((candidate) => candidate.name === name);
-      result[name] = field?.kind === "number" ? Number(value) : value;
-    }
-    return result;
-  }
-
-  async function run(action: "check" | "save") {
-    setBusy(action);
-    setError(null);
-    setChecked(false);
-    try {
-      if (action === "check") {
-        await validateStorage(direction, type, body());
-        setChecked(true);
-      } else {
-        await createStorage(direction, type, body());
-        onAdded();
-      }
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(null);
-    }
-  }
-
-  const generalErrors =
-    error instanceof ApiError
-      ? Object.entries(error.fieldErrors)
-          .filter(([name]) => name !== "title" && !fields.some((field) => field.name === name))
-          .flatMap(([name, reasons]) => reasons.map((reason) => (name === "non_field_errors" ? reason : `${name}: ${reason}`)))
-      : error;
-  const shownGeneral =
-    error instanceof ApiError && Object.keys(error.fieldErrors).length === 0 ? [error.message] : generalErrors;
-
   return (
-    <Modal
-      open={open}
-      title={direction === "import" ? "Add source storage" : "Add target storage"}
-      onClose={onClose}
-    >
-      <form
-        ref={form}
-        aria-label="Storage connection"
-        onSubmit={(event: FormEvent) => {
-          event.preventDefault();
-          void run("save");
-        }}
-      >
-        <Select
-          label="Storage type"
-          value={type}
-          onChange={(event) => {
-            const next = event.target.value as StorageType;
-            setType(next);
-            setValues(initialValues(next, direction));
-            setError(null);
-          }}
-          options={types.map((info) => ({ value: info.name, label: info.title }))}
-        />
-        <TextInput
-          label="Storage title"
-          value={String(values.title ?? "")}
-          onChange={(event) => setValues({ ...values, title: event.target.value })}
-          errors={fieldErrors.title}
-        />
-        {fields.map((field) => {
-          const value = values[field.name];
-          const update = (next: unknown) => setValues({ ...values, [field.name]: next });
-          if (field.kind === "checkbox") {
-            return (
-              <Checkbox
-                key={field.name}
-                label={field.label}
-                hint={field.hint}
-                checked={Boolean(value)}
-                onChange={(event) => update(event.target.checked)}
-              />
-            );
-          }
-          if (field.kind === "textarea") {
-            return (
-              <TextArea
-                key={field.name}
-                label={field.label}
-                hint={field.hint}
-                rows={4}
-                value={String(value ?? "")}
-                onChange={(event) => update(event.target.value)}
-                errors={fieldErrors[field.name]}
-              />
-            );
-          }
-          return (
-            <TextInput
-              key={field.name}
-              label={field.label}
-              hint={field.hint}
-              type={field.kind}
-              required={field.required}
-              autoComplete={field.kind === "password" ? "new-password" : "off"}
-              value={String(value ?? "")}
-              onChange={(event) => update(event.target.value)}
-              errors={fieldErrors[field.name]}
-            />
-          );
-        })}
-        <ErrorList error={shownGeneral} title="The storage is not reachable with these settings" />
-        {checked && <div className="notice notice-success" role="status">Connection works.</div>}
-        <div className="button-row" style={{ justifyContent: "flex-end" }}>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button busy={busy === "check"} disabled={busy !== null} onClick={() => void run("check")}>
-            Check connection
-          </Button>
-          <Button type="submit" variant="primary" busy={busy === "save"} disabled={busy !== null}>
-            Add storage
-          </Button>
-        </div>
-      </form>
-    </Modal>
+    <div className="muted" role="status" aria-label={`Sync progress of ${storageName(storage)}`} style={{ fontSize: 12, marginTop: 4 }}>
+      {text}
+    </div>
   );
 }

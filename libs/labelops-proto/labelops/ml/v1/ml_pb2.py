@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17labelops/ml/v1/ml.proto\x12\x0elabelops.ml.v1\"d\n\x0ePredictRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x10\n\x08task_ids\x18\x02 \x03(\x03\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x15\n\rml_backend_id\x18\x04 \x01(\x03\"~\n\x0eTaskPrediction\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12\x13\n\x0bresult_json\x18\x02 \x01(\x0c\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x11\n\thas_score\x18\x04 \x01(\x08\x12\x15\n\rmodel_version\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\"F\n\x0fPredictResponse\x12\x33\n\x0bpredictions\x18\x01 \x03(\x0b\x32\x1e.labelops.ml.v1.TaskPrediction2W\n\tMLGateway\x12J\n\x07Predict\x12\x1e.labelops.ml.v1.PredictRequest\x1a\x1f.labelops.ml.v1.PredictResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17labelops/ml/v1/ml.proto\x12\x0elabelops.ml.v1\"d\n\x0ePredictRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x10\n\x08task_ids\x18\x02 \x03(\x03\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x15\n\rml_backend_id\x18\x04 \x01(\x03\"~\n\x0eTaskPrediction\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12\x13\n\x0bresult_json\x18\x02 \x01(\x0c\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x11\n\thas_score\x18\x04 \x01(\x08\x12\x15\n\rmodel_version\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\"F\n\x0fPredictResponse\x12\x33\n\x0bpredictions\x18\x01 \x03(\x0b\x32\x1e.labelops.ml.v1.TaskPrediction\"\x82\x01\n\x17StartPredictionsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x10\n\x08task_ids\x18\x02 \x03(\x03\x12\x11\n\tall_tasks\x18\x03 \x01(\x08\x12\x15\n\rml_backend_id\x18\x04 \x01(\x03\x12\x17\n\x0frequested_by_id\x18\x05 \x01(\x03\"=\n\x17GetPredictionJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\x03\x12\x12\n\nproject_id\x18\x02 \x01(\x03\"\xc3\x01\n\rPredictionJob\x12\x0e\n\x06job_id\x18\x01 \x01(\x03\x12\x12\n\nproject_id\x18\x02 \x01(\x03\x12\x15\n\rml_backend_id\x18\x03 \x01(\x03\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\x03\x12\x11\n\tpredicted\x18\x06 \x01(\x03\x12\x0f\n\x07skipped\x18\x07 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x08 \x01(\x03\x12\r\n\x05\x65rror\x18\t \x01(\t\x12\x15\n\rmodel_version\x18\n \x01(\t2\x8f\x02\n\tMLGateway\x12J\n\x07Predict\x12\x1e.labelops.ml.v1.PredictRequest\x1a\x1f.labelops.ml.v1.PredictResponse\x12Z\n\x10StartPredictions\x12\'.labelops.ml.v1.StartPredictionsRequest\x1a\x1d.labelops.ml.v1.PredictionJob\x12Z\n\x10GetPredictionJob\x12\'.labelops.ml.v1.GetPredictionJobRequest\x1a\x1d.labelops.ml.v1.PredictionJobb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKPREDICTION']._serialized_end=271
   _globals['_PREDICTRESPONSE']._serialized_start=273
   _globals['_PREDICTRESPONSE']._serialized_end=343
-  _globals['_MLGATEWAY']._serialized_start=345
-  _globals['_MLGATEWAY']._serialized_end=432
+  _globals['_STARTPREDICTIONSREQUEST']._serialized_start=346
+  _globals['_STARTPREDICTIONSREQUEST']._serialized_end=476
+  _globals['_GETPREDICTIONJOBREQUEST']._serialized_start=478
+  _globals['_GETPREDICTIONJOBREQUEST']._serialized_end=539
+  _globals['_PREDICTIONJOB']._serialized_start=542
+  _globals['_PREDICTIONJOB']._serialized_end=737
+  _globals['_MLGATEWAY']._serialized_start=740
+  _globals['_MLGATEWAY']._serialized_end=1011
 # @@protoc_insertion_point(module_scope)

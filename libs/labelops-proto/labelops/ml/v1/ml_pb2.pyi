@@ -101,3 +101,107 @@ class PredictResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PredictResponse: _TypeAlias = PredictResponse  # noqa: Y015
+
+@_typing.final
+class StartPredictionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    TASK_IDS_FIELD_NUMBER: _builtins.int
+    ALL_TASKS_FIELD_NUMBER: _builtins.int
+    ML_BACKEND_ID_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.int
+    all_tasks: _builtins.bool
+    ml_backend_id: _builtins.int
+    """0 means the project's first backend, as in Label Studio."""
+    requested_by_id: _builtins.int
+    @_builtins.property
+    def task_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The tasks to predict; ignored when all_tasks is set."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.int = ...,
+        task_ids: _abc.Iterable[_builtins.int] | None = ...,
+        all_tasks: _builtins.bool = ...,
+        ml_backend_id: _builtins.int = ...,
+        requested_by_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_tasks", b"all_tasks", "ml_backend_id", b"ml_backend_id", "project_id", b"project_id", "requested_by_id", b"requested_by_id", "task_ids", b"task_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartPredictionsRequest: _TypeAlias = StartPredictionsRequest  # noqa: Y015
+
+@_typing.final
+class GetPredictionJobRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.int
+    project_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.int = ...,
+        project_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPredictionJobRequest: _TypeAlias = GetPredictionJobRequest  # noqa: Y015
+
+@_typing.final
+class PredictionJob(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    ML_BACKEND_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    PREDICTED_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.int
+    project_id: _builtins.int
+    ml_backend_id: _builtins.int
+    status: _builtins.str
+    """queued, running, succeeded, failed, cancelled"""
+    total: _builtins.int
+    predicted: _builtins.int
+    skipped: _builtins.int
+    failed: _builtins.int
+    error: _builtins.str
+    model_version: _builtins.str
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.int = ...,
+        project_id: _builtins.int = ...,
+        ml_backend_id: _builtins.int = ...,
+        status: _builtins.str = ...,
+        total: _builtins.int = ...,
+        predicted: _builtins.int = ...,
+        skipped: _builtins.int = ...,
+        failed: _builtins.int = ...,
+        error: _builtins.str = ...,
+        model_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "failed", b"failed", "job_id", b"job_id", "ml_backend_id", b"ml_backend_id", "model_version", b"model_version", "predicted", b"predicted", "project_id", b"project_id", "skipped", b"skipped", "status", b"status", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PredictionJob: _TypeAlias = PredictionJob  # noqa: Y015

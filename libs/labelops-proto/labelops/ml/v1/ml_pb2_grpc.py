@@ -39,13 +39,39 @@ class MLGatewayStub:
                 request_serializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictRequest.SerializeToString,
                 response_deserializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictResponse.FromString,
                 _registered_method=True)
+        self.StartPredictions = channel.unary_unary(
+                '/labelops.ml.v1.MLGateway/StartPredictions',
+                request_serializer=labelops_dot_ml_dot_v1_dot_ml__pb2.StartPredictionsRequest.SerializeToString,
+                response_deserializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictionJob.FromString,
+                _registered_method=True)
+        self.GetPredictionJob = channel.unary_unary(
+                '/labelops.ml.v1.MLGateway/GetPredictionJob',
+                request_serializer=labelops_dot_ml_dot_v1_dot_ml__pb2.GetPredictionJobRequest.SerializeToString,
+                response_deserializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictionJob.FromString,
+                _registered_method=True)
 
 
 class MLGatewayServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Predict(self, request, context):
-        """task-svc asks for predictions (label stream, "retrieve predictions" action).
+        """task-svc asks for predictions it stores itself, synchronously and within a short
+        timeout (a pre-label for the task the label stream hands out). Nothing is stored here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartPredictions(self, request, context):
+        """task-svc's "Retrieve predictions" action: a queued job predicts the tasks in batches
+        and stores the predictions through task-svc's UpsertPredictions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPredictionJob(self, request, context):
+        """A prediction job's progress.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -58,6 +84,16 @@ def add_MLGatewayServicer_to_server(servicer, server):
                     servicer.Predict,
                     request_deserializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictRequest.FromString,
                     response_serializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictResponse.SerializeToString,
+            ),
+            'StartPredictions': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartPredictions,
+                    request_deserializer=labelops_dot_ml_dot_v1_dot_ml__pb2.StartPredictionsRequest.FromString,
+                    response_serializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictionJob.SerializeToString,
+            ),
+            'GetPredictionJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPredictionJob,
+                    request_deserializer=labelops_dot_ml_dot_v1_dot_ml__pb2.GetPredictionJobRequest.FromString,
+                    response_serializer=labelops_dot_ml_dot_v1_dot_ml__pb2.PredictionJob.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +123,60 @@ class MLGateway:
             '/labelops.ml.v1.MLGateway/Predict',
             labelops_dot_ml_dot_v1_dot_ml__pb2.PredictRequest.SerializeToString,
             labelops_dot_ml_dot_v1_dot_ml__pb2.PredictResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartPredictions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.ml.v1.MLGateway/StartPredictions',
+            labelops_dot_ml_dot_v1_dot_ml__pb2.StartPredictionsRequest.SerializeToString,
+            labelops_dot_ml_dot_v1_dot_ml__pb2.PredictionJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPredictionJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.ml.v1.MLGateway/GetPredictionJob',
+            labelops_dot_ml_dot_v1_dot_ml__pb2.GetPredictionJobRequest.SerializeToString,
+            labelops_dot_ml_dot_v1_dot_ml__pb2.PredictionJob.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,13 +32,29 @@ class MLGatewayStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> MLGatewayAsyncStub: ...
     Predict: _grpc.UnaryUnaryMultiCallable[_ml_pb2.PredictRequest, _ml_pb2.PredictResponse]
-    """task-svc asks for predictions (label stream, "retrieve predictions" action)."""
+    """task-svc asks for predictions it stores itself, synchronously and within a short
+    timeout (a pre-label for the task the label stream hands out). Nothing is stored here.
+    """
+    StartPredictions: _grpc.UnaryUnaryMultiCallable[_ml_pb2.StartPredictionsRequest, _ml_pb2.PredictionJob]
+    """task-svc's "Retrieve predictions" action: a queued job predicts the tasks in batches
+    and stores the predictions through task-svc's UpsertPredictions.
+    """
+    GetPredictionJob: _grpc.UnaryUnaryMultiCallable[_ml_pb2.GetPredictionJobRequest, _ml_pb2.PredictionJob]
+    """A prediction job's progress."""
 
 @_typing.type_check_only
 class MLGatewayAsyncStub(MLGatewayStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Predict: _aio.UnaryUnaryMultiCallable[_ml_pb2.PredictRequest, _ml_pb2.PredictResponse]  # type: ignore[assignment]
-    """task-svc asks for predictions (label stream, "retrieve predictions" action)."""
+    """task-svc asks for predictions it stores itself, synchronously and within a short
+    timeout (a pre-label for the task the label stream hands out). Nothing is stored here.
+    """
+    StartPredictions: _aio.UnaryUnaryMultiCallable[_ml_pb2.StartPredictionsRequest, _ml_pb2.PredictionJob]  # type: ignore[assignment]
+    """task-svc's "Retrieve predictions" action: a queued job predicts the tasks in batches
+    and stores the predictions through task-svc's UpsertPredictions.
+    """
+    GetPredictionJob: _aio.UnaryUnaryMultiCallable[_ml_pb2.GetPredictionJobRequest, _ml_pb2.PredictionJob]  # type: ignore[assignment]
+    """A prediction job's progress."""
 
 class MLGatewayServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -47,6 +63,26 @@ class MLGatewayServicer(metaclass=_abc_1.ABCMeta):
         request: _ml_pb2.PredictRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ml_pb2.PredictResponse, _abc.Awaitable[_ml_pb2.PredictResponse]]:
-        """task-svc asks for predictions (label stream, "retrieve predictions" action)."""
+        """task-svc asks for predictions it stores itself, synchronously and within a short
+        timeout (a pre-label for the task the label stream hands out). Nothing is stored here.
+        """
+
+    @_abc_1.abstractmethod
+    def StartPredictions(
+        self,
+        request: _ml_pb2.StartPredictionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ml_pb2.PredictionJob, _abc.Awaitable[_ml_pb2.PredictionJob]]:
+        """task-svc's "Retrieve predictions" action: a queued job predicts the tasks in batches
+        and stores the predictions through task-svc's UpsertPredictions.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPredictionJob(
+        self,
+        request: _ml_pb2.GetPredictionJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ml_pb2.PredictionJob, _abc.Awaitable[_ml_pb2.PredictionJob]]:
+        """A prediction job's progress."""
 
 def add_MLGatewayServicer_to_server(servicer: MLGatewayServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

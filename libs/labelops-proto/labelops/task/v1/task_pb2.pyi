@@ -394,3 +394,171 @@ class SetProjectOverlapResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetProjectOverlapResponse: _TypeAlias = SetProjectOverlapResponse  # noqa: Y015
+
+@_typing.final
+class GetLabelsInUseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLabelsInUseRequest: _TypeAlias = GetLabelsInUseRequest  # noqa: Y015
+
+@_typing.final
+class ControlInUse(_message.Message):
+    """Regions of one control, as annotations (and drafts) name it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_NAME_FIELD_NUMBER: _builtins.int
+    TO_NAME_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    ANNOTATION_COUNT_FIELD_NUMBER: _builtins.int
+    from_name: _builtins.str
+    to_name: _builtins.str
+    type: _builtins.str
+    annotation_count: _builtins.int
+    def __init__(
+        self,
+        *,
+        from_name: _builtins.str = ...,
+        to_name: _builtins.str = ...,
+        type: _builtins.str = ...,
+        annotation_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotation_count", b"annotation_count", "from_name", b"from_name", "to_name", b"to_name", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ControlInUse: _TypeAlias = ControlInUse  # noqa: Y015
+
+@_typing.final
+class LabelInUse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_NAME_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    ANNOTATION_COUNT_FIELD_NUMBER: _builtins.int
+    DRAFT_COUNT_FIELD_NUMBER: _builtins.int
+    from_name: _builtins.str
+    label: _builtins.str
+    annotation_count: _builtins.int
+    draft_count: _builtins.int
+    def __init__(
+        self,
+        *,
+        from_name: _builtins.str = ...,
+        label: _builtins.str = ...,
+        annotation_count: _builtins.int = ...,
+        draft_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotation_count", b"annotation_count", "draft_count", b"draft_count", "from_name", b"from_name", "label", b"label"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LabelInUse: _TypeAlias = LabelInUse  # noqa: Y015
+
+@_typing.final
+class GetLabelsInUseResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTROLS_FIELD_NUMBER: _builtins.int
+    LABELS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def controls(self) -> _containers.RepeatedCompositeFieldContainer[Global___ControlInUse]: ...
+    @_builtins.property
+    def labels(self) -> _containers.RepeatedCompositeFieldContainer[Global___LabelInUse]: ...
+    def __init__(
+        self,
+        *,
+        controls: _abc.Iterable[Global___ControlInUse] | None = ...,
+        labels: _abc.Iterable[Global___LabelInUse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["controls", b"controls", "labels", b"labels"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLabelsInUseResponse: _TypeAlias = GetLabelsInUseResponse  # noqa: Y015
+
+@_typing.final
+class LabelUse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    VALUE_JSON_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.int
+    value_json: _builtins.str
+    """The label's value as JSON, e.g. {"labels": ["Car"]}; counted as Label Studio counts:
+    annotations whose result's text contains it.
+    """
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.int = ...,
+        value_json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id", "value_json", b"value_json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LabelUse: _TypeAlias = LabelUse  # noqa: Y015
+
+@_typing.final
+class CountLabelUsesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def uses(self) -> _containers.RepeatedCompositeFieldContainer[Global___LabelUse]: ...
+    def __init__(
+        self,
+        *,
+        uses: _abc.Iterable[Global___LabelUse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["uses", b"uses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountLabelUsesRequest: _TypeAlias = CountLabelUsesRequest  # noqa: Y015
+
+@_typing.final
+class CountLabelUsesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANNOTATION_COUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def annotation_counts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """One per use, in order."""
+
+    def __init__(
+        self,
+        *,
+        annotation_counts: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotation_counts", b"annotation_counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountLabelUsesResponse: _TypeAlias = CountLabelUsesResponse  # noqa: Y015

@@ -64,6 +64,16 @@ class TaskServiceStub:
                 request_serializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapRequest.SerializeToString,
                 response_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapResponse.FromString,
                 _registered_method=True)
+        self.GetLabelsInUse = channel.unary_unary(
+                '/labelops.task.v1.TaskService/GetLabelsInUse',
+                request_serializer=labelops_dot_task_dot_v1_dot_task__pb2.GetLabelsInUseRequest.SerializeToString,
+                response_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.GetLabelsInUseResponse.FromString,
+                _registered_method=True)
+        self.CountLabelUses = channel.unary_unary(
+                '/labelops.task.v1.TaskService/CountLabelUses',
+                request_serializer=labelops_dot_task_dot_v1_dot_task__pb2.CountLabelUsesRequest.SerializeToString,
+                response_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.CountLabelUsesResponse.FromString,
+                _registered_method=True)
 
 
 class TaskServiceServicer:
@@ -112,6 +122,21 @@ class TaskServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLabelsInUse(self, request, context):
+        """project-svc checks a new label config against what annotations and drafts already
+        hold (Label Studio refuses a config they no longer fit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountLabelUses(self, request, context):
+        """project-svc's label library: how many of a project's annotations hold a label value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -144,6 +169,16 @@ def add_TaskServiceServicer_to_server(servicer, server):
                     servicer.SetProjectOverlap,
                     request_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapRequest.FromString,
                     response_serializer=labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapResponse.SerializeToString,
+            ),
+            'GetLabelsInUse': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLabelsInUse,
+                    request_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.GetLabelsInUseRequest.FromString,
+                    response_serializer=labelops_dot_task_dot_v1_dot_task__pb2.GetLabelsInUseResponse.SerializeToString,
+            ),
+            'CountLabelUses': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountLabelUses,
+                    request_deserializer=labelops_dot_task_dot_v1_dot_task__pb2.CountLabelUsesRequest.FromString,
+                    response_serializer=labelops_dot_task_dot_v1_dot_task__pb2.CountLabelUsesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -308,6 +343,60 @@ class TaskService:
             '/labelops.task.v1.TaskService/SetProjectOverlap',
             labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapRequest.SerializeToString,
             labelops_dot_task_dot_v1_dot_task__pb2.SetProjectOverlapResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLabelsInUse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.task.v1.TaskService/GetLabelsInUse',
+            labelops_dot_task_dot_v1_dot_task__pb2.GetLabelsInUseRequest.SerializeToString,
+            labelops_dot_task_dot_v1_dot_task__pb2.GetLabelsInUseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountLabelUses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.task.v1.TaskService/CountLabelUses',
+            labelops_dot_task_dot_v1_dot_task__pb2.CountLabelUsesRequest.SerializeToString,
+            labelops_dot_task_dot_v1_dot_task__pb2.CountLabelUsesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,12 @@ class TaskServiceStub:
     """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
     `is_labeled` follow, with the project's counters.
     """
+    GetLabelsInUse: _grpc.UnaryUnaryMultiCallable[_task_pb2.GetLabelsInUseRequest, _task_pb2.GetLabelsInUseResponse]
+    """project-svc checks a new label config against what annotations and drafts already
+    hold (Label Studio refuses a config they no longer fit).
+    """
+    CountLabelUses: _grpc.UnaryUnaryMultiCallable[_task_pb2.CountLabelUsesRequest, _task_pb2.CountLabelUsesResponse]
+    """project-svc's label library: how many of a project's annotations hold a label value."""
 
 @_typing.type_check_only
 class TaskServiceAsyncStub(TaskServiceStub):
@@ -63,6 +69,12 @@ class TaskServiceAsyncStub(TaskServiceStub):
     """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
     `is_labeled` follow, with the project's counters.
     """
+    GetLabelsInUse: _aio.UnaryUnaryMultiCallable[_task_pb2.GetLabelsInUseRequest, _task_pb2.GetLabelsInUseResponse]  # type: ignore[assignment]
+    """project-svc checks a new label config against what annotations and drafts already
+    hold (Label Studio refuses a config they no longer fit).
+    """
+    CountLabelUses: _aio.UnaryUnaryMultiCallable[_task_pb2.CountLabelUsesRequest, _task_pb2.CountLabelUsesResponse]  # type: ignore[assignment]
+    """project-svc's label library: how many of a project's annotations hold a label value."""
 
 class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -114,5 +126,23 @@ class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
         """project-svc changed `maximum_annotations` or `skip_queue`: every task's overlap and
         `is_labeled` follow, with the project's counters.
         """
+
+    @_abc_1.abstractmethod
+    def GetLabelsInUse(
+        self,
+        request: _task_pb2.GetLabelsInUseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.GetLabelsInUseResponse, _abc.Awaitable[_task_pb2.GetLabelsInUseResponse]]:
+        """project-svc checks a new label config against what annotations and drafts already
+        hold (Label Studio refuses a config they no longer fit).
+        """
+
+    @_abc_1.abstractmethod
+    def CountLabelUses(
+        self,
+        request: _task_pb2.CountLabelUsesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.CountLabelUsesResponse, _abc.Awaitable[_task_pb2.CountLabelUsesResponse]]:
+        """project-svc's label library: how many of a project's annotations hold a label value."""
 
 def add_TaskServiceServicer_to_server(servicer: TaskServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,159 @@
+"""Export storages: one JSON object per annotated task, `<prefix>/<task id>.json`.
+
+Written when task-svc says an annotation was created or updated (after its commit), and
+by a sync, which writes every annotated task the storage does not hold yet. When an
+annotation is deleted and the storage may delete objects (`can_delete_objects`), the
+task's object is rewritten with the annotations left, or removed when none is left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from labelops.task.v1 import task_pb2
+from labelops_common.db import utcnow
+from labelops_common.jobs import JobContext
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from storage_sync.backends import StorageBackend, StorageConnectionError
+from storage_sync.jobs import StorageJobResources
+from storage_sync.storages import service as storages
+from storage_sync.storages.models import EXPORT, ExportedTask, Storage
+from storage_sync.sync import metrics
+from storage_sync.sync.importing import SyncRefused, listing_prefix
+from storage_sync.sync.tasks import task_record
+
+logger = logging.getLogger(__name__)
+
+
+def object_key(storage: Storage, task_id: int) -> str:
+    return f"{listing_prefix(storage)}{task_id}.json"
+
+
+def export_storages(session: Session, project_id: int) -> list[Storage]:
+    return list(
+        session.scalars(
+            select(Storage)
+            .where(Storage.project_id == project_id, Storage.direction == EXPORT)
+            .order_by(Storage.id)
+        )
+    )
+
+
+def write_task(
+    session: Session, *, storage: Storage, backend: StorageBackend, task: task_pb2.Task
+) -> str:
+    """Write the task's object (replacing it) and record it."""
+    key = object_key(storage, task.id)
+    body = json.dumps(task_record(task), ensure_ascii=False).encode()
+    backend.write(key, body)
+    session.execute(
+        insert(ExportedTask)
+        .values(storage_id=storage.id, task_id=task.id, object_key=key, written_at=utcnow())
+        .on_conflict_do_update(
+            index_elements=["storage_id", "task_id"],
+            set_={"object_key": key, "written_at": utcnow()},
+        )
+    )
+    metrics.OBJECTS_EXPORTED.labels(storage.type).inc()
+    return key
+
+
+def remove_task(
+    session: Session, *, storage: Storage, backend: StorageBackend, task_id: int
+) -> None:
+    backend.delete(object_key(storage, task_id))
+    session.execute(
+        delete(ExportedTask).where(
+            ExportedTask.storage_id == storage.id, ExportedTask.task_id == task_id
+        )
+    )
+
+
+def export_task_changes(
+    resources: StorageJobResources,
+    session: Session,
+    *,
+    project_id: int,
+    task_id: int,
+    deleted: bool,
+) -> int:
+    """Bring every export storage of the project up to date with one task; returns the
+    number of storages written. A storage that fails raises (the event is retried)."""
+    targets = export_storages(session, project_id)
+    if deleted:
+        targets = [storage for storage in targets if storage.can_delete_objects]
+    if not targets:
+        return 0
+    found = resources.tasks.read(project_id, [task_id])
+    task = found[0] if found else None
+    written = 0
+    for storage in targets:
+        try:
+            backend = storages.connect(storage, box=resources.box, context=resources.context)
+            annotations = (
+                json.loads(task.annotations_json) if task and task.annotations_json else []
+            )
+            if task is None or (deleted and not annotations):
+                remove_task(session, storage=storage, backend=backend, task_id=task_id)
+            else:
+                write_task(session, storage=storage, backend=backend, task=task)
+            written += 1
+        except StorageConnectionError:
+            metrics.SYNC_ERRORS.labels(storage.type, "export_on_save").inc()
+            raise
+    return written
+
+
+def run_export_sync(resources: StorageJobResources, storage_id: int, context: JobContext) -> None:
+    """Write every annotated task the storage does not hold yet."""
+    database = resources.database
+    with database.session() as session:
+        storage = session.get(Storage, storage_id)
+        if storage is None:
+            raise SyncRefused("The storage was deleted.")
+        storage.status = "in_progress"
+        session.commit()
+        session.expunge(storage)
+    try:
+        backend = storages.connect(storage, box=resources.box, context=resources.context)
+    except StorageConnectionError as error:
+        raise SyncRefused(error.reason) from None
+    started = utcnow()
+    written = seen = 0
+    for batch in resources.tasks.stream(storage.project_id, only_annotated=True):
+        seen += len(batch)
+        with database.session() as session:
+            held = set(
+                session.scalars(
+                    select(ExportedTask.task_id).where(
+                        ExportedTask.storage_id == storage.id,
+                        ExportedTask.task_id.in_([task.id for task in batch]),
+                    )
+                )
+            )
+            for task in batch:
+                if task.id not in held:
+                    write_task(session, storage=storage, backend=backend, task=task)
+                    written += 1
+            session.commit()
+        context.report_progress(seen)
+    with database.session() as session:
+        current = session.get(Storage, storage.id, with_for_update=True)
+        if current is not None:
+            now = utcnow()
+            current.status = "completed"
+            current.traceback = None
+            current.last_sync = now
+            current.last_sync_count = written
+            meta = dict(current.meta or {})
+            meta.update(
+                time_completed=now.isoformat(),
+                duration=(now - started).total_seconds(),
+                tasks_seen=seen,
+            )
+            current.meta = meta
+        session.commit()
