@@ -56,6 +56,8 @@ class ProtocolBackend:
     positive_word: str = "good"
     #: Tasks whose text holds this word get a result that does not fit the config.
     misfit_word: str | None = None
+    #: Tasks whose text holds this word get an entry without a result (no prediction).
+    silent_word: str | None = None
     #: `(user, password)` the backend requires, if any.
     basic_auth: tuple[str, str] | None = None
     #: When above 0, only this many calls of the faulty paths misbehave; later ones work.
@@ -84,6 +86,8 @@ class ProtocolBackend:
 
     def prediction(self, task: dict[str, Any]) -> dict[str, Any]:
         text = str(task.get("data", {}).get(self.data_key, ""))
+        if self.silent_word is not None and self.silent_word in text.lower():
+            return {}
         positive = self.positive_word in text.lower()
         label = "Positive" if positive else "Negative"
         misfit = self.misfit_word is not None and self.misfit_word in text.lower()

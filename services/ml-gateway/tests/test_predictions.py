@@ -59,6 +59,20 @@ def test_a_second_run_skips_tasks_already_predicted(world: World, backend: Proto
     assert len(world.predictions()) == 3
 
 
+def test_tasks_the_backend_has_nothing_for_are_skipped_not_failed(
+    world: World, backend: ProtocolBackend
+) -> None:
+    """An untrained model answers entries without a result: no prediction, no failure, and
+    the backend is not marked as failing (as in Label Studio)."""
+    backend.silent_word = "unsure"
+    world.tasks("good", "unsure", "bad")
+    connected = world.connect(backend)
+    job = world.wait_job(world.retrieve()["job"])
+    assert (job.status, job.predicted, job.skipped, job.failed) == ("succeeded", 2, 1, 0)
+    assert len(world.predictions()) == 2
+    assert world.backend_row(connected["id"]).state == "CO"
+
+
 def test_no_backend_connected_is_a_clear_400(world: World) -> None:
     world.tasks("good")
     answer = world.stack.task.post(

@@ -13,8 +13,9 @@ class PredictionJob(JobRecordMixin, Base):
     """Predict tasks in batches through a backend and store the predictions in task-svc.
 
     `payload` holds `{"task_ids": [...]}` or `{"all_tasks": true}`. `progress`/`total` count
-    tasks handled; `predicted`, `skipped` (a prediction of the model version existed) and
-    `failed` (the backend failed or answered something that does not fit the labeling
+    tasks handled; `predicted`, `skipped` (a prediction of the model version existed, or
+    the backend had none) and `failed` (the backend failed or answered something that does
+    not fit the labeling
     config, nothing stored) split them, and `last_error` says why the last failure happened.
     """
 

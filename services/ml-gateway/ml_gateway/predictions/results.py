@@ -82,8 +82,8 @@ def read_entry(
                 model_version=str(version)[:MAX_MODEL_VERSION],
             )
         )
-    if not outcome.predictions:
-        outcome.error = f"task {task_id}: the backend returned no result"
+    # An entry without a result is the backend's "nothing to say" (an untrained model does
+    # this): no prediction and no failure, as in Label Studio.
     return outcome
 
 

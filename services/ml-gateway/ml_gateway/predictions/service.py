@@ -284,6 +284,9 @@ def _store(run: PredictionRun, outcomes: list[TaskOutcome], tally: JobTally) -> 
     failed = [o for o in outcomes if not o.ok]
     if failed:
         tally.add(failed=len(failed), error=failed[-1].error)
+    unanswered = sum(1 for o in outcomes if o.ok and not o.predictions)
+    if unanswered:
+        tally.add(skipped=unanswered)  # the backend had no prediction for them
     if not good:
         return
     try:
