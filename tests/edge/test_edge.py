@@ -26,10 +26,12 @@ from .stack import AUTH
 SERVICE_HEADER = "x-labelops-service"
 #: A concrete path for each regex rule of the route table (a new rule needs one here).
 REGEX_SAMPLES = {
-    r"^/api/projects/[0-9]+/(import|imports|reimport|tasks|next|file-uploads|model-versions|summary|sample-task)(/|$)": [
+    r"^/api/projects/[0-9]+/(import|imports|reimport|reimports|tasks|next|file-uploads|model-versions|summary|sample-task|annotators)(/|$)": [
         "/api/projects/999999/import",
         "/api/projects/999999/imports/1",
         "/api/projects/999999/reimport",
+        "/api/projects/999999/reimports/1/",
+        "/api/projects/999999/annotators/",
         "/api/projects/999999/tasks",
         "/api/projects/999999/next",
         "/api/projects/999999/file-uploads",
