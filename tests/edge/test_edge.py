@@ -32,6 +32,8 @@ REGEX_SAMPLES = {
         "/api/projects/999999/reimports/1",
         "/api/projects/999999/annotators",
         "/api/projects/999999/reimport",
+        "/api/projects/999999/reimports/1/",
+        "/api/projects/999999/annotators/",
         "/api/projects/999999/tasks",
         "/api/projects/999999/next",
         "/api/projects/999999/file-uploads",

@@ -20,6 +20,7 @@ from task_svc.datamanager import actions
 from task_svc.datamanager import service as dm
 from task_svc.datamanager.schemas import (
     ActionAnswer,
+    ActionFormSection,
     ActionResultAnswer,
     ColumnsAnswer,
     DataManagerProjectAnswer,
@@ -281,11 +282,7 @@ def list_actions(
     return actions.list_actions(principal, found)
 
 
-@router.get(
-    "/api/dm/actions/{action_id}/form",
-    response_model=list[dict[str, Any]] | None,
-    responses=documented(list[dict[str, Any]] | None),
-)
+@router.get("/api/dm/actions/{action_id}/form", response_model=list[ActionFormSection] | None)
 def action_form(
     action_id: str,
     session: DbSession,

@@ -79,6 +79,20 @@ class ColumnsAnswer(BaseModel):
     columns: list[ColumnAnswer]
 
 
+class ActionFormField(BaseModel):
+    type: str
+    name: str
+    label: str
+    options: list[Any]
+
+
+class ActionFormSection(BaseModel):
+    """A part of an action's dialog form (`GET /api/dm/actions/{id}/form/`)."""
+
+    columnCount: int
+    fields: list[ActionFormField]
+
+
 class DataManagerProjectAnswer(BaseModel):
     """`GET /api/dm/project/?project=P` (Label Studio's data-manager project summary)."""
 

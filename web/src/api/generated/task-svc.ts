@@ -717,6 +717,27 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** ActionFormField */
+        ActionFormField: {
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /** Options */
+            options: unknown[];
+            /** Type */
+            type: string;
+        };
+        /**
+         * ActionFormSection
+         * @description A part of an action's dialog form (`GET /api/dm/actions/{id}/form/`).
+         */
+        ActionFormSection: {
+            /** Columncount */
+            columnCount: number;
+            /** Fields */
+            fields: components["schemas"]["ActionFormField"][];
+        };
         /**
          * ActionResultAnswer
          * @description `POST /api/dm/actions`: what the action did; keys that do not apply are absent.
@@ -2110,11 +2131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[] | null | {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ActionFormSection"][] | null;
                 };
             };
             /** @description Label Studio's error body. */
