@@ -300,6 +300,11 @@ def test_a_sync_failing_half_way_leaves_whole_pages_and_resumes_without_duplicat
     texts = sorted(task["data"]["text"] for task in api.tasks(project_id))
     assert texts == sorted(f"task {n}" for n in range(10))
     assert db.imported(storage["id"]) == [f"t/{n:02d}.json" for n in range(10)]
+    # Progress was reported page by page, as far as the sync got (Label Studio's fields).
+    assert failed["last_sync_count"] == 10
+    assert failed["meta"]["objects_imported"] == 10
+    assert failed["meta"]["tasks_existed"] == 0
+    assert failed["meta"]["time_last_ping"] >= failed["meta"]["time_in_progress"]
     s3.put_object(Bucket=bucket, Key="t/12.json", Body=json.dumps({"text": "task 12"}))
     fixed = api.sync("s3", storage["id"])
     assert fixed["status"] == "completed", fixed

@@ -36,8 +36,8 @@ from typing import Any, TypeVar
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.jobs import JobContext
-from sqlalchemy import Text, any_, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Text, any_, bindparam, cast, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from storage_sync.backends import STORAGE_TYPES, StorageBackend, StorageConnectionError
@@ -211,6 +211,8 @@ def run_import_sync(resources: StorageJobResources, storage_id: int, context: Jo
             created = resources.tasks.create(
                 project.id, tasks, idempotency_key=page_idempotency_key(storage.id, new_keys)
             )
+        totals.objects += len(new_keys)
+        totals.tasks += created
         with database.session() as session:
             record_page(
                 session,
@@ -218,9 +220,8 @@ def run_import_sync(resources: StorageJobResources, storage_id: int, context: Jo
                 per_object=per_object,
                 checkpoint=page[-1].key if backend.resumable_listing else None,
             )
+            report_progress(session, storage_id=storage.id, totals=totals)
             session.commit()
-        totals.objects += len(new_keys)
-        totals.tasks += created
         metrics.OBJECTS_SYNCED.labels(storage.type).inc(len(new_keys))
         metrics.TASKS_IMPORTED.labels(storage.type).inc(created)
         context.report_progress(totals.listed)
@@ -321,6 +322,26 @@ def record_page(
             .where(Storage.id == storage_id, Storage.scan_checkpoint < checkpoint)
             .values(scan_checkpoint=checkpoint)
         )
+
+
+def report_progress(session: Session, *, storage_id: int, totals: SyncTotals) -> None:
+    """How far the running sync is, with the page that got there, as Label Studio reports
+    it: `last_sync_count` (tasks created so far), `meta.tasks_existed` and a ping time, plus
+    the objects listed and imported."""
+    progress = {
+        "time_last_ping": utcnow().isoformat(),
+        "tasks_existed": totals.existed,
+        "objects_listed": totals.listed,
+        "objects_imported": totals.objects,
+    }
+    session.execute(
+        update(Storage)
+        .where(Storage.id == storage_id)
+        .values(
+            last_sync_count=totals.tasks,
+            meta=func.coalesce(Storage.meta, cast({}, JSONB)).op("||")(cast(progress, JSONB)),
+        )
+    )
 
 
 def mark_running(session: Session, storage: Storage) -> None:
