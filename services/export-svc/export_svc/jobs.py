@@ -35,3 +35,6 @@ class ExportJobResources(JobResources):
     people: UserDirectory
     storage: ArtifactStorage
     source: TaskSource
+    #: `Settings.progress_interval_seconds` and `Settings.snapshot_retention_days`.
+    progress_interval_seconds: float = 1.0
+    retention_days: float = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelops_common.settings import CommonSettings, ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -21,6 +22,15 @@ class Settings(ServiceSettings):
     stream_deadline_seconds: float = 3600.0
     #: Snapshots `GET /exports` lists (Label Studio: newest 100).
     snapshot_list_limit: int = 100
+    #: Finished snapshots (and their conversions) older than this many days are removed,
+    #: rows and files, by a sweep every worker process runs; 0 keeps them forever.
+    snapshot_retention_days: float = Field(default=30.0, ge=0)
+    #: How often a running snapshot records its progress and notices a cancellation.
+    progress_interval_seconds: float = Field(default=1.0, gt=0)
+    #: Downloads of a stored file from an object store redirect (307) to a presigned URL
+    #: valid this many seconds, so the bytes (and range requests) bypass the API; 0 streams
+    #: them through the API (e.g. when clients cannot reach the store's endpoint).
+    presigned_download_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
 
     def resolved_artifacts_dir(self, common: CommonSettings) -> Path:
         return (self.artifacts_dir or common.data_dir).resolve()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -17,11 +18,13 @@ from typing import Any, TypeVar
 
 import grpc
 from labelops.task.v1 import task_pb2, task_pb2_grpc
-from labelops_common.grpcutil import grpc_channel, peer_error
+from labelops_common.grpcutil import PeerError, grpc_channel, peer_error, peer_stub
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.settings import CommonSettings
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 #: Label Studio's JSON export keeps these task fields; task-svc's stream does not carry
 #: timestamps, uploads or comments, so they are exported empty.
@@ -114,6 +117,31 @@ class TaskSource:
             include_predictions=True,
         )
         return pumped(lambda: self._read(stub, request, selection))
+
+    def count(self, selection: TaskSelection) -> int | None:
+        """How many tasks the selection can yield at most (task-svc's counters), for progress;
+        None when task-svc cannot say. Filters applied while streaming (a view, skipped,
+        finished) can only make the real number smaller."""
+        if selection.task_ids:
+            return len(set(selection.task_ids))
+        try:
+            stub = peer_stub(
+                task_pb2_grpc.TaskServiceStub,
+                target=self._common.peer_address("task-svc"),
+                deadline_seconds=self._common.grpc_deadline_seconds,
+            )
+            answer = stub.GetProjectCounts(
+                task_pb2.GetProjectCountsRequest(project_ids=[selection.project_id])
+            )
+        except (grpc.RpcError, PeerError):
+            logger.warning("task counts unavailable", extra={"project_id": selection.project_id})
+            return None
+        for counts in answer.counts:
+            if counts.project_id == selection.project_id:
+                if selection.only_annotated:
+                    return int(counts.num_tasks_with_annotations)
+                return int(counts.task_number)
+        return 0
 
     def _read(
         self, stub: Any, request: task_pb2.StreamTasksRequest, selection: TaskSelection
