@@ -27,7 +27,7 @@ import redis
 from celery import Celery
 from export_svc.exports import jobs
 from export_svc.exports.models import Export
-from labelops_common.jobs import JobStatus, requeue_stale_jobs
+from labelops_common.jobs import JobStatus, find_stale_jobs
 from labelops_testing.databases import redis_url_with_free_db
 from task_svc.bulk import service as bulk
 
@@ -175,12 +175,12 @@ def test_a_snapshot_survives_its_worker_killed_mid_export(
         gate.release.set()
         assert export_row(stack, export_id).status == JobStatus.RUNNING.value  # nobody finished it
 
-        # The job table's sweep sends the job again once the dead worker's lease has run out.
+        # The job table's sweep finds the job once the dead worker's lease has run out and
+        # sends it again (other tests' stale rows share the table: only this one is sent).
         time.sleep(LEASE_SECONDS + 0.5)
-        requeued = requeue_stale_jobs(
-            session_factory=stack.export_runtime.database.new_session, model=Export, enqueue=send
-        )
-        assert requeued == 1
+        with stack.export_runtime.database.session() as session:
+            assert export_id in find_stale_jobs(session, model=Export)
+        send(export_id)
         second = start_worker(stack, broker, log_path)
 
         def finished() -> bool:

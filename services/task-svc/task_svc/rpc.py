@@ -19,17 +19,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 import grpc
+import orjson
 from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.grpcutil import PeerError
+from labelops_common.http.answers import timestamp
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
-from task_svc.annotations.schemas import annotation_fields
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
-from task_svc.predictions.schemas import prediction_fields
-from task_svc.tasks.models import Task
 from task_svc.tasks.service import delete_tasks
 
 logger = logging.getLogger(__name__)
@@ -48,27 +48,78 @@ def abort(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) ->
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON for the messages; orjson, ~10x the stdlib's speed on the stream an
+    export reads, with the stdlib for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _task_message(task: Task, page: bulk.TaskPage) -> task_pb2.Task:
+def _task_message(task: Row[Any], page: bulk.TaskPage) -> task_pb2.Task:
+    """A streamed task; its JSON documents are passed on as PostgreSQL wrote them."""
     message = task_pb2.Task(
         id=task.id,
         project_id=task.project_id,
-        data_json=_dumps(task.data),
-        meta_json=_dumps(task.meta or {}),
+        data_json=task.data_json.encode(),
+        meta_json=(task.meta_json or "{}").encode(),
         inner_id=task.inner_id,
         source_key=task.source_key or "",
     )
     if task.id in page.annotations:
         message.annotations_json = _dumps(
-            [annotation_fields(annotation) for annotation in page.annotations[task.id]]
+            [streamed_annotation(annotation) for annotation in page.annotations[task.id]]
         )
     if task.id in page.predictions:
         message.predictions_json = _dumps(
-            [prediction_fields(prediction) for prediction in page.predictions[task.id]]
+            [streamed_prediction(prediction) for prediction in page.predictions[task.id]]
         )
     return message
+
+
+def streamed_annotation(row: Row[Any]) -> dict[str, Any]:
+    """`annotation_fields` of a row of `STREAM_ANNOTATION_COLUMNS`, its result kept as text
+    (a test holds the two to the same answer)."""
+    return {
+        "id": row.id,
+        "result": orjson.Fragment(row.result_json or "[]"),
+        "task": row.task_id,
+        "project": row.project_id,
+        "completed_by": row.completed_by_id,
+        "updated_by": row.updated_by_id,
+        "was_cancelled": row.was_cancelled,
+        "ground_truth": row.ground_truth,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "draft_created_at": timestamp(row.draft_created_at),
+        "lead_time": row.lead_time,
+        "parent_prediction": row.parent_prediction_id,
+        "parent_annotation": row.parent_annotation_id,
+        "import_id": row.import_id,
+        "last_action": row.last_action,
+        "last_created_by": None,
+        "bulk_created": row.bulk_created,
+        "unique_id": row.unique_id,
+    }
+
+
+def streamed_prediction(row: Row[Any]) -> dict[str, Any]:
+    """`prediction_fields` of a row of `STREAM_PREDICTION_COLUMNS`, its result kept as text."""
+    return {
+        "id": row.id,
+        "task": row.task_id,
+        "project": row.project_id,
+        "result": orjson.Fragment(row.result_json or "[]"),
+        "score": row.score,
+        "model_version": row.model_version,
+        "model": None,
+        "model_run": None,
+        "cluster": None,
+        "neighbors": None,
+        "mislabeling": row.mislabeling,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+    }
 
 
 def _task_batches(messages: Iterable[task_pb2.TaskBatch]) -> Iterator[bulk.TaskBatch]:

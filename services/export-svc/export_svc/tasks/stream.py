@@ -7,7 +7,6 @@ task becomes one JSON-ready record (Label Studio's export shape) before the next
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import queue
 import threading
@@ -17,6 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import grpc
+import orjson
 from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.grpcutil import PeerError, grpc_channel, peer_error, peer_stub
 from labelops_common.http.errors import NotFound, ValidationFailed
@@ -234,7 +234,7 @@ def started(iterator: Iterator[T]) -> Iterator[T]:
 
 
 def _loads(raw: bytes, default: Any) -> Any:
-    return json.loads(raw) if raw else default
+    return orjson.loads(raw) if raw else default
 
 
 def _passes(selection: TaskSelection, annotations: list[dict[str, Any]], overlap: int) -> bool:
