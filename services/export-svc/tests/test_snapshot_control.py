@@ -7,6 +7,8 @@ Job messages are captured (the `sent` fixture) and the job bodies run here, as t
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -242,3 +244,21 @@ def test_retention_removes_old_finished_snapshots_with_their_files(
     recent_key = db.exports(project)[0].artifact_key
     assert recent_key and db.artifact(recent_key).exists()
     assert sweep() == 0
+
+
+def test_the_sweep_removes_partial_files_of_dead_workers(stack: Stack) -> None:
+    folder = stack.common.data_dir / "exports" / "987654"
+    folder.mkdir(parents=True, exist_ok=True)
+    abandoned = folder / ".12.json.0a1b.partial"
+    writing = folder / ".13.json.2c3d.partial"
+    finished = folder / "12.json"
+    for path in (abandoned, writing, finished):
+        path.write_bytes(b"[")
+    day_ago = time.time() - 24 * 3600
+    os.utime(abandoned, (day_ago, day_ago))
+    os.utime(finished, (day_ago, day_ago))
+
+    (sweep,) = stack.export_runtime.sweeps
+    assert sweep() >= 1
+    assert not abandoned.exists()
+    assert writing.exists() and finished.exists()  # still being written; a published file

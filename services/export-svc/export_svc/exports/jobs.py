@@ -204,12 +204,17 @@ def _write_conversion(resources: ExportJobResources, context: JobContext) -> Non
         session.commit()
 
 
+#: A partial file on local disk this old was left by a worker that died while writing it.
+ABANDONED_PARTIAL_AGE = timedelta(hours=6)
+
+
 def remove_expired_snapshots(resources: ExportJobResources) -> int:
     """The retention sweep: finished snapshots older than `snapshot_retention_days` go,
-    rows and files (0 days keeps them)."""
+    rows and files (0 days keeps them); on local disk, so do the partial files of killed
+    workers (object stores drop unfinished uploads themselves)."""
+    removed = service.remove_abandoned_partials(resources.storage, older_than=ABANDONED_PARTIAL_AGE)
     if resources.retention_days <= 0:
-        return 0
-    removed = 0
+        return removed
     with resources.database.session() as session:
         while True:
             batch = service.remove_expired_exports(

@@ -6,7 +6,9 @@ HTTP handlers and the `exports` jobs run the same code.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,7 @@ from labelops_common.jobs.models import FINISHED
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from export_svc.artifacts import ArtifactStorage
+from export_svc.artifacts import ArtifactStorage, LocalArtifactStorage
 from export_svc.exports.metrics import counted, measured
 from export_svc.exports.models import ConvertedFormat, Export
 from export_svc.exports.schemas import LABEL_STUDIO_STATUS, ExportCreate
@@ -250,6 +252,25 @@ def remove_expired_exports(
         if key:
             storage.delete(key)
     return len(removed)
+
+
+def remove_abandoned_partials(storage: ArtifactStorage, *, older_than: timedelta) -> int:
+    """Delete the hidden partial files (`.<name>.<uuid>.partial`) under `exports/` on local
+    disk that nobody wrote to for `older_than`: a worker killed mid-write leaves its own
+    behind, and the job that ran again wrote a new one. Returns how many went."""
+    if not isinstance(storage, LocalArtifactStorage):
+        return 0
+    root = storage.root / "exports"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in root.rglob(".*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def selection_of(export: Export) -> TaskSelection:
