@@ -109,3 +109,30 @@ def annotated_tasks_file(cache_dir: Path, count: int) -> Path:
         out.write("]\n")
     partial.rename(path)
     return path
+
+
+def file_parts(path: Path, tasks_per_part: int) -> list[Path]:
+    """`path` (a one-task-a-line JSON list) as lists of at most `tasks_per_part` tasks each,
+    cached beside it: one import request is capped (Label Studio and LabelOps: 250 MB)."""
+    parts: list[Path] = []
+    with path.open("rb") as source:
+        lines = (line.rstrip(b",\n") for line in source if line.strip() not in (b"[", b"]"))
+        number = 0
+        while True:
+            part = path.with_name(f"{path.stem}.part{number}-{tasks_per_part}.json")
+            if part.exists():
+                count = sum(1 for _ in zip(range(tasks_per_part), lines, strict=False))
+                if count == 0:
+                    break
+                parts.append(part)
+                number += 1
+                continue
+            taken = [line for _, line in zip(range(tasks_per_part), lines, strict=False)]
+            if not taken:
+                break
+            partial = part.with_suffix(".partial")
+            partial.write_bytes(b"[\n" + b",\n".join(taken) + b"\n]\n")
+            partial.rename(part)
+            parts.append(part)
+            number += 1
+    return parts
