@@ -23,6 +23,8 @@ WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) 
 web/dist/index.html: $(WEB_SOURCES)
 	@$(MAKE) --no-print-directory web
 
+# A laptop's model server and webhook receiver are on localhost; the chart keeps this off.
+run: export LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS ?= true
 run: env web/dist/index.html ## every service on $LABELOPS_PORT, a process per core (embedded PostgreSQL and queue, local disk)
 	$(UV) run labelops serve --target all --port $(LABELOPS_PORT) --processes $(PROCESSES)
 

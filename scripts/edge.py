@@ -23,7 +23,7 @@ from typing import Any
 
 from labelops_common.settings import SERVICE_NAMES
 from labelops_runtime.render import render_routes
-from labelops_runtime.routes import service_for_path
+from labelops_runtime.routes import API_MAX_BODY_MIB, UPLOAD_MAX_BODY_MIB, service_for_path
 from labelops_runtime.security_headers import API_CSP, COMMON_HEADERS, PAGE_CSP
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,8 +102,8 @@ class EdgeSettings:
     web_root: str = "/usr/share/labelops/web"
     http_listen: str = "80"
     https_listen: str = "443"
-    api_max_body_size: str = "100m"
-    import_max_body_size: str = "1024m"
+    api_max_body_size: str = f"{API_MAX_BODY_MIB}m"
+    import_max_body_size: str = f"{UPLOAD_MAX_BODY_MIB}m"
     temp_dir: str = "/var/cache/nginx"
     pid_file: str = "/run/nginx.pid"
     error_log: str = "/dev/stderr"

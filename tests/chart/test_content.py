@@ -189,7 +189,11 @@ def test_production_edge_tls_cors_and_limits(rendered_files: dict[str, Any]) -> 
         assert annotations["nginx.ingress.kubernetes.io/enable-cors"] == "true"
         allowed = annotations["nginx.ingress.kubernetes.io/cors-allow-origin"].split(", ")
         assert allowed == origins
-        assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "1100m"
+        # The route table's limits: imports on task-svc, API calls elsewhere, nothing for pages.
+        body_limit = {f"{RELEASE}-task-svc": "1024m", f"{RELEASE}-web": "1m"}.get(
+            ingress["metadata"]["name"], "100m"
+        )
+        assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == body_limit
         assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
         assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     export = production.named("Ingress", f"{RELEASE}-export-svc")
@@ -650,6 +654,19 @@ def test_allow_signup_reaches_project_svc_only(rendered_files: dict[str, Any], r
                 assert environment["LABELOPS_PROJECT_SVC_ALLOW_SIGNUP"] == expected
             else:
                 assert "LABELOPS_PROJECT_SVC_ALLOW_SIGNUP" not in environment
+
+
+def test_outbound_fetches_stay_off_private_networks_unless_allowed(
+    rendered_files: dict[str, Any], render: Any
+) -> None:
+    """`make run` allows private networks (a laptop's model server); the chart must not."""
+    for rendered, expected in (
+        (rendered_files["values.yaml"], "false"),
+        (render((), ("outbound.allowPrivateNetworks=true",)), "true"),
+    ):
+        for service in SERVICES:
+            environment = _container_environment(rendered, f"{RELEASE}-{service}")
+            assert environment["LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] == expected
 
 
 def test_local_artifact_storage_is_one_claim_shared_by_services_and_workers(

@@ -26,8 +26,8 @@ from .stack import AUTH
 SERVICE_HEADER = "x-labelops-service"
 #: A concrete path for each regex rule of the route table (a new rule needs one here).
 REGEX_SAMPLES = {
-    r"^/api/projects/[0-9]+/(import|imports|reimport|tasks|next|file-uploads|model-versions|summary|sample-task)(/|$)": [
-        "/api/projects/999999/import",
+    r"^/api/projects/[0-9]+/import(/|$)": ["/api/projects/999999/import"],
+    r"^/api/projects/[0-9]+/(imports|reimport|tasks|next|file-uploads|model-versions|summary|sample-task)(/|$)": [
         "/api/projects/999999/imports/1",
         "/api/projects/999999/reimport",
         "/api/projects/999999/tasks",

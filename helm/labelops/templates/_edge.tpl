@@ -7,7 +7,6 @@
 {{- define "labelops.ingressAnnotations" -}}
 {{- $edge := .Values.edge -}}
 nginx.ingress.kubernetes.io/use-regex: "true"
-nginx.ingress.kubernetes.io/proxy-body-size: {{ $edge.proxyBodySize | quote }}
 nginx.ingress.kubernetes.io/proxy-read-timeout: {{ $edge.proxyReadTimeout | quote }}
 nginx.ingress.kubernetes.io/proxy-send-timeout: {{ $edge.proxySendTimeout | quote }}
 nginx.ingress.kubernetes.io/proxy-connect-timeout: {{ $edge.proxyConnectTimeout | quote }}

@@ -73,11 +73,29 @@ class CommonSettings(BaseSettings):
     broker_url: str = ""
     #: gRPC addresses of the services, `{"task-svc": "host:port"}`; JSON in the environment.
     grpc_peers: dict[str, str] = Field(default_factory=dict)
+    #: Who may read `/metrics` on a service's HTTP port: loopback and private networks (a
+    #: cluster's Prometheus, this machine). Others get a 404.
+    metrics_allow_networks: list[str] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+    #: Serve gRPC reflection (for `grpcurl` while developing); off, it maps nothing for others.
+    grpc_reflection: bool = False
     #: Deadline applied to every gRPC client call, in seconds.
     grpc_deadline_seconds: float = 5.0
     #: Public base URL, used to build absolute `next`/`previous` links.
     public_url: str = ""
     log_level: str = "INFO"
+    #: Let server-side fetches (ML backends, webhooks, storage endpoints, URL imports) reach
+    #: private, loopback and link-local addresses. `make run` sets it (a laptop's model
+    #: server is on localhost); the chart does not. See `labelops_common.outbound`.
+    outbound_allow_private_networks: bool = False
     log_json: bool = True
     #: OpenTelemetry exporter: "none" (default), "console" or "otlp".
     tracing_exporter: Literal["none", "console", "otlp"] = "none"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import uvicorn
 from labelops_common.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
+from labelops_common.queue.embedded import create_tables as create_embedded_queue_tables
 from labelops_common.settings import CommonSettings
 
 # The suite (every service's code) is imported where it is used: `serve --processes` starts
@@ -90,6 +91,8 @@ def _serve_processes(
             embedded.append(server)
         if single_process or args.migrate:
             suite_module.migrate(databases)
+        if common.uses_embedded_queue():
+            create_embedded_queue_tables(common.resolved_broker_url())
         logger.info(
             "serving",
             extra={"target": args.target, "host": host, "port": port, "processes": args.processes},

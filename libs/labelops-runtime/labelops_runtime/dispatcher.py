@@ -1,8 +1,9 @@
 """The single-process HTTP front: one port, every service's app, chosen by the route table.
 
-It plays the part nginx plays in production, security headers included: services' answers
-get the API's (labelops_runtime.security_headers), the web app adds the page's. Process-wide endpoints (`/metrics`,
-`/healthz`, `/readyz`) answer for the whole process here rather than for one service.
+It plays the part nginx plays in production, security headers and body limits included:
+services' answers get the API's headers (labelops_runtime.security_headers) and body limits
+(labelops_runtime.body_limits), the web app adds the page's headers. Process-wide endpoints
+(`/metrics`, `/healthz`, `/readyz`) answer for the whole process rather than for one service.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from labelops_common.http.errors import error_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from labelops_runtime.body_limits import with_body_limits
 from labelops_runtime.routes import service_for_path
 from labelops_runtime.security_headers import API_HEADERS, with_security_headers
 
@@ -30,7 +32,8 @@ class RouteTableDispatcher:
         resolve: Callable[[str], str | None] = service_for_path,
     ) -> None:
         self._services = {
-            name: with_security_headers(app, API_HEADERS) for name, app in services.items()
+            name: with_security_headers(with_body_limits(app), API_HEADERS)
+            for name, app in services.items()
         }
         self._process_app = with_security_headers(process_app, API_HEADERS)
         self._fallback = fallback

@@ -16,7 +16,12 @@ def render_routes(fmt: str) -> str:
         return (
             json.dumps(
                 [
-                    {"service": route.service, "regex": route.nginx_regex, "note": route.note}
+                    {
+                        "service": route.service,
+                        "regex": route.nginx_regex,
+                        "note": route.note,
+                        "maxBodyMib": route.max_body_mib,
+                    }
                     for route in ROUTES
                 ],
                 indent=2,
@@ -30,6 +35,7 @@ def render_routes(fmt: str) -> str:
             if route.note:
                 lines.append(f"# {route.note}")
             lines.append(f"location ~ {route.nginx_regex} {{")
+            lines.append(f"    client_max_body_size {route.max_body_mib}m;")
             lines.append(f"    proxy_pass http://{upstream};")
             # Relative to nginx's configuration directory (deploy/nginx/nginx.conf.template).
             lines.append("    include labelops/proxy.conf;")

@@ -7,6 +7,10 @@ current in CI, so the three cannot drift.
 Rules are tried in order; the first match wins. A `prefix` matches the path itself and
 anything below it on a segment boundary (so `/api/projects` never matches
 `/api/projectsfoo`); a `regex` is anchored at the start of the path.
+
+Each rule also says how large a request body it takes (`max_body_mib`): JSON API calls are
+small, imports and file uploads are not. The app refuses larger bodies itself
+(labelops_runtime.body_limits), and the edges are rendered with the same figures.
 """
 
 from __future__ import annotations
@@ -14,6 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+
+#: Largest body of an API call (an annotation with brush masks is a few MiB).
+API_MAX_BODY_MIB = 100
+#: Largest body of an import or file upload (a 1 GiB JSON file fits).
+UPLOAD_MAX_BODY_MIB = 1024
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,8 @@ class Route:
     regex: str = ""
     #: Why the rule exists, carried into the rendered configs as a comment.
     note: str = ""
+    #: Largest request body the paths of this rule take, in MiB.
+    max_body_mib: int = API_MAX_BODY_MIB
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -40,9 +51,15 @@ ROUTES: tuple[Route, ...] = (
     # Project sub-resources owned by other services come before the project catch-all.
     Route(
         "task-svc",
-        regex=r"/api/projects/[0-9]+/(import|imports|reimport|tasks|next|file-uploads|"
+        regex=r"/api/projects/[0-9]+/import(/|$)",
+        note="task import (files and bodies up to the upload limit)",
+        max_body_mib=UPLOAD_MAX_BODY_MIB,
+    ),
+    Route(
+        "task-svc",
+        regex=r"/api/projects/[0-9]+/(imports|reimport|tasks|next|file-uploads|"
         r"model-versions|summary|sample-task)(/|$)",
-        note="task import, label stream and per-project task views",
+        note="label stream and per-project task views",
     ),
     Route("export-svc", regex=r"/api/projects/[0-9]+/(export|exports)(/|$)", note="exports"),
     Route("project-svc", prefix="/api/projects"),
@@ -62,7 +79,7 @@ ROUTES: tuple[Route, ...] = (
     Route("task-svc", prefix="/api/predictions"),
     Route("task-svc", prefix="/api/drafts"),
     Route("task-svc", prefix="/api/dm"),
-    Route("task-svc", prefix="/api/import"),
+    Route("task-svc", prefix="/api/import", max_body_mib=UPLOAD_MAX_BODY_MIB),
     Route("task-svc", prefix="/data/upload"),
     Route("task-svc", prefix="/storage-data/uploaded"),
     Route("storage-sync", prefix="/api/storages"),
@@ -72,9 +89,21 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def service_for_path(path: str) -> str | None:
-    """The service that answers `path`, or None when no rule matches."""
+def route_for_path(path: str) -> Route | None:
+    """The rule that answers `path`, or None when no rule matches."""
     for route in ROUTES:
         if route.pattern.match(path):
-            return route.service
+            return route
     return None
+
+
+def service_for_path(path: str) -> str | None:
+    """The service that answers `path`, or None when no rule matches."""
+    route = route_for_path(path)
+    return route.service if route else None
+
+
+def max_body_bytes_for_path(path: str) -> int:
+    """How large a request body `path` takes (the API limit for paths of no rule)."""
+    route = route_for_path(path)
+    return (route.max_body_mib if route else API_MAX_BODY_MIB) * 1024 * 1024

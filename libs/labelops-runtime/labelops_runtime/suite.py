@@ -235,6 +235,7 @@ def start_suite(
             bind=bind,
             register=runtime.grpc_registrations,
             service_full_names=runtime.grpc_service_names,
+            reflection_enabled=common.grpc_reflection,
         )
         handle.start()
         suite.grpc_servers[name] = handle
@@ -251,7 +252,9 @@ def start_suite(
             fallback=web_app(common.web_dir),
         )
     else:
-        suite.http_app = next(iter(runtimes.values())).http_app
+        from labelops_runtime.body_limits import with_body_limits
+
+        suite.http_app = with_body_limits(next(iter(runtimes.values())).http_app)
     # Every process sends jobs and events, also the ones whose queues other workers consume.
     celery_app = make_celery_app(common, runtimes.values())
     if embedded_worker:

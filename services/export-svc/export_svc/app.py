@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelops_common.directory import ProjectDirectory, UserDirectory
+from labelops_common.outbound import outbound_policy
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
@@ -19,6 +20,7 @@ from export_svc.exports.jobs import remove_expired_snapshots
 from export_svc.exports.router import router as exports_router
 from export_svc.exports.rpc import register_export_service
 from export_svc.jobs import JOBS, ExportJobResources
+from export_svc.media import MediaAccess
 from export_svc.settings import Settings
 from export_svc.tasks.stream import TaskSource
 
@@ -43,11 +45,25 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         batch_size=settings.stream_batch_size,
         deadline_seconds=settings.stream_deadline_seconds,
     )
+    # Uploads are task-svc's keys in the same artifact storage (its own root on local disk).
+    uploads = (
+        storage
+        if common.artifact_storage != "local"
+        else artifact_storage(common, local_root=settings.resolved_uploads_dir(common))
+    )
+    media = MediaAccess(
+        uploads=uploads,
+        policy=outbound_policy(),
+        max_bytes=settings.media_max_bytes,
+        local_files_root=settings.local_files_root,
+        timeout_seconds=settings.media_timeout_seconds,
+    )
     state = runtime.http_app.state
     state.project_directory = projects
     state.user_directory = people
     state.artifact_storage = storage
     state.task_source = source
+    state.media_access = media
     # Job bodies run outside any request: they get this instance's parts.
     resources = ExportJobResources(
         database=runtime.database,
@@ -55,6 +71,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         people=people,
         storage=storage,
         source=source,
+        media=media,
         progress_interval_seconds=settings.progress_interval_seconds,
         retention_days=settings.snapshot_retention_days,
     )

@@ -9,10 +9,11 @@ from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.http.deps import DbSession
 
 from export_svc.artifacts import ArtifactStorage
+from export_svc.media import MediaAccess
 from export_svc.settings import Settings
 from export_svc.tasks.stream import TaskSource
 
-__all__ = ["Artifacts", "DbSession", "ExportSettings", "People", "Projects", "Tasks"]
+__all__ = ["Artifacts", "DbSession", "ExportSettings", "Media", "People", "Projects", "Tasks"]
 
 
 async def get_project_directory(request: Request) -> ProjectDirectory:
@@ -35,6 +36,11 @@ def get_task_source(request: Request) -> TaskSource:
     return source
 
 
+def get_media_access(request: Request) -> MediaAccess:
+    media: MediaAccess = request.app.state.media_access
+    return media
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -45,3 +51,4 @@ People = Annotated[UserDirectory, Depends(get_user_directory)]
 Artifacts = Annotated[ArtifactStorage, Depends(get_artifact_storage)]
 Tasks = Annotated[TaskSource, Depends(get_task_source)]
 ExportSettings = Annotated[Settings, Depends(get_settings)]
+Media = Annotated[MediaAccess, Depends(get_media_access)]

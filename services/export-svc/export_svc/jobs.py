@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from labelops_common.directory import ProjectDirectory, UserDirectory
 
     from export_svc.artifacts import ArtifactStorage
+    from export_svc.media import MediaAccess
     from export_svc.tasks.stream import TaskSource
 
 JOBS = ServiceJobs(
@@ -35,6 +36,7 @@ class ExportJobResources(JobResources):
     people: UserDirectory
     storage: ArtifactStorage
     source: TaskSource
+    media: MediaAccess
     #: `Settings.progress_interval_seconds` and `Settings.snapshot_retention_days`.
     progress_interval_seconds: float = 1.0
     retention_days: float = 0.0

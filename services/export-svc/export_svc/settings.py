@@ -31,6 +31,21 @@ class Settings(ServiceSettings):
     #: valid this many seconds, so the bytes (and range requests) bypass the API; 0 streams
     #: them through the API (e.g. when clients cannot reach the store's endpoint).
     presigned_download_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
+    #: Most bytes of media (images, audio) one export may fetch into its archive
+    #: (`*_WITH_IMAGES`, `download_resources`); past it the export fails with a 400 that
+    #: says so, rather than leave files out.
+    media_max_bytes: int = Field(default=2 * 1024**3, ge=0)
+    #: Seconds one media download may take (connect, and between bytes).
+    media_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Root of uploaded files on local disk (task-svc's `LABELOPS_TASK_SVC_UPLOADS_DIR`);
+    #: empty = the data dir. Object stores read uploads from the shared artifact bucket.
+    uploads_dir: Path | None = None
+    #: Root under which `/data/local-files/?d=<path>` media is read (Label Studio's
+    #: `LOCAL_FILES_DOCUMENT_ROOT`); empty = local files are not read.
+    local_files_root: Path | None = None
 
     def resolved_artifacts_dir(self, common: CommonSettings) -> Path:
         return (self.artifacts_dir or common.data_dir).resolve()
+
+    def resolved_uploads_dir(self, common: CommonSettings) -> Path:
+        return (self.uploads_dir or common.data_dir).resolve()

@@ -124,7 +124,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         with (
             TestClient(project_runtime.http_app, raise_server_exceptions=False) as project_client,
             TestClient(task_runtime.http_app, raise_server_exceptions=False) as task_client,
-            TestClient(export_runtime.http_app, raise_server_exceptions=False) as export_client,
+            TestClient(
+                export_runtime.http_app,
+                raise_server_exceptions=False,
+                client=("127.0.0.1", 50000),  # /metrics answers scrapers on loopback
+            ) as export_client,
         ):
             yield Stack(
                 common=common,
@@ -199,6 +203,13 @@ class Seeder:
         )
         assert answer.status_code == 201, answer.text
         project_id: int = answer.json()["id"]
+        # Annotators see only the projects they are members of.
+        admitted = self.stack.project.post(
+            f"/api/projects/{project_id}/members/",
+            json={"user": self.cast.annotator.user_id},
+            headers=self.cast.owner.headers,
+        )
+        assert admitted.status_code == 201, admitted.text
         return project_id
 
     def tasks(self, project_id: int, items: list[dict[str, Any]]) -> list[int]:

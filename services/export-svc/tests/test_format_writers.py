@@ -151,3 +151,23 @@ def test_local_artifacts_are_published_whole(tmp_path: Path) -> None:
     for key in ("../outside", "/etc/passwd", ""):
         with pytest.raises(ValueError):
             storage.writer(key)
+
+
+def test_parquet_is_written_in_row_groups_as_tasks_stream_by() -> None:
+    import pyarrow.parquet as pq
+    from export_svc.formats.parquet import ROWS_PER_GROUP
+
+    records = [
+        {"id": i, "data": {"text": f"task {i}"}, "annotations": [], "predictions": [], "meta": {}}
+        for i in range(2 * ROWS_PER_GROUP + 7)
+    ]
+    export_format = find_format("PARQUET")
+    assert export_format is not None
+    chunks = list(export_format.write(iter(records), CONTEXT))
+    assert len(chunks) >= 3  # bytes left after each row group, not only at the end
+    opened = pq.ParquetFile(io.BytesIO(b"".join(chunks)))
+    assert opened.num_row_groups == 3
+    table = opened.read().to_pylist()
+    assert [row["id"] for row in table] == list(range(len(records)))
+    assert json.loads(table[5]["data"]) == {"text": "task 5"}
+    assert table[5]["total_annotations"] is None  # absent fields are nulls, not errors

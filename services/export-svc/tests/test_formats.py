@@ -31,14 +31,25 @@ def formats(stack: Stack, cast: Cast, project_id: int) -> dict[str, bool]:
     return {entry["name"]: not entry.get("disabled") for entry in listed}
 
 
+#: Label Studio 1.23's list, in its order (contract section 5.3), then the two beyond it.
+EVERY_FORMAT = [
+    "JSON", "JSON_MIN", "CSV", "TSV", "CONLL2003", "COCO", "COCO_WITH_IMAGES", "VOC", "YOLO",
+    "YOLO_WITH_IMAGES", "YOLO_OBB", "YOLO_OBB_WITH_IMAGES", "BRUSH_TO_NUMPY", "BRUSH_TO_PNG",
+    "ASR_MANIFEST", "BRUSH_TO_COCO", "DOCLANG", "JSONL", "PARQUET",
+]  # fmt: skip
+
+
 def test_formats_follow_the_labeling_config(stack: Stack, cast: Cast, seeder: Seeder) -> None:
     ner = formats(stack, cast, seeder.project())
-    assert ner == {
-        "JSON": True, "JSON_MIN": True, "CSV": True, "TSV": True,
-        "CONLL2003": True, "COCO": False, "YOLO": False,
-    }  # fmt: skip
+    assert sorted(ner) == sorted(EVERY_FORMAT)
+    assert [name for name, on in ner.items() if on] == [
+        "JSON", "JSON_MIN", "CSV", "TSV", "CONLL2003", "JSONL", "PARQUET",
+    ]  # fmt: skip
     image = formats(stack, cast, seeder.project(label_config=IMAGE_CONFIG))
-    assert image["COCO"] and image["YOLO"] and not image["CONLL2003"]
+    assert [name for name, on in image.items() if on] == [
+        "JSON", "JSON_MIN", "CSV", "TSV", "COCO", "COCO_WITH_IMAGES", "VOC", "YOLO",
+        "YOLO_WITH_IMAGES", "YOLO_OBB", "YOLO_OBB_WITH_IMAGES", "JSONL", "PARQUET",
+    ]  # fmt: skip
     classification = formats(
         stack,
         cast,
@@ -47,7 +58,9 @@ def test_formats_follow_the_labeling_config(stack: Stack, cast: Cast, seeder: Se
             '<Choice value="A"/></Choices></View>'
         ),
     )
-    assert [name for name, on in classification.items() if on] == ["JSON", "JSON_MIN", "CSV", "TSV"]
+    assert [name for name, on in classification.items() if on] == [
+        "JSON", "JSON_MIN", "CSV", "TSV", "JSONL", "PARQUET",
+    ]  # fmt: skip
     keypoints_only = formats(
         stack,
         cast,
@@ -56,7 +69,18 @@ def test_formats_follow_the_labeling_config(stack: Stack, cast: Cast, seeder: Se
             '<Label value="Nose"/></KeyPointLabels></View>'
         ),
     )
-    assert not keypoints_only["COCO"] and not keypoints_only["YOLO"]
+    # Label Studio's rule: keypoints need rectangles for COCO and YOLO, not for YOLO OBB.
+    assert not keypoints_only["COCO"] and not keypoints_only["YOLO"] and keypoints_only["YOLO_OBB"]
+    brush = formats(
+        stack,
+        cast,
+        seeder.project(
+            label_config='<View><Image name="i" value="$img"/><BrushLabels name="b" toName="i">'
+            '<Label value="A"/></BrushLabels></View>'
+        ),
+    )
+    assert brush["BRUSH_TO_NUMPY"] and brush["BRUSH_TO_PNG"] and brush["BRUSH_TO_COCO"]
+    assert not brush["COCO"] and not brush["VOC"]
 
 
 def box(x: float, y: float, w: float, h: float, label: str, rotation: float = 0) -> dict[str, Any]:

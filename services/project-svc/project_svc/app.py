@@ -13,6 +13,7 @@ from labelops_common.settings import CommonSettings
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
 from project_svc.jobs import JOBS
+from project_svc.members.router import router as members_router
 from project_svc.organizations.router import router as organizations_router
 from project_svc.projects.router import router as projects_router
 from project_svc.projects.rpc import (
@@ -62,6 +63,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             tokens_router,
             organizations_router,
             projects_router,
+            members_router,
         ],
         migrations_dir=MIGRATIONS_DIR,
         grpc_registrations=lambda database: [

@@ -3,6 +3,7 @@
 
 def import_all_models() -> None:
     from project_svc.accounts import models as _accounts  # noqa: F401
+    from project_svc.members import models as _members  # noqa: F401
     from project_svc.organizations import models as _organizations  # noqa: F401
     from project_svc.projects import models as _projects  # noqa: F401
     from project_svc.tokens import models as _tokens  # noqa: F401

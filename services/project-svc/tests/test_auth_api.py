@@ -151,12 +151,33 @@ class TestSessions:
             )
             assert logged_in.status_code == 302
             assert browser.get("/api/current-user/token").json()["token"] == cast.owner.token
-            # Unsafe methods with a session cookie need the CSRF header.
+            # Unsafe methods with a session cookie need the session's own CSRF token: the
+            # login page's random one (or any other) no longer counts.
+            session_csrf = browser.cookies["csrftoken"]
+            assert session_csrf != csrf
             assert browser.post("/api/projects", json={"title": "From browser"}).status_code == 403
+            for wrong in (csrf, "0" * 64):  # what a tossed cookie would make a page echo
+                tossed = browser.post(
+                    "/api/projects", json={"title": "Forged"}, headers={"X-CSRFToken": wrong}
+                )
+                assert tossed.status_code == 403
             created = browser.post(
-                "/api/projects", json={"title": "From browser"}, headers={"X-CSRFToken": csrf}
+                "/api/projects",
+                json={"title": "From browser"},
+                headers={"X-CSRFToken": session_csrf},
             )
             assert created.status_code == 201
+            # A new session has a new token; the old one is refused with it.
+            again = browser.post(
+                "/user/login",
+                json={"email": email, "password": "correct-horse-9"},
+            )
+            assert again.status_code == 200
+            assert browser.cookies["csrftoken"] != session_csrf
+            stale = browser.post(
+                "/api/projects", json={"title": "Stale"}, headers={"X-CSRFToken": session_csrf}
+            )
+            assert stale.status_code == 403
 
     def test_wrong_password(self, client, cast, session) -> None:
         email = session.get(User, cast.owner.principal.user_id).email

@@ -133,17 +133,30 @@ class TestCreate:
         assert "<b>Hi</b>" in body["expert_instruction"]
 
 
+def admit(client, cast, project_id: int) -> None:
+    answer = client.post(
+        f"/api/projects/{project_id}/members/",
+        json={"user": cast.annotator.principal.user_id},
+        headers=cast.owner.headers,
+    )
+    assert answer.status_code == 201, answer.text
+
+
 class TestReadUpdateDelete:
     def test_get_matrix(self, client, cast) -> None:
         project = create(client, cast.owner.headers)
         path = f"/api/projects/{project['id']}"
         assert client.get(path, headers=cast.owner.headers).status_code == 200
+        # An annotator sees a project once a manager has made them a member.
+        assert_error(client.get(path, headers=cast.annotator.headers), 404)
+        admit(client, cast, project["id"])
         assert client.get(path, headers=cast.annotator.headers).status_code == 200
         assert_error(client.get(path, headers=cast.outsider.headers), 404)
         assert_error(client.get(path), 401)
 
     def test_patch_matrix_and_state(self, client, cast, session) -> None:
         project = create(client, cast.owner.headers)
+        admit(client, cast, project["id"])
         path = f"/api/projects/{project['id']}"
         assert_error(
             client.patch(path, json={"title": "Hack"}, headers=cast.annotator.headers), 403
@@ -187,6 +200,7 @@ class TestReadUpdateDelete:
 
     def test_delete_matrix_and_state(self, client, cast, session) -> None:
         project = create(client, cast.owner.headers)
+        admit(client, cast, project["id"])
         path = f"/api/projects/{project['id']}"
         assert_error(client.delete(path, headers=cast.annotator.headers), 403)
         assert_error(client.delete(path, headers=cast.outsider.headers), 404)
@@ -203,7 +217,7 @@ class TestList:
     def test_envelope_scope_and_pages(self, client, cast) -> None:
         ids = [create(client, cast.owner.headers, title=f"Project {i}")["id"] for i in range(5)]
         create(client, cast.outsider.headers, title="Other org")
-        first = client.get("/api/projects?page_size=2", headers=cast.annotator.headers).json()
+        first = client.get("/api/projects?page_size=2", headers=cast.owner.headers).json()
         assert set(first) == {"count", "next", "previous", "results"}
         assert first["count"] == 5
         assert [p["id"] for p in first["results"]] == ids[::-1][:2]  # newest first

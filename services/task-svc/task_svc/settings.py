@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     import_sync_max_bytes: int = 8 * 1024 * 1024
     #: Largest accepted import body (Label Studio's DATA_UPLOAD_MAX_MEMORY_SIZE is 250 MB).
     import_max_bytes: int = 250 * 1024 * 1024
+    #: `url=` imports: how long a download may take, and how many redirects it may follow.
+    import_url_timeout_seconds: float = 60.0
+    import_url_max_redirects: int = 5
     #: Largest number of tasks in one import (Label Studio's TASKS_MAX_NUMBER).
     import_max_tasks: int = 1_000_000
     #: Tasks written per batch (one COPY / executemany and one counter update each).

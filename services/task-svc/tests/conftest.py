@@ -162,13 +162,22 @@ MakeProject = Callable[..., int]
 def make_project(stack: Stack, cast: Cast) -> MakeProject:
     """Create a project through project-svc's REST API; returns its id."""
 
-    def make(actor: Actor | None = None, **fields: Any) -> int:
+    def make(actor: Actor | None = None, *, members: bool = True, **fields: Any) -> int:
+        """`members`: admit both annotators (they see only projects they are members of)."""
         body = {"title": "Project", "label_config": TEXT_CLASSIFICATION, **fields}
-        answer = stack.project.post(
-            "/api/projects", json=body, headers=(actor or cast.owner).headers
-        )
+        creator = actor or cast.owner
+        answer = stack.project.post("/api/projects", json=body, headers=creator.headers)
         assert answer.status_code == 201, answer.text
         project_id: int = answer.json()["id"]
+        if not members or creator.organization_id != cast.annotator.organization_id:
+            return project_id
+        for annotator in (cast.annotator, cast.annotator2):
+            admitted = stack.project.post(
+                f"/api/projects/{project_id}/members/",
+                json={"user": annotator.user_id},
+                headers=cast.owner.headers,
+            )
+            assert admitted.status_code == 201, admitted.text
         return project_id
 
     return make

@@ -1,6 +1,6 @@
 /** `/api/projects`: list, read, create, update, delete, and label-config validation. */
 import { api } from "./client";
-import type { Page, Project, ProjectInput } from "./types";
+import type { Page, Project, ProjectInput, ProjectMember } from "./types";
 
 export interface ProjectListQuery {
   page?: number;
@@ -52,5 +52,24 @@ export function validateConfigForProject(
     method: "POST",
     body: { label_config: labelConfig },
     signal,
+  });
+}
+
+/** The annotators and reviewers who see the project (managers and up see every project). */
+export function listProjectMembers(projectId: number | string): Promise<ProjectMember[]> {
+  return api<ProjectMember[]>(`/api/projects/${projectId}/members/`);
+}
+
+export function addProjectMember(projectId: number | string, userId: number): Promise<ProjectMember> {
+  return api<ProjectMember>(`/api/projects/${projectId}/members/`, {
+    method: "POST",
+    body: { user: userId },
+  });
+}
+
+export function removeProjectMember(projectId: number | string, userId: number): Promise<void> {
+  return api<void>(`/api/projects/${projectId}/members/`, {
+    method: "DELETE",
+    query: { user: userId },
   });
 }

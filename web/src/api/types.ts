@@ -29,6 +29,8 @@ export type CurrentUser = ProjectSchemas["WhoamiAnswer"];
 export type OrganizationBrief = ProjectSchemas["OrganizationBrief"];
 export type Organization = ProjectSchemas["OrganizationAnswer"];
 export type Membership = ProjectSchemas["MembershipAnswer"];
+/** An annotator or reviewer admitted to a project (`/api/projects/{id}/members/`). */
+export type ProjectMember = ProjectSchemas["MemberAnswer"];
 
 export type Sampling = ProjectSchemas["Sampling"];
 export type SkipQueue = ProjectSchemas["SkipQueue"];

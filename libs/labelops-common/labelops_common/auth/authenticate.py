@@ -2,7 +2,7 @@
 
 Checks, in Label Studio's order: `Authorization: Bearer <access JWT>`,
 `Authorization: Token <key>` or `X-Api-Key: <key>` (a legacy key), then the browser's
-session cookie (with a double-submit CSRF check on unsafe methods).
+session cookie (on unsafe methods, with the session's own CSRF token in `X-CSRFToken`).
 
 JWTs are verified locally (signature, expiry), then, like legacy keys, resolved by
 project-svc: directly in its own process, over gRPC elsewhere, cached for
@@ -120,7 +120,7 @@ class RequestAuthenticator:
             if principal is NEEDS_WAITING:
                 return principal
             if principal is not None and request.method not in _SAFE_METHODS:
-                require_csrf(request)
+                require_csrf(request, secret=self._secret)
             return principal
         return None
 
@@ -157,11 +157,18 @@ class RequestAuthenticator:
         return NEEDS_WAITING if principal is None else principal
 
 
-def require_csrf(request: Request) -> None:
-    """Double-submit check: the `csrftoken` cookie must be echoed in `X-CSRFToken`."""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+def csrf_token_for(session_cookie: str, *, secret: str) -> str:
+    """The CSRF token of one session: an HMAC of its cookie, so a token set by anyone else
+    (a sibling subdomain tossing a `csrftoken` cookie) or kept from an older session fails."""
+    digest = hmac.new(secret.encode(), b"csrf\x00" + session_cookie.encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
+def require_csrf(request: Request, *, secret: str) -> None:
+    """The session's CSRF token (its `csrftoken` cookie) must come back in `X-CSRFToken`."""
+    session = request.cookies.get(SESSION_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
-    if not cookie or not hmac.compare_digest(cookie, header):
+    if not session or not hmac.compare_digest(csrf_token_for(session, secret=secret), header):
         raise PermissionDenied("CSRF Failed: CSRF token missing or incorrect.")
 
 

@@ -3,7 +3,8 @@
 Policies themselves are named functions in each service's domain folders (for example
 `project_svc.projects.policies.can_update_project`), so the permission matrix can be read
 and tested function by function. `project_for` is the check every service that serves a
-project's objects (tasks, exports) starts with. `can_act_on_user` and `can_grant_role` are
+project's objects (tasks, exports) starts with; `can_see_project` is who sees a project at
+all, written once for every service. `can_act_on_user` and `can_grant_role` are
 the rank rule every policy on another user goes through.
 """
 
@@ -42,6 +43,14 @@ def can_grant_role(principal: Principal, role: Role) -> bool:
     return not outranks(role, principal.role)
 
 
+def can_see_project(principal: Principal, *, organization_id: int, is_member: bool) -> bool:
+    """Managers and up see every project of their organization; annotators and reviewers
+    only the projects they were made members of."""
+    return principal.organization_id == organization_id and (
+        principal.role in MANAGER_ROLES or is_member
+    )
+
+
 def authorize(allowed: bool, detail: str | None = None) -> None:
     if not allowed:
         raise PermissionDenied(detail)
@@ -50,9 +59,14 @@ def authorize(allowed: bool, detail: str | None = None) -> None:
 def project_for(
     projects: ProjectDirectory, principal: Principal, project_id: int, policy: Policy
 ) -> ProjectInfo:
-    """The project if the caller's organization owns it (else 404), and the policy allows."""
+    """The project if the caller may see it (else 404, so ids don't leak), and the policy
+    allows."""
     project = projects.get(project_id)
-    if project is None or project.organization_id != principal.organization_id:
+    if project is None or not can_see_project(
+        principal,
+        organization_id=project.organization_id,
+        is_member=principal.user_id in project.member_user_ids,
+    ):
         raise NotFound()
     authorize(policy(principal, project))
     return project

@@ -27,6 +27,8 @@ class ProjectInfo:
     sampling: str = "Sequential sampling"
     show_collab_predictions: bool = True
     model_version: str = ""
+    #: Annotators and reviewers admitted to the project (managers and up need no admission).
+    member_user_ids: frozenset[int] = frozenset()
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -47,6 +49,7 @@ class ProjectInfo:
             sampling=message.sampling or "Sequential sampling",
             show_collab_predictions=message.show_collab_predictions,
             model_version=message.model_version,
+            member_user_ids=frozenset(message.member_user_ids),
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )

@@ -1,4 +1,4 @@
-"""A gRPC server with what every LabelOps server has: health, reflection, metrics."""
+"""A gRPC server with what every LabelOps server has: health, metrics, reflection on request."""
 
 from __future__ import annotations
 
@@ -51,8 +51,13 @@ def build_grpc_server(
     register: Sequence[Callable[[grpc.Server], None]],
     service_full_names: Sequence[str],
     max_workers: int = 16,
+    reflection_enabled: bool = False,
 ) -> GrpcServerHandle:
-    """Binds `bind` (port 0 picks a free port); call `.start()` on the handle to serve."""
+    """Binds `bind` (port 0 picks a free port); call `.start()` on the handle to serve.
+
+    Reflection (what `grpcurl` lists) is off unless asked for: it tells anyone who reaches
+    the port every method and message, which is a map for nobody but a developer.
+    """
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"grpc-{service_name}"),
         interceptors=[ServerMetricsInterceptor()],
@@ -65,9 +70,10 @@ def build_grpc_server(
         add_servicer(server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (*service_full_names, _HEALTH_NAME, reflection.SERVICE_NAME), server
-    )
+    if reflection_enabled:
+        reflection.enable_server_reflection(
+            (*service_full_names, _HEALTH_NAME, reflection.SERVICE_NAME), server
+        )
     port = server.add_insecure_port(bind)
     if port == 0:
         raise RuntimeError(f"{service_name}: could not bind gRPC to {bind}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 
@@ -19,6 +20,9 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from labelops_common.http.errors import error_response
+from labelops_common.settings import get_common_settings
 
 HTTP_REQUESTS = Counter(
     "labelops_http_requests_total",
@@ -87,6 +91,19 @@ def metrics_response() -> Response:
     return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)
 
 
+def _client_in(
+    request: Request, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a Unix socket or a test client: no address to trust
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
 def metrics_registry() -> CollectorRegistry:
     """This process's registry, or every server process's samples under `--processes N`.
 
@@ -101,7 +118,20 @@ def metrics_registry() -> CollectorRegistry:
 
 
 def add_metrics_route(app: FastAPI) -> None:
-    async def metrics(_request: Request) -> Response:
+    """`/metrics`, for scrapers on the cluster's network or this machine only.
+
+    A service's HTTP port also serves the API; in single-process mode it is the one port a
+    user reaches. Route names, queue depths and error rates are no business of a client on
+    the internet, so other addresses get the 404 of an unknown path
+    (`LABELOPS_METRICS_ALLOW_NETWORKS`; behind a proxy the address is the forwarded one).
+    """
+    networks = [
+        ipaddress.ip_network(network) for network in get_common_settings().metrics_allow_networks
+    ]
+
+    async def metrics(request: Request) -> Response:
+        if not _client_in(request, networks):
+            return error_response(404, "Not found.")
         return metrics_response()
 
     app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

@@ -9,7 +9,7 @@ from celery import Celery
 from celery import _state as celery_state
 from kombu import Queue
 
-from labelops_common.queue.embedded import is_embedded_queue, set_polling_interval
+from labelops_common.queue.embedded import configure_transport, is_embedded_queue
 from labelops_common.queue.tasks import route_by_declared_queue
 
 
@@ -21,7 +21,7 @@ def create_celery_app(*, name: str, broker_url: str, queues: Sequence[str]) -> C
         # sooner than Redis would redeliver an unacknowledged message.
         transport_options = {"visibility_timeout": 3600}
     elif is_embedded_queue(broker_url):
-        set_polling_interval()
+        configure_transport()
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],

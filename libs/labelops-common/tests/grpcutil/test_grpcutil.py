@@ -42,12 +42,13 @@ class FlakyTaskServicer(task_pb2_grpc.TaskServiceServicer):
         )
 
 
-def serve(servicer: FlakyTaskServicer) -> GrpcServerHandle:
+def serve(servicer: FlakyTaskServicer, *, reflection_enabled: bool = True) -> GrpcServerHandle:
     handle = build_grpc_server(
         service_name="test-svc",
         bind="127.0.0.1:0",
         register=[lambda server: task_pb2_grpc.add_TaskServiceServicer_to_server(servicer, server)],
         service_full_names=[TASK_SERVICE],
+        reflection_enabled=reflection_enabled,
     )
     handle.start()
     return handle
@@ -94,6 +95,21 @@ def test_reflection_lists_the_service_and_health(flaky) -> None:
             service.name for answer in answers for service in answer.list_services_response.service
         }
     assert {TASK_SERVICE, "grpc.health.v1.Health"} <= names
+
+
+def test_reflection_is_off_unless_asked_for() -> None:
+    handle = serve(FlakyTaskServicer(failures=0), reflection_enabled=False)
+    try:
+        with grpc.insecure_channel(handle.address) as channel:
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            answers = stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=2
+            )
+            with pytest.raises(grpc.RpcError) as failed:
+                list(answers)
+        assert failed.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        handle.stop(0)
 
 
 def test_unavailable_is_retried_and_counted_once(flaky) -> None:

@@ -54,7 +54,8 @@ def client() -> TestClient:
         legacy_token_resolver=lambda token: None,
         readiness_checks={"database": lambda: None, "broker": failing_check},
     )
-    return TestClient(app, raise_server_exceptions=False)
+    # A scraper on this machine (the default client of TestClient has no address).
+    return TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000))
 
 
 def requests_total(route: str, status: str) -> float:
@@ -70,6 +71,26 @@ def test_metrics_use_the_route_template(client: TestClient) -> None:
     exposition = client.get("/metrics").text
     assert 'route="/api/items/{item_id}"' in exposition
     assert 'route="/api/items/1"' not in exposition
+
+
+@pytest.mark.parametrize(
+    ("address", "status"),
+    [
+        ("127.0.0.1", 200),
+        ("::1", 200),
+        ("10.4.0.7", 200),  # a cluster's Prometheus
+        ("203.0.113.9", 404),  # anyone else
+        ("2001:db8::1", 404),
+        ("testclient", 404),  # no address at all
+    ],
+)
+def test_metrics_answer_scrapers_on_private_networks_only(
+    client: TestClient, address: str, status: int
+) -> None:
+    other = TestClient(client.app, raise_server_exceptions=False, client=(address, 50000))
+    answer = other.get("/metrics")
+    assert answer.status_code == status
+    assert ("labelops_http_requests_total" in answer.text) is (status == 200)
 
 
 def test_readyz_reports_failures_without_secrets(client: TestClient) -> None:

@@ -192,6 +192,7 @@ def _write_conversion(resources: ExportJobResources, context: JobContext) -> Non
         export=export,
         converted=converted,
         export_format=export_format,
+        media=resources.media,
     )
     with resources.database.session() as session:
         current = session.get(ConvertedFormat, context.job_id)

@@ -17,6 +17,7 @@ from export_svc.dependencies import (
     Artifacts,
     DbSession,
     ExportSettings,
+    Media,
     People,
     Projects,
     Tasks,
@@ -101,9 +102,13 @@ def download_export(
     projects: Projects,
     people: People,
     tasks: Tasks,
+    media: Media,
     principal: CurrentUser,
 ) -> StreamingResponse:
-    """Streams the whole export while task-svc streams the tasks (Label Studio's easy export)."""
+    """Streams the whole export while task-svc streams the tasks (Label Studio's easy export).
+
+    A format that fetches media (`*_WITH_IMAGES`, or VOC, ASR_MANIFEST and DOCLANG with
+    `download_resources`, true by default as in Label Studio) is written whole first."""
     project = project_for(projects, principal, project_id, policies.can_export)
     name, field = _export_type(request)
     export_format = exports.resolve_format(name, project, field=field)
@@ -111,7 +116,9 @@ def download_export(
     download_all = parse_bool(
         query.get("download_all_tasks"), field="download_all_tasks", default=False
     )
-    parse_bool(query.get("download_resources"), field="download_resources", default=True)
+    download_resources = parse_bool(
+        query.get("download_resources"), field="download_resources", default=True
+    )
     ids = parse_int_list(query.getlist("ids[]") + query.getlist("ids"), field="ids")
     selection = TaskSelection(
         project_id=project.id, only_annotated=not download_all, task_ids=tuple(ids)
@@ -122,6 +129,8 @@ def download_export(
         project=project,
         export_format=export_format,
         selection=selection,
+        media=media,
+        download_resources=download_resources,
     )
     return _attachment(
         chunks, export_format, exports.download_name(project.id, export_format.extension)
@@ -228,14 +237,26 @@ def download_snapshot(
     projects: Projects,
     artifacts: Artifacts,
     settings: ExportSettings,
+    media: Media,
     principal: CurrentUser,
 ) -> Response:
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     name, field = _export_type(request)
     export_format = exports.resolve_format(name, project, field=field)
+    download_resources = parse_bool(
+        request.query_params.get("download_resources"),
+        field="download_resources",
+        default=exports.snapshot_downloads_resources(export),
+    )
     found = exports.download_snapshot(
-        session, storage=artifacts, project=project, export=export, export_format=export_format
+        session,
+        storage=artifacts,
+        project=project,
+        export=export,
+        export_format=export_format,
+        media=media,
+        download_resources=download_resources,
     )
     filename = exports.download_name(project.id, export_format.extension, tag=export.md5 or None)
     if isinstance(found, exports.StoredFile):
@@ -304,7 +325,12 @@ def convert_snapshot(
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     export_format = exports.resolve_format(body.export_type, project, field="export_type")
-    converted = exports.request_conversion(session, export=export, export_format=export_format)
+    converted = exports.request_conversion(
+        session,
+        export=export,
+        export_format=export_format,
+        download_resources=body.download_resources,
+    )
     jobs.convert_snapshot.enqueue_after_commit(session, converted.id)
     session.commit()
     return ConversionAnswer(export_type=converted.export_type, converted_format=converted.id)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
@@ -35,6 +36,7 @@ from export_svc.formats import (
     find_format,
 )
 from export_svc.formats._base import json_array, records_from_json_array
+from export_svc.media import MediaAccess, MediaTooLarge
 from export_svc.tasks.stream import (
     AnnotationFilter,
     Presence,
@@ -63,11 +65,56 @@ def resolve_format(name: str, project: ProjectInfo, *, field: str) -> ExportForm
         raise ValidationFailed({field: [f'"{name}" is not a supported export format.']})
     if not export_format.fits(config_shape(project)):
         raise ValidationFailed({field: [f'"{name}" does not fit this project\'s labeling config.']})
+    problem = export_format.precheck(project.parsed) if export_format.precheck else None
+    if problem:
+        raise ValidationFailed({field: [f'"{name}" cannot be written for this project: {problem}']})
     return export_format
 
 
-def context_for(project: ProjectInfo) -> ExportContext:
-    return ExportContext(project_id=project.id, parsed=project.parsed)
+def context_for(
+    project: ProjectInfo, *, media: MediaAccess | None = None, download_resources: bool = False
+) -> ExportContext:
+    return ExportContext(
+        project_id=project.id,
+        parsed=project.parsed,
+        label_config=project.label_config,
+        download_resources=download_resources,
+        media=media.fetcher(project.id) if media is not None else None,
+    )
+
+
+#: Bytes of a media export kept in memory before its spool moves to disk.
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+def with_media_checked(
+    chunks: Iterator[bytes], export_format: ExportFormat, context: ExportContext
+) -> Iterator[bytes]:
+    """A download that fetches media is written whole before it is sent, so passing the
+    media cap is a 400 that says so, not a cut-off archive; other formats stream as is."""
+    if not context.fetches_media(export_format.media):
+        return chunks
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    try:
+        for chunk in chunks:
+            spool.write(chunk)
+    except MediaTooLarge as error:
+        spool.close()
+        raise ValidationFailed({"download_resources": [str(error)]}, detail=str(error)) from None
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        if context.media is not None:
+            context.media.close()
+    return _spooled(spool)
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[bytes]:
+    with spool:
+        spool.seek(0)
+        while chunk := spool.read(CHUNK_BYTES):
+            yield chunk
 
 
 def download_name(project_id: int, extension: str, *, tag: str | None = None) -> str:
@@ -109,6 +156,8 @@ def stream_export(
     project: ProjectInfo,
     export_format: ExportFormat,
     selection: TaskSelection,
+    media: MediaAccess | None = None,
+    download_resources: bool = False,
 ) -> Iterator[bytes]:
     """The export as bytes, produced while task-svc streams the tasks.
 
@@ -124,12 +173,17 @@ def stream_export(
         users=users_lookup(people, project),
     )
     rows = counted(records, format_name=export_format.name, mode="sync")
-    return coalesced(
-        measured(
-            export_format.write(rows, context_for(project)),
-            format_name=export_format.name,
-            mode="sync",
-        )
+    context = context_for(project, media=media, download_resources=download_resources)
+    return with_media_checked(
+        coalesced(
+            measured(
+                export_format.write(rows, context),
+                format_name=export_format.name,
+                mode="sync",
+            )
+        ),
+        export_format,
+        context,
     )
 
 
@@ -307,6 +361,12 @@ def serialization_of(export: Export) -> Serialization:
     )
 
 
+def snapshot_downloads_resources(export: Export) -> bool:
+    """The snapshot's `serialization_options.download_resources` (Label Studio: true if unset)."""
+    value = (export.serialization_options or {}).get("download_resources")
+    return True if value is None else bool(value)
+
+
 def snapshot_key(export: Export) -> str:
     return f"exports/{export.project_id}/{export.id}.json"
 
@@ -402,6 +462,8 @@ def download_snapshot(
     project: ProjectInfo,
     export: Export,
     export_format: ExportFormat,
+    media: MediaAccess | None = None,
+    download_resources: bool = False,
 ) -> StoredFile | Iterator[bytes]:
     """The snapshot in `export_format`: the file itself, a finished conversion, or converted now."""
     key = require_completed(export)
@@ -417,7 +479,13 @@ def download_snapshot(
     if converted is not None and converted.artifact_key and storage.exists(converted.artifact_key):
         return StoredFile(converted.artifact_key)
     return convert_snapshot(
-        storage=storage, project=project, key=key, export_format=export_format, mode="download"
+        storage=storage,
+        project=project,
+        key=key,
+        export_format=export_format,
+        mode="download",
+        media=media,
+        download_resources=download_resources,
     )
 
 
@@ -428,21 +496,32 @@ def convert_snapshot(
     key: str,
     export_format: ExportFormat,
     mode: str,
+    media: MediaAccess | None = None,
+    download_resources: bool = False,
 ) -> Iterator[bytes]:
     records = counted(
         records_from_json_array(storage.read(key)), format_name=export_format.name, mode=mode
     )
-    return coalesced(
-        measured(
-            export_format.write(records, context_for(project)),
-            format_name=export_format.name,
-            mode=mode,
-        )
+    context = context_for(project, media=media, download_resources=download_resources)
+    return with_media_checked(
+        coalesced(
+            measured(
+                export_format.write(records, context),
+                format_name=export_format.name,
+                mode=mode,
+            )
+        ),
+        export_format,
+        context,
     )
 
 
 def request_conversion(
-    session: Session, *, export: Export, export_format: ExportFormat
+    session: Session,
+    *,
+    export: Export,
+    export_format: ExportFormat,
+    download_resources: bool | None = None,
 ) -> ConvertedFormat:
     """A queued conversion; converting to the same format twice is refused (Label Studio's 400)."""
     require_completed(export)
@@ -460,7 +539,12 @@ def request_conversion(
         )
     converted = ConvertedFormat(
         kind="convert",
-        payload={"export_id": export.id},
+        payload={
+            "export_id": export.id,
+            "download_resources": snapshot_downloads_resources(export)
+            if download_resources is None
+            else download_resources,
+        },
         export_id=export.id,
         project_id=export.project_id,
         export_type=export_format.name,
@@ -477,6 +561,7 @@ def write_conversion(
     export: Export,
     converted: ConvertedFormat,
     export_format: ExportFormat,
+    media: MediaAccess | None = None,
 ) -> WrittenArtifact:
     source_key = require_completed(export)
     key = conversion_key(converted, export_format)
@@ -489,6 +574,8 @@ def write_conversion(
                 key=source_key,
                 export_format=export_format,
                 mode="convert",
+                media=media,
+                download_resources=bool((converted.payload or {}).get("download_resources", True)),
             )
         )
         writer.commit()

@@ -60,6 +60,7 @@ def find_format(name: str) -> ExportFormat | None:
 
 
 def describe_formats(shape: ConfigShape) -> list[dict[str, Any]]:
-    """`/export/formats`: every format, those that fit the config first (Label Studio's shape)."""
-    entries = [item.describe(shape) for item in catalogue()]
+    """`/export/formats`: every listed format, those that fit the config first (Label Studio's
+    shape); a legacy alias such as `CSV_OLD` is accepted but not listed, as there."""
+    entries = [item.describe(shape) for item in catalogue() if item.listed]
     return sorted(entries, key=lambda entry: bool(entry.get("disabled")))

@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
+if TYPE_CHECKING:
+    from export_svc.media import MediaFetcher
 
 import orjson
 
@@ -24,7 +29,8 @@ class ConfigShape:
 
     #: Control tag types (`Labels`, `RectangleLabels`, ...).
     controls: frozenset[str] = frozenset()
-    #: Object tag types the controls point at (`Text`, `Image`, ...).
+    #: Object tag types the controls point at (`Text`, `Image`, ...); a `Text` read from a
+    #: URL (`valueType="url"`) is left out, as Label Studio's converter leaves it out.
     objects: frozenset[str] = frozenset()
     #: How many distinct task data keys the controls read.
     data_key_count: int = 0
@@ -33,19 +39,43 @@ class ConfigShape:
 
     @classmethod
     def from_parsed(cls, parsed: dict[str, Any], label_config: str = "") -> ConfigShape:
+        url_text_keys = _url_text_keys(label_config)
         controls = frozenset(str(info.get("type", "")) for info in parsed.values())
         objects: set[str] = set()
         data_keys: set[str] = set()
         for info in parsed.values():
             for item in info.get("inputs", []):
-                objects.add(str(item.get("type", "")))
-                data_keys.add(str(item.get("value", "")))
+                kind, key = str(item.get("type", "")), str(item.get("value", ""))
+                data_keys.add(key)
+                if not (kind == "Text" and key in url_text_keys):
+                    objects.add(kind)
         return cls(
             controls=controls,
             objects=frozenset(objects),
             data_key_count=len(data_keys),
             has_value_list="valueList=" in label_config,
         )
+
+
+def _url_text_keys(label_config: str) -> frozenset[str]:
+    """Data keys of `<Text valueType="url">` tags (their text is fetched, not stored)."""
+    if "valueType" not in label_config:
+        return frozenset()
+    try:
+        root = defused_fromstring(
+            label_config, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except Exception:
+        return frozenset()
+    return frozenset(
+        element.get("value", "").lstrip("$")
+        for element in root.iter("Text")
+        if element.get("valueType") == "url"
+    )
+
+
+#: When a format needs the task's media (images, audio) in the archive.
+MediaUse = Literal["never", "always", "optional"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,12 @@ class ExportContext:
     project_id: int
     #: Label Studio's `parsed_label_config`.
     parsed: dict[str, Any] = field(default_factory=dict)
+    #: The labeling config's XML (DocLang reads its image keys from it).
+    label_config: str = ""
+    #: Label Studio's `download_resources`: formats whose media is optional fetch it.
+    download_resources: bool = False
+    #: Where media comes from; None when this export fetches none.
+    media: MediaFetcher | None = None
 
     def data_key_of(self, object_types: Iterable[str]) -> str | None:
         """The data key of the first object of one of `object_types` that a control labels."""
@@ -64,6 +100,19 @@ class ExportContext:
                 if item.get("type") in wanted and item.get("value"):
                     return str(item["value"])
         return None
+
+    def first_data_key(self) -> str:
+        """Label Studio's `self._data_keys[0]` for a config with one data key."""
+        for info in self.parsed.values():
+            for item in info.get("inputs", []):
+                if item.get("value"):
+                    return str(item["value"])
+        return ""
+
+    def fetches_media(self, use: MediaUse) -> bool:
+        return self.media is not None and (
+            use == "always" or (use == "optional" and self.download_resources)
+        )
 
 
 Writer = Callable[[Iterable[Record], ExportContext], Iterator[bytes]]
@@ -82,6 +131,13 @@ class ExportFormat:
     tags: tuple[str, ...] = ()
     #: Position in Label Studio's list of formats.
     order: int = 100
+    #: Listed by `/export/formats`; a legacy alias (`CSV_OLD`) is accepted but not listed.
+    listed: bool = True
+    #: Whether the archive carries the tasks' media: never, always (`*_WITH_IMAGES`), or
+    #: when the request asks for it (`download_resources`, Label Studio's default).
+    media: MediaUse = "never"
+    #: Why this project's config cannot be written although it fits (None when it can).
+    precheck: Callable[[dict[str, Any]], str | None] | None = None
 
     @property
     def media_type(self) -> str:

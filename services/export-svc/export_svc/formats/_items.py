@@ -35,7 +35,9 @@ class Item:
         return self.completed_by
 
 
-def items(record: Record, parsed: dict[str, Any]) -> Iterator[Item]:
+def items(record: Record, parsed: dict[str, Any], *, region_ids: bool = False) -> Iterator[Item]:
+    """The converter's items of one task; `region_ids` adds each region's `id` and `parentID`
+    (the converter does so for keypoint configs, to hang keypoints on their boxes)."""
     annotations = record.get("annotations") or []
     data = record.get("data") or {}
     if not annotations:
@@ -62,6 +64,9 @@ def items(record: Record, parsed: dict[str, Any]) -> Iterator[Item]:
             for size in ("original_width", "original_height"):
                 if size in region:
                     value[size] = region[size]
+            if region_ids:
+                value["id"] = region.get("id")
+                value["parentID"] = region.get("parentID")
             outputs.setdefault(from_name, []).append(value)
         yield Item(
             id=record["id"],

@@ -11,7 +11,9 @@ import zipfile
 from collections.abc import Iterable, Iterator
 
 
-class _Sink:
+class ByteSink:
+    """A write-only file whose bytes are taken out as they come (zip and Parquet writers)."""
+
     def __init__(self) -> None:
         self._chunks: list[bytes] = []
         self._position = 0
@@ -20,6 +22,13 @@ class _Sink:
         self._chunks.append(bytes(data))
         self._position += len(data)
         return len(data)
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
 
     def tell(self) -> int:
         return self._position
@@ -38,7 +47,7 @@ class _Sink:
 
 class ZipStream:
     def __init__(self) -> None:
-        self._sink = _Sink()
+        self._sink = ByteSink()
         self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_DEFLATED)
 
     def entry(self, name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:

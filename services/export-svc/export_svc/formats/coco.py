@@ -1,11 +1,15 @@
-"""COCO: one `result.json` with images, categories and annotations (boxes and polygons), zipped.
+"""COCO and COCO_WITH_IMAGES: one `result.json` with images, categories and annotations, zipped.
 
 Follows Label Studio's converter: one image entry per converted item, boxes and areas in
 pixels of the size the region was drawn on (`original_width`/`original_height`), rotated
 boxes turned into their enclosing box, categories from the config's labels (explicit
-`category` attributes first). Images are referenced as `images/<file name>` and not
-downloaded. Images and annotations are spooled to temporary files as they stream by,
-since the categories list (which can grow with labels absent from the config) comes first.
+`category` attributes first). Keypoints (`KeyPointLabels` with `model_index` attributes)
+become one `keypoints` annotation per item under a merged `default` category, as the
+converter's `process_keypoints_for_coco` writes them. Images are referenced as
+`images/<file name>`; COCO_WITH_IMAGES also puts each image in the archive under that name
+and takes its size from the file. Images and annotations are spooled to temporary files as
+they stream by, since the categories list (which can grow with labels absent from the
+config) comes first.
 """
 
 from __future__ import annotations
@@ -16,26 +20,20 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from export_svc.formats import register
-from export_svc.formats._base import ConfigShape, ExportContext, ExportFormat, Record, dumps
+from export_svc.formats._base import ExportContext, ExportFormat, Record, dumps
+from export_svc.formats._fits import fits_coco_yolo
 from export_svc.formats._items import category_catalogue, items
+from export_svc.formats._keypoints import (
+    coco_keypoints_annotation,
+    keypoint_order,
+    skeleton_problem,
+    with_keypoint_category,
+)
+from export_svc.formats._media import ArchiveMedia, reference_file_name
 from export_svc.formats._zipstream import ZipStream
-
-IMAGE_CONTROLS = frozenset({"RectangleLabels", "PolygonLabels"})
-SHAPE_CONTROLS = frozenset({"Rectangle", "Polygon"})
-
-
-def fits_image_detection(shape: ConfigShape) -> bool:
-    """Label Studio's rule for COCO and YOLO, without keypoints (this server does not write them)."""
-    if shape.data_key_count > 1 or shape.has_value_list or "KeyPointLabels" in shape.controls:
-        return False
-    if "Image" not in shape.objects:
-        return False
-    return bool(shape.controls & IMAGE_CONTROLS) or (
-        bool(shape.controls & SHAPE_CONTROLS) and "Labels" in shape.controls
-    )
 
 
 def image_file_name(reference: Any) -> str:
@@ -46,7 +44,7 @@ def image_file_name(reference: Any) -> str:
     """
     text = str(reference)
     parsed = urlparse(text)
-    name = unquote(parsed.path).rstrip("/").rsplit("/", 1)[-1] or "image"
+    name = reference_file_name(text)
     if parsed.scheme in ("http", "https"):
         digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:8]
         return f"images/{digest}__{name}"
@@ -86,7 +84,7 @@ def _polygon_area(xs: list[float], ys: list[float]) -> float:
 
 
 def _category(value: dict[str, Any]) -> str | None:
-    for key in ("rectanglelabels", "polygonlabels", "labels"):
+    for key in ("rectanglelabels", "polygonlabels", "keypointlabels", "labels"):
         names = value.get(key)
         if names:
             return str(names[0])
@@ -111,14 +109,36 @@ class _Spool:
 
 
 def write_coco(records: Iterable[Record], context: ExportContext) -> Iterator[bytes]:
-    categories, by_name = category_catalogue(context.parsed)
-    data_key = context.data_key_of(["Image"]) or ""
+    return _write_coco(records, context, with_images=False)
+
+
+def write_coco_with_images(records: Iterable[Record], context: ExportContext) -> Iterator[bytes]:
+    return _write_coco(records, context, with_images=True)
+
+
+def _write_coco(
+    records: Iterable[Record], context: ExportContext, *, with_images: bool
+) -> Iterator[bytes]:
+    categories, by_name = with_keypoint_category(
+        *category_catalogue(context.parsed), context.parsed
+    )
+    order = keypoint_order(context.parsed)
+    data_key = context.first_data_key()
     images, annotations = _Spool(), _Spool()
+    archive = ZipStream()
+    media = ArchiveMedia(archive, context.media) if with_images and context.media else None
     try:
         for record in records:
             for item in items(record, context.parsed):
+                reference = item.input.get(data_key)
+                size = None
+                if media is not None and isinstance(reference, str) and reference:
+                    facts, entry = media.put(reference, image_file_name(reference))
+                    yield from entry
+                    if facts is not None and facts.width and facts.height:
+                        size = (facts.width, facts.height)
                 _convert_item(
-                    item.input.get(data_key), item.output, images, annotations, categories, by_name
+                    reference, item.output, images, annotations, categories, by_name, size, order
                 )
         info = {
             "year": datetime.now(UTC).year,
@@ -136,7 +156,6 @@ def write_coco(records: Iterable[Record], context: ExportContext) -> Iterator[by
             yield from annotations.chunks()
             yield b'\n],"info":' + dumps(info) + b"}\n"
 
-        archive = ZipStream()
         yield from archive.entry("result.json", document())
         yield from archive.close()
     finally:
@@ -151,13 +170,19 @@ def _convert_item(
     annotations: _Spool,
     categories: list[dict[str, Any]],
     by_name: dict[str, int],
+    size: tuple[int, int] | None,
+    keypoint_names: list[str],
 ) -> None:
     file_name = image_file_name(reference)
     image_id = images.count
+    width, height = size if size else (None, None)
+    if size:
+        images.add({"width": width, "height": height, "id": image_id, "file_name": file_name})
     if not output:
-        images.add({"width": None, "height": None, "id": image_id, "file_name": file_name})
+        if not size:
+            images.add({"width": None, "height": None, "id": image_id, "file_name": file_name})
         return
-    width = height = None
+    keypoints: list[dict[str, Any]] = []
     for value in (v for values in output.values() for v in values):
         name = _category(value)
         if name is None:
@@ -180,8 +205,10 @@ def _convert_item(
             if box is None:
                 continue
             x, y, w, h = box
-            x, w = x * width / 100, w * width / 100
-            y, h = y * height / 100, h * height / 100
+            drawn_w = value.get("original_width", width)
+            drawn_h = value.get("original_height", height)
+            x, w = x * drawn_w / 100, w * drawn_w / 100
+            y, h = y * drawn_h / 100, h * drawn_h / 100
             annotation.update(segmentation=[], bbox=[x, y, w, h], ignore=0, iscrowd=0, area=w * h)
         elif "polygonlabels" in value and value.get("points"):
             points = [(px / 100 * width, py / 100 * height) for px, py in value["points"]]
@@ -193,9 +220,22 @@ def _convert_item(
                 iscrowd=0,
                 area=_polygon_area(xs, ys),
             )
+        elif "keypointlabels" in value:
+            keypoints.append(value)
+            continue
         else:
             continue
         annotations.add(annotation)
+    if keypoints:
+        annotations.add(
+            coco_keypoints_annotation(
+                keypoints,
+                keypoint_names,
+                annotation_id=annotations.count,
+                image_id=image_id,
+                by_name=by_name,
+            )
+        )
 
 
 COCO = register(
@@ -204,9 +244,25 @@ COCO = register(
         title="COCO",
         link="https://labelstud.io/guide/export.html#COCO",
         extension="zip",
-        fits=fits_image_detection,
+        fits=fits_coco_yolo,
         write=write_coco,
         tags=("image segmentation", "object detection", "keypoints"),
         order=60,
+        precheck=skeleton_problem,
+    )
+)
+
+COCO_WITH_IMAGES = register(
+    ExportFormat(
+        name="COCO_WITH_IMAGES",
+        title="COCO with Images",
+        link="https://labelstud.io/guide/export.html#COCO",
+        extension="zip",
+        fits=fits_coco_yolo,
+        write=write_coco_with_images,
+        tags=("image segmentation", "object detection", "keypoints"),
+        order=70,
+        media="always",
+        precheck=skeleton_problem,
     )
 )

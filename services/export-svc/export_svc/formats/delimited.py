@@ -130,3 +130,18 @@ TSV = register(
         order=40,
     )
 )
+
+#: Label Studio keeps `CSV_OLD` in its format enum (the converter writes nothing for it);
+#: accepted here as CSV so a client asking for it gets a file, and not listed, as there.
+CSV_OLD = register(
+    ExportFormat(
+        name="CSV_OLD",
+        title="CSV (legacy)",
+        link="https://labelstud.io/guide/export.html#CSV",
+        extension="csv",
+        fits=any_config,
+        write=write_csv,
+        order=300,
+        listed=False,
+    )
+)

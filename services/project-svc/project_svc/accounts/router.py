@@ -2,7 +2,8 @@
 
 A successful form or JSON login sets the session cookie (a signed JWT carrying the user's
 token version, checked against the database on every request) and a `csrftoken` cookie
-that unsafe requests must echo in `X-CSRFToken`. The cookie is `Secure` when the request
+derived from it that unsafe requests must echo in `X-CSRFToken`. Before sign-in, the login
+form is a plain double submit of a random `csrftoken`. The cookies are `Secure` when the request
 came over HTTPS, also behind the ingress (uvicorn trusts `X-Forwarded-Proto` from
 `FORWARDED_ALLOW_IPS`, which the chart sets).
 """
@@ -81,12 +82,6 @@ def _signed_in(
             target = "/"
         response = RedirectResponse(target, status_code=302)
     set_session_cookie(response, request, user=user, principal=principal, secret=secret, days=days)
-    response.set_cookie(
-        CSRF_COOKIE,
-        request.cookies.get(CSRF_COOKIE) or secrets.token_hex(16),
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
     return response
 
 
@@ -170,4 +165,5 @@ def logout() -> Response:
     """POST only: a GET (a link, an `<img>` on another site) must not sign anyone out."""
     response = RedirectResponse("/user/login", status_code=302)
     response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
     return response

@@ -1,16 +1,17 @@
 """Who may do what to a project.
 
-Every member of the project's organization may read it (annotators need its config to
-label); owners, administrators and managers may create, change and delete projects.
-A project of another organization is not found rather than forbidden, so ids don't leak.
+Owners, administrators and managers see every project of their organization and may
+create, change and delete them; annotators and reviewers see (and label) only the
+projects they are members of (`can_see_project`, shared by every service). A project
+one may not see is not found rather than forbidden, so ids don't leak.
 """
 
-from labelops_common.auth.policies import MANAGER_ROLES
+from labelops_common.auth.policies import MANAGER_ROLES, can_see_project
 from labelops_common.auth.principal import Principal
 
 
-def can_view_project(principal: Principal, organization_id: int) -> bool:
-    return principal.organization_id == organization_id
+def can_view_project(principal: Principal, organization_id: int, *, is_member: bool) -> bool:
+    return can_see_project(principal, organization_id=organization_id, is_member=is_member)
 
 
 def can_create_project(principal: Principal) -> bool:
@@ -25,10 +26,16 @@ def can_delete_project(principal: Principal, organization_id: int) -> bool:
     return principal.organization_id == organization_id and principal.role in MANAGER_ROLES
 
 
+def can_manage_members(principal: Principal, organization_id: int) -> bool:
+    return can_update_project(principal, organization_id)
+
+
 #: Actions other services ask about over gRPC (`CheckProjectAccess`), mapped to policies.
-def can_perform(principal: Principal, organization_id: int, action: str) -> bool:
+def can_perform(
+    principal: Principal, organization_id: int, action: str, *, is_member: bool
+) -> bool:
     if action in {"view", "annotate"}:
-        return can_view_project(principal, organization_id)
+        return can_view_project(principal, organization_id, is_member=is_member)
     if action in {"update", "manage", "import", "export", "delete"}:
         return can_update_project(principal, organization_id)
     return False

@@ -92,7 +92,7 @@ def list_projects(
         )
     paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
     query = projects.ProjectListQuery(
-        organization_id=principal.organization_id,
+        principal=principal,
         title=title,
         ids=parse_int_list(ids, field="ids"),
         pinned=filter,
@@ -141,10 +141,7 @@ def validate_config(body: LabelConfigBody) -> Response:
 def get_project(
     project_id: int, session: DbSession, counts: CountsClient, principal: CurrentUser
 ) -> ProjectAnswer:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
-    authorize(policies.can_view_project(principal, project.organization_id))
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     return _responses(session, counts, [project], None)[0]
 
 
@@ -157,9 +154,7 @@ def update_project(
     principal: CurrentUser,
     set_overlap: OverlapSetterDep,
 ) -> ProjectAnswer:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_update_project(principal, project.organization_id))
     rules_before = (project.maximum_annotations, project.skip_queue)
     projects.update_project(session, project=project, fields=body)
@@ -174,9 +169,7 @@ def update_project(
 def delete_project(
     project_id: int, session: DbSession, principal: CurrentUser, delete_tasks: TasksDeleter
 ) -> Response:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     authorize(policies.can_delete_project(principal, project.organization_id))
     # Tasks first: if task-svc cannot delete them the request fails (503) and the project
     # stays, instead of leaving tasks behind with no project.
@@ -190,10 +183,7 @@ def delete_project(
 def validate_config_for_project(
     project_id: int, body: LabelConfigBody, session: DbSession, principal: CurrentUser
 ) -> ConfigValidationAnswer:
-    project = projects.get_project(
-        session, project_id=project_id, organization_id=principal.organization_id
-    )
-    authorize(policies.can_view_project(principal, project.organization_id))
+    project = projects.get_project(session, project_id=project_id, principal=principal)
     parsed = projects.validate_label_config(body.label_config)
     return ConfigValidationAnswer(
         config_essential_data_has_changed=projects.config_essential_data_changed(project, parsed)
@@ -210,7 +200,7 @@ def list_project_counts(
     page_size: str | None = None,
 ) -> Page[ProjectCountsRow]:
     paging = page_request(page, page_size, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
-    query = projects.ProjectListQuery(organization_id=principal.organization_id)
+    query = projects.ProjectListQuery(principal=principal)
     total = projects.count_projects(session, query=query)
     check_page_exists(paging, total)
     rows = projects.list_projects(

@@ -15,6 +15,7 @@ from labelops_common.http.errors import NotFound
 from labelops_common.settings import CommonSettings
 from sqlalchemy import select
 
+from project_svc.members import service as members
 from project_svc.organizations import service as organizations
 from project_svc.organizations.models import Membership
 from project_svc.projects import policies
@@ -53,6 +54,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 show_collab_predictions=project.show_collab_predictions,
                 model_version=project.model_version,
                 created_at_unix=int(project.created_at.timestamp()),
+                member_user_ids=members.member_ids(session, project_id=project.id),
             )
 
     def AuthenticateToken(
@@ -104,9 +106,14 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
             user = session.get(User, request.user_id)
             project = session.get(Project, request.project_id)
             principal = organizations.principal_for(session, user=user) if user else None
+            is_member = project is not None and members.is_member(
+                session, project_id=project.id, user_id=request.user_id
+            )
         if principal is None or project is None:
             return project_pb2.CheckProjectAccessResponse(allowed=False)
-        allowed = policies.can_perform(principal, project.organization_id, request.action)
+        allowed = policies.can_perform(
+            principal, project.organization_id, request.action, is_member=is_member
+        )
         return project_pb2.CheckProjectAccessResponse(allowed=allowed, role=principal.role.value)
 
 

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import nh3
+from labelops_common.auth.policies import can_see_project
+from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.labelconfig import LabelConfig, LabelConfigError, parse_label_config
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from project_svc.members import service as members
 from project_svc.projects.models import Project
 from project_svc.projects.schemas import ProjectFields
 
@@ -70,10 +73,15 @@ def create_project(
     return project
 
 
-def get_project(session: Session, *, project_id: int, organization_id: int) -> Project:
-    """The project if it belongs to the organization; otherwise not found (ids don't leak)."""
+def get_project(session: Session, *, project_id: int, principal: Principal) -> Project:
+    """The project if the caller may see it (its organization's, and for annotators and
+    reviewers one they are members of); otherwise not found (ids don't leak)."""
     project = session.get(Project, project_id)
-    if project is None or project.organization_id != organization_id:
+    if project is None or not can_see_project(
+        principal,
+        organization_id=project.organization_id,
+        is_member=members.is_member(session, project_id=project.id, user_id=principal.user_id),
+    ):
         raise NotFound()
     return project
 
@@ -91,7 +99,8 @@ def delete_project(session: Session, *, project: Project) -> None:
 
 @dataclass(frozen=True)
 class ProjectListQuery:
-    organization_id: int
+    #: Whose list it is: their organization's projects they may see.
+    principal: Principal
     title: str | None = None
     ids: Sequence[int] = ()
     pinned: str = "all"
@@ -100,7 +109,7 @@ class ProjectListQuery:
 
 
 def _filtered(query: ProjectListQuery) -> Any:
-    statement = select(Project).where(Project.organization_id == query.organization_id)
+    statement = select(Project).where(members.visible_projects(query.principal))
     if query.title:
         statement = statement.where(Project.title.ilike(f"%{query.title}%"))
     if query.ids:

@@ -1,6 +1,6 @@
 """Receiving an import's body: raw bodies streamed into the artifact storage as they
 arrive, multipart files spooled by Starlette and copied there, `url=` forms stored as
-inline tasks. Nothing is read whole; whatever a failed request stored is deleted.
+inline tasks or downloaded through the outbound address policy. Nothing is read whole; whatever a failed request stored is deleted.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from urllib.parse import unquote
 
+import httpx
 from fastapi import Request
 from labelops_common.artifacts import (
     ArtifactStorage,
@@ -23,6 +25,7 @@ from labelops_common.http.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from labelops_common.outbound import OutboundRefused, outbound_policy
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -197,14 +200,13 @@ async def _receive_url_value(
     keep: bool,
     project_id: int,
 ) -> None:
-    """Label Studio treats a `url` that parses as JSON as inline tasks; downloading other
-    URLs is not offered (it would let the server be pointed at internal addresses)."""
+    """Label Studio treats a `url` that parses as JSON as inline tasks, and downloads any
+    other URL as if its file had been uploaded."""
     try:
         json.loads(value)
     except json.JSONDecodeError:
-        raise ValidationFailed(
-            {"url": ["Importing from a URL is not supported; send the tasks or upload the file."]}
-        ) from None
+        await _download_url(value.strip(), settings, storage, received, project_id=project_id)
+        return
     content = value.encode("utf-8")
     if len(content) > settings.import_max_bytes:
         raise PayloadTooLarge(f"The import is larger than {settings.import_max_bytes} bytes.")
@@ -212,6 +214,61 @@ async def _receive_url_value(
     path = uploads.new_upload_path(project_id, name) if keep else uploads.new_body_path(".json")
     await run_in_threadpool(uploads.write_bytes, storage, path, content)
     _add_body(received, path, name, len(content), keep)
+
+
+async def _download_url(
+    url: str, settings: Settings, storage: ArtifactStorage, received: Received, *, project_id: int
+) -> None:
+    """Fetch `url` through the outbound address policy into an upload, streamed and capped.
+
+    A URL the policy refuses (a private address, after DNS and on every redirect), one that
+    does not answer, answers an error or names no importable file is the caller's input,
+    so each is a 400 on `url` naming the reason.
+    """
+    policy = outbound_policy()
+    try:
+        async with (
+            policy.async_client(
+                follow_redirects=True,
+                max_redirects=settings.import_url_max_redirects,
+                timeout=settings.import_url_timeout_seconds,
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code >= 400:
+                raise _url_error(f"{url} answered HTTP {response.status_code}.")
+            name = _downloaded_file_name(response.url.path, response.headers.get("content-type"))
+            path = uploads.new_upload_path(project_id, name)
+            budget = settings.import_max_bytes - received.size
+            size = await uploads.spool_stream(
+                storage, path, response.aiter_bytes(), max_bytes=budget
+            )
+    except OutboundRefused as refused:
+        raise _url_error(refused.reason) from None
+    except httpx.HTTPError as error:
+        raise _url_error(f"could not download {url} ({type(error).__name__}).") from None
+    received.uploads.append((path, name, size))
+    received.size += size
+
+
+def _downloaded_file_name(path: str, content_type: str | None) -> str:
+    """The URL's file name when its extension is importable, else one from the media type."""
+    name = uploads.safe_filename(PurePosixPath(unquote(path)).name or "import")
+    extension = PurePosixPath(name).suffix.lower()
+    if extension in ALLOWED_EXTENSIONS:
+        return name
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    extension = RAW_TYPES.get(media_type, "") if media_type else ""
+    if not extension:
+        raise _url_error(
+            f"cannot tell which kind of file {name!r} is ({media_type or 'no media type'}); "
+            f"its name must end with one of {', '.join(sorted(ALLOWED_EXTENSIONS))}."
+        )
+    return f"{PurePosixPath(name).stem or 'import'}{extension}"
+
+
+def _url_error(reason: str) -> ValidationFailed:
+    return ValidationFailed({"url": [reason]})
 
 
 def discard(storage: ArtifactStorage, keys: list[str]) -> None:

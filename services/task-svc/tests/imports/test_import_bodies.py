@@ -4,9 +4,13 @@ files, `url=` forms, empty and malformed bodies, and what stays stored after a f
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from labelops_common.settings import get_common_settings
 
 from .conftest import TXT_CONFIG, url  # type: ignore[import-not-found]
 
@@ -180,3 +184,105 @@ def test_raw_body_with_commit_false_is_kept_as_an_upload(
     )
     assert again.status_code == 201, again.text
     assert [task.data for task in db.tasks(project)] == [{"text": "a"}]
+
+
+class _FileServer(BaseHTTPRequestHandler):
+    """Serves a JSON file, a CSV with no extension, a redirect and a 404."""
+
+    routes: dict[str, tuple[int, str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        status, content_type, body = self.routes.get(self.path, (404, "text/plain", b"missing"))
+        self.send_response(status)
+        if status in (301, 302):
+            self.send_header("Location", body.decode())
+            body = b""
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def file_server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FileServer)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    _FileServer.routes = {
+        "/tasks.json": (
+            200,
+            "application/json",
+            json.dumps([{"text": "a"}, {"text": "b"}]).encode(),
+        ),
+        "/export": (200, "text/csv; charset=utf-8", b"text\nc\nd\ne\n"),
+        "/moved": (302, "text/plain", f"{base}/tasks.json".encode()),
+        "/to-metadata": (302, "text/plain", b"http://169.254.169.254/latest/meta-data/"),
+        "/page": (200, "text/html", b"<html></html>"),
+    }
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def private_networks_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
+    get_common_settings.cache_clear()
+    yield
+    monkeypatch.delenv("LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS")
+    get_common_settings.cache_clear()
+
+
+def test_url_import_is_refused_for_a_loopback_server_by_default(
+    stack: Any, cast: Any, make_project: Any, db: Any, file_server: str
+) -> None:
+    get_common_settings.cache_clear()
+    project = make_project(label_config=TXT_CONFIG)
+    for target in (f"{file_server}/tasks.json", file_server.replace("127.0.0.1", "localhost")):
+        answer = stack.task.post(url(project), data={"url": target}, headers=cast.owner.headers)
+        assert answer.status_code == 400, answer.text
+        assert "loopback address, refused by the outbound address policy" in answer.text
+    assert db.task_count(project) == 0
+
+
+@pytest.mark.usefixtures("private_networks_allowed")
+def test_url_import_downloads_through_the_policy(
+    stack: Any, cast: Any, make_project: Any, db: Any, file_server: str
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    for path, texts in (("/tasks.json", ["a", "b"]), ("/export", ["c", "d", "e"])):
+        answer = stack.task.post(
+            url(project), data={"url": file_server + path}, headers=cast.owner.headers
+        )
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["task_count"] == len(texts)
+    moved = stack.task.post(
+        url(project), data={"url": f"{file_server}/moved"}, headers=cast.owner.headers
+    )
+    assert moved.status_code == 201, moved.text
+    assert [task.data["text"] for task in db.tasks(project)] == ["a", "b", "c", "d", "e", "a", "b"]
+
+
+@pytest.mark.usefixtures("private_networks_allowed")
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/to-metadata", "169.254.169.254 is a link-local address"),
+        ("/missing.json", "answered HTTP 404"),
+        ("/page", "cannot tell which kind of file"),
+    ],
+)
+def test_url_import_failures_name_the_reason_and_import_nothing(
+    stack: Any, cast: Any, make_project: Any, db: Any, file_server: str, path: str, reason: str
+) -> None:
+    project = make_project(label_config=TXT_CONFIG)
+    answer = stack.task.post(
+        url(project), data={"url": file_server + path}, headers=cast.owner.headers
+    )
+    assert answer.status_code == 400, answer.text
+    assert reason in answer.json()["validation_errors"]["url"][0]
+    assert db.task_count(project) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelops_common.auth.authenticate import SESSION_COOKIE
+from labelops_common.auth.authenticate import SESSION_COOKIE, csrf_token_for
 from labelops_common.auth.jwt_tokens import encode_token
 from labelops_common.auth.principal import Role
 from labelops_testing.actors import TEST_PASSWORD
@@ -21,7 +21,6 @@ CHOICE = [
         "value": {"choices": ["Positive"]},
     }
 ]
-CSRF = "0123456789abcdef0123456789abcdef"
 
 
 def _annotation_count(stack: Any, task_id: int) -> int:
@@ -31,12 +30,13 @@ def _annotation_count(stack: Any, task_id: int) -> int:
 
 def _annotate(stack: Any, task_id: int, *, cookie: str | None = None, bearer: str | None = None):
     stack.task.cookies.clear()
-    headers = {"X-CSRFToken": CSRF}
+    headers: dict[str, str] = {}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
     if cookie:
+        secret = stack.task_runtime.http_app.state.common_settings.resolved_secret_key()
+        headers["X-CSRFToken"] = csrf_token_for(cookie, secret=secret)
         stack.task.cookies.set(SESSION_COOKIE, cookie)
-        stack.task.cookies.set("csrftoken", CSRF)
     try:
         return stack.task.post(
             f"/api/tasks/{task_id}/annotations", json={"result": CHOICE}, headers=headers

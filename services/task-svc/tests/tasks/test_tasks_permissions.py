@@ -154,3 +154,34 @@ def test_a_task_names_who_completed_its_annotations(
     assert completed_by["email"] == cast.annotator.email
     assert completed_by["initials"] == cast.annotator.email[:2].upper()
     assert set(completed_by) == {"id", "first_name", "last_name", "avatar", "email", "initials"}
+
+
+def test_an_annotator_outside_the_project_finds_nothing(
+    stack: Any, cast: Any, make_project: Any
+) -> None:
+    """Annotators see only projects they are members of, in task-svc as in project-svc."""
+    project = make_project(members=False)
+    task = _task(stack.task, cast.owner.headers, project)
+    paths = (
+        f"/api/tasks/{task}",
+        f"/api/tasks?project={project}",
+        f"/api/projects/{project}/next",
+        f"/api/dm/views?project={project}",
+    )
+    for path in paths:
+        answer = stack.task.get(path, headers=cast.annotator.headers)
+        assert answer.status_code == 404, (path, answer.text)
+    wrote = stack.task.post(
+        f"/api/tasks/{task}/annotations", json={"result": CHOICE}, headers=cast.annotator.headers
+    )
+    assert wrote.status_code == 404
+    admitted = stack.project.post(
+        f"/api/projects/{project}/members/",
+        json={"user": cast.annotator.user_id},
+        headers=cast.owner.headers,
+    )
+    assert admitted.status_code == 201
+    stack.task_runtime.http_app.state.project_directory.forget(
+        project
+    )  # the directory's short cache
+    assert stack.task.get(f"/api/tasks/{task}", headers=cast.annotator.headers).status_code == 200

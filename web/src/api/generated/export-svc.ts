@@ -14,6 +14,9 @@ export interface paths {
         /**
          * Download Export
          * @description Streams the whole export while task-svc streams the tasks (Label Studio's easy export).
+         *
+         *     A format that fetches media (`*_WITH_IMAGES`, or VOC, ASR_MANIFEST and DOCLANG with
+         *     `download_resources`, true by default as in Label Studio) is written whole first.
          */
         get: operations["download_export_api_projects__project_id__export_get"];
         put?: never;
@@ -413,6 +416,8 @@ export interface operations {
                     "application/conll": string;
                     "application/csv": string;
                     "application/json": string;
+                    "application/jsonl": string;
+                    "application/parquet": string;
                     "application/tsv": string;
                     "application/zip": string;
                 };
@@ -748,6 +753,8 @@ export interface operations {
                     "application/conll": string;
                     "application/csv": string;
                     "application/json": string;
+                    "application/jsonl": string;
+                    "application/parquet": string;
                     "application/tsv": string;
                     "application/zip": string;
                 };

@@ -6,6 +6,7 @@ import type { ComponentType } from "react";
 import { Navigate, NavLink, useParams } from "react-router-dom";
 
 import { useProject } from "../../layout";
+import { AccessSettings } from "./AccessSettings";
 import { DangerZone } from "./DangerZone";
 import { GeneralSettings } from "./GeneralSettings";
 import { InstructionsSettings } from "./InstructionsSettings";
@@ -27,6 +28,7 @@ const SETTINGS_SECTIONS: Section[] = [
   { slug: "labeling", title: "Labeling interface", intro: "What annotators see and which labels they can give.", component: LabelingSettings },
   { slug: "instructions", title: "Instructions", intro: "Guidance shown to annotators.", component: InstructionsSettings },
   { slug: "members", title: "Members", intro: "Who works on the project, and in which role.", component: MembersSettings },
+  { slug: "access", title: "Access", intro: "Which annotators and reviewers see this project.", component: AccessSettings },
   { slug: "ml", title: "Machine learning", intro: "Model servers for pre-labels and training.", component: MlSettings },
   { slug: "storage", title: "Cloud storage", intro: "Buckets and folders tasks come from and annotations go to.", component: StorageSettings },
   { slug: "webhooks", title: "Webhooks", intro: "Notify other systems when things change.", component: WebhookSettings },

@@ -56,6 +56,7 @@ class Project(_message.Message):
     SHOW_COLLAB_PREDICTIONS_FIELD_NUMBER: _builtins.int
     MODEL_VERSION_FIELD_NUMBER: _builtins.int
     CREATED_AT_UNIX_FIELD_NUMBER: _builtins.int
+    MEMBER_USER_IDS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     organization_id: _builtins.int
     title: _builtins.str
@@ -68,6 +69,10 @@ class Project(_message.Message):
     show_collab_predictions: _builtins.bool
     model_version: _builtins.str
     created_at_unix: _builtins.int
+    @_builtins.property
+    def member_user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Annotators and reviewers admitted to the project; managers and up see it without."""
+
     def __init__(
         self,
         *,
@@ -82,10 +87,11 @@ class Project(_message.Message):
         show_collab_predictions: _builtins.bool = ...,
         model_version: _builtins.str = ...,
         created_at_unix: _builtins.int = ...,
+        member_user_ids: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "maximum_annotations", b"maximum_annotations", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
