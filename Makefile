@@ -7,7 +7,7 @@ export LABELOPS_DATA_DIR ?= ./data
 #: `make run` serves with one process per core.
 PROCESSES ?= $(shell python3 -c 'import os; print(os.cpu_count() or 1)')
 
-.PHONY: env web run test lint proto proto-check routes routes-check openapi openapi-check migration bench bench-ml bench-floor bench-storage chart-render chart-check
+.PHONY: env web run test lint proto proto-check routes routes-check openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -60,6 +60,8 @@ bench: env ## task-svc benchmark: make bench SIZES=10000,100000 LS=1 (options: b
 
 bench-ml: env ## predictions through the reference ML backend: make bench-ml TASKS=10000 (options: bench/README.md)
 	$(UV) run --no-sync python -m bench.ml
+bench-exports: env ## export benchmark: make bench-exports SIZES=100000 LS=1 (options: bench/README.md)
+	$(UV) run --no-sync python -m bench.exports
 
 bench-floor: env ## PostgreSQL's own cost of importing the bench tasks: make bench-floor SIZE=100000
 	$(UV) run --no-sync python -m bench.copy_floor --size $(or $(SIZE),100000) $(if $(LS_SECONDS),--ls-seconds $(LS_SECONDS))

@@ -73,6 +73,10 @@ class ServiceRuntime:
     on_start: Callable[[], None] | None = None
     #: What this instance's job bodies run with (`provide_job_resources`).
     job_resources: JobResources | None = None
+    #: Housekeeping every worker process runs beside the stale-job sweeps (e.g. removing
+    #: expired files); each returns how many things it handled and must be safe to run
+    #: concurrently in several processes.
+    sweeps: list[Callable[[], int]] = field(default_factory=list)
 
     @property
     def queues(self) -> tuple[str, ...]:
@@ -97,6 +101,11 @@ class ServiceRuntime:
             for handle in self.job_handles()
             if handle.job_model is not None
         ]
+
+    def periodic_sweeps(self) -> list[Callable[[], int]]:
+        """What a worker process runs periodically for this service: its stale-job sweeps,
+        then its own `sweeps`."""
+        return [*self.stale_job_sweeps(), *self.sweeps]
 
 
 def assemble_service(

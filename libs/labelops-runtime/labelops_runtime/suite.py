@@ -268,9 +268,10 @@ def start_job_sweeper(
     common: CommonSettings, runtimes: Any, *, interval_seconds: float
 ) -> StaleJobSweeper:
     """Re-enqueue the stale jobs of these services periodically, in a process that runs
-    workers; on the embedded queue, also delete the messages already taken."""
+    workers, and run their other sweeps; on the embedded queue, also delete the messages
+    already taken."""
     sweeps: list[Callable[[], int]] = [
-        sweep for runtime in runtimes for sweep in runtime.stale_job_sweeps()
+        sweep for runtime in runtimes for sweep in runtime.periodic_sweeps()
     ]
     broker_url = common.resolved_broker_url()
     if is_embedded_queue(broker_url):

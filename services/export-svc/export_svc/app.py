@@ -16,6 +16,7 @@ from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
 from export_svc.artifacts import artifact_storage
+from export_svc.exports.jobs import remove_expired_snapshots
 from export_svc.exports.router import router as exports_router
 from export_svc.exports.rpc import register_export_service
 from export_svc.jobs import JOBS, ExportJobResources
@@ -64,14 +65,17 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     state.task_source = source
     state.media_access = media
     # Job bodies run outside any request: they get this instance's parts.
-    runtime.provide_job_resources(
-        ExportJobResources(
-            database=runtime.database,
-            projects=projects,
-            people=people,
-            storage=storage,
-            source=source,
-            media=media,
-        )
+    resources = ExportJobResources(
+        database=runtime.database,
+        projects=projects,
+        people=people,
+        storage=storage,
+        source=source,
+        media=media,
+        progress_interval_seconds=settings.progress_interval_seconds,
+        retention_days=settings.snapshot_retention_days,
     )
+    runtime.provide_job_resources(resources)
+    # Worker processes remove expired snapshots beside their stale-job sweeps.
+    runtime.sweeps.append(lambda: remove_expired_snapshots(resources))
     return runtime

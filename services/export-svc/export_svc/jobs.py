@@ -37,3 +37,6 @@ class ExportJobResources(JobResources):
     storage: ArtifactStorage
     source: TaskSource
     media: MediaAccess
+    #: `Settings.progress_interval_seconds` and `Settings.snapshot_retention_days`.
+    progress_interval_seconds: float = 1.0
+    retention_days: float = 0.0

@@ -22,6 +22,15 @@ class Settings(ServiceSettings):
     stream_deadline_seconds: float = 3600.0
     #: Snapshots `GET /exports` lists (Label Studio: newest 100).
     snapshot_list_limit: int = 100
+    #: Finished snapshots (and their conversions) older than this many days are removed,
+    #: rows and files, by a sweep every worker process runs; 0 keeps them forever.
+    snapshot_retention_days: float = Field(default=30.0, ge=0)
+    #: How often a running snapshot records its progress and notices a cancellation.
+    progress_interval_seconds: float = Field(default=1.0, gt=0)
+    #: Downloads of a stored file from an object store redirect (307) to a presigned URL
+    #: valid this many seconds, so the bytes (and range requests) bypass the API; 0 streams
+    #: them through the API (e.g. when clients cannot reach the store's endpoint).
+    presigned_download_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
     #: Most bytes of media (images, audio) one export may fetch into its archive
     #: (`*_WITH_IMAGES`, `download_resources`); past it the export fails with a 400 that
     #: says so, rather than leave files out.

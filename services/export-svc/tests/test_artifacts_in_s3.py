@@ -1,8 +1,9 @@
 """Snapshots in an object store: export-svc built with `LABELOPS_ARTIFACT_STORAGE=s3`
 against moto's S3 server, as a pod whose worker and API do not share a disk would run.
 
-The snapshot job writes the file into the bucket under the prefix; the API streams it back
-(and converts from it); deleting the export removes the objects.
+The snapshot job writes the file into the bucket under the prefix; the API redirects its
+download to a presigned URL (or streams it back) and converts from it; deleting the export
+removes the objects.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from export_svc.app import build_service as build_export_service
 from export_svc.exports import jobs
@@ -109,9 +111,24 @@ def test_snapshot_lives_in_the_bucket(
     assert shown["status"] == "completed"
     assert shown["md5"] == hashlib.md5(stored, usedforsecurity=False).hexdigest()
 
+    # The file itself: a redirect to a presigned URL, whose bytes (and ranges) the store serves.
+    redirected = s3_export.get(
+        f"{base}/{export_id}/download", headers=cast.owner.headers, follow_redirects=False
+    )
+    assert redirected.status_code == 307
+    location = redirected.headers["location"]
+    assert location.startswith(f"{s3_endpoint}/{BUCKET}/{key}?") and "Signature" in location
+    assert SECRET_KEY not in location
+    from_store = httpx.get(location)
+    assert from_store.status_code == 200 and from_store.content == stored
+    assert [task["id"] for task in from_store.json()] == ner_project.task_ids
+    assert "attachment" in from_store.headers["content-disposition"]
+    tail = httpx.get(location, headers={"Range": "bytes=10-"})
+    assert tail.status_code == 206 and tail.content == stored[10:]
+    # With presigned downloads off, the API streams the file itself.
+    s3_export.app.state.settings.presigned_download_seconds = 0  # type: ignore[attr-defined]
     downloaded = s3_export.get(f"{base}/{export_id}/download", headers=cast.owner.headers)
     assert downloaded.status_code == 200 and downloaded.content == stored
-    assert [task["id"] for task in downloaded.json()] == ner_project.task_ids
     as_csv = s3_export.get(
         f"{base}/{export_id}/download", params={"exportType": "CSV"}, headers=cast.owner.headers
     )

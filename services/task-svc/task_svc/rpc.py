@@ -13,7 +13,6 @@ idempotent batch is ABORTED, project-svc being down is UNAVAILABLE.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
@@ -23,14 +22,12 @@ from labelops.task.v1 import task_pb2, task_pb2_grpc
 from labelops_common.db import Database
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.grpcutil import PeerError
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from task_svc.annotations import service as annotation_service
-from task_svc.annotations.schemas import annotation_fields
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
-from task_svc.predictions.schemas import prediction_fields
-from task_svc.tasks.models import Task
 from task_svc.tasks.service import delete_tasks
 
 logger = logging.getLogger(__name__)
@@ -48,27 +45,22 @@ def abort(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) ->
     raise AssertionError("context.abort returned")
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _task_message(task: Task, page: bulk.TaskPage) -> task_pb2.Task:
+def _task_message(task: Row[Any]) -> task_pb2.Task:
+    """A streamed task: its JSON documents (and its annotations and predictions, when asked
+    for) passed on as PostgreSQL wrote them."""
     message = task_pb2.Task(
         id=task.id,
         project_id=task.project_id,
-        data_json=_dumps(task.data),
-        meta_json=_dumps(task.meta or {}),
+        data_json=task.data_json.encode(),
+        meta_json=(task.meta_json or "{}").encode(),
         inner_id=task.inner_id,
         source_key=task.source_key or "",
     )
-    if task.id in page.annotations:
-        message.annotations_json = _dumps(
-            [annotation_fields(annotation) for annotation in page.annotations[task.id]]
-        )
-    if task.id in page.predictions:
-        message.predictions_json = _dumps(
-            [prediction_fields(prediction) for prediction in page.predictions[task.id]]
-        )
+    fields = task._fields
+    if "annotations_json" in fields:
+        message.annotations_json = task.annotations_json.encode()
+    if "predictions_json" in fields:
+        message.predictions_json = task.predictions_json.encode()
     return message
 
 
@@ -167,7 +159,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
                         return
                     yield task_pb2.TaskBatch(
                         project_id=project.id,
-                        tasks=[_task_message(task, page) for task in page.tasks],
+                        tasks=[_task_message(task) for task in page.tasks],
                     )
             except bulk.BulkError as error:
                 self._refuse(context, error)

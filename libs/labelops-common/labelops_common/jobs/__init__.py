@@ -9,6 +9,7 @@ from labelops_common.jobs.resources import (
     unregister_job_resources,
 )
 from labelops_common.jobs.runner import (
+    JobCancelled,
     JobContext,
     LeaseLost,
     StaleJobSweeper,
@@ -26,6 +27,7 @@ from labelops_common.jobs.service import (
 )
 
 __all__ = [
+    "JobCancelled",
     "JobContext",
     "JobRecordMixin",
     "JobResources",

@@ -26,6 +26,11 @@ class LeaseLost(Exception):
     """Another worker took the job over (this one stalled past its lease)."""
 
 
+class JobCancelled(Exception):
+    """Raised by a body that finds its row cancelled or deleted: it stops, and `run_job`
+    leaves the row as it is (no failure recorded, no retry)."""
+
+
 @dataclass
 class JobContext:
     job_id: int
@@ -97,6 +102,10 @@ def run_job(
     heartbeat.start()
     try:
         body(context)
+    except JobCancelled:
+        heartbeat.stop()
+        logger.info("job stopped: cancelled or deleted", extra={"job_id": job_id})
+        return "cancelled"
     except Exception as exc:
         heartbeat.stop()
         with session_factory() as session:

@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database
 from labelops_common.jobs import (
+    JobCancelled,
     JobRecordMixin,
     JobStatus,
+    cancel_job,
     claim_job,
     create_job,
     find_stale_jobs,
@@ -164,6 +166,29 @@ def test_failures_retry_then_fail_for_good(database: Database) -> None:
         run_job(session_factory=database.new_session, model=DemoJob, job_id=job_id, body=broken)
         == "skipped"
     )
+    with database.session() as session:
+        assert find_stale_jobs(session, model=DemoJob, queued_grace=timedelta(0)) == []
+
+
+def test_a_body_that_finds_its_job_cancelled_stops_without_a_failure(database: Database) -> None:
+    job_id = new_job(database)
+
+    def cancelled_midway(_context) -> None:
+        with database.session() as session:
+            assert cancel_job(session, model=DemoJob, job_id=job_id)
+        raise JobCancelled("row cancelled")
+
+    assert (
+        run_job(
+            session_factory=database.new_session,
+            model=DemoJob,
+            job_id=job_id,
+            body=cancelled_midway,
+        )
+        == "cancelled"
+    )
+    row = job_row(database, job_id)
+    assert (row.status, row.attempts, row.error) == (JobStatus.CANCELLED.value, 1, None)
     with database.session() as session:
         assert find_stale_jobs(session, model=DemoJob, queued_grace=timedelta(0)) == []
 

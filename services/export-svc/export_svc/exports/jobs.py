@@ -6,16 +6,22 @@ it builds export-svc.
 
 Running twice is harmless: a row whose file is already recorded is left alone, a re-run
 after a crash overwrites the same key (files are published whole, never appended), and
-`run_job` skips a row another worker holds or that is finished.
+`run_job` skips a row another worker holds or that is finished. A snapshot records its
+progress every `progress_interval_seconds`; the same statement finds a cancelled or deleted
+row, and the job aborts its upload and stops.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
+from labelops_common.db import utcnow
 from labelops_common.http.errors import ApiError
-from labelops_common.jobs import JobContext, run_job
+from labelops_common.jobs import JobCancelled, JobContext, JobStatus, run_job
 from labelops_common.queue import labelops_task
+from sqlalchemy import update
 
 from export_svc.exports import service
 from export_svc.exports.models import ConvertedFormat, Export
@@ -77,7 +83,7 @@ def _write_snapshot(resources: ExportJobResources, context: JobContext) -> None:
     with resources.database.session() as session:
         export = session.get(Export, context.job_id)
         if export is None:
-            raise ExportFailed("The export is gone.")
+            raise JobCancelled("The export is gone.")
         if export.md5 and export.artifact_key and resources.storage.exists(export.artifact_key):
             logger.info("snapshot already written", extra={"job_id": export.id})
             return
@@ -85,27 +91,80 @@ def _write_snapshot(resources: ExportJobResources, context: JobContext) -> None:
         if project is None:
             raise ExportFailed("The project no longer exists.")
         session.expunge(export)
+    total = resources.source.count(service.selection_of(export))
+    progress = SnapshotProgress(
+        resources, context, total=total, interval=resources.progress_interval_seconds
+    )
+    progress.record(0)
     written = service.write_snapshot(
         storage=resources.storage,
         source=resources.source,
         people=resources.people,
         project=project,
         export=export,
+        on_progress=progress.tick,
     )
     with resources.database.session() as session:
-        current = session.get(Export, context.job_id)
-        if current is None:
-            # Deleted while it was being written: its file must not outlive it.
-            resources.storage.delete(written.key)
-            raise ExportFailed("The export was deleted while it was written.")
-        current.artifact_key = written.key
-        current.md5 = written.md5
-        current.size = written.size
-        current.counters = {"task_number": written.rows}
-        current.progress = written.rows
-        current.total = written.rows
+        # Only a row still running as this job records the file: a snapshot deleted or
+        # cancelled while it was written must not outlive that.
+        recorded = session.execute(
+            update(Export)
+            .where(Export.id == context.job_id, Export.status == JobStatus.RUNNING.value)
+            .values(
+                artifact_key=written.key,
+                md5=written.md5,
+                size=written.size,
+                counters={"task_number": written.rows},
+                progress=written.rows,
+                total=written.rows,
+            )
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
+    if not getattr(recorded, "rowcount", 0):
+        resources.storage.delete(written.key)
+        raise JobCancelled("The export was cancelled or deleted while it was written.")
     context.report_progress(written.rows, written.rows)
+
+
+class SnapshotProgress:
+    """Records a running snapshot's progress at most every `interval` seconds; the same
+    conditional UPDATE tells it the row was cancelled or deleted, and it stops the job."""
+
+    def __init__(
+        self,
+        resources: ExportJobResources,
+        context: JobContext,
+        *,
+        total: int | None,
+        interval: float,
+    ) -> None:
+        self._resources = resources
+        self._context = context
+        self._total = total
+        self._interval = interval
+        self._last = time.monotonic()
+
+    def tick(self, rows: int) -> None:
+        if time.monotonic() - self._last >= self._interval:
+            self.record(rows)
+
+    def record(self, rows: int) -> None:
+        self._last = time.monotonic()
+        self._context.report_progress(rows, self._total)
+        values: dict[str, object] = {"progress": rows, "updated_at": utcnow()}
+        if self._total is not None:
+            values["total"] = self._total
+        with self._resources.database.session() as session:
+            running = session.execute(
+                update(Export)
+                .where(Export.id == self._context.job_id, Export.status == JobStatus.RUNNING.value)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        if not getattr(running, "rowcount", 0):
+            raise JobCancelled("The export was cancelled or deleted.")
 
 
 def _write_conversion(resources: ExportJobResources, context: JobContext) -> None:
@@ -139,8 +198,34 @@ def _write_conversion(resources: ExportJobResources, context: JobContext) -> Non
         current = session.get(ConvertedFormat, context.job_id)
         if current is None:
             resources.storage.delete(written.key)
-            raise ExportFailed("The export was deleted while it was converted.")
+            raise JobCancelled("The export was deleted while it was converted.")
         current.artifact_key = written.key
         current.md5 = written.md5
         current.size = written.size
         session.commit()
+
+
+#: A partial file on local disk this old was left by a worker that died while writing it.
+ABANDONED_PARTIAL_AGE = timedelta(hours=6)
+
+
+def remove_expired_snapshots(resources: ExportJobResources) -> int:
+    """The retention sweep: finished snapshots older than `snapshot_retention_days` go,
+    rows and files (0 days keeps them); on local disk, so do the partial files of killed
+    workers (object stores drop unfinished uploads themselves)."""
+    removed = service.remove_abandoned_partials(resources.storage, older_than=ABANDONED_PARTIAL_AGE)
+    if resources.retention_days <= 0:
+        return removed
+    with resources.database.session() as session:
+        while True:
+            batch = service.remove_expired_exports(
+                session,
+                storage=resources.storage,
+                older_than=timedelta(days=resources.retention_days),
+            )
+            removed += batch
+            if batch == 0:
+                break
+    if removed:
+        logger.info("expired snapshots removed", extra={"removed": removed})
+    return removed

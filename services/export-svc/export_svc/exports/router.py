@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import project_for
 from labelops_common.directory import ProjectInfo, UserDirectory
 from labelops_common.http.params import parse_bool, parse_int_list
 from labelops_common.http.routing import ApiRouter
 
+from export_svc.artifacts import ArtifactStorage, LocalArtifactStorage
 from export_svc.dependencies import (
     Artifacts,
     DbSession,
@@ -36,6 +37,7 @@ from export_svc.exports.schemas import (
     file_responses,
 )
 from export_svc.formats import ExportFormat
+from export_svc.settings import Settings
 from export_svc.tasks.stream import TaskSelection
 
 router = ApiRouter(tags=["exports"])
@@ -221,7 +223,11 @@ def delete_snapshot(
 @router.get(
     "/api/projects/{project_id:int}/exports/{export_id:int}/download",
     response_class=StreamingResponse,
-    responses=FILE_RESPONSES,
+    responses={
+        **FILE_RESPONSES,
+        206: {"description": "The byte range asked for (`Range`), from a file on local disk."},
+        307: {"description": "A presigned URL of the file in the object store."},
+    },
 )
 def download_snapshot(
     project_id: int,
@@ -230,9 +236,10 @@ def download_snapshot(
     session: DbSession,
     projects: Projects,
     artifacts: Artifacts,
+    settings: ExportSettings,
     media: Media,
     principal: CurrentUser,
-) -> StreamingResponse:
+) -> Response:
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     name, field = _export_type(request)
@@ -242,7 +249,7 @@ def download_snapshot(
         field="download_resources",
         default=exports.snapshot_downloads_resources(export),
     )
-    chunks = exports.download_snapshot(
+    found = exports.download_snapshot(
         session,
         storage=artifacts,
         project=project,
@@ -252,7 +259,55 @@ def download_snapshot(
         download_resources=download_resources,
     )
     filename = exports.download_name(project.id, export_format.extension, tag=export.md5 or None)
-    return _attachment(chunks, export_format, filename)
+    if isinstance(found, exports.StoredFile):
+        return _stored_file(found, artifacts, settings, export_format, filename)
+    return _attachment(found, export_format, filename)
+
+
+def _stored_file(
+    found: exports.StoredFile,
+    artifacts: ArtifactStorage,
+    settings: Settings,
+    export_format: ExportFormat,
+    filename: str,
+) -> Response:
+    """A file as stored: from local disk with `Content-Length` and byte ranges; from an
+    object store by a redirect to a presigned URL (which serves ranges itself) when the
+    store can sign, else streamed through."""
+    if isinstance(artifacts, LocalArtifactStorage):
+        return FileResponse(
+            artifacts.path(found.key),
+            media_type=export_format.media_type,
+            filename=filename,
+            headers={"filename": filename},
+        )
+    if settings.presigned_download_seconds:
+        url = artifacts.presigned_url(
+            found.key, expires_seconds=settings.presigned_download_seconds, filename=filename
+        )
+        if url is not None:
+            return RedirectResponse(url, status_code=307)
+    return _attachment(artifacts.read(found.key), export_format, filename)
+
+
+@router.post(
+    "/api/projects/{project_id:int}/exports/{export_id:int}/cancel",
+    response_model=ExportAnswer,
+    response_model_exclude_unset=True,
+)
+def cancel_snapshot(
+    project_id: int,
+    export_id: int,
+    session: DbSession,
+    projects: Projects,
+    people: People,
+    principal: CurrentUser,
+) -> ExportAnswer:
+    """Stops a queued or running snapshot (LabelOps' addition); its job aborts the upload."""
+    project = project_for(projects, principal, project_id, policies.can_export)
+    export = exports.get_export(session, project_id=project.id, export_id=export_id)
+    exports.cancel_export(session, export=export)
+    return _body(session, people, project, export)
 
 
 @router.post(

@@ -97,8 +97,20 @@ class ConvertedFormatAnswer(BaseModel):
     traceback: str | None
 
 
+class ExportProgress(BaseModel):
+    """How far a snapshot is (LabelOps' addition; Label Studio has no such field).
+
+    `tasks_total` is task-svc's count when the job started (None if unknown): an upper
+    bound while filters are applied, the exact number once completed.
+    """
+
+    tasks_written: int
+    tasks_total: int | None
+
+
 class ExportAnswer(BaseModel):
-    """A snapshot as Label Studio's `Export`."""
+    """A snapshot as Label Studio's `Export`, plus `progress` and `cancelled` (a cancelled
+    snapshot is `failed` in Label Studio's statuses)."""
 
     title: str
     id: int
@@ -109,6 +121,8 @@ class ExportAnswer(BaseModel):
     md5: str
     counters: dict[str, Any]
     converted_formats: list[ConvertedFormatAnswer]
+    progress: ExportProgress
+    cancelled: bool
 
 
 class ExportCreatedAnswer(ExportAnswer):
@@ -178,6 +192,8 @@ def _export_values(
         "md5": export.md5,
         "counters": export.counters or {},
         "converted_formats": [converted_fields(item) for item in converted],
+        "progress": ExportProgress(tasks_written=export.progress or 0, tasks_total=export.total),
+        "cancelled": export.status == JobStatus.CANCELLED.value,
     }
 
 

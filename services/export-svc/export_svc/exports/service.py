@@ -6,24 +6,28 @@ HTTP handlers and the `exports` jobs run the same code.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from labelops_common.auth.principal import Principal
+from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo, UserDirectory
 from labelops_common.http.errors import NotFound, ValidationFailed
-from labelops_common.jobs import JobStatus
+from labelops_common.jobs import JobStatus, cancel_job
+from labelops_common.jobs.models import FINISHED
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from export_svc.artifacts import ArtifactStorage
+from export_svc.artifacts import ArtifactStorage, LocalArtifactStorage
 from export_svc.exports.metrics import counted, measured
 from export_svc.exports.models import ConvertedFormat, Export
-from export_svc.exports.schemas import ExportCreate
+from export_svc.exports.schemas import LABEL_STUDIO_STATUS, ExportCreate
 from export_svc.formats import (
     ConfigShape,
     ExportContext,
@@ -253,6 +257,76 @@ def delete_export(session: Session, *, storage: ArtifactStorage, export: Export)
             storage.delete(key)
 
 
+def cancel_export(session: Session, *, export: Export) -> Export:
+    """Mark a queued or running snapshot cancelled; its job notices at its next progress
+    check, aborts its upload and stops. A finished one is refused (400 on `status`)."""
+    if not cancel_job(session, model=Export, job_id=export.id):
+        session.refresh(export)
+        label = LABEL_STUDIO_STATUS.get(export.status, export.status)
+        raise ValidationFailed({"status": [f"The export is already {label}: nothing to cancel."]})
+    session.refresh(export)
+    return export
+
+
+def remove_expired_exports(
+    session: Session, *, storage: ArtifactStorage, older_than: timedelta, limit: int = 100
+) -> int:
+    """Delete up to `limit` finished snapshots created before now - `older_than`, with their
+    conversions, then their files; returns how many snapshots went.
+
+    Safe in several processes at once: each row is deleted by one `DELETE ... RETURNING`,
+    so only the process that removed a row removes its files.
+    """
+    cutoff = utcnow() - older_than
+    finished = [status.value for status in FINISHED]
+    expired = list(
+        session.scalars(
+            select(Export.id)
+            .where(Export.status.in_(finished), Export.created_at < cutoff)
+            .order_by(Export.id)
+            .limit(limit)
+        )
+    )
+    if not expired:
+        return 0
+    conversion_keys = session.scalars(
+        delete(ConvertedFormat)
+        .where(ConvertedFormat.export_id.in_(expired))
+        .returning(ConvertedFormat.artifact_key)
+        .execution_options(synchronize_session=False)
+    ).all()
+    removed = session.execute(
+        delete(Export)
+        .where(Export.id.in_(expired), Export.status.in_(finished))
+        .returning(Export.id, Export.artifact_key)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    for key in [*conversion_keys, *(row.artifact_key for row in removed)]:
+        if key:
+            storage.delete(key)
+    return len(removed)
+
+
+def remove_abandoned_partials(storage: ArtifactStorage, *, older_than: timedelta) -> int:
+    """Delete the hidden partial files (`.<name>.<uuid>.partial`) under `exports/` on local
+    disk that nobody wrote to for `older_than`: a worker killed mid-write leaves its own
+    behind, and the job that ran again wrote a new one. Returns how many went."""
+    if not isinstance(storage, LocalArtifactStorage):
+        return 0
+    root = storage.root / "exports"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in root.rglob(".*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def selection_of(export: Export) -> TaskSelection:
     options = export.task_filter_options or {}
     return TaskSelection(
@@ -312,6 +386,10 @@ class WrittenArtifact:
     rows: int
 
 
+#: Records between two calls of a snapshot's progress callback.
+PROGRESS_EVERY = 256
+
+
 def write_snapshot(
     *,
     storage: ArtifactStorage,
@@ -319,8 +397,13 @@ def write_snapshot(
     people: UserDirectory,
     project: ProjectInfo,
     export: Export,
+    on_progress: Callable[[int], None] = lambda _rows: None,
 ) -> WrittenArtifact:
-    """Stream the project's tasks into the snapshot's JSON file; all or nothing."""
+    """Stream the project's tasks into the snapshot's JSON file; all or nothing.
+
+    `on_progress(rows written)` is called every `PROGRESS_EVERY` records; whatever it raises
+    (a cancellation) aborts the upload, so nothing is published under the key.
+    """
     selection = selection_of(export)
     rows = 0
 
@@ -328,6 +411,8 @@ def write_snapshot(
         nonlocal rows
         for record in records:
             rows += 1
+            if rows % PROGRESS_EVERY == 0:
+                on_progress(rows)
             yield record
 
     records = export_records(
@@ -362,6 +447,14 @@ def require_completed(export: Export) -> str:
     return export.artifact_key
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A download that is a file in the artifact storage as it is (served with ranges, or
+    by a presigned URL), rather than bytes converted on the fly."""
+
+    key: str
+
+
 def download_snapshot(
     session: Session,
     *,
@@ -371,11 +464,11 @@ def download_snapshot(
     export_format: ExportFormat,
     media: MediaAccess | None = None,
     download_resources: bool = False,
-) -> Iterator[bytes]:
+) -> StoredFile | Iterator[bytes]:
     """The snapshot in `export_format`: the file itself, a finished conversion, or converted now."""
     key = require_completed(export)
     if export_format.name == SNAPSHOT_FORMAT:
-        return storage.read(key)
+        return StoredFile(key)
     converted = session.scalar(
         select(ConvertedFormat).where(
             ConvertedFormat.export_id == export.id,
@@ -384,7 +477,7 @@ def download_snapshot(
         )
     )
     if converted is not None and converted.artifact_key and storage.exists(converted.artifact_key):
-        return storage.read(converted.artifact_key)
+        return StoredFile(converted.artifact_key)
     return convert_snapshot(
         storage=storage,
         project=project,

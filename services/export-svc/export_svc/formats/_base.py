@@ -18,6 +18,8 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 if TYPE_CHECKING:
     from export_svc.media import MediaFetcher
 
+import orjson
+
 Record = dict[str, Any]
 
 
@@ -157,7 +159,12 @@ def any_config(_shape: ConfigShape) -> bool:
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON. orjson writes it at ~10x the stdlib's speed (the export's hot
+    path); what it refuses (integers beyond 64 bits) goes through the stdlib."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def json_array(items: Iterable[Any]) -> Iterator[bytes]:
@@ -191,5 +198,5 @@ def _record_line(line: bytes) -> Record | None:
         line = line[:-1]
     if not line or line in (b"[", b"]"):
         return None
-    value: Record = json.loads(line)
+    value: Record = orjson.loads(line)
     return value

@@ -7,7 +7,7 @@ task becomes one JSON-ready record (Label Studio's export shape) before the next
 from __future__ import annotations
 
 import itertools
-import json
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -16,12 +16,15 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import grpc
+import orjson
 from labelops.task.v1 import task_pb2, task_pb2_grpc
-from labelops_common.grpcutil import grpc_channel, peer_error
+from labelops_common.grpcutil import PeerError, grpc_channel, peer_error, peer_stub
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.settings import CommonSettings
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 #: Label Studio's JSON export keeps these task fields; task-svc's stream does not carry
 #: timestamps, uploads or comments, so they are exported empty.
@@ -115,6 +118,31 @@ class TaskSource:
         )
         return pumped(lambda: self._read(stub, request, selection))
 
+    def count(self, selection: TaskSelection) -> int | None:
+        """How many tasks the selection can yield at most (task-svc's counters), for progress;
+        None when task-svc cannot say. Filters applied while streaming (a view, skipped,
+        finished) can only make the real number smaller."""
+        if selection.task_ids:
+            return len(set(selection.task_ids))
+        try:
+            stub = peer_stub(
+                task_pb2_grpc.TaskServiceStub,
+                target=self._common.peer_address("task-svc"),
+                deadline_seconds=self._common.grpc_deadline_seconds,
+            )
+            answer = stub.GetProjectCounts(
+                task_pb2.GetProjectCountsRequest(project_ids=[selection.project_id])
+            )
+        except (grpc.RpcError, PeerError):
+            logger.warning("task counts unavailable", extra={"project_id": selection.project_id})
+            return None
+        for counts in answer.counts:
+            if counts.project_id == selection.project_id:
+                if selection.only_annotated:
+                    return int(counts.num_tasks_with_annotations)
+                return int(counts.task_number)
+        return 0
+
     def _read(
         self, stub: Any, request: task_pb2.StreamTasksRequest, selection: TaskSelection
     ) -> Iterator[list[task_pb2.Task]]:
@@ -206,7 +234,7 @@ def started(iterator: Iterator[T]) -> Iterator[T]:
 
 
 def _loads(raw: bytes, default: Any) -> Any:
-    return json.loads(raw) if raw else default
+    return orjson.loads(raw) if raw else default
 
 
 def _passes(selection: TaskSelection, annotations: list[dict[str, Any]], overlap: int) -> bool:

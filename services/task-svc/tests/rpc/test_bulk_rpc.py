@@ -17,10 +17,12 @@ import pytest
 from labelops.task.v1 import task_pb2, task_pb2_grpc
 from sqlalchemy import func, select
 from task_svc.annotations.models import Annotation
+from task_svc.annotations.schemas import annotation_fields
 from task_svc.bulk.models import AppliedBatch
 from task_svc.counts.models import ProjectCounters
 from task_svc.datamanager.models import View
 from task_svc.predictions.models import Prediction
+from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks.models import Task
 
 
@@ -337,6 +339,38 @@ def test_stream_pages_by_id_with_annotations_and_predictions(stub, big_project) 
     # Without the flags the children are left out.
     plain = streamed(stub, project_id=project_id, task_ids=[ids[5]])
     assert plain[0].tasks[0].annotations_json == b""
+
+
+def test_streamed_children_are_their_rest_answers(stack, stub, big_project) -> None:
+    """The stream reads JSON as PostgreSQL's text and builds the objects itself: they must
+    stay what `annotation_fields` / `prediction_fields` answer over REST."""
+    project_id, ids = big_project
+    chosen = [ids[0], ids[5], ids[7], ids[35], ids[50]]
+    (batch,) = streamed(
+        stub,
+        project_id=project_id,
+        task_ids=chosen,
+        include_annotations=True,
+        include_predictions=True,
+    )
+    with stack.task_runtime.database.session() as session:
+        for task in batch.tasks:
+            stored = session.get(Task, task.id)
+            assert json.loads(task.data_json) == stored.data
+            assert json.loads(task.meta_json) == stored.meta
+            annotations = session.scalars(
+                select(Annotation).where(Annotation.task_id == task.id).order_by(Annotation.id)
+            )
+            expected = [annotation_fields(annotation) for annotation in annotations]
+            assert json.loads(task.annotations_json or b"[]") == expected
+            predictions = session.scalars(
+                select(Prediction).where(Prediction.task_id == task.id).order_by(Prediction.id)
+            )
+            expected = [prediction_fields(prediction) for prediction in predictions]
+            assert json.loads(task.predictions_json or b"[]") == expected
+    # Annotated: every 5th (0, 5, 35, 50); predicted: every 7th (0, 7, 35).
+    assert [bool(json.loads(task.annotations_json)) for task in batch.tasks] == [1, 1, 0, 1, 1]
+    assert [bool(json.loads(task.predictions_json)) for task in batch.tasks] == [1, 0, 1, 1, 0]
 
 
 def test_stream_default_batch_size_and_limits(stub, big_project) -> None:

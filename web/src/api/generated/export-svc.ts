@@ -83,6 +83,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/exports/{export_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Snapshot
+         * @description Stops a queued or running snapshot (LabelOps' addition); its job aborts the upload.
+         */
+        post: operations["cancel_snapshot_api_projects__project_id__exports__export_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/exports/{export_id}/convert": {
         parameters: {
             query?: never;
@@ -176,9 +196,12 @@ export interface components {
         };
         /**
          * ExportAnswer
-         * @description A snapshot as Label Studio's `Export`.
+         * @description A snapshot as Label Studio's `Export`, plus `progress` and `cancelled` (a cancelled
+         *     snapshot is `failed` in Label Studio's statuses).
          */
         ExportAnswer: {
+            /** Cancelled */
+            cancelled: boolean;
             /** Converted Formats */
             converted_formats: components["schemas"]["ConvertedFormatAnswer"][];
             /** Counters */
@@ -194,6 +217,7 @@ export interface components {
             id: number;
             /** Md5 */
             md5: string;
+            progress: components["schemas"]["ExportProgress"];
             /**
              * Status
              * @enum {string}
@@ -232,6 +256,8 @@ export interface components {
             annotation_filter_options: {
                 [key: string]: unknown;
             } | null;
+            /** Cancelled */
+            cancelled: boolean;
             /** Converted Formats */
             converted_formats: components["schemas"]["ConvertedFormatAnswer"][];
             /** Counters */
@@ -247,6 +273,7 @@ export interface components {
             id: number;
             /** Md5 */
             md5: string;
+            progress: components["schemas"]["ExportProgress"];
             /** Serialization Options */
             serialization_options: {
                 [key: string]: unknown;
@@ -282,6 +309,19 @@ export interface components {
             tags?: string[];
             /** Title */
             title: string;
+        };
+        /**
+         * ExportProgress
+         * @description How far a snapshot is (LabelOps' addition; Label Studio has no such field).
+         *
+         *     `tasks_total` is task-svc's count when the job started (None if unknown): an upper
+         *     bound while filters are applied, the exact number once completed.
+         */
+        ExportProgress: {
+            /** Tasks Total */
+            tasks_total: number | null;
+            /** Tasks Written */
+            tasks_written: number;
         };
         /**
          * PersonAnswer
@@ -606,6 +646,47 @@ export interface operations {
             };
         };
     };
+    cancel_snapshot_api_projects__project_id__exports__export_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                export_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     convert_snapshot_api_projects__project_id__exports__export_id__convert_post: {
         parameters: {
             query?: never;
@@ -677,6 +758,20 @@ export interface operations {
                     "application/tsv": string;
                     "application/zip": string;
                 };
+            };
+            /** @description The byte range asked for (`Range`), from a file on local disk. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A presigned URL of the file in the object store. */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Label Studio's error body. */
             "4XX": {
