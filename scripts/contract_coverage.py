@@ -30,7 +30,18 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-ENDPOINTS = REPO.parent / "shared" / "contract" / "endpoints.md"
+#: Beside the repository (`../shared/contract/`), where the workspace keeps it.
+ENDPOINTS = next(
+    (
+        path
+        for path in (
+            REPO.parent / "shared" / "contract" / "endpoints.md",
+            Path("/work/shared/contract/endpoints.md"),
+        )
+        if path.exists()
+    ),
+    REPO.parent / "shared" / "contract" / "endpoints.md",
+)
 ALLOWED = REPO / "scripts" / "contract_coverage_allowed.txt"
 
 MISSING_STATUSES = (404, 405)

@@ -144,7 +144,8 @@ def test_a_snapshot_survives_its_worker_killed_mid_export(
     partial_dir = stack.common.data_dir / "exports" / str(project)
 
     broker = redis_url_with_free_db()
-    publisher = Celery("export-test-publisher", broker=broker)
+    # Not the current app: later tests in this process send their jobs through their own.
+    publisher = Celery("export-test-publisher", broker=broker, set_as_current=False)
     log_path = tmp_path / "workers.log"
 
     def send(job_id: int) -> None:

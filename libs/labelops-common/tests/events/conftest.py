@@ -29,3 +29,11 @@ def worker() -> Iterator[None]:
         finally:
             running.stop(timeout=15)
             celery_state.set_default_app(previous)
+
+
+@pytest.fixture(autouse=True)
+def only_this_test_s_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Services register their event handlers when imported, and pytest imports every test
+    module (and so every service) before the first test runs: these tests see only the
+    handlers they register themselves."""
+    monkeypatch.setattr(events, "_HANDLERS", {})

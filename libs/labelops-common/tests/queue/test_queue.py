@@ -168,7 +168,7 @@ def test_a_worker_killed_mid_job_is_recovered_on_redis(
         job = create_job(session, model=crash_app.CrashJob, kind="crash", payload={"seconds": 3})
         session.commit()
         job_id = int(job.id)
-    publisher = Celery("publisher", broker=redis_url)
+    publisher = Celery("publisher", broker=redis_url, set_as_current=False)
     publisher.send_task("tests.crash_job", args=(job_id,), queue="crash")
 
     first = _start_worker(env, here)
