@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 import redis
-from celery import Celery
 from export_svc.exports import jobs
 from export_svc.exports.models import Export
 from labelops_common.jobs import JobStatus, find_stale_jobs
@@ -144,16 +143,29 @@ def test_a_snapshot_survives_its_worker_killed_mid_export(
     partial_dir = stack.common.data_dir / "exports" / str(project)
 
     broker = redis_url_with_free_db()
-    # Not the current app: later tests in this process send their jobs through their own.
-    publisher = Celery("export-test-publisher", broker=broker, set_as_current=False)
     log_path = tmp_path / "workers.log"
 
     def send(job_id: int) -> None:
-        publisher.send_task(
-            jobs.write_snapshot.name,
-            args=[job_id],
-            kwargs={"lease_seconds": LEASE_SECONDS},
-            queue="exports",
+        # Sent from a process of its own: a Celery app made in this process would stay
+        # bound to the tasks later tests' stacks send through.
+        script = (
+            "import sys; from celery import Celery; "
+            "Celery('export-test-publisher', broker=sys.argv[1]).send_task("
+            "sys.argv[2], args=[int(sys.argv[3])], "
+            "kwargs={'lease_seconds': float(sys.argv[4])}, queue='exports')"
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                script,
+                broker,
+                jobs.write_snapshot.name,
+                str(job_id),
+                str(LEASE_SECONDS),
+            ],
+            check=True,
+            timeout=60,
         )
 
     first = start_worker(stack, broker, log_path)
