@@ -16,6 +16,8 @@ def worker() -> Iterator[None]:
     """As `labelops serve` runs it: on kombu's SQLAlchemy transport over PostgreSQL, the
     broker of `make run` (a scratch database here)."""
     previous = celery_state.default_app
+    # The app made below becomes the current one too; later modules must not send through it.
+    previous_current = getattr(celery_state._tls, "current_app", None)
     with scratch_database_url("events_broker") as broker_database_url:
         app = create_celery_app(
             name="labelops-events-test",
@@ -29,6 +31,7 @@ def worker() -> Iterator[None]:
         finally:
             running.stop(timeout=15)
             celery_state.set_default_app(previous)
+            celery_state._set_current_app(previous_current)
 
 
 @pytest.fixture(autouse=True)
