@@ -21,3 +21,16 @@ def fresh_job_resources() -> Iterator[None]:
     with job_resources._lock:  # the registry's own lock, private to it
         job_resources._registered.clear()
     yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def celery_apps_restored() -> Iterator[None]:
+    """A module that makes a Celery app makes it the current one; the next module must not
+    send its jobs through it (its broker may be gone)."""
+    from celery import _state as celery_state
+
+    default = celery_state.default_app
+    current = getattr(celery_state._tls, "current_app", None)
+    yield
+    celery_state.set_default_app(default)
+    celery_state._set_current_app(current)
