@@ -19,6 +19,7 @@ from project_svc.members import service as members
 from project_svc.members.schemas import ProjectMemberAnswer, ProjectMemberBody, member_response
 from project_svc.projects import policies
 from project_svc.projects import service as projects
+from project_svc.users.models import User
 
 router = ApiRouter(tags=["projects"])
 
@@ -47,10 +48,10 @@ def add_member(
         session, project=project, user_id=body.user, added_by_id=principal.user_id
     )
     session.commit()
-    for row, user in members.list_members(session, project_id=project.id):
-        if row.id == member.id:
-            return member_response(row, user)
-    raise NotFound()  # removed again between the commit and this read
+    user = session.get(User, member.user_id)
+    if user is None:
+        raise NotFound()  # deleted between the commit and this read
+    return member_response(member, user)
 
 
 @router.delete("/api/projects/{project_id:int}/members/", status_code=204)
