@@ -1,10 +1,10 @@
 """Isolation every test module gets, whichever folder it lives in.
 
-pytest runs every module of `make test` in one process. Job resources and event handlers
-are process-wide registries (each service registers into them when built or imported), so
-a stack a previous module built and tore down would still be registered, pointing at its
-dropped databases: its services' event handlers would run in the next module's worker and
-fail there.
+pytest runs every module of `make test` in one process. Celery's default and current apps
+are process-wide: a module that makes an app (an embedded worker's, a publisher's) must not
+leave it current for the next module, whose jobs would go to a broker that is gone. (Job
+resources, the other process-wide registry, leave it when their runtime closes:
+`ServiceRuntime.close`.)
 """
 
 from __future__ import annotations
@@ -12,15 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from labelops_common.jobs import resources as job_resources
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_job_resources() -> Iterator[None]:
-    """Each module starts with no service's job resources registered."""
-    with job_resources._lock:  # the registry's own lock, private to it
-        job_resources._registered.clear()
-    yield
 
 
 @pytest.fixture(scope="module", autouse=True)

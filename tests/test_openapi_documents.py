@@ -29,7 +29,7 @@ def documents() -> dict[str, dict[str, Any]]:
     for service in SERVICE_NAMES:
         runtime = build_runtime(service, common)
         built[service] = runtime.http_app.openapi()
-        runtime.database.engine.dispose()
+        runtime.close()
     return built
 
 

@@ -17,7 +17,12 @@ from fastapi import APIRouter, FastAPI
 from labelops_common.auth.authenticate import LegacyTokenResolver
 from labelops_common.db import Database
 from labelops_common.http.app import create_service_app
-from labelops_common.jobs import JobResources, register_job_resources, requeue_stale_jobs
+from labelops_common.jobs import (
+    JobResources,
+    register_job_resources,
+    requeue_stale_jobs,
+    unregister_job_resources,
+)
 from labelops_common.observability import (
     ReadinessCheck,
     ServiceHeaderMiddleware,
@@ -86,6 +91,16 @@ class ServiceRuntime:
         """Register what this instance's jobs run with; the last built instance serves."""
         self.job_resources = resources
         register_job_resources(resources)
+
+    def close(self) -> None:
+        """Stop serving jobs from this process and release the database connections.
+
+        Job resources are a process-wide registry: a runtime that is gone must leave it, or
+        its service's event handlers would keep running against its (dropped) database.
+        """
+        if self.job_resources is not None:
+            unregister_job_resources(self.job_resources)
+        self.database.engine.dispose()
 
     def job_handles(self) -> list[JobHandle]:
         """The tasks of this service's job modules (imported here)."""

@@ -193,7 +193,7 @@ class RunningSuite:
         for handle in self.grpc_servers.values():
             handle.stop(grace=2)
         for runtime in self.runtimes.values():
-            runtime.database.engine.dispose()
+            runtime.close()
         if self.embedded_postgres is not None:
             self.embedded_postgres.stop()
 

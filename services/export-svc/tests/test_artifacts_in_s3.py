@@ -82,7 +82,7 @@ def s3_export(
             # Job bodies go back to the stack's export-svc for the tests that follow.
             assert stack.export_runtime.job_resources is not None
             register_job_resources(stack.export_runtime.job_resources)
-            runtime.database.engine.dispose()
+            runtime.close()
 
 
 def test_snapshot_lives_in_the_bucket(

@@ -61,7 +61,7 @@ def task_svc_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield handle.address
         finally:
             handle.stop(grace=0)
-            runtime.database.engine.dispose()
+            runtime.close()
 
 
 @pytest.fixture(scope="session")

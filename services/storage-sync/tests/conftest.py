@@ -160,7 +160,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for handle in servers:
             handle.stop(grace=0)
         for runtime in (project_runtime, task_runtime, storage_runtime):
-            runtime.database.engine.dispose()
+            runtime.close()
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for handle in servers:
             handle.stop(grace=0)
         for runtime in (task_runtime, project_runtime):
-            runtime.database.engine.dispose()
+            runtime.close()
 
 
 @pytest.fixture()

@@ -56,12 +56,12 @@ def labelops_celery_app() -> Any | None:
 
     Celery's "current app" is thread-local: a request thread of the HTTP server does not
     see the app `create_celery_app` built in the main thread. So: this thread's app, else
-    the process default, else the one application app the process built.
+    the process default (`create_celery_app` sets it). An app that is neither, one a
+    finished test built, say, is not the process's: its broker may be gone.
     """
     app = celery_state._tls.current_app
     if not _is_fallback(app):
         return app
     if not _is_fallback(celery_state.default_app):
         return celery_state.default_app
-    built = [candidate for candidate in list(celery_state._apps) if not _is_fallback(candidate)]
-    return built[0] if len(built) == 1 else None
+    return None

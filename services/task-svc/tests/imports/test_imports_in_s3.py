@@ -130,7 +130,7 @@ def s3_pod(
                 yield S3Pod(runtime, client, disk)
         finally:
             _register_jobs(stack.task_runtime)
-            runtime.database.engine.dispose()
+            runtime.close()
 
 
 def _register_jobs(runtime: ServiceRuntime) -> None:
