@@ -182,23 +182,44 @@ def event_handler(
     return register
 
 
-def _applied_once(handler: ConsumerHandler, *, consumer: str) -> EventHandler:
-    name = handler_name(handler)
+class _AppliedOnce:
+    """A consumer's handler, applied once per event id (see the module's docstring).
 
-    def apply(event: Event) -> None:
-        database = job_resources(consumer).database
+    Called with one event, it runs in a transaction of its own. `apply_many` applies
+    several events in one transaction (one commit instead of one per event): a worker
+    draining a batched message pays the session and the commit once per handler.
+    """
+
+    def __init__(self, handler: ConsumerHandler, *, consumer: str) -> None:
+        self.handler = handler
+        self.consumer = consumer
+        self.name = handler_name(handler)
+
+    def __call__(self, event: Event) -> None:
+        self.apply_many([event])
+
+    def apply_many(self, events: list[Event]) -> list[Event]:
+        """Apply every event in one transaction; returns those applied (not duplicates).
+        Any failure rolls back all of them."""
+        database = job_resources(self.consumer).database
+        applied: list[Event] = []
         with database.session() as session:
-            if not record_processed_event(session, event_id=event.id, handler=name):
-                HANDLED.labels(event.name, name, "duplicate").inc()
-                logger.info(
-                    "event already processed",
-                    extra={"event": event.name, "event_id": event.id, "handler": name},
-                )
-                return
-            handler(event, session)
+            for event in events:
+                if not record_processed_event(session, event_id=event.id, handler=self.name):
+                    HANDLED.labels(event.name, self.name, "duplicate").inc()
+                    logger.info(
+                        "event already processed",
+                        extra={"event": event.name, "event_id": event.id, "handler": self.name},
+                    )
+                    continue
+                self.handler(event, session)
+                applied.append(event)
             session.commit()
+        return applied
 
-    return apply
+
+def _applied_once(handler: ConsumerHandler, *, consumer: str) -> EventHandler:
+    return _AppliedOnce(handler, consumer=consumer)
 
 
 def unregister_handler(handler: Callable[..., None]) -> None:
@@ -337,17 +358,56 @@ def run_handlers(event: Event, *, only: list[str] | None = None) -> dict[str, Ba
         handlers = {name: handlers[name] for name in only if name in handlers}
     failures: dict[str, BaseException] = {}
     for name, handler in handlers.items():
-        try:
-            handler(event)
-        except Exception as error:
+        error = _run_one(name, handler, event)
+        if error is not None:
             failures[name] = error
-            HANDLED.labels(event.name, name, "failed").inc()
-            logger.exception(
-                "event handler failed",
-                extra={"event": event.name, "event_id": event.id, "handler": name},
-            )
-        else:
-            HANDLED.labels(event.name, name, "succeeded").inc()
+    return failures
+
+
+def _run_one(name: str, handler: EventHandler, event: Event) -> BaseException | None:
+    try:
+        handler(event)
+    except Exception as error:
+        HANDLED.labels(event.name, name, "failed").inc()
+        logger.exception(
+            "event handler failed",
+            extra={"event": event.name, "event_id": event.id, "handler": name},
+        )
+        return error
+    HANDLED.labels(event.name, name, "succeeded").inc()
+    return None
+
+
+def run_handlers_for_batch(events: list[Event]) -> dict[str, dict[str, BaseException]]:
+    """Run the handlers of several events; return the failures by event id, then handler.
+
+    Each handler takes its events in their order. A consumer handler applies all of them
+    in one transaction; if that fails, it applies them one by one, so only the events that
+    fail on their own are reported (and retried).
+    """
+    work: dict[str, tuple[EventHandler, list[Event]]] = {}
+    for event in events:
+        for name, handler in handlers_for(event.name).items():
+            work.setdefault(name, (handler, []))[1].append(event)
+    failures: dict[str, dict[str, BaseException]] = {}
+    for name, (handler, its_events) in work.items():
+        if isinstance(handler, _AppliedOnce) and len(its_events) > 1:
+            try:
+                applied = handler.apply_many(its_events)
+            except Exception:
+                logger.info(
+                    "event batch failed; applying its events one by one",
+                    extra={"handler": name, "events": len(its_events)},
+                    exc_info=True,
+                )
+            else:
+                for event in applied:
+                    HANDLED.labels(event.name, name, "succeeded").inc()
+                continue
+        for event in its_events:
+            error = _run_one(name, handler, event)
+            if error is not None:
+                failures.setdefault(event.id, {})[name] = error
     return failures
 
 
@@ -390,27 +450,24 @@ def deliver(
 def deliver_batch(batch: list[list[Any]]) -> None:
     """Run the handlers of several events; each event's failed handlers retry on their own.
 
-    A failure is handed to `deliver` (one message per event, naming only the handlers that
-    failed), so one broken handler neither blocks the rest of the batch nor reruns the
-    handlers that succeeded.
+    A consumer handler applies the batch's events in one transaction
+    (`run_handlers_for_batch`). A failure is handed to `deliver` (one message per event,
+    naming only the handlers that failed), so one broken handler neither blocks the rest of
+    the batch nor reruns the handlers that succeeded.
     """
-    for event_id, event, project_id, payload, occurred_at in batch:
-        failures = run_handlers(
-            Event(
-                id=event_id,
-                name=event,
-                project_id=project_id,
-                payload=payload,
-                occurred_at=occurred_at,
-            )
-        )
-        if failures:
+    events = [
+        Event(id=event_id, name=event, project_id=project_id, payload=payload, occurred_at=at)
+        for event_id, event, project_id, payload, at in batch
+    ]
+    failures = run_handlers_for_batch(events)
+    for event in events:
+        if event.id in failures:
             deliver.send(
-                event_id,
-                event,
-                project_id,
-                payload,
-                occurred_at,
-                handlers=sorted(failures),
+                event.id,
+                event.name,
+                event.project_id,
+                event.payload,
+                event.occurred_at,
+                handlers=sorted(failures[event.id]),
                 countdown=1.0 + random.uniform(0, 1),  # noqa: S311 - jitter
             )

@@ -24,6 +24,7 @@ from labelops_common.jobs import JobResources, register_job_resources, unregiste
 from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import MetaData, String, func, select, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
@@ -160,3 +161,47 @@ def test_a_consumer_handler_needs_its_service_built(consumer) -> None:
         )
     )
     assert "not-built was not built" in str(failures[handler_name(record_delivery)])
+
+
+def _events(*annotation_ids: int, prefix: str) -> list[Event]:
+    return [
+        Event(
+            id=f"{prefix}-{number}",
+            name=ANNOTATION_CREATED,
+            project_id=7,
+            payload={"annotation_id": number},
+            occurred_at="2026-01-01T00:00:00+00:00",
+        )
+        for number in annotation_ids
+    ]
+
+
+def test_a_batch_uses_one_commit_not_one_per_event(consumer) -> None:
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    sqlalchemy_event.listen(consumer.engine, "commit", committed)
+    try:
+        events.run_handlers_for_batch(_events(*range(1, 41), prefix="counted"))
+    finally:
+        sqlalchemy_event.remove(consumer.engine, "commit", committed)
+    assert len(_deliveries(consumer)) == 40
+    assert len(commits) == 1  # a handler run per event would commit 40 times
+
+
+def test_an_event_failing_in_a_batch_fails_alone(consumer) -> None:
+    """The batch's transaction rolls back; its events are then applied one by one, and
+    only the one that fails on its own is reported (to be retried by itself)."""
+    failures_left.append(1)  # the first run of the handler fails: the batch's, on event 1
+    batch = _events(1, 2, 3, prefix="mixed")
+    failures = events.run_handlers_for_batch(batch)
+    # The batch failed on its first event; one by one, every event then succeeded.
+    assert failures == {}
+    assert sorted(_deliveries(consumer)) == [("mixed-1", 1), ("mixed-2", 2), ("mixed-3", 3)]
+    failures_left[0] = 2  # the batch and then event 4 on its own fail
+    failures = events.run_handlers_for_batch(_events(4, 5, prefix="again"))
+    assert list(failures) == ["again-4"]
+    assert ("again-5", 5) in _deliveries(consumer)
+    assert ("again-4", 4) not in _deliveries(consumer)
