@@ -47,6 +47,7 @@ import redis
 from labelops_testing.databases import redis_url_with_free_db
 from labelops_testing.receivers import WebhookReceiver
 from project_svc.webhooks import signing
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.infra import (
     ROOT,
@@ -283,6 +284,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         round_figures["drain_seconds"] = drained
                 figures["rounds"].append(round_figures)
             figures["webhook_id"] = webhook_id
+            figures["stages_mean_seconds"] = stage_means(server.base_url)
+            log(f"stage means (s): {figures['stages_mean_seconds']}")
     finally:
         receiver.stop()
         client = redis.Redis.from_url(broker)
@@ -299,6 +302,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     figures["deliveries"] = check_deliveries(receiver, expected)
     return figures
+
+
+#: The server's own histograms for the steps between an event's commit and its delivery.
+STAGES = {
+    "event_lag": "labelops_event_lag_seconds",
+    "delivery_queue_age": "labelops_webhook_queue_age_seconds",
+    "request": "labelops_webhook_request_seconds",
+    "delivery_latency": "labelops_webhook_delivery_latency_seconds",
+}
+
+
+def stage_means(base_url: str) -> dict[str, float | None]:
+    """Mean of each stage's histogram (sum / count over the whole run), from `/metrics`:
+    where a delivery's latency goes (the event waiting for a worker, the delivery waiting
+    for its attempt, the request itself)."""
+    text = httpx.get(f"{base_url}/metrics", timeout=30).text
+    sums: dict[str, float] = defaultdict(float)
+    counts: dict[str, float] = defaultdict(float)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("_sum"):
+                sums[sample.name.removesuffix("_sum")] += sample.value
+            elif sample.name.endswith("_count"):
+                counts[sample.name.removesuffix("_count")] += sample.value
+    return {
+        stage: (round(sums[name] / counts[name], 3) if counts.get(name) else None)
+        for stage, name in STAGES.items()
+    }
 
 
 def _wait_for(receiver: WebhookReceiver, expected: set[int], *, seconds: float) -> float | None:

@@ -37,12 +37,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from celery import current_task
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -104,6 +105,13 @@ DROPPED = Counter(
 )
 HANDLED = Counter(
     "labelops_event_handler_runs_total", "Event handler outcomes.", ["event", "handler", "outcome"]
+)
+#: From the event's commit to a worker starting its handlers: how far behind consumers are.
+LAG = Histogram(
+    "labelops_event_lag_seconds",
+    "Seconds from an event's commit to a worker starting its handlers.",
+    ["event"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900),
 )
 
 
@@ -351,8 +359,16 @@ def publish_after_commit(
     return event_id
 
 
+def _observe_lag(event: Event) -> None:
+    with suppress(ValueError):
+        occurred = datetime.fromisoformat(event.occurred_at)
+        LAG.labels(event.name).observe(max(0.0, (datetime.now(UTC) - occurred).total_seconds()))
+
+
 def run_handlers(event: Event, *, only: list[str] | None = None) -> dict[str, BaseException]:
     """Run the event's handlers (or only those named); return the failures by handler name."""
+    if only is None:
+        _observe_lag(event)
     handlers = handlers_for(event.name)
     if only is not None:
         handlers = {name: handlers[name] for name in only if name in handlers}
@@ -387,6 +403,7 @@ def run_handlers_for_batch(events: list[Event]) -> dict[str, dict[str, BaseExcep
     """
     work: dict[str, tuple[EventHandler, list[Event]]] = {}
     for event in events:
+        _observe_lag(event)
         for name, handler in handlers_for(event.name).items():
             work.setdefault(name, (handler, []))[1].append(event)
     failures: dict[str, dict[str, BaseException]] = {}

@@ -43,6 +43,8 @@ class Settings(ServiceSettings):
     webhook_retry_max_backoff_seconds: float = Field(default=300.0, gt=0)
     #: After this long since the event, a failing delivery is given up whatever its attempts.
     webhook_retry_window_seconds: float = Field(default=3600.0, gt=0)
+    #: Requests one delivery attempt sends side by side (to one webhook's URL).
+    webhook_send_concurrency: int = Field(default=8, ge=1, le=64)
 
     @field_validator("password_scrypt_n")
     @classmethod

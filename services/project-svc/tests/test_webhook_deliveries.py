@@ -5,17 +5,22 @@ every send. Job bodies run here; the messages they would send are captured (`sen
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from labelops_common.db import utcnow
-from labelops_common.events import Event, run_handlers
+from labelops_common.events import Event, run_handlers, run_handlers_for_batch
 from labelops_common.outbound import OutboundPolicy
 from labelops_common.service import ServiceRuntime
 from project_svc.projects.models import Project
+from project_svc.webhooks import jobs as webhook_jobs
 from project_svc.webhooks import service as webhooks
 from project_svc.webhooks import signing
 from project_svc.webhooks.delivery import RetryRule, Sender, attempt_delivery
@@ -351,7 +356,7 @@ class TestSending:
 
 
 class TestCoalescing:
-    def test_one_attempt_sends_the_webhooks_due_deliveries_in_order(
+    def test_one_attempt_sends_the_webhooks_due_deliveries(
         self, session, secret_key, org, project, sender, receiver
     ) -> None:
         hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
@@ -365,10 +370,10 @@ class TestCoalescing:
         session.commit()
         assert attempt_delivery(sender, second.id) == "succeeded"
         requests = receiver.wait_for(2)
-        assert [r.headers["x-labelops-delivery"] for r in requests] == [
-            str(second.id),
-            str(first.id),
-        ]
+        # Sent side by side (`Sender.concurrency`): in no particular order.
+        assert sorted(r.headers["x-labelops-delivery"] for r in requests) == sorted(
+            [str(second.id), str(first.id)]
+        )
         statuses = {d.id: d.status for d in deliveries_of(session, hook)}
         assert statuses == {first.id: "succeeded", second.id: "succeeded", third.id: "queued"}
         # The other webhook's deliveries of the same events are not taken along.
@@ -376,6 +381,47 @@ class TestCoalescing:
         # The coalesced delivery's own message finds nothing to do.
         assert attempt_delivery(sender, first.id) == "skipped"
         assert len(receiver.requests) == 2
+
+    def test_a_message_whose_delivery_was_taken_sends_the_webhooks_others(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        """New deliveries get one message per `coalesce` of them; any message of the
+        webhook then takes its due deliveries, even when its own was sent already."""
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(3):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second, third = deliveries_of(session, hook)
+        one_at_a_time = dataclasses.replace(sender, coalesce=1)
+        assert attempt_delivery(one_at_a_time, first.id) == "succeeded"
+        assert len(receiver.wait_for(1)) == 1
+        assert attempt_delivery(sender, first.id) == "skipped"  # its own is done...
+        receiver.wait_for(3)  # ...the others went with it
+        assert {d.id: d.status for d in deliveries_of(session, hook)} == {
+            first.id: "succeeded",
+            second.id: "succeeded",
+            third.id: "succeeded",
+        }
+        assert attempt_delivery(sender, third.id) == "skipped"
+        assert len(receiver.requests) == 3
+
+    def test_a_batch_of_events_sends_one_message_per_coalesced_attempt(
+        self, session, secret_key, org, project, sent, monkeypatch
+    ) -> None:
+        monkeypatch.setattr(webhook_jobs, "COALESCE", 2)
+        hook = add_webhook(
+            session, secret_key, org=org, url="http://127.0.0.1:9/hook", project_id=project.id
+        )
+        batch = [
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            for _ in range(5)
+        ]
+        assert run_handlers_for_batch(batch) == {}
+        made = deliveries_of(session, hook)
+        assert len(made) == 5
+        # Five deliveries made in one transaction, two per attempt: three messages.
+        assert [delivery_id for delivery_id, _ in sent] == [made[0].id, made[2].id, made[4].id]
 
     def test_deliveries_left_past_half_the_lease_are_handed_back(
         self, session, runtime, secret_key, org, project, receiver
@@ -388,9 +434,73 @@ class TestCoalescing:
         first, second = deliveries_of(session, hook)
         resent: list[tuple[int, float]] = []
         for sender in make_sender(runtime, secret_key, resent=resent):
-            hurried = dataclasses.replace(sender, lease_seconds=0.0)
+            # One request at a time: the lease is looked at before each.
+            hurried = dataclasses.replace(sender, lease_seconds=0.0, concurrency=1)
             assert attempt_delivery(hurried, first.id) == "succeeded"
         assert len(receiver.wait_for(1)) == 1
         after = {d.id: (d.status, d.attempts, d.lease_owner) for d in deliveries_of(session, hook)}
         assert after == {first.id: ("succeeded", 1, None), second.id: ("queued", 0, None)}
         assert resent == [(second.id, 0.0)]
+
+    def test_an_attempt_sends_its_requests_side_by_side(
+        self, session, runtime, secret_key, org, project
+    ) -> None:
+        """A receiver answering slowly still gets `concurrency` requests at once, so its
+        latency does not cap the webhook's deliveries per second."""
+        with slow_receiver(seconds=0.3) as slow:
+            hook = add_webhook(session, secret_key, org=org, url=slow.url, project_id=project.id)
+            for _ in range(6):
+                run_handlers(
+                    event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+                )
+            first, *_ = deliveries_of(session, hook)
+            for sender in make_sender(runtime, secret_key):
+                assert attempt_delivery(dataclasses.replace(sender, concurrency=3), first.id) == (
+                    "succeeded"
+                )
+            assert {d.status for d in deliveries_of(session, hook)} == {"succeeded"}
+            assert slow.received == 6
+            assert slow.most_at_once == 3
+
+
+class _SlowReceiver:
+    """Answers 200 after a pause, counting the requests it holds at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.received = 0
+        self.most_at_once = 0
+        self._at_once = 0
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.received += 1
+                    receiver._at_once += 1
+                    receiver.most_at_once = max(receiver.most_at_once, receiver._at_once)
+                time.sleep(seconds)
+                with receiver._lock:
+                    receiver._at_once -= 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@contextmanager
+def slow_receiver(seconds: float) -> Iterator[_SlowReceiver]:
+    receiver = _SlowReceiver(seconds)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()

@@ -13,8 +13,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,9 @@ USER_AGENT = "LabelOps-Webhooks/1"
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 #: Actions whose bodies carry one task with its annotations, read from task-svc.
 TASK_ACTIONS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED"})
+#: At most this many due deliveries of one webhook are sent by one attempt; a batch of
+#: new deliveries needs one message per this many (`jobs.create_webhook_deliveries`).
+COALESCE = 50
 #: A message that arrives this early for its retry time is sent again for later.
 EARLY_TOLERANCE = timedelta(milliseconds=500)
 
@@ -73,7 +77,10 @@ class Sender:
     worker_id: str
     lease_seconds: float
     #: At most this many due deliveries of one webhook are sent by one attempt.
-    coalesce: int = 50
+    coalesce: int = COALESCE
+    #: An attempt's requests in flight at once: a receiver answering in 50 ms would
+    #: otherwise cap a webhook at 20 deliveries a second, whatever the number of workers.
+    concurrency: int = 8
 
 
 @dataclass
@@ -101,10 +108,11 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
     message was not for now (finished, taken by another worker, or early).
 
     The attempt also takes up to `sender.coalesce - 1` other due deliveries of the same
-    webhook (in id order, skipping any another worker holds) and sends them one after the
-    other on the same connection, reading their tasks in one call and recording them in
-    one commit: under a burst of events a worker pays the claim, the task reads and the
-    bookkeeping once for many deliveries. Their own messages then find nothing to do.
+    webhook (in id order, skipping any another worker holds) and sends them
+    `sender.concurrency` at a time on the client's pool, reading their tasks in one call and
+    recording them in one commit: under a burst of events a worker pays the claim, the task
+    reads and the bookkeeping once for many deliveries. A message whose own delivery was
+    taken along by another attempt takes the webhook's remaining due ones, if any.
     """
     with sender.session_factory() as session:
         claimed = _claim(session, sender, delivery_id)
@@ -122,20 +130,20 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
         started = time.monotonic()
         status = "skipped"
         done: list[tuple[WebhookDelivery, _Attempt]] = []
-        for index, delivery in enumerate(claimed):
-            if index and time.monotonic() - started > sender.lease_seconds / 2:
-                # Past half the lease: hand the rest back before another worker may take them.
-                _release(session, sender, claimed[index:])
-                break
-            if target is None:
-                result = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
-                result.error = "the webhook was deleted or switched off"
-            else:
-                result = _send(session, sender, delivery, target, read_tasks)
-            _record(session, sender, delivery, result)
-            done.append((delivery, result))
-            if delivery.id == delivery_id:
-                status = result.status
+        width = max(1, sender.concurrency)
+        with ThreadPoolExecutor(max_workers=min(width, len(claimed))) as pool:
+            for first in range(0, len(claimed), width):
+                if first and time.monotonic() - started > sender.lease_seconds / 2:
+                    # Past half the lease: hand the rest back before another worker may.
+                    _release(session, sender, claimed[first:])
+                    break
+                chunk = claimed[first : first + width]
+                results = _attempt_chunk(session, sender, chunk, target, read_tasks, pool)
+                for delivery, result in zip(chunk, results, strict=True):
+                    _record(session, sender, delivery, result)
+                    done.append((delivery, result))
+                    if delivery.id == delivery_id:
+                        status = result.status
         # One commit for the batch. A crash before it sends these again after the lease (at
         # least once: the receiver sees the same X-LabelOps-Delivery, a higher attempt).
         session.commit()
@@ -144,10 +152,41 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
         return status
 
 
+def _attempt_chunk(
+    session: Session,
+    sender: Sender,
+    chunk: list[WebhookDelivery],
+    target: _Target | None,
+    read_tasks: TaskReader,
+    pool: ThreadPoolExecutor,
+) -> list[_Attempt]:
+    """Attempt these deliveries: bodies are built here (they read through the session),
+    then the requests go out side by side on the client's pool."""
+    if target is None:
+        cancelled = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
+        cancelled.error = "the webhook was deleted or switched off"
+        return [replace(cancelled) for _ in chunk]
+    prepared = [_prepare(session, sender, delivery, target, read_tasks) for delivery in chunk]
+    pending = {
+        index: pool.submit(_post, sender, delivery, target, request)
+        for index, (delivery, request) in enumerate(zip(chunk, prepared, strict=True))
+        if not isinstance(request, _Attempt)
+    }
+    return [
+        request if isinstance(request, _Attempt) else pending[index].result()
+        for index, request in enumerate(prepared)
+    ]
+
+
 def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDelivery]:
     """Take the delivery if it is due and nobody holds it, with up to `coalesce - 1` more
     due ones of its webhook, in one transaction (row locks, SKIP LOCKED), so a duplicate
-    message or a second worker finds nothing to do. The delivery asked for comes first."""
+    message or a second worker never sends one twice. The delivery asked for comes first.
+
+    A message whose delivery is already taken (an earlier attempt coalesced it) still takes
+    its webhook's other due deliveries: one message is work for the webhook, so new
+    deliveries need one message per `coalesce` of them, not one each.
+    """
     now = utcnow()
     model = WebhookDelivery
     due = (
@@ -163,18 +202,24 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         .where(model.id == delivery_id, *due)
         .with_for_update(skip_locked=True)
     ).first()
+    ids = [delivery_id] if this_one is not None else []
     if this_one is None:
         _resend_if_early(session, sender, delivery_id)
+        webhook_id = session.scalar(select(model.webhook_id).where(model.id == delivery_id))
+    else:
+        webhook_id = this_one.webhook_id
+    if webhook_id is not None:
+        others = (
+            select(model.id)
+            .where(model.webhook_id == webhook_id, model.id != delivery_id, *due)
+            .order_by(model.id)
+            .limit(max(0, sender.coalesce - len(ids)))
+            .with_for_update(skip_locked=True)
+        )
+        ids.extend(session.scalars(others))
+    if not ids:
         session.commit()
         return []
-    others = (
-        select(model.id)
-        .where(model.webhook_id == this_one.webhook_id, model.id != delivery_id, *due)
-        .order_by(model.id)
-        .limit(max(0, sender.coalesce - 1))
-        .with_for_update(skip_locked=True)
-    )
-    ids = [delivery_id, *session.scalars(others)]
     claimed = list(
         session.scalars(
             update(model)
@@ -264,13 +309,21 @@ def _prefetched_tasks(sender: Sender, deliveries: list[WebhookDelivery]) -> Task
     return read
 
 
-def _send(
+@dataclass(frozen=True)
+class _Request:
+    content: bytes
+    headers: dict[str, str]
+
+
+def _prepare(
     session: Session,
     sender: Sender,
     delivery: WebhookDelivery,
     target: _Target,
     read_tasks: TaskReader,
-) -> _Attempt:
+) -> _Request | _Attempt:
+    """The signed request for the delivery, or the failed attempt if its body cannot be
+    built now."""
     payload: dict[str, Any] = dict(delivery.payload or {})
     try:
         body = build_body(
@@ -297,9 +350,18 @@ def _send(
     }
     if target.secret:
         headers[signing.SIGNATURE_HEADER] = signing.signature(target.secret, content)
+    return _Request(content=content, headers=headers)
+
+
+def _post(
+    sender: Sender, delivery: WebhookDelivery, target: _Target, request: _Request
+) -> _Attempt:
+    """Send the request (any thread: no session here) and judge the answer."""
     started = time.perf_counter()
     try:
-        response = sender.http.post(target.webhook.url, content=content, headers=headers)
+        response = sender.http.post(
+            target.webhook.url, content=request.content, headers=request.headers
+        )
         response.close()
     except OutboundRefused as refused:
         result = _failure(sender, delivery, f"refused: {refused.reason}", retryable=False)

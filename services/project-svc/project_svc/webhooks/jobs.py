@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from project_svc.jobs import ProjectJobResources
 from project_svc.webhooks import service
-from project_svc.webhooks.delivery import RetryRule, Sender, attempt_delivery
+from project_svc.webhooks.delivery import COALESCE, RetryRule, Sender, attempt_delivery
 from project_svc.webhooks.models import WebhookDelivery
 
 
@@ -34,8 +34,13 @@ def create_webhook_deliveries(event: Event, session: Session) -> None:
         occurred_at=datetime.fromisoformat(event.occurred_at),
         max_attempts=resources.settings.webhook_max_attempts,
     )
+    # One message per `COALESCE` new deliveries of a webhook in this transaction (a batch
+    # of events shares one): each attempt takes that many of its webhook's due deliveries.
+    made: dict[int, int] = session.info.setdefault("webhook_deliveries_made", {})
     for delivery in deliveries:
-        deliver_webhook.enqueue_after_commit(session, delivery.id)
+        if made.get(delivery.webhook_id, 0) % COALESCE == 0:
+            deliver_webhook.enqueue_after_commit(session, delivery.id)
+        made[delivery.webhook_id] = made.get(delivery.webhook_id, 0) + 1
 
 
 @labelops_task(
@@ -64,6 +69,7 @@ def deliver_webhook(resources: ProjectJobResources, delivery_id: int) -> str:
         resend=_send_later,
         worker_id=default_worker_id(),
         lease_seconds=settings.webhook_timeout_seconds * 2 + 30,
+        concurrency=settings.webhook_send_concurrency,
     )
     return attempt_delivery(sender, delivery_id)
 
