@@ -90,6 +90,8 @@ class Outcome:
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
+    #: The objects made for the rows.
+    ids: Ids | None = None
 
     @property
     def served(self) -> list[Outcome]:
@@ -611,7 +613,7 @@ def check(
     client: Client, rows: list[Row], allowed: dict[Row, str], fixtures: Fixtures | None = None
 ) -> Report:
     ids = create_objects(client, fixtures)
-    report = Report()
+    report = Report(ids=ids)
     for row in order(rows):
         response = client.request(row.method, resolve_path(row, ids), **build_request(row, ids))
         if row == Row("POST", "/api/current-user/reset-token/") and response.is_success:

@@ -11,6 +11,7 @@ receiver, all on loopback, started once for the module and handed over as `--fix
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -24,8 +25,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage as gcs_storage
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing import emulators
-from labelops_testing.ml_backend import running_backend
-from labelops_testing.receivers import webhook_receiver
+from labelops_testing.ml_backend import ProtocolBackend, running_backend
+from labelops_testing.receivers import WebhookReceiver, webhook_receiver
 
 from .conftest import (  # type: ignore[import-not-found]
     ADMIN_EMAIL,
@@ -58,6 +59,8 @@ class Outside:
     fixtures_file: Path
     #: What the server must be started with to reach them.
     env: dict[str, str]
+    backend: ProtocolBackend
+    receiver: WebhookReceiver
 
 
 def _storage_fields(tmp: Path, stack: ExitStack) -> tuple[dict[str, Any], dict[str, str]]:
@@ -140,7 +143,7 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outside]:
                 {"storages": storages, "ml_backend_url": backend.url, "webhook_url": receiver.url}
             )
         )
-        yield Outside(fixtures_file=fixtures_file, env=env)
+        yield Outside(fixtures_file=fixtures_file, env=env, backend=backend, receiver=receiver)
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +202,54 @@ def test_an_allow_list_row_needs_its_issue(tmp_path: Path) -> None:
         coverage.read_allowed(listed)
 
 
+def test_connection_rows_get_the_ids_of_their_own_objects() -> None:
+    ids = coverage.Ids(
+        {
+            "project": 1,
+            "storage:import:s3": 11,
+            "doomed_storage:import:s3": 12,
+            "storage:export:s3": 21,
+            "doomed_storage:export:s3": 22,
+            "storage:export:localfiles": 31,
+            "ml_backend": 3,
+            "doomed_ml_backend": 4,
+            "webhook": 5,
+            "doomed_webhook": 6,
+        }
+    )
+
+    def resolved(method: str, path: str) -> str:
+        return str(coverage.resolve_path(coverage.Row(method, path), ids))
+
+    assert resolved("GET", "/api/storages/s3/{id}") == "/api/storages/s3/11"
+    assert resolved("POST", "/api/storages/s3/{id}/sync") == "/api/storages/s3/11/sync"
+    assert resolved("DELETE", "/api/storages/s3/{id}") == "/api/storages/s3/12"
+    assert resolved("PATCH", "/api/storages/export/s3/{id}") == "/api/storages/export/s3/21"
+    assert resolved("DELETE", "/api/storages/export/s3/{id}") == "/api/storages/export/s3/22"
+    assert (
+        resolved("POST", "/api/storages/export/localfiles/{id}/sync")
+        == "/api/storages/export/localfiles/31/sync"
+    )
+    assert resolved("GET", "/api/ml/{id}/versions") == "/api/ml/3/versions"
+    assert resolved("DELETE", "/api/ml/{id}") == "/api/ml/4"
+    assert resolved("PUT", "/api/webhooks/{id}/") == "/api/webhooks/5/"
+    assert resolved("DELETE", "/api/webhooks/{id}/") == "/api/webhooks/6/"
+    listing = coverage.build_request(coverage.Row("GET", "/api/storages/export/redis"), ids)
+    assert listing == {"params": {"project": 1}}
+
+
+def test_fixtures_name_known_types_with_both_directions(tmp_path: Path) -> None:
+    path = tmp_path / "fixtures.json"
+    path.write_text(json.dumps({"storages": {"ftp": {"import": {}, "export": {}}}}))
+    with pytest.raises(ValueError, match="unknown types"):
+        coverage.Fixtures.read(path)
+    path.write_text(json.dumps({"storages": {"s3": {"import": {"bucket": "b"}}}}))
+    with pytest.raises(ValueError, match="'import' and 'export'"):
+        coverage.Fixtures.read(path)
+    path.write_text(json.dumps({"webhook_url": "http://127.0.0.1:1/hook"}))
+    assert coverage.Fixtures.read(path) == coverage.Fixtures(webhook_url="http://127.0.0.1:1/hook")
+
+
 def test_every_row_is_served_or_allowed(own_suite: RunningProcess, outside: Outside) -> None:
     client = coverage.Client(own_suite.base_url, ADMIN_TOKEN)
     fixtures = coverage.Fixtures.read(outside.fixtures_file)
@@ -215,3 +266,31 @@ def test_every_row_is_served_or_allowed(own_suite: RunningProcess, outside: Outs
         and not o.status < 300
     ]
     assert connections == []
+    # And they reached the outside: the storages synced (each import storage's one task), the
+    # backend was asked for predictions, the receiver got the project's events.
+    assert report.ids is not None
+    for kind in coverage.STORAGE_TYPES:
+        for direction in (coverage.IMPORT, coverage.EXPORT):
+            storage = synced_storage(
+                client,
+                report.ids.values[f"storage:{direction}:{kind}"],
+                kind=kind,
+                direction=direction,
+            )
+            assert storage["status"] == "completed", storage
+            if direction == coverage.IMPORT:
+                assert storage["last_sync_count"] == 1, storage
+    assert len(outside.backend.calls("/predict")) >= 2
+    delivered = outside.receiver.wait_for(1, timeout=60)
+    assert all("action" in request.json() for request in delivered)
+
+
+def synced_storage(client: Any, storage_id: int, *, kind: str, direction: str) -> Any:
+    """The storage once its sync (queued by the sync row) has finished."""
+    path = coverage.storage_base(direction, kind).rstrip("/") + f"/{storage_id}"
+    deadline = time.monotonic() + 60
+    while True:
+        storage = client.created("GET", path)
+        if storage["status"] in ("completed", "failed") or time.monotonic() > deadline:
+            return storage
+        time.sleep(0.2)
