@@ -1,12 +1,19 @@
 """Asks a running LabelOps for every row of Label Studio's endpoint table.
 
-    python scripts/contract_coverage.py --base-url http://127.0.0.1:8080 --token TOKEN
+    python scripts/contract_coverage.py --base-url http://127.0.0.1:8080 --token TOKEN \
+        --fixtures fixtures.json
 
 Reads the method and path columns of `../shared/contract/endpoints.md` (beside the
 repository, as CI clones it), creates the objects the rows need (a project, tasks, an
-annotation, a prediction, a view, a file upload, labels, users...) through the API itself,
-then sends each row with ids that exist. A row answering 404 or 405 is missing, unless
+annotation, a prediction, a view, a file upload, labels, users, an import and an export
+storage of each type, an ML backend, a webhook...) through the API itself, then sends each
+row with ids that exist. A row answering 404 or 405 is missing, unless
 `contract_coverage_allowed.txt` lists it under the open issue that owns it.
+
+Storages, the ML backend and the webhook need things outside LabelOps that the API cannot
+make: buckets and their credentials, a backend's URL, a receiver's URL. `--fixtures` names
+a JSON file giving them (see `Fixtures`); without it those objects are not made and their
+id rows answer 404, so they count as missing.
 
 Rows that destroy what others need run last (deletes, then the token reset), so the
 server's state stays usable until the end. The token given is the caller's legacy token;
@@ -45,6 +52,14 @@ ENDPOINTS = next(
 ALLOWED = REPO / "scripts" / "contract_coverage_allowed.txt"
 
 MISSING_STATUSES = (404, 405)
+#: Storage types, as in `/api/storages/<type>/` and `/api/storages/export/<type>`.
+STORAGE_TYPES = ("s3", "gcs", "azure", "redis", "localfiles")
+IMPORT, EXPORT = "import", "export"
+STORAGE_ROW = re.compile(
+    r"^/api/storages/(?:(?P<export>export)/)?(?P<kind>"
+    + "|".join(STORAGE_TYPES)
+    + r")/?(?P<rest>.*)$"
+)
 CONFIG = """<View>
   <Text name="text" value="$text"/>
   <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices>
@@ -75,6 +90,8 @@ class Outcome:
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
+    #: The objects made for the rows.
+    ids: Ids | None = None
 
     @property
     def served(self) -> list[Outcome]:
@@ -128,6 +145,45 @@ def read_allowed(path: Path = ALLOWED) -> dict[Row, str]:
             raise ValueError(f"{path}:{number}: a row before any '# issue N: subject' heading")
         allowed[Row(method=method, path=row_path.strip())] = owner
     return allowed
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """What the storage, ML-backend and webhook rows need from outside the server.
+
+    The JSON file's shape (every key optional)::
+
+        {"storages": {"s3": {"import": {"bucket": "b", "prefix": "in", "s3_endpoint": "...",
+                                         "aws_access_key_id": "...", ...},
+                              "export": {...}},
+                      "gcs": {...}, "azure": {...}, "redis": {...}, "localfiles": {...}},
+         "ml_backend_url": "http://127.0.0.1:9090",
+         "webhook_url": "http://127.0.0.1:8000/hook"}
+
+    A storage's fields are the type's own (Label Studio's names), without `project`: the
+    script adds the project it made. The server must reach every address given (loopback
+    ones need `LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true`).
+    """
+
+    storages: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    ml_backend_url: str | None = None
+    webhook_url: str | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> Fixtures:
+        raw = json.loads(path.read_text())
+        storages = raw.get("storages") or {}
+        unknown = sorted(set(storages) - set(STORAGE_TYPES))
+        if unknown:
+            raise ValueError(f"{path}: storages: unknown types {unknown}, not {STORAGE_TYPES}")
+        for kind, directions in storages.items():
+            if set(directions) != {IMPORT, EXPORT}:
+                raise ValueError(f"{path}: storages.{kind}: needs 'import' and 'export'")
+        return cls(
+            storages=storages,
+            ml_backend_url=raw.get("ml_backend_url"),
+            webhook_url=raw.get("webhook_url"),
+        )
 
 
 class Client:
@@ -188,7 +244,51 @@ def import_tasks(
     raise RuntimeError(f"import {answer['import']} did not finish in 60 s")
 
 
-def create_objects(client: Client) -> Ids:
+def storage_base(direction: str, kind: str) -> str:
+    return f"/api/storages/{kind}/" if direction == IMPORT else f"/api/storages/export/{kind}"
+
+
+def create_connections(client: Client, ids: Ids, fixtures: Fixtures) -> None:
+    """An import and an export storage of each type given, an ML backend and a webhook on
+    the project, and a doomed twin of each for the deleting rows."""
+    v = ids.values
+    for kind, directions in fixtures.storages.items():
+        for direction in (IMPORT, EXPORT):
+            body = {**directions[direction], "project": v["project"]}
+            v[f"storage_body:{direction}:{kind}"] = body
+            for name in ("storage", "doomed_storage"):
+                made = client.created(
+                    "POST",
+                    storage_base(direction, kind),
+                    json={**body, "title": f"coverage {name} {kind} {direction}"},
+                )
+                v[f"{name}:{direction}:{kind}"] = made["id"]
+    if fixtures.ml_backend_url:
+        v["ml_backend_url"] = fixtures.ml_backend_url
+        for name in ("ml_backend", "doomed_ml_backend"):
+            backend = client.created(
+                "POST",
+                "/api/ml/",
+                json={
+                    "url": fixtures.ml_backend_url,
+                    "project": v["project"],
+                    "title": name,
+                    "is_interactive": True,
+                },
+            )
+            v[name] = backend["id"]
+    if fixtures.webhook_url:
+        v["webhook_url"] = fixtures.webhook_url
+        for name in ("webhook", "doomed_webhook"):
+            webhook = client.created(
+                "POST",
+                "/api/webhooks/",
+                json={"project": v["project"], "url": fixtures.webhook_url},
+            )
+            v[name] = webhook["id"]
+
+
+def create_objects(client: Client, fixtures: Fixtures | None = None) -> Ids:
     ids = Ids()
     v = ids.values
     me = client.created("GET", "/api/current-user/whoami")
@@ -288,6 +388,7 @@ def create_objects(client: Client) -> Ids:
         if links:
             results = links.get("results", links) if isinstance(links, dict) else links
             v["label_link"] = results[0]["id"] if results else None
+    create_connections(client, ids, fixtures or Fixtures())
     return ids
 
 
@@ -391,10 +492,56 @@ REQUESTS: dict[Row, Request] = {
         "json": {"email": f"row-{uuid.uuid4().hex[:8]}@example.com"}
     },
     Row("PATCH", "/api/users/{id}/"): lambda ids: {"json": {"first_name": "Covered"}},
+    Row("GET", "/api/ml/"): lambda ids: {"params": {"project": ids["project"]}},
+    Row("POST", "/api/ml/"): lambda ids: {
+        "json": {"url": ids["ml_backend_url"] or "", "project": ids["project"], "title": "row"}
+    },
+    Row("PATCH", "/api/ml/{id}"): lambda ids: {"json": {"title": "renamed"}},
+    Row("POST", "/api/ml/{id}/interactive-annotating"): lambda ids: {
+        "json": {"task": ids["task"], "context": {}}
+    },
+    Row("POST", "/api/ml/{id}/predict/test"): lambda ids: {"params": {"random": "true"}},
+    Row("GET", "/api/storages/"): lambda ids: {"params": {"project": ids["project"]}},
+    Row("GET", "/api/storages/export"): lambda ids: {"params": {"project": ids["project"]}},
+    Row("GET", "/api/webhooks/"): lambda ids: {"params": {"project": ids["project"]}},
     Row("POST", "/api/webhooks/"): lambda ids: {
-        "json": {"project": ids["project"], "url": "https://example.com/hook"}
+        "json": {"project": ids["project"], "url": ids["webhook_url"] or ""}
+    },
+    Row("PATCH", "/api/webhooks/{id}/"): lambda ids: {"json": {"send_payload": False}},
+    Row("PUT", "/api/webhooks/{id}/"): lambda ids: {
+        "json": {"url": ids["webhook_url"] or "", "send_for_all_actions": True}
     },
 }
+
+
+def storage_of(row: Row) -> tuple[str, str, str] | None:
+    """(direction, type, the rest of the path) of a row on one storage type."""
+    match = STORAGE_ROW.match(row.path)
+    if match is None:
+        return None
+    return (EXPORT if match["export"] else IMPORT, match["kind"], match["rest"])
+
+
+def storage_request(row: Row, ids: Ids) -> dict[str, Any]:
+    """A storage type's rows: its list asks about the project, create and validate send the
+    fixture's fields (a valid connection), PATCH renames."""
+    storage = storage_of(row)
+    if storage is None:
+        return {}
+    direction, kind, rest = storage
+    body = ids.values.get(f"storage_body:{direction}:{kind}") or {"project": ids["project"]}
+    if rest == "" and row.method == "GET":
+        return {"params": {"project": ids["project"]}}
+    if rest in ("", "validate") and row.method == "POST":
+        return {"json": {**body, "title": f"coverage row {kind} {direction}"}}
+    if rest == "{id}" and row.method == "PATCH":
+        return {"json": {"title": f"renamed {kind} {direction}"}}
+    return {}
+
+
+def build_request(row: Row, ids: Ids) -> dict[str, Any]:
+    build = REQUESTS.get(row)
+    return build(ids) if build is not None else storage_request(row, ids)
 
 
 def resolve_path(row: Row, ids: Ids) -> str:
@@ -411,13 +558,18 @@ def resolve_path(row: Row, ids: Ids) -> str:
         ("/api/labels/", "label"),
         ("/api/organizations/", "organization"),
         ("/api/users/", "deleted_user" if deleting else "member"),
-        ("/api/webhooks/", "webhook"),
-        ("/api/ml/", "ml_backend"),
+        ("/api/webhooks/", "doomed_webhook" if deleting else "webhook"),
+        ("/api/ml/", "doomed_ml_backend" if deleting else "ml_backend"),
     ]
     project_key = "project"
     if deleting and re.fullmatch(r"/api/projects/\{id\}/", path):
         project_key = "doomed_project"
-    if path.startswith("/api/projects/"):
+    storage = storage_of(row)
+    if storage is not None:
+        direction, kind, _ = storage
+        key = f"{'doomed_storage' if deleting else 'storage'}:{direction}:{kind}"
+        path = path.replace("{id}", str(ids[key]), 1)
+    elif path.startswith("/api/projects/"):
         path = path.replace("{id}", str(ids[project_key]), 1)
     else:
         for prefix, key in prefixes:
@@ -457,12 +609,13 @@ def order(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=rank)
 
 
-def check(client: Client, rows: list[Row], allowed: dict[Row, str]) -> Report:
-    ids = create_objects(client)
-    report = Report()
+def check(
+    client: Client, rows: list[Row], allowed: dict[Row, str], fixtures: Fixtures | None = None
+) -> Report:
+    ids = create_objects(client, fixtures)
+    report = Report(ids=ids)
     for row in order(rows):
-        build = REQUESTS.get(row, _none)
-        response = client.request(row.method, resolve_path(row, ids), **build(ids))
+        response = client.request(row.method, resolve_path(row, ids), **build_request(row, ids))
         if row == Row("POST", "/api/current-user/reset-token/") and response.is_success:
             client.token = response.json().get("token", client.token)
         report.outcomes.append(
@@ -477,10 +630,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", required=True, help="an owner's legacy token (reset at the end)")
     parser.add_argument("--endpoints", type=Path, default=ENDPOINTS)
     parser.add_argument("--allowed", type=Path, default=ALLOWED)
+    parser.add_argument(
+        "--fixtures",
+        type=Path,
+        help="JSON: storages' buckets and credentials, an ML backend's URL, a webhook "
+        "receiver's URL (see Fixtures); without it their rows answer 404",
+    )
     parser.add_argument("--verbose", action="store_true", help="print every row's status")
     args = parser.parse_args(argv)
+    fixtures = Fixtures.read(args.fixtures) if args.fixtures else None
+    if fixtures is None:
+        print("no --fixtures: no storage, ML backend or webhook is made; their rows 404")
     report = check(
-        Client(args.base_url, args.token), read_rows(args.endpoints), read_allowed(args.allowed)
+        Client(args.base_url, args.token),
+        read_rows(args.endpoints),
+        read_allowed(args.allowed),
+        fixtures,
     )
     if args.verbose:
         for outcome in report.outcomes:
