@@ -24,9 +24,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from storage_sync.backends import StorageBackend, StorageConnectionError
+from storage_sync.backends.base import ConnectContext
 from storage_sync.jobs import StorageJobResources
 from storage_sync.storages import service as storages
-from storage_sync.backends.base import ConnectContext
 from storage_sync.storages.models import EXPORT, ExportedTask, Storage
 from storage_sync.storages.secrets import SecretBox
 from storage_sync.sync import metrics
