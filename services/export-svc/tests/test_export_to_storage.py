@@ -15,6 +15,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from export_svc.exports import jobs
 from export_svc.exports.models import Export
 from export_svc.settings import Settings as ExportSettings
 from fastapi.testclient import TestClient
+from labelops_common.db import utcnow
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
-from labelops_common.jobs import register_job_resources
+from labelops_common.jobs import JobStatus, register_job_resources
 from labelops_common.migrations import upgrade_to_head
 from labelops_common.outbound import OutboundPolicy
 from labelops_common.service import ServiceRuntime
@@ -233,6 +235,42 @@ def test_a_snapshot_lands_in_the_export_storage_byte_for_byte(
     # Without a target the answers stay Label Studio's.
     _created, plain = run_snapshot(targets, cast, project, {"title": "plain"})
     assert "target_storage" not in plain and plain["status"] == "completed"
+
+
+def test_a_job_sent_again_after_a_lost_worker_writes_the_target_again(
+    targets: Wired, s3_endpoint: str, cast: Cast, ner_project: Seeded
+) -> None:
+    """The row as a worker killed between the file and its copy leaves it: running, its
+    lease run out, the file recorded, the copy begun. The job sent again by the stale-job
+    sweep writes the same object, and nothing else."""
+    project = ner_project.project_id
+    bucket = new_bucket(s3_endpoint)
+    storage_id = s3_storage(targets, cast.owner, project, s3_endpoint, bucket)
+    _created, shown = run_snapshot(targets, cast, project, {"target_storage_id": storage_id})
+    export_id = shown["id"]
+    key = f"project-{project}-export-{export_id}.json"
+    s3(s3_endpoint).delete_object(Bucket=bucket, Key=key)
+    with targets.export_runtime.database.session() as session:
+        row = session.get(Export, export_id)
+        assert row is not None
+        row.status = JobStatus.RUNNING.value
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+        row.target_status, row.target_uri, row.target_written_at = "in_progress", None, None
+        session.commit()
+
+    assert jobs.write_snapshot.run(export_id) == "succeeded"
+
+    again = targets.export.get(
+        f"/api/projects/{project}/exports/{export_id}", headers=cast.owner.headers
+    ).json()
+    assert (again["status"], again["md5"]) == ("completed", shown["md5"])
+    assert again["target_storage"]["status"] == "completed"
+    assert again["target_storage"]["uri"] == f"s3://{bucket}/{key}"
+    stored = s3(s3_endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert stored == download(targets, cast, project, export_id)
+    assert [item["Key"] for item in s3(s3_endpoint).list_objects_v2(Bucket=bucket)["Contents"]] == [
+        key
+    ]
 
 
 def test_a_target_that_is_not_an_export_storage_of_the_project_is_a_400(

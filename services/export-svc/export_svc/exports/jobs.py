@@ -164,6 +164,12 @@ def _write_to_target(resources: ExportJobResources, export: Export) -> None:
         }
     except (ArtifactStorageError, FileNotFoundError):
         outcome = {"target_status": "failed", "target_error": "The snapshot file is missing."}
+    except Exception as failure:  # the snapshot stands whatever became of its copy
+        logger.exception("writing a snapshot to its export storage failed")
+        outcome = {
+            "target_status": "failed",
+            "target_error": f"The write failed unexpectedly ({type(failure).__name__}).",
+        }
     else:
         outcome = {
             "target_status": "completed",
