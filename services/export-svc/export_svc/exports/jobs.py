@@ -136,7 +136,7 @@ def _write_snapshot(resources: ExportJobResources, context: JobContext) -> None:
         resources.storage.delete(written.key)
         raise JobCancelled("The export was cancelled or deleted while it was written.")
     context.report_progress(written.rows, written.rows)
-    export.artifact_key = written.key
+    export.artifact_key, export.size = written.key, written.size
     _write_to_target(resources, export)
 
 

@@ -491,6 +491,7 @@ def write_to_target(
         project_id=export.project_id,
         name=target_object_name(export),
         chunks=storage.read(export.artifact_key),
+        size=export.size,
     )
 
 

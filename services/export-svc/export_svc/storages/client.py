@@ -83,9 +83,16 @@ class StorageClient:
         )
 
     def write(
-        self, *, storage_id: int, project_id: int, name: str, chunks: Iterable[bytes]
+        self,
+        *,
+        storage_id: int,
+        project_id: int,
+        name: str,
+        chunks: Iterable[bytes],
+        size: int,
     ) -> WrittenObject:
-        """Stream `chunks` into `<prefix>/<name>` of the export storage.
+        """Stream `chunks` (`size` bytes in all) into `<prefix>/<name>` of the export
+        storage; storage-sync publishes nothing unless all `size` bytes arrived.
 
         StorageWriteFailed when the storage refused or is gone; PeerError when
         storage-sync could not be reached (worth a retry)."""
@@ -95,7 +102,7 @@ class StorageClient:
         def messages() -> Iterator[storage_pb2.WriteExportArtifactRequest]:
             yield storage_pb2.WriteExportArtifactRequest(
                 header=storage_pb2.ExportArtifactHeader(
-                    storage_id=storage_id, project_id=project_id, name=name
+                    storage_id=storage_id, project_id=project_id, name=name, size=size
                 )
             )
             for chunk in chunks:
@@ -110,6 +117,7 @@ class StorageClient:
                 grpc.StatusCode.FAILED_PRECONDITION,
                 grpc.StatusCode.NOT_FOUND,
                 grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.StatusCode.DATA_LOSS,
             ):
                 raise StorageWriteFailed(error.details() or code.name) from None
             raise peer_error(PEER, error) from None

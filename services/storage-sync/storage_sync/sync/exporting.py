@@ -186,6 +186,10 @@ def snapshot_object_name(name: str) -> str:
     return name
 
 
+class SnapshotIncomplete(Exception):
+    """The stream did not carry the whole file; nothing was published."""
+
+
 @dataclass(frozen=True)
 class WrittenObject:
     key: str
@@ -201,15 +205,21 @@ def write_snapshot_object(
     chunks: Iterable[bytes],
     box: SecretBox,
     context: ConnectContext,
+    expected_size: int | None = None,
 ) -> WrittenObject:
     """Stream `chunks` into `<prefix>/<name>` of the storage, published whole at the end
     (a failure aborts the upload: no partial object). StorageConnectionError says why the
-    storage refused, never with a credential."""
+    storage refused, never with a credential; SnapshotIncomplete when the bytes are not
+    `expected_size` (a sender that stopped half-way publishes nothing)."""
     key = listing_prefix(storage) + snapshot_object_name(name)
     backend = storages.connect(storage, box=box, context=context)
     writer = backend.writer(key)
     try:
         writer.write_all(chunks)
+        if expected_size is not None and writer.size != expected_size:
+            raise SnapshotIncomplete(
+                f"{writer.size} bytes arrived, the snapshot file has {expected_size}"
+            )
         writer.commit()
     except BaseException:
         writer.abort()

@@ -66,8 +66,15 @@ def write_export_artifact(
 
     try:
         written = exporting.write_snapshot_object(
-            storage, name=header.name, chunks=chunks(), box=box, context=connect
+            storage,
+            name=header.name,
+            chunks=chunks(),
+            box=box,
+            context=connect,
+            expected_size=header.size or None,
         )
+    except exporting.SnapshotIncomplete as error:
+        abort(context, grpc.StatusCode.DATA_LOSS, str(error))
     except ValueError as error:
         abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(error))
     except StorageConnectionError as error:

@@ -150,20 +150,26 @@ class ExportArtifactHeader(_message.Message):
     STORAGE_ID_FIELD_NUMBER: _builtins.int
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
     storage_id: _builtins.int
     project_id: _builtins.int
     name: _builtins.str
     """The object's name below the storage's prefix (`project-1-export-2.json`)."""
+    size: _builtins.int
+    """Bytes the stream carries: fewer or more and nothing is published (DATA_LOSS).
+    0: not checked.
+    """
     def __init__(
         self,
         *,
         storage_id: _builtins.int = ...,
         project_id: _builtins.int = ...,
         name: _builtins.str = ...,
+        size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "storage_id", b"storage_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "size", b"size", "storage_id", b"storage_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -73,7 +73,8 @@ class StorageServiceServicer:
         """export-svc streams a finished snapshot file: the first message is the header, every
         following one a chunk of the file. The object is published whole when the stream ends
         (nothing is visible under the key before); FAILED_PRECONDITION names why the storage
-        refused (credentials, bucket, network), NOT_FOUND when the storage is gone.
+        refused (credentials, bucket, network), NOT_FOUND when the storage is gone, DATA_LOSS
+        when the bytes did not add up to the header's size.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

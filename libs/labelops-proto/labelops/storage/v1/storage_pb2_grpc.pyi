@@ -43,7 +43,8 @@ class StorageServiceStub:
     """export-svc streams a finished snapshot file: the first message is the header, every
     following one a chunk of the file. The object is published whole when the stream ends
     (nothing is visible under the key before); FAILED_PRECONDITION names why the storage
-    refused (credentials, bucket, network), NOT_FOUND when the storage is gone.
+    refused (credentials, bucket, network), NOT_FOUND when the storage is gone, DATA_LOSS
+    when the bytes did not add up to the header's size.
     """
 
 @_typing.type_check_only
@@ -59,7 +60,8 @@ class StorageServiceAsyncStub(StorageServiceStub):
     """export-svc streams a finished snapshot file: the first message is the header, every
     following one a chunk of the file. The object is published whole when the stream ends
     (nothing is visible under the key before); FAILED_PRECONDITION names why the storage
-    refused (credentials, bucket, network), NOT_FOUND when the storage is gone.
+    refused (credentials, bucket, network), NOT_FOUND when the storage is gone, DATA_LOSS
+    when the bytes did not add up to the header's size.
     """
 
 class StorageServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -90,7 +92,8 @@ class StorageServiceServicer(metaclass=_abc_1.ABCMeta):
         """export-svc streams a finished snapshot file: the first message is the header, every
         following one a chunk of the file. The object is published whole when the stream ends
         (nothing is visible under the key before); FAILED_PRECONDITION names why the storage
-        refused (credentials, bucket, network), NOT_FOUND when the storage is gone.
+        refused (credentials, bucket, network), NOT_FOUND when the storage is gone, DATA_LOSS
+        when the bytes did not add up to the header's size.
         """
 
 def add_StorageServiceServicer_to_server(servicer: StorageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
