@@ -24,6 +24,7 @@ from export_svc.app import build_service as build_export_service
 from export_svc.exports import jobs
 from export_svc.exports.models import Export
 from export_svc.settings import Settings as ExportSettings
+from export_svc.storages import StorageClient
 from fastapi.testclient import TestClient
 from labelops_common.db import utcnow
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
@@ -321,6 +322,38 @@ def test_a_target_that_is_not_an_export_storage_of_the_project_is_a_400(
         headers=cast.outsider.headers,
     )
     assert answer.status_code == 201, answer.text
+
+
+def test_who_may_target_a_storage_and_storage_sync_down(
+    targets: Wired, s3_endpoint: str, cast: Cast, ner_project: Seeded
+) -> None:
+    """The snapshot's permission matrix holds with a target (no storage id is probed for
+    those who may not export); storage-sync unreachable when asked is a 503, nothing queued."""
+    project = ner_project.project_id
+    storage_id = s3_storage(targets, cast.owner, project, s3_endpoint, new_bucket(s3_endpoint))
+    base = f"/api/projects/{project}/exports"
+    body = {"target_storage_id": storage_id}
+    for actor, status in ((cast.annotator, 403), (cast.outsider, 404)):
+        assert targets.export.post(base, json=body, headers=actor.headers).status_code == status
+    assert targets.export.post(base, json=body).status_code == 401
+    assert targets.export.post(base, json=body, headers=cast.manager.headers).status_code == 201
+
+    state = targets.export.app.state  # type: ignore[attr-defined]
+    reachable = state.storage_client
+    common = targets.export_runtime.http_app.state.common_settings
+    nowhere = common.model_copy(
+        update={
+            "grpc_peers": {**common.grpc_peers, "storage-sync": f"127.0.0.1:{free_loopback_port()}"}
+        }
+    )
+    # Starlette's `State` keeps attributes in a dict, which monkeypatch cannot restore.
+    state.storage_client = StorageClient(nowhere, write_deadline_seconds=5, resolve_ttl_seconds=60)
+    try:
+        down = targets.export.post(base, json=body, headers=cast.owner.headers)
+    finally:
+        state.storage_client = reachable
+    assert down.status_code == 503, down.text
+    assert [row.title for row in snapshot_rows(targets, project)] == [""]  # the manager's
 
 
 def test_an_unreachable_storage_fails_the_write_not_the_snapshot(
