@@ -4,6 +4,9 @@ and `GetExport` over gRPC.
 Tasks come from task-svc (`StreamTasks`), projects and people from project-svc; files go
 to the artifact storage `LABELOPS_ARTIFACT_STORAGE` names (local disk under the data dir by
 default; S3, GCS or Azure Blob when the worker and the API run in different pods).
+storage-sync (`StorageService`) writes snapshots to export storages and resolves bucket
+URIs of media; it is not a readiness peer: without it, only those two fail, each with
+its reason.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelops_common.directory import ProjectDirectory, UserDirectory
-from labelops_common.outbound import outbound_policy
+from labelops_common.outbound import OutboundPolicy, outbound_policy
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
@@ -22,10 +25,18 @@ from export_svc.exports.rpc import register_export_service
 from export_svc.jobs import JOBS, ExportJobResources
 from export_svc.media import MediaAccess
 from export_svc.settings import Settings
+from export_svc.storages import StorageClient
 from export_svc.tasks.stream import TaskSource
 
 
-def build_service(common: CommonSettings, settings: Settings | None = None) -> ServiceRuntime:
+def build_service(
+    common: CommonSettings,
+    settings: Settings | None = None,
+    *,
+    outbound: OutboundPolicy | None = None,
+) -> ServiceRuntime:
+    """`outbound` replaces the process's outbound address policy for media downloads (tests
+    fetching from servers on loopback pass one allowing private networks)."""
     settings = settings or Settings()
     runtime = assemble_service(
         common=common,
@@ -51,12 +62,18 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         if common.artifact_storage != "local"
         else artifact_storage(common, local_root=settings.resolved_uploads_dir(common))
     )
+    storages = StorageClient(
+        common,
+        write_deadline_seconds=settings.storage_write_deadline_seconds,
+        resolve_ttl_seconds=settings.media_url_ttl_seconds,
+    )
     media = MediaAccess(
         uploads=uploads,
-        policy=outbound_policy(),
+        policy=outbound or outbound_policy(),
         max_bytes=settings.media_max_bytes,
         local_files_root=settings.local_files_root,
         timeout_seconds=settings.media_timeout_seconds,
+        cloud=storages.resolve,
     )
     state = runtime.http_app.state
     state.project_directory = projects
@@ -64,6 +81,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     state.artifact_storage = storage
     state.task_source = source
     state.media_access = media
+    state.storage_client = storages
     # Job bodies run outside any request: they get this instance's parts.
     resources = ExportJobResources(
         database=runtime.database,
@@ -72,6 +90,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         storage=storage,
         source=source,
         media=media,
+        storages=storages,
         progress_interval_seconds=settings.progress_interval_seconds,
         retention_days=settings.snapshot_retention_days,
     )

@@ -11,9 +11,19 @@ from labelops_common.http.deps import DbSession
 from export_svc.artifacts import ArtifactStorage
 from export_svc.media import MediaAccess
 from export_svc.settings import Settings
+from export_svc.storages import StorageClient
 from export_svc.tasks.stream import TaskSource
 
-__all__ = ["Artifacts", "DbSession", "ExportSettings", "Media", "People", "Projects", "Tasks"]
+__all__ = [
+    "Artifacts",
+    "DbSession",
+    "ExportSettings",
+    "Media",
+    "People",
+    "Projects",
+    "Storages",
+    "Tasks",
+]
 
 
 async def get_project_directory(request: Request) -> ProjectDirectory:
@@ -41,6 +51,11 @@ def get_media_access(request: Request) -> MediaAccess:
     return media
 
 
+def get_storage_client(request: Request) -> StorageClient:
+    storages: StorageClient = request.app.state.storage_client
+    return storages
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -52,3 +67,4 @@ Artifacts = Annotated[ArtifactStorage, Depends(get_artifact_storage)]
 Tasks = Annotated[TaskSource, Depends(get_task_source)]
 ExportSettings = Annotated[Settings, Depends(get_settings)]
 Media = Annotated[MediaAccess, Depends(get_media_access)]
+Storages = Annotated[StorageClient, Depends(get_storage_client)]

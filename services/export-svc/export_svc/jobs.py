@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from export_svc.artifacts import ArtifactStorage
     from export_svc.media import MediaAccess
+    from export_svc.storages import StorageClient
     from export_svc.tasks.stream import TaskSource
 
 JOBS = ServiceJobs(
@@ -37,6 +38,8 @@ class ExportJobResources(JobResources):
     storage: ArtifactStorage
     source: TaskSource
     media: MediaAccess
+    #: storage-sync: export storages snapshots are written to.
+    storages: StorageClient
     #: `Settings.progress_interval_seconds` and `Settings.snapshot_retention_days`.
     progress_interval_seconds: float = 1.0
     retention_days: float = 0.0

@@ -44,6 +44,13 @@ class Settings(ServiceSettings):
     #: `LOCAL_FILES_DOCUMENT_ROOT`); empty = local files are not read.
     local_files_root: Path | None = None
 
+    #: Deadline of one whole write of a snapshot file to an export storage through
+    #: storage-sync (seconds): a large snapshot takes minutes.
+    storage_write_deadline_seconds: float = Field(default=3600.0, gt=0)
+    #: Lifetime of the presigned URLs storage-sync gives for `s3://`, `gs://` and
+    #: `azure-blob://` media fetched into archives.
+    media_url_ttl_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+
     def resolved_artifacts_dir(self, common: CommonSettings) -> Path:
         return (self.artifacts_dir or common.data_dir).resolve()
 

@@ -8,6 +8,7 @@ worker would. Each test makes its own organizations, projects and buckets.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from labelops_common.auth.principal import Role
 from labelops_common.grpcutil import GrpcServerHandle, build_grpc_server
@@ -343,3 +346,35 @@ def azure_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tmp_path_factory.mktemp("azurite"), package_dir=AZURITE_DIR
     ) as endpoint:
         yield endpoint
+
+
+def service_account_json() -> str:
+    """A service-account key made here: it signs V4 URLs offline."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "test",
+            "private_key_id": "storage-sync-test",
+            "private_key": pem,
+            "client_email": "sync@test.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
+
+
+REDIS_PASSWORD = "redis-test-password-0123456789"
+
+
+@pytest.fixture(scope="module")
+def redis_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    with emulators.redis_server(
+        tmp_path_factory.mktemp("redis"), password=REDIS_PASSWORD
+    ) as target:
+        yield target

@@ -6,41 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import redis
 from azure.storage.blob import BlobServiceClient
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage as gcs_storage
 from labelops_testing import emulators
 
-from .conftest import TEXT_CONFIG, Api, Db, Stack
-
-
-def service_account_json() -> str:
-    """A service-account key made here: it signs V4 URLs offline."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return json.dumps(
-        {
-            "type": "service_account",
-            "project_id": "test",
-            "private_key_id": "storage-sync-test",
-            "private_key": pem,
-            "client_email": "sync@test.iam.gserviceaccount.com",
-            "client_id": "1",
-            "token_uri": "https://oauth2.googleapis.com/token",
-        }
-    )
+from .conftest import REDIS_PASSWORD, TEXT_CONFIG, Api, Db, Stack, service_account_json
 
 
 def resolve(api: Api, task: dict[str, Any], field: str) -> httpx.Response:
@@ -217,17 +193,6 @@ def test_azure_bad_key_missing_container_sync_presign_and_export(
 
 
 # ---------------------------------------------------------------------------------- Redis
-
-
-REDIS_PASSWORD = "redis-test-password-0123456789"
-
-
-@pytest.fixture(scope="module")
-def redis_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    with emulators.redis_server(
-        tmp_path_factory.mktemp("redis"), password=REDIS_PASSWORD
-    ) as target:
-        yield target
 
 
 def test_redis_import_and_export(api: Api, db: Db, redis_target: tuple[str, int]) -> None:

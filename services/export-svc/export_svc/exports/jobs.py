@@ -9,6 +9,12 @@ after a crash overwrites the same key (files are published whole, never appended
 `run_job` skips a row another worker holds or that is finished. A snapshot records its
 progress every `progress_interval_seconds`; the same statement finds a cancelled or deleted
 row, and the job aborts its upload and stops.
+
+A snapshot with a target storage is then written there through storage-sync, before the
+job ends: the outcome is recorded on the row (`target_status`, `target_uri` or
+`target_error`) and never fails the snapshot, whose file stays downloadable. A job that
+runs again after a crash writes the target again (the same object name), unless the row
+already says how it went.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import logging
 import time
 from datetime import timedelta
 
+from labelops_common.artifacts import ArtifactStorageError
 from labelops_common.db import utcnow
+from labelops_common.grpcutil import PeerError
 from labelops_common.http.errors import ApiError
 from labelops_common.jobs import JobCancelled, JobContext, JobStatus, run_job
 from labelops_common.queue import labelops_task
@@ -27,6 +35,7 @@ from export_svc.exports import service
 from export_svc.exports.models import ConvertedFormat, Export
 from export_svc.formats import find_format
 from export_svc.jobs import ExportJobResources
+from export_svc.storages import StorageWriteFailed
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +95,8 @@ def _write_snapshot(resources: ExportJobResources, context: JobContext) -> None:
             raise JobCancelled("The export is gone.")
         if export.md5 and export.artifact_key and resources.storage.exists(export.artifact_key):
             logger.info("snapshot already written", extra={"job_id": export.id})
+            session.expunge(export)
+            _write_to_target(resources, export)
             return
         project = resources.projects.get(export.project_id)
         if project is None:
@@ -125,6 +136,65 @@ def _write_snapshot(resources: ExportJobResources, context: JobContext) -> None:
         resources.storage.delete(written.key)
         raise JobCancelled("The export was cancelled or deleted while it was written.")
     context.report_progress(written.rows, written.rows)
+    export.artifact_key, export.size = written.key, written.size
+    _write_to_target(resources, export)
+
+
+#: `target_status` values that say how the write went; anything else is written (again).
+TARGET_DONE = ("completed", "failed")
+
+
+def _write_to_target(resources: ExportJobResources, export: Export) -> None:
+    """Write the finished file to the snapshot's export storage and record how it went."""
+    if export.target_storage_id is None or export.target_status in TARGET_DONE:
+        return
+    if not _set_target(resources, export.id, target_status="in_progress", target_error=None):
+        return
+    outcome: dict[str, object]
+    try:
+        written = service.write_to_target(
+            storage=resources.storage, storages=resources.storages, export=export
+        )
+    except StorageWriteFailed as failure:
+        outcome = {"target_status": "failed", "target_error": failure.reason}
+    except PeerError as failure:
+        outcome = {
+            "target_status": "failed",
+            "target_error": f"storage-sync could not be reached ({failure.code.name}).",
+        }
+    except (ArtifactStorageError, FileNotFoundError):
+        outcome = {"target_status": "failed", "target_error": "The snapshot file is missing."}
+    except Exception as failure:  # the snapshot stands whatever became of its copy
+        logger.exception("writing a snapshot to its export storage failed")
+        outcome = {
+            "target_status": "failed",
+            "target_error": f"The write failed unexpectedly ({type(failure).__name__}).",
+        }
+    else:
+        outcome = {
+            "target_status": "completed",
+            "target_uri": written.uri,
+            "target_error": None,
+            "target_written_at": utcnow(),
+        }
+    if outcome["target_status"] == "failed":
+        logger.warning(
+            "snapshot not written to its export storage",
+            extra={"job_id": export.id, "storage_id": export.target_storage_id},
+        )
+    _set_target(resources, export.id, **outcome)
+
+
+def _set_target(resources: ExportJobResources, export_id: int, **values: object) -> bool:
+    with resources.database.session() as session:
+        changed = session.execute(
+            update(Export)
+            .where(Export.id == export_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    return bool(getattr(changed, "rowcount", 0))
 
 
 class SnapshotProgress:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from labelops_common.db import json_type
 from labelops_common.jobs import JobRecordMixin
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from export_svc.db import Base
@@ -18,6 +19,11 @@ class Export(JobRecordMixin, Base):
     The job's status maps to Label Studio's (`queued` → created, `running` → in_progress,
     `succeeded` → completed, `failed`/`cancelled` → failed). The file is the JSON export,
     one task per line, under `artifact_key` in the artifact storage.
+
+    A snapshot asked for with `target_storage_id` is also written to that export storage
+    (storage-sync's) once its file is complete: `target_status` goes `queued` →
+    `in_progress` → `completed` (the object is `target_uri`) or `failed` (`target_error`
+    says why; the snapshot itself stays completed and downloadable).
     """
 
     __tablename__ = "exports"
@@ -34,6 +40,11 @@ class Export(JobRecordMixin, Base):
         json_type(), default=None
     )
     serialization_options: Mapped[dict[str, Any] | None] = mapped_column(json_type(), default=None)
+    target_storage_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    target_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    target_uri: Mapped[str | None] = mapped_column(String(2048), default=None)
+    target_error: Mapped[str | None] = mapped_column(Text, default=None)
+    target_written_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("ix_exports_status_lease", "status", "lease_expires_at"),

@@ -20,6 +20,7 @@ from export_svc.dependencies import (
     Media,
     People,
     Projects,
+    Storages,
     Tasks,
 )
 from export_svc.exports import jobs, policies
@@ -176,11 +177,22 @@ def create_snapshot(
     session: DbSession,
     projects: Projects,
     people: People,
+    storages: Storages,
     principal: CurrentUser,
 ) -> ExportCreatedAnswer:
-    """201 at once with status `created`; the `exports` queue writes the file."""
+    """201 at once with status `created`; the `exports` queue writes the file.
+
+    With `target_storage_id` (LabelOps' extension), the finished file is also written to
+    that export storage of the project; the snapshot's `target_storage` tells how it went."""
     project = project_for(projects, principal, project_id, policies.can_export)
-    export = exports.create_export(session, project=project, principal=principal, body=body)
+    target = (
+        exports.check_target(storages, project=project, storage_id=body.target_storage_id)
+        if body.target_storage_id is not None
+        else None
+    )
+    export = exports.create_export(
+        session, project=project, principal=principal, body=body, target_storage_id=target
+    )
     jobs.write_snapshot.enqueue_after_commit(session, export.id)
     session.commit()
     names = people.describe(project.organization_id, [principal.user_id])

@@ -67,6 +67,18 @@ class ExportCreate(BaseModel):
     task_filter_options: TaskFilterOptions | None = None
     annotation_filter_options: AnnotationFilterOptions | None = None
     serialization_options: SerializationOptions | None = None
+    target_storage_id: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "LabelOps' extension (Label Studio has no such field): the id of an export "
+            "storage of this project (`/api/storages/export/<type>`). Once the snapshot's "
+            "file is complete it is also written there, as "
+            "`<prefix>/project-<project>-export-<snapshot>.json`; the snapshot's "
+            "`target_storage` says where it went or why it could not. A storage of another "
+            "project or organization is refused (400 on this field)."
+        ),
+    )
 
 
 class ExportConvert(BaseModel):
@@ -108,9 +120,26 @@ class ExportProgress(BaseModel):
     tasks_total: int | None
 
 
+TargetStatus = Literal["queued", "in_progress", "completed", "failed"]
+
+
+class ExportTargetAnswer(BaseModel):
+    """Where a snapshot asked for with `target_storage_id` was written (LabelOps' addition).
+
+    `failed` leaves the snapshot itself completed and downloadable; `error` says why the
+    storage did not take the file (never a credential)."""
+
+    storage_id: int
+    status: TargetStatus
+    uri: str | None
+    error: str | None
+    written_at: Timestamp | None
+
+
 class ExportAnswer(BaseModel):
     """A snapshot as Label Studio's `Export`, plus `progress` and `cancelled` (a cancelled
-    snapshot is `failed` in Label Studio's statuses)."""
+    snapshot is `failed` in Label Studio's statuses), and `target_storage` when the
+    snapshot was asked to be written to an export storage."""
 
     title: str
     id: int
@@ -123,6 +152,7 @@ class ExportAnswer(BaseModel):
     converted_formats: list[ConvertedFormatAnswer]
     progress: ExportProgress
     cancelled: bool
+    target_storage: ExportTargetAnswer | None = None
 
 
 class ExportCreatedAnswer(ExportAnswer):
@@ -182,7 +212,21 @@ def created_export_fields(
 def _export_values(
     export: Export, *, created_by: dict[str, Any] | None, converted: list[ConvertedFormat]
 ) -> dict[str, Any]:
-    return {
+    # Only a targeted snapshot names `target_storage`: Label Studio's answers stay as they are.
+    target = (
+        {
+            "target_storage": ExportTargetAnswer(
+                storage_id=export.target_storage_id,
+                status=cast(TargetStatus, export.target_status or "queued"),
+                uri=export.target_uri,
+                error=export.target_error,
+                written_at=timestamp(export.target_written_at),
+            )
+        }
+        if export.target_storage_id is not None
+        else {}
+    )
+    return target | {
         "title": export.title,
         "id": export.id,
         "created_by": PersonAnswer.model_validate(created_by) if created_by else None,

@@ -37,6 +37,7 @@ from export_svc.formats import (
 )
 from export_svc.formats._base import json_array, records_from_json_array
 from export_svc.media import MediaAccess, MediaTooLarge
+from export_svc.storages import StorageClient, WrittenObject
 from export_svc.tasks.stream import (
     AnnotationFilter,
     Presence,
@@ -190,10 +191,41 @@ def stream_export(
 # ------------------------------------------------------------------------------ snapshots
 
 
+def check_target(storages: StorageClient, *, project: ProjectInfo, storage_id: int) -> int:
+    """`storage_id` if it is an export storage of the project (asked of storage-sync, which
+    owns storages); else 400 on `target_storage_id`. A storage of another organization reads
+    as missing, so the answer says nothing about other organizations' storages."""
+    found = storages.export_storage(storage_id, organization_id=project.organization_id)
+    if found is None:
+        raise ValidationFailed(
+            {
+                "target_storage_id": [
+                    f"No export storage {storage_id} in this project's organization."
+                ]
+            }
+        )
+    if found.project_id != project.id:
+        raise ValidationFailed(
+            {
+                "target_storage_id": [
+                    f"Export storage {storage_id} belongs to another project; "
+                    f"choose an export storage of project {project.id}."
+                ]
+            }
+        )
+    return found.id
+
+
 def create_export(
-    session: Session, *, project: ProjectInfo, principal: Principal, body: ExportCreate
+    session: Session,
+    *,
+    project: ProjectInfo,
+    principal: Principal,
+    body: ExportCreate,
+    target_storage_id: int | None = None,
 ) -> Export:
-    """A snapshot row, queued; the caller commits and the job is sent after the commit."""
+    """A snapshot row, queued; the caller commits and the job is sent after the commit.
+    `target_storage_id` is an export storage `check_target` accepted."""
     export = Export(
         kind="snapshot",
         payload={"project_id": project.id},
@@ -204,6 +236,8 @@ def create_export(
         task_filter_options=_dump(body.task_filter_options),
         annotation_filter_options=_dump(body.annotation_filter_options),
         serialization_options=_dump(body.serialization_options),
+        target_storage_id=target_storage_id,
+        target_status="queued" if target_storage_id is not None else None,
     )
     session.add(export)
     session.flush()
@@ -436,6 +470,29 @@ def write_snapshot(
         writer.abort()
         raise
     return WrittenArtifact(key=key, md5=writer.md5, size=writer.size, rows=rows)
+
+
+def target_object_name(export: Export) -> str:
+    """The snapshot's object name under an export storage's prefix: one per snapshot, so
+    a job that runs again writes the same object rather than a second one."""
+    return f"project-{export.project_id}-export-{export.id}.json"
+
+
+def write_to_target(
+    *, storage: ArtifactStorage, storages: StorageClient, export: Export
+) -> WrittenObject:
+    """Stream the completed snapshot's file to its export storage, chunk by chunk as the
+    artifact store reads it. StorageWriteFailed (the storage refused) or PeerError
+    (storage-sync unreachable) if it did not get there."""
+    if export.target_storage_id is None or not export.artifact_key:
+        raise ValueError("the snapshot has no file or no target storage")
+    return storages.write(
+        storage_id=export.target_storage_id,
+        project_id=export.project_id,
+        name=target_object_name(export),
+        chunks=storage.read(export.artifact_key),
+        size=export.size,
+    )
 
 
 # ---------------------------------------------------------------- downloads, conversions

@@ -12,8 +12,8 @@ A task refers to its media the ways Label Studio's do:
 - a web URL: fetched through the outbound address policy (`labelops_common.outbound`),
   redirects included;
 - a bucket URI (`s3://`, `gs://`, `azure-blob://`): handed to a `CloudResolver` that turns it
-  into a URL to fetch. storage-sync will provide one (it owns the connections and their
-  credentials); until then no resolver is set and such media is reported unavailable.
+  into a URL to fetch: storage-sync's `ResolveUris` (`export_svc.storages`), which owns the
+  connections and their credentials and answers a presigned URL, fetched as a web URL.
 
 Each file is copied into a temporary file (memory up to 1 MiB, then disk) and counted
 against the export's cap; past it the export stops with `MediaTooLarge`. One file that
@@ -192,7 +192,7 @@ class MediaFetcher:
     def _cloud(self, reference: str) -> Iterator[bytes]:
         if self._access.cloud is None:
             raise MediaUnavailable(
-                reference, "bucket URIs are fetched through storage-sync, not connected yet"
+                reference, "bucket URIs are fetched through storage-sync, which is not configured"
             )
         return self._web(self._access.cloud(self._project_id, reference), shown=reference)
 

@@ -5,6 +5,7 @@ A storage type is a sub-package (`s3`, `gcs`, `azure`, `redis`, `localfiles`) ho
 and how to connect. Connecting gives a `StorageBackend`: list a prefix a page at a time
 (resuming after a key), read, write and delete one object, presign one, validate the
 connection, and turn keys into the URIs task data holds (`s3://bucket/key`) and back.
+A large object (an export snapshot) is written through `writer(key)`, a chunk at a time.
 
 Errors a user can fix (bad credentials, a missing bucket, an endpoint the outbound policy
 refuses) are `StorageConnectionError`, whose message names the reason and never a
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from labelops_common.artifacts import ArtifactStorage, ArtifactStorageError
+from labelops_common.artifacts import ArtifactStorage, ArtifactStorageError, ArtifactWriter
 from labelops_common.artifacts.base import LIST_PAGE_SIZE, ListedObject, key_parts
 from labelops_common.outbound import OutboundPolicy
 
@@ -101,6 +102,13 @@ class StorageBackend(ABC):
     @abstractmethod
     def write(self, key: str, data: bytes) -> None: ...
 
+    def writer(self, key: str) -> ArtifactWriter:
+        """A writer publishing `key` whole on `commit()`; errors are StorageConnectionError.
+
+        This default gathers the bytes and writes them once (a Redis value is one string
+        anyway); the object stores stream them (`ArtifactBackend`)."""
+        return _GatheringWriter(self, key)
+
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; a missing one is not an error."""
@@ -175,6 +183,14 @@ class ArtifactBackend(StorageBackend):
             writer.commit()
         except ArtifactStorageError as error:
             writer.abort()
+            raise StorageConnectionError(str(error)) from None
+
+    def writer(self, key: str) -> ArtifactWriter:
+        """The client wrapper's own writer (multipart upload, blocks, resumable upload, a
+        partial file): memory per write is one part, whatever the object's size."""
+        try:
+            return _GuardedWriter(self.artifacts.writer(key))
+        except ArtifactStorageError as error:
             raise StorageConnectionError(str(error)) from None
 
     def delete(self, key: str) -> None:
@@ -257,3 +273,44 @@ class StorageType(ABC):
     def prefix_of(cls, settings: Mapping[str, Any]) -> str:
         """The key prefix a sync lists and an export writes under (`a/b`, or empty)."""
         return str(settings.get("prefix") or "").strip("/")
+
+
+class _GatheringWriter(ArtifactWriter):
+    def __init__(self, backend: StorageBackend, key: str) -> None:
+        super().__init__()
+        self._backend = backend
+        self._key = key
+        self._parts: list[bytes] = []
+
+    def _write(self, chunk: bytes) -> None:
+        self._parts.append(chunk)
+
+    def commit(self) -> None:
+        self._backend.write(self._key, b"".join(self._parts))
+        self._parts.clear()
+
+    def abort(self) -> None:
+        self._parts.clear()
+
+
+class _GuardedWriter(ArtifactWriter):
+    """A client wrapper's writer whose failures read as StorageConnectionError."""
+
+    def __init__(self, inner: ArtifactWriter) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def _write(self, chunk: bytes) -> None:
+        try:
+            self._inner.write(chunk)
+        except ArtifactStorageError as error:
+            raise StorageConnectionError(str(error)) from None
+
+    def commit(self) -> None:
+        try:
+            self._inner.commit()
+        except ArtifactStorageError as error:
+            raise StorageConnectionError(str(error)) from None
+
+    def abort(self) -> None:
+        self._inner.abort()

@@ -1,8 +1,9 @@
-"""`StorageService` over gRPC: task-svc (and ml-gateway) turn storage URIs into URLs."""
+"""`StorageService` over gRPC: task-svc (and ml-gateway) turn storage URIs into URLs;
+export-svc writes snapshots into export storages (`storage_sync.sync.rpc`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import grpc
 from labelops.storage.v1 import storage_pb2, storage_pb2_grpc
@@ -12,6 +13,7 @@ from labelops_common.directory import ProjectDirectory
 from storage_sync.backends import ConnectContext
 from storage_sync.media import service as media
 from storage_sync.storages.secrets import SecretBox
+from storage_sync.sync import rpc as export_rpc
 
 #: URIs per `ResolveUris` call.
 MAX_URIS = 1000
@@ -52,6 +54,20 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
                     )
                 )
         return storage_pb2.ResolveUrisResponse(resolved=answers)
+
+    def GetExportStorage(
+        self, request: storage_pb2.GetExportStorageRequest, context: grpc.ServicerContext
+    ) -> storage_pb2.ExportStorage:
+        return export_rpc.get_export_storage(self.database, request, context)
+
+    def WriteExportArtifact(
+        self,
+        request_iterator: Iterator[storage_pb2.WriteExportArtifactRequest],
+        context: grpc.ServicerContext,
+    ) -> storage_pb2.WrittenExportArtifact:
+        return export_rpc.write_export_artifact(
+            self.database, request_iterator, context, box=self.box, connect=self.context
+        )
 
     def _one(
         self, session: object, organization_id: int, project_id: int, uri: str, ttl: int

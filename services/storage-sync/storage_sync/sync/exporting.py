@@ -4,12 +4,17 @@ Written when task-svc says an annotation was created or updated (after its commi
 by a sync, which writes every annotated task the storage does not hold yet. When an
 annotation is deleted and the storage may delete objects (`can_delete_objects`), the
 task's object is rewritten with the annotations left, or removed when none is left.
+
+export-svc also hands its finished snapshot files here (`write_snapshot_object`): they go
+under the storage's prefix as one object each, streamed through the storage's client.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from labelops.task.v1 import task_pb2
 from labelops_common.db import utcnow
@@ -19,9 +24,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from storage_sync.backends import StorageBackend, StorageConnectionError
+from storage_sync.backends.base import ConnectContext
 from storage_sync.jobs import StorageJobResources
 from storage_sync.storages import service as storages
 from storage_sync.storages.models import EXPORT, ExportedTask, Storage
+from storage_sync.storages.secrets import SecretBox
 from storage_sync.sync import metrics
 from storage_sync.sync.importing import SyncRefused, listing_prefix
 from storage_sync.sync.tasks import task_record
@@ -157,3 +164,69 @@ def run_export_sync(resources: StorageJobResources, storage_id: int, context: Jo
             )
             current.meta = meta
         session.commit()
+
+
+# -------------------------------------------------------------------- snapshot files
+
+
+def export_storage_in(session: Session, *, storage_id: int, organization_id: int) -> Storage | None:
+    """The export storage `storage_id` if it belongs to the organization, else None (a
+    storage of another organization is answered as missing, so its id reveals nothing)."""
+    storage = session.get(Storage, storage_id)
+    if storage is None or storage.direction != EXPORT or storage.organization_id != organization_id:
+        return None
+    return storage
+
+
+def snapshot_object_name(name: str) -> str:
+    """`name` as one safe object name (no folders, no `..`): export-svc chooses it, but
+    a key that could leave the prefix is refused here all the same."""
+    if not name or "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
+        raise ValueError(f"invalid snapshot object name {name!r}")
+    return name
+
+
+class SnapshotIncomplete(Exception):
+    """The stream did not carry the whole file; nothing was published."""
+
+
+@dataclass(frozen=True)
+class WrittenObject:
+    key: str
+    uri: str
+    size: int
+    md5: str
+
+
+def write_snapshot_object(
+    storage: Storage,
+    *,
+    name: str,
+    chunks: Iterable[bytes],
+    box: SecretBox,
+    context: ConnectContext,
+    expected_size: int | None = None,
+) -> WrittenObject:
+    """Stream `chunks` into `<prefix>/<name>` of the storage, published whole at the end
+    (a failure aborts the upload: no partial object). StorageConnectionError says why the
+    storage refused, never with a credential; SnapshotIncomplete when the bytes are not
+    `expected_size` (a sender that stopped half-way publishes nothing)."""
+    key = listing_prefix(storage) + snapshot_object_name(name)
+    backend = storages.connect(storage, box=box, context=context)
+    writer = backend.writer(key)
+    try:
+        writer.write_all(chunks)
+        if expected_size is not None and writer.size != expected_size:
+            raise SnapshotIncomplete(
+                f"{writer.size} bytes arrived, the snapshot file has {expected_size}"
+            )
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        metrics.SYNC_ERRORS.labels(storage.type, "snapshot").inc()
+        raise
+    logger.info(
+        "snapshot written to export storage",
+        extra={"storage_id": storage.id, "object_key": key, "size": writer.size},
+    )
+    return WrittenObject(key=key, uri=backend.uri(key), size=writer.size, md5=writer.md5)

@@ -57,6 +57,9 @@ export interface paths {
         /**
          * Create Snapshot
          * @description 201 at once with status `created`; the `exports` queue writes the file.
+         *
+         *     With `target_storage_id` (LabelOps' extension), the finished file is also written to
+         *     that export storage of the project; the snapshot's `target_storage` tells how it went.
          */
         post: operations["create_snapshot_api_projects__project_id__exports_post"];
         delete?: never;
@@ -197,7 +200,8 @@ export interface components {
         /**
          * ExportAnswer
          * @description A snapshot as Label Studio's `Export`, plus `progress` and `cancelled` (a cancelled
-         *     snapshot is `failed` in Label Studio's statuses).
+         *     snapshot is `failed` in Label Studio's statuses), and `target_storage` when the
+         *     snapshot was asked to be written to an export storage.
          */
         ExportAnswer: {
             /** Cancelled */
@@ -223,6 +227,7 @@ export interface components {
              * @enum {string}
              */
             status: "created" | "in_progress" | "completed" | "failed";
+            target_storage?: components["schemas"]["ExportTargetAnswer"] | null;
             /** Title */
             title: string;
         };
@@ -240,6 +245,11 @@ export interface components {
         ExportCreate: {
             annotation_filter_options?: components["schemas"]["AnnotationFilterOptions"] | null;
             serialization_options?: components["schemas"]["SerializationOptions"] | null;
+            /**
+             * Target Storage Id
+             * @description LabelOps' extension (Label Studio has no such field): the id of an export storage of this project (`/api/storages/export/<type>`). Once the snapshot's file is complete it is also written there, as `<prefix>/project-<project>-export-<snapshot>.json`; the snapshot's `target_storage` says where it went or why it could not. A storage of another project or organization is refused (400 on this field).
+             */
+            target_storage_id?: number | null;
             task_filter_options?: components["schemas"]["TaskFilterOptions"] | null;
             /**
              * Title
@@ -283,6 +293,7 @@ export interface components {
              * @enum {string}
              */
             status: "created" | "in_progress" | "completed" | "failed";
+            target_storage?: components["schemas"]["ExportTargetAnswer"] | null;
             /** Task Filter Options */
             task_filter_options: {
                 [key: string]: unknown;
@@ -322,6 +333,28 @@ export interface components {
             tasks_total: number | null;
             /** Tasks Written */
             tasks_written: number;
+        };
+        /**
+         * ExportTargetAnswer
+         * @description Where a snapshot asked for with `target_storage_id` was written (LabelOps' addition).
+         *
+         *     `failed` leaves the snapshot itself completed and downloadable; `error` says why the
+         *     storage did not take the file (never a credential).
+         */
+        ExportTargetAnswer: {
+            /** Error */
+            error: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "in_progress" | "completed" | "failed";
+            /** Storage Id */
+            storage_id: number;
+            /** Uri */
+            uri: string | null;
+            /** Written At */
+            written_at: string | null;
         };
         /**
          * PersonAnswer

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelops/storage/v1/storage.proto\x12\x13labelops.storage.v1\"K\n\x12ResolveUrisRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x0c\n\x04uris\x18\x02 \x03(\t\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x05\"6\n\x0bResolvedUri\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"I\n\x13ResolveUrisResponse\x12\x32\n\x08resolved\x18\x01 \x03(\x0b\x32 .labelops.storage.v1.ResolvedUri2r\n\x0eStorageService\x12`\n\x0bResolveUris\x12\'.labelops.storage.v1.ResolveUrisRequest\x1a(.labelops.storage.v1.ResolveUrisResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelops/storage/v1/storage.proto\x12\x13labelops.storage.v1\"K\n\x12ResolveUrisRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x0c\n\x04uris\x18\x02 \x03(\t\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x05\"6\n\x0bResolvedUri\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"I\n\x13ResolveUrisResponse\x12\x32\n\x08resolved\x18\x01 \x03(\x0b\x32 .labelops.storage.v1.ResolvedUri\"F\n\x17GetExportStorageRequest\x12\x12\n\nstorage_id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\"L\n\rExportStorage\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nproject_id\x18\x02 \x01(\x03\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\"Z\n\x14\x45xportArtifactHeader\x12\x12\n\nstorage_id\x18\x01 \x01(\x03\x12\x12\n\nproject_id\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04size\x18\x04 \x01(\x03\"r\n\x1aWriteExportArtifactRequest\x12;\n\x06header\x18\x01 \x01(\x0b\x32).labelops.storage.v1.ExportArtifactHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"L\n\x15WrittenExportArtifact\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x0b\n\x03md5\x18\x04 \x01(\t2\xce\x02\n\x0eStorageService\x12`\n\x0bResolveUris\x12\'.labelops.storage.v1.ResolveUrisRequest\x1a(.labelops.storage.v1.ResolveUrisResponse\x12\x64\n\x10GetExportStorage\x12,.labelops.storage.v1.GetExportStorageRequest\x1a\".labelops.storage.v1.ExportStorage\x12t\n\x13WriteExportArtifact\x12/.labelops.storage.v1.WriteExportArtifactRequest\x1a*.labelops.storage.v1.WrittenExportArtifact(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESOLVEDURI']._serialized_end=189
   _globals['_RESOLVEURISRESPONSE']._serialized_start=191
   _globals['_RESOLVEURISRESPONSE']._serialized_end=264
-  _globals['_STORAGESERVICE']._serialized_start=266
-  _globals['_STORAGESERVICE']._serialized_end=380
+  _globals['_GETEXPORTSTORAGEREQUEST']._serialized_start=266
+  _globals['_GETEXPORTSTORAGEREQUEST']._serialized_end=336
+  _globals['_EXPORTSTORAGE']._serialized_start=338
+  _globals['_EXPORTSTORAGE']._serialized_end=414
+  _globals['_EXPORTARTIFACTHEADER']._serialized_start=416
+  _globals['_EXPORTARTIFACTHEADER']._serialized_end=506
+  _globals['_WRITEEXPORTARTIFACTREQUEST']._serialized_start=508
+  _globals['_WRITEEXPORTARTIFACTREQUEST']._serialized_end=622
+  _globals['_WRITTENEXPORTARTIFACT']._serialized_start=624
+  _globals['_WRITTENEXPORTARTIFACT']._serialized_end=700
+  _globals['_STORAGESERVICE']._serialized_start=703
+  _globals['_STORAGESERVICE']._serialized_end=1037
 # @@protoc_insertion_point(module_scope)

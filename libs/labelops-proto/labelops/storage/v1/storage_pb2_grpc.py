@@ -39,6 +39,16 @@ class StorageServiceStub:
                 request_serializer=labelops_dot_storage_dot_v1_dot_storage__pb2.ResolveUrisRequest.SerializeToString,
                 response_deserializer=labelops_dot_storage_dot_v1_dot_storage__pb2.ResolveUrisResponse.FromString,
                 _registered_method=True)
+        self.GetExportStorage = channel.unary_unary(
+                '/labelops.storage.v1.StorageService/GetExportStorage',
+                request_serializer=labelops_dot_storage_dot_v1_dot_storage__pb2.GetExportStorageRequest.SerializeToString,
+                response_deserializer=labelops_dot_storage_dot_v1_dot_storage__pb2.ExportStorage.FromString,
+                _registered_method=True)
+        self.WriteExportArtifact = channel.stream_unary(
+                '/labelops.storage.v1.StorageService/WriteExportArtifact',
+                request_serializer=labelops_dot_storage_dot_v1_dot_storage__pb2.WriteExportArtifactRequest.SerializeToString,
+                response_deserializer=labelops_dot_storage_dot_v1_dot_storage__pb2.WrittenExportArtifact.FromString,
+                _registered_method=True)
 
 
 class StorageServiceServicer:
@@ -51,6 +61,25 @@ class StorageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetExportStorage(self, request, context):
+        """export-svc checks a snapshot's target when the snapshot is asked for: NOT_FOUND unless
+        an export storage with this id belongs to the organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteExportArtifact(self, request_iterator, context):
+        """export-svc streams a finished snapshot file: the first message is the header, every
+        following one a chunk of the file. The object is published whole when the stream ends
+        (nothing is visible under the key before); FAILED_PRECONDITION names why the storage
+        refused (credentials, bucket, network), NOT_FOUND when the storage is gone, DATA_LOSS
+        when the bytes did not add up to the header's size.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StorageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +87,16 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.ResolveUris,
                     request_deserializer=labelops_dot_storage_dot_v1_dot_storage__pb2.ResolveUrisRequest.FromString,
                     response_serializer=labelops_dot_storage_dot_v1_dot_storage__pb2.ResolveUrisResponse.SerializeToString,
+            ),
+            'GetExportStorage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExportStorage,
+                    request_deserializer=labelops_dot_storage_dot_v1_dot_storage__pb2.GetExportStorageRequest.FromString,
+                    response_serializer=labelops_dot_storage_dot_v1_dot_storage__pb2.ExportStorage.SerializeToString,
+            ),
+            'WriteExportArtifact': grpc.stream_unary_rpc_method_handler(
+                    servicer.WriteExportArtifact,
+                    request_deserializer=labelops_dot_storage_dot_v1_dot_storage__pb2.WriteExportArtifactRequest.FromString,
+                    response_serializer=labelops_dot_storage_dot_v1_dot_storage__pb2.WrittenExportArtifact.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +126,60 @@ class StorageService:
             '/labelops.storage.v1.StorageService/ResolveUris',
             labelops_dot_storage_dot_v1_dot_storage__pb2.ResolveUrisRequest.SerializeToString,
             labelops_dot_storage_dot_v1_dot_storage__pb2.ResolveUrisResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExportStorage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelops.storage.v1.StorageService/GetExportStorage',
+            labelops_dot_storage_dot_v1_dot_storage__pb2.GetExportStorageRequest.SerializeToString,
+            labelops_dot_storage_dot_v1_dot_storage__pb2.ExportStorage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteExportArtifact(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/labelops.storage.v1.StorageService/WriteExportArtifact',
+            labelops_dot_storage_dot_v1_dot_storage__pb2.WriteExportArtifactRequest.SerializeToString,
+            labelops_dot_storage_dot_v1_dot_storage__pb2.WrittenExportArtifact.FromString,
             options,
             channel_credentials,
             insecure,
