@@ -78,7 +78,9 @@ class Serve:
             f"{self.url}/api/version",
             self.process,
             log_path=log_path,
-            deadline=time.monotonic() + 90,
+            # Generous: creating the cluster and starting N processes on a loaded 2-core CI
+            # machine has taken over 90 s.
+            deadline=time.monotonic() + 180,
         )
         return time.monotonic() - started
 

@@ -59,7 +59,7 @@ def _wait_healthy(served: Served) -> None:
         served.url + "/healthz",
         served.process,
         log_path=served.log_path,
-        deadline=time.monotonic() + 90,
+        deadline=time.monotonic() + 180,
         ready=lambda: len(served.children()) == 2,
     )
 
