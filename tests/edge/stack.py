@@ -29,7 +29,7 @@ SECRET = "deploy-tests-secret-key-0123456789abcdef-0123"
 AUTH = {"Authorization": f"Token {ADMIN_TOKEN}"}
 #: Every queue a service declares (`ServiceJobs(queues=...)` in `<package>/jobs.py`).
 WORKER_QUEUES = ("imports", "events", "webhooks", "storage", "exports", "ml")
-START_TIMEOUT_SECONDS = 90.0
+START_TIMEOUT_SECONDS = 240.0
 
 
 @dataclass

@@ -105,7 +105,7 @@ def prometheus(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             f"{running.url}/-/ready",
             process,
             log_path=log_path,
-            deadline=time.monotonic() + 30,
+            deadline=time.monotonic() + 90,
         )
     except RuntimeError:
         process.kill()

@@ -22,6 +22,7 @@ class Started:
         self.argv: list[str] = []
         self.app: Any = None
         self.sweeps: list[Any] = []
+        self.runtimes: list[Any] = []
 
 
 @pytest.fixture()
@@ -33,7 +34,9 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Started
 
     def build_runtime(service: str, common: Any) -> Any:
         started.built.append(service)
-        return real_build(service, common)
+        runtime = real_build(service, common)
+        started.runtimes.append(runtime)
+        return runtime
 
     def worker_main(app: Celery, argv: list[str]) -> None:
         started.app, started.argv = app, argv
@@ -55,6 +58,9 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Started
     previous = celery_state.default_app
     yield started
     celery_state.set_default_app(previous)
+    # What the command built leaves the process's registries (its database is gone).
+    for runtime in started.runtimes:
+        runtime.close()
 
 
 def test_an_exports_worker_builds_export_svc_only(started: Started) -> None:

@@ -32,7 +32,24 @@ from sqlalchemy.orm import Session
 LOOPBACK_ALLOWED = OutboundPolicy(allow_private_networks=True)
 SIGNING_SECRET = "receiver-shared-secret-0123456789"
 
-pytestmark = pytest.mark.usefixtures("sent")
+pytestmark = pytest.mark.usefixtures("sent", "project_svc_handlers_only")
+
+
+@pytest.fixture()
+def project_svc_handlers_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only project-svc's event handlers run here: other services' handlers are
+    registered when their modules are imported (by other tests in this process), but their
+    services are not built in this one."""
+    from labelops_common import events
+
+    monkeypatch.setattr(
+        events,
+        "_HANDLERS",
+        {
+            name: {key: h for key, h in handlers.items() if key.startswith("project_svc.")}
+            for name, handlers in events._HANDLERS.items()
+        },
+    )
 
 
 @pytest.fixture()
