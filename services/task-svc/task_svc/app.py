@@ -17,6 +17,7 @@ from labelops_common.settings import CommonSettings
 from task_svc.annotations.router import router as annotations_router
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
+from task_svc.fsm.router import router as fsm_router
 from task_svc.imports.router import router as imports_router
 from task_svc.imports.service import Limits
 from task_svc.jobs import JOBS, TaskJobResources
@@ -42,6 +43,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             drafts_router,
             imports_router,
             labelstream_router,
+            fsm_router,
         ],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database, projects)],

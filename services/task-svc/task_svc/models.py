@@ -8,6 +8,7 @@ def import_all_models() -> None:
     from task_svc.datamanager import models as _datamanager  # noqa: F401
     from task_svc.drafts import models as _drafts  # noqa: F401
     from task_svc.fieldindexes import models as _fieldindexes  # noqa: F401
+    from task_svc.fsm import models as _fsm  # noqa: F401
     from task_svc.imports import models as _imports  # noqa: F401
     from task_svc.labelstream import models as _labelstream  # noqa: F401
     from task_svc.predictions import models as _predictions  # noqa: F401

@@ -183,7 +183,9 @@ def delete_annotation(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
     annotation, task, project = _changeable(session, projects, principal, annotation_id)
-    annotation_service.delete_annotation(session, annotation=annotation, task=task, project=project)
+    annotation_service.delete_annotation(
+        session, annotation=annotation, task=task, project=project, user_id=principal.user_id
+    )
     session.commit()
     return Response(status_code=204)
 

@@ -18,6 +18,7 @@ from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
 from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
+from task_svc.fsm import records as fsm
 from task_svc.labelstream.models import TaskLock
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
@@ -114,6 +115,16 @@ def create_annotation(
         annotation = session.scalars(insert(Annotation).returning(Annotation), [values]).one()
     except IntegrityError:
         raise Conflict("Annotation with this unique id already exists") from None
+    fsm.record(
+        session,
+        entity_name=fsm.ANNOTATION,
+        entity_id=annotation.id,
+        project_id=task.project_id,
+        transition=fsm.TRANSITIONS[fsm.ANNOTATION]["annotation_submitted"],
+        previous_state=None,
+        triggered_by=user_id,
+        context={"task_id": task.id, "was_cancelled": body.was_cancelled},
+    )
     cleared = _clear_other_ground_truth(session, task, annotation.id) if body.ground_truth else 0
     counts.refresh_annotation_counters(
         session,
@@ -170,6 +181,18 @@ def update_annotation(
     annotation.updated_by_id = user_id
     annotation.updated_at = utcnow()
     annotation.last_action = "updated"
+    # Updates keep the annotation CREATED; the row is the audit trail (Label Studio's
+    # `annotation_updated` forces a record too).
+    fsm.record(
+        session,
+        entity_name=fsm.ANNOTATION,
+        entity_id=annotation.id,
+        project_id=task.project_id,
+        transition=fsm.TRANSITIONS[fsm.ANNOTATION]["annotation_updated"],
+        previous_state=fsm.CREATED,
+        triggered_by=user_id,
+        context={"task_id": task.id},
+    )
     counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=annotation.updated_at
     )
@@ -185,8 +208,23 @@ def update_annotation(
 
 
 def delete_annotation(
-    session: Session, *, annotation: Annotation, task: Task, project: ProjectInfo
+    session: Session,
+    *,
+    annotation: Annotation,
+    task: Task,
+    project: ProjectInfo,
+    user_id: int | None,
 ) -> None:
+    fsm.record(
+        session,
+        entity_name=fsm.ANNOTATION,
+        entity_id=annotation.id,
+        project_id=task.project_id,
+        transition=fsm.TRANSITIONS[fsm.ANNOTATION]["annotation_deleted"],
+        previous_state=fsm.CREATED,
+        triggered_by=user_id,
+        context={"task_id": task.id},
+    )
     gt_delta = -1 if annotation.ground_truth else 0
     publisher.publish_after_commit(
         session,

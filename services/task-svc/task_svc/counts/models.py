@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from labelops_common.db import utcnow
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from task_svc.db import Base
@@ -31,4 +31,7 @@ class ProjectCounters(Base):
     #: Raised by every committed write to the project's tasks, annotations or predictions,
     #: so anything computed from them (a filtered total) can be cached under this number.
     tasks_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: The project's state last recorded in its FSM history (`fsm.records`), derived from
+    #: these counters; None: never recorded.
+    fsm_state: Mapped[str | None] = mapped_column(String(50), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -47,6 +47,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from task_svc.annotations.models import Annotation
 from task_svc.counts.models import ProjectCounters
+from task_svc.fsm import records as fsm
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
@@ -174,7 +175,17 @@ def _add_deltas_statement() -> Any:
         "updated_at": bindparam("counters_now"),
     }
     table: Any = ProjectCounters.__table__
-    return update(table).where(column.project_id == bindparam("counters_project_id")).values(values)
+    return (
+        update(table)
+        .where(column.project_id == bindparam("counters_project_id"))
+        .values(values)
+        .returning(
+            column.task_number,
+            column.finished_task_number,
+            column.num_tasks_with_annotations,
+            column.fsm_state,
+        )
+    )
 
 
 _ADD_DELTAS = _add_deltas_statement()
@@ -200,10 +211,74 @@ def write_pending_counters(session: Session) -> None:
         params: dict[str, Any] = {name: deltas.get(name, 0) for name in COUNTER_FIELDS}
         params |= {"counters_project_id": project_id, "counters_now": now}
         # The row exists after a project's first write, so try the UPDATE alone first.
-        if getattr(session.execute(_ADD_DELTAS, params), "rowcount", 0) == 0:
+        after = session.execute(_ADD_DELTAS, params).first()
+        if after is None:
             _ensure_row(session, project_id)
-            session.execute(_ADD_DELTAS, params)
+            after = session.execute(_ADD_DELTAS, params).one()
         written.add(project_id)
+        if deltas:
+            _project_state_change(session, project_id, after, deltas)
+
+
+def _project_state_change(
+    session: Session, project_id: int, after: Any, deltas: dict[str, int]
+) -> None:
+    """Record the project's new FSM state if these counter changes moved it: compared with
+    the state stored beside the counters, or the one the counters before them imply. (An
+    UPDATE and an INSERT, only when the state changes.)"""
+    tasks, finished, annotated, stored = after
+    current = stored or fsm.project_state(
+        current=None,
+        tasks=tasks - deltas.get("task_number", 0),
+        finished=finished - deltas.get("finished_task_number", 0),
+        annotated=annotated - deltas.get("num_tasks_with_annotations", 0),
+    )
+    new = fsm.project_state(current=current, tasks=tasks, finished=finished, annotated=annotated)
+    if new == current:
+        return
+    store_project_state(session, project_id=project_id, state=new)
+    fsm.record(
+        session,
+        entity_name=fsm.PROJECT,
+        entity_id=project_id,
+        project_id=project_id,
+        transition=fsm.project_transition(current, new),
+        previous_state=current,
+        triggered_by=fsm.actor(session),
+        context={"total_tasks": tasks, "finished_tasks": finished},
+    )
+
+
+def store_project_state(session: Session, *, project_id: int, state: str) -> None:
+    """Keep the project's FSM state beside its counters (creating their row if missing)."""
+    _ensure_row(session, project_id)
+    session.execute(
+        update(ProjectCounters.__table__)  # type: ignore[arg-type]
+        .where(ProjectCounters.__table__.c.project_id == project_id)
+        .values(fsm_state=state)
+    )
+
+
+def project_state(session: Session, *, project_id: int) -> str:
+    """The project's FSM state: as last recorded, or as its counters imply. Locks the
+    counters row, so a manual transition and a write cannot both move it."""
+    write_pending_counters(session)
+    row = session.execute(
+        select(
+            ProjectCounters.fsm_state,
+            ProjectCounters.task_number,
+            ProjectCounters.finished_task_number,
+            ProjectCounters.num_tasks_with_annotations,
+        )
+        .where(ProjectCounters.project_id == project_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return fsm.CREATED
+    stored, tasks, finished, annotated = row
+    return stored or fsm.project_state(
+        current=None, tasks=tasks, finished=finished, annotated=annotated
+    )
 
 
 # Session-wide listeners: every session of the process gets them (other services' sessions
@@ -321,7 +396,39 @@ def refresh_annotation_counters(
     }
     if updated_at is not None:
         values["updated_at"] = updated_at
+    state = _task_state_change(session, task, annotated=total + cancelled > 0, labeled=labeled)
+    if state is not None:
+        values["fsm_state"] = state
     _store(session, task, values)
+
+
+def _task_state_change(
+    session: Session, task: Task, *, annotated: bool, labeled: bool
+) -> str | None:
+    """Record the task's new FSM state if its counts moved it (one INSERT); returns it.
+
+    The state is compared with the one stored on the task, or, if none was ever stored,
+    with the one its counters before this change imply."""
+    was_annotated = task.total_annotations + task.cancelled_annotations > 0
+    if (was_annotated, task.is_labeled) == (annotated, labeled):
+        return None
+    current = task.fsm_state or fsm.task_state(
+        current=None, annotated=was_annotated, labeled=task.is_labeled
+    )
+    new = fsm.task_state(current=current, annotated=annotated, labeled=labeled)
+    if new == current:
+        return None
+    fsm.record(
+        session,
+        entity_name=fsm.TASK,
+        entity_id=task.id,
+        project_id=task.project_id,
+        transition=fsm.task_transition(new),
+        previous_state=current,
+        triggered_by=fsm.actor(session),
+        context={"is_labeled": labeled},
+    )
+    return new
 
 
 def _store(session: Session, task: Task, values: dict[str, object]) -> None:
@@ -400,7 +507,16 @@ def recount_annotations(
             )
         }
         changes = []
-        for task_id, old_total, old_cancelled, old_useful, old_labeled, overlap in session.execute(
+        state_rows: list[dict[str, Any]] = []
+        for (
+            task_id,
+            old_total,
+            old_cancelled,
+            old_useful,
+            old_labeled,
+            overlap,
+            stored_state,
+        ) in session.execute(
             select(
                 Task.id,
                 Task.total_annotations,
@@ -408,6 +524,7 @@ def recount_annotations(
                 Task.useful_annotations,
                 Task.is_labeled,
                 Task.overlap,
+                Task.fsm_state,
             ).where(Task.id.in_(chunk))
         ):
             total, cancelled, annotators, newest, useful = recount.get(task_id, (0, 0, 0, None, 0))
@@ -428,10 +545,52 @@ def recount_annotations(
             }
             if touched_by is not None:
                 change["updated_by_id"] = touched_by
+            change["fsm_state"] = _bulk_task_state(
+                state_rows,
+                task_id=task_id,
+                project_id=project.id,
+                stored=stored_state,
+                before=(old_total + old_cancelled > 0, old_labeled),
+                after=(total + cancelled > 0, labeled),
+                triggered_by=touched_by if touched_by is not None else fsm.actor(session),
+            )
             changes.append(change)
         if changes:
             session.execute(update(Task), changes)
+        fsm.record_many(session, state_rows)
     bump(session, project_id=project.id, ground_truth_number=ground_truth_delta, **deltas)
+
+
+def _bulk_task_state(
+    state_rows: list[dict[str, Any]],
+    *,
+    task_id: int,
+    project_id: int,
+    stored: str | None,
+    before: tuple[bool, bool],
+    after: tuple[bool, bool],
+    triggered_by: int | None,
+) -> str | None:
+    """`_task_state_change` for one task of a grouped recount: the row goes to
+    `state_rows` (written in one statement per chunk); returns the state to store."""
+    if before == after:
+        return stored
+    current = stored or fsm.task_state(current=None, annotated=before[0], labeled=before[1])
+    new = fsm.task_state(current=current, annotated=after[0], labeled=after[1])
+    if new == current:
+        return stored
+    state_rows.append(
+        fsm.state_row(
+            entity_name=fsm.TASK,
+            entity_id=task_id,
+            project_id=project_id,
+            transition=fsm.task_transition(new),
+            previous_state=current,
+            triggered_by=triggered_by,
+            context={"is_labeled": after[1]},
+        )
+    )
+    return new
 
 
 def recount_predictions(session: Session, *, project_id: int, task_ids: Sequence[int]) -> None:

@@ -125,7 +125,9 @@ def convert_to_draft(
     )
     # Drafts written on top of the annotation go with it (the foreign key cascades too).
     session.execute(delete(Draft).where(Draft.annotation_id == annotation.id))
-    annotation_service.delete_annotation(session, annotation=annotation, task=task, project=project)
+    annotation_service.delete_annotation(
+        session, annotation=annotation, task=task, project=project, user_id=user_id
+    )
     session.add(draft)
     session.flush()
     return draft

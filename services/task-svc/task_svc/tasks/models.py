@@ -40,6 +40,9 @@ class Task(Base):
     file_upload_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     #: Where the task came from (a storage object key), for de-duplicating re-syncs.
     source_key: Mapped[str | None] = mapped_column(String(1024), default=None)
+    #: The state last recorded in its FSM history (`fsm.records`); None: never recorded,
+    #: inferred from the counters (a task imported in bulk).
+    fsm_state: Mapped[str | None] = mapped_column(String(50), default=None)
 
     # Ordering indexes end with `id`, the data manager's tiebreaker, so a page of any
     # ordering is an index walk (PostgreSQL walks them backwards for descending orders).

@@ -17,6 +17,7 @@ from task_svc.counts import service as counts
 from task_svc.drafts.models import Draft
 from task_svc.events import publisher
 from task_svc.fieldindexes import service as fieldindexes
+from task_svc.fsm import records as fsm
 from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
@@ -53,10 +54,21 @@ def create_task(
         updated_at=now,
         updated_by_id=user_id,
         overlap=project.maximum_annotations,
+        fsm_state=fsm.CREATED,
     )
     session.add(task)
     counts.bump(session, project_id=project.id, task_number=1)
     session.flush()
+    fsm.record(
+        session,
+        entity_name=fsm.TASK,
+        entity_id=task.id,
+        project_id=project.id,
+        transition=fsm.TRANSITIONS[fsm.TASK]["task_created"],
+        previous_state=None,
+        triggered_by=user_id,
+        context={"data_keys": list(task.data)},
+    )
     publisher.publish_after_commit(
         session,
         publisher.TASKS_CREATED,
