@@ -431,6 +431,10 @@ REQUESTS: dict[Row, Request] = {
     Row("POST", "/api/jwt/settings"): lambda ids: {
         "json": {"api_tokens_enabled": True, "legacy_api_tokens_enabled": True}
     },
+    # A fresh task is CREATED: its manual `task_completed` succeeds (a 409 once it is done).
+    Row("POST", "/api/fsm/entities/{entity_name}/{entity_id}/transition/"): lambda ids: {
+        "json": {"transition_name": "task_completed", "transition_data": {"by": "coverage"}}
+    },
     Row("GET", "/api/label_links/"): lambda ids: {"params": {"project": ids["project"]}},
     Row("POST", "/api/label_links/"): lambda ids: {
         "json": {"project": ids["doomed_project"], "label": ids["label"], "from_name": "label"}

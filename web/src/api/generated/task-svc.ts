@@ -230,6 +230,46 @@ export interface paths {
         patch: operations["update_draft_api_drafts__draft_id__patch"];
         trace?: never;
     };
+    "/api/fsm/entities/{entity_name}/{entity_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * State History
+         * @description The entity's state rows, newest first unless `ordering=id`.
+         */
+        get: operations["state_history_api_fsm_entities__entity_name___entity_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fsm/entities/{entity_name}/{entity_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Execute Transition
+         * @description Run a manual transition by name (managers and above).
+         */
+        post: operations["execute_transition_api_fsm_entities__entity_name___entity_id__transition_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/import/file-upload/{upload_id}": {
         parameters: {
             query?: never;
@@ -1511,6 +1551,17 @@ export interface components {
             /** Updated By */
             updated_by: components["schemas"]["TaskUpdaterAnswer"][];
         };
+        /** Page[StateAnswer] */
+        Page_StateAnswer_: {
+            /** Count */
+            count: number;
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["StateAnswer"][];
+        };
         /**
          * PersonAnswer
          * @description A `UserObject` in an answer. Only `id` when project-svc could not name the user, so
@@ -1670,6 +1721,32 @@ export interface components {
              * @default true
              */
             files_as_tasks_list: boolean;
+        };
+        /** StateAnswer */
+        StateAnswer: {
+            /** Context Data */
+            context_data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Previous State */
+            previous_state: string | null;
+            /** Reason */
+            reason: string | null;
+            /** State */
+            state: string;
+            /** Transition Name */
+            transition_name: string | null;
+            triggered_by: components["schemas"]["TriggeredBy"] | null;
         };
         /**
          * TaskAgreementAnswer
@@ -1834,6 +1911,30 @@ export interface components {
             updated_at: string;
             /** Updated By */
             updated_by: number | null;
+        };
+        /** TransitionAnswer */
+        TransitionAnswer: {
+            /** New State */
+            new_state: string | null;
+            state_record: components["schemas"]["StateAnswer"] | null;
+            /** Success */
+            success: boolean;
+        };
+        /** TransitionRequest */
+        TransitionRequest: {
+            /** Transition Data */
+            transition_data?: {
+                [key: string]: unknown;
+            } | null;
+            /** Transition Name */
+            transition_name: string;
+        };
+        /** TriggeredBy */
+        TriggeredBy: {
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: number;
         };
         /**
          * ViewAnswer
@@ -2686,6 +2787,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DraftDetailAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    state_history_api_fsm_entities__entity_name___entity_id__history_get: {
+        parameters: {
+            query?: {
+                created_at_from?: string | null;
+                created_at_to?: string | null;
+                state?: string | null;
+                previous_state?: string | null;
+                transition_name?: string | null;
+                triggered_by?: string | null;
+                ordering?: string | null;
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path: {
+                entity_name: string;
+                entity_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_StateAnswer_"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    execute_transition_api_fsm_entities__entity_name___entity_id__transition_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity_name: string;
+                entity_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransitionAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
