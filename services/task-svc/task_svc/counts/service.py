@@ -202,8 +202,13 @@ def write_pending_counters(session: Session) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()  # so the rows it writes touch their projects now, not after this
     pending: dict[int, dict[str, int]] = session.info.pop(_PENDING, {})
-    if not pending:
-        return
+    if pending:
+        _write_counters(session, pending)
+    # Last: a project's state change above adds its row to the transaction's.
+    fsm.write_pending_records(session)
+
+
+def _write_counters(session: Session, pending: dict[int, dict[str, int]]) -> None:
     written: set[int] = session.info.setdefault(_WRITTEN, set())
     now = utcnow()
     for project_id in sorted(pending):

@@ -10,11 +10,13 @@ so a writer compares without reading any row of this table. A task or project wr
 before this existed (or by a bulk import, which records nothing per task) has none
 stored: its state is inferred from its counters, as Label Studio does on a cold start.
 
-Writing costs one INSERT per change; the id is a UUIDv7 made here, so nothing is read back.
+Writing costs one INSERT per transaction, whatever it changed (`write_pending_records`);
+the id is a UUIDv7 made here, so nothing is read back.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelops_common.db import utcnow
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from task_svc.fsm.models import StateRecord
@@ -152,7 +154,15 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value | random_bits)
 
 
-_INSERT = insert(StateRecord)
+_COLUMNS = (
+    "id", "entity_name", "entity_id", "project_id", "state", "previous_state",
+    "transition_name", "triggered_by_id", "reason", "context_data", "created_at",
+)  # fmt: skip
+#: Constants only (the table's own names); the values go as parameters.
+_INSERT_SQL = f"INSERT INTO {StateRecord.__tablename__} ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608
+_ROW_SQL = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+#: State rows recorded in the open transaction, not yet written.
+_PENDING = "labelops_fsm_pending_records"
 #: The user whose change this transaction records: a project's state, which changes at
 #: commit with its counters, is attributed to them.
 _ACTOR = "labelops_fsm_actor"
@@ -186,18 +196,46 @@ def state_row(
 
 
 def record(session: Session, **fields: Any) -> dict[str, Any]:
-    """Write one state row (one INSERT; `state_row` names the fields); returns its values."""
+    """Add one state row to the transaction (`state_row` names the fields); returns its
+    values. The rows of a transaction are written together, by `write_pending_records`
+    just before the commit: an annotation and the task state it changes cost one INSERT."""
     row = state_row(**fields)
-    session.execute(_INSERT, row)
+    session.info.setdefault(_PENDING, []).append(row)
     if row["triggered_by_id"] is not None:
         session.info[_ACTOR] = row["triggered_by_id"]
     return row
 
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write many `state_row`s in one statement (a bulk action's tasks)."""
+    """Add many `state_row`s (a bulk action's tasks)."""
     if rows:
-        session.execute(_INSERT, rows)
+        session.info.setdefault(_PENDING, []).extend(rows)
+
+
+def write_pending_records(session: Session) -> None:
+    """Write the transaction's state rows in one statement. Runs before every commit, after
+    the counters (`counts.write_pending_counters`), whose changes may add a project's row."""
+    rows: list[dict[str, Any]] = session.info.pop(_PENDING, None) or []
+    if not rows:
+        return
+    # On the session's own psycopg2 connection (so in its transaction), one statement with
+    # every row: SQLAlchemy's statement machinery cost more than the INSERT itself on the
+    # annotation hot path (~0.3 ms of CPU per transaction).
+    values: list[Any] = []
+    for row in rows:
+        values.extend(
+            (
+                str(row["id"]),
+                *(row[column] for column in _COLUMNS[1:-2]),
+                json.dumps(row["context_data"]),
+                row["created_at"],
+            )
+        )
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_INSERT_SQL + ", ".join([_ROW_SQL] * len(rows)), values)
+    finally:
+        cursor.close()
 
 
 def actor(session: Session) -> int | None:
@@ -210,3 +248,9 @@ def actor(session: Session) -> int | None:
 def _forget_actor(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_ACTOR, None)
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_records(session: Session) -> None:
+    session.info.pop(_PENDING, None)
