@@ -200,6 +200,8 @@ def record(session: Session, **fields: Any) -> dict[str, Any]:
     values. The rows of a transaction are written together, by `write_pending_records`
     just before the commit: an annotation and the task state it changes cost one INSERT."""
     row = state_row(**fields)
+    # Begin the transaction (if nothing has yet) so its rollback drops the row.
+    session.connection()
     session.info.setdefault(_PENDING, []).append(row)
     if row["triggered_by_id"] is not None:
         session.info[_ACTOR] = row["triggered_by_id"]
@@ -209,6 +211,7 @@ def record(session: Session, **fields: Any) -> dict[str, Any]:
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add many `state_row`s (a bulk action's tasks)."""
     if rows:
+        session.connection()
         session.info.setdefault(_PENDING, []).extend(rows)
 
 
