@@ -161,6 +161,8 @@ _COLUMNS = (
 #: Constants only (the table's own names); the values go as parameters.
 _INSERT_SQL = f"INSERT INTO {StateRecord.__tablename__} ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608
 _ROW_SQL = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+#: Rows per INSERT (11 parameters each, well under PostgreSQL's 65,535).
+WRITE_BATCH = 1000
 #: State rows recorded in the open transaction, not yet written.
 _PENDING = "labelops_fsm_pending_records"
 #: The user whose change this transaction records: a project's state, which changes at
@@ -209,10 +211,15 @@ def record(session: Session, **fields: Any) -> dict[str, Any]:
 
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add many `state_row`s (a bulk action's tasks)."""
-    if rows:
-        session.connection()
-        session.info.setdefault(_PENDING, []).extend(rows)
+    """Add many `state_row`s (a bulk action's tasks). Past `WRITE_BATCH` waiting rows they
+    are written at once, so an action over a million tasks never holds them all."""
+    if not rows:
+        return
+    session.connection()
+    pending = session.info.setdefault(_PENDING, [])
+    pending.extend(rows)
+    if len(pending) >= WRITE_BATCH:
+        write_pending_records(session)
 
 
 def write_pending_records(session: Session) -> None:
@@ -221,22 +228,24 @@ def write_pending_records(session: Session) -> None:
     rows: list[dict[str, Any]] = session.info.pop(_PENDING, None) or []
     if not rows:
         return
-    # On the session's own psycopg2 connection (so in its transaction), one statement with
-    # every row: SQLAlchemy's statement machinery cost more than the INSERT itself on the
-    # annotation hot path (~0.3 ms of CPU per transaction).
-    values: list[Any] = []
-    for row in rows:
-        values.extend(
-            (
-                str(row["id"]),
-                *(row[column] for column in _COLUMNS[1:-2]),
-                json.dumps(row["context_data"]),
-                row["created_at"],
-            )
-        )
+    # On the session's own psycopg2 connection (so in its transaction): measured on the
+    # annotation hot path (A/B, 1,000 creates each), an annotation's rows cost ~0.4 ms of
+    # CPU this way against ~0.5-0.8 ms through SQLAlchemy's executemany.
     cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_INSERT_SQL + ", ".join([_ROW_SQL] * len(rows)), values)
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            values: list[Any] = []
+            for row in batch:
+                values.extend(
+                    (
+                        str(row["id"]),
+                        *(row[column] for column in _COLUMNS[1:-2]),
+                        json.dumps(row["context_data"]),
+                        row["created_at"],
+                    )
+                )
+            cursor.execute(_INSERT_SQL + ", ".join([_ROW_SQL] * len(batch)), values)
     finally:
         cursor.close()
 

@@ -79,3 +79,35 @@ def test_project_state(
         current=current, tasks=tasks, finished=finished, annotated=annotated
     )
     assert found == expected
+
+
+def test_many_rows_are_written_in_batches_within_the_transaction(
+    stack: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(records, "WRITE_BATCH", 7)
+    entity_id = int(records.uuid7().int % 10**12)
+    rows = [
+        records.state_row(
+            entity_name=records.TASK,
+            entity_id=entity_id,
+            project_id=entity_id,
+            transition=records.TRANSITIONS[records.TASK]["task_completed"],
+            previous_state="CREATED",
+            triggered_by=None,
+            context={"n": n},
+        )
+        for n in range(20)
+    ]
+    with stack.task_runtime.database.session() as session:
+        records.record_many(session, rows[:5])
+        assert len(session.info[records._PENDING]) == 5
+        records.record_many(session, rows[5:])  # past the batch: written now
+        assert not session.info.get(records._PENDING)
+        session.rollback()
+    with stack.task_runtime.database.session() as session:
+        query = select(StateRecord.context_data).where(StateRecord.entity_id == entity_id)
+        assert session.scalars(query).all() == []
+        records.record_many(session, rows)
+        session.commit()
+        written = session.scalars(query.order_by(StateRecord.id)).all()
+    assert written == [{"n": n} for n in range(20)]
