@@ -203,3 +203,13 @@ def test_an_annotator_does_not_see_who_triggered_a_change(world: World) -> None:
     results = world.history("task", task, world.cast.annotator).json()["results"]
     assert [row["state"] for row in results] == ["CREATED"]
     assert results[0]["triggered_by"] is None
+
+
+def test_a_deleted_tasks_history_stays_inside_its_project(world: World) -> None:
+    task = world.task()
+    deleted = world.client.delete(f"/api/tasks/{task}", headers=world.cast.owner.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert world.transitions("task", task) == [(None, "CREATED", "task_created")]
+    assert world.history("task", task, world.cast.outsider).status_code == 404
+    # Nothing to move any more.
+    assert world.transition("task", task, "task_completed").status_code == 404
