@@ -1,0 +1,297 @@
+"""Issue 21, item 4: two organizations, a user of each role in each, every route of every
+service against one single-process server, checked against the permission table.
+
+Organization A owns a project with everything the routes name (`isolation.create_objects`).
+Every member of organization B is refused every route that names A's objects (403 or 404,
+never 2xx or 5xx) and never reads A's marker in an answer; anonymous callers get 401 but on
+the public routes; inside A each role gets what `isolation.FAMILIES` says, and a refused
+request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from labelops_common.auth.principal import Role
+from labelops_common.db import Database
+from labelops_runtime.suite import free_loopback_port
+from labelops_testing.actors import Actor, create_actor, create_organization
+from labelops_testing.ml_backend import ProtocolBackend, running_backend
+from labelops_testing.receivers import WebhookReceiver, webhook_receiver
+
+from ..conftest import (  # type: ignore[import-not-found]
+    SECRET,
+    RunningProcess,
+    service_databases,
+    start_labelops,
+    stop,
+)
+from .isolation import (  # type: ignore[import-not-found]
+    FAMILIES,
+    MARKER,
+    Caller,
+    Ids,
+    Route,
+    allowed,
+    build_request,
+    create_objects,
+    family_of,
+    fill_path,
+    order,
+    read_routes,
+)
+
+ROUTES = read_routes()
+
+
+@dataclass
+class World:
+    server: RunningProcess
+    http: httpx.Client
+    project_database: Database
+    org_a: int
+    org_b: int
+    a: dict[Role, Actor]
+    b: dict[Role, Actor]
+    ids: Ids
+    ml: ProtocolBackend
+    receiver: WebhookReceiver
+    local_root: Path
+
+    def caller(self, actor: Actor | None, label: str = "") -> Caller:
+        if actor is None:
+            return Caller(self.http, None, "anonymous")
+        return Caller(self.http, actor.token, label or f"{actor.role.value}")
+
+    def new_objects(self, owner: Actor) -> Ids:
+        return create_objects(
+            self.caller(owner),
+            members=[self.a[Role.REVIEWER].user_id, self.a[Role.ANNOTATOR].user_id],
+            ml_url=self.ml.url,
+            webhook_url=self.receiver.url,
+            local_path=str(self.local_root / "media"),
+        )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from labelops_testing.databases import embedded_data_dir
+
+    tmp = tmp_path_factory.mktemp("isolation")
+    local_root = tmp / "files"
+    (local_root / "media").mkdir(parents=True)
+    port = free_loopback_port()
+    env = {
+        "LABELOPS_PORT": str(port),
+        "LABELOPS_SECRET_KEY": SECRET,
+        "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
+        "LABELOPS_STORAGE_SYNC_LOCAL_FILES_DOCUMENT_ROOT": str(local_root),
+    }
+    with (
+        embedded_data_dir() as data_dir,
+        service_databases() as urls,
+        running_backend() as ml,
+        webhook_receiver() as receiver,
+    ):
+        env.update(urls, LABELOPS_DATA_DIR=str(data_dir))
+        server = start_labelops(["serve", "--target", "all"], env, tmp / "labelops.log", port)
+        database = Database.from_url(urls["LABELOPS_PROJECT_SVC_DATABASE_URL"], pool_size=1)
+        http = httpx.Client(base_url=server.base_url, timeout=60)
+        try:
+            org_a = create_organization(database, f"{MARKER} organization A")
+            org_b = create_organization(database, "organization B")
+            a = {
+                role: create_actor(
+                    database, organization_id=org_a, role=role, secret=SECRET, email_prefix=MARKER
+                )
+                for role in Role
+            }
+            b = {
+                role: create_actor(
+                    database, organization_id=org_b, role=role, secret=SECRET, email_prefix="b-"
+                )
+                for role in Role
+            }
+            world = World(
+                server, http, database, org_a, org_b, a, b, Ids(), ml, receiver, local_root
+            )
+            world.ids = world.new_objects(a[Role.OWNER])
+            yield world
+        finally:
+            http.close()
+            database.engine.dispose()
+            stop(server)
+
+
+def snapshot(world: World, ids: Ids) -> dict[str, Any]:
+    """What A's owner reads of A's objects; a refused request must leave it as it was."""
+    owner = world.caller(world.a[Role.OWNER])
+    project = {"project": ids["project"]}
+    reads = {
+        "project": (f"/api/projects/{ids['project']}", {}),
+        "tasks": ("/api/tasks", project),
+        "annotations": (f"/api/tasks/{ids['task']}/annotations", {}),
+        "drafts": (f"/api/tasks/{ids['task']}/drafts", {}),
+        "predictions": ("/api/predictions", {"task": ids["task"]}),
+        "views": ("/api/dm/views", project),
+        "exports": (f"/api/projects/{ids['project']}/exports", {}),
+        "storages": ("/api/storages/localfiles", project),
+        "export storages": ("/api/storages/export/localfiles", project),
+        "webhooks": ("/api/webhooks", project),
+        "labels": ("/api/labels", {}),
+        "ml": ("/api/ml", project),
+        "members": (f"/api/projects/{ids['project']}/members", {}),
+        "users": ("/api/users", {}),
+        "organization": (f"/api/organizations/{ids['organization']}", {}),
+        "memberships": (f"/api/organizations/{ids['organization']}/memberships", {}),
+        "uploads": (f"/api/projects/{ids['project']}/file-uploads", {}),
+    }
+    state: dict[str, Any] = {}
+    for name, (url, params) in reads.items():
+        response = owner.request("GET", url, params=params)
+        assert response.status_code == 200, (url, response.status_code, response.text)
+        state[name] = _stable(response.json())
+    return state
+
+
+_VOLATILE = {"last_activity", "updated_at", "last_login", "date_joined", "readonly"}
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_stable(item) for item in value]
+    return value
+
+
+def _send(caller: Caller, route: Route, ids: Ids) -> httpx.Response:
+    return caller.request(route.method, fill_path(route, ids), **build_request(route, ids))
+
+
+#: Body fields naming another object: Label Studio answers an id it cannot see there with a
+#: 400 naming the field (`Invalid pk`), the same as for an id that does not exist.
+_REFERENCES = {"project", "task", "label", "user", "file_upload_ids"}
+
+
+def refused(response: httpx.Response) -> bool:
+    """403 or 404; a 400 naming the body field that names A's object; or, for a list
+    filtered to the caller's own organization (Label Studio's `GET /api/webhooks?project=`),
+    an empty list: nothing of A either way."""
+    if response.status_code in {403, 404}:
+        return True
+    if response.status_code == 200 and response.request.method == "GET":
+        return response.json() in ([], {"results": [], "count": 0})
+    if response.status_code != 400:
+        return False
+    errors = response.json().get("validation_errors") or {}
+    return bool(_REFERENCES & set(errors))
+
+
+def _describe(caller: Caller, route: Route, response: httpx.Response) -> str:
+    return f"{caller.label}: {route} -> {response.status_code} {response.text[:160]}"
+
+
+def test_every_route_has_a_family() -> None:
+    assert len(ROUTES) > 200
+    unassigned = [str(route) for route in ROUTES if family_of(route) is None]
+    assert unassigned == []
+
+
+def test_the_table_follows_the_policies() -> None:
+    """Spot checks of the table itself, so a rule edited by accident shows."""
+    route = {(r.method, r.path): r for r in ROUTES}
+    annotator, manager = Role.ANNOTATOR, Role.MANAGER
+    assert not allowed(annotator, route["PATCH", "/api/projects/{project_id}"])
+    assert allowed(manager, route["PATCH", "/api/projects/{project_id}"])
+    assert not allowed(annotator, route["DELETE", "/api/tasks/{task_id}"])
+    assert not allowed(annotator, route["GET", "/api/users/{user_id}"])
+    assert not allowed(annotator, route["POST", "/api/webhooks"])
+    assert not allowed(annotator, route["POST", "/api/storages/s3"])
+    assert not allowed(annotator, route["POST", "/api/ml"])
+    assert allowed(annotator, route["POST", "/api/tasks/{task_id}/annotations"])
+    assert not allowed(manager, route["PATCH", "/api/users/{user_id}"])
+    assert allowed(Role.ADMINISTRATOR, route["PATCH", "/api/users/{user_id}"])
+
+
+def test_another_organization_is_refused_every_route(world: World) -> None:
+    before = snapshot(world, world.ids)
+    failures: list[str] = []
+    for role, actor in world.b.items():
+        caller = world.caller(actor, f"B {role.value}")
+        for route in order(ROUTES):
+            family = FAMILIES[family_of(route) or ""]
+            response = _send(caller, route, world.ids)
+            status = response.status_code
+            if family.targets_a and not refused(response):
+                failures.append(_describe(caller, route, response))
+            elif status >= 500:
+                failures.append(_describe(caller, route, response))
+            elif MARKER in response.text.lower():
+                failures.append("A's data in " + _describe(caller, route, response))
+    assert failures == [], "\n".join(failures)
+    assert snapshot(world, world.ids) == before
+
+
+def test_anonymous_callers_get_401(world: World) -> None:
+    before = snapshot(world, world.ids)
+    anonymous = world.caller(None)
+    failures = []
+    for route in ROUTES:
+        family = FAMILIES[family_of(route) or ""]
+        if family.public:
+            continue
+        response = _send(anonymous, route, world.ids)
+        if response.status_code != 401 or MARKER in response.text.lower():
+            failures.append(_describe(anonymous, route, response))
+    assert failures == [], "\n".join(failures)
+    assert snapshot(world, world.ids) == before
+
+
+def test_within_the_organization_a_refused_role_changes_nothing(world: World) -> None:
+    before = snapshot(world, world.ids)
+    failures = []
+    count = 0
+    for role, actor in world.a.items():
+        caller = world.caller(actor, f"A {role.value}")
+        for route in order(ROUTES):
+            if allowed(role, route):
+                continue
+            count += 1
+            response = _send(caller, route, world.ids)
+            if not refused(response):
+                failures.append(_describe(caller, route, response))
+    assert failures == [], "\n".join(failures)
+    assert count > 200
+    assert snapshot(world, world.ids) == before
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+def test_within_the_organization_an_allowed_role_is_let_through(
+    world: World, role: Role
+) -> None:
+    """On a project of its own (its deletes destroy what they name), with a fresh token."""
+    ids = world.new_objects(world.a[Role.OWNER])
+    actor = create_actor(
+        world.project_database,
+        organization_id=world.org_a,
+        role=role,
+        secret=SECRET,
+        email_prefix="allowed-",
+    )
+    owner = world.caller(world.a[Role.OWNER])
+    owner.created("POST", f"/api/projects/{ids['project']}/members", json={"user": actor.user_id})
+    caller = world.caller(actor, f"A {role.value}")
+    failures = []
+    for route in order(ROUTES):
+        if not allowed(role, route) or FAMILIES[family_of(route) or ""].public:
+            continue
+        response = _send(caller, route, ids)
+        if response.status_code in {401, 403, 404} or response.status_code >= 500:
+            failures.append(_describe(caller, route, response))
+    assert failures == [], "\n".join(failures)
