@@ -111,9 +111,11 @@ FAMILIES: dict[str, Family] = {
     # manage as `can_manage_tasks`.
     "project read": Family(ALL_ROLES),
     "project change": Family(MANAGER_ROLES),
-    # An annotation, view or prediction written by A's owner: `can_change_annotation`,
+    # An annotation or view another member of A wrote: `can_change_annotation`,
     # `can_change_view` (authors and managers).
     "others' work change": Family(MANAGER_ROLES),
+    # Another member's draft: drafts are their author's alone (`get_own_draft`).
+    "others' draft": Family(NOBODY),
     # webhooks/policies.py, for a project webhook.
     "webhooks": Family(MANAGER_ROLES),
     # storages/policies.py and exports/policies.py and backends/policies.py.
@@ -178,9 +180,10 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/api/dm/actions", "project change"),
     ("DELETE", r"/api/dm/views/reset", "project change"),
     ("GET", r"/api/dm/.*", "project read"),
-    ("POST", r"/api/dm/views(/order)?", "project read"),
+    ("POST", r"/api/dm/views", "project read"),
+    ("POST", r"/api/dm/views/order", "others' work change"),
     ("*", r"/api/dm/views/\{view_id\}", "others' work change"),
-    ("*", r"/api/drafts/\{draft_id\}", "others' work change"),
+    ("*", r"/api/drafts/\{draft_id\}", "others' draft"),
     ("*", r"/api/import/file-upload/\{upload_id\}", "project change"),
     ("GET", r"/api/predictions(/\{prediction_id\})?", "project read"),
     ("*", r"/api/predictions.*", "project change"),
@@ -236,14 +239,15 @@ class Caller:
         return response.json() if response.content else None
 
 
-def _import(owner: Caller, project: int, **kwargs: Any) -> dict[str, Any]:
-    answer: dict[str, Any] = owner.created("POST", f"/api/projects/{project}/import", **kwargs)
+def _import(owner: Caller, project: int, verb: str = "import", **kwargs: Any) -> dict[str, Any]:
+    """The import's answer, waited for when it was queued (then it carries the import id)."""
+    answer: dict[str, Any] = owner.created("POST", f"/api/projects/{project}/{verb}", **kwargs)
     if "import" not in answer:
         return answer
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         job: dict[str, Any] = owner.created(
-            "GET", f"/api/projects/{project}/imports/{answer['import']}"
+            "GET", f"/api/projects/{project}/{verb}s/{answer['import']}"
         )
         if job["status"] == "completed":
             return job
@@ -259,13 +263,19 @@ def create_objects(
     members: list[int],
     ml_url: str,
     webhook_url: str,
-    local_path: str,
+    local_root: Path,
 ) -> Ids:
     """A's project with everything the routes name: tasks, an annotation, a prediction, a
-    draft, a view, an export, local-files storages, a webhook with a delivery, labels, an
-    ML backend, a file upload, and two annotators for the user routes to act on."""
+    draft, a view, an export, local-files storages and a file in them, a webhook with a
+    delivery, labels, an ML backend, an import, a reimport and a file upload, and two
+    annotators for the user routes to act on. `owner` is none of the callers checked, so
+    the annotation, draft and view are someone else's work to each of them."""
     ids = Ids()
     v = ids.values
+    v["ml_url"], v["webhook_url"] = ml_url, webhook_url
+    (local_root / "media").mkdir(exist_ok=True)
+    (local_root / "media" / "zebra.txt").write_text(MARKER)
+    v["local_file"] = "media/zebra.txt"
     me = owner.created("GET", "/api/current-user/whoami")
     v["organization"] = me["active_organization"]
     project = owner.created(
@@ -292,12 +302,25 @@ def create_objects(
     )
     v["upload"] = uploaded["file_upload_ids"][0]
     upload = owner.created("GET", f"/api/import/file-upload/{v['upload']}")
-    v["filename"] = str(upload["file"]).removeprefix("upload/").split("/", 1)[-1]
-    v["reimport"] = v["import"]
+    v["filename"] = str(upload["file"]).rsplit("/", 1)[-1]
+    again = _import(
+        owner,
+        v["project"],
+        params={"commit_to_project": "false"},
+        files={"file": ("again.json", json.dumps([{"text": MARKER}]), "application/json")},
+    )
+    reimported = _import(
+        owner, v["project"], "reimport", json={"file_upload_ids": again["file_upload_ids"]}
+    )
+    v["reimport"] = reimported.get("id") or 0
     annotation = owner.created(
         "POST", f"/api/tasks/{v['task']}/annotations", json={"result": [REGION]}
     )
     v["annotation"] = annotation["id"]
+    convertible = owner.created(
+        "POST", f"/api/tasks/{v['task']}/annotations", json={"result": [REGION]}
+    )
+    v["convertible"] = convertible["id"]
     prediction = owner.created(
         "POST",
         "/api/predictions",
@@ -314,16 +337,20 @@ def create_objects(
     v["view"] = view["id"]
     export = owner.created("POST", f"/api/projects/{v['project']}/exports", json={})
     v["export"] = export["id"]
+    deadline = time.monotonic() + 60
+    while export["status"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        export = owner.created("GET", f"/api/projects/{v['project']}/exports/{v['export']}")
     storage = owner.created(
         "POST",
         "/api/storages/localfiles",
-        json={"project": v["project"], "path": local_path, "title": MARKER},
+        json={"project": v["project"], "path": str(local_root / "media"), "title": MARKER},
     )
     v["storage"] = storage["id"]
     export_storage = owner.created(
         "POST",
         "/api/storages/export/localfiles",
-        json={"project": v["project"], "path": local_path, "title": MARKER},
+        json={"project": v["project"], "path": str(local_root / "media"), "title": MARKER},
     )
     v["export_storage"] = export_storage["id"]
     webhook = owner.created(
@@ -366,10 +393,12 @@ def fill_path(route: Route, ids: Ids) -> str:
     """The route's path with A's ids (the storage of the route's kind, export or import)."""
     storage = "export_storage" if route.path.startswith("/api/storages/export/") else "storage"
     user = "member_target" if "/memberships/" in route.path else "user_target"
+    # Converting an annotation to a draft removes it: it gets one of its own.
+    annotation = "convertible" if route.path.endswith("/convert-to-draft") else "annotation"
     names = {
         "project_id": "project",
         "task_id": "task",
-        "annotation_id": "annotation",
+        "annotation_id": annotation,
         "prediction_id": "prediction",
         "draft_id": "draft",
         "view_id": "view",
@@ -506,23 +535,29 @@ REQUESTS: dict[tuple[str, str], Build] = {
     },
     ("PATCH", "/api/users/{user_id}"): lambda ids: {"json": {"first_name": "Changed"}},
     ("POST", "/api/webhooks"): lambda ids: {
-        "json": {"project": ids["project"], "url": "https://example.com/hook"}
+        "json": {"project": ids["project"], "url": ids["webhook_url"]}
     },
     ("PATCH", "/api/webhooks/{webhook_id}"): lambda ids: {"json": {"is_active": True}},
     ("PUT", "/api/webhooks/{webhook_id}"): lambda ids: {
-        "json": {"project": ids["project"], "url": "https://example.com/put"}
+        "json": {"project": ids["project"], "url": ids["webhook_url"]}
     },
-    ("POST", "/api/ml"): lambda ids: {
-        "json": {"project": ids["project"], "url": "https://example.com/ml"}
-    },
+    ("POST", "/api/ml"): lambda ids: {"json": {"project": ids["project"], "url": ids["ml_url"]}},
+    ("POST", "/api/ml/{backend_id}/predict/test"): lambda ids: {"params": {"random": "true"}},
     ("PATCH", "/api/ml/{backend_id}"): lambda ids: {"json": {"title": "renamed"}},
     ("POST", "/api/ml/{backend_id}/interactive-annotating"): lambda ids: {
         "json": {"task": ids["task"], "context": {}}
     },
     ("POST", "/api/ml/{backend_id}/train"): lambda ids: {"json": {}},
-    ("GET", "/data/local-files"): lambda ids: {"params": {"d": "zebra/none.txt"}},
-    ("GET", "/tasks/{task_id}/presign"): lambda ids: {"params": {"fileuri": "s3://b/k"}},
-    ("GET", "/tasks/{task_id}/resolve"): lambda ids: {"params": {"fileuri": "s3://b/k"}},
+    ("GET", "/data/local-files"): lambda ids: {"params": {"d": ids["local_file"]}},
+    ("GET", "/tasks/{task_id}/presign"): lambda ids: {
+        "params": {"fileuri": f"/data/local-files/?d={ids['local_file']}"}
+    },
+    ("GET", "/tasks/{task_id}/resolve"): lambda ids: {
+        "params": {"fileuri": f"/data/local-files/?d={ids['local_file']}"}
+    },
+    ("GET", "/storage-data/uploaded"): lambda ids: {
+        "params": {"filepath": f"upload/{ids['project']}/{ids['filename']}"}
+    },
 }
 
 _STORAGE_BODY = re.compile(r"/api/storages/(export/)?(localfiles|s3|gcs|azure|redis)(/validate)?")
@@ -556,6 +591,8 @@ _ENDS_SESSION = {
     ("POST", "/api/token/blacklist"),
     ("POST", "/user/logout"),
 }
+#: Writes that remove what they name, run with the deletes.
+_REMOVES = {("POST", "/api/annotations/{annotation_id}/convert-to-draft")}
 #: Deletes of parents after their children's, so a child's delete still finds its object.
 _DELETE_LAST = {
     "/api/projects/{project_id}/tasks": 1,
@@ -565,11 +602,13 @@ _DELETE_LAST = {
 
 
 def order(routes: list[Route]) -> list[Route]:
+    """Reads, then writes, then deletes (children first), then the caller's own logout."""
+
     def rank(route: Route) -> tuple[int, int]:
         if (route.method, route.path) in _ENDS_SESSION:
             return (3, 0)
-        if route.method != "DELETE":
-            return (0, 0)
-        return (1, _DELETE_LAST.get(route.path, 0))
+        if route.method == "DELETE" or (route.method, route.path) in _REMOVES:
+            return (2, _DELETE_LAST.get(route.path, 0))
+        return (0 if route.method == "GET" else 1, 0)
 
     return sorted(routes, key=rank)
