@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ from .isolation import (  # type: ignore[import-not-found]
     create_objects,
     family_of,
     fill_path,
+    not_set_up,
     order,
     read_routes,
 )
@@ -64,6 +66,8 @@ class World:
     ml: ProtocolBackend
     receiver: WebhookReceiver
     local_root: Path
+    #: Settings of a Redis storage on a database of its own of the test Redis.
+    redis: dict[str, Any]
 
     def caller(self, actor: Actor | None, label: str = "") -> Caller:
         if actor is None:
@@ -78,16 +82,21 @@ class World:
             ml_url=self.ml.url,
             webhook_url=self.receiver.url,
             local_root=self.local_root,
+            redis=self.redis,
         )
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from labelops_testing.databases import embedded_data_dir
+    import redis
+    from labelops_testing.databases import embedded_data_dir, redis_url_with_free_db
 
     tmp = tmp_path_factory.mktemp("isolation")
     local_root = tmp / "files"
     (local_root / "media").mkdir(parents=True)
+    redis_url = redis_url_with_free_db()
+    parts = urlsplit(redis_url)
+    redis_storage = {"host": parts.hostname, "port": parts.port, "db": int(parts.path[1:])}
     port = free_loopback_port()
     env = {
         "LABELOPS_PORT": str(port),
@@ -126,7 +135,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 for role in Role
             }
             world = World(
-                server, http, database, org_a, org_b, founder, a, b, Ids(), ml, receiver, local_root
+                server,
+                http,
+                database,
+                org_a,
+                org_b,
+                founder,
+                a,
+                b,
+                Ids(),
+                ml,
+                receiver,
+                local_root,
+                redis_storage,
             )
             world.ids = world.new_objects(a[Role.REVIEWER], a[Role.ANNOTATOR])
             yield world
@@ -134,6 +155,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             http.close()
             database.engine.dispose()
             stop(server)
+            client = redis.Redis.from_url(redis_url)
+            client.flushdb()
+            client.close()
 
 
 def snapshot(world: World, ids: Ids) -> dict[str, Any]:
@@ -289,11 +313,18 @@ def test_within_the_organization_an_allowed_role_is_let_through(world: World, ro
     )
     ids = world.new_objects(actor)
     caller = world.caller(actor, f"A {role.value}")
+    ids.values["refresh"] = caller.created("POST", "/api/token")["token"]
     failures = []
+    answered = 0
     for route in order(ROUTES):
         if not allowed(role, route) or FAMILIES[family_of(route) or ""].public:
             continue
         response = _send(caller, route, ids)
-        if response.status_code in {401, 403, 404} or response.status_code >= 500:
-            failures.append(_describe(caller, route, response))
+        answered += 1
+        if response.is_success or response.is_redirect:
+            continue
+        if response.status_code == 400 and not_set_up(route):
+            continue
+        failures.append(_describe(caller, route, response))
     assert failures == [], "\n".join(failures)
+    assert answered > 50
