@@ -265,6 +265,7 @@ def create_objects(
     webhook_url: str,
     local_root: Path,
     redis: dict[str, Any],
+    marker: str = MARKER,
 ) -> Ids:
     """A's project with everything the routes name: tasks, an annotation, a prediction, a
     draft, a view, an export, local-files storages and a file in them, a webhook with a
@@ -274,20 +275,21 @@ def create_objects(
     ids = Ids()
     v = ids.values
     v["ml_url"], v["webhook_url"], v["redis"] = ml_url, webhook_url, redis
-    v["local_dir"] = str(local_root / "media")
-    (local_root / "media").mkdir(exist_ok=True)
-    (local_root / "media" / "zebra.txt").write_text(MARKER)
-    v["local_file"] = "media/zebra.txt"
+    directory = local_root / marker
+    directory.mkdir(exist_ok=True)
+    (directory / f"{marker}.txt").write_text(marker)
+    v["local_dir"] = str(directory)
+    v["local_file"] = f"{marker}/{marker}.txt"
     me = owner.created("GET", "/api/current-user/whoami")
     v["organization"] = me["active_organization"]
     project = owner.created(
         "POST",
         "/api/projects",
-        json={"title": f"{MARKER} project", "label_config": CONFIG, "description": MARKER},
+        json={"title": f"{marker} project", "label_config": CONFIG, "description": marker},
     )
     v["project"] = project["id"]
     spare = owner.created(
-        "POST", "/api/projects", json={"title": f"{MARKER} spare", "label_config": CONFIG}
+        "POST", "/api/projects", json={"title": f"{marker} spare", "label_config": CONFIG}
     )
     v["spare_project"] = spare["id"]
     for user in members:
@@ -296,7 +298,7 @@ def create_objects(
         owner,
         v["project"],
         params={"return_task_ids": "true"},
-        json=[{"text": f"{MARKER} one"}, {"text": f"{MARKER} two"}],
+        json=[{"text": f"{marker} one"}, {"text": f"{marker} two"}],
     )
     v["task"] = imported["task_ids"][0]
     v["import"] = imported.get("id") or 0
@@ -304,7 +306,7 @@ def create_objects(
         owner,
         v["project"],
         params={"commit_to_project": "false"},
-        files={"file": ("zebra.json", json.dumps([{"text": MARKER}]), "application/json")},
+        files={"file": (f"{marker}.json", json.dumps([{"text": marker}]), "application/json")},
     )
     v["upload"] = uploaded["file_upload_ids"][0]
     upload = owner.created("GET", f"/api/import/file-upload/{v['upload']}")
@@ -313,7 +315,7 @@ def create_objects(
         owner,
         v["project"],
         params={"commit_to_project": "false"},
-        files={"file": ("again.json", json.dumps([{"text": MARKER}]), "application/json")},
+        files={"file": ("again.json", json.dumps([{"text": marker}]), "application/json")},
     )
     reimported = _import(
         owner, v["project"], "reimport", json={"file_upload_ids": again["file_upload_ids"]}
@@ -330,7 +332,7 @@ def create_objects(
     prediction = owner.created(
         "POST",
         "/api/predictions",
-        json={"task": v["task"], "result": [REGION], "score": 0.5, "model_version": MARKER},
+        json={"task": v["task"], "result": [REGION], "score": 0.5, "model_version": marker},
     )
     v["prediction"] = prediction["id"]
     draft = owner.created(
@@ -338,7 +340,7 @@ def create_objects(
     )
     v["draft"] = draft["id"]
     view = owner.created(
-        "POST", "/api/dm/views", json={"project": v["project"], "data": {"title": MARKER}}
+        "POST", "/api/dm/views", json={"project": v["project"], "data": {"title": marker}}
     )
     v["view"] = view["id"]
     export = owner.created("POST", f"/api/projects/{v['project']}/exports", json={})
@@ -350,13 +352,13 @@ def create_objects(
     storage = owner.created(
         "POST",
         "/api/storages/localfiles",
-        json={"project": v["project"], "path": str(local_root / "media"), "title": MARKER},
+        json={"project": v["project"], "path": v["local_dir"], "title": marker},
     )
     v["storage"] = storage["id"]
     export_storage = owner.created(
         "POST",
         "/api/storages/export/localfiles",
-        json={"project": v["project"], "path": str(local_root / "media"), "title": MARKER},
+        json={"project": v["project"], "path": v["local_dir"], "title": marker},
     )
     v["export_storage"] = export_storage["id"]
     webhook = owner.created(
@@ -371,8 +373,8 @@ def create_objects(
         json=[
             {
                 "from_name": "label",
-                "title": MARKER.upper(),
-                "value": {"labels": [MARKER]},
+                "title": marker.upper(),
+                "value": {"labels": [marker]},
                 "project": v["project"],
             }
         ],
@@ -384,14 +386,14 @@ def create_objects(
     backend = owner.created(
         "POST",
         "/api/ml",
-        json={"project": v["project"], "url": ml_url, "title": MARKER, "is_interactive": True},
+        json={"project": v["project"], "url": ml_url, "title": marker, "is_interactive": True},
     )
     v["backend"] = backend["id"]
     for name in ("user_target", "member_target"):
         user = owner.created(
             "POST",
             "/api/users",
-            json={"email": f"{MARKER}-{name}-{uuid.uuid4().hex[:8]}@example.com"},
+            json={"email": f"{marker}-{name}-{uuid.uuid4().hex[:8]}@example.com"},
         )
         v[name] = user["id"]
     return ids
@@ -637,3 +639,72 @@ def order(routes: list[Route]) -> list[Route]:
         return (0 if route.method == "GET" else 1, 0)
 
     return sorted(routes, key=rank)
+
+
+def references_to(ids: Ids, users: set[int]) -> dict[str, set[int]]:
+    """Answer keys and the ids of organization A each may not hold in another's answer."""
+    return {
+        "project": {ids["project"], ids["spare_project"]},
+        "task": {ids["task"]},
+        "annotation": {ids["annotation"], ids["convertible"]},
+        "parent_annotation": {ids["annotation"], ids["convertible"]},
+        "draft_id": {ids["draft"]},
+        "label": {ids["label"]},
+        "completed_by": users,
+        "user": users,
+        "created_by": users,
+        "updated_by": users,
+        "file_upload_ids": {ids["upload"]},
+    }
+
+
+def body_references(ids: Ids, users: set[int]) -> dict[str, Any]:
+    """Every body field that names another object, each naming one of A's."""
+    user = min(users)
+    return {
+        "project": ids["project"],
+        "task": ids["task"],
+        "tasks": [ids["task"]],
+        "annotation": ids["annotation"],
+        "parent_annotation": ids["annotation"],
+        "draft_id": ids["draft"],
+        "label": ids["label"],
+        "user": user,
+        "completed_by": user,
+        "file_upload_ids": [ids["upload"]],
+        "ids": [ids["view"]],
+        "selectedItems": {"all": False, "included": [ids["task"]]},
+    }
+
+
+def mixed_request(
+    route: Route, own: Ids, theirs: Ids, users: set[int]
+) -> tuple[str, dict[str, Any]]:
+    """The caller's own objects in the path, organization A's in the query and body."""
+    kwargs = build_request(route, theirs)
+    body = kwargs.get("json")
+    if isinstance(body, dict):
+        kwargs["json"] = {**body, **body_references(theirs, users)}
+    elif isinstance(body, list):
+        kwargs["json"] = [
+            {**item, **body_references(theirs, users)} if isinstance(item, dict) else item
+            for item in body
+        ]
+    return fill_path(route, own), kwargs
+
+
+def held_references(value: Any, forbidden: dict[str, set[int]]) -> list[str]:
+    """`key=id` pairs of `value` (an answer) that name one of A's objects."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            ids = forbidden.get(key, set())
+            named = [item] if isinstance(item, int) else item if isinstance(item, list) else []
+            if any(isinstance(i, int) and i in ids for i in named):
+                found.append(f"{key}={item}")
+            else:
+                found.extend(held_references(item, forbidden))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(held_references(item, forbidden))
+    return found

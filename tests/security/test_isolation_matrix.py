@@ -43,9 +43,12 @@ from .isolation import (  # type: ignore[import-not-found]
     create_objects,
     family_of,
     fill_path,
+    held_references,
+    mixed_request,
     not_set_up,
     order,
     read_routes,
+    references_to,
 )
 
 ROUTES = read_routes()
@@ -93,7 +96,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     tmp = tmp_path_factory.mktemp("isolation")
     local_root = tmp / "files"
-    (local_root / "media").mkdir(parents=True)
+    local_root.mkdir()
     redis_url = redis_url_with_free_db()
     parts = urlsplit(redis_url)
     redis_storage = {"host": parts.hostname, "port": parts.port, "db": int(parts.path[1:])}
@@ -251,6 +254,22 @@ def test_the_table_follows_the_policies() -> None:
     assert allowed(Role.ADMINISTRATOR, route["PATCH", "/api/users/{user_id}"])
 
 
+def test_an_answer_naming_another_organizations_object_is_caught() -> None:
+    """The body check itself: A's ids under their keys, however deep, and nothing else."""
+    a = Ids({"project": 1, "spare_project": 2, "task": 3, "annotation": 4, "convertible": 5})
+    a.values.update(draft=6, label=7, upload=8, view=9)
+    forbidden = references_to(a, {10, 11})
+    answer = {"id": 3, "task": 30, "result": [{"completed_by": 11}], "file_upload_ids": [8]}
+    assert held_references(answer, forbidden) == ["completed_by=11", "file_upload_ids=[8]"]
+    assert held_references({"id": 1, "task": 3, "user": {"id": 10}}, forbidden) == ["task=3"]
+    route = Route("task-svc", "POST", "/api/tasks/{task_id}/annotations")
+    b = Ids({**a.values, "task": 300})
+    url, kwargs = mixed_request(route, b, a, {10, 11})
+    assert url == "/api/tasks/300/annotations"
+    assert kwargs["json"]["completed_by"] == 10
+    assert kwargs["json"]["parent_annotation"] == 4
+
+
 def test_another_organization_is_refused_every_route(world: World) -> None:
     before = snapshot(world, world.ids)
     failures: list[str] = []
@@ -328,3 +347,43 @@ def test_within_the_organization_an_allowed_role_is_let_through(world: World, ro
         failures.append(_describe(caller, route, response))
     assert failures == [], "\n".join(failures)
     assert answered > 50
+
+
+def test_own_objects_never_take_another_organizations_ids(world: World) -> None:
+    """Ids guessed in bodies: an owner of B sends every route on B's own objects with A's
+    project, task, annotation, draft, label, user and upload ids in the query and body.
+    Nothing of A changes, and no answer names A's objects or shows A's data."""
+    b_owner = create_actor(
+        world.project_database,
+        organization_id=world.org_b,
+        role=Role.OWNER,
+        secret=SECRET,
+        email_prefix="mixed-",
+    )
+    caller = world.caller(b_owner, "B owner, own objects")
+    own = create_objects(
+        caller,
+        members=[],
+        ml_url=world.ml.url,
+        webhook_url=world.receiver.url,
+        local_root=world.local_root,
+        redis=world.redis,
+        marker="okapi",
+    )
+    own.values["refresh"] = caller.created("POST", "/api/token")["token"]
+    users = {world.founder.user_id, world.ids["user_target"], world.ids["member_target"]}
+    users |= {actor.user_id for actor in world.a.values()}
+    forbidden = references_to(world.ids, users)
+    before = snapshot(world, world.ids)
+    failures = []
+    for route in order(ROUTES):
+        url, kwargs = mixed_request(route, own, world.ids, users)
+        response = caller.request(route.method, url, **kwargs)
+        if response.status_code >= 500 or MARKER in response.text.lower():
+            failures.append(_describe(caller, route, response))
+        elif response.is_success and "json" in response.headers.get("content-type", ""):
+            held = held_references(response.json(), forbidden)
+            if held:
+                failures.append(f"{', '.join(held)} in " + _describe(caller, route, response))
+    assert failures == [], "\n".join(failures)
+    assert snapshot(world, world.ids) == before
