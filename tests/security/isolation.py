@@ -73,12 +73,15 @@ class Family:
     `project`/`task` of its query or body), so anyone of another organization is refused
     (403 or 404). Otherwise the route acts on the caller's own organization or self, and
     another organization's member is answered about their own things, never A's.
-    `public`: answered without credentials.
+    `public`: answered without credentials. `project`: the route is about one project
+    (its id, or one of its objects'), so an annotator or reviewer who is not a member of
+    it does not find it (`can_see_project`).
     """
 
     allowed: frozenset[Role]
     targets_a: bool = True
     public: bool = False
+    project: bool = False
 
 
 #: The permission table, role x route family, from the policies. Annotators and reviewers
@@ -109,20 +112,20 @@ FAMILIES: dict[str, Family] = {
     # projects/policies.py: members see, managers change; the task-svc, export-svc and
     # ml-gateway policies read and annotate as `can_view_tasks`/`can_annotate`, and
     # manage as `can_manage_tasks`.
-    "project read": Family(ALL_ROLES),
-    "project change": Family(MANAGER_ROLES),
+    "project read": Family(ALL_ROLES, project=True),
+    "project change": Family(MANAGER_ROLES, project=True),
     # An annotation or view another member of A wrote: `can_change_annotation`,
     # `can_change_view` (authors and managers).
-    "others' work change": Family(MANAGER_ROLES),
+    "others' work change": Family(MANAGER_ROLES, project=True),
     # Another member's draft: drafts are their author's alone (`get_own_draft`).
-    "others' draft": Family(NOBODY),
+    "others' draft": Family(NOBODY, project=True),
     # webhooks/policies.py, for a project webhook.
-    "webhooks": Family(MANAGER_ROLES),
+    "webhooks": Family(MANAGER_ROLES, project=True),
     # storages/policies.py and exports/policies.py and backends/policies.py.
-    "storages": Family(MANAGER_ROLES),
-    "exports": Family(MANAGER_ROLES),
-    "ml read": Family(ALL_ROLES),
-    "ml change": Family(MANAGER_ROLES),
+    "storages": Family(MANAGER_ROLES, project=True),
+    "exports": Family(MANAGER_ROLES, project=True),
+    "ml read": Family(ALL_ROLES, project=True),
+    "ml change": Family(MANAGER_ROLES, project=True),
     # A storage of a type A has none of: the id is A's local-files storage's, so nobody
     # finds it under another type.
     "absent": Family(NOBODY),

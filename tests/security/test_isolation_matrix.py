@@ -387,3 +387,36 @@ def test_own_objects_never_take_another_organizations_ids(world: World) -> None:
                 failures.append(f"{', '.join(held)} in " + _describe(caller, route, response))
     assert failures == [], "\n".join(failures)
     assert snapshot(world, world.ids) == before
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.ANNOTATOR], ids=lambda role: role.value)
+def test_a_member_of_the_organization_outside_the_project_does_not_find_it(
+    world: World, role: Role
+) -> None:
+    """Annotators and reviewers see only the projects they were made members of: every
+    route about A's project or its objects is refused, and the project lists omit it."""
+    outsider = create_actor(
+        world.project_database,
+        organization_id=world.org_a,
+        role=role,
+        secret=SECRET,
+        email_prefix="outsider-",
+    )
+    caller = world.caller(outsider, f"A {role.value}, not a member")
+    before = snapshot(world, world.ids)
+    failures = []
+    checked = 0
+    for route in order(ROUTES):
+        if not FAMILIES[family_of(route) or ""].project:
+            continue
+        checked += 1
+        response = _send(caller, route, world.ids)
+        if not refused(response) or MARKER in response.text.lower():
+            failures.append(_describe(caller, route, response))
+    assert failures == [], "\n".join(failures)
+    assert checked > 100
+    listed = caller.created("GET", "/api/projects")
+    assert world.ids["project"] not in {p["id"] for p in listed["results"]}
+    counts = caller.created("GET", "/api/projects/counts")
+    assert world.ids["project"] not in {p["id"] for p in counts["results"]}
+    assert snapshot(world, world.ids) == before
