@@ -126,8 +126,8 @@ FAMILIES: dict[str, Family] = {
     "exports": Family(MANAGER_ROLES, project=True),
     "ml read": Family(ALL_ROLES, project=True),
     "ml change": Family(MANAGER_ROLES, project=True),
-    # A storage of a type A has none of: the id is A's local-files storage's, so nobody
-    # finds it under another type.
+    # A storage of a type A has none of (the cloud ones: no emulator here): the id is A's
+    # local-files storage's, so nobody finds it under another type.
     "absent": Family(NOBODY),
 }
 
@@ -166,7 +166,7 @@ RULES: list[tuple[str, str, str]] = [
     ("*", r"/api/webhooks/info", "organization read"),
     ("*", r"/api/webhooks.*", "webhooks"),
     ("GET", r"/api/storages/(export/)?types", "organization read"),
-    ("*", r"/api/storages/(export/)?(s3|gcs|azure|redis)/\{storage_id\}.*", "absent"),
+    ("*", r"/api/storages/(export/)?(s3|gcs|azure)/\{storage_id\}.*", "absent"),
     ("*", r"/api/storages.*", "storages"),
     ("GET", r"/tasks/\{task_id\}/(presign|resolve)", "project read"),
     ("GET", r"/api/projects/\{project_id\}/export/formats", "project read"),
@@ -364,6 +364,13 @@ def create_objects(
         json={"project": v["project"], "path": v["local_dir"], "title": marker},
     )
     v["export_storage"] = export_storage["id"]
+    for direction in ("", "export/"):
+        redis_storage = owner.created(
+            "POST",
+            f"/api/storages/{direction}redis",
+            json={"project": v["project"], "title": marker, **redis},
+        )
+        v[f"{direction}redis_storage"] = redis_storage["id"]
     webhook = owner.created(
         "POST", "/api/webhooks", json={"project": v["project"], "url": webhook_url}
     )
@@ -405,6 +412,8 @@ def create_objects(
 def fill_path(route: Route, ids: Ids) -> str:
     """The route's path with A's ids (the storage of the route's kind, export or import)."""
     storage = "export_storage" if route.path.startswith("/api/storages/export/") else "storage"
+    if "/redis/" in route.path:
+        storage = "export/redis_storage" if "/export/" in route.path else "redis_storage"
     user = "member_target" if "/memberships/" in route.path else "user_target"
     # Converting an annotation to a draft removes it: it gets one of its own.
     annotation = "convertible" if route.path.endswith("/convert-to-draft") else "annotation"

@@ -177,6 +177,8 @@ def snapshot(world: World, ids: Ids) -> dict[str, Any]:
         "exports": (f"/api/projects/{ids['project']}/exports", {}),
         "storages": ("/api/storages/localfiles", project),
         "export storages": ("/api/storages/export/localfiles", project),
+        "redis storages": ("/api/storages/redis", project),
+        "redis export storages": ("/api/storages/export/redis", project),
         "webhooks": ("/api/webhooks", project),
         "labels": ("/api/labels", {}),
         "ml": ("/api/ml", project),
@@ -206,7 +208,10 @@ def _stable(value: Any) -> Any:
 
 
 def _send(caller: Caller, route: Route, ids: Ids) -> httpx.Response:
-    return caller.request(route.method, fill_path(route, ids), **build_request(route, ids))
+    try:
+        return caller.request(route.method, fill_path(route, ids), **build_request(route, ids))
+    except httpx.TransportError as exc:
+        raise AssertionError(f"{caller.label}: {route} -> {exc!r}") from exc
 
 
 #: Body fields naming another object: Label Studio answers an id it cannot see there with a
