@@ -5,7 +5,8 @@ Organization A owns a project with everything the routes name (`isolation.create
 Every member of organization B is refused every route that names A's objects (403 or 404,
 never 2xx or 5xx) and never reads A's marker in an answer; anonymous callers get 401 but on
 the public routes; inside A each role gets what `isolation.FAMILIES` says, and a refused
-request changes nothing.
+request changes nothing. Then ids guessed the other way round: B's own objects in the
+path, A's ids in the query and body. About 2,900 requests on one server, in ~2 minutes.
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ def test_within_the_organization_a_refused_role_changes_nothing(world: World) ->
                 continue
             count += 1
             response = _send(caller, route, world.ids)
-            if not refused(response):
+            if not refused(response) or MARKER in response.text.lower():
                 failures.append(_describe(caller, route, response))
     assert failures == [], "\n".join(failures)
     assert count > 200
