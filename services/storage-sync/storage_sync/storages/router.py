@@ -54,12 +54,13 @@ def _base(direction: str) -> str:
 
 
 @router.get("/api/storages/types", response_model=list[StorageTypeAnswer])
-def list_import_types() -> list[StorageTypeAnswer]:
+def list_import_types(principal: CurrentUser) -> list[StorageTypeAnswer]:
+    """Any signed-in member (the catalogue is the same for everyone), never anonymous."""
     return [StorageTypeAnswer(name=k.name, title=k.title) for k in STORAGE_TYPES.values()]
 
 
 @router.get("/api/storages/export/types", response_model=list[StorageTypeAnswer])
-def list_export_types() -> list[StorageTypeAnswer]:
+def list_export_types(principal: CurrentUser) -> list[StorageTypeAnswer]:
     return [StorageTypeAnswer(name=k.name, title=k.title) for k in STORAGE_TYPES.values()]
 
 

@@ -812,7 +812,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Import Types */
+        /**
+         * List Import Types
+         * @description Any signed-in member (the catalogue is the same for everyone), never anonymous.
+         */
         get: operations["list_import_types_api_storages_types_get"];
         put?: never;
         post?: never;
