@@ -195,6 +195,9 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/api/tasks/\{task_id\}/annotations/\{annotation_id\}/drafts", "project read"),
     ("*", r"/api/tasks.*", "project change"),
     ("GET", r"/data/upload/.*|/storage-data/uploaded", "project read"),
+    # task-svc fsm/: a task's history is read like the task; moving it is managing it.
+    ("GET", r"/api/fsm/entities/.*/history", "project read"),
+    ("POST", r"/api/fsm/entities/.*/transition", "project change"),
 ]
 
 
@@ -437,12 +440,15 @@ def fill_path(route: Route, ids: Ids) -> str:
         "import_id": "import",
         "reimport_id": "reimport",
         "filename": "filename",
+        "entity_id": "task",
     }
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "action_id":
             return "remove_duplicates"
+        if name == "entity_name":
+            return "task"
         return str(ids[names[name]])
 
     return re.sub(r"\{(\w+)\}", value, route.path)
@@ -542,6 +548,10 @@ REQUESTS: dict[tuple[str, str], Build] = {
         "params": {"user": ids["member_target"]}
     },
     ("POST", "/api/projects/{project_id}/exports"): lambda ids: {"json": {}},
+    # The task is annotated (completed): a manager may move it back.
+    ("POST", "/api/fsm/entities/{entity_name}/{entity_id}/transition"): lambda ids: {
+        "json": {"transition_name": "task_in_progress"}
+    },
     ("GET", "/api/projects/{project_id}/export"): lambda ids: {"params": {"exportType": "JSON"}},
     ("POST", "/api/projects/{project_id}/exports/{export_id}/convert"): lambda ids: {
         "json": {"export_type": "CSV"}
