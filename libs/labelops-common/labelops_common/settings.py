@@ -71,6 +71,9 @@ class CommonSettings(BaseSettings):
     #: Celery broker; empty means the embedded durable queue: kombu's SQLAlchemy transport
     #: on a database of the embedded PostgreSQL under `data_dir`.
     broker_url: str = ""
+    #: Threads of the worker `serve` embeds in each process (`--no-worker` runs none): jobs
+    #: wait on databases, brokers and HTTP more than on the CPU.
+    embedded_worker_concurrency: int = Field(default=2, ge=1, le=32)
     #: gRPC addresses of the services, `{"task-svc": "host:port"}`; JSON in the environment.
     grpc_peers: dict[str, str] = Field(default_factory=dict)
     #: Who may read `/metrics` on a service's HTTP port: loopback and private networks (a

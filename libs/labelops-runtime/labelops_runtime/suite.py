@@ -259,7 +259,9 @@ def start_suite(
     celery_app = make_celery_app(common, runtimes.values())
     if embedded_worker:
         queues = sorted({queue for runtime in runtimes.values() for queue in runtime.queues})
-        suite.worker = start_embedded_worker(celery_app, queues=queues, concurrency=2)
+        suite.worker = start_embedded_worker(
+            celery_app, queues=queues, concurrency=common.embedded_worker_concurrency
+        )
         suite.sweeper = start_job_sweeper(common, runtimes.values(), interval_seconds=30.0)
     return suite
 
