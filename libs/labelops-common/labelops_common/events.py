@@ -161,6 +161,29 @@ def record_processed_event(session: Session, *, event_id: str, handler: str) -> 
     return bool(getattr(result, "rowcount", 0))
 
 
+def record_processed_events(session: Session, *, event_ids: list[str], handler: str) -> set[str]:
+    """`record_processed_event` for several events in one statement; returns the ids
+    recorded now (the others were applied already)."""
+    if not event_ids:
+        return set()
+    now = utcnow()
+    rows = [
+        {"event_id": event_id, "handler": handler, "processed_at": now} for event_id in event_ids
+    ]
+    values = ", ".join(
+        f"(:event_id_{n}, :handler_{n}, :processed_at_{n})" for n in range(len(rows))
+    )
+    parameters = {f"{key}_{n}": value for n, row in enumerate(rows) for key, value in row.items()}
+    result = session.execute(
+        text(
+            f"INSERT INTO {PROCESSED_EVENTS_TABLE} (event_id, handler, processed_at)"  # noqa: S608 - constants and bound parameters
+            f" VALUES {values} ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        parameters,
+    )
+    return {row[0] for row in result}
+
+
 def handler_name(handler: Callable[..., None]) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
 
@@ -210,18 +233,23 @@ class _AppliedOnce:
         """Apply every event in one transaction; returns those applied (not duplicates).
         Any failure rolls back all of them."""
         database = job_resources(self.consumer).database
-        applied: list[Event] = []
         with database.session() as session:
+            fresh = record_processed_events(
+                session, event_ids=[event.id for event in events], handler=self.name
+            )
+            applied: list[Event] = []
             for event in events:
-                if not record_processed_event(session, event_id=event.id, handler=self.name):
+                if event.id in fresh:
+                    fresh.discard(event.id)  # an id twice in one batch is applied once
+                    applied.append(event)
+                else:
                     HANDLED.labels(event.name, self.name, "duplicate").inc()
                     logger.info(
                         "event already processed",
                         extra={"event": event.name, "event_id": event.id, "handler": self.name},
                     )
-                    continue
+            for event in applied:
                 self.handler(event, session)
-                applied.append(event)
             session.commit()
         return applied
 

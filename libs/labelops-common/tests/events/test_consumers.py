@@ -205,3 +205,11 @@ def test_an_event_failing_in_a_batch_fails_alone(consumer) -> None:
     assert list(failures) == ["again-4"]
     assert ("again-5", 5) in _deliveries(consumer)
     assert ("again-4", 4) not in _deliveries(consumer)
+
+
+def test_an_event_twice_in_one_batch_is_applied_once(consumer) -> None:
+    [once] = _events(8, prefix="twice")
+    duplicates = _duplicates()
+    assert events.run_handlers_for_batch([once, once]) == {}
+    assert _deliveries(consumer) == [("twice-8", 8)]
+    assert _duplicates() == duplicates + 1

@@ -251,9 +251,16 @@ def create_deliveries(
         if project is None:
             return []
         organization_id = project.organization_id
-    webhooks = _matching_webhooks(
-        session, organization_id=int(organization_id), project_id=project_id, action=action
+    # A batch of events shares one transaction: the same project's webhooks are read once.
+    memo: dict[tuple[int, int, str], list[Webhook]] = session.info.setdefault(
+        "matching_webhooks", {}
     )
+    key = (int(organization_id), project_id, action)
+    if key not in memo:
+        memo[key] = _matching_webhooks(
+            session, organization_id=int(organization_id), project_id=project_id, action=action
+        )
+    webhooks = memo[key]
     deliveries = [
         WebhookDelivery(
             kind="webhook",

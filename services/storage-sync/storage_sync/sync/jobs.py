@@ -84,10 +84,17 @@ def export_on_save(event: Event, session: Session) -> None:
     task_id = event.payload.get("task_id")
     if not isinstance(task_id, int):
         return
+    # A batch of events shares one transaction: a project without export storages is
+    # looked up once, not once per annotation.
+    without_storages: set[int] = session.info.setdefault("projects_without_export_storages", set())
+    if event.project_id in without_storages:
+        return
     resources = resources_of(StorageJobResources)
-    exporting.export_task_changes(
+    written = exporting.export_task_changes(
         resources, session, project_id=event.project_id, task_id=task_id, deleted=False
     )
+    if not written:  # it writes to every export storage the project has, or raises
+        without_storages.add(event.project_id)
 
 
 @event_handler(ANNOTATIONS_DELETED, consumer="storage-sync")
