@@ -12,7 +12,6 @@ module to finish with it (nothing is left behind in the test process).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -69,7 +68,6 @@ def _start(stack: ExitStack, tmp: Path) -> HostileSuite:
     (document_root / "images").mkdir(parents=True)
     (document_root / "images" / "task.json").write_text('{"text": "inside"}')
     (document_root / "escape").symlink_to(outside, target_is_directory=True)
-    os.chmod(tmp, 0o755)
     port = free_loopback_port()
     env = {
         "LABELOPS_PORT": str(port),

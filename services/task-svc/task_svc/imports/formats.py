@@ -278,7 +278,9 @@ def _iter_json_list_ijson(reader: _GuardedReader) -> Iterator[dict[str, Any]]:
 
 def _ijson_message(exc: Exception) -> str:
     """yajl messages span several lines with a caret diagram; keep the first line."""
-    text = str(exc).strip()
+    first = exc.args[0] if exc.args else ""
+    # yajl's C backend passes its message as bytes; str() of that is a repr.
+    text = (first.decode("utf-8", "replace") if isinstance(first, bytes) else str(exc)).strip()
     if not text:
         return "the body is not valid JSON."
     return text.splitlines()[0].strip()
