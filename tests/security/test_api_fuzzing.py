@@ -146,6 +146,8 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
+    # The same cases every run: a failure in `make test` is one anybody can reproduce.
+    derandomize=True,
     deadline=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),

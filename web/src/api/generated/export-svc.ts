@@ -415,7 +415,9 @@ export interface operations {
                 content: {
                     "application/conll": string;
                     "application/csv": string;
-                    "application/json": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                     "application/jsonl": string;
                     "application/parquet": string;
                     "application/tsv": string;
@@ -752,7 +754,9 @@ export interface operations {
                 content: {
                     "application/conll": string;
                     "application/csv": string;
-                    "application/json": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                     "application/jsonl": string;
                     "application/parquet": string;
                     "application/tsv": string;
