@@ -90,7 +90,6 @@ _EDGE_MARGIN = 16
 MAX_JSON_DEPTH = 200
 _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 _OPENER_AS_TWO = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
-_DEPTH_BLOCK = 64
 
 
 class ImportFormatError(ValueError):
@@ -112,8 +111,8 @@ class _NestingGuard:
     It runs ahead of the parser on the same bytes and costs a few C passes per chunk (no
     Python step per byte): escaped backslashes and quotes are dropped, then everything but
     quotes and brackets, then the inside of strings (every other piece between quotes); the
-    brackets left are counted per block, and the exact running depth is computed only for
-    a block that could pass the limit.
+    brackets left are counted in blocks as long as the room below the limit, and the exact
+    running depth is computed only for a block that could pass it.
     """
 
     def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
@@ -133,9 +132,11 @@ class _NestingGuard:
         if len(pieces) % 2 == 0:
             self._inside_string = not self._inside_string
         brackets = b"".join(outside).translate(_OPENER_AS_TWO)
-        depth = self._depth
-        for start in range(0, len(brackets), _DEPTH_BLOCK):
-            block = brackets[start : start + _DEPTH_BLOCK]
+        depth, start = self._depth, 0
+        while start < len(brackets):
+            # A block no longer than the room left below the limit cannot pass it unless
+            # its openers do; only then is the exact running depth computed.
+            block = brackets[start : start + max(self._limit - depth, 1)]
             openers = block.count(2)
             if depth + openers > self._limit:
                 # Depth after the i-th bracket of the block: depth + (sum of the first i) - i.
@@ -147,6 +148,7 @@ class _NestingGuard:
                         index,
                     )
             depth += 2 * openers - len(block)
+            start += len(block)
         self._depth = depth
 
 
