@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pyarrow.parquet as pq
 import pytest
 from export_svc.exports import jobs
@@ -266,3 +267,19 @@ def test_a_conversion_past_the_media_cap_fails_and_says_why(
     assert converted["status"] == "failed"
     assert f"larger than {len(image) - 1} bytes" in converted["traceback"]
     assert "LABELOPS_EXPORT_SVC_MEDIA_MAX_BYTES" in converted["traceback"]
+
+
+@pytest.mark.parametrize("export_type", ["JSON", "JSON_MIN"])
+def test_a_json_export_matches_its_documented_answer(
+    stack: Stack, cast: Cast, ner_project: Seeded, export_type: str
+) -> None:
+    """The document promised a binary string for `application/json` files; schemathesis
+    (tests/security) found the list every JSON export is."""
+    answer = export(stack, cast, ner_project.project_id, export_type)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    operation = stack.export.app.openapi()["paths"]["/api/projects/{project_id}/export"]["get"]
+    documented = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    rows = answer.json()
+    assert rows
+    jsonschema.validate(rows, documented)

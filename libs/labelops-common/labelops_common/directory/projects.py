@@ -61,6 +61,10 @@ class ProjectInfo:
         )
 
 
+#: Project ids are int64 in project-svc's table and messages.
+MAX_PROJECT_ID = 2**63 - 1
+
+
 class ProjectDirectory:
     def __init__(self, common: CommonSettings, *, ttl_seconds: float = 5.0) -> None:
         self._common = common
@@ -70,6 +74,8 @@ class ProjectDirectory:
 
     def get(self, project_id: int) -> ProjectInfo | None:
         """The project, or None if project-svc does not know it; PeerError if it is down."""
+        if not 0 < project_id <= MAX_PROJECT_ID:
+            return None  # ids come from URLs; protobuf refuses one past int64 with ValueError
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(project_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from labelops_common.auth.authenticate import LegacyTokenResolver, RequestAuthenticator
 from labelops_common.http.errors import ERROR_RESPONSES, install_error_handlers
+from labelops_common.http.storable import refuse_unstorable_text
 from labelops_common.observability import (
     PrometheusHTTPMiddleware,
     ReadinessCheck,
@@ -38,6 +39,7 @@ def create_service_app(
         redoc_url=None,
         openapi_url=f"/api/openapi/{service_name}.json",
         responses=ERROR_RESPONSES,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.service_name = service_name
     app.state.authenticator = RequestAuthenticator(

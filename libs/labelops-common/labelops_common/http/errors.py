@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
+import psycopg2.errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelops_common.grpcutil.errors import PeerError
@@ -157,6 +159,39 @@ def error_response(
     )
 
 
+#: What PostgreSQL refuses to store in text and JSON: a NUL (`\u0000`) and an unpaired
+#: UTF-16 surrogate (`\ud800`), both valid JSON escapes. JSON request bodies are checked
+#: before a handler runs (labelops_common.http.storable, which names the field); this is the
+#: net under every other way such text reaches a statement (imports' COPY, forms).
+UNSTORABLE_TEXT_REASON = (
+    "Text contains a NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff), "
+    "which cannot be stored."
+)
+
+
+NUMBER_OUT_OF_RANGE_REASON = "A number is outside the range that can be stored."
+
+
+def _database_error(exc: BaseException) -> BaseException:
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
+def number_out_of_range(exc: BaseException) -> bool:
+    """Whether the database refused a number the caller sent (an id or count past int64)."""
+    return isinstance(_database_error(exc), psycopg2.errors.NumericValueOutOfRange)
+
+
+def unstorable_text(exc: BaseException) -> bool:
+    """Whether the database refused a value for the text in it (the caller's input, not a
+    fault), raised directly or wrapped by SQLAlchemy."""
+    original = _database_error(exc)
+    if isinstance(original, psycopg2.errors.UntranslatableCharacter):
+        return True
+    return isinstance(original, psycopg2.errors.InvalidTextRepresentation) and (
+        "surrogate" in str(original) or "Unicode" in str(original)
+    )
+
+
 def _field_name(location: Sequence[Any]) -> str:
     """`("body", "maximum_annotations")` → `maximum_annotations`; query/path params keep theirs."""
     parts = [str(part) for part in location]
@@ -200,6 +235,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, RecursionError):
+            # FastAPI's answer for a JSON body too deep for the decoder names no reason.
+            reason = "JSON parse error: arrays and objects are nested too deeply."
+            return error_response(400, "JSON parse error", {"non_field_errors": [reason]})
         detail = exc.detail if isinstance(exc.detail, str) else "Error"
         if exc.status_code == 404 and detail == "Not Found":
             detail = "Not found."
@@ -220,6 +259,22 @@ def install_error_handlers(app: FastAPI) -> None:
             else f"{exc.service} could not complete the request.",
             headers={"Retry-After": "1"} if transient else None,
         )
+
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        # The caller's values, refused by the database: nothing was stored (the transaction
+        # failed with the statement and is rolled back), and the answer says why.
+        for refused, reason in (
+            (unstorable_text, UNSTORABLE_TEXT_REASON),
+            (number_out_of_range, NUMBER_OUT_OF_RANGE_REASON),
+        ):
+            if refused(exc):
+                return error_response(400, reason, {"non_field_errors": [reason]})
+        return await _unhandled(request, exc)
+
+    # Registered for the database's exception types (SQLAlchemy's, and psycopg2's own from
+    # COPY), so a refusal is an ordinary answer, not a server error logged and re-raised.
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(psycopg2.DataError, _database_error)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

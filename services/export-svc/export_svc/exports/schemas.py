@@ -169,15 +169,32 @@ class ConversionAnswer(BaseModel):
 
 
 def file_responses() -> dict[int | str, dict[str, Any]]:
-    """The download answers: a file in the media type of the format asked for."""
-    binary = {"schema": {"type": "string", "format": "binary"}}
+    """The download answers: a file in the media type of the format asked for.
+
+    A file served as `application/json` (JSON, JSON_MIN) is a JSON list of task objects, and
+    is described so: described as a binary string, every client and checker that parses JSON
+    answers found a list where a string was promised.
+    """
+    binary = {"schema": FILE_SCHEMA}
+    json_file = {"schema": JSON_FILE_SCHEMA}
     media_types = sorted({export_format.media_type for export_format in catalogue()})
     return {
         200: {
             "description": "The export file, streamed, as an attachment.",
-            "content": dict.fromkeys(media_types, binary),
+            "content": {
+                media_type: json_file if media_type == "application/json" else binary
+                for media_type in media_types
+            },
         }
     }
+
+
+FILE_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
+#: The JSON exports' files: a list of tasks (JSON) or of flattened rows (JSON_MIN).
+JSON_FILE_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "object", "additionalProperties": True},
+}
 
 
 def converted_fields(converted: ConvertedFormat) -> ConvertedFormatAnswer:

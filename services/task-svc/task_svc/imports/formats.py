@@ -13,6 +13,7 @@ import importlib
 import io
 import itertools
 import json
+import operator
 import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -82,6 +83,13 @@ _WS_CHARS = " \t\n\r"
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 # A JSON error this close to the end of the buffer may just be a value cut by the chunk edge.
 _EDGE_MARGIN = 16
+#: Deepest nesting of JSON arrays and objects an import may use. Real tasks nest a few
+#: levels; unbounded, a 200 KB body of `[` made ijson hold gigabytes (it keeps a path
+#: prefix per open level, so memory grows with the square of the depth) and the stdlib
+#: decoder recurse past Python's limit.
+MAX_JSON_DEPTH = 200
+_NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_OPENER_AS_TWO = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 class ImportFormatError(ValueError):
@@ -95,6 +103,66 @@ class ImportFormatError(ValueError):
         self.reason = reason
         self.index = index
         super().__init__(reason if index is None else f"Item {index}: {reason}")
+
+
+class _NestingGuard:
+    """The nesting depth of JSON text fed in chunks, refused past `MAX_JSON_DEPTH`.
+
+    It runs ahead of the parser on the same bytes and costs a few C passes per chunk (no
+    Python step per byte): escaped backslashes and quotes are dropped, then everything but
+    quotes and brackets, then the inside of strings (every other piece between quotes); the
+    brackets left are counted in blocks as long as the room below the limit, and the exact
+    running depth is computed only for a block that could pass it.
+    """
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
+        self._limit = limit
+        self._depth = 0
+        self._inside_string = False
+        self._pending_backslash = b""
+
+    def feed(self, chunk: bytes, index: int | None = None) -> None:
+        if self._pending_backslash or b"\\" in chunk:
+            chunk = (self._pending_backslash + chunk).replace(b"\\\\", b"").replace(b'\\"', b"")
+            self._pending_backslash = b""
+            if chunk.endswith(b"\\"):  # an escape cut by the chunk edge
+                self._pending_backslash, chunk = b"\\", chunk[:-1]
+        pieces = chunk.translate(None, _NOT_STRUCTURE).split(b'"')
+        outside = pieces[1::2] if self._inside_string else pieces[0::2]
+        if len(pieces) % 2 == 0:
+            self._inside_string = not self._inside_string
+        brackets = b"".join(outside).translate(_OPENER_AS_TWO)
+        depth, start = self._depth, 0
+        while start < len(brackets):
+            # A block no longer than the room left below the limit cannot pass it unless
+            # its openers do; only then is the exact running depth computed.
+            block = brackets[start : start + max(self._limit - depth, 1)]
+            openers = block.count(2)
+            if depth + openers > self._limit:
+                # Depth after the i-th bracket of the block: depth + (sum of the first i) - i.
+                steps = map(operator.sub, itertools.accumulate(block), itertools.count(1))
+                if depth + max(steps) > self._limit:
+                    raise ImportFormatError(
+                        "Invalid JSON: arrays and objects are nested deeper than "
+                        f"{self._limit} levels.",
+                        index,
+                    )
+            depth += 2 * openers - len(block)
+            start += len(block)
+        self._depth = depth
+
+
+class _GuardedReader:
+    """A binary reader whose bytes pass a `_NestingGuard` before the parser sees them."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._guard = _NestingGuard()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk: bytes = self._stream.read(size)
+        self._guard.feed(chunk)
+        return chunk
 
 
 def _load_ijson() -> Any | None:
@@ -156,10 +224,11 @@ def iter_json_tasks(stream: BinaryIO) -> Iterator[dict[str, Any]]:
     first = head.lstrip(b" \t\r\n")[:1]
     if not first:
         raise ImportFormatError("Invalid JSON: the body is empty.")
+    reader = _GuardedReader(_PrefixedReader(head, stream))
     if first == b"[" and _ijson is not None:
-        yield from _iter_json_list_ijson(_PrefixedReader(head, stream))
+        yield from _iter_json_list_ijson(reader)
     else:
-        yield from _iter_json_fallback(_PrefixedReader(head, stream))
+        yield from _iter_json_fallback(reader)
 
 
 def _read_json_head(stream: BinaryIO) -> bytes:
@@ -191,7 +260,7 @@ class _PrefixedReader:
         return self._stream.read(size)
 
 
-def _iter_json_list_ijson(reader: _PrefixedReader) -> Iterator[dict[str, Any]]:
+def _iter_json_list_ijson(reader: _GuardedReader) -> Iterator[dict[str, Any]]:
     """Stream a top-level list with ijson's C parser (faster than the fallback)."""
     assert _ijson is not None
     index = 0
@@ -211,7 +280,9 @@ def _iter_json_list_ijson(reader: _PrefixedReader) -> Iterator[dict[str, Any]]:
 
 def _ijson_message(exc: Exception) -> str:
     """yajl messages span several lines with a caret diagram; keep the first line."""
-    text = str(exc).strip()
+    first = exc.args[0] if exc.args else ""
+    # yajl's C backend passes its message as bytes; str() of that is a repr.
+    text = (first.decode("utf-8", "replace") if isinstance(first, bytes) else str(exc)).strip()
     if not text:
         return "the body is not valid JSON."
     return text.splitlines()[0].strip()
@@ -224,7 +295,7 @@ class _TextWindow:
     the item being decoded.
     """
 
-    def __init__(self, stream: _PrefixedReader) -> None:
+    def __init__(self, stream: _GuardedReader) -> None:
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
         self._json = json.JSONDecoder()
@@ -288,7 +359,7 @@ class _TextWindow:
         return exc.pos >= len(self.buf) - _EDGE_MARGIN
 
 
-def _iter_json_fallback(reader: _PrefixedReader) -> Iterator[dict[str, Any]]:
+def _iter_json_fallback(reader: _GuardedReader) -> Iterator[dict[str, Any]]:
     """Stream a list (or take one object) with raw_decode; used when ijson is absent."""
     window = _TextWindow(reader)
     first = window.peek(0)
@@ -345,6 +416,7 @@ def iter_jsonl_tasks(stream: BinaryIO) -> Iterator[dict[str, Any]]:
             ) from None
         if not text.strip():
             continue
+        _NestingGuard().feed(line, index)
         try:
             item = json.loads(text)
         except json.JSONDecodeError as exc:

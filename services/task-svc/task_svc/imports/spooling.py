@@ -245,6 +245,9 @@ async def _download_url(
             )
     except OutboundRefused as refused:
         raise _url_error(refused.reason) from None
+    except httpx.InvalidURL as error:
+        # httpx refuses what it cannot parse (`0177.0.0.1`) before any connection is tried.
+        raise _url_error(f"not a valid URL ({error}).") from None
     except httpx.HTTPError as error:
         raise _url_error(f"could not download {url} ({type(error).__name__}).") from None
     received.uploads.append((path, name, size))

@@ -535,3 +535,67 @@ def test_json_ijson_streams_big_file(big_json: Path) -> None:
     count, last = _count(big_json)
     assert count == _BIG_ITEMS
     assert last["meta"] == {"row": _BIG_ITEMS - 1}
+
+
+# ----------------------------------------------------------------------- nesting depth
+
+MAX_DEPTH = formats.MAX_JSON_DEPTH
+
+
+class _Chunked(io.RawIOBase):
+    """A stream that hands out at most `size` bytes per read, to cut escapes and strings."""
+
+    def __init__(self, body: bytes, size: int) -> None:
+        self._body = io.BytesIO(body)
+        self._size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._body.read(self._size if size < 0 else min(size, self._size))
+
+
+def test_deeply_nested_json_is_refused_quickly_in_bounded_memory(json_backend: str) -> None:
+    """200 KB of `[` made ijson hold over 20 GB (one path prefix per level) until the OOM
+    killer took the whole server; the stdlib decoder recursed past its limit."""
+    body = b"[" * 100_000 + b"]" * 100_000
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ImportFormatError, match="nested deeper than 200 levels"):
+            list(iter_json_tasks(io.BytesIO(body)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 5
+    assert peak < 50 * 1024 * 1024
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 4096])
+def test_nesting_is_counted_outside_strings_only(json_backend: str, size: int) -> None:
+    """Brackets in strings, escaped quotes and escaped backslashes (cut at any chunk edge)
+    do not count; the limit itself is allowed."""
+    text = "[[[" * 80 + '\\"' + "{{{" + "\\\\"
+    deep_data: Any = {"text": text}
+    for _ in range(MAX_DEPTH - 3):  # the list, the task and "data" are three levels
+        deep_data = {"a": deep_data}
+    body = json.dumps([{"data": deep_data}]).encode()
+    tasks = list(iter_json_tasks(_Chunked(body, size)))  # type: ignore[arg-type]
+    assert len(tasks) == 1
+    inner = tasks[0]["data"]
+    for _ in range(MAX_DEPTH - 3):
+        inner = inner["a"]
+    assert inner == {"text": text}
+
+    one_deeper = json.dumps([{"data": {"a": deep_data}}]).encode()
+    with pytest.raises(ImportFormatError, match="nested deeper"):
+        list(iter_json_tasks(_Chunked(one_deeper, size)))  # type: ignore[arg-type]
+
+
+def test_deep_jsonl_line_is_refused_with_its_item() -> None:
+    body = b'{"text": "fine"}\n' + b'{"data": {"text": ' + b"[" * 5000 + b"]" * 5000 + b"}}\n"
+    with pytest.raises(ImportFormatError) as refused:
+        list(iter_jsonl_tasks(io.BytesIO(body)))
+    assert refused.value.index == 1
+    assert "nested deeper than 200 levels" in refused.value.reason

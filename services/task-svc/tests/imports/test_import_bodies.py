@@ -249,6 +249,18 @@ def test_url_import_is_refused_for_a_loopback_server_by_default(
     assert db.task_count(project) == 0
 
 
+@pytest.mark.parametrize("target", ["http://0177.0.0.1/tasks.json", "http://[::1/tasks.json"])
+def test_url_import_of_an_address_httpx_cannot_parse_is_a_400_on_url(
+    stack: Any, cast: Any, make_project: Any, db: Any, target: str
+) -> None:
+    """An octal IPv4 address made httpx raise InvalidURL, which is no HTTPError: a 500."""
+    project = make_project(label_config=TXT_CONFIG)
+    answer = stack.task.post(url(project), data={"url": target}, headers=cast.owner.headers)
+    assert answer.status_code == 400, answer.text
+    assert "url" in answer.json()["validation_errors"]
+    assert db.task_count(project) == 0
+
+
 @pytest.mark.usefixtures("private_networks_allowed")
 def test_url_import_downloads_through_the_policy(
     stack: Any, cast: Any, make_project: Any, db: Any, file_server: str

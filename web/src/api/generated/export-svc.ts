@@ -448,7 +448,9 @@ export interface operations {
                 content: {
                     "application/conll": string;
                     "application/csv": string;
-                    "application/json": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                     "application/jsonl": string;
                     "application/parquet": string;
                     "application/tsv": string;
@@ -785,7 +787,9 @@ export interface operations {
                 content: {
                     "application/conll": string;
                     "application/csv": string;
-                    "application/json": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                     "application/jsonl": string;
                     "application/parquet": string;
                     "application/tsv": string;
