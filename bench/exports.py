@@ -78,6 +78,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(_env("PROCESSES", "1")),
         help="LabelOps server processes (1: the export runs in one process, measured alone)",
     )
+    add(
+        "--export-process",
+        default=_env("EXPORT_PROCESS", "suite"),
+        choices=("suite", "own"),
+        help="suite: export from the all-in-one server; own: from `serve --target export-svc` "
+        "beside it (the export process of a deployment, measured alone)",
+    )
     add("--import-timeout", type=float, default=float(_env("IMPORT_TIMEOUT", "3600")))
     add("--export-timeout", type=float, default=float(_env("EXPORT_TIMEOUT", "3600")))
     add("--keep", default=_env("KEEP", "0"), help="1 = keep the servers' data dirs and logs")
@@ -217,7 +224,13 @@ def run_export(
 
 
 def bench_one(
-    args: argparse.Namespace, server: Server, target: str, size: int, formats: list[str]
+    args: argparse.Namespace,
+    server: Server,
+    target: str,
+    size: int,
+    formats: list[str],
+    *,
+    work_dir: Path,
 ) -> dict[str, Any]:
     run: dict[str, Any] = {
         "target": target,
@@ -249,6 +262,27 @@ def bench_one(
     run["import_seconds"] = round(time.monotonic() - started, 2)
     run["tasks_in_project"] = api.task_total(project_id)
     log(f"imported {run['tasks_in_project']:,} tasks in {run['import_seconds']:.1f}s")
+    with ExitStack() as stack:
+        if target == "labelops" and args.export_process == "own":
+            server = stack.enter_context(
+                targets.labelops_service(server, "export-svc", work_dir=work_dir)
+            )
+            run["export_process"] = "serve --target export-svc"
+            api = targets.Api(server.base_url)
+        _export_formats(args, api, server, run, target, size, project_id, formats)
+    return run
+
+
+def _export_formats(
+    args: argparse.Namespace,
+    api: targets.Api,
+    server: Server,
+    run: dict[str, Any],
+    target: str,
+    size: int,
+    project_id: int,
+    formats: list[str],
+) -> None:
     offered = offered_formats(api, project_id)
     for export_type in formats:
         if not offered.get(export_type):
@@ -267,7 +301,6 @@ def bench_one(
             continue
         run["exports"][export_type] = figures
         log(f"{export_type}: {json.dumps(figures)}")
-    return run
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                         formats = args.ls_formats
                     with context as server:
-                        run = bench_one(args, server, target, size, formats)
+                        run = bench_one(args, server, target, size, formats, work_dir=work_dir)
                 except KeyboardInterrupt:
                     raise
                 except Exception as error:

@@ -157,6 +157,8 @@ class Server:
     skip_root_rss: bool = False
     #: Seconds from launching the command until `health_path` first answered 200.
     up_seconds: float = 0.0
+    #: The environment it was started with (a second process of the same install uses it).
+    env: dict[str, str] = field(default_factory=dict)
 
     def log_tail(self, chars: int = 3000) -> str:
         try:

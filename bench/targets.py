@@ -234,6 +234,47 @@ def labelops(
                 skip_root_rss=True,
             )
         )
+        server.env = env
+        yield server
+
+
+@contextmanager
+def labelops_service(suite: Server, service: str, *, work_dir: Path) -> Iterator[Server]:
+    """`labelops serve --target <service>` beside a running `labelops()` suite, as a second
+    replica of that service: its own process, HTTP and gRPC ports, the suite's databases
+    and broker, the suite's other services as its gRPC peers. Its RSS is that service's
+    alone (the suite process holds all five). Needs the suite on `postgresql`: embedded
+    databases belong to the suite's process."""
+    if not any(key.endswith("_DATABASE_URL") for key in suite.env):
+        raise ValueError("a separate service process needs the postgresql backend")
+    port = free_port()
+    prefix = "LABELOPS_" + service.upper().replace("-", "_") + "_"
+    env = {**suite.env, prefix + "GRPC_BIND": f"127.0.0.1:{free_port()}"}
+    uv = shutil.which("uv") or "uv"
+    with running_server(
+        name=f"LabelOps {service}",
+        command=[
+            uv,
+            "run",
+            "--no-sync",
+            "labelops",
+            "serve",
+            "--target",
+            service,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        port=port,
+        log_path=work_dir / f"{service}.log",
+        health_path="/healthz",
+        startup_seconds=180,
+        cwd=ROOT,
+        skip_root_rss=True,
+    ) as server:
+        server.env = env
         yield server
 
 
