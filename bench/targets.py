@@ -193,6 +193,11 @@ def labelops(
             urls = stack.enter_context(scratch_databases(postgres_url, list(SERVICE_NAMES)))
             for service, url in urls.items():
                 env["LABELOPS_" + service.upper().replace("-", "_") + "_DATABASE_URL"] = url
+            # Known gRPC ports (single-process mode picks free ones it keeps to itself), so a
+            # service started beside the suite (`labelops_service`) finds its peers.
+            env["LABELOPS_GRPC_PEERS"] = json.dumps(
+                {name: f"127.0.0.1:{free_port()}" for name in SERVICE_NAMES}
+            )
             # The production topology: PostgreSQL with Redis as the broker (jobs, events).
             broker = redis_broker_url()
             if broker:
