@@ -58,6 +58,7 @@ from bench.targets import (
     SECRET_KEY,
     SERVICE_NAMES,
     Api,
+    serve_command,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -197,22 +198,9 @@ def labelops_server(
     broker = redis_broker_url(database=ML_BROKER_DATABASE)
     if broker:
         env["LABELOPS_BROKER_URL"] = broker
-    uv = shutil.which("uv") or "uv"
     with running_server(
         name=f"LabelOps ({name})",
-        command=[
-            uv,
-            "run",
-            "--no-sync",
-            "labelops",
-            "serve",
-            "--target",
-            "all",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        command=serve_command("all", port),
         env=env,
         port=port,
         log_path=work_dir / f"labelops-{name}.log",

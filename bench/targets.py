@@ -159,6 +159,13 @@ def _clean_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("LABELOPS_")}
 
 
+def serve_command(target: str, port: int, *options: str) -> list[str]:
+    """`uv run labelops serve --target <target>` on loopback `port`, from this checkout."""
+    uv = shutil.which("uv") or "uv"
+    return [uv, "run", "--no-sync", "labelops", "serve", "--target", target,
+            "--host", "127.0.0.1", "--port", str(port), *options]  # fmt: skip
+
+
 @contextmanager
 def labelops(
     *,
@@ -211,25 +218,10 @@ def labelops(
         else:
             raise ValueError(f"unknown LabelOps backend {backend!r}")
         env.update(extra_env or {})
-        uv = shutil.which("uv") or "uv"
         server = stack.enter_context(
             running_server(
                 name=f"LabelOps ({backend})",
-                command=[
-                    uv,
-                    "run",
-                    "--no-sync",
-                    "labelops",
-                    "serve",
-                    "--target",
-                    "all",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--processes",
-                    str(processes),
-                ],
+                command=serve_command("all", port, "--processes", str(processes)),
                 env=env,
                 port=port,
                 log_path=work_dir / log_name,
@@ -255,22 +247,9 @@ def labelops_service(suite: Server, service: str, *, work_dir: Path) -> Iterator
     port = free_port()
     prefix = "LABELOPS_" + service.upper().replace("-", "_") + "_"
     env = {**suite.env, prefix + "GRPC_BIND": f"127.0.0.1:{free_port()}"}
-    uv = shutil.which("uv") or "uv"
     with running_server(
         name=f"LabelOps {service}",
-        command=[
-            uv,
-            "run",
-            "--no-sync",
-            "labelops",
-            "serve",
-            "--target",
-            service,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        command=serve_command(service, port),
         env=env,
         port=port,
         log_path=work_dir / f"{service}.log",
