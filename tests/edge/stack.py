@@ -58,6 +58,8 @@ class Stack:
     #: Whether `broker_url` is a database of the shared test Redis this stack claimed (and
     #: flushes when stopped), rather than a broker its caller owns.
     owns_broker: bool = True
+    #: What every process of the stack is started with (ports, peers, databases, broker).
+    common_env: dict[str, str] = field(default_factory=dict)
 
     def service_url(self, name: str) -> str:
         return self.services[name].url
@@ -78,12 +80,41 @@ def _launch(name: str, args: list[str], env: dict[str, str], tmp: Path, url: str
     return Process(name=name, url=url, process=process, log_path=log_path, args=args, env=env)
 
 
+def start_worker(
+    stack: Stack, name: str, queues: tuple[str, ...], *, concurrency: int, pool: str = "threads"
+) -> Process:
+    """A `labelops worker` on `queues`, with the stack's settings, answering its metrics
+    port once it runs. The stack stops it only if it is `stack.worker`."""
+    metrics_port = free_loopback_port()
+    args = [
+        "worker",
+        "--queues",
+        ",".join(queues),
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "--metrics-port",
+        str(metrics_port),
+        "--metrics-host",
+        "127.0.0.1",
+    ]
+    worker = _launch(name, args, stack.common_env, stack.tmp, f"http://127.0.0.1:{metrics_port}")
+    wait_until_answering(
+        f"{worker.url}/metrics",
+        worker.process,
+        log_path=worker.log_path,
+        deadline=time.monotonic() + START_TIMEOUT_SECONDS,
+    )
+    return worker
+
+
 def relaunch(stack: Stack, process: Process) -> Process:
     """Starts a stopped (or killed) process of the stack again, as it was first started, and
     waits until it answers; its log continues in the same file."""
     assert process.process.poll() is not None, f"{process.name} is still running"
     again = _launch(process.name, process.args, process.env, stack.tmp, process.url)
-    health = "/metrics" if process is stack.worker else "/healthz"
+    health = "/metrics" if process.args[0] == "worker" else "/healthz"
     wait_until_answering(
         f"{again.url}{health}",
         again.process,
@@ -92,7 +123,7 @@ def relaunch(stack: Stack, process: Process) -> Process:
     )
     if process is stack.worker:
         stack.worker = again
-    else:
+    elif stack.services.get(process.name) is process:
         stack.services[process.name] = again
     return again
 
@@ -127,7 +158,7 @@ def start_stack(
         **(extra_env or {}),
     }
     (tmp / "data").mkdir(parents=True, exist_ok=True)
-    stack = Stack(tmp=tmp, broker_url=broker_url, owns_broker=owns_broker)
+    stack = Stack(tmp=tmp, broker_url=broker_url, owns_broker=owns_broker, common_env=common)
     try:
         # Each service owns a database on the test server, as on a cluster.
         for name in SERVICE_NAMES:
@@ -164,27 +195,7 @@ def start_stack(
                 deadline=deadline,
             )
         # The worker migrates nothing: it starts once the services have made their tables.
-        metrics_port = free_loopback_port()
-        worker_args = [
-            "worker",
-            "--queues",
-            ",".join(worker_queues),
-            "--concurrency",
-            "2",
-            "--metrics-port",
-            str(metrics_port),
-            "--metrics-host",
-            "127.0.0.1",
-        ]
-        stack.worker = _launch(
-            "worker", worker_args, common, tmp, f"http://127.0.0.1:{metrics_port}"
-        )
-        wait_until_answering(
-            f"{stack.worker.url}/metrics",
-            stack.worker.process,
-            log_path=stack.worker.log_path,
-            deadline=deadline,
-        )
+        stack.worker = start_worker(stack, "worker", worker_queues, concurrency=2)
     except BaseException:
         stop_stack(stack)
         raise

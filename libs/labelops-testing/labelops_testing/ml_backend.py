@@ -64,6 +64,8 @@ class ProtocolBackend:
     fail_first: int = 0
     #: How long a hanging call hangs at most (it is released when the server stops).
     hang_seconds: float = 30.0
+    #: Every `/predict` call answers after this many seconds (a slow model), normally.
+    predict_delay_seconds: float = 0.0
     received: list[Received] = field(default_factory=list)
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -168,6 +170,8 @@ def _handler(state: ProtocolBackend) -> type[BaseHTTPRequestHandler]:
             elif path == "/setup":
                 self._send(200, {"model_version": state.model_version})
             elif path == "/predict":
+                if state.predict_delay_seconds:
+                    state._release.wait(state.predict_delay_seconds)
                 tasks = body.get("tasks", []) if isinstance(body, dict) else []
                 self._send(200, {"results": [state.prediction(task) for task in tasks]})
             elif path == "/webhook":
