@@ -3,7 +3,9 @@
 Shared by tests/edge (nginx in front of it) and tests/monitoring (Prometheus scraping it),
 started once for both: `acquire_stack` starts it on first use and `release_stack` stops it
 after the last user, because fixtures of two conftest files cannot share one session
-fixture.
+fixture. tests/faults starts stacks of its own with `start_stack` (on its own broker or
+PostgreSQL) and breaks them: `relaunch` starts a killed process again, `start_worker` adds
+a worker on chosen queues.
 """
 
 from __future__ import annotations
