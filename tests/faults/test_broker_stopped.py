@@ -28,6 +28,8 @@ from labelops_testing.receivers import WebhookReceiver, webhook_receiver
 
 from .conftest import Api, running_stack, timed, wait_for
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 OUTAGE_SECONDS = 30.0
 PASSWORD = "broker-fault-password-0123456789"
 #: Short, so that a job sent into the outage is sent again within the test.

@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import Api, running_stack, stacks, timed, wait_for
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 #: The stack's `LABELOPS_GRPC_DEADLINE_SECONDS`; a caller's answer may take that long, plus
 #: the request's own work on a loaded machine.
 DEADLINE_SECONDS = 5.0

@@ -24,6 +24,8 @@ from labelops_testing.databases import embedded_data_dir
 
 from .conftest import AUTH, Api, choice_result, running_stack
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 CLIENTS = 8
 #: Seconds of annotating before the restart, with the server down, and after it is back.
 BEFORE_SECONDS = 3.0

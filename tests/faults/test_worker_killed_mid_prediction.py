@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from .conftest import Api, running_stack, stacks, wait_for
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 TASKS = 12
 BATCH = 2
 #: Each `/predict` call takes this long: the job runs for TASKS / BATCH of them.
