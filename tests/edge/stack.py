@@ -3,7 +3,9 @@
 Shared by tests/edge (nginx in front of it) and tests/monitoring (Prometheus scraping it),
 started once for both: `acquire_stack` starts it on first use and `release_stack` stops it
 after the last user, because fixtures of two conftest files cannot share one session
-fixture.
+fixture. tests/faults starts stacks of its own with `start_stack` (on its own broker or
+PostgreSQL) and breaks them: `relaunch` starts a killed process again, `start_worker` adds
+a worker on chosen queues.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class Process:
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    #: What it was started with, so that `relaunch` starts it again the same way.
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -52,6 +57,11 @@ class Stack:
     databases: ExitStack = field(default_factory=ExitStack)
     #: The worker's metrics endpoint is its URL.
     worker: Process | None = None
+    #: Whether `broker_url` is a database of the shared test Redis this stack claimed (and
+    #: flushes when stopped), rather than a broker its caller owns.
+    owns_broker: bool = True
+    #: What every process of the stack is started with (ports, peers, databases, broker).
+    common_env: dict[str, str] = field(default_factory=dict)
 
     def service_url(self, name: str) -> str:
         return self.services[name].url
@@ -62,18 +72,80 @@ class Stack:
 
 def _launch(name: str, args: list[str], env: dict[str, str], tmp: Path, url: str) -> Process:
     log_path = tmp / f"{name}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "labelops_runtime.cli", *args],
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    return Process(name=name, url=url, process=process, log_path=log_path)
+    return Process(name=name, url=url, process=process, log_path=log_path, args=args, env=env)
 
 
-def start_stack(tmp: Path) -> Stack:
-    broker_url = redis_url_with_free_db()
+def start_worker(
+    stack: Stack, name: str, queues: tuple[str, ...], *, concurrency: int, pool: str = "threads"
+) -> Process:
+    """A `labelops worker` on `queues`, with the stack's settings, answering its metrics
+    port once it runs. The stack stops it only if it is `stack.worker`."""
+    metrics_port = free_loopback_port()
+    args = [
+        "worker",
+        "--queues",
+        ",".join(queues),
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "--metrics-port",
+        str(metrics_port),
+        "--metrics-host",
+        "127.0.0.1",
+    ]
+    worker = _launch(name, args, stack.common_env, stack.tmp, f"http://127.0.0.1:{metrics_port}")
+    wait_until_answering(
+        f"{worker.url}/metrics",
+        worker.process,
+        log_path=worker.log_path,
+        deadline=time.monotonic() + START_TIMEOUT_SECONDS,
+    )
+    return worker
+
+
+def relaunch(stack: Stack, process: Process) -> Process:
+    """Starts a stopped (or killed) process of the stack again, as it was first started, and
+    waits until it answers; its log continues in the same file."""
+    assert process.process.poll() is not None, f"{process.name} is still running"
+    again = _launch(process.name, process.args, process.env, stack.tmp, process.url)
+    health = "/metrics" if process.args[0] == "worker" else "/healthz"
+    wait_until_answering(
+        f"{again.url}{health}",
+        again.process,
+        log_path=again.log_path,
+        deadline=time.monotonic() + START_TIMEOUT_SECONDS,
+    )
+    if process is stack.worker:
+        stack.worker = again
+    elif stack.services.get(process.name) is process:
+        stack.services[process.name] = again
+    return again
+
+
+def start_stack(
+    tmp: Path,
+    *,
+    broker_url: str | None = None,
+    database_urls: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    worker_queues: tuple[str, ...] = WORKER_QUEUES,
+) -> Stack:
+    """Starts every service and one worker on `worker_queues`.
+
+    `broker_url` and `database_urls` (`{service: url}`) are the caller's, when given (fault
+    tests stop them); otherwise the stack claims a database of the test Redis and makes one
+    scratch database per service on the test server. `extra_env` is added to every process.
+    """
+    owns_broker = broker_url is None
+    broker_url = broker_url or redis_url_with_free_db()
     grpc_ports = {name: free_loopback_port() for name in SERVICE_NAMES}
     http_ports = {name: free_loopback_port() for name in SERVICE_NAMES}
     common = {
@@ -85,14 +157,18 @@ def start_stack(tmp: Path) -> Stack:
         ),
         "LABELOPS_GRPC_DEADLINE_SECONDS": "5",
         "LABELOPS_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     (tmp / "data").mkdir(parents=True, exist_ok=True)
-    stack = Stack(tmp=tmp, broker_url=broker_url)
+    stack = Stack(tmp=tmp, broker_url=broker_url, owns_broker=owns_broker, common_env=common)
     try:
         # Each service owns a database on the test server, as on a cluster.
         for name in SERVICE_NAMES:
             variable = "LABELOPS_" + name.upper().replace("-", "_") + "_DATABASE_URL"
-            common[variable] = stack.databases.enter_context(scratch_database_url(name))
+            if database_urls is not None:
+                common[variable] = database_urls[name]
+            else:
+                common[variable] = stack.databases.enter_context(scratch_database_url(name))
         for name in SERVICE_NAMES:
             prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
             env = {
@@ -121,27 +197,7 @@ def start_stack(tmp: Path) -> Stack:
                 deadline=deadline,
             )
         # The worker migrates nothing: it starts once the services have made their tables.
-        metrics_port = free_loopback_port()
-        worker_args = [
-            "worker",
-            "--queues",
-            ",".join(WORKER_QUEUES),
-            "--concurrency",
-            "2",
-            "--metrics-port",
-            str(metrics_port),
-            "--metrics-host",
-            "127.0.0.1",
-        ]
-        stack.worker = _launch(
-            "worker", worker_args, common, tmp, f"http://127.0.0.1:{metrics_port}"
-        )
-        wait_until_answering(
-            f"{stack.worker.url}/metrics",
-            stack.worker.process,
-            log_path=stack.worker.log_path,
-            deadline=deadline,
-        )
+        stack.worker = start_worker(stack, "worker", worker_queues, concurrency=2)
     except BaseException:
         stop_stack(stack)
         raise
@@ -159,13 +215,16 @@ def stop_stack(stack: Stack) -> None:
         except subprocess.TimeoutExpired:
             process.process.kill()
             process.process.wait(timeout=5)
-    import redis
-
-    client = redis.Redis.from_url(stack.broker_url)
     try:
-        client.flushdb()
+        if stack.owns_broker:
+            import redis
+
+            client = redis.Redis.from_url(stack.broker_url)
+            try:
+                client.flushdb()
+            finally:
+                client.close()
     finally:
-        client.close()
         stack.databases.close()
 
 

@@ -17,9 +17,29 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or dropped the connection
+    (restarting, failing over, shutting down) rather than refusing the statement: the
+    caller may retry, so requests answer 503 and RPCs UNAVAILABLE, not a server error."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    import psycopg2
+
+    if isinstance(original, psycopg2.InterfaceError):
+        return True  # "connection already closed"
+    if not isinstance(original, psycopg2.OperationalError):
+        return False
+    # No SQLSTATE: the client lost or could not open the connection. Class 08 is a
+    # connection exception, 57P01-57P03 the server shutting down or not yet accepting.
+    code = original.pgcode or ""
+    return code == "" or code.startswith("08") or code in {"57P01", "57P02", "57P03"}
+
 
 #: Constraint names fixed by convention, so Alembic migrations are stable.
 NAMING_CONVENTION = {

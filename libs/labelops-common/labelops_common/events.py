@@ -61,6 +61,11 @@ DELIVER_BATCH_TASK = "labelops.events.deliver_batch"
 MAX_EVENTS_PER_MESSAGE = 100
 #: How long the outbox waits after an event for others to send with it.
 BATCH_LINGER_SECONDS = 0.05
+#: The outbox's pauses between tries while the broker is unreachable (doubling).
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
+#: Events a process keeps while the broker is unreachable; later ones are dropped.
+MAX_PENDING_EVENTS = 100_000
 
 # Label Studio's webhook actions.
 ANNOTATION_CREATED = "ANNOTATION_CREATED"
@@ -102,6 +107,10 @@ MAX_DELIVERY_RETRIES = 5
 PUBLISHED = Counter("labelops_events_published_total", "Events sent after commit.", ["event"])
 DROPPED = Counter(
     "labelops_events_dropped_total", "Events committed but not sent.", ["event", "reason"]
+)
+SEND_FAILURES = Counter(
+    "labelops_events_send_failures_total",
+    "Tries of the outbox to reach the broker that failed (it tries again).",
 )
 HANDLED = Counter(
     "labelops_event_handler_runs_total", "Event handler outcomes.", ["event", "handler", "outcome"]
@@ -279,13 +288,15 @@ EventArgs = tuple[str, str, int, dict[str, Any], str]
 class _Outbox:
     """Committed events on their way to the broker, sent by one thread per process.
 
-    Sending happens after the commit, so a broker failure is counted and logged, never
-    raised into the request whose change is already saved. Events wait here only while
-    the thread sends the ones before them; a process that exits waits a few seconds for
-    the rest (`flush`). Delivery is unchanged: after commit, and lost if the process dies
-    before sending, as it was between a commit and its publish. A process with no LabelOps
-    Celery app (a bare test client, a tool) drops events with a warning rather than
-    dialling Celery's default AMQP broker.
+    Sending happens after the commit, so a broker failure is never raised into the request
+    whose change is already saved. While the broker is unreachable (restarting, a network
+    cut) the thread keeps the events and tries again with a growing pause, so an outage
+    delays them instead of losing them; past `MAX_PENDING_EVENTS` waiting, newer ones are
+    counted as dropped (`reason="outbox_full"`) rather than filling the memory. A process
+    that exits waits a few seconds for the rest (`flush`). Delivery is otherwise unchanged:
+    after commit, and lost if the process dies before sending, as it was between a commit
+    and its publish. A process with no LabelOps Celery app (a bare test client, a tool)
+    drops events with a warning rather than dialling Celery's default AMQP broker.
     """
 
     def __init__(self) -> None:
@@ -306,6 +317,10 @@ class _Outbox:
                     target=self._run, name="labelops-events-outbox", daemon=True
                 )
                 self._thread.start()
+            if self._unsent >= MAX_PENDING_EVENTS:
+                DROPPED.labels(args[1], "outbox_full").inc()
+                logger.error("event dropped: the outbox is full", extra={"event": args[1]})
+                return
             self._unsent += 1
             self._queue.put(args)
 
@@ -325,14 +340,18 @@ class _Outbox:
                 except queue.Empty:
                     break
             try:
-                _send(batch)
+                failures = 0
+                while not _send(batch, first_attempt=failures == 0):
+                    failures += 1
+                    time.sleep(min(RETRY_FIRST_SECONDS * 2 ** (failures - 1), RETRY_MAX_SECONDS))
             finally:
                 with self._changed:
                     self._unsent -= len(batch)
                     self._changed.notify_all()
 
 
-def _send(batch: list[EventArgs]) -> None:
+def _send(batch: list[EventArgs], *, first_attempt: bool = True) -> bool:
+    """Hand `batch` to the broker; False if it could not be reached (the caller retries)."""
     names = [args[1] for args in batch]
     app = labelops_celery_app()
     if app is None:
@@ -342,7 +361,7 @@ def _send(batch: list[EventArgs]) -> None:
             "events dropped: no Celery app is configured in this process",
             extra={"events": sorted(set(names))},
         )
-        return
+        return True
     try:
         if len(batch) == 1:
             app.tasks[DELIVER_TASK].apply_async(args=batch[0], queue=EVENTS_QUEUE)
@@ -350,13 +369,17 @@ def _send(batch: list[EventArgs]) -> None:
             app.tasks[DELIVER_BATCH_TASK].apply_async(
                 args=([list(args) for args in batch],), queue=EVENTS_QUEUE
             )
-    except Exception:
-        for name in names:
-            DROPPED.labels(name, "broker_error").inc()
-        logger.exception("events not sent", extra={"events": sorted(set(names))})
-        return
+    except Exception as error:
+        SEND_FAILURES.inc()
+        if first_attempt:
+            logger.warning(
+                "events not sent yet; retrying until the broker answers",
+                extra={"events": sorted(set(names)), "error": type(error).__name__},
+            )
+        return False
     for name in names:
         PUBLISHED.labels(name).inc()
+    return True
 
 
 _outbox = _Outbox()

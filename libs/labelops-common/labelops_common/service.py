@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -18,6 +19,7 @@ from labelops_common.auth.authenticate import LegacyTokenResolver
 from labelops_common.db import Database
 from labelops_common.http.app import create_service_app
 from labelops_common.jobs import (
+    QUEUED_GRACE,
     JobResources,
     register_job_resources,
     requeue_stale_jobs,
@@ -53,12 +55,14 @@ class StaleJobSweep:
 
     handle: JobHandle
     database: Database
+    queued_grace: timedelta = QUEUED_GRACE
 
     def __call__(self) -> int:
         return requeue_stale_jobs(
             session_factory=self.database.new_session,
             model=self.handle.job_model,
             enqueue=self.handle.send,
+            queued_grace=self.queued_grace,
         )
 
 
@@ -108,19 +112,19 @@ class ServiceRuntime:
             importlib.import_module(module)
         return handles_in(self.jobs.job_modules)
 
-    def stale_job_sweeps(self) -> list[StaleJobSweep]:
+    def stale_job_sweeps(self, *, queued_grace: timedelta = QUEUED_GRACE) -> list[StaleJobSweep]:
         """One sweep per task with a job model; every worker process runs them periodically
         (`StaleJobSweeper`)."""
         return [
-            StaleJobSweep(handle=handle, database=self.database)
+            StaleJobSweep(handle=handle, database=self.database, queued_grace=queued_grace)
             for handle in self.job_handles()
             if handle.job_model is not None
         ]
 
-    def periodic_sweeps(self) -> list[Callable[[], int]]:
+    def periodic_sweeps(self, *, queued_grace: timedelta = QUEUED_GRACE) -> list[Callable[[], int]]:
         """What a worker process runs periodically for this service: its stale-job sweeps,
         then its own `sweeps`."""
-        return [*self.stale_job_sweeps(), *self.sweeps]
+        return [*self.stale_job_sweeps(queued_grace=queued_grace), *self.sweeps]
 
 
 def assemble_service(

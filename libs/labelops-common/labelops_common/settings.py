@@ -92,6 +92,11 @@ class CommonSettings(BaseSettings):
     grpc_reflection: bool = False
     #: Deadline applied to every gRPC client call, in seconds.
     grpc_deadline_seconds: float = 5.0
+    #: How often a worker process sends stale jobs again (and runs the other sweeps).
+    job_sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    #: How long a queued job may wait for a worker before a sweep sends it again: a job
+    #: whose message was lost (the broker was down when it was sent) waits this long.
+    job_queued_grace_seconds: float = Field(default=120.0, gt=0)
     #: Public base URL, used to build absolute `next`/`previous` links.
     public_url: str = ""
     log_level: str = "INFO"

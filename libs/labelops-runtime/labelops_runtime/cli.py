@@ -149,7 +149,7 @@ def _worker(args: argparse.Namespace) -> int:
         "--without-gossip",
         "--without-mingle",
     ]
-    sweeper = suite_module.start_job_sweeper(common, runtimes, interval_seconds=30.0)
+    sweeper = suite_module.start_job_sweeper(common, runtimes)
     freeze_startup_objects()  # before the pool forks: its children inherit the frozen heap
     try:
         app.worker_main(argv)

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,18 +263,17 @@ def start_suite(
         suite.worker = start_embedded_worker(
             celery_app, queues=queues, concurrency=common.embedded_worker_concurrency
         )
-        suite.sweeper = start_job_sweeper(common, runtimes.values(), interval_seconds=30.0)
+        suite.sweeper = start_job_sweeper(common, runtimes.values())
     return suite
 
 
-def start_job_sweeper(
-    common: CommonSettings, runtimes: Any, *, interval_seconds: float
-) -> StaleJobSweeper:
-    """Re-enqueue the stale jobs of these services periodically, in a process that runs
-    workers, and run their other sweeps; on the embedded queue, also delete the messages
-    already taken."""
+def start_job_sweeper(common: CommonSettings, runtimes: Any) -> StaleJobSweeper:
+    """Re-enqueue the stale jobs of these services every `job_sweep_interval_seconds`, in a
+    process that runs workers, and run their other sweeps; on the embedded queue, also
+    delete the messages already taken."""
+    grace = timedelta(seconds=common.job_queued_grace_seconds)
     sweeps: list[Callable[[], int]] = [
-        sweep for runtime in runtimes for sweep in runtime.periodic_sweeps()
+        sweep for runtime in runtimes for sweep in runtime.periodic_sweeps(queued_grace=grace)
     ]
     broker_url = common.resolved_broker_url()
     if is_embedded_queue(broker_url):
@@ -282,7 +282,7 @@ def start_job_sweeper(
     def sweep_all() -> int:
         return sum(sweep() for sweep in sweeps)
 
-    sweeper = StaleJobSweeper(sweep_all, interval_seconds=interval_seconds)
+    sweeper = StaleJobSweeper(sweep_all, interval_seconds=common.job_sweep_interval_seconds)
     sweeper.start()
     return sweeper
 

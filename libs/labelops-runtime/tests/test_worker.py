@@ -45,7 +45,7 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Started
         def stop(self) -> None:
             pass
 
-    def start_job_sweeper(common: Any, runtimes: Any, *, interval_seconds: float) -> Sweeper:
+    def start_job_sweeper(common: Any, runtimes: Any) -> Sweeper:
         started.sweeps = [sweep for runtime in runtimes for sweep in runtime.stale_job_sweeps()]
         return Sweeper()
 

@@ -170,14 +170,20 @@ def azurite_blob(work_dir: Path, *, package_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def redis_server(work_dir: Path, *, password: str) -> Iterator[tuple[str, int]]:
-    """A Redis server (the Debian `redis-server`) requiring `password`; yields (host, port)."""
+def redis_server(
+    work_dir: Path, *, password: str, port: int | None = None
+) -> Iterator[tuple[str, int]]:
+    """A Redis server (the Debian `redis-server`) requiring `password`; yields (host, port).
+
+    `port` starts it on a given port (a broker restarted where its clients look for it);
+    by default a free one.
+    """
     import redis
 
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is needed (apt-get install redis-server)")
-    port = free_port()
+    port = port or free_port()
     work_dir.mkdir(parents=True, exist_ok=True)
     log_path = work_dir / "redis.log"
     log: IO[bytes] = log_path.open("wb")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,8 @@ class ProtocolBackend:
     fail_first: int = 0
     #: How long a hanging call hangs at most (it is released when the server stops).
     hang_seconds: float = 30.0
+    #: Every `/predict` call answers after this many seconds (a slow model), normally.
+    predict_delay_seconds: float = 0.0
     received: list[Received] = field(default_factory=list)
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -168,6 +171,8 @@ def _handler(state: ProtocolBackend) -> type[BaseHTTPRequestHandler]:
             elif path == "/setup":
                 self._send(200, {"model_version": state.model_version})
             elif path == "/predict":
+                if state.predict_delay_seconds:
+                    state._release.wait(state.predict_delay_seconds)
                 tasks = body.get("tasks", []) if isinstance(body, dict) else []
                 self._send(200, {"results": [state.prediction(task) for task in tasks]})
             elif path == "/webhook":
@@ -199,12 +204,21 @@ def _handler(state: ProtocolBackend) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A caller that went away mid-answer (a worker killed by a test) is not an error
+        # of the backend; anything else is printed as usual.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def running_backend(**options: Any) -> Iterator[ProtocolBackend]:
     """A `ProtocolBackend` listening on a free loopback port until the block ends."""
     state = ProtocolBackend(**options)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="ml-backend")
     thread.start()

@@ -1,4 +1,5 @@
-"""gRPC RED metrics, server and client side, per method and status code."""
+"""gRPC RED metrics, server and client side, per method and status code; and, on the
+server, a database that cannot be reached answered as UNAVAILABLE (callers answer 503)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import grpc
 from prometheus_client import Counter, Histogram
+
+from labelops_common.db import database_unreachable
 
 _BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -43,6 +46,16 @@ def split_method(full_method: str) -> tuple[str, str]:
     return service, method
 
 
+DATABASE_UNAVAILABLE_DETAIL = "database unavailable"
+
+
+def abort_if_database_unreachable(exc: BaseException, context: grpc.ServicerContext) -> None:
+    """A servicer that lost its database fails as UNAVAILABLE (transient: the caller's
+    retry policy and its 503), not UNKNOWN (a 502 the client would not retry)."""
+    if database_unreachable(exc):
+        context.abort(grpc.StatusCode.UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL)
+
+
 class ServerMetricsInterceptor(grpc.ServerInterceptor):
     def intercept_service(
         self, continuation: Callable[[Any], Any], handler_call_details: Any
@@ -70,6 +83,7 @@ class ServerMetricsInterceptor(grpc.ServerInterceptor):
                     return behaviour(request_or_iterator, context)
                 except BaseException as exc:
                     failed = exc
+                    abort_if_database_unreachable(exc, context)
                     raise
                 finally:
                     record(context, started, failed)
@@ -86,6 +100,7 @@ class ServerMetricsInterceptor(grpc.ServerInterceptor):
                     yield from behaviour(request_or_iterator, context)
                 except BaseException as exc:
                     failed = exc
+                    abort_if_database_unreachable(exc, context)
                     raise
                 finally:
                     record(context, started, failed)

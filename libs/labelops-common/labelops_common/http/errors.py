@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from labelops_common.db import database_unreachable
 from labelops_common.grpcutil.errors import PeerError
 from labelops_common.version import LABELOPS_VERSION
 
@@ -170,6 +171,7 @@ UNSTORABLE_TEXT_REASON = (
 
 
 NUMBER_OUT_OF_RANGE_REASON = "A number is outside the range that can be stored."
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable, try again shortly."
 
 
 def _database_error(exc: BaseException) -> BaseException:
@@ -269,6 +271,13 @@ def install_error_handlers(app: FastAPI) -> None:
         ):
             if refused(exc):
                 return error_response(400, reason, {"non_field_errors": [reason]})
+        if database_unreachable(exc):
+            # Restarting or failing over: the transaction did not commit; the client retries.
+            logger.warning(
+                "database unreachable",
+                extra={"path": request.url.path, "error": type(getattr(exc, "orig", exc)).__name__},
+            )
+            return error_response(503, DATABASE_UNAVAILABLE_DETAIL, headers={"Retry-After": "1"})
         return await _unhandled(request, exc)
 
     # Registered for the database's exception types (SQLAlchemy's, and psycopg2's own from

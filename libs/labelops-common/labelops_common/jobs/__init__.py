@@ -17,6 +17,7 @@ from labelops_common.jobs.runner import (
     run_job,
 )
 from labelops_common.jobs.service import (
+    QUEUED_GRACE,
     cancel_job,
     claim_job,
     complete_job,
@@ -27,6 +28,7 @@ from labelops_common.jobs.service import (
 )
 
 __all__ = [
+    "QUEUED_GRACE",
     "JobCancelled",
     "JobContext",
     "JobRecordMixin",

@@ -189,38 +189,76 @@ def test_publishing_checks_the_event_name_and_payload(database) -> None:
         event_handler()
 
 
-def test_a_send_failure_after_commit_is_logged_not_raised(database, monkeypatch) -> None:
-    """The change is committed already: the caller must not see an error for the event."""
+def test_events_wait_out_a_broker_outage_and_are_sent_once_it_answers(
+    database, monkeypatch
+) -> None:
+    """The change is committed already: the caller sees no error, and the event is sent
+    (once) when the broker answers again rather than dropped."""
+    sent: list[Any] = []
 
-    class BrokenTask:
-        def apply_async(self, **_: Any) -> None:
-            raise ConnectionError("broker down")
+    class FlakyTask:
+        failures = 3
+
+        def apply_async(self, *, args: Any, queue: str) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("broker down")
+            sent.append(args)
 
     class App:
-        tasks = {events.DELIVER_TASK: BrokenTask()}
+        tasks = {events.DELIVER_TASK: FlakyTask()}
+
+    def dropped(reason: str) -> float:
+        sample = REGISTRY.get_sample_value(
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": reason}
+        )
+        return sample or 0.0
+
+    monkeypatch.setattr(events, "RETRY_FIRST_SECONDS", 0.01)
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    failures_before = REGISTRY.get_sample_value("labelops_events_send_failures_total") or 0
+    dropped_before = dropped("broker_error")
+    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert events.flush_sent_events(timeout=10)
+    assert [args[1:4] for args in sent] == [(TASKS_CREATED, 7, {"task_count": 1})]
+    assert REGISTRY.get_sample_value("labelops_events_send_failures_total") == (failures_before + 3)
+    assert dropped("broker_error") == dropped_before
+
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: None)
+    no_broker_before = dropped("no_broker")
+    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert events.flush_sent_events(timeout=10)
+    assert dropped("no_broker") == no_broker_before + 1
+
+
+def test_past_the_outbox_limit_events_are_dropped_and_counted(database, monkeypatch) -> None:
+    release = threading.Event()
+
+    class StuckTask:
+        def apply_async(self, **_: Any) -> None:
+            assert release.wait(10)
+
+    class App:
+        tasks = {events.DELIVER_TASK: StuckTask(), events.DELIVER_BATCH_TASK: StuckTask()}
 
     monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    monkeypatch.setattr(events, "MAX_PENDING_EVENTS", 2)
     before = (
         REGISTRY.get_sample_value(
-            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "broker_error"}
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "outbox_full"}
         )
         or 0
     )
-    _publish(database, TASKS_CREATED, commit=True, task_count=1)
-    assert events.flush_sent_events(timeout=10)
-    after = REGISTRY.get_sample_value(
-        "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "broker_error"}
-    )
-    assert after == before + 1
-    monkeypatch.setattr(events, "labelops_celery_app", lambda: None)
-    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    for _ in range(4):
+        _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    release.set()
     assert events.flush_sent_events(timeout=10)
     assert (
         REGISTRY.get_sample_value(
-            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "no_broker"}
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "outbox_full"}
         )
-        or 0
-    ) >= 1
+        == before + 2
+    )
 
 
 def test_events_that_gather_while_one_is_sent_share_the_next_message(database, monkeypatch) -> None:

@@ -224,3 +224,36 @@ def test_a_service_sweeps_the_stale_jobs_of_its_handles_job_models(
         session.commit()
     assert sweep() == 1
     assert resent == [lost] and fresh not in resent
+
+
+def test_the_queued_grace_of_a_sweep_is_the_callers(
+    resources: tuple[DemoResources, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job queued while the broker was down is sent again once it waited the configured
+    grace (`job_queued_grace_seconds`), not the 2-minute default."""
+    a = resources[0]
+    runtime = ServiceRuntime(
+        name="demo-svc",
+        http_app=FastAPI(),
+        database=a.database,
+        migrations_dir=Path("."),
+        grpc_registrations=[],
+        grpc_service_names=[],
+        jobs=ServiceJobs(queues=("handles",), job_modules=(__name__,)),
+    )
+    resent: list[int] = []
+    monkeypatch.setattr(handle_job, "send", lambda job_id, **_: resent.append(job_id))
+    waited = _new_job(a.database)
+    with a.database.session() as session:
+        session.execute(
+            update(HandleJob)
+            .where(HandleJob.id == waited)
+            .values(updated_at=utcnow() - timedelta(seconds=20))
+        )
+        session.commit()
+    [default_sweep] = runtime.stale_job_sweeps()
+    default_sweep()
+    assert waited not in resent
+    [short_sweep] = runtime.stale_job_sweeps(queued_grace=timedelta(seconds=5))
+    short_sweep()
+    assert waited in resent
