@@ -521,3 +521,68 @@ def slow_receiver(seconds: float) -> Iterator[_SlowReceiver]:
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+class _TakingOver:
+    """An HTTP client that lets another worker take `delivery_id`'s row over while its
+    request is in flight (as when the attempt outlived its lease)."""
+
+    def __init__(self, http: Any, runtime: ServiceRuntime, delivery_id: int) -> None:
+        self.http = http
+        self.runtime = runtime
+        self.delivery_id = delivery_id
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        with self.runtime.database.new_session() as other:
+            row = other.get(WebhookDelivery, self.delivery_id)
+            if row is not None:
+                row.lease_owner = "another-worker"
+                other.commit()
+        return self.http.post(url, **kwargs)
+
+
+class TestRecording:
+    def test_one_attempts_outcomes_are_recorded_together(
+        self, session, secret_key, org, project, sender, receiver, resent
+    ) -> None:
+        """A batch with a success and a retry: each row gets its own outcome."""
+        receiver.set_statuses([500])
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(2):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second = deliveries_of(session, hook)
+        one_by_one = dataclasses.replace(sender, concurrency=1)
+        assert attempt_delivery(one_by_one, first.id) == "queued"
+        after = {d.id: d for d in deliveries_of(session, hook)}
+        failed, sent_ok = after[first.id], after[second.id]
+        assert (failed.status, failed.response_status, failed.error) == ("queued", 500, "HTTP 500")
+        assert failed.next_attempt_at is not None and failed.finished_at is None
+        assert failed.delivered_at is None and failed.lease_owner is None
+        assert (sent_ok.status, sent_ok.response_status, sent_ok.error) == ("succeeded", 200, None)
+        assert sent_ok.delivered_at is not None and sent_ok.finished_at is not None
+        assert sent_ok.next_attempt_at is None and sent_ok.latency_ms is not None
+        assert resent == [(first.id, pytest.approx(0.05, abs=0.05))]
+
+    def test_a_row_taken_over_mid_attempt_keeps_the_other_workers_lease(
+        self, session, runtime, secret_key, org, project, sender, receiver, resent
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(2):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second = deliveries_of(session, hook)
+        taking_over = dataclasses.replace(
+            sender, http=_TakingOver(sender.http, runtime, second.id), concurrency=1
+        )
+        assert attempt_delivery(taking_over, first.id) == "succeeded"
+        assert len(receiver.wait_for(2)) == 2
+        after = {d.id: d for d in deliveries_of(session, hook)}
+        assert (after[first.id].status, after[first.id].lease_owner) == ("succeeded", None)
+        # The other worker's row is left as it holds it: running, its lease, no outcome.
+        taken = after[second.id]
+        assert (taken.status, taken.lease_owner) == ("running", "another-worker")
+        assert taken.response_status is None and taken.delivered_at is None
+        assert resent == []

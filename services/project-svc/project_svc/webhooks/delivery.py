@@ -23,7 +23,7 @@ import httpx
 from labelops_common.db import utcnow
 from labelops_common.jobs import JobStatus
 from labelops_common.outbound import OutboundRefused
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, cast, column, func, or_, select, update, values
 from sqlalchemy.orm import Session
 
 from project_svc.webhooks import metrics, signing
@@ -140,10 +140,10 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
                 chunk = claimed[first : first + width]
                 results = _attempt_chunk(session, sender, chunk, target, read_tasks, pool)
                 for delivery, result in zip(chunk, results, strict=True):
-                    _record(session, sender, delivery, result)
                     done.append((delivery, result))
                     if delivery.id == delivery_id:
                         status = result.status
+        _record(session, sender, done)
         # One commit for the batch. A crash before it sends these again after the lease (at
         # least once: the receiver sees the same X-LabelOps-Delivery, a higher attempt).
         session.commit()
@@ -407,40 +407,80 @@ def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable
     return _Attempt(status=JobStatus.FAILED.value, error=error, outcome="failed")
 
 
-def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
-    """The attempt's outcome on the row (committed by the caller, with the batch's)."""
+def _record(session: Session, sender: Sender, done: list[tuple[WebhookDelivery, _Attempt]]) -> None:
+    """The attempts' outcomes on their rows in one UPDATE (committed by the caller).
+
+    A row is written only while this worker still holds it; a row another worker took over
+    mid-attempt (its lease expired) is left alone and its outcome marked `taken_over`.
+    """
+    if not done:
+        return
     now = utcnow()
-    values: dict[str, Any] = {
-        "status": result.status,
-        "error": result.error,
-        "response_status": result.response_status,
-        "latency_ms": result.latency_ms,
-        "updated_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "next_attempt_at": None,
-    }
-    if result.retry:
-        result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
-        values["next_attempt_at"] = result.next_attempt_at
-    else:
-        values["finished_at"] = now
-    if result.status == JobStatus.SUCCEEDED.value:
-        values["delivered_at"] = now
-    updated = session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery.id,
-            WebhookDelivery.lease_owner == sender.worker_id,
-            WebhookDelivery.status == JobStatus.RUNNING.value,
+    table = WebhookDelivery.__table__
+    rows = []
+    for delivery, result in done:
+        if result.retry:
+            result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
+        succeeded = result.status == JobStatus.SUCCEEDED.value
+        rows.append(
+            (
+                delivery.id,
+                result.status,
+                result.error,
+                result.response_status,
+                result.latency_ms,
+                result.next_attempt_at,
+                None if result.retry else now,
+                now if succeeded else None,
+            )
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    names = (
+        "id",
+        "status",
+        "error",
+        "response_status",
+        "latency_ms",
+        "next_attempt_at",
+        "finished_at",
+        "delivered_at",
     )
-    if not getattr(updated, "rowcount", 0):
-        logger.warning("webhook delivery taken over mid-attempt", extra={"delivery": delivery.id})
-        result.outcome = "taken_over"
-        result.next_attempt_at = None
+    outcomes = values(*(column(name, table.c[name].type) for name in names), name="outcomes")
+    outcomes = outcomes.data(rows)
+
+    def typed(name: str) -> Any:
+        # VALUES types an all-NULL column as text: cast each to its column's type.
+        return cast(outcomes.c[name], table.c[name].type)
+
+    statement = (
+        update(table)
+        .where(
+            table.c.id == outcomes.c.id,
+            table.c.lease_owner == sender.worker_id,
+            table.c.status == JobStatus.RUNNING.value,
+        )
+        .values(
+            status=typed("status"),
+            error=typed("error"),
+            response_status=typed("response_status"),
+            latency_ms=typed("latency_ms"),
+            updated_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            next_attempt_at=typed("next_attempt_at"),
+            # A retry keeps the row's finish time, a failure its delivery time (none).
+            finished_at=func.coalesce(typed("finished_at"), table.c.finished_at),
+            delivered_at=func.coalesce(typed("delivered_at"), table.c.delivered_at),
+        )
+        .returning(table.c.id)
+    )
+    written = set(session.execute(statement).scalars())
+    for delivery, result in done:
+        if delivery.id not in written:
+            logger.warning(
+                "webhook delivery taken over mid-attempt", extra={"delivery": delivery.id}
+            )
+            result.outcome = "taken_over"
+            result.next_attempt_at = None
 
 
 def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
