@@ -7,7 +7,7 @@ X), so it imports nothing heavy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from labelops_common.jobs import JobResources
@@ -38,3 +38,6 @@ class ProjectJobResources(JobResources):
     read_tasks: TaskReader
     #: Webhook requests go through this client of the outbound address policy.
     http: httpx.Client
+    #: Project id → its organization, for events that do not name it (a project never
+    #: changes organization): the webhook handler reads it once per project, not per event.
+    project_organizations: dict[int, int] = field(default_factory=dict)

@@ -151,7 +151,7 @@ def deliveries_of(session: Session, webhook: Webhook) -> list[WebhookDelivery]:
 
 class TestEventsBecomeDeliveries:
     def test_matching_webhooks_get_one_delivery_each_once(
-        self, session, secret_key, org, project, factory, sent
+        self, session, runtime, secret_key, org, project, factory, sent
     ) -> None:
         url = "http://127.0.0.1:9/hook"
         project_hook = add_webhook(session, secret_key, org=org, url=url, project_id=project.id)
@@ -173,6 +173,8 @@ class TestEventsBecomeDeliveries:
 
         created = event("ANNOTATION_CREATED", project.id, annotation_id=1, task_id=2)
         assert run_handlers(created) == {}
+        # task-svc's events do not name the organization: it is read once and remembered.
+        assert runtime.job_resources.project_organizations[project.id] == org
         # A redelivered event (same id) creates nothing more.
         assert run_handlers(created) == {}
         assert len(deliveries_of(session, project_hook)) == 1

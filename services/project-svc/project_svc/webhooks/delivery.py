@@ -416,7 +416,7 @@ def _record(session: Session, sender: Sender, done: list[tuple[WebhookDelivery, 
     if not done:
         return
     now = utcnow()
-    table = WebhookDelivery.__table__
+    table: Any = WebhookDelivery.__table__
     rows = []
     for delivery, result in done:
         if result.retry:
