@@ -23,7 +23,7 @@ import httpx
 from labelops_common.db import utcnow
 from labelops_common.jobs import JobStatus
 from labelops_common.outbound import OutboundRefused
-from sqlalchemy import and_, cast, column, func, or_, select, update, values
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from project_svc.webhooks import metrics, signing
@@ -407,73 +407,74 @@ def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable
     return _Attempt(status=JobStatus.FAILED.value, error=error, outcome="failed")
 
 
+#: An attempt's outcomes, one UPDATE for all its deliveries: one array per column, so the
+#: statement is the same text whatever the number of rows (prepared and cached once).
+_RECORD_OUTCOMES = text(
+    """
+    UPDATE webhook_deliveries AS d SET
+        status = o.status,
+        error = o.error,
+        response_status = o.response_status,
+        latency_ms = o.latency_ms,
+        updated_at = :now,
+        lease_owner = NULL,
+        lease_expires_at = NULL,
+        next_attempt_at = o.next_attempt_at,
+        finished_at = COALESCE(o.finished_at, d.finished_at),
+        delivered_at = COALESCE(o.delivered_at, d.delivered_at)
+    FROM unnest(
+        CAST(:ids AS integer[]),
+        CAST(:statuses AS varchar[]),
+        CAST(:errors AS text[]),
+        CAST(:response_statuses AS integer[]),
+        CAST(:latencies_ms AS integer[]),
+        CAST(:next_attempts_at AS timestamptz[]),
+        CAST(:finished_at AS timestamptz[]),
+        CAST(:delivered_at AS timestamptz[])
+    ) AS o(
+        id, status, error, response_status, latency_ms, next_attempt_at, finished_at,
+        delivered_at
+    )
+    WHERE d.id = o.id AND d.lease_owner = :worker AND d.status = :running
+    RETURNING d.id
+    """
+)
+
+
 def _record(session: Session, sender: Sender, done: list[tuple[WebhookDelivery, _Attempt]]) -> None:
     """The attempts' outcomes on their rows in one UPDATE (committed by the caller).
 
     A row is written only while this worker still holds it; a row another worker took over
-    mid-attempt (its lease expired) is left alone and its outcome marked `taken_over`.
+    mid-attempt (its lease expired) is left alone and its outcome marked `taken_over`. A
+    retry keeps the row's finish time, a failure its delivery time (none).
     """
     if not done:
         return
     now = utcnow()
-    table: Any = WebhookDelivery.__table__
-    rows = []
     for delivery, result in done:
         if result.retry:
             result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
-        succeeded = result.status == JobStatus.SUCCEEDED.value
-        rows.append(
-            (
-                delivery.id,
-                result.status,
-                result.error,
-                result.response_status,
-                result.latency_ms,
-                result.next_attempt_at,
-                None if result.retry else now,
-                now if succeeded else None,
-            )
+    results = [result for _, result in done]
+    written = set(
+        session.scalars(
+            _RECORD_OUTCOMES,
+            {
+                "ids": [delivery.id for delivery, _ in done],
+                "statuses": [r.status for r in results],
+                "errors": [r.error for r in results],
+                "response_statuses": [r.response_status for r in results],
+                "latencies_ms": [r.latency_ms for r in results],
+                "next_attempts_at": [r.next_attempt_at for r in results],
+                "finished_at": [None if r.retry else now for r in results],
+                "delivered_at": [
+                    now if r.status == JobStatus.SUCCEEDED.value else None for r in results
+                ],
+                "now": now,
+                "worker": sender.worker_id,
+                "running": JobStatus.RUNNING.value,
+            },
         )
-    names = (
-        "id",
-        "status",
-        "error",
-        "response_status",
-        "latency_ms",
-        "next_attempt_at",
-        "finished_at",
-        "delivered_at",
     )
-    outcomes = values(*(column(name, table.c[name].type) for name in names), name="outcomes")
-    outcomes = outcomes.data(rows)
-
-    def typed(name: str) -> Any:
-        # VALUES types an all-NULL column as text: cast each to its column's type.
-        return cast(outcomes.c[name], table.c[name].type)
-
-    statement = (
-        update(table)
-        .where(
-            table.c.id == outcomes.c.id,
-            table.c.lease_owner == sender.worker_id,
-            table.c.status == JobStatus.RUNNING.value,
-        )
-        .values(
-            status=typed("status"),
-            error=typed("error"),
-            response_status=typed("response_status"),
-            latency_ms=typed("latency_ms"),
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            next_attempt_at=typed("next_attempt_at"),
-            # A retry keeps the row's finish time, a failure its delivery time (none).
-            finished_at=func.coalesce(typed("finished_at"), table.c.finished_at),
-            delivered_at=func.coalesce(typed("delivered_at"), table.c.delivered_at),
-        )
-        .returning(table.c.id)
-    )
-    written = set(session.execute(statement).scalars())
     for delivery, result in done:
         if delivery.id not in written:
             logger.warning(
