@@ -239,33 +239,20 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         model.attempts < model.max_attempts,
         or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
     )
-    this_one = session.execute(
-        select(model.webhook_id)
-        .where(model.id == delivery_id, *due)
+    # One statement: the message's delivery first (if due and free), then the webhook's
+    # other due ones in id order, locked as they are picked (SKIP LOCKED), and claimed.
+    webhook_of = select(model.webhook_id).where(model.id == delivery_id).scalar_subquery()
+    picked = (
+        select(model.id)
+        .where(model.webhook_id == webhook_of, *due)
+        .order_by((model.id == delivery_id).desc(), model.id)
+        .limit(max(1, sender.coalesce))
         .with_for_update(skip_locked=True)
-    ).first()
-    ids = [delivery_id] if this_one is not None else []
-    if this_one is None:
-        _resend_if_early(session, sender, delivery_id)
-        webhook_id = session.scalar(select(model.webhook_id).where(model.id == delivery_id))
-    else:
-        webhook_id = this_one.webhook_id
-    if webhook_id is not None:
-        others = (
-            select(model.id)
-            .where(model.webhook_id == webhook_id, model.id != delivery_id, *due)
-            .order_by(model.id)
-            .limit(max(0, sender.coalesce - len(ids)))
-            .with_for_update(skip_locked=True)
-        )
-        ids.extend(session.scalars(others))
-    if not ids:
-        session.commit()
-        return []
+    )
     claimed = list(
         session.scalars(
             update(model)
-            .where(model.id.in_(ids))
+            .where(model.id.in_(picked))
             .values(
                 status=JobStatus.RUNNING.value,
                 attempts=model.attempts + 1,
@@ -279,6 +266,10 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         )
     )
     session.commit()
+    if all(delivery.id != delivery_id for delivery in claimed):
+        _resend_if_early(session, sender, delivery_id)
+    if not claimed:
+        return []
     claimed.sort(key=lambda d: (d.id != delivery_id, d.id))
     for delivery in claimed:
         waited_from = delivery.next_attempt_at or delivery.created_at
