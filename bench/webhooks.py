@@ -16,7 +16,11 @@ the order alternating between rounds; after a webhook half, the run waits until 
 receiver has every event, so the next half starts with an empty queue.
 
 Figures: the annotation rate and the server's CPU per annotation in each set-up (rate
-change = on / off - 1), and for the deliveries: events expected (one `ANNOTATION_CREATED`
+change = on / off - 1): while the clients annotate, and until the work they caused is done
+(`..._with_drain`: the broker's `events` and `webhooks` queues empty, and for the webhook
+half every event received). The first alone flatters a set-up that falls behind: work left
+queued at the end of the window is not counted, so a faster delivery path can look
+costlier there; the second counts all of it. Then, for the deliveries: events expected (one `ANNOTATION_CREATED`
 per annotation created), received, lost (expected, never answered 2xx), duplicated (a
 second 2xx for the same annotation), requests per delivery against the attempts the
 deliveries carry (`X-LabelOps-Attempt`: a retry is a later attempt of the same
@@ -131,6 +135,7 @@ def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> 
         "errors": errors,
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "cpu_before": cpu_before,
     }
 
 
@@ -252,8 +257,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             annotate(api, server, task_ids[-20:], clients=args.clients)
             task_ids = task_ids[:-20]
             totals = {
-                "off": {"created": 0, "seconds": 0.0, "cpu": 0.0},
-                "on": {"created": 0, "seconds": 0.0, "cpu": 0.0},
+                "off": {"created": 0, "seconds": 0.0, "cpu": 0.0, "cpu_with_drain": 0.0},
+                "on": {"created": 0, "seconds": 0.0, "cpu": 0.0, "cpu_with_drain": 0.0},
             }
             expected: set[int] = set()
             for number in range(args.rounds):
@@ -282,6 +287,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         expected.update(result["annotation_ids"])
                         drained = _wait_for(receiver, expected, seconds=args.drain_timeout)
                         round_figures["drain_seconds"] = drained
+                    _wait_quiet(broker, seconds=args.drain_timeout)
+                    totals[setup]["cpu_with_drain"] += (
+                        tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
+                        - result["cpu_before"]
+                    )
                 figures["rounds"].append(round_figures)
             figures["webhook_id"] = webhook_id
             figures["stages_mean_seconds"] = stage_means(server.base_url)
@@ -296,6 +306,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "annotations": total["created"],
             "per_second": round(total["created"] / total["seconds"], 1),
             "server_cpu_ms_per_annotation": round(total["cpu"] * 1000 / total["created"], 2),
+            "server_cpu_ms_per_annotation_with_drain": round(
+                total["cpu_with_drain"] * 1000 / total["created"], 2
+            ),
         }
     figures["rate_change"] = round(
         figures["on"]["per_second"] / figures["off"]["per_second"] - 1, 3
@@ -330,6 +343,26 @@ def stage_means(base_url: str) -> dict[str, float | None]:
         stage: (round(sums[name] / counts[name], 3) if counts.get(name) else None)
         for stage, name in STAGES.items()
     }
+
+
+#: The server's queues on the broker (kombu's Redis transport: a list per queue, and the
+#: messages a worker holds, not yet acknowledged, in one hash).
+QUEUES = ("events", "webhooks")
+
+
+def _wait_quiet(broker: str, *, seconds: float) -> None:
+    """Until the broker holds no message of the server's queues, queued or held by a
+    worker (events still in a process's outbox get a moment to be sent first)."""
+    time.sleep(0.5)
+    client = redis.Redis.from_url(broker)
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            if not any(client.llen(queue) for queue in QUEUES) and not client.hlen("unacked"):
+                return
+            time.sleep(0.1)
+    finally:
+        client.close()
 
 
 def _wait_for(receiver: WebhookReceiver, expected: set[int], *, seconds: float) -> float | None:
@@ -372,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         f"annotations/s: off {figures['off']['per_second']}, on {figures['on']['per_second']} "
         f"({figures['rate_change']:+.1%}); server CPU ms/annotation: off "
         f"{figures['off']['server_cpu_ms_per_annotation']}, on "
-        f"{figures['on']['server_cpu_ms_per_annotation']}\n"
+        f"{figures['on']['server_cpu_ms_per_annotation']} (with drain: off "
+        f"{figures['off']['server_cpu_ms_per_annotation_with_drain']}, on "
+        f"{figures['on']['server_cpu_ms_per_annotation_with_drain']})\n"
         f"events: expected {deliveries['expected']}, received {deliveries['received']}, "
         f"lost {deliveries['lost']}, duplicated {deliveries['duplicated']}, retries "
         f"{deliveries['retries']} (attempts match requests: {deliveries['attempts_match_requests']}), "

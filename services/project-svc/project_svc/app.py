@@ -32,6 +32,7 @@ from project_svc.tokens import service as tokens
 from project_svc.tokens.router import router as tokens_router
 from project_svc.users import passwords
 from project_svc.users.router import router as users_router
+from project_svc.webhooks.delivery import WebhookHttp
 from project_svc.webhooks.payloads import ProjectPayloads, grpc_task_reader
 from project_svc.webhooks.router import router as webhooks_router
 
@@ -97,7 +98,11 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             project_payloads=ProjectPayloads(runtime.http_app.state.counts_fetcher),
             read_tasks=grpc_task_reader(common),
             # No redirects: a receiver that moved is told to update the webhook's URL.
-            http=policy.client(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
+            http=WebhookHttp(
+                pool=policy.connection_pool(),
+                policy=policy,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            ),
         )
     )
     runtime.http_app.state.uses_fetcher = labels_in_use_fetcher(common)

@@ -7,16 +7,15 @@ X), so it imports nothing heavy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from labelops_common.jobs import JobResources
 from labelops_common.service import ServiceJobs
 
 if TYPE_CHECKING:
-    import httpx
-
     from project_svc.settings import Settings
+    from project_svc.webhooks.delivery import WebhookHttp
     from project_svc.webhooks.payloads import ProjectPayloads, TaskReader
 
 JOBS = ServiceJobs(
@@ -37,4 +36,7 @@ class ProjectJobResources(JobResources):
     project_payloads: ProjectPayloads
     read_tasks: TaskReader
     #: Webhook requests go through this client of the outbound address policy.
-    http: httpx.Client
+    http: WebhookHttp
+    #: Project id → its organization, for events that do not name it (a project never
+    #: changes organization): the webhook handler reads it once per project, not per event.
+    project_organizations: dict[int, int] = field(default_factory=dict)

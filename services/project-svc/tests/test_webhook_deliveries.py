@@ -5,6 +5,7 @@ every send. Job bodies run here; the messages they would send are captured (`sen
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 import time
 import uuid
@@ -17,13 +18,13 @@ from typing import Any
 import pytest
 from labelops_common.db import utcnow
 from labelops_common.events import Event, run_handlers, run_handlers_for_batch
-from labelops_common.outbound import OutboundPolicy
+from labelops_common.outbound import OutboundPolicy, OutboundRefused
 from labelops_common.service import ServiceRuntime
 from project_svc.projects.models import Project
 from project_svc.webhooks import jobs as webhook_jobs
 from project_svc.webhooks import service as webhooks
 from project_svc.webhooks import signing
-from project_svc.webhooks.delivery import RetryRule, Sender, attempt_delivery
+from project_svc.webhooks.delivery import RetryRule, Sender, WebhookHttp, attempt_delivery
 from project_svc.webhooks.models import Webhook, WebhookDelivery
 from project_svc.webhooks.schemas import WebhookFields
 from sqlalchemy import select
@@ -96,10 +97,10 @@ def make_sender(
     resent: list[tuple[int, float]] | None = None,
 ) -> Iterator[Sender]:
     resources: Any = runtime.job_resources
-    with policy.client(timeout=5) as http:
+    with policy.connection_pool() as pool:
         yield Sender(
             session_factory=runtime.database.new_session,
-            http=http,
+            http=WebhookHttp(pool=pool, policy=policy, timeout_seconds=5),
             secret_key=secret_key,
             project_payloads=resources.project_payloads,
             read_tasks=resources.read_tasks,
@@ -151,7 +152,7 @@ def deliveries_of(session: Session, webhook: Webhook) -> list[WebhookDelivery]:
 
 class TestEventsBecomeDeliveries:
     def test_matching_webhooks_get_one_delivery_each_once(
-        self, session, secret_key, org, project, factory, sent
+        self, session, runtime, secret_key, org, project, factory, sent
     ) -> None:
         url = "http://127.0.0.1:9/hook"
         project_hook = add_webhook(session, secret_key, org=org, url=url, project_id=project.id)
@@ -173,6 +174,8 @@ class TestEventsBecomeDeliveries:
 
         created = event("ANNOTATION_CREATED", project.id, annotation_id=1, task_id=2)
         assert run_handlers(created) == {}
+        # task-svc's events do not name the organization: it is read once and remembered.
+        assert runtime.job_resources.project_organizations[project.id] == org
         # A redelivered event (same id) creates nothing more.
         assert run_handlers(created) == {}
         assert len(deliveries_of(session, project_hook)) == 1
@@ -521,3 +524,124 @@ def slow_receiver(seconds: float) -> Iterator[_SlowReceiver]:
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+class _TakingOver:
+    """An HTTP client that lets another worker take `delivery_id`'s row over while its
+    request is in flight (as when the attempt outlived its lease)."""
+
+    def __init__(self, http: Any, runtime: ServiceRuntime, delivery_id: int) -> None:
+        self.http = http
+        self.runtime = runtime
+        self.delivery_id = delivery_id
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        with self.runtime.database.new_session() as other:
+            row = other.get(WebhookDelivery, self.delivery_id)
+            if row is not None:
+                row.lease_owner = "another-worker"
+                other.commit()
+        return self.http.post(url, **kwargs)
+
+
+class TestRecording:
+    def test_one_attempts_outcomes_are_recorded_together(
+        self, session, secret_key, org, project, sender, receiver, resent
+    ) -> None:
+        """A batch with a success and a retry: each row gets its own outcome."""
+        receiver.set_statuses([500])
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(2):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second = deliveries_of(session, hook)
+        one_by_one = dataclasses.replace(sender, concurrency=1)
+        assert attempt_delivery(one_by_one, first.id) == "queued"
+        after = {d.id: d for d in deliveries_of(session, hook)}
+        failed, sent_ok = after[first.id], after[second.id]
+        assert (failed.status, failed.response_status, failed.error) == ("queued", 500, "HTTP 500")
+        assert failed.next_attempt_at is not None and failed.finished_at is None
+        assert failed.delivered_at is None and failed.lease_owner is None
+        assert (sent_ok.status, sent_ok.response_status, sent_ok.error) == ("succeeded", 200, None)
+        assert sent_ok.delivered_at is not None and sent_ok.finished_at is not None
+        assert sent_ok.next_attempt_at is None and sent_ok.latency_ms is not None
+        assert resent == [(first.id, pytest.approx(0.05, abs=0.05))]
+
+    def test_a_row_taken_over_mid_attempt_keeps_the_other_workers_lease(
+        self, session, runtime, secret_key, org, project, sender, receiver, resent
+    ) -> None:
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        for _ in range(2):
+            run_handlers(
+                event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+            )
+        first, second = deliveries_of(session, hook)
+        taking_over = dataclasses.replace(
+            sender, http=_TakingOver(sender.http, runtime, second.id), concurrency=1
+        )
+        assert attempt_delivery(taking_over, first.id) == "succeeded"
+        assert len(receiver.wait_for(2)) == 2
+        after = {d.id: d for d in deliveries_of(session, hook)}
+        assert (after[first.id].status, after[first.id].lease_owner) == ("succeeded", None)
+        # The other worker's row is left as it holds it: running, its lease, no outcome.
+        taken = after[second.id]
+        assert (taken.status, taken.lease_owner) == ("running", "another-worker")
+        assert taken.response_status is None and taken.delivered_at is None
+        assert resent == []
+
+
+class TestWebhookHttp:
+    """The pinned httpcore pool deliveries are sent on (`WebhookHttp`)."""
+
+    def test_request_carries_its_framing_and_headers(self, receiver) -> None:
+        with LOOPBACK_ALLOWED.connection_pool() as pool:
+            http = WebhookHttp(pool=pool, policy=LOOPBACK_ALLOWED, timeout_seconds=5)
+            for n in range(2):  # the second request reuses the connection
+                body = b'{"action":"WEBHOOK_TEST","n":%d}' % n
+                assert http.post(receiver.url, content=body, headers={"X-Test": "yes"}) == 200
+        first, second = receiver.wait_for(2)
+        assert first.body == b'{"action":"WEBHOOK_TEST","n":0}'
+        assert second.body == b'{"action":"WEBHOOK_TEST","n":1}'
+        assert second.headers["content-length"] == str(len(second.body))
+        assert second.headers["x-test"] == "yes"
+        assert second.headers["host"] == receiver.url.split("//", 1)[1].split("/", 1)[0]
+
+    def test_a_scheme_the_policy_refuses_is_not_sent(self) -> None:
+        with LOOPBACK_ALLOWED.connection_pool() as pool:
+            http = WebhookHttp(pool=pool, policy=LOOPBACK_ALLOWED, timeout_seconds=5)
+            with pytest.raises(OutboundRefused, match="scheme 'ftp' is not allowed"):
+                http.post("ftp://127.0.0.1/hook", content=b"{}", headers={})
+
+    def test_a_redirect_is_the_receivers_answer_not_followed(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        receiver.set_statuses([307])
+        hook = add_webhook(session, secret_key, org=org, url=receiver.url, project_id=project.id)
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        assert attempt_delivery(sender, delivery.id) == "failed"
+        [done] = deliveries_of(session, hook)
+        assert (done.error, done.response_status) == ("HTTP 307", 307)
+        assert len(receiver.requests) == 1
+
+    def test_a_receiver_that_is_down_is_retried(
+        self, session, secret_key, org, project, sender, resent
+    ) -> None:
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        hook = add_webhook(
+            session, secret_key, org=org, url=f"http://127.0.0.1:{port}/", project_id=project.id
+        )
+        run_handlers(
+            event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
+        )
+        [delivery] = deliveries_of(session, hook)
+        assert attempt_delivery(sender, delivery.id) == "queued"
+        [done] = deliveries_of(session, hook)
+        assert done.error is not None and done.error.startswith("ConnectError")
+        assert done.response_status is None and done.next_attempt_at is not None
+        assert resent == [(delivery.id, pytest.approx(0.05, abs=0.05))]

@@ -100,13 +100,21 @@ def _ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+def sync_pool(
+    backend: httpcore.NetworkBackend, verify: ssl.SSLContext | str | bool, **kwargs: Any
+) -> httpcore.ConnectionPool:
+    return httpcore.ConnectionPool(
+        ssl_context=_ssl_context(verify), network_backend=backend, **kwargs
+    )
+
+
 def sync_transport(
     backend: httpcore.NetworkBackend, verify: ssl.SSLContext | str | bool
 ) -> httpx.HTTPTransport:
     context = _ssl_context(verify)
     transport = httpx.HTTPTransport(verify=context, trust_env=False)
     # httpx does not expose the network backend; its pool is the documented httpcore one.
-    transport._pool = httpcore.ConnectionPool(ssl_context=context, network_backend=backend)
+    transport._pool = sync_pool(backend, context)
     return transport
 
 

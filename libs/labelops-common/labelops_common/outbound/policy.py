@@ -9,12 +9,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
+import httpcore
 import httpx
 
 from labelops_common.outbound.pinning import (
     PinnedAsyncBackend,
     PinnedSyncBackend,
     async_transport,
+    sync_pool,
     sync_transport,
 )
 from labelops_common.settings import get_common_settings
@@ -96,6 +98,13 @@ class OutboundPolicy:
             event_hooks={"request": [self._check_request]},
             **kwargs,
         )
+
+    def connection_pool(self, *, verify: Any = True, **kwargs: Any) -> httpcore.ConnectionPool:
+        """An httpcore pool whose every connection passes this policy, for a hot path of
+        many small requests (webhook deliveries) without httpx's layers per request. It
+        follows no redirects; the caller checks each URL's scheme (`check_scheme`) and sets
+        the request's timeouts (`extensions={"timeout": ...}`). `kwargs` go to the pool."""
+        return sync_pool(PinnedSyncBackend(self), verify, **kwargs)
 
     def async_client(self, **kwargs: Any) -> httpx.AsyncClient:
         transport = async_transport(PinnedAsyncBackend(self), kwargs.pop("verify", True))

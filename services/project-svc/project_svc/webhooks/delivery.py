@@ -18,12 +18,13 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import httpcore
 from labelops_common.db import utcnow
 from labelops_common.jobs import JobStatus
-from labelops_common.outbound import OutboundRefused
-from sqlalchemy import and_, or_, select, update
+from labelops_common.outbound import OutboundPolicy, OutboundRefused
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from project_svc.webhooks import metrics, signing
@@ -62,12 +63,53 @@ class RetryRule:
         return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempts - 1)))
 
 
+#: What a failed request raises (httpcore's exceptions have no common base).
+REQUEST_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
+
+
+@dataclass(frozen=True)
+class WebhookHttp:
+    """POSTs on the outbound policy's pinned connection pool (`connection_pool`): httpcore
+    directly, since httpx's layers (request building, hooks, redirects, cookies) cost
+    more CPU per delivery than the request itself. Redirects are not followed: a 3xx is
+    the receiver's answer."""
+
+    pool: httpcore.ConnectionPool
+    policy: OutboundPolicy
+    timeout_seconds: float
+
+    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> int:
+        """The answer's status code; raises `OutboundRefused` or one of `REQUEST_ERRORS`."""
+        self.policy.check_scheme(url)
+        host = urlsplit(url).netloc.rpartition("@")[2]
+        response = self.pool.request(
+            "POST",
+            url,
+            headers=[
+                ("Host", host),
+                ("Accept", "*/*"),
+                ("Content-Length", str(len(content))),
+                *headers.items(),
+            ],
+            content=content,
+            extensions={
+                "timeout": dict.fromkeys(("connect", "read", "write", "pool"), self.timeout_seconds)
+            },
+        )
+        return response.status
+
+
 @dataclass(frozen=True)
 class Sender:
     """What an attempt needs, from the service built in this process."""
 
     session_factory: Callable[[], Session]
-    http: httpx.Client
+    http: WebhookHttp
     secret_key: str
     project_payloads: ProjectPayloads
     read_tasks: TaskReader
@@ -140,10 +182,10 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
                 chunk = claimed[first : first + width]
                 results = _attempt_chunk(session, sender, chunk, target, read_tasks, pool)
                 for delivery, result in zip(chunk, results, strict=True):
-                    _record(session, sender, delivery, result)
                     done.append((delivery, result))
                     if delivery.id == delivery_id:
                         status = result.status
+        _record(session, sender, done)
         # One commit for the batch. A crash before it sends these again after the lease (at
         # least once: the receiver sees the same X-LabelOps-Delivery, a higher attempt).
         session.commit()
@@ -197,33 +239,20 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         model.attempts < model.max_attempts,
         or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
     )
-    this_one = session.execute(
-        select(model.webhook_id)
-        .where(model.id == delivery_id, *due)
+    # One statement: the message's delivery first (if due and free), then the webhook's
+    # other due ones in id order, locked as they are picked (SKIP LOCKED), and claimed.
+    webhook_of = select(model.webhook_id).where(model.id == delivery_id).scalar_subquery()
+    picked = (
+        select(model.id)
+        .where(model.webhook_id == webhook_of, *due)
+        .order_by((model.id == delivery_id).desc(), model.id)
+        .limit(max(1, sender.coalesce))
         .with_for_update(skip_locked=True)
-    ).first()
-    ids = [delivery_id] if this_one is not None else []
-    if this_one is None:
-        _resend_if_early(session, sender, delivery_id)
-        webhook_id = session.scalar(select(model.webhook_id).where(model.id == delivery_id))
-    else:
-        webhook_id = this_one.webhook_id
-    if webhook_id is not None:
-        others = (
-            select(model.id)
-            .where(model.webhook_id == webhook_id, model.id != delivery_id, *due)
-            .order_by(model.id)
-            .limit(max(0, sender.coalesce - len(ids)))
-            .with_for_update(skip_locked=True)
-        )
-        ids.extend(session.scalars(others))
-    if not ids:
-        session.commit()
-        return []
+    )
     claimed = list(
         session.scalars(
             update(model)
-            .where(model.id.in_(ids))
+            .where(model.id.in_(picked))
             .values(
                 status=JobStatus.RUNNING.value,
                 attempts=model.attempts + 1,
@@ -237,6 +266,10 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
         )
     )
     session.commit()
+    if all(delivery.id != delivery_id for delivery in claimed):
+        _resend_if_early(session, sender, delivery_id)
+    if not claimed:
+        return []
     claimed.sort(key=lambda d: (d.id != delivery_id, d.id))
     for delivery in claimed:
         waited_from = delivery.next_attempt_at or delivery.created_at
@@ -359,15 +392,14 @@ def _post(
     """Send the request (any thread: no session here) and judge the answer."""
     started = time.perf_counter()
     try:
-        response = sender.http.post(
+        code = sender.http.post(
             target.webhook.url, content=request.content, headers=request.headers
         )
-        response.close()
     except OutboundRefused as refused:
         result = _failure(sender, delivery, f"refused: {refused.reason}", retryable=False)
         result.outcome = "refused"
         return result
-    except httpx.HTTPError as error:
+    except REQUEST_ERRORS as error:
         elapsed = _elapsed_ms(started)
         metrics.REQUEST_SECONDS.observe(elapsed / 1000)
         reason = type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
@@ -376,7 +408,6 @@ def _post(
         return result
     elapsed = _elapsed_ms(started)
     metrics.REQUEST_SECONDS.observe(elapsed / 1000)
-    code = response.status_code
     if 200 <= code < 300:
         return _Attempt(
             status=JobStatus.SUCCEEDED.value,
@@ -407,40 +438,81 @@ def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable
     return _Attempt(status=JobStatus.FAILED.value, error=error, outcome="failed")
 
 
-def _record(session: Session, sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
-    """The attempt's outcome on the row (committed by the caller, with the batch's)."""
-    now = utcnow()
-    values: dict[str, Any] = {
-        "status": result.status,
-        "error": result.error,
-        "response_status": result.response_status,
-        "latency_ms": result.latency_ms,
-        "updated_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "next_attempt_at": None,
-    }
-    if result.retry:
-        result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
-        values["next_attempt_at"] = result.next_attempt_at
-    else:
-        values["finished_at"] = now
-    if result.status == JobStatus.SUCCEEDED.value:
-        values["delivered_at"] = now
-    updated = session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery.id,
-            WebhookDelivery.lease_owner == sender.worker_id,
-            WebhookDelivery.status == JobStatus.RUNNING.value,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+#: An attempt's outcomes, one UPDATE for all its deliveries: one array per column, so the
+#: statement is the same text whatever the number of rows (prepared and cached once).
+_RECORD_OUTCOMES = text(
+    """
+    UPDATE webhook_deliveries AS d SET
+        status = o.status,
+        error = o.error,
+        response_status = o.response_status,
+        latency_ms = o.latency_ms,
+        updated_at = :now,
+        lease_owner = NULL,
+        lease_expires_at = NULL,
+        next_attempt_at = o.next_attempt_at,
+        finished_at = COALESCE(o.finished_at, d.finished_at),
+        delivered_at = COALESCE(o.delivered_at, d.delivered_at)
+    FROM unnest(
+        CAST(:ids AS integer[]),
+        CAST(:statuses AS varchar[]),
+        CAST(:errors AS text[]),
+        CAST(:response_statuses AS integer[]),
+        CAST(:latencies_ms AS integer[]),
+        CAST(:next_attempts_at AS timestamptz[]),
+        CAST(:finished_at AS timestamptz[]),
+        CAST(:delivered_at AS timestamptz[])
+    ) AS o(
+        id, status, error, response_status, latency_ms, next_attempt_at, finished_at,
+        delivered_at
     )
-    if not getattr(updated, "rowcount", 0):
-        logger.warning("webhook delivery taken over mid-attempt", extra={"delivery": delivery.id})
-        result.outcome = "taken_over"
-        result.next_attempt_at = None
+    WHERE d.id = o.id AND d.lease_owner = :worker AND d.status = :running
+    RETURNING d.id
+    """
+)
+
+
+def _record(session: Session, sender: Sender, done: list[tuple[WebhookDelivery, _Attempt]]) -> None:
+    """The attempts' outcomes on their rows in one UPDATE (committed by the caller).
+
+    A row is written only while this worker still holds it; a row another worker took over
+    mid-attempt (its lease expired) is left alone and its outcome marked `taken_over`. A
+    retry keeps the row's finish time, a failure its delivery time (none).
+    """
+    if not done:
+        return
+    now = utcnow()
+    for delivery, result in done:
+        if result.retry:
+            result.next_attempt_at = now + timedelta(seconds=sender.retry.delay(delivery.attempts))
+    results = [result for _, result in done]
+    written = set(
+        session.scalars(
+            _RECORD_OUTCOMES,
+            {
+                "ids": [delivery.id for delivery, _ in done],
+                "statuses": [r.status for r in results],
+                "errors": [r.error for r in results],
+                "response_statuses": [r.response_status for r in results],
+                "latencies_ms": [r.latency_ms for r in results],
+                "next_attempts_at": [r.next_attempt_at for r in results],
+                "finished_at": [None if r.retry else now for r in results],
+                "delivered_at": [
+                    now if r.status == JobStatus.SUCCEEDED.value else None for r in results
+                ],
+                "now": now,
+                "worker": sender.worker_id,
+                "running": JobStatus.RUNNING.value,
+            },
+        )
+    )
+    for delivery, result in done:
+        if delivery.id not in written:
+            logger.warning(
+                "webhook delivery taken over mid-attempt", extra={"delivery": delivery.id}
+            )
+            result.outcome = "taken_over"
+            result.next_attempt_at = None
 
 
 def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:

@@ -33,6 +33,7 @@ def create_webhook_deliveries(event: Event, session: Session) -> None:
         payload=event.payload,
         occurred_at=datetime.fromisoformat(event.occurred_at),
         max_attempts=resources.settings.webhook_max_attempts,
+        project_organizations=resources.project_organizations,
     )
     # One message per `COALESCE` new deliveries of a webhook in this transaction (a batch
     # of events shares one): each attempt takes that many of its webhook's due deliveries.
