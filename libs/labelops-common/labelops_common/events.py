@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celery import current_task
+from kombu.exceptions import OperationalError as KombuOperationalError
 from prometheus_client import Counter, Histogram
 from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -370,6 +371,12 @@ def _send(batch: list[EventArgs], *, first_attempt: bool = True) -> bool:
                 args=([list(args) for args in batch],), queue=EVENTS_QUEUE
             )
     except Exception as error:
+        if not _broker_unreachable(app, error):
+            # Not an outage: trying again would block every later event behind this one.
+            for name in names:
+                DROPPED.labels(name, "send_error").inc()
+            logger.exception("events dropped: the broker refused them", extra={"events": names})
+            return True
         SEND_FAILURES.inc()
         if first_attempt:
             logger.warning(
@@ -380,6 +387,19 @@ def _send(batch: list[EventArgs], *, first_attempt: bool = True) -> bool:
     for name in names:
         PUBLISHED.labels(name).inc()
     return True
+
+
+def _broker_unreachable(app: Any, error: Exception) -> bool:
+    """Whether `error` says the broker could not be reached (worth waiting for), as
+    opposed to a message it will never take."""
+    if isinstance(error, OSError | KombuOperationalError):
+        return True
+    try:
+        with app.connection_for_write() as connection:
+            transient = (*connection.connection_errors, *connection.channel_errors)
+    except Exception:
+        return False
+    return isinstance(error, transient)
 
 
 _outbox = _Outbox()

@@ -231,6 +231,43 @@ def test_events_wait_out_a_broker_outage_and_are_sent_once_it_answers(
     assert dropped("no_broker") == no_broker_before + 1
 
 
+def test_a_message_the_broker_refuses_is_dropped_not_retried(database, monkeypatch) -> None:
+    """Only an unreachable broker is waited for: an error that another try would repeat
+    is counted and logged, so it never holds back the events committed after it."""
+    sent: list[Any] = []
+
+    class RefusingTask:
+        def apply_async(self, *, args: Any, queue: str) -> None:
+            if args[3].get("task_count") == 1:
+                raise TypeError("not serializable")
+            sent.append(args)
+
+    class App:
+        tasks = {events.DELIVER_TASK: RefusingTask()}
+
+        def connection_for_write(self) -> Any:
+            raise RuntimeError("no transport in this test")
+
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    before = (
+        REGISTRY.get_sample_value(
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "send_error"}
+        )
+        or 0
+    )
+    _publish(database, TASKS_CREATED, commit=True, task_count=1)
+    assert events.flush_sent_events(timeout=10)
+    _publish(database, TASKS_CREATED, commit=True, task_count=2)
+    assert events.flush_sent_events(timeout=10)
+    assert [args[3] for args in sent] == [{"task_count": 2}]
+    assert (
+        REGISTRY.get_sample_value(
+            "labelops_events_dropped_total", {"event": TASKS_CREATED, "reason": "send_error"}
+        )
+        == before + 1
+    )
+
+
 def test_past_the_outbox_limit_events_are_dropped_and_counted(database, monkeypatch) -> None:
     release = threading.Event()
 
