@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing import stack as stacks
 from labelops_testing.processes import stop_process
 
-from .loader import edge_module, stack_module
+from .loader import edge_module
 
 NGINX = Path("/usr/sbin/nginx")
 ALLOWED_ORIGIN = "https://app.example.com"
@@ -82,7 +83,6 @@ def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    stacks = stack_module()
     running = stacks.acquire_stack(tmp_path_factory.mktemp("stack"))
     try:
         yield running

@@ -25,10 +25,6 @@ def load(name: str, path: Path) -> ModuleType:
     return module
 
 
-def stack_module() -> ModuleType:
-    return load("labelops_deploy_stack", REPO / "tests" / "edge" / "stack.py")
-
-
 def edge_module() -> ModuleType:
     return load("labelops_edge_renderer", REPO / "scripts" / "edge.py")
 

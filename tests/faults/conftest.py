@@ -1,7 +1,7 @@
 """Faults against the suite as Kubernetes runs it: one process per service, a Celery worker,
 Redis as the broker and PostgreSQL, each test breaking one of them for real.
 
-Every module starts its own stack (tests/edge/stack.py's launcher), because each leaves the
+Every module starts its own stack (`labelops_testing.stack`'s launcher), because each leaves the
 one it used damaged or restarted; the faults that stop the broker or the database give the
 stack a Redis or PostgreSQL of the test's own, so the shared test servers are never touched.
 """
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from ..edge.loader import stack_module
+from labelops_testing import stack as stacks
 
 CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -27,7 +26,6 @@ CONFIG = """<View>
   </Choices>
 </View>"""
 
-stacks = stack_module()
 AUTH: dict[str, str] = stacks.AUTH
 
 

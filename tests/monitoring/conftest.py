@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from labelops_runtime.suite import free_loopback_port
+from labelops_testing import stack as stacks
 from labelops_testing.processes import stop_process, wait_until_answering
 
-from ..edge.loader import REPO, stack_module
+from ..edge.loader import REPO
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
@@ -46,7 +47,6 @@ class Prometheus:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    stacks = stack_module()
     running = stacks.acquire_stack(tmp_path_factory.mktemp("stack"))
     try:
         yield running

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 from labelops_common.settings import SERVICE_NAMES
-
-from ..edge.stack import AUTH, WORKER_QUEUES
+from labelops_testing.stack import AUTH, WORKER_QUEUES
 
 HTTP_REQUESTS_BY_SERVICE = "sum by (service) (labelops_http_requests_total)"
 TARGETS_UP = "up"

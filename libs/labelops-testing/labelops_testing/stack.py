@@ -3,7 +3,7 @@
 Shared by tests/edge (nginx in front of it) and tests/monitoring (Prometheus scraping it),
 started once for both: `acquire_stack` starts it on first use and `release_stack` stops it
 after the last user, because fixtures of two conftest files cannot share one session
-fixture. tests/faults starts stacks of its own with `start_stack` (on its own broker or
+fixture. tests/faults and the soak (bench/soak.py) start stacks of its own with `start_stack` (on its own broker or
 PostgreSQL) and breaks them: `relaunch` starts a killed process again, `start_worker` adds
 a worker on chosen queues.
 """
@@ -21,13 +21,14 @@ from pathlib import Path
 
 from labelops_common.settings import SERVICE_NAMES
 from labelops_runtime.suite import free_loopback_port
+
 from labelops_testing.databases import redis_url_with_free_db, scratch_database_url
 from labelops_testing.processes import wait_until_answering
 
-ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
+ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"  # noqa: S105 - test stacks only
 ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "admin-password-123"
-SECRET = "deploy-tests-secret-key-0123456789abcdef-0123"
+ADMIN_PASSWORD = "admin-password-123"  # noqa: S105 - test stacks only
+SECRET = "deploy-tests-secret-key-0123456789abcdef-0123"  # noqa: S105 - test stacks only
 AUTH = {"Authorization": f"Token {ADMIN_TOKEN}"}
 #: Every queue a service declares (`ServiceJobs(queues=...)` in `<package>/jobs.py`).
 WORKER_QUEUES = ("imports", "events", "webhooks", "storage", "exports", "ml")
@@ -73,7 +74,7 @@ class Stack:
 def _launch(name: str, args: list[str], env: dict[str, str], tmp: Path, url: str) -> Process:
     log_path = tmp / f"{name}.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "labelops_runtime.cli", *args],
             env={**os.environ, **env},
             stdout=log,
