@@ -7,7 +7,7 @@ export LABELOPS_DATA_DIR ?= ./data
 #: `make run` serves with one process per core.
 PROCESSES ?= $(shell python3 -c 'import os; print(os.cpu_count() or 1)')
 
-.PHONY: env web run test lint proto proto-check routes routes-check openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage chart-render chart-check
+.PHONY: env web run test lint proto proto-check routes routes-check openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage bench-soak chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -65,6 +65,9 @@ bench-exports: env ## export benchmark: make bench-exports SIZES=100000 LS=1 (op
 
 bench-floor: env ## PostgreSQL's own cost of importing the bench tasks: make bench-floor SIZE=100000
 	$(UV) run --no-sync python -m bench.copy_floor --size $(or $(SIZE),100000) $(if $(LS_SECONDS),--ls-seconds $(LS_SECONDS))
+
+bench-soak: env ## 30 minutes of mixed traffic with a worker kill and a PostgreSQL restart: make bench-soak MINUTES=30
+	$(UV) run --no-sync python -m bench.soak
 
 bench-storage: env ## storage-sync benchmark: make bench-storage SIZES=20000,100000 LS=1 (bench/README.md)
 	$(UV) run --no-sync python -m bench.storage
