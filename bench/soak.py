@@ -142,8 +142,13 @@ class Journal:
             )
         return answer
 
-    def in_fault_window(self, at: float) -> bool:
-        return any(f["start"] <= at <= f["end"] + RECOVERY_SECONDS for f in self.faults)
+    def in_fault_window(self, call: Call) -> bool:
+        """Whether the call was in flight at some point of a fault window (one that began
+        before the component went down and ended after counts)."""
+        return any(
+            call.at <= f["end"] + RECOVERY_SECONDS and call.at + call.seconds >= f["start"]
+            for f in self.faults
+        )
 
 
 def ok(answer: httpx.Response | None) -> bool:
@@ -413,7 +418,7 @@ def buckets(journal: Journal, width: float) -> list[dict[str, Any]]:
             "from_s": index * width,
             "requests": len(calls),
             "errors": sum(1 for c in calls if c.failed),
-            "expected_errors": sum(1 for c in calls if c.failed and journal.in_fault_window(c.at)),
+            "expected_errors": sum(1 for c in calls if c.failed and journal.in_fault_window(c)),
         }
         for operation in ("next", "annotate", "list"):
             seconds = [c.seconds * 1000 for c in calls if c.operation == operation]
@@ -700,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
             exported = export_snapshot(world)
             calls = world.journal.calls
             errors = [c for c in calls if c.failed]
-            expected = [c for c in errors if world.journal.in_fault_window(c.at)]
+            expected = [c for c in errors if world.journal.in_fault_window(c)]
             result: dict[str, Any] = {
                 "args": vars(args),
                 "faults": world.journal.faults,
@@ -715,12 +720,17 @@ def main(argv: list[str] | None = None) -> int:
                             for d in errors
                             if d.operation == c.operation
                             and d.status == c.status
-                            and not world.journal.in_fault_window(d.at)
+                            and not world.journal.in_fault_window(d)
                         )
                         for c in errors
-                        if not world.journal.in_fault_window(c.at)
+                        if not world.journal.in_fault_window(c)
                     },
                 },
+                "unexpected_errors_at": [
+                    {"at_s": round(c.at, 1), "operation": c.operation, "status": c.status}
+                    for c in errors
+                    if not world.journal.in_fault_window(c)
+                ][:100],
                 "buckets": buckets(world.journal, args.bucket),
                 "memory": memory_growth(samples, warm_up=min(120.0, duration / 5)),
                 "consistency": consistency(world, exported),
