@@ -25,6 +25,9 @@ __all__ = [
     "annotations_visible_to",
     "can_annotate",
     "can_change_annotation",
+    "can_comment",
+    "can_delete_comment",
+    "can_edit_comment",
     "can_manage_tasks",
     "can_mark_ground_truth",
     "can_see_annotation",
@@ -79,6 +82,23 @@ def can_see_annotation(principal: Principal, project: ProjectInfo, author_id: in
     """Another's hidden annotation is answered 404 like a missing one, never 403."""
     only = annotations_visible_to(principal, project)
     return only is None or only == author_id
+
+
+def can_comment(principal: Principal, project: ProjectInfo) -> bool:
+    """Comment on, and resolve comments of, the tasks and annotations one sees."""
+    return _in_organization(principal, project) and can(principal, Action.COMMENT)
+
+
+def can_edit_comment(principal: Principal, author_id: int) -> bool:
+    """A comment's words are its author's alone."""
+    return principal.user_id == author_id
+
+
+def can_delete_comment(principal: Principal, project: ProjectInfo, author_id: int) -> bool:
+    """Authors delete their own comments; managers and up anyone's."""
+    return _in_organization(principal, project) and (
+        principal.user_id == author_id or can(principal, Action.MODERATE_COMMENTS)
+    )
 
 
 def lock_task(session: Session, task_id: int) -> Task | None:

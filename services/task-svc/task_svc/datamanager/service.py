@@ -635,6 +635,14 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
         False,
     ),
     ("ground_truth", "Ground Truth", "Boolean", "Ground truth status of the task", False),
+    ("comments", "Comments", "Number", "Total comments per task", False),
+    (
+        "unresolved_comment_count",
+        "Unresolved comments",
+        "Number",
+        "Comments not yet resolved per task",
+        False,
+    ),
 )
 
 
