@@ -42,7 +42,7 @@ class Action(StrEnum):
     MANAGE_ORGANIZATION_WEBHOOKS = "manage organization webhooks"
     MANAGE_LABELS = "change the label library"
     COMMENT = "comment on tasks and annotations one sees"
-    MODERATE_COMMENTS = "change or delete others' comments"
+    MODERATE_COMMENTS = "delete others' comments"
 
 
 _EVERYONE = frozenset(Role)
