@@ -1,5 +1,6 @@
 """Comments in the labeling screen's side panel, in a real browser: add one to the task,
-resolve it, reopen it; the server's rows and the task's counters follow each click."""
+resolve it, reopen it; the server's rows and the task's counters follow each click. And the
+project setting that shows annotators each other's annotations, saved from the settings."""
 
 from __future__ import annotations
 
@@ -58,3 +59,21 @@ def test_add_and_resolve_a_comment(
     expect(comment).to_have_attribute("data-resolved", "false")
     assert api.get(f"/api/comments/{stored['id']}/").json()["is_resolved"] is False
     assert _counters(api, task["id"]) == (1, 1)
+
+
+def test_the_annotation_visibility_setting(
+    page: Page, api: httpx.Client, make_project: Callable[..., dict[str, Any]]
+) -> None:
+    project_id = make_project("Visibility", CONFIG, [])["id"]
+    assert (
+        api.get(f"/api/projects/{project_id}").json()["annotators_see_others_annotations"] is False
+    )
+    page.goto(f"/projects/{project_id}/settings")
+    setting = page.get_by_label("Annotators see each other's annotations")
+    expect(setting).not_to_be_checked()
+    setting.check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    assert (
+        api.get(f"/api/projects/{project_id}").json()["annotators_see_others_annotations"] is True
+    )
