@@ -73,6 +73,22 @@ def create_comment(
     return comment
 
 
+def authors_by_task(session: Session, tasks: Sequence[Task]) -> dict[int, list[int]]:
+    """Who commented on each task of a page (one query, only for tasks with comments)."""
+    commented = [task.id for task in tasks if task.comment_count > 0]
+    authors: dict[int, list[int]] = {}
+    if not commented:
+        return authors
+    for task_id, user_id in session.execute(
+        select(Comment.task_id, Comment.created_by_id)
+        .where(Comment.task_id.in_(commented))
+        .distinct()
+        .order_by(Comment.task_id, Comment.created_by_id)
+    ):
+        authors.setdefault(task_id, []).append(user_id)
+    return authors
+
+
 def get_comment(session: Session, comment_id: int) -> Comment:
     comment = session.get(Comment, comment_id)
     if comment is None:

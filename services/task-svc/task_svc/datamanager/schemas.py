@@ -222,6 +222,7 @@ def data_manager_task(
     drafts: list[Draft],
     file_name: str | None,
     full: bool,
+    comment_authors: list[int] | None = None,
 ) -> dict[str, Any]:
     """One row of `GET /api/tasks` (Label Studio's DataManagerTaskSerializer).
 
@@ -245,6 +246,7 @@ def data_manager_task(
         "predictions_model_versions": ", ".join(sorted({p.model_version for p in predictions})),
         "updated_by": [{"user_id": task.updated_by_id}] if task.updated_by_id else [],
         "comments": task.comment_count,
+        "comment_authors": comment_authors or [],
         **{
             key: fields[key]
             for key in (
@@ -258,7 +260,6 @@ def data_manager_task(
                 "unresolved_comment_count",
                 "last_comment_updated_at",
                 "project",
-                "comment_authors",
             )
         },
     }

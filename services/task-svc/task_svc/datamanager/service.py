@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.comments import service as comments
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
@@ -413,6 +414,7 @@ def list_tasks(
     annotations, predictions, drafts = tasks.related(
         session, ids, user_id=user_id, annotations_by=annotations_by
     )
+    commenters = comments.authors_by_task(session, found)
     upload_ids = {t.file_upload_id for t in found if t.file_upload_id is not None}
     file_names: dict[int, str] = {}
     if upload_ids:
@@ -434,6 +436,7 @@ def list_tasks(
                 if task.file_upload_id is not None
                 else None,
                 full=full,
+                comment_authors=commenters.get(task.id, []),
             )
             for task in found
         ],

@@ -300,6 +300,11 @@ def test_the_data_manager_filters_and_orders_on_comment_counts(
     rows = stack.task.get(
         "/api/tasks", params={"project": project}, headers=cast.owner.headers
     ).json()["tasks"]
+    assert {r["id"]: r["comment_authors"] for r in rows} == {
+        tasks[0]: [],
+        tasks[1]: [cast.owner.user_id],
+        tasks[2]: [cast.owner.user_id],
+    }
     assert {r["id"]: (r["comments"], r["unresolved_comment_count"]) for r in rows} == {
         tasks[0]: (0, 0),
         tasks[1]: (2, 1),

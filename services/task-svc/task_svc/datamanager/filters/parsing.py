@@ -95,7 +95,11 @@ RELATED_COLUMNS = frozenset(
 
 
 #: Columns of Label Studio (or its Enterprise edition) this service has no data for.
-UNSUPPORTED_COLUMNS = frozenset({"reviewed", "agreement", "reviewers"})
+UNSUPPORTED_COLUMNS = frozenset(
+    # `comment_authors` is shown per page (`comments.authors_by_task`), kept nowhere a
+    # filter could use.
+    {"comment_authors", "reviewed", "agreement", "reviewers"}
+)
 
 
 #: A number written as a string ("3", " -1.5e3 "), the only text safely cast to a float.
