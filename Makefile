@@ -7,7 +7,7 @@ export LABELOPS_DATA_DIR ?= ./data
 #: `make run` serves with one process per core.
 PROCESSES ?= $(shell python3 -c 'import os; print(os.cpu_count() or 1)')
 
-.PHONY: env web run test lint proto proto-check routes routes-check openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage bench-soak chart-render chart-check
+.PHONY: env web run test lint proto proto-check routes routes-check permissions openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage bench-soak chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -45,6 +45,9 @@ routes: env ## render the route table for nginx and Helm
 
 routes-check: env
 	$(UV) run python scripts/routes.py check
+
+permissions: env ## render the README roles table from labelops_common.auth.permissions
+	$(UV) run python scripts/permissions.py generate
 
 openapi: env ## write each service's OpenAPI document (docs/openapi) and the web types generated from them
 	$(UV) run python scripts/openapi.py generate

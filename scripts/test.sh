@@ -24,6 +24,7 @@ step "rendered routes are current" uv run python scripts/routes.py check
 step "monitoring copies in the chart are current" uv run python scripts/monitoring.py check
 step "compose edge config is current" uv run python scripts/edge.py check
 step "OpenAPI documents and web types are current" uv run python scripts/openapi.py check
+step "README roles table is current" uv run python scripts/permissions.py check
 step "ruff" uv run ruff check .
 step "ruff format" uv run ruff format --check .
 step "mypy" uv run mypy libs/labelops-common/labelops_common libs/labelops-runtime/labelops_runtime \

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from labelops_common.auth.permissions import PERMISSIONS, Action
 from labelops_common.auth.policies import ADMIN_ROLES, MANAGER_ROLES
 from labelops_common.auth.principal import Role
 
@@ -119,6 +120,11 @@ FAMILIES: dict[str, Family] = {
     "others' work change": Family(MANAGER_ROLES, project=True),
     # Another member's draft: drafts are their author's alone (`get_own_draft`).
     "others' draft": Family(NOBODY, project=True),
+    # Another member's annotation (and the comments on it), which annotators do not see
+    # unless the project shows them (`access.annotations_visible_to`): 404 to them.
+    "others' annotation read": Family(PERMISSIONS[Action.VIEW_OTHERS_ANNOTATIONS], project=True),
+    # A comment's words are its author's alone (`access.can_edit_comment`).
+    "others' comment text": Family(NOBODY, project=True),
     # webhooks/policies.py, for a project webhook.
     "webhooks": Family(MANAGER_ROLES, project=True),
     # storages/policies.py and exports/policies.py and backends/policies.py.
@@ -177,7 +183,7 @@ RULES: list[tuple[str, str, str]] = [
     ("GET", r"/api/projects/\{project_id\}(/annotators|/next|/tasks)?", "project read"),
     ("POST", r"/api/projects/\{project_id\}/(next|validate)", "project read"),
     ("*", r"/api/projects/\{project_id\}.*", "project change"),
-    ("GET", r"/api/annotations/\{annotation_id\}", "project read"),
+    ("GET", r"/api/annotations/\{annotation_id\}", "others' annotation read"),
     ("*", r"/api/annotations/\{annotation_id\}(/convert-to-draft)?", "others' work change"),
     ("GET", r"/api/dm/actions/\{action_id\}/form", "project change"),
     ("POST", r"/api/dm/actions", "project change"),
@@ -195,6 +201,12 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/api/tasks/\{task_id\}/annotations/\{annotation_id\}/drafts", "project read"),
     ("*", r"/api/tasks.*", "project change"),
     ("GET", r"/data/upload/.*|/storage-data/uploaded", "project read"),
+    # task-svc comments/: A's comment is on the founder's annotation.
+    ("GET", r"/api/comments", "project read"),
+    ("POST", r"/api/comments", "project read"),
+    ("GET", r"/api/comments/\{comment_id\}", "others' annotation read"),
+    ("PATCH", r"/api/comments/\{comment_id\}", "others' comment text"),
+    ("DELETE", r"/api/comments/\{comment_id\}", "others' work change"),
     # task-svc fsm/: a task's history is read like the task; moving it is managing it.
     ("GET", r"/api/fsm/entities/.*/history", "project read"),
     ("POST", r"/api/fsm/entities/.*/transition", "project change"),
@@ -341,6 +353,10 @@ def create_objects(
         json={"task": v["task"], "result": [REGION], "score": 0.5, "model_version": marker},
     )
     v["prediction"] = prediction["id"]
+    comment = owner.created(
+        "POST", "/api/comments", json={"text": f"{marker} comment", "annotation": v["annotation"]}
+    )
+    v["comment"] = comment["id"]
     draft = owner.created(
         "POST", f"/api/tasks/{v['task']}/drafts", json={"result": [REGION], "lead_time": 1}
     )
@@ -426,6 +442,7 @@ def fill_path(route: Route, ids: Ids) -> str:
         "annotation_id": annotation,
         "prediction_id": "prediction",
         "draft_id": "draft",
+        "comment_id": "comment",
         "view_id": "view",
         "export_id": "export",
         "backend_id": "backend",
@@ -484,6 +501,8 @@ REQUESTS: dict[tuple[str, str], Build] = {
     },
     ("PATCH", "/api/annotations/{annotation_id}"): lambda ids: {"json": {"result": [REGION]}},
     ("PATCH", "/api/drafts/{draft_id}"): lambda ids: {"json": {"result": [REGION]}},
+    ("POST", "/api/comments"): lambda ids: {"json": {"text": "new", "task": ids["task"]}},
+    ("PATCH", "/api/comments/{comment_id}"): lambda ids: {"json": {"text": "changed"}},
     ("POST", "/api/dm/actions"): lambda ids: {
         "params": {"project": ids["project"], "id": "remove_duplicates"},
         "json": {"selectedItems": {"all": True, "excluded": []}},

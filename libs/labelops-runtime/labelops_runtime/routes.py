@@ -84,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     Route("task-svc", prefix="/api/drafts"),
     Route("task-svc", prefix="/api/dm"),
     Route("task-svc", prefix="/api/fsm"),
+    Route("task-svc", prefix="/api/comments"),
     Route("task-svc", prefix="/api/import", max_body_mib=UPLOAD_MAX_BODY_MIB),
     Route("task-svc", prefix="/data/upload"),
     Route("task-svc", prefix="/storage-data/uploaded"),

@@ -1,15 +1,17 @@
 """Who may do what to tasks, annotations and predictions, and loading a task for a caller.
 
-Members of the project's organization may read tasks and annotate; owners,
-administrators and managers may import, edit and delete tasks. A project of another
-organization is not found rather than forbidden, so ids don't leak. Every domain of the
-service checks access through this one module (`project_for` itself is shared with
-export-svc through `labelops_common.auth.policies`).
+Every policy here is a row of the permission table (`labelops_common.auth.permissions`)
+plus what the table cannot say: the project is of the caller's organization, the caller
+wrote the annotation, the project's `annotators_see_others_annotations` setting. A project
+of another organization is not found rather than forbidden, so ids don't leak. Every
+domain of the service checks access through this one module (`project_for` itself is
+shared with export-svc through `labelops_common.auth.policies`).
 """
 
 from __future__ import annotations
 
-from labelops_common.auth.policies import MANAGER_ROLES, Policy, project_for
+from labelops_common.auth.permissions import Action, can
+from labelops_common.auth.policies import Policy, project_for
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import NotFound
@@ -20,10 +22,15 @@ from task_svc.tasks.models import Task
 
 __all__ = [
     "Policy",
+    "annotations_visible_to",
     "can_annotate",
     "can_change_annotation",
+    "can_comment",
+    "can_delete_comment",
+    "can_edit_comment",
     "can_manage_tasks",
     "can_mark_ground_truth",
+    "can_see_annotation",
     "can_view_tasks",
     "lock_task",
     "project_for",
@@ -31,31 +38,67 @@ __all__ = [
 ]
 
 
-def can_view_tasks(principal: Principal, project: ProjectInfo) -> bool:
+def _in_organization(principal: Principal, project: ProjectInfo) -> bool:
     return principal.organization_id == project.organization_id
+
+
+def can_view_tasks(principal: Principal, project: ProjectInfo) -> bool:
+    return _in_organization(principal, project) and can(principal, Action.VIEW_TASKS)
 
 
 def can_annotate(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id
+    return _in_organization(principal, project) and can(principal, Action.ANNOTATE)
 
 
 def can_manage_tasks(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+    return _in_organization(principal, project) and can(principal, Action.MANAGE_TASKS)
 
 
 def can_mark_ground_truth(principal: Principal, project: ProjectInfo) -> bool:
     """Ground truth is the reference other annotators are measured against: managers and
     above set or clear it, never an annotator on their own work."""
-    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+    return _in_organization(principal, project) and can(principal, Action.MARK_GROUND_TRUTH)
 
 
 def can_change_annotation(
     principal: Principal, project: ProjectInfo, author_id: int | None
 ) -> bool:
     """Authors change their own annotations; managers change anyone's."""
-    if principal.organization_id != project.organization_id:
+    if not _in_organization(principal, project):
         return False
-    return principal.role in MANAGER_ROLES or author_id == principal.user_id
+    return can(principal, Action.CHANGE_OTHERS_ANNOTATIONS) or author_id == principal.user_id
+
+
+def annotations_visible_to(principal: Principal, project: ProjectInfo) -> int | None:
+    """None when the caller sees every annotation of the project's tasks (reviewers and up,
+    or anyone when the project shows annotators each other's work); else the user id whose
+    annotations alone they see: their own, so overlapping annotators label independently."""
+    if can(principal, Action.VIEW_OTHERS_ANNOTATIONS) or project.annotators_see_others_annotations:
+        return None
+    return principal.user_id
+
+
+def can_see_annotation(principal: Principal, project: ProjectInfo, author_id: int | None) -> bool:
+    """Another's hidden annotation is answered 404 like a missing one, never 403."""
+    only = annotations_visible_to(principal, project)
+    return only is None or only == author_id
+
+
+def can_comment(principal: Principal, project: ProjectInfo) -> bool:
+    """Comment on, and resolve comments of, the tasks and annotations one sees."""
+    return _in_organization(principal, project) and can(principal, Action.COMMENT)
+
+
+def can_edit_comment(principal: Principal, author_id: int) -> bool:
+    """A comment's words are its author's alone."""
+    return principal.user_id == author_id
+
+
+def can_delete_comment(principal: Principal, project: ProjectInfo, author_id: int) -> bool:
+    """Authors delete their own comments; managers and up anyone's."""
+    return _in_organization(principal, project) and (
+        principal.user_id == author_id or can(principal, Action.MODERATE_COMMENTS)
+    )
 
 
 def lock_task(session: Session, task_id: int) -> Task | None:

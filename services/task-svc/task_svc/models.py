@@ -4,6 +4,7 @@
 def import_all_models() -> None:
     from task_svc.annotations import models as _annotations  # noqa: F401
     from task_svc.bulk import models as _bulk  # noqa: F401
+    from task_svc.comments import models as _comments  # noqa: F401
     from task_svc.counts import models as _counts  # noqa: F401
     from task_svc.datamanager import models as _datamanager  # noqa: F401
     from task_svc.drafts import models as _drafts  # noqa: F401

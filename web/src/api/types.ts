@@ -80,3 +80,6 @@ export type ViewAnswer = TaskSchemas["ViewAnswer"];
 export type ImportResult = TaskSchemas["ImportResultAnswer"];
 export type ImportQueued = TaskSchemas["ImportQueuedAnswer"];
 export type ImportJob = TaskSchemas["ImportJobAnswer"];
+
+/** A comment on a task or one of its annotations (`/api/comments/`). */
+export type Comment = TaskSchemas["CommentAnswer"];

@@ -5,13 +5,15 @@ Policies themselves are named functions in each service's domain folders (for ex
 and tested function by function. `project_for` is the check every service that serves a
 project's objects (tasks, exports) starts with; `can_see_project` is who sees a project at
 all, written once for every service. `can_act_on_user` and `can_grant_role` are
-the rank rule every policy on another user goes through.
+the rank rule every policy on another user goes through. What each role may do is the
+permission table of `labelops_common.auth.permissions` (`can(principal, Action.X)`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from labelops_common.auth.permissions import Action, can, roles_allowed
 from labelops_common.auth.principal import Principal, Role
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import NotFound, PermissionDenied
@@ -19,10 +21,11 @@ from labelops_common.http.errors import NotFound, PermissionDenied
 #: A named policy on a project: may this principal do it there?
 Policy = Callable[[Principal, ProjectInfo], bool]
 
-#: Roles that may administer the organization (users, tokens settings).
-ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR})
+#: Roles that may administer the organization (users, tokens settings): read from the
+#: permission table, which policies ask through `can`.
+ADMIN_ROLES = roles_allowed(Action.MANAGE_ORGANIZATION)
 #: Roles that may create and configure projects.
-MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMINISTRATOR, Role.MANAGER})
+MANAGER_ROLES = roles_allowed(Action.MANAGE_PROJECT)
 #: How much each role may do: `Role` lists the most powerful first.
 ROLE_RANK = {role: rank for rank, role in enumerate(reversed(Role))}
 
@@ -47,7 +50,7 @@ def can_see_project(principal: Principal, *, organization_id: int, is_member: bo
     """Managers and up see every project of their organization; annotators and reviewers
     only the projects they were made members of."""
     return principal.organization_id == organization_id and (
-        principal.role in MANAGER_ROLES or is_member
+        can(principal, Action.VIEW_ALL_PROJECTS) or is_member
     )
 
 

@@ -33,6 +33,8 @@ class ProjectInfo:
     min_annotations_to_start_training: int = 0
     #: Annotators and reviewers admitted to the project (managers and up need no admission).
     member_user_ids: frozenset[int] = frozenset()
+    #: Annotators see others' annotations of the tasks they see (else only their own).
+    annotators_see_others_annotations: bool = False
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -56,6 +58,7 @@ class ProjectInfo:
             created_at_unix=message.created_at_unix,
             min_annotations_to_start_training=message.min_annotations_to_start_training,
             member_user_ids=frozenset(message.member_user_ids),
+            annotators_see_others_annotations=message.annotators_see_others_annotations,
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )

@@ -6,14 +6,16 @@ list, create, download and delete snapshots: an export hands out every annotatio
 project. A project of another organization is not found rather than forbidden.
 """
 
-from labelops_common.auth.policies import MANAGER_ROLES
+from labelops_common.auth.permissions import Action, can
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectInfo
 
 
 def can_list_formats(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id
+    return principal.organization_id == project.organization_id and can(
+        principal, Action.VIEW_TASKS
+    )
 
 
 def can_export(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+    return principal.organization_id == project.organization_id and can(principal, Action.EXPORT)

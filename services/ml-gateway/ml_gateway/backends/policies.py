@@ -6,18 +6,22 @@ may connect, change, delete, train and test them (Label Studio's `projects.chang
 project of another organization is not found rather than forbidden.
 """
 
-from labelops_common.auth.policies import MANAGER_ROLES
+from labelops_common.auth.permissions import Action, can
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectInfo
 
 
 def can_view_backends(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id
+    return principal.organization_id == project.organization_id and can(
+        principal, Action.VIEW_TASKS
+    )
 
 
 def can_use_interactive(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id
+    return principal.organization_id == project.organization_id and can(principal, Action.ANNOTATE)
 
 
 def can_manage_backends(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+    return principal.organization_id == project.organization_id and can(
+        principal, Action.MANAGE_ML_BACKENDS
+    )

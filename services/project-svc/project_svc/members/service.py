@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from labelops_common.auth.policies import MANAGER_ROLES
+from labelops_common.auth.permissions import Action, can
 from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import ValidationFailed
 from sqlalchemy import ColumnElement, delete, exists, select
@@ -46,7 +46,7 @@ def is_member(session: Session, *, project_id: int, user_id: int) -> bool:
 def visible_projects(principal: Principal) -> ColumnElement[bool]:
     """A condition on `Project`: the projects `principal` may see in their organization."""
     in_organization = Project.organization_id == principal.organization_id
-    if principal.role in MANAGER_ROLES:
+    if can(principal, Action.VIEW_ALL_PROJECTS):
         return in_organization
     admitted = exists().where(
         ProjectMember.project_id == Project.id, ProjectMember.user_id == principal.user_id

@@ -1,11 +1,7 @@
 """Who may do what to an organization."""
 
-from labelops_common.auth.policies import (
-    ADMIN_ROLES,
-    MANAGER_ROLES,
-    can_act_on_user,
-    can_grant_role,
-)
+from labelops_common.auth.permissions import Action, can
+from labelops_common.auth.policies import can_act_on_user, can_grant_role
 from labelops_common.auth.principal import Principal, Role
 
 
@@ -14,7 +10,9 @@ def can_view_organization(principal: Principal, organization_id: int) -> bool:
 
 
 def can_update_organization(principal: Principal, organization_id: int) -> bool:
-    return principal.organization_id == organization_id and principal.role in ADMIN_ROLES
+    return principal.organization_id == organization_id and can(
+        principal, Action.MANAGE_ORGANIZATION
+    )
 
 
 def can_list_members(principal: Principal, organization_id: int) -> bool:
@@ -22,7 +20,7 @@ def can_list_members(principal: Principal, organization_id: int) -> bool:
 
 
 def can_remove_member(principal: Principal, organization_id: int) -> bool:
-    return principal.organization_id == organization_id and principal.role in ADMIN_ROLES
+    return principal.organization_id == organization_id and can(principal, Action.MANAGE_USERS)
 
 
 def can_remove_member_of_rank(principal: Principal, *, user_id: int, role: Role) -> bool:
@@ -32,16 +30,16 @@ def can_remove_member_of_rank(principal: Principal, *, user_id: int, role: Role)
 
 def can_invite(principal: Principal) -> bool:
     """Managers and above hand out the invite link (it makes annotators)."""
-    return principal.role in MANAGER_ROLES
+    return can(principal, Action.VIEW_USERS)
 
 
 def can_reset_invite(principal: Principal) -> bool:
-    return principal.role in ADMIN_ROLES
+    return can(principal, Action.MANAGE_ORGANIZATION)
 
 
 def can_view_member(principal: Principal, organization_id: int, user_id: int) -> bool:
     return principal.organization_id == organization_id and (
-        principal.user_id == user_id or principal.role in MANAGER_ROLES
+        principal.user_id == user_id or can(principal, Action.VIEW_USERS)
     )
 
 
@@ -52,7 +50,7 @@ def can_change_member_role(
     than their own (the shared rank rules); nobody changes their own role."""
     return (
         principal.organization_id == organization_id
-        and principal.role in ADMIN_ROLES
+        and can(principal, Action.MANAGE_USERS)
         and principal.user_id != user_id
         and can_act_on_user(principal, user_id=user_id, role=role)
         and can_grant_role(principal, new_role)
@@ -60,8 +58,8 @@ def can_change_member_role(
 
 
 def can_view_session_policy(principal: Principal) -> bool:
-    return principal.role in MANAGER_ROLES
+    return can(principal, Action.VIEW_USERS)
 
 
 def can_change_session_policy(principal: Principal) -> bool:
-    return principal.role in ADMIN_ROLES
+    return can(principal, Action.MANAGE_ORGANIZATION)

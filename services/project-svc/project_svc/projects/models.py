@@ -30,6 +30,9 @@ class Project(Base):
     show_skip_button: Mapped[bool] = mapped_column(default=True)
     enable_empty_annotation: Mapped[bool] = mapped_column(default=True)
     show_annotation_history: Mapped[bool] = mapped_column(default=False)
+    #: Off: an annotator sees only their own annotations (independent labels for overlap
+    #: and agreement); on: every annotation of the tasks they see. Not in Label Studio.
+    annotators_see_others_annotations: Mapped[bool] = mapped_column(default=False)
     color: Mapped[str] = mapped_column(String(16), default="#FFFFFF")
     maximum_annotations: Mapped[int] = mapped_column(default=1)
     is_published: Mapped[bool] = mapped_column(default=False)

@@ -57,6 +57,7 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 created_at_unix=int(project.created_at.timestamp()),
                 min_annotations_to_start_training=project.min_annotations_to_start_training,
                 member_user_ids=members.member_ids(session, project_id=project.id),
+                annotators_see_others_annotations=project.annotators_see_others_annotations,
             )
 
     def AuthenticateToken(

@@ -41,6 +41,7 @@ class ProjectFields(BaseModel):
     show_skip_button: bool | None = None
     enable_empty_annotation: bool | None = None
     show_annotation_history: bool | None = None
+    annotators_see_others_annotations: bool | None = None
     color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")
     maximum_annotations: int | None = Field(default=None, ge=1)
     is_published: bool | None = None
@@ -137,6 +138,7 @@ class ProjectAnswer(ProjectCountsAnswer):
     show_skip_button: bool
     enable_empty_annotation: bool
     show_annotation_history: bool
+    annotators_see_others_annotations: bool
     organization: int
     color: str
     maximum_annotations: int
@@ -189,6 +191,7 @@ def project_response(
         show_skip_button=project.show_skip_button,
         enable_empty_annotation=project.enable_empty_annotation,
         show_annotation_history=project.show_annotation_history,
+        annotators_see_others_annotations=project.annotators_see_others_annotations,
         organization=project.organization_id,
         color=project.color,
         maximum_annotations=project.maximum_annotations,

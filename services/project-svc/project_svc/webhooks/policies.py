@@ -6,7 +6,7 @@ change a project's webhooks; organization webhooks, which see every project, are
 owners and administrators. Another organization's webhook is not found, never forbidden.
 """
 
-from labelops_common.auth.policies import ADMIN_ROLES, MANAGER_ROLES
+from labelops_common.auth.permissions import Action, can
 from labelops_common.auth.principal import Principal
 
 
@@ -16,5 +16,5 @@ def can_manage_webhooks(
     if principal.organization_id != organization_id:
         return False
     if project_id is None:
-        return principal.role in ADMIN_ROLES
-    return principal.role in MANAGER_ROLES
+        return can(principal, Action.MANAGE_ORGANIZATION_WEBHOOKS)
+    return can(principal, Action.MANAGE_PROJECT_WEBHOOKS)

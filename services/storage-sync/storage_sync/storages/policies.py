@@ -7,13 +7,16 @@ its annotator and reviewer members) may open the media its tasks reference. A pr
 caller may not see is not found, not forbidden.
 """
 
-from labelops_common.auth.policies import MANAGER_ROLES, can_see_project
+from labelops_common.auth.permissions import Action, can
+from labelops_common.auth.policies import can_see_project
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectInfo
 
 
 def can_manage_storages(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+    return principal.organization_id == project.organization_id and can(
+        principal, Action.MANAGE_STORAGES
+    )
 
 
 def can_read_media(principal: Principal, project: ProjectInfo | None) -> bool:

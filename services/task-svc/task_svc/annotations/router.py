@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Query, Response
 from labelops_common.auth.authenticate import CurrentUser
-from labelops_common.auth.policies import MANAGER_ROLES, authorize
+from labelops_common.auth.permissions import Action, can
+from labelops_common.auth.policies import authorize
 from labelops_common.db import utcnow
 from labelops_common.directory import PersonAnswer, ProjectInfo
 from labelops_common.http.answers import documented, json_answer
@@ -78,11 +79,11 @@ def list_annotations(
     expand: Expand = None,
 ) -> list[dict[str, Any]]:
     _, project = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
-    found = session.scalars(
-        select(Annotation)
-        .where(Annotation.task_id == task_id, ~Annotation.was_cancelled)
-        .order_by(Annotation.id)
-    )
+    query = select(Annotation).where(Annotation.task_id == task_id, ~Annotation.was_cancelled)
+    only = access.annotations_visible_to(principal, project)
+    if only is not None:
+        query = query.where(Annotation.completed_by_id == only)
+    found = session.scalars(query.order_by(Annotation.id))
     return _answers(list(found), users, project.organization_id, expand)
 
 
@@ -132,6 +133,8 @@ def _changeable(
     """The annotation, if the caller may change it, with its task locked for the counters."""
     annotation = annotation_service.get_annotation(session, annotation_id)
     project = access.project_for(projects, principal, annotation.project_id, access.can_annotate)
+    if not access.can_see_annotation(principal, project, annotation.completed_by_id):
+        raise NotFound()
     authorize(access.can_change_annotation(principal, project, annotation.completed_by_id))
     task = access.lock_task(session, annotation.task_id)
     if task is None:
@@ -150,6 +153,8 @@ def get_annotation(
 ) -> dict[str, Any]:
     annotation = annotation_service.get_annotation(session, annotation_id)
     project = access.project_for(projects, principal, annotation.project_id, access.can_view_tasks)
+    if not access.can_see_annotation(principal, project, annotation.completed_by_id):
+        raise NotFound()
     return _answers([annotation], users, project.organization_id, expand)[0]
 
 
@@ -203,7 +208,7 @@ def relabel_annotations(
             access.project_for(projects, principal, body.project, access.can_manage_tasks).id
         ]
     else:
-        authorize(principal.role in MANAGER_ROLES)
+        authorize(can(principal, Action.MANAGE_TASKS))
         project_ids = []
         for project_id in annotation_service.projects_holding_label(
             session, old_label=body.old_label

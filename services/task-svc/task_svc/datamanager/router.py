@@ -240,6 +240,7 @@ def list_tasks(
             size=size,
             full=fields == "all",
             user_id=principal.user_id,
+            annotations_by=access.annotations_visible_to(principal, found_project),
             index_min_tasks=settings.data_field_index_min_tasks,
         )
     )

@@ -163,6 +163,8 @@ class DataManagerTaskAnswer(BaseModel):
     updated_at: Timestamp
     is_labeled: bool
     overlap: int
+    #: The `comments` column: `comment_count` under the data manager's column id.
+    comments: int
     comment_count: int
     unresolved_comment_count: int
     last_comment_updated_at: Timestamp | None
@@ -220,6 +222,7 @@ def data_manager_task(
     drafts: list[Draft],
     file_name: str | None,
     full: bool,
+    comment_authors: list[int] | None = None,
 ) -> dict[str, Any]:
     """One row of `GET /api/tasks` (Label Studio's DataManagerTaskSerializer).
 
@@ -242,6 +245,8 @@ def data_manager_task(
         "annotations_ids": ", ".join(str(a.id) for a in annotations),
         "predictions_model_versions": ", ".join(sorted({p.model_version for p in predictions})),
         "updated_by": [{"user_id": task.updated_by_id}] if task.updated_by_id else [],
+        "comments": task.comment_count,
+        "comment_authors": comment_authors or [],
         **{
             key: fields[key]
             for key in (
@@ -255,7 +260,6 @@ def data_manager_task(
                 "unresolved_comment_count",
                 "last_comment_updated_at",
                 "project",
-                "comment_authors",
             )
         },
     }

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelops_common.auth.policies import MANAGER_ROLES, authorize
+from labelops_common.auth.permissions import Action, can
+from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Principal
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectDirectory, ProjectInfo
@@ -26,6 +27,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.comments import service as comments
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
@@ -380,9 +382,11 @@ def list_tasks(
     size: int,
     full: bool,
     user_id: int,
+    annotations_by: int | None = None,
     index_min_tasks: int | None = None,
 ) -> dict[str, Any]:
-    """One page of the selection; a project with `index_min_tasks` tasks or more gets a
+    """One page of the selection (with only `annotations_by`'s annotations if given:
+    `access.annotations_visible_to`); a project with `index_min_tasks` tasks or more gets a
     data-field index for a selection of that shape (None: never from a list query)."""
     field_index = fieldindexes.index_for_list(
         session,
@@ -407,7 +411,10 @@ def list_tasks(
     )
     rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
     found = [rows[task_id] for task_id in ids if task_id in rows]
-    annotations, predictions, drafts = tasks.related(session, ids, user_id=user_id)
+    annotations, predictions, drafts = tasks.related(
+        session, ids, user_id=user_id, annotations_by=annotations_by
+    )
+    commenters = comments.authors_by_task(session, found)
     upload_ids = {t.file_upload_id for t in found if t.file_upload_id is not None}
     file_names: dict[int, str] = {}
     if upload_ids:
@@ -429,6 +436,7 @@ def list_tasks(
                 if task.file_upload_id is not None
                 else None,
                 full=full,
+                comment_authors=commenters.get(task.id, []),
             )
             for task in found
         ],
@@ -444,7 +452,7 @@ def can_change_view(principal: Principal, project: ProjectInfo, view: View) -> b
     """Managers change any view of their projects; others only the views they made."""
     if principal.organization_id != project.organization_id:
         return False
-    return principal.role in MANAGER_ROLES or view.user_id == principal.user_id
+    return can(principal, Action.CHANGE_OTHERS_ANNOTATIONS) or view.user_id == principal.user_id
 
 
 def view_for(
@@ -630,6 +638,14 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
         False,
     ),
     ("ground_truth", "Ground Truth", "Boolean", "Ground truth status of the task", False),
+    ("comments", "Comments", "Number", "Total comments per task", False),
+    (
+        "unresolved_comment_count",
+        "Unresolved comments",
+        "Number",
+        "Comments not yet resolved per task",
+        False,
+    ),
 )
 
 

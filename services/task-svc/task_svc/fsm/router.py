@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 from labelops_common.auth.authenticate import CurrentUser
-from labelops_common.auth.principal import Role
+from labelops_common.auth.permissions import Action, can
 from labelops_common.http.errors import ValidationFailed
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.params import parse_optional_int
@@ -92,7 +92,7 @@ def state_history(
         session, query=query, offset=paging.offset, limit=paging.page_size
     )
     # Label Studio leaves out who triggered a change when an annotator asks.
-    show_users = principal.role != Role.ANNOTATOR
+    show_users = can(principal, Action.VIEW_OTHERS_ANNOTATIONS)
     people = (
         users.describe(project.organization_id, [row["triggered_by_id"] for row in rows])
         if show_users

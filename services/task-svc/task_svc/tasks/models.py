@@ -43,6 +43,10 @@ class Task(Base):
     #: The state last recorded in its FSM history (`fsm.records`); None: never recorded,
     #: inferred from the counters (a task imported in bulk).
     fsm_state: Mapped[str | None] = mapped_column(String(50), default=None)
+    #: Kept by `comments.service` with every comment written, resolved or deleted.
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    unresolved_comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_comment_updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
     # Ordering indexes end with `id`, the data manager's tiebreaker, so a page of any
     # ordering is an index walk (PostgreSQL walks them backwards for descending orders).
@@ -61,6 +65,22 @@ class Task(Base):
             "ix_tasks_file_upload_id",
             "file_upload_id",
             postgresql_where=text("file_upload_id IS NOT NULL"),
+        ),
+        # Partial, as above: a bulk import writes tasks without comments, so these cost it
+        # nothing; "tasks with (unresolved) comments" - a range above zero - is an index scan.
+        Index(
+            "ix_tasks_project_id_comment_count",
+            "project_id",
+            "comment_count",
+            "id",
+            postgresql_where=text("comment_count > 0"),
+        ),
+        Index(
+            "ix_tasks_project_id_unresolved_comment_count",
+            "project_id",
+            "unresolved_comment_count",
+            "id",
+            postgresql_where=text("unresolved_comment_count > 0"),
         ),
         Index(
             "ix_tasks_project_id_source_key",

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.principal import Principal
+from labelops_common.directory import ProjectInfo
 from labelops_common.http.answers import documented, json_answer
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.http.params import parse_bool
@@ -35,8 +36,15 @@ PROJECT_TASKS_PAGE_SIZE = 50
 PROJECT_TASKS_PAGE_SIZE_MAX = 10_000
 
 
-def _full(session: DbSession, task: Task, principal: Principal, users: Users) -> dict[str, Any]:
-    annotations, predictions, drafts = tasks.related(session, [task.id], user_id=principal.user_id)
+def _full(
+    session: DbSession, task: Task, project: ProjectInfo, principal: Principal, users: Users
+) -> dict[str, Any]:
+    annotations, predictions, drafts = tasks.related(
+        session,
+        [task.id],
+        user_id=principal.user_id,
+        annotations_by=access.annotations_visible_to(principal, project),
+    )
     return full_task(
         task,
         annotations=annotations[task.id],
@@ -62,7 +70,7 @@ def create_task(
         session, project=project, data=body.data, meta=body.meta, user_id=principal.user_id
     )
     session.commit()
-    return _full(session, task, principal, users)
+    return _full(session, task, project, principal, users)
 
 
 @router.get(
@@ -78,8 +86,8 @@ def get_task(
     resolve_uri: str | None = None,
 ) -> dict[str, Any]:
     """`?resolve_uri=false` keeps storage references as stored (default: resolved)."""
-    task, _ = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
-    answer = _full(session, task, principal, users)
+    task, project = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
+    answer = _full(session, task, project, principal, users)
     if parse_bool(resolve_uri, field="resolve_uri", default=True):
         answer["data"] = media.resolve_data(
             project_id=task.project_id, task_id=task.id, data=answer["data"]
@@ -151,7 +159,7 @@ def list_project_tasks(
     """A plain list, newest change first; `page_size=-1` is everything (capped).
 
     Up to 10,000 tasks a page: built here and not validated (`documented`)."""
-    access.project_for(projects, principal, project_id, access.can_view_tasks)
+    project = access.project_for(projects, principal, project_id, access.can_view_tasks)
     try:
         page_number = int(page) if page else 1
         size = int(page_size) if page_size else PROJECT_TASKS_PAGE_SIZE
@@ -173,7 +181,11 @@ def list_project_tasks(
     )
     if not found:
         raise NotFound("Invalid page.")
-    annotations, predictions, _ = tasks.related(session, [t.id for t in found])
+    annotations, predictions, _ = tasks.related(
+        session,
+        [t.id for t in found],
+        annotations_by=access.annotations_visible_to(principal, project),
+    )
     return json_answer(
         [
             {

@@ -116,9 +116,9 @@ def task_fields(task: Task) -> dict[str, Any]:
         "total_annotations": task.total_annotations,
         "cancelled_annotations": task.cancelled_annotations,
         "total_predictions": task.total_predictions,
-        "comment_count": 0,
-        "unresolved_comment_count": 0,
-        "last_comment_updated_at": None,
+        "comment_count": task.comment_count,
+        "unresolved_comment_count": task.unresolved_comment_count,
+        "last_comment_updated_at": timestamp(task.last_comment_updated_at),
         "comment_authors": [],
     }
 

@@ -126,18 +126,24 @@ def has_tasks(session: Session, *, project_id: int) -> bool:
 
 
 def related(
-    session: Session, task_ids: Sequence[int], *, user_id: int | None = None
+    session: Session,
+    task_ids: Sequence[int],
+    *,
+    user_id: int | None = None,
+    annotations_by: int | None = None,
 ) -> tuple[dict[int, list[Annotation]], dict[int, list[Prediction]], dict[int, list[Draft]]]:
-    """Annotations, predictions and (the user's, if given) drafts of many tasks in 3 queries."""
+    """Annotations (only `annotations_by`'s if given: `access.annotations_visible_to`),
+    predictions and (the user's, if given) drafts of many tasks in 3 queries."""
     annotations: dict[int, list[Annotation]] = {task_id: [] for task_id in task_ids}
     predictions: dict[int, list[Prediction]] = {task_id: [] for task_id in task_ids}
     drafts: dict[int, list[Draft]] = {task_id: [] for task_id in task_ids}
     if not task_ids:
         return annotations, predictions, drafts
     ids = list(task_ids)
-    for annotation in session.scalars(
-        select(Annotation).where(Annotation.task_id.in_(ids)).order_by(Annotation.id)
-    ):
+    annotation_query = select(Annotation).where(Annotation.task_id.in_(ids))
+    if annotations_by is not None:
+        annotation_query = annotation_query.where(Annotation.completed_by_id == annotations_by)
+    for annotation in session.scalars(annotation_query.order_by(Annotation.id)):
         annotations[annotation.task_id].append(annotation)
     for prediction in session.scalars(
         select(Prediction).where(Prediction.task_id.in_(ids)).order_by(Prediction.id)

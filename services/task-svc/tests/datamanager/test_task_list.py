@@ -31,6 +31,7 @@ TASK_ONLY_KEYS = {
     "updated_at",
     "is_labeled",
     "overlap",
+    "comments",
     "comment_count",
     "unresolved_comment_count",
     "last_comment_updated_at",
@@ -289,7 +290,7 @@ def test_a_views_filters_and_ordering_apply(filled: tuple[World, list[int]]) -> 
         (where(item("data.n", "greater", "Number", "lots")), "filters.items[0].value"),
         (where(item("nope", "equal", "Number", 1)), "filters.items[0].filter"),
         (where(item("data.a__b", "equal", "String", "x")), "filters.items[0].filter"),
-        ({"ordering": ["tasks:comments"]}, "ordering[0]"),
+        ({"ordering": ["tasks:comment_authors"]}, "ordering[0]"),
         ({"selectedItems": {"all": False, "included": ["x"]}}, "selectedItems"),
     ],
 )

@@ -84,7 +84,9 @@ def test_reading_and_changing_a_task(
 def test_annotators_annotate_but_change_only_their_own(
     stack: Any, cast: Any, make_project: Any
 ) -> None:
-    project = make_project()
+    """Where annotators see each other's work, another's annotation is forbidden to change;
+    where they don't (the default), it is not even found."""
+    project = make_project(annotators_see_others_annotations=True)
     task_id = _task(stack.task, cast.owner.headers, project)
     mine = stack.task.post(
         f"/api/tasks/{task_id}/annotations", json={"result": CHOICE}, headers=cast.annotator.headers

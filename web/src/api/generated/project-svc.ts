@@ -1318,6 +1318,8 @@ export interface components {
         ProjectAnswer: {
             /** Annotator Evaluation Enabled */
             annotator_evaluation_enabled: boolean;
+            /** Annotators See Others Annotations */
+            annotators_see_others_annotations: boolean;
             /** Color */
             color: string;
             /** Config Has Control Tags */
@@ -1454,6 +1456,8 @@ export interface components {
         ProjectFields: {
             /** Annotator Evaluation Enabled */
             annotator_evaluation_enabled?: boolean | null;
+            /** Annotators See Others Annotations */
+            annotators_see_others_annotations?: boolean | null;
             /** Color */
             color?: string | null;
             /** Control Weights */

@@ -43,6 +43,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Comments
+         * @description Comments of a task, an annotation or projects, oldest first; a plain list as Label
+         *     Studio's SDK reads it, or `?page=` for the page envelope.
+         */
+        get: operations["list_comments_api_comments_get"];
+        put?: never;
+        /**
+         * Create Comment
+         * @description On an annotation (its task follows) or on a task; the task's counters move with it.
+         */
+        post: operations["create_comment_api_comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Comment */
+        get: operations["get_comment_api_comments__comment_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Comment */
+        delete: operations["delete_comment_api_comments__comment_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Comment
+         * @description The author changes the text; whoever sees the comment resolves or reopens it.
+         */
+        patch: operations["update_comment_api_comments__comment_id__patch"];
+        trace?: never;
+    };
     "/api/dm/actions": {
         parameters: {
             query?: never;
@@ -1003,6 +1050,90 @@ export interface components {
             /** Columns */
             columns: components["schemas"]["ColumnAnswer"][];
         };
+        /** CommentAnswer */
+        CommentAnswer: {
+            /** Annotation */
+            annotation: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | components["schemas"]["PersonAnswer"];
+            /** Draft */
+            draft?: null;
+            /** Id */
+            id: number;
+            /** Is Resolved */
+            is_resolved: boolean;
+            /** Project */
+            project: number;
+            /** Region Ref */
+            region_ref: {
+                [key: string]: unknown;
+            } | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Task */
+            task: number;
+            /** Text */
+            text: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * CommentCreate
+         * @description A comment on an annotation (its task follows) or, from the labeling page, on a task.
+         */
+        CommentCreate: {
+            /** Annotation */
+            annotation?: number | null;
+            /**
+             * Is Resolved
+             * @default false
+             */
+            is_resolved: boolean;
+            /** Region Ref */
+            region_ref?: {
+                [key: string]: unknown;
+            } | null;
+            /** Task */
+            task?: number | null;
+            /** Text */
+            text: string;
+        };
+        /**
+         * CommentPage
+         * @description `?page=` asked: Label Studio's page envelope.
+         */
+        CommentPage: {
+            /** Count */
+            count: number;
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["CommentAnswer"][];
+        };
+        /**
+         * CommentUpdate
+         * @description `text` and `region_ref` are the author's to change; `is_resolved` anyone's who sees it.
+         */
+        CommentUpdate: {
+            /** Is Resolved */
+            is_resolved?: boolean | null;
+            /** Region Ref */
+            region_ref?: {
+                [key: string]: unknown;
+            } | null;
+            /** Text */
+            text?: string | null;
+        };
         /**
          * DataManagerProjectAnswer
          * @description `GET /api/dm/project/?project=P` (Label Studio's data-manager project summary).
@@ -1053,6 +1184,8 @@ export interface components {
             comment_authors: number[];
             /** Comment Count */
             comment_count: number;
+            /** Comments */
+            comments: number;
             /** Completed At */
             completed_at?: string | null;
             /**
@@ -2109,6 +2242,227 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DraftDetailAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_comments_api_comments_get: {
+        parameters: {
+            query?: {
+                project?: string | null;
+                projects?: string | null;
+                task?: string | null;
+                annotation?: string | null;
+                ordering?: string | null;
+                /** @description `true`: `created_by` is the author's object, not the id. */
+                expand_created_by?: string | null;
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentAnswer"][] | components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_comment_api_comments_post: {
+        parameters: {
+            query?: {
+                /** @description `true`: `created_by` is the author's object, not the id. */
+                expand_created_by?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_comment_api_comments__comment_id__get: {
+        parameters: {
+            query?: {
+                /** @description `true`: `created_by` is the author's object, not the id. */
+                expand_created_by?: string | null;
+            };
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_comment_api_comments__comment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_comment_api_comments__comment_id__patch: {
+        parameters: {
+            query?: {
+                /** @description `true`: `created_by` is the author's object, not the id. */
+                expand_created_by?: string | null;
+            };
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentAnswer"];
                 };
             };
             /** @description Label Studio's error body. */

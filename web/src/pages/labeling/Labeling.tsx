@@ -18,6 +18,7 @@ import { useCurrentUser } from "../../auth";
 import { LabelStudioEditor, type SubmitContext } from "../../editor/LabelStudioEditor";
 import { useProject } from "../../layout";
 import { Button, EmptyState, ErrorList, LoadingBlock, useToast } from "../../ui";
+import { CommentsPanel } from "./CommentsPanel";
 import "./labeling.css";
 
 type Screen =
@@ -214,20 +215,25 @@ export default function Labeling() {
         </EmptyState>
       )}
       {screen.kind === "task" && (
-        <LabelStudioEditor
-          key={`${screen.task.id}-${screen.shownAt}`}
-          config={project.label_config}
-          task={screen.task}
-          user={user}
-          mode={chosenTaskId !== null ? "task" : "stream"}
-          showSkip={project.show_skip_button}
-          onSubmit={onSubmit}
-          onUpdate={onUpdate}
-          onSkip={onSkip}
-          onDelete={onDelete}
-          onError={setSaveError}
-          onDraftSaved={onDraftSaved}
-        />
+        <div className="labeling-body">
+          <div className="labeling-editor">
+            <LabelStudioEditor
+              key={`${screen.task.id}-${screen.shownAt}`}
+              config={project.label_config}
+              task={screen.task}
+              user={user}
+              mode={chosenTaskId !== null ? "task" : "stream"}
+              showSkip={project.show_skip_button}
+              onSubmit={onSubmit}
+              onUpdate={onUpdate}
+              onSkip={onSkip}
+              onDelete={onDelete}
+              onError={setSaveError}
+              onDraftSaved={onDraftSaved}
+            />
+          </div>
+          <CommentsPanel taskId={screen.task.id} user={user} />
+        </div>
       )}
     </main>
   );

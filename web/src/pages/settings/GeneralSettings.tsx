@@ -19,6 +19,7 @@ type Form = {
   show_skip_button: boolean;
   enable_empty_annotation: boolean;
   show_annotation_history: boolean;
+  annotators_see_others_annotations: boolean;
   show_collab_predictions: boolean;
   show_ground_truth_first: boolean;
   show_overlap_first: boolean;
@@ -36,6 +37,7 @@ function formOf(project: Project): Form {
     show_skip_button: project.show_skip_button,
     enable_empty_annotation: project.enable_empty_annotation,
     show_annotation_history: project.show_annotation_history,
+    annotators_see_others_annotations: project.annotators_see_others_annotations,
     show_collab_predictions: project.show_collab_predictions,
     show_ground_truth_first: project.show_ground_truth_first,
     show_overlap_first: project.show_overlap_first,
@@ -192,6 +194,12 @@ export function GeneralSettings() {
           label="Show annotation history"
           checked={form.show_annotation_history}
           onChange={(event) => set("show_annotation_history", event.target.checked)}
+        />
+        <Checkbox
+          label="Annotators see each other's annotations"
+          checked={form.annotators_see_others_annotations}
+          onChange={(event) => set("annotators_see_others_annotations", event.target.checked)}
+          hint="Off: an annotator sees only their own annotations, so overlapping annotators label independently. Reviewers and managers always see all."
         />
         <Checkbox
           label="Show predictions to annotators"

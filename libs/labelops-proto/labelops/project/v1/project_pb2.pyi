@@ -58,6 +58,7 @@ class Project(_message.Message):
     CREATED_AT_UNIX_FIELD_NUMBER: _builtins.int
     MIN_ANNOTATIONS_TO_START_TRAINING_FIELD_NUMBER: _builtins.int
     MEMBER_USER_IDS_FIELD_NUMBER: _builtins.int
+    ANNOTATORS_SEE_OTHERS_ANNOTATIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     organization_id: _builtins.int
     title: _builtins.str
@@ -72,6 +73,8 @@ class Project(_message.Message):
     created_at_unix: _builtins.int
     min_annotations_to_start_training: _builtins.int
     """Every N-th new annotation trains the project's ML backends (0: never)."""
+    annotators_see_others_annotations: _builtins.bool
+    """Annotators see others' annotations of the tasks they see (else only their own)."""
     @_builtins.property
     def member_user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Annotators and reviewers admitted to the project; managers and up see it without."""
@@ -92,10 +95,11 @@ class Project(_message.Message):
         created_at_unix: _builtins.int = ...,
         min_annotations_to_start_training: _builtins.int = ...,
         member_user_ids: _abc.Iterable[_builtins.int] | None = ...,
+        annotators_see_others_annotations: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "min_annotations_to_start_training", b"min_annotations_to_start_training", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotators_see_others_annotations", b"annotators_see_others_annotations", "created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "min_annotations_to_start_training", b"min_annotations_to_start_training", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -75,6 +75,9 @@ TASK_COLUMNS: dict[str, tuple[Any, ValueKind]] = {
     "updated_at": (Task.updated_at, "datetime"),
     "completed_at": (Task.completed_at, "datetime"),
     "is_labeled": (Task.is_labeled, "boolean"),
+    # Counters `comments.service` keeps on write (partial indexes above zero).
+    "comments": (Task.comment_count, "number"),
+    "unresolved_comment_count": (Task.unresolved_comment_count, "number"),
 }
 
 
@@ -93,7 +96,9 @@ RELATED_COLUMNS = frozenset(
 
 #: Columns of Label Studio (or its Enterprise edition) this service has no data for.
 UNSUPPORTED_COLUMNS = frozenset(
-    {"comments", "unresolved_comment_count", "reviewed", "agreement", "reviewers"}
+    # `comment_authors` is shown per page (`comments.authors_by_task`), kept nowhere a
+    # filter could use.
+    {"comment_authors", "reviewed", "agreement", "reviewers"}
 )
 
 

@@ -63,7 +63,7 @@ ERROR_CASES: list[tuple[str, Any, str, str]] = [
     ("data-without-key", _one(_item("data.", "equal", "x")), "filters.items[0].filter", "key"),
     (
         "unsupported-column",
-        _one(_item("comments", "equal", 1)),
+        _one(_item("comment_authors", "equal", 1)),
         "filters.items[0].filter",
         "not supported",
     ),
