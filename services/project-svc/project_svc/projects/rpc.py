@@ -57,6 +57,9 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 created_at_unix=int(project.created_at.timestamp()),
                 min_annotations_to_start_training=project.min_annotations_to_start_training,
                 member_user_ids=members.member_ids(session, project_id=project.id),
+                label_stream_task_distribution=project.label_stream_task_distribution,
+                max_tasks_per_person=project.max_tasks_per_person or 0,
+                reservation_timeout_seconds=project.reservation_timeout_seconds or 0,
             )
 
     def AuthenticateToken(

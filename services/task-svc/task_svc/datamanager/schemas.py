@@ -146,6 +146,8 @@ class DataManagerTaskAnswer(BaseModel):
     id: int
     drafts: list[DraftAnswer]
     annotators: list[int]
+    #: Who is assigned to annotate the task (Label Studio Enterprise's assignees).
+    assignees: list[int]
     inner_id: int
     cancelled_annotations: int
     total_annotations: int
@@ -220,6 +222,7 @@ def data_manager_task(
     drafts: list[Draft],
     file_name: str | None,
     full: bool,
+    assignees: list[int] | None = None,
 ) -> dict[str, Any]:
     """One row of `GET /api/tasks` (Label Studio's DataManagerTaskSerializer).
 
@@ -231,6 +234,7 @@ def data_manager_task(
         "id": task.id,
         "drafts": [draft_fields(d) for d in drafts],
         "annotators": sorted({a.completed_by_id for a in annotations if a.completed_by_id}),
+        "assignees": assignees or [],
         "inner_id": task.inner_id,
         "cancelled_annotations": task.cancelled_annotations,
         "total_annotations": task.total_annotations,

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.assignments import service as assignments
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
@@ -89,11 +90,23 @@ def _compile_error(error: FilterError, prefix: str) -> ValidationFailed:
 
 
 def compile_selection(
-    session: Session, *, project_id: int, selection: Selection, prefix: str = ""
+    session: Session,
+    *,
+    project_id: int,
+    selection: Selection,
+    prefix: str = "",
+    visible: ColumnElement[bool] | None = None,
+    viewer: int | None = None,
 ) -> CompiledSelection:
-    """WHERE and ORDER BY for a selection; a bad filter is a 400 naming its place."""
+    """WHERE and ORDER BY for a selection; a bad filter is a 400 naming its place.
+
+    `visible` narrows it to what the caller may see (`access.visible_tasks`), `viewer`
+    being the caller: such a selection is theirs alone, so it never shares cached totals
+    with others and no project-wide shortcut (data-field index, counters) answers it."""
     try:
         where: list[ColumnElement[bool]] = [Task.project_id == project_id]
+        if visible is not None:
+            where.append(visible)
         condition = compile_filters(selection.filters)
         if condition is not None:
             where.append(condition)
@@ -107,8 +120,13 @@ def compile_selection(
         annotated = annotated_filter(selection.filters, selection.selected_items)
     except FilterError as error:
         raise _compile_error(error, prefix) from None
+    if visible is not None:
+        shape, annotated = None, None
     key = json.dumps(
-        [project_id, selection.filters, selection.selected_items], sort_keys=True, default=str
+        [project_id, selection.filters, selection.selected_items]
+        + ([{"viewer": viewer}] if visible is not None else []),
+        sort_keys=True,
+        default=str,
     )
     return CompiledSelection(
         project_id=project_id,
@@ -408,6 +426,7 @@ def list_tasks(
     rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(ids)))}
     found = [rows[task_id] for task_id in ids if task_id in rows]
     annotations, predictions, drafts = tasks.related(session, ids, user_id=user_id)
+    assignees = assignments.assignees_of(session, ids)
     upload_ids = {t.file_upload_id for t in found if t.file_upload_id is not None}
     file_names: dict[int, str] = {}
     if upload_ids:
@@ -429,6 +448,7 @@ def list_tasks(
                 if task.file_upload_id is not None
                 else None,
                 full=full,
+                assignees=assignees[task.id],
             )
             for task in found
         ],
@@ -582,6 +602,7 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("cancelled_annotations", "Cancelled", "Number", "Total cancelled (skipped) annotations", True),
     ("total_predictions", "Predictions", "Number", "Total predictions per task", True),
     ("annotators", "Annotated by", "List", "All users who completed the task", True),
+    ("assignees", "Assigned to", "List", "Users assigned to annotate the task", True),
     (
         "annotations_results",
         "Annotation results",
