@@ -374,6 +374,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Queues
+         * @description Each person's queue in the project: tasks assigned, finished and still open.
+         */
+        get: operations["list_queues_api_projects__project_id__assignments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/file-uploads": {
         parameters: {
             query?: never;
@@ -542,6 +562,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/tasks/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Assign
+         * @description Assign the selected tasks (selectedItems within the filters or the view's) to each
+         *     user; 400 naming the user when it would take someone past the project's cap.
+         */
+        post: operations["bulk_assign_api_projects__project_id__tasks_assignees_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/tasks/bulk": {
         parameters: {
             query?: never;
@@ -560,6 +601,35 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/tasks/{task_id}/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Task Assignees */
+        get: operations["list_task_assignees_api_projects__project_id__tasks__task_id__assignees_get"];
+        put?: never;
+        /**
+         * Assign Task
+         * @description Add assignees to the task; answers the first of them (Label Studio's shape).
+         */
+        post: operations["assign_task_api_projects__project_id__tasks__task_id__assignees_post"];
+        /**
+         * Unassign Task
+         * @description Remove the task's assignees (of `type`, and only `users`, when given).
+         */
+        delete: operations["unassign_task_api_projects__project_id__tasks__task_id__assignees_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Replace Task Assignees
+         * @description The task's assignees of this type become exactly `users`.
+         */
+        patch: operations["replace_task_assignees_api_projects__project_id__tasks__task_id__assignees_patch"];
         trace?: never;
     };
     "/api/tasks": {
@@ -910,6 +980,20 @@ export interface components {
             last_name?: string | null;
         };
         /**
+         * AssigneesBody
+         * @description `POST|PATCH /api/projects/{id}/tasks/{task}/assignees`.
+         */
+        AssigneesBody: {
+            /**
+             * Type
+             * @default AN
+             * @enum {string}
+             */
+            type: "AN" | "RE";
+            /** Users */
+            users: number[];
+        };
+        /**
          * AuthoredAnnotationAnswer
          * @description `/api/annotations/{id}/` and `/api/tasks/{id}/annotations/`: with the author named as
          *     Label Studio names them, `created_username` ("First Last email, id") and
@@ -966,6 +1050,39 @@ export interface components {
             updated_by: number | null;
             /** Was Cancelled */
             was_cancelled: boolean;
+        };
+        /**
+         * BulkAssignAnswer
+         * @description How many assignments the request made (or removed).
+         */
+        BulkAssignAnswer: {
+            /** Assignments */
+            assignments: number;
+        };
+        /**
+         * BulkAssigneesBody
+         * @description `POST /api/projects/{id}/tasks/assignees`: the data manager's selection (with
+         *     `filters`, `ordering` and `view` as in its actions) and who gets it.
+         */
+        BulkAssigneesBody: {
+            /** Filters */
+            filters?: {
+                [key: string]: unknown;
+            } | null;
+            /** Selecteditems */
+            selectedItems: {
+                [key: string]: unknown;
+            };
+            /**
+             * Type
+             * @default AN
+             * @enum {string}
+             */
+            type: "AN" | "RE";
+            /** Users */
+            users: number[];
+            /** View */
+            view?: number | null;
         };
         /**
          * ColumnAnswer
@@ -1045,6 +1162,8 @@ export interface components {
             annotations_results: string;
             /** Annotators */
             annotators: number[];
+            /** Assignees */
+            assignees: number[];
             /** Avg Lead Time */
             avg_lead_time?: number | null;
             /** Cancelled Annotations */
@@ -1675,6 +1794,25 @@ export interface components {
             created: number;
         };
         /**
+         * QueueAnswer
+         * @description One person's queue of one kind in a project: assigned tasks and those they finished.
+         */
+        QueueAnswer: {
+            /** Assigned */
+            assigned: number;
+            /** Done */
+            done: number;
+            /** Open */
+            open: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "AN" | "RE";
+            /** User */
+            user: number;
+        };
+        /**
          * ReimportAnswer
          * @description Label Studio's reimport object (`ProjectReimport`).
          */
@@ -1808,6 +1946,24 @@ export interface components {
             updated_by: number | null;
             /** Was Cancelled */
             was_cancelled: boolean;
+        };
+        /** TaskAssignmentAnswer */
+        TaskAssignmentAnswer: {
+            /** Assigned By */
+            assigned_by: number | null;
+            /** Assignee */
+            assignee: number;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Task */
+            task: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "AN" | "RE";
         };
         /** TaskCreate */
         TaskCreate: {
@@ -3355,6 +3511,46 @@ export interface operations {
             };
         };
     };
+    list_queues_api_projects__project_id__assignments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_file_uploads_api_projects__project_id__file_uploads_get: {
         parameters: {
             query?: never;
@@ -3823,6 +4019,50 @@ export interface operations {
             };
         };
     };
+    bulk_assign_api_projects__project_id__tasks_assignees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkAssigneesBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkAssignAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     import_tasks_bulk_api_projects__project_id__tasks_bulk_post: {
         parameters: {
             query?: never;
@@ -3841,6 +4081,179 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResultAnswer"] | components["schemas"]["ImportQueuedAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_task_assignees_api_projects__project_id__tasks__task_id__assignees_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAssignmentAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    assign_task_api_projects__project_id__tasks__task_id__assignees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssigneesBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAssignmentAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    unassign_task_api_projects__project_id__tasks__task_id__assignees_delete: {
+        parameters: {
+            query?: {
+                type?: string | null;
+                users?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    replace_task_assignees_api_projects__project_id__tasks__task_id__assignees_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssigneesBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAssignmentAnswer"];
                 };
             };
             /** @description Label Studio's error body. */
