@@ -88,9 +88,8 @@ def bulk_assign(
 def list_task_assignees(
     project_id: int, task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> list[TaskAssignmentAnswer]:
-    task, _ = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
-    if task.project_id != project_id:
-        raise NotFound()
+    """Who is assigned to the task (managers and up, who hand out the work)."""
+    task, _ = _task_to_assign(session, projects, principal, project_id, task_id)
     return [
         assignment_fields(row) for row in assignments.task_assignments(session, task_id=task.id)
     ]

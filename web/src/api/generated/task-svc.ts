@@ -610,7 +610,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Task Assignees */
+        /**
+         * List Task Assignees
+         * @description Who is assigned to the task (managers and up, who hand out the work).
+         */
         get: operations["list_task_assignees_api_projects__project_id__tasks__task_id__assignees_get"];
         put?: never;
         /**
