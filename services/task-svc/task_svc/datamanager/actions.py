@@ -417,8 +417,8 @@ ACTIONS: dict[str, Action] = {
                 "permission": "tasks.assign",
                 "dialog": {
                     "title": "Assign Tasks",
-                    "text": "Assign the selected tasks to the chosen people (type AN to "
-                    "annotate, RE to review).",
+                    "text": "Assign the selected tasks to the people you choose, to annotate "
+                    "(type AN) or to review (type RE).",
                     "type": "confirm",
                     "form": None,
                 },
