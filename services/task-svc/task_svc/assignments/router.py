@@ -3,12 +3,20 @@ selection, per task, and each person's queue in a project."""
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Body, Request, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.directory import ProjectInfo
-from labelops_common.http.errors import NotFound, ValidationFailed
+from labelops_common.http.errors import (
+    NotFound,
+    ValidationFailed,
+    validation_errors_from_pydantic,
+)
 from labelops_common.http.routing import ApiRouter
 from labelops_common.settings import CommonSettings
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from task_svc import access
 from task_svc.assignments import members
@@ -29,6 +37,20 @@ from task_svc.tasks.models import Task
 
 router = ApiRouter(tags=["assignments"])
 
+Model = TypeVar("Model", bound=BaseModel)
+#: The body is read once access is settled: whoever may not assign here learns nothing of
+#: what a valid body would be (404/403 before any 400).
+RawBody = Annotated[Any, Body()]
+
+
+def _parse(model: type[Model], raw: Any) -> Model:
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except PydanticValidationError as exc:
+        raise ValidationFailed(
+            validation_errors_from_pydantic(exc.errors(include_url=False))
+        ) from None
+
 
 def _common(request: Request) -> CommonSettings:
     common: CommonSettings = request.app.state.common_settings
@@ -43,14 +65,18 @@ def _checked_assignees(request: Request, *, project_id: int, users: list[int], k
 @router.post("/api/projects/{project_id:int}/tasks/assignees", response_model=BulkAssignAnswer)
 def bulk_assign(
     project_id: int,
-    body: BulkAssigneesBody,
     request: Request,
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
+    raw: RawBody = None,
 ) -> BulkAssignAnswer:
     """Assign the selected tasks (selectedItems within the filters or the view's) to each
-    user; 400 naming the user when it would take someone past the project's cap."""
+    user; 400 naming the user when it would take someone past the project's cap.
+
+    The body is `BulkAssigneesBody`."""
+    access.project_for(projects, principal, project_id, access.can_assign_tasks)
+    body = _parse(BulkAssigneesBody, raw)
     project, selection = dm.prepare(
         session,
         projects,
@@ -112,14 +138,16 @@ def _task_to_assign(
 def assign_task(
     project_id: int,
     task_id: int,
-    body: AssigneesBody,
     request: Request,
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
+    raw: RawBody = None,
 ) -> TaskAssignmentAnswer:
-    """Add assignees to the task; answers the first of them (Label Studio's shape)."""
+    """Add assignees to the task (body: `AssigneesBody`); answers the first of them
+    (Label Studio's shape)."""
     task, project = _task_to_assign(session, projects, principal, project_id, task_id)
+    body = _parse(AssigneesBody, raw)
     kind = KIND_BY_TYPE[body.type]
     _checked_assignees(request, project_id=project.id, users=body.users, kind=kind)
     assignments.assign(
@@ -142,14 +170,15 @@ def assign_task(
 def replace_task_assignees(
     project_id: int,
     task_id: int,
-    body: AssigneesBody,
     request: Request,
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
+    raw: RawBody = None,
 ) -> TaskAssignmentAnswer:
-    """The task's assignees of this type become exactly `users`."""
+    """The task's assignees of this type become exactly `users` (body: `AssigneesBody`)."""
     task, project = _task_to_assign(session, projects, principal, project_id, task_id)
+    body = _parse(AssigneesBody, raw)
     kind = KIND_BY_TYPE[body.type]
     _checked_assignees(request, project_id=project.id, users=body.users, kind=kind)
     assignments.replace(
@@ -185,9 +214,9 @@ def unassign_task(
     users: str | None = None,
 ) -> Response:
     """Remove the task's assignees (of `type`, and only `users`, when given)."""
+    task, project = _task_to_assign(session, projects, principal, project_id, task_id)
     if type is not None and type not in KIND_BY_TYPE:
         raise ValidationFailed({"type": ['Must be "AN" or "RE".']})
-    task, project = _task_to_assign(session, projects, principal, project_id, task_id)
     assignments.unassign(
         session,
         project=project,

@@ -575,6 +575,8 @@ export interface paths {
          * Bulk Assign
          * @description Assign the selected tasks (selectedItems within the filters or the view's) to each
          *     user; 400 naming the user when it would take someone past the project's cap.
+         *
+         *     The body is `BulkAssigneesBody`.
          */
         post: operations["bulk_assign_api_projects__project_id__tasks_assignees_post"];
         delete?: never;
@@ -618,7 +620,8 @@ export interface paths {
         put?: never;
         /**
          * Assign Task
-         * @description Add assignees to the task; answers the first of them (Label Studio's shape).
+         * @description Add assignees to the task (body: `AssigneesBody`); answers the first of them
+         *     (Label Studio's shape).
          */
         post: operations["assign_task_api_projects__project_id__tasks__task_id__assignees_post"];
         /**
@@ -630,7 +633,7 @@ export interface paths {
         head?: never;
         /**
          * Replace Task Assignees
-         * @description The task's assignees of this type become exactly `users`.
+         * @description The task's assignees of this type become exactly `users` (body: `AssigneesBody`).
          */
         patch: operations["replace_task_assignees_api_projects__project_id__tasks__task_id__assignees_patch"];
         trace?: never;
@@ -983,20 +986,6 @@ export interface components {
             last_name?: string | null;
         };
         /**
-         * AssigneesBody
-         * @description `POST|PATCH /api/projects/{id}/tasks/{task}/assignees`.
-         */
-        AssigneesBody: {
-            /**
-             * Type
-             * @default AN
-             * @enum {string}
-             */
-            type: "AN" | "RE";
-            /** Users */
-            users: number[];
-        };
-        /**
          * AuthoredAnnotationAnswer
          * @description `/api/annotations/{id}/` and `/api/tasks/{id}/annotations/`: with the author named as
          *     Label Studio names them, `created_username` ("First Last email, id") and
@@ -1061,31 +1050,6 @@ export interface components {
         BulkAssignAnswer: {
             /** Assignments */
             assignments: number;
-        };
-        /**
-         * BulkAssigneesBody
-         * @description `POST /api/projects/{id}/tasks/assignees`: the data manager's selection (with
-         *     `filters`, `ordering` and `view` as in its actions) and who gets it.
-         */
-        BulkAssigneesBody: {
-            /** Filters */
-            filters?: {
-                [key: string]: unknown;
-            } | null;
-            /** Selecteditems */
-            selectedItems: {
-                [key: string]: unknown;
-            };
-            /**
-             * Type
-             * @default AN
-             * @enum {string}
-             */
-            type: "AN" | "RE";
-            /** Users */
-            users: number[];
-            /** View */
-            view?: number | null;
         };
         /**
          * ColumnAnswer
@@ -4031,9 +3995,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["BulkAssigneesBody"];
+                "application/json": unknown;
             };
         };
         responses: {
@@ -4157,9 +4121,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["AssigneesBody"];
+                "application/json": unknown;
             };
         };
         responses: {
@@ -4244,9 +4208,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["AssigneesBody"];
+                "application/json": unknown;
             };
         };
         responses: {
