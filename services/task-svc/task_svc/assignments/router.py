@@ -43,6 +43,16 @@ Model = TypeVar("Model", bound=BaseModel)
 RawBody = Annotated[Any, Body()]
 
 
+def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The route's OpenAPI request body, though the handler reads it itself (`RawBody`)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
 def _parse(model: type[Model], raw: Any) -> Model:
     try:
         return model.model_validate(raw if raw is not None else {})
@@ -62,7 +72,11 @@ def _checked_assignees(request: Request, *, project_id: int, users: list[int], k
     assignments.check_assignees(roles, kind=kind)
 
 
-@router.post("/api/projects/{project_id:int}/tasks/assignees", response_model=BulkAssignAnswer)
+@router.post(
+    "/api/projects/{project_id:int}/tasks/assignees",
+    response_model=BulkAssignAnswer,
+    openapi_extra=_documented_body(BulkAssigneesBody),
+)
 def bulk_assign(
     project_id: int,
     request: Request,
@@ -134,6 +148,7 @@ def _task_to_assign(
     "/api/projects/{project_id:int}/tasks/{task_id:int}/assignees",
     status_code=201,
     response_model=TaskAssignmentAnswer,
+    openapi_extra=_documented_body(AssigneesBody),
 )
 def assign_task(
     project_id: int,
@@ -166,6 +181,7 @@ def assign_task(
 @router.patch(
     "/api/projects/{project_id:int}/tasks/{task_id:int}/assignees",
     response_model=TaskAssignmentAnswer,
+    openapi_extra=_documented_body(AssigneesBody),
 )
 def replace_task_assignees(
     project_id: int,

@@ -3995,9 +3995,28 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": {
+                    /** Filters */
+                    filters?: {
+                        [key: string]: unknown;
+                    } | null;
+                    /** Selecteditems */
+                    selectedItems: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Type
+                     * @default AN
+                     * @enum {string}
+                     */
+                    type?: "AN" | "RE";
+                    /** Users */
+                    users: number[];
+                    /** View */
+                    view?: number | null;
+                };
             };
         };
         responses: {
@@ -4121,9 +4140,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": {
+                    /**
+                     * Type
+                     * @default AN
+                     * @enum {string}
+                     */
+                    type?: "AN" | "RE";
+                    /** Users */
+                    users: number[];
+                };
             };
         };
         responses: {
@@ -4208,9 +4236,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": {
+                    /**
+                     * Type
+                     * @default AN
+                     * @enum {string}
+                     */
+                    type?: "AN" | "RE";
+                    /** Users */
+                    users: number[];
+                };
             };
         };
         responses: {
