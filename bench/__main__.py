@@ -28,11 +28,11 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import dataset, report, targets, workloads
+from bench import assignments, dataset, report, targets, workloads
 from bench.infra import ROOT, Server, log, postgres_server
 
 BENCH_DIR = ROOT / "bench"
-WORKLOADS = ("import", "list", "annotations", "list-labelling", "next")
+WORKLOADS = ("import", "list", "annotations", "list-labelling", "next", "assign")
 
 
 def _sizes(text: str) -> list[int]:
@@ -184,6 +184,15 @@ def bench_one(
         _guarded(run, "list-labelling", list_while_labelling)
     if "next" in args.workloads:
         _guarded(run, "next", lambda: workloads.run_next(api, project_id, runs=args.next_runs))
+    if "assign" in args.workloads and target == "labelops":
+        # Last: it turns the project to assigned_only, which would change the others.
+        _guarded(
+            run,
+            "assign",
+            lambda: assignments.run_assign(
+                api, project_id, runs=args.runs, next_runs=args.next_runs
+            ),
+        )
     return run
 
 

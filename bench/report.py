@@ -68,6 +68,28 @@ def _metrics() -> list[Metric]:
         ),
         ("next: median ms", lambda r: _get(r, "next", "median_ms"), False),
         ("next: p95 ms", lambda r: _get(r, "next", "p95_ms"), False),
+        ("assign a tenth: s", lambda r: _get(r, "assign", "assign_category", "seconds"), False),
+        ("assign all: s", lambda r: _get(r, "assign", "assign_all", "seconds"), False),
+        (
+            "list by assignee, page 1: median ms",
+            lambda r: _get(r, "assign", "manager_list_by_assignee", "page1", "median_ms"),
+            False,
+        ),
+        (
+            "annotator's own list (assigned_only), page 1: median ms",
+            lambda r: _get(r, "assign", "annotator_list", "page1", "median_ms"),
+            False,
+        ),
+        (
+            "annotator's own list (assigned_only), deep: median ms",
+            lambda r: _get(r, "assign", "annotator_list", "deep", "median_ms"),
+            False,
+        ),
+        (
+            "annotator next (assigned_only): median ms",
+            lambda r: _get(r, "assign", "annotator_next", "median_ms"),
+            False,
+        ),
         ("start-up: first start, s", lambda r: _get(r, "startup", "first_start_s"), False),
         ("start-up: restart, s", lambda r: _get(r, "startup", "restart_s"), False),
     ]

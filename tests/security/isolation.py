@@ -300,6 +300,8 @@ def create_objects(
     v["local_file"] = f"{marker}/{marker}.txt"
     me = owner.created("GET", "/api/current-user/whoami")
     v["organization"] = me["active_organization"]
+    # Anyone who may work in the project can be assigned its tasks; the owner always may.
+    v["assignee"] = me["id"]
     project = owner.created(
         "POST",
         "/api/projects",
@@ -506,6 +508,19 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("POST", "/api/dm/actions"): lambda ids: {
         "params": {"project": ids["project"], "id": "remove_duplicates"},
         "json": {"selectedItems": {"all": True, "excluded": []}},
+    },
+    ("POST", "/api/projects/{project_id}/tasks/assignees"): lambda ids: {
+        "json": {
+            "type": "AN",
+            "users": [ids["assignee"]],
+            "selectedItems": {"all": False, "included": [ids["task"]]},
+        }
+    },
+    ("POST", "/api/projects/{project_id}/tasks/{task_id}/assignees"): lambda ids: {
+        "json": {"type": "AN", "users": [ids["assignee"]]}
+    },
+    ("PATCH", "/api/projects/{project_id}/tasks/{task_id}/assignees"): lambda ids: {
+        "json": {"type": "AN", "users": [ids["assignee"]]}
     },
     ("POST", "/api/dm/views"): lambda ids: {
         "json": {"project": ids["project"], "data": {"title": "new"}}

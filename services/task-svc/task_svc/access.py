@@ -2,28 +2,32 @@
 
 Every policy here is a row of the permission table (`labelops_common.auth.permissions`)
 plus what the table cannot say: the project is of the caller's organization, the caller
-wrote the annotation, the project's `annotators_see_others_annotations` setting. A project
-of another organization is not found rather than forbidden, so ids don't leak. Every
-domain of the service checks access through this one module (`project_for` itself is
-shared with export-svc through `labelops_common.auth.policies`).
+wrote the annotation, the project's `annotators_see_others_annotations` setting, and, where
+a project hands out work by assignment (`assigned_only`), that an annotator sees only the
+tasks assigned to them: in lists (`visible_tasks`) and by id (`task_for` answers 404 for
+any other). A project of another organization is not found rather than forbidden, so ids
+don't leak. Every domain of the service checks access through this one module
+(`project_for` itself is shared with export-svc through `labelops_common.auth.policies`).
 """
 
 from __future__ import annotations
 
 from labelops_common.auth.permissions import Action, can
 from labelops_common.auth.policies import Policy, project_for
-from labelops_common.auth.principal import Principal
+from labelops_common.auth.principal import Principal, Role
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import NotFound
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
+from task_svc.assignments.models import ANNOTATE, TaskAssignment
 from task_svc.tasks.models import Task
 
 __all__ = [
     "Policy",
     "annotations_visible_to",
     "can_annotate",
+    "can_assign_tasks",
     "can_change_annotation",
     "can_comment",
     "can_delete_comment",
@@ -35,6 +39,7 @@ __all__ = [
     "lock_task",
     "project_for",
     "task_for",
+    "visible_tasks",
 ]
 
 
@@ -52,6 +57,11 @@ def can_annotate(principal: Principal, project: ProjectInfo) -> bool:
 
 def can_manage_tasks(principal: Principal, project: ProjectInfo) -> bool:
     return _in_organization(principal, project) and can(principal, Action.MANAGE_TASKS)
+
+
+def can_assign_tasks(principal: Principal, project: ProjectInfo) -> bool:
+    """Managers and up hand out work; annotators and reviewers never assign themselves."""
+    return _in_organization(principal, project) and can(principal, Action.ASSIGN)
 
 
 def can_mark_ground_truth(principal: Principal, project: ProjectInfo) -> bool:
@@ -101,6 +111,42 @@ def can_delete_comment(principal: Principal, project: ProjectInfo, author_id: in
     )
 
 
+def sees_assigned_only(principal: Principal, project: ProjectInfo) -> bool:
+    """In an `assigned_only` project an annotator works on their assigned tasks alone;
+    reviewers and managers see every task."""
+    return project.assigned_only and principal.role == Role.ANNOTATOR
+
+
+def visible_tasks(principal: Principal, project: ProjectInfo) -> ColumnElement[bool] | None:
+    """The condition on `tasks` for what the caller may see, or None when they see all.
+
+    Driven from the person's queue index, so a million-task project costs the size of
+    their queue."""
+    if not sees_assigned_only(principal, project):
+        return None
+    return Task.id.in_(
+        select(TaskAssignment.task_id).where(
+            TaskAssignment.project_id == project.id,
+            TaskAssignment.user_id == principal.user_id,
+            TaskAssignment.kind == ANNOTATE,
+        )
+    )
+
+
+def is_assigned(session: Session, *, task_id: int, user_id: int, kind: str = ANNOTATE) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    TaskAssignment.task_id == task_id,
+                    TaskAssignment.user_id == user_id,
+                    TaskAssignment.kind == kind,
+                )
+            )
+        )
+    )
+
+
 def lock_task(session: Session, task_id: int) -> Task | None:
     """The task, locked until commit (SELECT ... FOR UPDATE; the read is current), as a
     writer of its annotations or predictions needs it for the counters to stay exact."""
@@ -125,4 +171,9 @@ def task_for(
     task = lock_task(session, task_id) if lock else session.get(Task, task_id)
     if task is None:
         raise NotFound()
-    return task, project_for(projects, principal, task.project_id, policy)
+    project = project_for(projects, principal, task.project_id, policy)
+    if sees_assigned_only(principal, project) and not is_assigned(
+        session, task_id=task.id, user_id=principal.user_id
+    ):
+        raise NotFound()
+    return task, project

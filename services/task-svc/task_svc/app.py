@@ -15,6 +15,7 @@ from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
 from task_svc.annotations.router import router as annotations_router
+from task_svc.assignments.router import router as assignments_router
 from task_svc.comments.router import router as comments_router
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
@@ -46,6 +47,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             labelstream_router,
             fsm_router,
             comments_router,
+            assignments_router,
         ],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database, projects)],

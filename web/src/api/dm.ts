@@ -112,14 +112,16 @@ export function listActions(projectId: number, signal?: AbortSignal): Promise<Ac
   return api<Action[]>("/api/dm/actions", { query: { project: projectId }, signal });
 }
 
-/** Runs an action on the selected tasks, under the same filters the table shows. */
+/** Runs an action on the selected tasks, under the same filters the table shows; `params`
+ * carry what the action's dialog asked for (e.g. `type` and `users` of "Assign Tasks"). */
 export function runAction(
   projectId: number,
   actionId: string,
   selectedItems: SelectedItems,
   query: TaskQuery,
+  params: Record<string, unknown> = {},
 ): Promise<ActionResult> {
-  const body: Record<string, unknown> = { project: projectId, selectedItems };
+  const body: Record<string, unknown> = { ...params, project: projectId, selectedItems };
   const filters = activeFilters(query.filters);
   if (filters) body.filters = filters;
   if (query.ordering && query.ordering.length > 0) body.ordering = query.ordering;

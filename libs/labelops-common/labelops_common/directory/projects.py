@@ -35,9 +35,20 @@ class ProjectInfo:
     member_user_ids: frozenset[int] = frozenset()
     #: Annotators see others' annotations of the tasks they see (else only their own).
     annotators_see_others_annotations: bool = False
+    #: "auto_distribution" or "assigned_only" (the label stream and task list show an
+    #: annotator only the tasks assigned to them).
+    label_stream_task_distribution: str = "auto_distribution"
+    #: Most open tasks assigned to one person at once, per kind (0: no cap).
+    max_tasks_per_person: int = 0
+    #: Seconds a task handed out by the label stream stays reserved (0: service default).
+    reservation_timeout_seconds: int = 0
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
+
+    @property
+    def assigned_only(self) -> bool:
+        return self.label_stream_task_distribution == "assigned_only"
 
     @classmethod
     def from_message(cls, message: project_pb2.Project) -> ProjectInfo:
@@ -59,6 +70,10 @@ class ProjectInfo:
             min_annotations_to_start_training=message.min_annotations_to_start_training,
             member_user_ids=frozenset(message.member_user_ids),
             annotators_see_others_annotations=message.annotators_see_others_annotations,
+            label_stream_task_distribution=message.label_stream_task_distribution
+            or "auto_distribution",
+            max_tasks_per_person=message.max_tasks_per_person,
+            reservation_timeout_seconds=message.reservation_timeout_seconds,
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )

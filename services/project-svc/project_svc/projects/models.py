@@ -51,6 +51,12 @@ class Project(Base):
     task_data_login: Mapped[str | None] = mapped_column(String(256), nullable=True)
     task_data_password: Mapped[str | None] = mapped_column(String(256), nullable=True)
     control_weights: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+    #: Label Studio Enterprise's `assignment_settings` (see `schemas.AssignmentSettings`).
+    label_stream_task_distribution: Mapped[str] = mapped_column(
+        String(32), default="auto_distribution"
+    )
+    max_tasks_per_person: Mapped[int | None] = mapped_column(nullable=True, default=None)
+    reservation_timeout_seconds: Mapped[int | None] = mapped_column(nullable=True, default=None)
     pinned_at: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

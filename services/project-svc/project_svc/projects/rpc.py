@@ -58,6 +58,9 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 min_annotations_to_start_training=project.min_annotations_to_start_training,
                 member_user_ids=members.member_ids(session, project_id=project.id),
                 annotators_see_others_annotations=project.annotators_see_others_annotations,
+                label_stream_task_distribution=project.label_stream_task_distribution,
+                max_tasks_per_person=project.max_tasks_per_person or 0,
+                reservation_timeout_seconds=project.reservation_timeout_seconds or 0,
             )
 
     def AuthenticateToken(

@@ -28,6 +28,29 @@ class SkipQueue(StrEnum):
     IGNORE_SKIPPED = "IGNORE_SKIPPED"
 
 
+class TaskDistribution(StrEnum):
+    AUTO = "auto_distribution"
+    ASSIGNED_ONLY = "assigned_only"
+
+
+class AssignmentSettingsFields(BaseModel):
+    """Label Studio Enterprise's `assignment_settings`, with LabelOps' two additions: a cap
+    on the open tasks one person holds (per kind; null: none) and how long the label stream
+    keeps a task it handed out reserved for that person (null: the server's default)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    label_stream_task_distribution: TaskDistribution | None = None
+    max_tasks_per_person: int | None = Field(default=None, ge=1, le=10_000_000)
+    reservation_timeout_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
+
+
+class AssignmentSettingsAnswer(BaseModel):
+    label_stream_task_distribution: TaskDistribution
+    max_tasks_per_person: int | None
+    reservation_timeout_seconds: int | None
+
+
 class ProjectFields(BaseModel):
     """Every writable project field; all optional, as on Label Studio's create and PATCH."""
 
@@ -62,6 +85,7 @@ class ProjectFields(BaseModel):
     task_data_password: str | None = None
     control_weights: dict[str, Any] | None = None
     pinned_at: datetime | None = None
+    assignment_settings: AssignmentSettingsFields | None = None
 
     @field_validator("title")
     @classmethod
@@ -166,6 +190,7 @@ class ProjectAnswer(ProjectCountsAnswer):
     config_has_control_tags: bool
     config_suitable_for_bulk_annotation: bool
     pinned_at: Timestamp | None
+    assignment_settings: AssignmentSettingsAnswer
     queue_total: int | None
     queue_done: int | None
 
@@ -221,6 +246,11 @@ def project_response(
         config_has_control_tags=bool(parsed),
         config_suitable_for_bulk_annotation=_suitable_for_bulk(parsed),
         pinned_at=project.pinned_at.isoformat() if project.pinned_at else None,
+        assignment_settings=AssignmentSettingsAnswer(
+            label_stream_task_distribution=TaskDistribution(project.label_stream_task_distribution),
+            max_tasks_per_person=project.max_tasks_per_person,
+            reservation_timeout_seconds=project.reservation_timeout_seconds,
+        ),
         **{name: counts[name] for name in COUNT_FIELDS if name in counts},
         queue_total=counts.get("task_number"),
         queue_done=counts.get("finished_task_number"),

@@ -52,6 +52,15 @@ def validate_label_config(label_config: str) -> LabelConfig:
 def _apply_fields(project: Project, fields: ProjectFields) -> None:
     values = fields.model_dump(exclude_unset=True)
     start_training = values.pop("start_training_on_annotation_update", None)
+    if fields.assignment_settings is not None:
+        # Each key given is set (null clears the cap or the timeout); absent keys stay.
+        values.pop("assignment_settings", None)
+        assignment = fields.assignment_settings.model_dump(exclude_unset=True)
+        distribution = assignment.pop("label_stream_task_distribution", None)
+        if distribution is not None:
+            project.label_stream_task_distribution = distribution.value
+        for name, value in assignment.items():
+            setattr(project, name, value)
     if start_training is not None and "min_annotations_to_start_training" not in values:
         values["min_annotations_to_start_training"] = 1 if start_training else 0
     if "label_config" in values:

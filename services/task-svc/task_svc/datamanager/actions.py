@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 
 from task_svc import access
 from task_svc.annotations.models import Annotation
+from task_svc.assignments import members as project_members
+from task_svc.assignments import service as assignments
+from task_svc.assignments.schemas import KIND_BY_TYPE
 from task_svc.counts import service as counts
 from task_svc.datamanager import service as dm
 from task_svc.drafts.models import Draft
@@ -317,6 +320,54 @@ def remove_duplicates(session: Session, context: ActionContext) -> dict[str, Any
     return {"processed_items": len(removed), "detail": f"Removed {len(removed)} tasks"}
 
 
+def _assignment_params(params: dict[str, Any], *, users_required: bool) -> tuple[str, list[int]]:
+    """`type` ("AN" or "RE", default "AN") and `users` (user ids) of an assignment action."""
+    code = params.get("type", "AN")
+    if code not in KIND_BY_TYPE:
+        raise ValidationFailed({"type": ['Must be "AN" or "RE".']})
+    users = params.get("users")
+    if users is None and not users_required:
+        return KIND_BY_TYPE[code], []
+    if (
+        not isinstance(users, list)
+        or not users
+        or not all(isinstance(u, int) and not isinstance(u, bool) for u in users)
+    ):
+        raise ValidationFailed({"users": ["Must be a non-empty list of user ids."]})
+    return KIND_BY_TYPE[code], users
+
+
+def assign_tasks(session: Session, context: ActionContext) -> dict[str, Any]:
+    """Label Studio Enterprise's "Assign Annotators/Reviewers": one set-based insert."""
+    kind, users = _assignment_params(context.params, users_required=True)
+    roles = project_members.member_roles(
+        context.common, project_id=context.project.id, user_ids=users
+    )
+    assignments.check_assignees(roles, kind=kind)
+    made = assignments.assign(
+        session,
+        project=context.project,
+        where=context.selection.where,
+        user_ids=users,
+        kind=kind,
+        assigned_by=context.principal.user_id,
+    )
+    return {"processed_items": made, "detail": f"Made {made} assignments"}
+
+
+def unassign_tasks(session: Session, context: ActionContext) -> dict[str, Any]:
+    """Remove the selected tasks' assignments (of `type`, and only `users`, when given)."""
+    kind, users = _assignment_params(context.params, users_required=False)
+    removed = assignments.unassign(
+        session,
+        project=context.project,
+        where=context.selection.where,
+        user_ids=users or None,
+        kind=kind,
+    )
+    return {"processed_items": removed, "detail": f"Removed {removed} assignments"}
+
+
 # --------------------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------------------
@@ -357,6 +408,39 @@ ACTIONS: dict[str, Action] = {
             },
             policy=access.can_manage_tasks,
             run=predictions_to_annotations,
+        ),
+        Action(
+            id="assign_tasks",
+            description={
+                "title": "Assign Tasks",
+                "order": 92,
+                "permission": "tasks.assign",
+                "dialog": {
+                    "title": "Assign Tasks",
+                    "text": "Assign the selected tasks to the people you choose, to annotate "
+                    "(type AN) or to review (type RE).",
+                    "type": "confirm",
+                    "form": None,
+                },
+            },
+            policy=access.can_assign_tasks,
+            run=assign_tasks,
+        ),
+        Action(
+            id="unassign_tasks",
+            description={
+                "title": "Unassign Tasks",
+                "order": 93,
+                "permission": "tasks.assign",
+                "dialog": {
+                    "title": "Unassign Tasks",
+                    "text": "Remove the assignments of the selected tasks.",
+                    "type": "confirm",
+                    "form": None,
+                },
+            },
+            policy=access.can_assign_tasks,
+            run=unassign_tasks,
         ),
         Action(
             id="remove_duplicates",

@@ -231,7 +231,13 @@ def list_tasks(
         use_view_selection=False,
     )
     page_number, size = dm.parse_page(page, page_size)
-    compiled = dm.compile_selection(session, project_id=found_project.id, selection=selection)
+    compiled = dm.compile_selection(
+        session,
+        project_id=found_project.id,
+        selection=selection,
+        visible=access.visible_tasks(principal, found_project),
+        viewer=principal.user_id,
+    )
     return json_answer(
         dm.list_tasks(
             session,
@@ -328,7 +334,13 @@ def run_action(
     )
     action = actions.get_action(id)
     authorize(action.policy(principal, found))
-    compiled = dm.compile_selection(session, project_id=found.id, selection=selection)
+    compiled = dm.compile_selection(
+        session,
+        project_id=found.id,
+        selection=selection,
+        visible=access.visible_tasks(principal, found),
+        viewer=principal.user_id,
+    )
     result = action.run(
         session,
         actions.ActionContext(

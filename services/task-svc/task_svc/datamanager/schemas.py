@@ -146,6 +146,8 @@ class DataManagerTaskAnswer(BaseModel):
     id: int
     drafts: list[DraftAnswer]
     annotators: list[int]
+    #: Who is assigned to annotate the task (Label Studio Enterprise's assignees).
+    assignees: list[int]
     inner_id: int
     cancelled_annotations: int
     total_annotations: int
@@ -223,6 +225,7 @@ def data_manager_task(
     file_name: str | None,
     full: bool,
     comment_authors: list[int] | None = None,
+    assignees: list[int] | None = None,
 ) -> dict[str, Any]:
     """One row of `GET /api/tasks` (Label Studio's DataManagerTaskSerializer).
 
@@ -234,6 +237,7 @@ def data_manager_task(
         "id": task.id,
         "drafts": [draft_fields(d) for d in drafts],
         "annotators": sorted({a.completed_by_id for a in annotations if a.completed_by_id}),
+        "assignees": assignees or [],
         "inner_id": task.inner_id,
         "cancelled_annotations": task.cancelled_annotations,
         "total_annotations": task.total_annotations,

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.assignments import service as assignments
 from task_svc.comments import service as comments
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
@@ -91,11 +92,23 @@ def _compile_error(error: FilterError, prefix: str) -> ValidationFailed:
 
 
 def compile_selection(
-    session: Session, *, project_id: int, selection: Selection, prefix: str = ""
+    session: Session,
+    *,
+    project_id: int,
+    selection: Selection,
+    prefix: str = "",
+    visible: ColumnElement[bool] | None = None,
+    viewer: int | None = None,
 ) -> CompiledSelection:
-    """WHERE and ORDER BY for a selection; a bad filter is a 400 naming its place."""
+    """WHERE and ORDER BY for a selection; a bad filter is a 400 naming its place.
+
+    `visible` narrows it to what the caller may see (`access.visible_tasks`), `viewer`
+    being the caller: such a selection is theirs alone, so it never shares cached totals
+    with others and no project-wide shortcut (data-field index, counters) answers it."""
     try:
         where: list[ColumnElement[bool]] = [Task.project_id == project_id]
+        if visible is not None:
+            where.append(visible)
         condition = compile_filters(selection.filters)
         if condition is not None:
             where.append(condition)
@@ -109,8 +122,13 @@ def compile_selection(
         annotated = annotated_filter(selection.filters, selection.selected_items)
     except FilterError as error:
         raise _compile_error(error, prefix) from None
+    if visible is not None:
+        shape, annotated = None, None
     key = json.dumps(
-        [project_id, selection.filters, selection.selected_items], sort_keys=True, default=str
+        [project_id, selection.filters, selection.selected_items]
+        + ([{"viewer": viewer}] if visible is not None else []),
+        sort_keys=True,
+        default=str,
     )
     return CompiledSelection(
         project_id=project_id,
@@ -415,6 +433,7 @@ def list_tasks(
         session, ids, user_id=user_id, annotations_by=annotations_by
     )
     commenters = comments.authors_by_task(session, found)
+    assignees = assignments.assignees_of(session, ids)
     upload_ids = {t.file_upload_id for t in found if t.file_upload_id is not None}
     file_names: dict[int, str] = {}
     if upload_ids:
@@ -437,6 +456,7 @@ def list_tasks(
                 else None,
                 full=full,
                 comment_authors=commenters.get(task.id, []),
+                assignees=assignees[task.id],
             )
             for task in found
         ],
@@ -590,6 +610,7 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("cancelled_annotations", "Cancelled", "Number", "Total cancelled (skipped) annotations", True),
     ("total_predictions", "Predictions", "Number", "Total predictions per task", True),
     ("annotators", "Annotated by", "List", "All users who completed the task", True),
+    ("assignees", "Assigned to", "List", "Users assigned to annotate the task", True),
     (
         "annotations_results",
         "Annotation results",

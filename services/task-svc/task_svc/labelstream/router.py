@@ -44,7 +44,7 @@ def _next(
         project=project,
         user_id=principal.user_id,
         scope=scope,
-        ttl_seconds=settings.task_lock_ttl_seconds,
+        ttl_seconds=project.reservation_timeout_seconds or settings.task_lock_ttl_seconds,
     )
     if picked is None:
         session.rollback()

@@ -11,6 +11,10 @@ Order of the queues (Label Studio's `get_next_task`):
 4. with `skip_queue=REQUEUE_FOR_ME`, tasks the user skipped ("Skipped queue");
 5. tasks the user postponed ("Postponed draft queue").
 
+In an `assigned_only` project every queue holds only the tasks assigned to the user. A lock
+lasts the project's reservation timeout (the service's default when it sets none): when
+it runs out, the task is free for the next person.
+
 A task is never offered to a user who annotated or skipped it (except through 4), nor once
 it is labeled, nor while (locks of other users + distinct finished annotators) reaches its
 overlap. Every query is bounded by an index on `tasks` and a LIMIT, and the per-user
@@ -39,6 +43,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, distinct, exists, fals
 from sqlalchemy.orm import Session
 
 from task_svc.annotations.models import Annotation
+from task_svc.assignments.models import ANNOTATE, TaskAssignment
 from task_svc.counts import service as counts
 from task_svc.datamanager.filters import (
     FilterError,
@@ -152,6 +157,22 @@ def _has_room(project: ProjectInfo, user_id: int, now: datetime) -> ColumnElemen
     return taken < func.coalesce(Task.overlap, 1)
 
 
+def _assigned_to(project: ProjectInfo, user_id: int) -> list[ColumnElement[bool]]:
+    """In an `assigned_only` project, only the tasks assigned to the user for annotation
+    (through their queue index); elsewhere nothing more."""
+    if not project.assigned_only:
+        return []
+    return [
+        Task.id.in_(
+            select(TaskAssignment.task_id).where(
+                TaskAssignment.project_id == project.id,
+                TaskAssignment.user_id == user_id,
+                TaskAssignment.kind == ANNOTATE,
+            )
+        )
+    ]
+
+
 def _open_to(
     project: ProjectInfo, user_id: int, now: datetime, scope: Scope
 ) -> list[ColumnElement[bool]]:
@@ -160,6 +181,7 @@ def _open_to(
         Task.project_id == project.id,
         Task.is_labeled == false(),
         _has_room(project, user_id, now),
+        *_assigned_to(project, user_id),
         *scope.conditions,
     ]
 
@@ -339,6 +361,7 @@ def _held_task(
             Task.is_labeled == false(),
             ~_done_by(user_id),
             ~_postponed_by(user_id),
+            *_assigned_to(project, user_id),
             *scope.conditions,
         )
         .order_by(TaskLock.expires_at, Task.id)

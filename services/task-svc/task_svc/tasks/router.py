@@ -160,6 +160,7 @@ def list_project_tasks(
 
     Up to 10,000 tasks a page: built here and not validated (`documented`)."""
     project = access.project_for(projects, principal, project_id, access.can_view_tasks)
+    visible = access.visible_tasks(principal, project)
     try:
         page_number = int(page) if page else 1
         size = int(page_size) if page_size else PROJECT_TASKS_PAGE_SIZE
@@ -173,7 +174,7 @@ def list_project_tasks(
     found = list(
         session.scalars(
             select(Task)
-            .where(Task.project_id == project_id)
+            .where(Task.project_id == project_id, *([visible] if visible is not None else []))
             .order_by(Task.updated_at.desc(), Task.id.desc())
             .offset((page_number - 1) * size)
             .limit(size)

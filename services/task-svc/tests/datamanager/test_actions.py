@@ -61,6 +61,8 @@ def _views(world: World) -> list[int]:
 ACTION_IDS = [
     "retrieve_tasks_predictions",
     "predictions_to_annotations",
+    "assign_tasks",
+    "unassign_tasks",
     "remove_duplicates",
     "delete_tasks",
     "delete_tasks_annotations",

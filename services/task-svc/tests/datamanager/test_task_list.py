@@ -14,6 +14,7 @@ TASK_ONLY_KEYS = {
     "id",
     "drafts",
     "annotators",
+    "assignees",
     "inner_id",
     "cancelled_annotations",
     "total_annotations",

@@ -805,6 +805,27 @@ export interface components {
         ActionsInfoAnswer: {
             [key: string]: components["schemas"]["ActionInfo"];
         };
+        /** AssignmentSettingsAnswer */
+        AssignmentSettingsAnswer: {
+            label_stream_task_distribution: components["schemas"]["TaskDistribution"];
+            /** Max Tasks Per Person */
+            max_tasks_per_person: number | null;
+            /** Reservation Timeout Seconds */
+            reservation_timeout_seconds: number | null;
+        };
+        /**
+         * AssignmentSettingsFields
+         * @description Label Studio Enterprise's `assignment_settings`, with LabelOps' two additions: a cap
+         *     on the open tasks one person holds (per kind; null: none) and how long the label stream
+         *     keeps a task it handed out reserved for that person (null: the server's default).
+         */
+        AssignmentSettingsFields: {
+            label_stream_task_distribution?: components["schemas"]["TaskDistribution"] | null;
+            /** Max Tasks Per Person */
+            max_tasks_per_person?: number | null;
+            /** Reservation Timeout Seconds */
+            reservation_timeout_seconds?: number | null;
+        };
         /** BackendVersion */
         BackendVersion: {
             /** Commit */
@@ -1320,6 +1341,7 @@ export interface components {
             annotator_evaluation_enabled: boolean;
             /** Annotators See Others Annotations */
             annotators_see_others_annotations: boolean;
+            assignment_settings: components["schemas"]["AssignmentSettingsAnswer"];
             /** Color */
             color: string;
             /** Config Has Control Tags */
@@ -1458,6 +1480,7 @@ export interface components {
             annotator_evaluation_enabled?: boolean | null;
             /** Annotators See Others Annotations */
             annotators_see_others_annotations?: boolean | null;
+            assignment_settings?: components["schemas"]["AssignmentSettingsFields"] | null;
             /** Color */
             color?: string | null;
             /** Control Weights */
@@ -1587,6 +1610,11 @@ export interface components {
          * @enum {string}
          */
         SkipQueue: "REQUEUE_FOR_OTHERS" | "REQUEUE_FOR_ME" | "IGNORE_SKIPPED";
+        /**
+         * TaskDistribution
+         * @enum {string}
+         */
+        TaskDistribution: "auto_distribution" | "assigned_only";
         /**
          * UserAnswer
          * @description A user as Label Studio serializes one (`/api/users`, memberships, sign-in).

@@ -421,6 +421,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Queues
+         * @description Each person's queue in the project: tasks assigned, finished and still open.
+         */
+        get: operations["list_queues_api_projects__project_id__assignments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/file-uploads": {
         parameters: {
             query?: never;
@@ -589,6 +609,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/tasks/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Assign
+         * @description Assign the selected tasks (selectedItems within the filters or the view's) to each
+         *     user; 400 naming the user when it would take someone past the project's cap.
+         *
+         *     The body is `BulkAssigneesBody`.
+         */
+        post: operations["bulk_assign_api_projects__project_id__tasks_assignees_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/tasks/bulk": {
         parameters: {
             query?: never;
@@ -607,6 +650,39 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/tasks/{task_id}/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Task Assignees
+         * @description Who is assigned to the task (managers and up, who hand out the work).
+         */
+        get: operations["list_task_assignees_api_projects__project_id__tasks__task_id__assignees_get"];
+        put?: never;
+        /**
+         * Assign Task
+         * @description Add assignees to the task (body: `AssigneesBody`); answers the first of them
+         *     (Label Studio's shape).
+         */
+        post: operations["assign_task_api_projects__project_id__tasks__task_id__assignees_post"];
+        /**
+         * Unassign Task
+         * @description Remove the task's assignees (of `type`, and only `users`, when given).
+         */
+        delete: operations["unassign_task_api_projects__project_id__tasks__task_id__assignees_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Replace Task Assignees
+         * @description The task's assignees of this type become exactly `users` (body: `AssigneesBody`).
+         */
+        patch: operations["replace_task_assignees_api_projects__project_id__tasks__task_id__assignees_patch"];
         trace?: never;
     };
     "/api/tasks": {
@@ -1015,6 +1091,14 @@ export interface components {
             was_cancelled: boolean;
         };
         /**
+         * BulkAssignAnswer
+         * @description How many assignments the request made (or removed).
+         */
+        BulkAssignAnswer: {
+            /** Assignments */
+            assignments: number;
+        };
+        /**
          * ColumnAnswer
          * @description A data-manager column: a task column, the `data` group, or one of its children
          *     (`parent: "data"`). Keys that do not apply to a column are absent.
@@ -1176,6 +1260,8 @@ export interface components {
             annotations_results: string;
             /** Annotators */
             annotators: number[];
+            /** Assignees */
+            assignees: number[];
             /** Avg Lead Time */
             avg_lead_time?: number | null;
             /** Cancelled Annotations */
@@ -1808,6 +1894,25 @@ export interface components {
             created: number;
         };
         /**
+         * QueueAnswer
+         * @description One person's queue of one kind in a project: assigned tasks and those they finished.
+         */
+        QueueAnswer: {
+            /** Assigned */
+            assigned: number;
+            /** Done */
+            done: number;
+            /** Open */
+            open: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "AN" | "RE";
+            /** User */
+            user: number;
+        };
+        /**
          * ReimportAnswer
          * @description Label Studio's reimport object (`ProjectReimport`).
          */
@@ -1941,6 +2046,24 @@ export interface components {
             updated_by: number | null;
             /** Was Cancelled */
             was_cancelled: boolean;
+        };
+        /** TaskAssignmentAnswer */
+        TaskAssignmentAnswer: {
+            /** Assigned By */
+            assigned_by: number | null;
+            /** Assignee */
+            assignee: number;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Task */
+            task: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "AN" | "RE";
         };
         /** TaskCreate */
         TaskCreate: {
@@ -3709,6 +3832,46 @@ export interface operations {
             };
         };
     };
+    list_queues_api_projects__project_id__assignments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_file_uploads_api_projects__project_id__file_uploads_get: {
         parameters: {
             query?: never;
@@ -4177,6 +4340,69 @@ export interface operations {
             };
         };
     };
+    bulk_assign_api_projects__project_id__tasks_assignees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Filters */
+                    filters?: {
+                        [key: string]: unknown;
+                    } | null;
+                    /** Selecteditems */
+                    selectedItems: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Type
+                     * @default AN
+                     * @enum {string}
+                     */
+                    type?: "AN" | "RE";
+                    /** Users */
+                    users: number[];
+                    /** View */
+                    view?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkAssignAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     import_tasks_bulk_api_projects__project_id__tasks_bulk_post: {
         parameters: {
             query?: never;
@@ -4195,6 +4421,197 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResultAnswer"] | components["schemas"]["ImportQueuedAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_task_assignees_api_projects__project_id__tasks__task_id__assignees_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAssignmentAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    assign_task_api_projects__project_id__tasks__task_id__assignees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Type
+                     * @default AN
+                     * @enum {string}
+                     */
+                    type?: "AN" | "RE";
+                    /** Users */
+                    users: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAssignmentAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    unassign_task_api_projects__project_id__tasks__task_id__assignees_delete: {
+        parameters: {
+            query?: {
+                type?: string | null;
+                users?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    replace_task_assignees_api_projects__project_id__tasks__task_id__assignees_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Type
+                     * @default AN
+                     * @enum {string}
+                     */
+                    type?: "AN" | "RE";
+                    /** Users */
+                    users: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAssignmentAnswer"];
                 };
             };
             /** @description Label Studio's error body. */

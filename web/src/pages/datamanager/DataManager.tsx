@@ -5,7 +5,7 @@
  *
  * This file renders; the state is `dataManagerState.ts` and the work is `useDataManager*.ts`.
  */
-import { useCallback } from "react";
+import { useCallback, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { activeFilters, columnKey, type Column } from "../../api/dm";
@@ -24,6 +24,7 @@ import {
   Tabs,
   TextInput,
 } from "../../ui";
+import { ASSIGN_ACTIONS, AssignFields, assignParams, type AssignChoice } from "./AssignFields";
 import { columnLabel, columnPath, isDataColumn, isOrderable, tableColumns } from "./columns";
 import {
   ALL_TASKS,
@@ -105,6 +106,8 @@ export default function DataManager() {
     deleting,
     viewError,
   } = state;
+  const [assignChoice, setAssignChoice] = useState<AssignChoice>({ type: "AN", users: [] });
+  const assigning = pendingAction !== null && ASSIGN_ACTIONS.has(pendingAction.id);
   const columnsMenu = useDismiss(showColumns, useCallback(() => dispatch({ type: "closeColumns" }), [dispatch]));
   const actionsMenu = useDismiss(showActions, useCallback(() => dispatch({ type: "closeActions" }), [dispatch]));
 
@@ -223,7 +226,10 @@ export default function DataManager() {
                     type="button"
                     role="menuitem"
                     className="dm-menu-item"
-                    onClick={() => dispatch({ type: "chooseAction", action })}
+                    onClick={() => {
+                      setAssignChoice({ type: "AN", users: [] });
+                      dispatch({ type: "chooseAction", action });
+                    }}
                   >
                     {action.title}
                   </button>
@@ -414,10 +420,11 @@ export default function DataManager() {
         open={pendingAction !== null}
         title={pendingAction?.dialog?.title ?? pendingAction?.title ?? ""}
         confirmLabel={pendingAction?.title ?? "Confirm"}
-        onConfirm={runPendingAction}
+        onConfirm={() => runPendingAction(assigning ? assignParams(assignChoice) : {})}
         onClose={() => dispatch({ type: "cancelAction" })}
       >
         <p>{pendingAction?.dialog?.text}</p>
+        {assigning && <AssignFields choice={assignChoice} onChange={setAssignChoice} />}
         <p>
           <strong>{selectedCount.toLocaleString()}</strong> task{selectedCount === 1 ? "" : "s"} selected.
         </p>

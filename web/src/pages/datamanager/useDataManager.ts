@@ -23,7 +23,7 @@ export interface DataManager extends DataManagerTasks, DataManagerViews {
   state: DataManagerState;
   dispatch: Dispatch<DataManagerAction>;
   /** Runs the chosen bulk action on the selection; rejects when that fails. */
-  runPendingAction: () => Promise<void>;
+  runPendingAction: (params?: Record<string, unknown>) => Promise<void>;
   /** Loads the page again, and the project's counts. */
   refresh: () => void;
   /** The prediction job the last "Retrieve predictions" queued, while its progress shows. */
@@ -40,10 +40,10 @@ export function useDataManager(projectId: number, reloadProject: () => Promise<u
   const tasks = useDataManagerTasks(projectId, state, dispatch);
   const views = useDataManagerViews(projectId, state, dispatch);
 
-  const runPendingAction = async () => {
+  const runPendingAction = async (params: Record<string, unknown> = {}) => {
     const { pendingAction, selection } = state;
     if (!pendingAction) return;
-    const answer = await runAction(projectId, pendingAction.id, selectedItems(selection), tasks.query);
+    const answer = await runAction(projectId, pendingAction.id, selectedItems(selection), tasks.query, params);
     toast.show(answer.detail ?? `${pendingAction.title}: done`, "success");
     const queued = queuedJobOf(answer);
     if (queued) setPredictionJob(queued);

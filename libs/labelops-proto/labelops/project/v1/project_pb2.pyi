@@ -59,6 +59,9 @@ class Project(_message.Message):
     MIN_ANNOTATIONS_TO_START_TRAINING_FIELD_NUMBER: _builtins.int
     MEMBER_USER_IDS_FIELD_NUMBER: _builtins.int
     ANNOTATORS_SEE_OTHERS_ANNOTATIONS_FIELD_NUMBER: _builtins.int
+    LABEL_STREAM_TASK_DISTRIBUTION_FIELD_NUMBER: _builtins.int
+    MAX_TASKS_PER_PERSON_FIELD_NUMBER: _builtins.int
+    RESERVATION_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     organization_id: _builtins.int
     title: _builtins.str
@@ -75,6 +78,14 @@ class Project(_message.Message):
     """Every N-th new annotation trains the project's ML backends (0: never)."""
     annotators_see_others_annotations: _builtins.bool
     """Annotators see others' annotations of the tasks they see (else only their own)."""
+    label_stream_task_distribution: _builtins.str
+    """Label Studio Enterprise's assignment_settings.label_stream_task_distribution:
+    "auto_distribution" (empty means so) or "assigned_only".
+    """
+    max_tasks_per_person: _builtins.int
+    """Most open tasks assigned to one person at once, per kind (0: no cap)."""
+    reservation_timeout_seconds: _builtins.int
+    """How long a task handed out by the label stream stays reserved (0: the service default)."""
     @_builtins.property
     def member_user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Annotators and reviewers admitted to the project; managers and up see it without."""
@@ -96,10 +107,13 @@ class Project(_message.Message):
         min_annotations_to_start_training: _builtins.int = ...,
         member_user_ids: _abc.Iterable[_builtins.int] | None = ...,
         annotators_see_others_annotations: _builtins.bool = ...,
+        label_stream_task_distribution: _builtins.str = ...,
+        max_tasks_per_person: _builtins.int = ...,
+        reservation_timeout_seconds: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotators_see_others_annotations", b"annotators_see_others_annotations", "created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "min_annotations_to_start_training", b"min_annotations_to_start_training", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotators_see_others_annotations", b"annotators_see_others_annotations", "created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "label_stream_task_distribution", b"label_stream_task_distribution", "max_tasks_per_person", b"max_tasks_per_person", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "min_annotations_to_start_training", b"min_annotations_to_start_training", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "reservation_timeout_seconds", b"reservation_timeout_seconds", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from task_svc.annotations.models import Annotation
+from task_svc.assignments.models import ANNOTATE, TaskAssignment
 from task_svc.datamanager.filters.parsing import (
     COMPARISONS,
     NUMERIC_TEXT,
@@ -131,6 +132,8 @@ def _item_condition(item: FilterItem) -> ColumnElement[bool]:
         return _scalar_condition(expr, kind, item)
     if column == "annotators":
         return _annotators_condition(item)
+    if column == "assignees":
+        return _assignees_condition(item)
     if column == "ground_truth":
         return _ground_truth_condition(item)
     if column == "predictions_model_versions":
@@ -264,6 +267,30 @@ def _annotators_condition(item: FilterItem) -> ColumnElement[bool]:
         if not isinstance(user_id, int):
             raise item.error("value", "must be a user id (an integer)")
     found = annotation_exists(_in_values(Annotation.completed_by_id, "number", user_ids))
+    return found if item.operator in _POSITIVE_LIST_OPERATORS else not_(found)
+
+
+def _assignees_condition(item: FilterItem) -> ColumnElement[bool]:
+    """Tasks assigned to someone (value = user id) to annotate; a probe of the unique
+    (task, user, kind) index per task, or a semi-join from the person's queue index."""
+
+    def assigned(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists(
+            select(TaskAssignment.id).where(
+                TaskAssignment.task_id == Task.id, TaskAssignment.kind == ANNOTATE, *conditions
+            )
+        )
+
+    if item.operator == "empty":
+        has_any = assigned()
+        return not_(has_any) if parse_bool(item.value, item, "value") else has_any
+    if item.operator not in _POSITIVE_LIST_OPERATORS | _NEGATIVE_LIST_OPERATORS:
+        raise item.error("operator", f"operator '{item.operator}' does not apply to assignees")
+    user_ids = list_member_values("number", item)
+    for user_id in user_ids:
+        if not isinstance(user_id, int):
+            raise item.error("value", "must be a user id (an integer)")
+    found = assigned(_in_values(TaskAssignment.user_id, "number", user_ids))
     return found if item.operator in _POSITIVE_LIST_OPERATORS else not_(found)
 
 

@@ -85,6 +85,7 @@ TASK_COLUMNS: dict[str, tuple[Any, ValueKind]] = {
 RELATED_COLUMNS = frozenset(
     {
         "annotators",
+        "assignees",
         "ground_truth",
         "predictions_model_versions",
         "annotations_results",
