@@ -10,7 +10,7 @@ export-svc through `labelops_common.auth.policies`).
 from __future__ import annotations
 
 from labelops_common.auth.policies import MANAGER_ROLES, Policy, project_for
-from labelops_common.auth.principal import Principal
+from labelops_common.auth.principal import Principal, Role
 from labelops_common.directory import ProjectDirectory, ProjectInfo
 from labelops_common.http.errors import NotFound
 from sqlalchemy import select
@@ -24,6 +24,7 @@ __all__ = [
     "can_change_annotation",
     "can_manage_tasks",
     "can_mark_ground_truth",
+    "can_review",
     "can_view_tasks",
     "lock_task",
     "project_for",
@@ -47,6 +48,17 @@ def can_mark_ground_truth(principal: Principal, project: ProjectInfo) -> bool:
     """Ground truth is the reference other annotators are measured against: managers and
     above set or clear it, never an annotator on their own work."""
     return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+
+
+#: Who may accept, reject and fix annotations (the roles part's permission table takes
+#: this over).
+REVIEW_ROLES = MANAGER_ROLES | {Role.REVIEWER}
+
+
+def can_review(principal: Principal, project: ProjectInfo) -> bool:
+    """Reviewers, managers and above review a project's annotations (never their own:
+    the reviews domain refuses that per annotation); annotators do not."""
+    return principal.organization_id == project.organization_id and principal.role in REVIEW_ROLES
 
 
 def can_change_annotation(

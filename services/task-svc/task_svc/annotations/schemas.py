@@ -72,6 +72,10 @@ class AnnotationAnswer(BaseModel):
     last_created_by: int | None
     bulk_created: bool
     unique_id: str | None
+    #: The newest review's verdict: `accepted`, `rejected`, `fixed_and_accepted`, or None.
+    review_status: str | None = None
+    #: The newest review's comment (a rejection's reason).
+    review_comment: str | None = None
 
 
 class AuthoredAnnotationAnswer(AnnotationAnswer):
@@ -105,6 +109,8 @@ def annotation_fields(annotation: Annotation) -> dict[str, Any]:
         "last_created_by": None,
         "bulk_created": annotation.bulk_created,
         "unique_id": annotation.unique_id,
+        "review_status": annotation.review_status,
+        "review_comment": annotation.review_comment,
     }
 
 

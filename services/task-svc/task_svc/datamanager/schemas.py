@@ -146,6 +146,10 @@ class DataManagerTaskAnswer(BaseModel):
     id: int
     drafts: list[DraftAnswer]
     annotators: list[int]
+    reviewers: list[int]
+    reviewed: bool
+    reviews_accepted: int
+    reviews_rejected: int
     inner_id: int
     cancelled_annotations: int
     total_annotations: int
@@ -218,6 +222,7 @@ def data_manager_task(
     annotations: list[Annotation],
     predictions: list[Prediction],
     drafts: list[Draft],
+    reviewers: list[int],
     file_name: str | None,
     full: bool,
 ) -> dict[str, Any]:
@@ -231,6 +236,10 @@ def data_manager_task(
         "id": task.id,
         "drafts": [draft_fields(d) for d in drafts],
         "annotators": sorted({a.completed_by_id for a in annotations if a.completed_by_id}),
+        "reviewers": reviewers,
+        "reviewed": task.reviewed,
+        "reviews_accepted": task.reviews_accepted,
+        "reviews_rejected": task.reviews_rejected,
         "inner_id": task.inner_id,
         "cancelled_annotations": task.cancelled_annotations,
         "total_annotations": task.total_annotations,

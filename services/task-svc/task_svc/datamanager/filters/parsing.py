@@ -75,6 +75,9 @@ TASK_COLUMNS: dict[str, tuple[Any, ValueKind]] = {
     "updated_at": (Task.updated_at, "datetime"),
     "completed_at": (Task.completed_at, "datetime"),
     "is_labeled": (Task.is_labeled, "boolean"),
+    "reviewed": (Task.reviewed, "boolean"),
+    "reviews_accepted": (Task.reviews_accepted, "number"),
+    "reviews_rejected": (Task.reviews_rejected, "number"),
 }
 
 
@@ -87,14 +90,13 @@ RELATED_COLUMNS = frozenset(
         "annotations_results",
         "predictions_results",
         "file_upload",
+        "reviewers",
     }
 )
 
 
 #: Columns of Label Studio (or its Enterprise edition) this service has no data for.
-UNSUPPORTED_COLUMNS = frozenset(
-    {"comments", "unresolved_comment_count", "reviewed", "agreement", "reviewers"}
-)
+UNSUPPORTED_COLUMNS = frozenset({"comments", "unresolved_comment_count", "agreement"})
 
 
 #: A number written as a string ("3", " -1.5e3 "), the only text safely cast to a float.
