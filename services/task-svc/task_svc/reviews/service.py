@@ -19,7 +19,7 @@ from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import PermissionDenied, ValidationFailed
 from sqlalchemy import Select, delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
@@ -303,12 +303,15 @@ def _awaiting(project: ProjectInfo, reviewer_id: int, now: datetime) -> list[Any
     """An annotation awaiting review by this reviewer: submitted, without a verdict, not
     theirs, not held by another reviewer. (The first two match the partial index
     `ix_annotations_project_id_unreviewed`.)"""
+    other = aliased(ReviewLock)
     held_by_other = exists(
-        select(1).where(
-            ReviewLock.annotation_id == Annotation.id,
-            ReviewLock.reviewer_id != reviewer_id,
-            ReviewLock.expires_at > now,
+        select(1)
+        .where(
+            other.annotation_id == Annotation.id,
+            other.reviewer_id != reviewer_id,
+            other.expires_at > now,
         )
+        .correlate(Annotation)
     )
     return [
         Annotation.project_id == project.id,
