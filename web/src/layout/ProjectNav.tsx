@@ -1,9 +1,10 @@
-/** The project sub-navigation: the project's name and its Data / Label / Import / Export / Settings pages. */
+/** The project sub-navigation: the project's name and its Data / Label / Review / Import / Export / Settings pages. */
 import { Link, NavLink } from "react-router-dom";
 
 export const PROJECT_SECTIONS = [
   { path: "data", label: "Data" },
   { path: "label", label: "Label" },
+  { path: "review", label: "Review" },
   { path: "import", label: "Import" },
   { path: "export", label: "Export" },
   { path: "settings", label: "Settings" },
