@@ -114,7 +114,7 @@ def test_accept_reject_with_reason_and_fix_on_the_review_page(
         f"Review annotation {annotations[texts[2]]} of task {task_ids[texts[2]]}"
     )
     editor = page.get_by_role("region", name="Labeling editor")
-    editor.get_by_text("Negative", exact=True).click()
+    editor.locator("label", has_text="Negative").click()
     screenshot(page, "review-fix")
     page.get_by_role("button", name="Fix & accept").click()
     expect(page.get_by_role("heading", name="No more annotations to review")).to_be_visible()
@@ -132,7 +132,7 @@ def test_accept_reject_with_reason_and_fix_on_the_review_page(
     expect(annotator_page.get_by_role("alert")).to_contain_text("Hate is negative.")
     screenshot(annotator_page, "review-rejected-labeling")
     editor = annotator_page.get_by_role("region", name="Labeling editor")
-    editor.get_by_text("Negative", exact=True).click()
+    editor.locator("label", has_text="Negative").click()
     save = editor.get_by_role("button", name="submit", exact=True)
     expect(save).to_have_text("Update")
     save.click()
