@@ -60,11 +60,17 @@ def list_reviews(
     annotation: int | None = None,
     task: int | None = None,
     project: int | None = None,
+    project_of_task: Annotated[int | None, Query(alias="annotation__task__project")] = None,
+    ordering: Annotated[str | None, Query(description="`id` or `-id`")] = None,
     page: Annotated[str | None, Query()] = None,
     page_size: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    """An annotation's, a task's or a project's reviews, oldest first (its history).
-    One of `annotation`, `task` or `project` is required."""
+    """An annotation's, a task's or a project's reviews (`project` or Label Studio
+    Enterprise's `annotation__task__project`), oldest first (its history) unless
+    `ordering=-id`. One of `annotation`, `task` or `project` is required."""
+    project = project if project is not None else project_of_task
+    if ordering not in (None, "", "id", "-id", "created_at", "-created_at"):
+        raise ValidationFailed({"ordering": ["Order by id or created_at (- for newest first)."]})
     if annotation is not None:
         found = annotation_service.get_annotation(session, annotation)
         project_id = found.project_id
@@ -87,6 +93,7 @@ def list_reviews(
         annotator_id=None if access.can_review(principal, info) else principal.user_id,
         limit=paging.page_size,
         offset=paging.offset,
+        newest_first=bool(ordering and ordering.startswith("-")),
     )
     return [review_fields(review) for review in listed]
 

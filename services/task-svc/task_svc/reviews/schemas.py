@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,6 +23,9 @@ class ReviewCreate(BaseModel):
     accepted: bool
     comment: str | None = Field(default=None, max_length=10_000)
     result: list[dict[str, Any]] | None = None
+    #: Label Studio Enterprise's choice of what a rejection does; here a rejected task
+    #: always goes back to its annotator (`requeue`).
+    reject_action: Literal["requeue"] | None = None
 
     _parse_result = field_validator("result", mode="before")(_result_list)
 
@@ -51,6 +54,7 @@ class ReviewAnswer(BaseModel):
     comment: str | None
     result: list[dict[str, Any]] | None
     previous_annotation_history_result: list[dict[str, Any]] | None
+    previous_annotation_history: int | None
     fixed_annotation_history: int | None
     created_by: int
     annotator: int | None
@@ -68,7 +72,9 @@ def review_fields(review: AnnotationReview) -> dict[str, Any]:
         "comment": review.comment,
         "result": review.result,
         "previous_annotation_history_result": review.previous_result,
-        # LSE names the annotation version a fix made; here the fix is this review itself.
+        # LSE names the annotation versions before and after a fix; here both are kept on
+        # this review itself (`previous_annotation_history_result`, `result`).
+        "previous_annotation_history": review.id if review.result is not None else None,
         "fixed_annotation_history": review.id if review.result is not None else None,
         "created_by": review.reviewer_id,
         "annotator": review.annotator_id,

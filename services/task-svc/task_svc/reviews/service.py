@@ -265,6 +265,7 @@ def list_reviews(
     annotator_id: int | None = None,
     limit: int,
     offset: int = 0,
+    newest_first: bool = False,
 ) -> list[AnnotationReview]:
     """A project's reviews (of one annotation or task, or of one annotator's work), in
     the order they were made: an annotation's history."""
@@ -275,7 +276,8 @@ def list_reviews(
         query = query.where(AnnotationReview.task_id == task_id)
     if annotator_id is not None:
         query = query.where(AnnotationReview.annotator_id == annotator_id)
-    return list(session.scalars(query.order_by(AnnotationReview.id).limit(limit).offset(offset)))
+    order = AnnotationReview.id.desc() if newest_first else AnnotationReview.id.asc()
+    return list(session.scalars(query.order_by(order).limit(limit).offset(offset)))
 
 
 # ------------------------------------------------------------------------ the review stream

@@ -13,8 +13,9 @@ export interface paths {
         };
         /**
          * List Reviews
-         * @description An annotation's, a task's or a project's reviews, oldest first (its history).
-         *     One of `annotation`, `task` or `project` is required.
+         * @description An annotation's, a task's or a project's reviews (`project` or Label Studio
+         *     Enterprise's `annotation__task__project`), oldest first (its history) unless
+         *     `ordering=-id`. One of `annotation`, `task` or `project` is required.
          */
         get: operations["list_reviews_api_annotation_reviews_get"];
         put?: never;
@@ -1844,6 +1845,8 @@ export interface components {
             fixed_annotation_history: number | null;
             /** Id */
             id: number;
+            /** Previous Annotation History */
+            previous_annotation_history: number | null;
             /** Previous Annotation History Result */
             previous_annotation_history_result: {
                 [key: string]: unknown;
@@ -1874,6 +1877,8 @@ export interface components {
             annotation: number;
             /** Comment */
             comment?: string | null;
+            /** Reject Action */
+            reject_action?: "requeue" | null;
             /** Result */
             result?: {
                 [key: string]: unknown;
@@ -2196,6 +2201,9 @@ export interface operations {
                 annotation?: number | null;
                 task?: number | null;
                 project?: number | null;
+                annotation__task__project?: number | null;
+                /** @description `id` or `-id` */
+                ordering?: string | null;
                 page?: string | null;
                 page_size?: string | null;
             };
