@@ -9,7 +9,7 @@ from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import ValidationFailed
 
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import AnnotationAnswer, annotation_fields
+from task_svc.annotations.schemas import AnnotationAnswer, with_review
 from task_svc.drafts.models import Draft
 from task_svc.drafts.schemas import DraftAnswer, draft_fields
 from task_svc.labelstream.service import Picked
@@ -80,7 +80,7 @@ def next_task_response(
     return {
         **task_fields(task),
         "predictions": [prediction_fields(p) for p in shown],
-        "annotations": [annotation_fields(a) for a in rejected],
+        "annotations": [with_review(a) for a in rejected],
         "drafts": [draft_fields(d) for d in drafts],
         "updated_by": [{"user_id": task.updated_by_id}] if task.updated_by_id else [],
         "unique_lock_id": picked.lock.unique_id,
