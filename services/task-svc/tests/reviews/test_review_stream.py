@@ -4,6 +4,7 @@ one another reviewer holds; and the data manager's review columns."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -129,3 +130,30 @@ def test_data_manager_review_columns_filter_and_show(
     columns = client.get(f"/api/dm/columns?project={project}", headers=cast.owner.headers)
     names = {column["id"] for column in columns.json()["columns"]}
     assert {"reviewed", "reviewers", "reviews_accepted", "reviews_rejected"} <= names
+
+
+def test_reviewers_asking_at_once_get_different_annotations(
+    client: TestClient, cast: Any, reviewing: Reviewing
+) -> None:
+    """Two reviewers racing for the oldest annotation: one holds it, the other gets the next."""
+    annotations = [
+        reviewing.annotate(client, cast.annotator, task_id) for task_id in reviewing.task_ids[:2]
+    ]
+    barrier = threading.Barrier(2)
+    got: dict[int, int] = {}
+
+    def ask(actor: Any) -> None:
+        barrier.wait()
+        answer = _next(client, actor, reviewing.project_id)
+        assert answer.status_code == 200, answer.text
+        got[actor.user_id] = answer.json()["annotation"]["id"]
+
+    threads = [
+        threading.Thread(target=ask, args=(actor,))
+        for actor in (reviewing.reviewer, reviewing.reviewer2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(got.values()) == sorted(annotations)
