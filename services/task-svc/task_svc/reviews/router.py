@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Principal
@@ -191,7 +191,6 @@ def delete_review(
 @router.get("/api/projects/{project_id:int}/next-review", response_model=NextReviewAnswer)
 def next_review(
     project_id: int,
-    request: Request,
     session: DbSession,
     projects: Projects,
     principal: CurrentUser,
