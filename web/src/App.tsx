@@ -20,6 +20,7 @@ const ProjectSettings = lazy(() => import("./pages/settings/ProjectSettings"));
 const Account = lazy(() => import("./pages/account/Account"));
 const DataManager = lazy(() => import("./pages/datamanager/DataManager"));
 const Labeling = lazy(() => import("./pages/labeling/Labeling"));
+const Review = lazy(() => import("./pages/review/Review"));
 const ImportPage = lazy(() => import("./pages/import/ImportPage"));
 const ExportPage = lazy(() => import("./pages/export/ExportPage"));
 
@@ -38,6 +39,7 @@ export function App() {
               <Route index element={<Navigate to="data" replace />} />
               <Route path="data" element={<DataManager />} />
               <Route path="label" element={<Labeling />} />
+              <Route path="review" element={<Review />} />
               <Route path="import" element={<ImportPage />} />
               <Route path="export" element={<ExportPage />} />
               <Route path="settings" element={<ProjectSettings />} />

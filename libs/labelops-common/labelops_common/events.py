@@ -82,6 +82,11 @@ START_TRAINING = "START_TRAINING"
 LABEL_LINK_CREATED = "LABEL_LINK_CREATED"
 LABEL_LINK_UPDATED = "LABEL_LINK_UPDATED"
 LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
+# Label Studio Enterprise's review actions: payload {"review", "annotation", "task",
+# "reviewer", "annotator", "accepted"} (ids, and the verdict).
+REVIEW_CREATED = "REVIEW_CREATED"
+REVIEW_UPDATED = "REVIEW_UPDATED"
+REVIEWS_DELETED = "REVIEWS_DELETED"
 KNOWN_EVENTS = frozenset(
     {
         ANNOTATION_CREATED,
@@ -97,6 +102,9 @@ KNOWN_EVENTS = frozenset(
         LABEL_LINK_CREATED,
         LABEL_LINK_UPDATED,
         LABEL_LINK_DELETED,
+        REVIEW_CREATED,
+        REVIEW_UPDATED,
+        REVIEWS_DELETED,
     }
 )
 #: Register for this to receive every event (e.g. webhooks "send for all actions").

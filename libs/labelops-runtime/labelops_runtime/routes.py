@@ -58,7 +58,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "task-svc",
         regex=r"/api/projects/[0-9]+/(imports|reimport|reimports|tasks|next|file-uploads|"
-        r"model-versions|summary|sample-task|annotators|assignments)(/|$)",
+        r"model-versions|summary|sample-task|annotators|assignments|next-review)(/|$)",
         note="label stream and per-project task views",
     ),
     Route("export-svc", regex=r"/api/projects/[0-9]+/(export|exports)(/|$)", note="exports"),
@@ -85,6 +85,7 @@ ROUTES: tuple[Route, ...] = (
     Route("task-svc", prefix="/api/dm"),
     Route("task-svc", prefix="/api/fsm"),
     Route("task-svc", prefix="/api/comments"),
+    Route("task-svc", prefix="/api/annotation-reviews"),
     Route("task-svc", prefix="/api/import", max_body_mib=UPLOAD_MAX_BODY_MIB),
     Route("task-svc", prefix="/data/upload"),
     Route("task-svc", prefix="/storage-data/uploaded"),

@@ -260,6 +260,39 @@ class TestSending:
         assert attempt_delivery(sender, delivery.id) == "skipped"
         assert len(receiver.requests) == 1
 
+    def test_review_actions_carry_the_review(
+        self, session, secret_key, org, project, sender, receiver
+    ) -> None:
+        """task-svc's REVIEW_* events reach a webhook that asked for them, with the review
+        (ids and the verdict) under `review`; one that did not ask gets nothing."""
+        hook = add_webhook(
+            session,
+            secret_key,
+            org=org,
+            url=receiver.url,
+            project_id=project.id,
+            send_for_all_actions=False,
+            actions=["REVIEW_CREATED"],
+        )
+        review = {"review": 5, "annotation": 4, "task": 3, "reviewer": 2, "annotator": 1}
+        run_handlers(event("REVIEW_UPDATED", project.id, **review, accepted=True))
+        assert deliveries_of(session, hook) == []
+        run_handlers(event("REVIEW_CREATED", project.id, **review, accepted=False))
+        [delivery] = deliveries_of(session, hook)
+        assert attempt_delivery(sender, delivery.id) == "succeeded"
+        [request] = receiver.wait_for(1)
+        body = request.json()
+        assert body["action"] == "REVIEW_CREATED"
+        assert body["review"] == {
+            "id": 5,
+            "annotation": 4,
+            "task": 3,
+            "reviewer": 2,
+            "annotator": 1,
+            "accepted": False,
+        }
+        assert body["project"]["id"] == project.id
+
     def test_receiver_answering_500_is_retried_then_succeeds(
         self, session, secret_key, org, project, sender, receiver, resent
     ) -> None:

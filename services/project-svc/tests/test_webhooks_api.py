@@ -237,7 +237,8 @@ class TestReadChangeDelete:
             "organization-only": True,
         }
         assert body["ANNOTATIONS_CREATED"]["key"] == "annotation"
-        assert len(body) == 12
+        assert body["REVIEW_CREATED"]["key"] == "review"
+        assert len(body) == 15
         project_only = client.get(
             "/api/webhooks/info?organization-only=false", headers=cast.owner.headers
         ).json()

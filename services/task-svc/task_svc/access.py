@@ -34,6 +34,7 @@ __all__ = [
     "can_edit_comment",
     "can_manage_tasks",
     "can_mark_ground_truth",
+    "can_review",
     "can_see_annotation",
     "can_view_tasks",
     "lock_task",
@@ -68,6 +69,12 @@ def can_mark_ground_truth(principal: Principal, project: ProjectInfo) -> bool:
     """Ground truth is the reference other annotators are measured against: managers and
     above set or clear it, never an annotator on their own work."""
     return _in_organization(principal, project) and can(principal, Action.MARK_GROUND_TRUTH)
+
+
+def can_review(principal: Principal, project: ProjectInfo) -> bool:
+    """Reviewers, managers and above review a project's annotations (never their own:
+    the reviews domain refuses that per annotation); annotators do not."""
+    return _in_organization(principal, project) and can(principal, Action.REVIEW)
 
 
 def can_change_annotation(

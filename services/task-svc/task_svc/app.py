@@ -26,6 +26,7 @@ from task_svc.jobs import JOBS, TaskJobResources
 from task_svc.labelstream.router import router as labelstream_router
 from task_svc.media.service import MediaResolver
 from task_svc.predictions.router import router as predictions_router
+from task_svc.reviews.router import router as reviews_router
 from task_svc.rpc import register_task_service
 from task_svc.settings import Settings
 from task_svc.tasks.router import router as tasks_router
@@ -48,6 +49,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             fsm_router,
             comments_router,
             assignments_router,
+            reviews_router,
         ],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database, projects)],

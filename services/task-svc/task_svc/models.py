@@ -14,4 +14,5 @@ def import_all_models() -> None:
     from task_svc.imports import models as _imports  # noqa: F401
     from task_svc.labelstream import models as _labelstream  # noqa: F401
     from task_svc.predictions import models as _predictions  # noqa: F401
+    from task_svc.reviews import models as _reviews  # noqa: F401
     from task_svc.tasks import models as _tasks  # noqa: F401

@@ -17,6 +17,9 @@ class Settings(ServiceSettings):
     #: How long the label stream holds a task for the annotator it handed it to (seconds;
     #: Label Studio's TASK_LOCK_TTL).
     task_lock_ttl_seconds: int = 86400
+    #: How long the review stream holds an annotation for the reviewer it handed it to,
+    #: so other reviewers get other ones meanwhile (seconds).
+    review_lock_ttl_seconds: int = Field(default=3600, gt=0)
     #: The longest the label stream waits for a pre-label from the project's ML backend
     #: (through ml-gateway) before handing the task out without one (seconds).
     prelabel_timeout_seconds: float = Field(default=3.5, gt=0, le=60)

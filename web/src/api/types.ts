@@ -72,6 +72,11 @@ export type StreamTask = TaskSchemas["NextTaskAnswer"];
 export type TaskRow = TaskSchemas["DataManagerTaskAnswer"] & { [column: string]: unknown };
 export type TaskPage = Omit<TaskSchemas["TaskPageAnswer"], "tasks"> & { tasks: TaskRow[] };
 
+/** A review of an annotation: accepted, rejected (with its reason) or fixed and accepted. */
+export type Review = TaskSchemas["ReviewAnswer"];
+/** The review stream's answer: the annotation, its task and its earlier reviews. */
+export type NextReview = TaskSchemas["NextReviewAnswer"];
+
 export type Column = TaskSchemas["ColumnAnswer"];
 export type Action = TaskSchemas["ActionAnswer"];
 export type ActionResult = TaskSchemas["ActionResultAnswer"];

@@ -47,7 +47,10 @@ export type EditorMode =
   /** A chosen task: its existing annotations can be updated, or a new one submitted. */
   | "task"
   /** Looking only: no buttons, no drafts. */
-  | "preview";
+  | "preview"
+  /** A reviewer's view of one annotation: its regions can be changed (for a fix), but the
+   * editor has no buttons and saves no drafts; the page reads the result (`resultRef`). */
+  | "review";
 
 export interface LabelStudioEditorProps {
   config: string;
@@ -63,6 +66,8 @@ export interface LabelStudioEditorProps {
   onError?: (error: unknown) => void;
   /** A draft was saved (for a "draft saved" hint). */
   onDraftSaved?: (draft: Draft) => void;
+  /** Set, once the editor is ready, to read the selected annotation's current result. */
+  resultRef?: { current: (() => ResultItem[]) | null };
 }
 
 // The editor's MobX objects; their shapes are the editor's own, used through a few members.
@@ -86,6 +91,7 @@ const EDITING_INTERFACES = [
   "predictions:menu",
   "predictions:tabs",
 ];
+const REVIEW_INTERFACES = ["panel", "side-column", "edit-history", "annotations:current", "annotations:tabs"];
 const PREVIEW_INTERFACES = ["panel", "side-column", "annotations:tabs", "predictions:tabs", "annotations:current"];
 
 function numericId(value: unknown): number | null {
@@ -100,7 +106,11 @@ function serialize(annotation: EditorAnnotation): ResultItem[] {
 /** The annotation to work on when the editor opens. */
 function startAnnotation(store: EditorStore, task: EditorTask, mode: EditorMode): void {
   const annotations = store.annotationStore;
-  if (mode === "preview") {
+  if (mode === "review" && annotations.annotations.length > 0) {
+    annotations.selectAnnotation(annotations.annotations[0].id);
+    return;
+  }
+  if (mode === "preview" || mode === "review") {
     // MobX arrays warn on reads past their end, so lengths are checked first.
     const first =
       annotations.annotations.length > 0
@@ -187,7 +197,8 @@ export function LabelStudioEditor(props: LabelStudioEditorProps) {
     /** The last draft save, run while the editor is being torn down. */
     let flushing = false;
     const shownAt = Date.now();
-    const editing = mode !== "preview";
+    // Drafts and the editor's own save buttons belong to annotating, not reviewing.
+    const editing = mode === "stream" || mode === "task";
     const context = (annotation: EditorAnnotation): SubmitContext => ({
       leadTime: (Date.now() - shownAt) / 1000,
       draftId: numericId(annotation?.draftId),
@@ -250,7 +261,9 @@ export function LabelStudioEditor(props: LabelStudioEditorProps) {
       config,
       interfaces: editing
         ? [...EDITING_INTERFACES, ...(showSkip === false ? [] : ["skip"])]
-        : PREVIEW_INTERFACES,
+        : mode === "review"
+          ? REVIEW_INTERFACES
+          : PREVIEW_INTERFACES,
       user: {
         pk: user.id,
         firstName: named.first_name || named.email || `User ${user.id}`,
@@ -263,6 +276,8 @@ export function LabelStudioEditor(props: LabelStudioEditorProps) {
         if (cancelled) return;
         try {
           startAnnotation(store, task, mode);
+          const resultRef = latest.current.resultRef;
+          if (resultRef) resultRef.current = () => serialize(selected());
         } catch (caught) {
           setError(caught);
         }
@@ -331,6 +346,7 @@ export function LabelStudioEditor(props: LabelStudioEditorProps) {
         // An editor that failed to start has nothing to destroy.
       }
       instance = null;
+      if (latest.current.resultRef) latest.current.resultRef.current = null;
       element.replaceChildren();
     };
     // The editor is rebuilt only for another task, config or mode; callbacks are read live.

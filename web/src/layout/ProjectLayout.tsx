@@ -6,6 +6,7 @@ import { createContext, Suspense, useCallback, useContext, useEffect, useMemo, u
 import { Link, Outlet, useParams } from "react-router-dom";
 
 import { ApiError } from "../api/client";
+import { useCurrentUser } from "../auth";
 import { getProject } from "../api/projects";
 import type { Project } from "../api/types";
 import { EmptyState, ErrorList, LoadingBlock } from "../ui";
@@ -35,6 +36,7 @@ export function useOptionalProject(): ProjectState | null {
 
 export function ProjectLayout() {
   const { projectId = "" } = useParams();
+  const { user } = useCurrentUser();
   const [project, setProject] = useState<Project | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -81,7 +83,7 @@ export function ProjectLayout() {
 
   return (
     <>
-      <ProjectNav projectId={projectId} title={project?.title} />
+      <ProjectNav projectId={projectId} title={project?.title} canReview={user.role !== "annotator"} />
       {state ? (
         <ProjectContext.Provider value={state}>
           <Suspense fallback={<LoadingBlock />}>

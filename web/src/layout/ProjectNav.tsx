@@ -1,15 +1,27 @@
-/** The project sub-navigation: the project's name and its Data / Label / Import / Export / Settings pages. */
+/** The project sub-navigation: the project's name and its Data / Label / Review / Import / Export / Settings pages. */
 import { Link, NavLink } from "react-router-dom";
 
 export const PROJECT_SECTIONS = [
   { path: "data", label: "Data" },
   { path: "label", label: "Label" },
+  { path: "review", label: "Review" },
   { path: "import", label: "Import" },
   { path: "export", label: "Export" },
   { path: "settings", label: "Settings" },
 ] as const;
 
-export function ProjectNav({ projectId, title }: { projectId: number | string; title?: string }) {
+/** Sections only some roles use: Review is for reviewers, managers and up. */
+const REVIEW_SECTION = "review";
+
+export function ProjectNav({
+  projectId,
+  title,
+  canReview = true,
+}: {
+  projectId: number | string;
+  title?: string;
+  canReview?: boolean;
+}) {
   return (
     <div className="project-nav">
       <div className="project-nav-title">
@@ -22,7 +34,7 @@ export function ProjectNav({ projectId, title }: { projectId: number | string; t
         </Link>
       </div>
       <nav aria-label="Project" className="project-nav-links">
-        {PROJECT_SECTIONS.map((section) => (
+        {PROJECT_SECTIONS.filter((section) => canReview || section.path !== REVIEW_SECTION).map((section) => (
           <NavLink
             key={section.path}
             to={`/projects/${projectId}/${section.path}`}

@@ -57,6 +57,9 @@ ACTIONS: dict[str, WebhookAction] = {
         WebhookAction(
             "LABEL_LINK_DELETED", "Label link deleted", "A label is unlinked.", "label_link"
         ),
+        WebhookAction("REVIEW_CREATED", "Review created", "An annotation is reviewed.", "review"),
+        WebhookAction("REVIEW_UPDATED", "Review updated", "A review is changed.", "review"),
+        WebhookAction("REVIEWS_DELETED", "Review deleted", "Reviews are deleted.", "review"),
     )
 }
 

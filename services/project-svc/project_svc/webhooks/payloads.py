@@ -187,6 +187,14 @@ def build_body(
             a for task in tasks for a in task.get("annotations", []) if a.get("id") in wanted
         ]
         body["task"] = [_without_annotations(task) for task in tasks]
+    elif key == "review":
+        # task-svc's payload names the review, its annotation and task, both people and
+        # the verdict (Label Studio Enterprise's review object, ids only).
+        body["review"] = {
+            "id": event.get("review"),
+            **{k: event.get(k) for k in ("annotation", "task", "reviewer", "annotator")},
+            "accepted": event.get("accepted"),
+        }
     elif key == "label_link":
         body["label_link"] = event.get("label_link") or {
             k: v for k, v in event.items() if k != "organization_id"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from labelops_common.db import json_type, utcnow
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from task_svc.db import Base, BigId
@@ -34,8 +34,20 @@ class Annotation(Base):
     #: Client-chosen id; a repeat is a 409, which makes a retried create safe.
     unique_id: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
     bulk_created: Mapped[bool] = mapped_column(default=False)
+    #: The newest review's verdict (`reviews.models.REVIEW_STATUSES`); None: not reviewed
+    #: since it was submitted or last changed by its author.
+    review_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: The newest review's comment: a rejection's reason, shown to the annotator.
+    review_comment: Mapped[str | None] = mapped_column(Text, default=None)
 
     __table_args__ = (
         Index("ix_annotations_task_id", "task_id"),
         Index("ix_annotations_project_id_completed_by_id", "project_id", "completed_by_id"),
+        # The review stream: a project's annotations awaiting review, oldest first.
+        Index(
+            "ix_annotations_project_id_unreviewed",
+            "project_id",
+            "id",
+            postgresql_where=text("review_status IS NULL AND NOT was_cancelled"),
+        ),
     )

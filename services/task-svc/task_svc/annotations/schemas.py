@@ -72,6 +72,10 @@ class AnnotationAnswer(BaseModel):
     last_created_by: int | None
     bulk_created: bool
     unique_id: str | None
+    #: The newest review's verdict: `accepted`, `rejected`, `fixed_and_accepted`, or None.
+    review_status: str | None = None
+    #: The newest review's comment (a rejection's reason).
+    review_comment: str | None = None
 
 
 class AuthoredAnnotationAnswer(AnnotationAnswer):
@@ -108,6 +112,17 @@ def annotation_fields(annotation: Annotation) -> dict[str, Any]:
     }
 
 
+def with_review(annotation: Annotation) -> dict[str, Any]:
+    """`annotation_fields` and the newest review's verdict, where the people who label
+    and review read annotations (the API, the label stream); exports and webhooks carry
+    Label Studio's fields alone."""
+    return {
+        **annotation_fields(annotation),
+        "review_status": annotation.review_status,
+        "review_comment": annotation.review_comment,
+    }
+
+
 class LabelBulkUpdate(BaseModel):
     """`POST /api/labels/bulk`: rewrite a label in saved annotations."""
 
@@ -139,7 +154,7 @@ def with_author(
     annotation: Annotation, author: UserObject | None, *, expand: bool, now: datetime
 ) -> dict[str, Any]:
     """An annotation's fields with its author's, as Label Studio's serializer adds them."""
-    answer = annotation_fields(annotation)
+    answer = with_review(annotation)
     answer["created_username"] = created_username(author)
     answer["created_ago"] = time_ago(annotation.created_at, now)
     if expand and author is not None:

@@ -168,6 +168,10 @@ def update_annotation(
     if body.result is not None:
         check_result(project, body.result)
         annotation.result = body.result
+        # Changed labels await a new verdict: a rejected annotation redone by its author
+        # counts towards its task again and goes back to the review stream.
+        annotation.review_status = None
+        annotation.review_comment = None
     if body.was_cancelled is not None:
         annotation.was_cancelled = body.was_cancelled
     if body.lead_time is not None:

@@ -8,9 +8,12 @@ transaction of the change.
   concurrent annotators on one task can neither double-count nor lose a count. One task
   (`refresh_annotation_counters`) or many in grouped queries (`recount_annotations`).
 * The finished rule: an annotation counts towards a task's overlap unless it was
-  skipped, and skipped ones count too when the project ignores skipped tasks
-  (`finished_annotation`, `counts_as_finished`); a task is labeled when that many
-  distinct annotators finished it (`is_labeled`).
+  skipped or its newest review rejected it (the task goes back to its annotator), and
+  skipped ones count too when the project ignores skipped tasks (`finished_annotation`,
+  `counts_as_finished`); a task is labeled when that many distinct annotators finished it
+  (`is_labeled`).
+* A task's review counters (`reviews_accepted`, `reviews_rejected`, `reviewed`), from its
+  annotations' verdicts (`annotations.review_status`), in the same recount.
 * A project's counters and its tasks version.
 
 A project's tasks version is raised by every committed write to its tasks, their
@@ -332,13 +335,42 @@ def _drop_pending_counters(session: Session) -> None:
 IGNORE_SKIPPED = "IGNORE_SKIPPED"
 
 
-def finished_annotation(was_cancelled: Any, *, skip_queue: str | None) -> ColumnElement[bool]:
-    """SQL: the annotation (whose `was_cancelled` column is given) counts towards its
-    task's overlap."""
+#: `annotations.review_status` of a rejected annotation (`reviews.models.REJECTED`).
+REJECTED = "rejected"
+#: The review statuses that count as accepted (a fix is an acceptance).
+ACCEPTED_STATUSES = ("accepted", "fixed_and_accepted")
+
+
+def finished_annotation(
+    was_cancelled: Any, *, skip_queue: str | None, review_status: Any
+) -> ColumnElement[bool]:
+    """SQL: the annotation (whose `was_cancelled` and `review_status` columns are given)
+    counts towards its task's overlap: a rejected one does not, until its author changes it."""
     finished: ColumnElement[bool] = ~was_cancelled
     if skip_queue == IGNORE_SKIPPED:
         finished = finished | was_cancelled
-    return finished
+    return finished & not_rejected(review_status)
+
+
+def not_rejected(review_status: Any) -> ColumnElement[bool]:
+    """SQL: the annotation's newest review did not reject it (NULL: never reviewed)."""
+    rejected: ColumnElement[bool] = review_status.is_(None) | (review_status != REJECTED)
+    return rejected
+
+
+def _review_counts(columns: Any) -> tuple[Any, Any, Any]:
+    """Aggregates over a task's annotations: accepted, rejected, submitted but unreviewed."""
+    submitted = ~columns.was_cancelled
+    return (
+        func.count().filter(submitted, columns.review_status.in_(ACCEPTED_STATUSES)),
+        func.count().filter(submitted, columns.review_status == REJECTED),
+        func.count().filter(submitted, columns.review_status.is_(None)),
+    )
+
+
+def is_reviewed(submitted: int, unreviewed: int) -> bool:
+    """A task is reviewed once every submitted annotation of it has a verdict."""
+    return submitted > 0 and unreviewed == 0
 
 
 def counts_as_finished(was_cancelled: bool, *, skip_queue: str | None) -> bool:
@@ -368,7 +400,9 @@ def refresh_annotation_counters(
     session.flush()
     # Table columns, not the mapped class: a plain SELECT skips the ORM's statement handling.
     columns = Annotation.__table__.c
-    finished = finished_annotation(columns.was_cancelled, skip_queue=project.skip_queue)
+    finished = finished_annotation(
+        columns.was_cancelled, skip_queue=project.skip_queue, review_status=columns.review_status
+    )
     row = session.execute(
         select(
             func.count().filter(~columns.was_cancelled),
@@ -376,10 +410,12 @@ def refresh_annotation_counters(
             func.count(distinct(columns.completed_by_id)).filter(finished),
             func.max(columns.created_at).filter(finished),
             func.count().filter(~columns.was_cancelled, ~columns.ground_truth),
+            *_review_counts(columns),
         ).where(columns.task_id == task.id)
     ).one()
     total, cancelled, annotators, newest = int(row[0]), int(row[1]), int(row[2]), row[3]
     useful = int(row[4])
+    accepted, rejected, unreviewed = int(row[5]), int(row[6]), int(row[7])
     labeled = is_labeled(annotators, task.overlap)
     completed_at: datetime | None = newest if labeled else None
     bump(
@@ -398,6 +434,9 @@ def refresh_annotation_counters(
         "useful_annotations": useful,
         "is_labeled": labeled,
         "completed_at": completed_at,
+        "reviews_accepted": accepted,
+        "reviews_rejected": rejected,
+        "reviewed": is_reviewed(total, unreviewed),
     }
     if updated_at is not None:
         values["updated_at"] = updated_at
@@ -483,7 +522,11 @@ def recount_annotations(
     Each task's `updated_at` becomes now (and `updated_by_id` `touched_by`, if given).
     """
     session.flush()
-    finished = finished_annotation(Annotation.was_cancelled, skip_queue=project.skip_queue)
+    finished = finished_annotation(
+        Annotation.was_cancelled,
+        skip_queue=project.skip_queue,
+        review_status=Annotation.review_status,
+    )
     deltas = dict.fromkeys(
         (
             "total_annotations_number",
@@ -496,8 +539,8 @@ def recount_annotations(
     )
     now = utcnow()
     for chunk in _chunks(task_ids):
-        recount: dict[int, tuple[int, int, int, datetime | None, int]] = {
-            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), row[4], int(row[5]))
+        recount: dict[int, tuple[Any, ...]] = {
+            int(row[0]): tuple(row[1:])
             for row in session.execute(
                 select(
                     Annotation.task_id,
@@ -506,6 +549,7 @@ def recount_annotations(
                     func.count(distinct(Annotation.completed_by_id)).filter(finished),
                     func.max(Annotation.created_at).filter(finished),
                     func.count().filter(~Annotation.was_cancelled, ~Annotation.ground_truth),
+                    *_review_counts(Annotation),
                 )
                 .where(Annotation.task_id.in_(chunk))
                 .group_by(Annotation.task_id)
@@ -532,7 +576,9 @@ def recount_annotations(
                 Task.fsm_state,
             ).where(Task.id.in_(chunk))
         ):
-            total, cancelled, annotators, newest, useful = recount.get(task_id, (0, 0, 0, None, 0))
+            total, cancelled, annotators, newest, useful, accepted, rejected, unreviewed = (
+                recount.get(task_id, (0, 0, 0, None, 0, 0, 0, 0))
+            )
             labeled = is_labeled(annotators, overlap)
             deltas["total_annotations_number"] += total - old_total
             deltas["skipped_annotations_number"] += cancelled - old_cancelled
@@ -547,6 +593,9 @@ def recount_annotations(
                 "is_labeled": labeled,
                 "completed_at": newest if labeled else None,
                 "updated_at": now,
+                "reviews_accepted": accepted,
+                "reviews_rejected": rejected,
+                "reviewed": is_reviewed(total, unreviewed),
             }
             if touched_by is not None:
                 change["updated_by_id"] = touched_by
@@ -674,7 +723,9 @@ def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue
     Returns the project's finished-task number afterwards.
     """
     overlap = max(overlap, 1)
-    finished = finished_annotation(Annotation.was_cancelled, skip_queue=skip_queue)
+    finished = finished_annotation(
+        Annotation.was_cancelled, skip_queue=skip_queue, review_status=Annotation.review_status
+    )
     annotators = (
         select(func.count(distinct(Annotation.completed_by_id)))
         .where(Annotation.task_id == Task.id, finished)

@@ -148,6 +148,10 @@ class DataManagerTaskAnswer(BaseModel):
     annotators: list[int]
     #: Who is assigned to annotate the task (Label Studio Enterprise's assignees).
     assignees: list[int]
+    reviewers: list[int]
+    reviewed: bool
+    reviews_accepted: int
+    reviews_rejected: int
     inner_id: int
     cancelled_annotations: int
     total_annotations: int
@@ -222,6 +226,7 @@ def data_manager_task(
     annotations: list[Annotation],
     predictions: list[Prediction],
     drafts: list[Draft],
+    reviewers: list[int],
     file_name: str | None,
     full: bool,
     comment_authors: list[int] | None = None,
@@ -238,6 +243,10 @@ def data_manager_task(
         "drafts": [draft_fields(d) for d in drafts],
         "annotators": sorted({a.completed_by_id for a in annotations if a.completed_by_id}),
         "assignees": assignees or [],
+        "reviewers": reviewers,
+        "reviewed": task.reviewed,
+        "reviews_accepted": task.reviews_accepted,
+        "reviews_rejected": task.reviews_rejected,
         "inner_id": task.inner_id,
         "cancelled_annotations": task.cancelled_annotations,
         "total_annotations": task.total_annotations,

@@ -44,6 +44,7 @@ from task_svc.datamanager.models import View
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.fieldindexes.schemas import DataFieldShape
 from task_svc.imports.models import FileUpload
+from task_svc.reviews.models import AnnotationReview
 from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 
@@ -434,6 +435,14 @@ def list_tasks(
     )
     commenters = comments.authors_by_task(session, found)
     assignees = assignments.assignees_of(session, ids)
+    reviewers: dict[int, list[int]] = {}
+    for task_id, reviewer_id in session.execute(
+        select(AnnotationReview.task_id, AnnotationReview.reviewer_id)
+        .where(AnnotationReview.task_id.in_(ids))
+        .distinct()
+        .order_by(AnnotationReview.task_id, AnnotationReview.reviewer_id)
+    ):
+        reviewers.setdefault(task_id, []).append(reviewer_id)
     upload_ids = {t.file_upload_id for t in found if t.file_upload_id is not None}
     file_names: dict[int, str] = {}
     if upload_ids:
@@ -451,6 +460,7 @@ def list_tasks(
                 annotations=annotations[task.id],
                 predictions=predictions[task.id],
                 drafts=drafts[task.id],
+                reviewers=reviewers.get(task.id, []),
                 file_name=file_names.get(task.file_upload_id)
                 if task.file_upload_id is not None
                 else None,
@@ -611,6 +621,10 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("total_predictions", "Predictions", "Number", "Total predictions per task", True),
     ("annotators", "Annotated by", "List", "All users who completed the task", True),
     ("assignees", "Assigned to", "List", "Users assigned to annotate the task", True),
+    ("reviewers", "Reviewed by", "List", "All users who reviewed the task", False),
+    ("reviewed", "Reviewed", "Boolean", "Every submitted annotation has a verdict", False),
+    ("reviews_accepted", "Accepted", "Number", "Annotations accepted by review", False),
+    ("reviews_rejected", "Rejected", "Number", "Annotations rejected by review", False),
     (
         "annotations_results",
         "Annotation results",

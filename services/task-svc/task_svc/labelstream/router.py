@@ -65,6 +65,7 @@ def _next(
         project=project,
         predictions=predictions[task_id],
         drafts=drafts[task_id],
+        rejected=stream.rejected_annotations(session, task_id=task_id, user_id=principal.user_id),
     )
     media: MediaResolver = request.app.state.media_resolver
     answer["data"] = media.resolve_data(

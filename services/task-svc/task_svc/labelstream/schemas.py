@@ -8,7 +8,8 @@ from typing import Any
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import ValidationFailed
 
-from task_svc.annotations.schemas import AnnotationAnswer
+from task_svc.annotations.models import Annotation
+from task_svc.annotations.schemas import AnnotationAnswer, with_review
 from task_svc.drafts.models import Draft
 from task_svc.drafts.schemas import DraftAnswer, draft_fields
 from task_svc.labelstream.service import Picked
@@ -53,8 +54,9 @@ def dm_params(body: Any, query: str | None) -> dict[str, Any]:
 
 
 class NextTaskAnswer(TaskAnswer):
-    """The label stream's task: its predictions (when the project shows them), no
-    annotations, the caller's drafts, the lock it holds and the queue it came from."""
+    """The label stream's task: its predictions (when the project shows them), the
+    caller's own annotations a reviewer rejected (with `review_comment`, the reason; no
+    others), the caller's drafts, the lock it holds and the queue it came from."""
 
     predictions: list[PredictionAnswer]
     annotations: list[AnnotationAnswer]
@@ -70,14 +72,15 @@ def next_task_response(
     project: ProjectInfo,
     predictions: list[Prediction],
     drafts: list[Draft],
+    rejected: list[Annotation],
 ) -> dict[str, Any]:
-    """The task with its predictions and the caller's drafts; annotations are left out."""
+    """The task with its predictions, the caller's drafts and rejected annotations."""
     task = picked.task
     shown = predictions if project.show_collab_predictions else []
     return {
         **task_fields(task),
         "predictions": [prediction_fields(p) for p in shown],
-        "annotations": [],
+        "annotations": [with_review(a) for a in rejected],
         "drafts": [draft_fields(d) for d in drafts],
         "updated_by": [{"user_id": task.updated_by_id}] if task.updated_by_id else [],
         "unique_lock_id": picked.lock.unique_id,

@@ -3,19 +3,21 @@
 Order of the queues (Label Studio's `get_next_task`):
 
 1. a task the user already holds an unexpired lock on ("Task lock");
-2. with overlap > 1, tasks others have started but not finished ("Breadth first queue");
-3. the project's sampling: sequential by the data manager's ordering ("Sequence queue",
+2. tasks whose annotation by the user a reviewer rejected ("Rejected queue": the task went
+   back to its annotator with the reason);
+3. with overlap > 1, tasks others have started but not finished ("Breadth first queue");
+4. the project's sampling: sequential by the data manager's ordering ("Sequence queue",
    ids ascending by default), uniform random ("Uniform random queue") or lowest prediction
    score first (of the project's model version when it names one), random when no task
    has a score ("Active learning or random queue");
-4. with `skip_queue=REQUEUE_FOR_ME`, tasks the user skipped ("Skipped queue");
-5. tasks the user postponed ("Postponed draft queue").
+5. with `skip_queue=REQUEUE_FOR_ME`, tasks the user skipped ("Skipped queue");
+6. tasks the user postponed ("Postponed draft queue").
 
 In an `assigned_only` project every queue holds only the tasks assigned to the user. A lock
 lasts the project's reservation timeout (the service's default when it sets none): when
 it runs out, the task is free for the next person.
 
-A task is never offered to a user who annotated or skipped it (except through 4), nor once
+A task is never offered to a user who annotated or skipped it (except through 2 and 5), nor once
 it is labeled, nor while (locks of other users + distinct finished annotators) reaches its
 overlap. Every query is bounded by an index on `tasks` and a LIMIT, and the per-user
 exclusions are NOT EXISTS probes on indexed child rows, so a million-task project costs
@@ -57,6 +59,7 @@ from task_svc.predictions.models import Prediction
 from task_svc.tasks.models import Task
 
 TASK_LOCK = "Task lock"
+REJECTED = "Rejected queue"
 BREADTH_FIRST = "Breadth first queue"
 SEQUENCE = "Sequence queue"
 UNIFORM = "Uniform random queue"
@@ -116,9 +119,12 @@ def scope_from(params: dict[str, Any] | None) -> Scope:
 
 
 def _done_by(user_id: int, *, skipped: bool | None = None) -> ColumnElement[bool]:
-    """The user has an annotation on the task (only skips / only non-skips, if asked)."""
+    """The user has an annotation on the task (only skips / only non-skips, if asked)
+    that no reviewer rejected: a rejected one is theirs to do again."""
     mine = select(Annotation.id).where(
-        Annotation.task_id == Task.id, Annotation.completed_by_id == user_id
+        Annotation.task_id == Task.id,
+        Annotation.completed_by_id == user_id,
+        counts.not_rejected(Annotation.review_status),
     )
     if skipped is not None:
         mine = mine.where(Annotation.was_cancelled == skipped)
@@ -135,7 +141,11 @@ def _postponed_by(user_id: int) -> ColumnElement[bool]:
 
 def _has_room(project: ProjectInfo, user_id: int, now: datetime) -> ColumnElement[bool]:
     """Fewer than `overlap` slots are taken by finished annotators and other users' locks."""
-    finished = counts.finished_annotation(Annotation.was_cancelled, skip_queue=project.skip_queue)
+    finished = counts.finished_annotation(
+        Annotation.was_cancelled,
+        skip_queue=project.skip_queue,
+        review_status=Annotation.review_status,
+    )
     annotators = (
         select(func.count(distinct(Annotation.completed_by_id)))
         .where(Annotation.task_id == Task.id, finished)
@@ -403,7 +413,11 @@ def next_task(
         session.flush()
         return Picked(task=held_task, queue=TASK_LOCK, lock=held_lock)
     open_ = _open_to(project, user_id, now, scope)
-    task, queue = _fresh_task(session, project=project, user_id=user_id, open_=open_, scope=scope)
+    task, queue = _rejected_task(session, project=project, user_id=user_id, open_=open_), REJECTED
+    if task is None:
+        task, queue = _fresh_task(
+            session, project=project, user_id=user_id, open_=open_, scope=scope
+        )
     if task is None and project.skip_queue == "REQUEUE_FOR_ME":
         task, queue = _skipped_task(session, project=project, user_id=user_id, open_=open_), SKIPPED
     if task is None:
@@ -467,6 +481,24 @@ def _uncertainty_score(project: ProjectInfo) -> Any:
     )
 
 
+def _rejected_task(
+    session: Session, *, project: ProjectInfo, user_id: int, open_: list[ColumnElement[bool]]
+) -> Task | None:
+    """A task a reviewer sent back to the user (their annotation of it was rejected and
+    they have not redone it), driven from their annotations (by index)."""
+    rejected_ids = select(Annotation.task_id).where(
+        Annotation.project_id == project.id,
+        Annotation.completed_by_id == user_id,
+        Annotation.review_status == counts.REJECTED,
+    )
+    return _first_claimable(
+        session,
+        [*open_, ~_done_by(user_id), ~_postponed_by(user_id)],
+        [Task.id.asc()],
+        base=select(Task.id).where(Task.id.in_(rejected_ids)),
+    )
+
+
 def _skipped_task(
     session: Session, *, project: ProjectInfo, user_id: int, open_: list[ColumnElement[bool]]
 ) -> Task | None:
@@ -508,4 +540,20 @@ def _postponed_task(
         [*open_, ~_done_by(user_id)],
         [postponed_first.asc(), Task.id.asc()],
         base=base,
+    )
+
+
+def rejected_annotations(session: Session, *, task_id: int, user_id: int) -> list[Annotation]:
+    """The user's annotations of the task whose newest review rejected them: what the
+    labeling page shows them again, with the reviewer's reason."""
+    return list(
+        session.scalars(
+            select(Annotation)
+            .where(
+                Annotation.task_id == task_id,
+                Annotation.completed_by_id == user_id,
+                Annotation.review_status == counts.REJECTED,
+            )
+            .order_by(Annotation.id)
+        )
     )

@@ -47,6 +47,11 @@ class Task(Base):
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     unresolved_comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     last_comment_updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Its annotations whose newest review accepted them (fixes included) / rejected them.
+    reviews_accepted: Mapped[int] = mapped_column(default=0, server_default="0")
+    reviews_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Every submitted annotation of the task has a verdict (and it has one at least).
+    reviewed: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     # Ordering indexes end with `id`, the data manager's tiebreaker, so a page of any
     # ordering is an index walk (PostgreSQL walks them backwards for descending orders).
@@ -61,6 +66,26 @@ class Task(Base):
         # Partial: most tasks come from neither an uploaded file nor a storage object, and
         # every index a task is in costs its import ~10% more on PostgreSQL. Lookups name
         # a value (`= x`, `IN (...)`), which implies NOT NULL, so the planner still uses them.
+        # Partial, for the same reason: an imported task has no review, so these cost the
+        # import nothing; a filter naming a positive count or `reviewed = true` implies
+        # the predicate and walks them.
+        Index(
+            "ix_tasks_project_id_reviews_accepted",
+            "project_id",
+            "reviews_accepted",
+            "id",
+            postgresql_where=text("reviews_accepted > 0"),
+        ),
+        Index(
+            "ix_tasks_project_id_reviews_rejected",
+            "project_id",
+            "reviews_rejected",
+            "id",
+            postgresql_where=text("reviews_rejected > 0"),
+        ),
+        Index(
+            "ix_tasks_project_id_reviewed", "project_id", "id", postgresql_where=text("reviewed")
+        ),
         Index(
             "ix_tasks_file_upload_id",
             "file_upload_id",

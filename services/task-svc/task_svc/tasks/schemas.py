@@ -10,7 +10,7 @@ from labelops_common.http.answers import Timestamp, timestamp
 from pydantic import BaseModel, ConfigDict
 
 from task_svc.annotations.models import Annotation
-from task_svc.annotations.schemas import AnnotationAnswer, annotation_fields
+from task_svc.annotations.schemas import AnnotationAnswer, with_review
 from task_svc.drafts.models import Draft
 from task_svc.drafts.schemas import DraftAnswer, draft_fields
 from task_svc.predictions.models import Prediction
@@ -142,7 +142,7 @@ def full_task(
         **task_fields(task),
         "annotations": [
             {
-                **annotation_fields(a),
+                **with_review(a),
                 "completed_by": users.get(a.completed_by_id or 0) or {"id": a.completed_by_id},
             }
             for a in annotations

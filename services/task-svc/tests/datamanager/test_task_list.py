@@ -38,6 +38,11 @@ TASK_ONLY_KEYS = {
     "last_comment_updated_at",
     "project",
     "comment_authors",
+    # Label Studio Enterprise's review columns (the reviews domain keeps them on write).
+    "reviewers",
+    "reviewed",
+    "reviews_accepted",
+    "reviews_rejected",
 }
 FULL_EXTRA_KEYS = {
     "annotations",

@@ -4,6 +4,51 @@
  */
 
 export interface paths {
+    "/api/annotation-reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reviews
+         * @description An annotation's, a task's or a project's reviews (`project` or Label Studio
+         *     Enterprise's `annotation__task__project`), oldest first (its history) unless
+         *     `ordering=-id`. One of `annotation`, `task` or `project` is required.
+         */
+        get: operations["list_reviews_api_annotation_reviews_get"];
+        put?: never;
+        /**
+         * Create Review
+         * @description Accept, reject (`comment` says why) or fix and accept (`result`) an annotation.
+         */
+        post: operations["create_review_api_annotation_reviews_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/annotation-reviews/{review_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Review */
+        get: operations["get_review_api_annotation_reviews__review_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Review */
+        delete: operations["delete_review_api_annotation_reviews__review_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Review */
+        patch: operations["update_review_api_annotation_reviews__review_id__patch"];
+        trace?: never;
+    };
     "/api/annotations/{annotation_id}": {
         parameters: {
             query?: never;
@@ -549,6 +594,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/next-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Next Review
+         * @description The next annotation for the caller to review, held for them: unreviewed ones,
+         *     oldest first, never their own, never one another reviewer holds.
+         */
+        get: operations["next_review_api_projects__project_id__next_review_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/reimport": {
         parameters: {
             query?: never;
@@ -957,6 +1023,10 @@ export interface components {
             result: {
                 [key: string]: unknown;
             }[];
+            /** Review Comment */
+            review_comment?: string | null;
+            /** Review Status */
+            review_status?: string | null;
             /** Task */
             task: number;
             /** Unique Id */
@@ -1076,6 +1146,10 @@ export interface components {
             result: {
                 [key: string]: unknown;
             }[];
+            /** Review Comment */
+            review_comment?: string | null;
+            /** Review Status */
+            review_status?: string | null;
             /** Task */
             task: number;
             /** Unique Id */
@@ -1313,6 +1387,14 @@ export interface components {
             predictions_score?: number | null;
             /** Project */
             project: number;
+            /** Reviewed */
+            reviewed: boolean;
+            /** Reviewers */
+            reviewers: number[];
+            /** Reviews Accepted */
+            reviews_accepted: number;
+            /** Reviews Rejected */
+            reviews_rejected: number;
             /** Storage Filename */
             storage_filename: string | null;
             /** Total Annotations */
@@ -1708,9 +1790,25 @@ export interface components {
             type: string;
         };
         /**
+         * NextReviewAnswer
+         * @description The review stream's next annotation: it, its task, and its earlier reviews.
+         */
+        NextReviewAnswer: {
+            annotation: components["schemas"]["AuthoredAnnotationAnswer"];
+            /** History */
+            history: components["schemas"]["ReviewAnswer"][];
+            /**
+             * Lock Expires At
+             * Format: date-time
+             */
+            lock_expires_at: string;
+            task: components["schemas"]["TaskAnswer"];
+        };
+        /**
          * NextTaskAnswer
-         * @description The label stream's task: its predictions (when the project shows them), no
-         *     annotations, the caller's drafts, the lock it holds and the queue it came from.
+         * @description The label stream's task: its predictions (when the project shows them), the
+         *     caller's own annotations a reviewer rejected (with `review_comment`, the reason; no
+         *     others), the caller's drafts, the lock it holds and the queue it came from.
          */
         NextTaskAnswer: {
             /** Annotations */
@@ -1960,6 +2058,84 @@ export interface components {
              */
             files_as_tasks_list: boolean;
         };
+        /**
+         * ReviewAnswer
+         * @description One review. `result` is the reviewer's fix (None for a plain verdict) and
+         *     `previous_annotation_history_result` the annotator's result it replaced.
+         */
+        ReviewAnswer: {
+            /** Accepted */
+            accepted: boolean;
+            /** Annotation */
+            annotation: number;
+            /** Annotator */
+            annotator: number | null;
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number;
+            /** Fixed Annotation History */
+            fixed_annotation_history: number | null;
+            /** Id */
+            id: number;
+            /** Previous Annotation History */
+            previous_annotation_history: number | null;
+            /** Previous Annotation History Result */
+            previous_annotation_history_result: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Project */
+            project: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Task */
+            task: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ReviewCreate
+         * @description Accept (`accepted: true`), reject with a reason (`accepted: false`, `comment`), or
+         *     fix and accept (`accepted: true` with the corrected `result`).
+         */
+        ReviewCreate: {
+            /** Accepted */
+            accepted: boolean;
+            /** Annotation */
+            annotation: number;
+            /** Comment */
+            comment?: string | null;
+            /** Reject Action */
+            reject_action?: "requeue" | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            }[] | null;
+        };
+        /**
+         * ReviewUpdate
+         * @description Change a verdict; `result: null` takes a fix back (the annotator's result returns).
+         */
+        ReviewUpdate: {
+            /** Accepted */
+            accepted?: boolean | null;
+            /** Comment */
+            comment?: string | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            }[] | null;
+        };
         /** StateAnswer */
         StateAnswer: {
             /** Context Data */
@@ -2033,6 +2209,10 @@ export interface components {
             result: {
                 [key: string]: unknown;
             }[];
+            /** Review Comment */
+            review_comment?: string | null;
+            /** Review Status */
+            review_status?: string | null;
             /** Task */
             task: number;
             /** Unique Id */
@@ -2046,6 +2226,58 @@ export interface components {
             updated_by: number | null;
             /** Was Cancelled */
             was_cancelled: boolean;
+        };
+        /**
+         * TaskAnswer
+         * @description A task's own fields (Label Studio's `BaseTask`); `data` and `meta` are open objects.
+         */
+        TaskAnswer: {
+            /** Cancelled Annotations */
+            cancelled_annotations: number;
+            /** Comment Authors */
+            comment_authors: number[];
+            /** Comment Count */
+            comment_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** File Upload */
+            file_upload: number | null;
+            /** Id */
+            id: number;
+            /** Inner Id */
+            inner_id: number;
+            /** Is Labeled */
+            is_labeled: boolean;
+            /** Last Comment Updated At */
+            last_comment_updated_at: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Overlap */
+            overlap: number;
+            /** Project */
+            project: number;
+            /** Total Annotations */
+            total_annotations: number;
+            /** Total Predictions */
+            total_predictions: number;
+            /** Unresolved Comment Count */
+            unresolved_comment_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: number | null;
         };
         /** TaskAssignmentAnswer */
         TaskAssignmentAnswer: {
@@ -2219,6 +2451,217 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_reviews_api_annotation_reviews_get: {
+        parameters: {
+            query?: {
+                annotation?: number | null;
+                task?: number | null;
+                project?: number | null;
+                annotation__task__project?: number | null;
+                /** @description `id` or `-id` */
+                ordering?: string | null;
+                page?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewAnswer"][];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_review_api_annotation_reviews_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    get_review_api_annotation_reviews__review_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    delete_review_api_annotation_reviews__review_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    update_review_api_annotation_reviews__review_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     get_annotation_api_annotations__annotation_id__get: {
         parameters: {
             query?: {
@@ -4143,6 +4586,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NextTaskAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    next_review_api_projects__project_id__next_review_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextReviewAnswer"];
                 };
             };
             /** @description Label Studio's error body. */

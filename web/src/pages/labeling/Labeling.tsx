@@ -33,6 +33,16 @@ function parseTaskId(value: string | null): number | null {
   return Number.isInteger(number) && number > 0 ? number : null;
 }
 
+/** An annotation's author: an id in the stream's answer, a user object in a full task. */
+function authorId(completedBy: unknown): number | null {
+  if (typeof completedBy === "number") return completedBy;
+  if (completedBy && typeof completedBy === "object" && "id" in completedBy) {
+    const id = (completedBy as { id: unknown }).id;
+    return typeof id === "number" ? id : null;
+  }
+  return null;
+}
+
 export default function Labeling() {
   const { project, reload: reloadProject } = useProject();
   const { user } = useCurrentUser();
@@ -86,6 +96,11 @@ export default function Labeling() {
   );
 
   const task = screen.kind === "task" ? screen.task : null;
+  // The caller's annotations a reviewer rejected: the stream sends them back with the
+  // task, and the annotator updates them (the reason shows above the editor).
+  const rejected = (task?.annotations ?? []).filter(
+    (annotation) => annotation.review_status === "rejected" && authorId(annotation.completed_by) === user.id,
+  );
 
   const onSubmit = useCallback(
     async (result: ResultItem[], context: SubmitContext) => {
@@ -194,6 +209,12 @@ export default function Labeling() {
           <div className="labeling-instructions-text">{project.expert_instruction}</div>
         </details>
       )}
+      {rejected.map((annotation) => (
+        <div key={annotation.id} className="labeling-rejected" role="alert">
+          <strong>A reviewer rejected your annotation {annotation.id}.</strong>{" "}
+          {annotation.review_comment ? `Reason: ${annotation.review_comment}` : ""}
+        </div>
+      ))}
       <ErrorList error={saveError} title="The annotation was not saved" />
       {screen.kind === "loading" && <LoadingBlock label="Loading task…" />}
       {screen.kind === "failed" && <ErrorList error={screen.error} title="Could not load the task" />}
@@ -222,7 +243,7 @@ export default function Labeling() {
               config={project.label_config}
               task={screen.task}
               user={user}
-              mode={chosenTaskId !== null ? "task" : "stream"}
+              mode={chosenTaskId !== null || rejected.length > 0 ? "task" : "stream"}
               showSkip={project.show_skip_button}
               onSubmit={onSubmit}
               onUpdate={onUpdate}

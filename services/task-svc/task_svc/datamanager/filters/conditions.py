@@ -50,6 +50,7 @@ from task_svc.datamanager.filters.parsing import (
 )
 from task_svc.imports.models import FileUpload
 from task_svc.predictions.models import Prediction
+from task_svc.reviews.models import AnnotationReview
 from task_svc.tasks.models import Task
 
 
@@ -136,6 +137,8 @@ def _item_condition(item: FilterItem) -> ColumnElement[bool]:
         return _assignees_condition(item)
     if column == "ground_truth":
         return _ground_truth_condition(item)
+    if column == "reviewers":
+        return _reviewers_condition(item)
     if column == "predictions_model_versions":
         return _model_versions_condition(item)
     if column == "annotations_results":
@@ -286,12 +289,34 @@ def _assignees_condition(item: FilterItem) -> ColumnElement[bool]:
         return not_(has_any) if parse_bool(item.value, item, "value") else has_any
     if item.operator not in _POSITIVE_LIST_OPERATORS | _NEGATIVE_LIST_OPERATORS:
         raise item.error("operator", f"operator '{item.operator}' does not apply to assignees")
+    user_ids = _user_ids(item)
+    found = assigned(_in_values(TaskAssignment.user_id, "number", user_ids))
+    return found if item.operator in _POSITIVE_LIST_OPERATORS else not_(found)
+
+
+def _reviewers_condition(item: FilterItem) -> ColumnElement[bool]:
+    """Tasks someone (value = user id) reviewed: a probe of `(task_id, reviewer_id)`."""
+    if item.operator == "empty":
+        has_any = exists(select(1).where(AnnotationReview.task_id == Task.id))
+        return not_(has_any) if parse_bool(item.value, item, "value") else has_any
+    if item.operator not in _POSITIVE_LIST_OPERATORS | _NEGATIVE_LIST_OPERATORS:
+        raise item.error("operator", f"operator '{item.operator}' does not apply to reviewers")
+    user_ids = _user_ids(item)
+    found = exists(
+        select(1).where(
+            AnnotationReview.task_id == Task.id,
+            _in_values(AnnotationReview.reviewer_id, "number", user_ids),
+        )
+    )
+    return found if item.operator in _POSITIVE_LIST_OPERATORS else not_(found)
+
+
+def _user_ids(item: FilterItem) -> list[Any]:
     user_ids = list_member_values("number", item)
     for user_id in user_ids:
         if not isinstance(user_id, int):
             raise item.error("value", "must be a user id (an integer)")
-    found = assigned(_in_values(TaskAssignment.user_id, "number", user_ids))
-    return found if item.operator in _POSITIVE_LIST_OPERATORS else not_(found)
+    return user_ids
 
 
 def _ground_truth_condition(item: FilterItem) -> ColumnElement[bool]:

@@ -26,6 +26,7 @@ from task_svc.datamanager.filters.parsing import (
     ordering_name,
 )
 from task_svc.predictions.models import Prediction
+from task_svc.reviews.models import AnnotationReview
 from task_svc.tasks.models import Task
 
 
@@ -46,6 +47,14 @@ def _has_ground_truth() -> ColumnElement[Any]:
     return case((annotation_exists(Annotation.ground_truth.is_(True)), 1), else_=0)
 
 
+def _first_reviewer() -> ColumnElement[Any]:
+    return (
+        select(func.min(AnnotationReview.reviewer_id))
+        .where(AnnotationReview.task_id == Task.id)
+        .scalar_subquery()
+    )
+
+
 def _first_model_version() -> ColumnElement[Any]:
     return (
         select(func.min(Prediction.model_version))
@@ -58,6 +67,7 @@ def _first_model_version() -> ColumnElement[Any]:
 _RELATED_SORT_KEYS: dict[str, Callable[[], Any]] = {
     "file_upload": lambda: Task.file_upload_id,
     "annotators": _first_annotator,
+    "reviewers": _first_reviewer,
     "ground_truth": _has_ground_truth,
     "predictions_model_versions": _first_model_version,
 }

@@ -78,6 +78,10 @@ TASK_COLUMNS: dict[str, tuple[Any, ValueKind]] = {
     # Counters `comments.service` keeps on write (partial indexes above zero).
     "comments": (Task.comment_count, "number"),
     "unresolved_comment_count": (Task.unresolved_comment_count, "number"),
+    # Counters `reviews.service` keeps on write.
+    "reviewed": (Task.reviewed, "boolean"),
+    "reviews_accepted": (Task.reviews_accepted, "number"),
+    "reviews_rejected": (Task.reviews_rejected, "number"),
 }
 
 
@@ -91,6 +95,7 @@ RELATED_COLUMNS = frozenset(
         "annotations_results",
         "predictions_results",
         "file_upload",
+        "reviewers",
     }
 )
 
@@ -99,7 +104,7 @@ RELATED_COLUMNS = frozenset(
 UNSUPPORTED_COLUMNS = frozenset(
     # `comment_authors` is shown per page (`comments.authors_by_task`), kept nowhere a
     # filter could use.
-    {"comment_authors", "reviewed", "agreement", "reviewers"}
+    {"comment_authors", "agreement"}
 )
 
 
