@@ -76,6 +76,15 @@ START_TRAINING = "START_TRAINING"
 LABEL_LINK_CREATED = "LABEL_LINK_CREATED"
 LABEL_LINK_UPDATED = "LABEL_LINK_UPDATED"
 LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
+# Label Studio Enterprise's review actions: payload {"review", "annotation", "task",
+# "reviewer", "annotator", "accepted"} (ids, and the outcome).
+REVIEW_CREATED = "REVIEW_CREATED"
+REVIEW_UPDATED = "REVIEW_UPDATED"
+REVIEWS_DELETED = "REVIEWS_DELETED"
+#: Internal (no webhook delivers it): payload {"task": id, "agreement": float or None}.
+TASK_AGREEMENT_UPDATED = "TASK_AGREEMENT_UPDATED"
+#: Events for LabelOps' own consumers only, never delivered to webhooks.
+INTERNAL_EVENTS = frozenset({TASK_AGREEMENT_UPDATED})
 KNOWN_EVENTS = frozenset(
     {
         ANNOTATION_CREATED,
@@ -91,6 +100,10 @@ KNOWN_EVENTS = frozenset(
         LABEL_LINK_CREATED,
         LABEL_LINK_UPDATED,
         LABEL_LINK_DELETED,
+        REVIEW_CREATED,
+        REVIEW_UPDATED,
+        REVIEWS_DELETED,
+        TASK_AGREEMENT_UPDATED,
     }
 )
 #: Register for this to receive every event (e.g. webhooks "send for all actions").
