@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from task_svc.analytics import metrics
@@ -264,7 +265,7 @@ def sync_completions(session: Session, *, project_id: int, task_ids: Iterable[in
         .join(Task, Task.id == Annotation.task_id)
         .where(Annotation.task_id.in_(ids), Annotation.was_cancelled.is_(False))
         .order_by(Annotation.task_id, Annotation.created_at, Annotation.id)
-        .distinct(Annotation.task_id)
+        .ext(distinct_on(Annotation.task_id))
     ).all()
     new = [
         {
