@@ -22,7 +22,7 @@ from labelops_common.events import (
 )
 from sqlalchemy.orm import Session
 
-from task_svc.analytics import rollups
+from task_svc.analytics import metrics, rollups
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ def _ids(value: object) -> list[int]:
 @event_handler(ANNOTATION_CREATED, ANNOTATION_UPDATED, ANNOTATIONS_DELETED, consumer="task-svc")
 def count_annotations(event: Event, session: Session) -> None:
     ids = _ids(event.payload.get("annotation_id")) + _ids(event.payload.get("annotation_ids"))
+    if event.name == ANNOTATION_CREATED:
+        # Counted from the event: an annotation deleted before its event is handled leaves
+        # the rollups (which describe the annotations that exist) but was still made.
+        metrics.ANNOTATIONS_CREATED.inc()
     rollups.sync_annotations(session, project_id=event.project_id, annotation_ids=ids)
 
 

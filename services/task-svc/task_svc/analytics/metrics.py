@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 
 ANNOTATIONS_CREATED = Counter(
     "labelops_analytics_annotations_created_total",
-    "Annotations (submitted or skipped) counted into the analytics rollups.",
+    "Annotations created (submitted or skipped), counted by the analytics handler.",
 )
 REVIEWS = Counter(
     "labelops_analytics_reviews_total",

@@ -229,10 +229,8 @@ def sync_annotations(session: Session, *, project_id: int, annotation_ids: Itera
         deltas.annotation(fact, -1)
     for values in new:
         deltas.annotation(values, +1)
-        if values["annotation_id"] not in old:
-            metrics.ANNOTATIONS_CREATED.inc()
-            if values["lead_time"] is not None:
-                metrics.ANNOTATION_LEAD_TIME.observe(values["lead_time"])
+        if values["annotation_id"] not in old and values["lead_time"] is not None:
+            metrics.ANNOTATION_LEAD_TIME.observe(values["lead_time"])
     tasks = {fact.task_id for fact in old.values()} | {values["task_id"] for values in new}
     if old:
         session.execute(delete(AnnotationFact).where(AnnotationFact.annotation_id.in_(list(old))))

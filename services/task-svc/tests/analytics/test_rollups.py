@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labelops_common import events
+from prometheus_client import REGISTRY
 from sqlalchemy import text
-from task_svc.analytics import rollups
+from task_svc.analytics import metrics, rollups
 
 from .conftest import wait_until
 
@@ -89,6 +90,7 @@ def test_rollups_equal_a_direct_count_after_a_scripted_session(
     stack, client, cast, make_project, celery_app, writer
 ) -> None:
     project_id = make_project()
+    counted_before = metrics.ANNOTATIONS_CREATED._value.get()
     t1, t2, t3 = (writer.task(cast.owner, project_id) for _ in range(3))
     mine_t1 = writer.annotate(cast.annotator, t1, lead_time=10)
     mine_t2 = writer.annotate(cast.annotator, t2, lead_time=20)
@@ -109,6 +111,16 @@ def test_rollups_equal_a_direct_count_after_a_scripted_session(
         rolled_up(stack, project_id),
         expected,
     )
+    # Prometheus counts each new annotation once (five were made), with no labels.
+    assert metrics.ANNOTATIONS_CREATED._value.get() - counted_before == 5
+    label_names = {
+        name
+        for family in REGISTRY.collect()
+        if family.name.startswith("labelops_analytics_")
+        for sample in family.samples
+        for name in sample.labels
+    }
+    assert label_names == {"outcome", "le"}
     # The same figures through the API, by hand: the deleted annotation and the deleted
     # task's skip are gone, the update's lead time replaced the first one.
     people = client.get(
