@@ -22,6 +22,7 @@ const DataManager = lazy(() => import("./pages/datamanager/DataManager"));
 const Labeling = lazy(() => import("./pages/labeling/Labeling"));
 const ImportPage = lazy(() => import("./pages/import/ImportPage"));
 const ExportPage = lazy(() => import("./pages/export/ExportPage"));
+const AnalyticsPage = lazy(() => import("./pages/analytics/AnalyticsPage"));
 
 export function App() {
   return (
@@ -40,6 +41,7 @@ export function App() {
               <Route path="label" element={<Labeling />} />
               <Route path="import" element={<ImportPage />} />
               <Route path="export" element={<ExportPage />} />
+              <Route path="analytics" element={<AnalyticsPage />} />
               <Route path="settings" element={<ProjectSettings />} />
               <Route path="settings/:section" element={<ProjectSettings />} />
             </Route>

@@ -80,3 +80,11 @@ export type ViewAnswer = TaskSchemas["ViewAnswer"];
 export type ImportResult = TaskSchemas["ImportResultAnswer"];
 export type ImportQueued = TaskSchemas["ImportQueuedAnswer"];
 export type ImportJob = TaskSchemas["ImportJobAnswer"];
+
+/** `GET /api/projects/{id}/analytics/`: figures per day or hour, and their totals. */
+export type AnalyticsSeries = TaskSchemas["AnalyticsSeries"];
+export type AnalyticsFigures = TaskSchemas["Figures"];
+export type AnalyticsPoint = TaskSchemas["SeriesPoint"];
+/** `GET /api/projects/{id}/analytics/people/`. */
+export type AnalyticsPeople = TaskSchemas["AnalyticsPeople"];
+export type PersonFigures = TaskSchemas["PersonFigures"];

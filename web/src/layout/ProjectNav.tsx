@@ -1,4 +1,4 @@
-/** The project sub-navigation: the project's name and its Data / Label / Import / Export / Settings pages. */
+/** The project sub-navigation: the project's name and its Data / Label / Import / Export / Analytics / Settings pages. */
 import { Link, NavLink } from "react-router-dom";
 
 export const PROJECT_SECTIONS = [
@@ -6,6 +6,7 @@ export const PROJECT_SECTIONS = [
   { path: "label", label: "Label" },
   { path: "import", label: "Import" },
   { path: "export", label: "Export" },
+  { path: "analytics", label: "Analytics" },
   { path: "settings", label: "Settings" },
 ] as const;
 
