@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from task_svc.analytics.models import NO_USER, ProjectHour, UserHour
 from task_svc.analytics.schemas import Figures, Interval, SeriesPoint
 
-#: A series has at most this many periods (a year of days; three weeks of hours).
-MAX_PERIODS = 500
+#: A series has at most this many periods (two years of days; 31 days of hours).
+MAX_PERIODS = 744
 #: The range when none is given: the last 30 days, or 48 hours.
 DEFAULT_SPAN = {"day": timedelta(days=30), "hour": timedelta(hours=48)}
 STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
@@ -58,13 +58,14 @@ def parse_range(
         raise ValidationFailed({"interval": [f"Unknown interval '{interval}': one of day, hour."]})
     period: Interval = "day" if interval == "day" else "hour"
     step = STEP[period]
-    end_at = _parse_moment(end, field="to", end=True) if end else (now or datetime.now(UTC)) + step
+    # Without `to`, the range ends with the current period.
+    end_at = _parse_moment(end, field="to", end=True) if end else (now or datetime.now(UTC))
+    aligned_end = _floor(end_at, period)
+    end_at = aligned_end if end and aligned_end == end_at else aligned_end + step
     start_at = (
         _parse_moment(start, field="from", end=False) if start else end_at - DEFAULT_SPAN[period]
     )
     start_at = _floor(start_at, period)
-    aligned_end = _floor(end_at, period)
-    end_at = aligned_end if aligned_end == end_at else aligned_end + step
     if start_at >= end_at:
         raise ValidationFailed({"from": ["Must be before 'to'."]})
     if (end_at - start_at) / step > MAX_PERIODS:
