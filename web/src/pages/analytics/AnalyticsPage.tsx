@@ -15,7 +15,7 @@ import {
 } from "../../api/analytics";
 import { useProject } from "../../layout";
 import { ErrorList, formatCount, ListTable, LoadingBlock, Select, TextInput, useLoaded } from "../../ui";
-import { formatRatio, formatSeconds, isoDay, periodLabel } from "./chart";
+import { formatAxisCount, formatRatio, formatSeconds, isoDay, periodLabel } from "./chart";
 import { LineChart } from "./LineChart";
 import "./analytics.css";
 
@@ -46,13 +46,12 @@ function Totals({ totals }: { totals: AnalyticsFigures }) {
 
 function Charts({ data }: { data: AnalyticsSeries }) {
   const labels = data.series.map((point) => periodLabel(point.period, data.interval));
-  const count = (value: number) => formatCount(Math.round(value));
   return (
     <div className="analytics-charts">
       <LineChart
         title="Throughput"
         labels={labels}
-        format={count}
+        format={formatAxisCount}
         series={[
           { label: "Annotations", values: data.series.map((p) => p.annotations) },
           { label: "Tasks completed", values: data.series.map((p) => p.tasks_completed) },
@@ -71,7 +70,7 @@ function Charts({ data }: { data: AnalyticsSeries }) {
       <LineChart
         title="Review outcomes"
         labels={labels}
-        format={count}
+        format={formatAxisCount}
         series={[
           { label: "Accepted", values: data.series.map((p) => p.reviews_accepted) },
           { label: "Rejected", values: data.series.map((p) => p.reviews_rejected) },

@@ -1,5 +1,5 @@
 /** A small line chart in plain SVG (no chart library: four lines do not need 100 kB). */
-import { type ChartSeries, linePath, niceMax } from "./chart";
+import { type ChartSeries, linePath, niceMax, pointCoordinates } from "./chart";
 
 const WIDTH = 480;
 const HEIGHT = 160;
@@ -46,15 +46,13 @@ export function LineChart({
           </>
         )}
         {series.map((line, index) => (
-          <path
-            key={line.label}
-            d={linePath(line.values, WIDTH, HEIGHT, top)}
-            fill="none"
-            stroke={COLORS[index % COLORS.length]}
-            strokeWidth={2}
-          >
+          <g key={line.label} stroke={COLORS[index % COLORS.length]} fill={COLORS[index % COLORS.length]}>
             <title>{line.label}</title>
-          </path>
+            <path d={linePath(line.values, WIDTH, HEIGHT, top)} fill="none" strokeWidth={2} />
+            {pointCoordinates(line.values, WIDTH, HEIGHT, top).map(([x, y]) => (
+              <circle key={x} cx={x} cy={y} r={2.5} />
+            ))}
+          </g>
         ))}
       </svg>
       <ul className="analytics-legend">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatRatio, formatSeconds, isoDay, linePath, niceMax, periodLabel } from "./chart";
+import { formatAxisCount, formatRatio, formatSeconds, isoDay, linePath, niceMax, periodLabel, pointCoordinates } from "./chart";
 
 describe("analytics chart arithmetic", () => {
   it("rounds the axis up to 1, 2 or 5 times a power of ten", () => {
@@ -14,6 +14,7 @@ describe("analytics chart arithmetic", () => {
   it("breaks the line where nothing was measured", () => {
     expect(linePath([0, 10, null, 5], 30, 100, 10)).toBe("M0.0,100.0 L10.0,0.0 M30.0,50.0");
     expect(linePath([4], 40, 100, 8)).toBe("M20.0,50.0");
+    expect(pointCoordinates([null, 5, null], 20, 100, 10)).toEqual([[10, 50]]);
   });
 
   it("formats seconds, ratios, days and periods", () => {
@@ -21,6 +22,8 @@ describe("analytics chart arithmetic", () => {
     expect(formatSeconds(12.5)).toBe("12.5 s");
     expect(formatSeconds(210)).toBe("3.5 min");
     expect(formatSeconds(7560)).toBe("2.1 h");
+    expect(formatAxisCount(0.5)).toBe("0.5");
+    expect(formatAxisCount(2)).toBe("2");
     expect(formatRatio(0.625)).toBe("62.5%");
     expect(formatRatio(undefined)).toBe("—");
     expect(isoDay(new Date(Date.UTC(2026, 10, 2, 23, 59)))).toBe("2026-11-02");

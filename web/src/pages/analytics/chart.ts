@@ -34,6 +34,27 @@ export function linePath(values: (number | null)[], width: number, height: numbe
   return parts.join(" ");
 }
 
+/** The measured points' coordinates (drawn as dots, so a lone value between gaps shows). */
+export function pointCoordinates(
+  values: (number | null)[],
+  width: number,
+  height: number,
+  top: number,
+): [number, number][] {
+  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  const found: [number, number][] = [];
+  values.forEach((value, index) => {
+    if (value === null) return;
+    found.push([values.length > 1 ? index * step : width / 2, height - (value / top) * height]);
+  });
+  return found;
+}
+
+/** A count on an axis: whole numbers as they are, halves with one decimal. */
+export function formatAxisCount(value: number): string {
+  return Number.isInteger(value) ? value.toLocaleString() : value.toFixed(1);
+}
+
 /** Seconds as "42 s", "3.5 min" or "2.1 h"; an em dash when unmeasured. */
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "—";
