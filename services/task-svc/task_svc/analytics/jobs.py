@@ -16,6 +16,7 @@ from labelops_common.events import (
     REVIEW_UPDATED,
     REVIEWS_DELETED,
     TASK_AGREEMENT_UPDATED,
+    TASKS_CREATED,
     TASKS_DELETED,
     Event,
     event_handler,
@@ -43,6 +44,19 @@ def count_annotations(event: Event, session: Session) -> None:
         # the rollups (which describe the annotations that exist) but was still made.
         metrics.ANNOTATIONS_CREATED.inc()
     rollups.sync_annotations(session, project_id=event.project_id, annotation_ids=ids)
+
+
+@event_handler(TASKS_CREATED, consumer="task-svc")
+def count_imported_annotations(event: Event, session: Session) -> None:
+    task_ids = _ids(event.payload.get("task_ids"))
+    first, last = event.payload.get("first_task_id"), event.payload.get("last_task_id")
+    if not (isinstance(first, int) and isinstance(last, int)):
+        if not task_ids:
+            return
+        first, last = min(task_ids), max(task_ids)
+    rollups.count_new_tasks(
+        session, project_id=event.project_id, task_ids=task_ids or None, first=first, last=last
+    )
 
 
 @event_handler(TASKS_DELETED, consumer="task-svc")

@@ -325,6 +325,76 @@ def forget_deleted_tasks(
     deltas.write(session)
 
 
+_ADD_NEW_TASKS = text(
+    """
+    WITH annotation_facts AS (
+        INSERT INTO analytics_annotation_facts
+            (annotation_id, project_id, task_id, user_id, hour, was_cancelled, lead_time)
+        SELECT id, project_id, task_id, coalesce(completed_by_id, 0),
+               date_trunc('hour', created_at, 'UTC'), was_cancelled, lead_time
+        FROM annotations
+        WHERE project_id = :project_id AND task_id BETWEEN :first AND :last
+          AND (CAST(:ids AS bigint[]) IS NULL OR task_id = ANY(CAST(:ids AS bigint[])))
+        ON CONFLICT DO NOTHING
+        RETURNING user_id, hour, was_cancelled, lead_time
+    ), completion_facts AS (
+        INSERT INTO analytics_completion_facts
+            (task_id, project_id, annotation_id, user_id, hour, seconds)
+        SELECT DISTINCT ON (a.task_id) a.task_id, a.project_id, a.id,
+               coalesce(a.completed_by_id, 0), date_trunc('hour', a.created_at, 'UTC'),
+               greatest(0, extract(epoch FROM a.created_at - t.created_at))
+        FROM annotations a JOIN tasks t ON t.id = a.task_id
+        WHERE a.project_id = :project_id AND a.task_id BETWEEN :first AND :last
+          AND (CAST(:ids AS bigint[]) IS NULL OR a.task_id = ANY(CAST(:ids AS bigint[])))
+          AND NOT a.was_cancelled
+        ORDER BY a.task_id, a.created_at, a.id
+        ON CONFLICT DO NOTHING
+        RETURNING user_id, hour, seconds
+    )
+    INSERT INTO analytics_user_hours (project_id, user_id, hour, annotations, skipped,
+        lead_time_sum, lead_time_count, tasks_completed, completion_seconds_sum,
+        reviews_accepted, reviews_rejected, accepted_received, rejected_received,
+        agreement_sum, agreement_count)
+    SELECT :project_id, user_id, hour, sum(a), sum(s), sum(lts), sum(ltc), sum(tc), sum(cs),
+           0, 0, 0, 0, 0, 0
+    FROM (
+        SELECT user_id, hour, (NOT was_cancelled)::int a, was_cancelled::int s,
+               coalesce(lead_time, 0) lts, (lead_time IS NOT NULL)::int ltc, 0 tc, 0.0 cs
+        FROM annotation_facts
+        UNION ALL
+        SELECT user_id, hour, 0, 0, 0.0, 0, 1, seconds FROM completion_facts
+    ) added
+    GROUP BY user_id, hour
+    ON CONFLICT (project_id, user_id, hour) DO UPDATE SET
+        annotations = analytics_user_hours.annotations + excluded.annotations,
+        skipped = analytics_user_hours.skipped + excluded.skipped,
+        lead_time_sum = analytics_user_hours.lead_time_sum + excluded.lead_time_sum,
+        lead_time_count = analytics_user_hours.lead_time_count + excluded.lead_time_count,
+        tasks_completed = analytics_user_hours.tasks_completed + excluded.tasks_completed,
+        completion_seconds_sum =
+            analytics_user_hours.completion_seconds_sum + excluded.completion_seconds_sum
+    """
+)
+
+
+def count_new_tasks(
+    session: Session, *, project_id: int, task_ids: Sequence[int] | None, first: int, last: int
+) -> None:
+    """TASKS_CREATED: annotations that came with the tasks (an import), which publish no
+    annotation events, are counted set-based; tasks without annotations cost an index probe.
+    Rows with facts already (a redelivery, or a handler that ran first) are left alone."""
+    lock_project(session, project_id)
+    session.execute(
+        _ADD_NEW_TASKS,
+        {
+            "project_id": project_id,
+            "first": first,
+            "last": last,
+            "ids": list(task_ids) if task_ids else None,
+        },
+    )
+
+
 # ------------------------------------------------------------------- reviews and agreement
 
 

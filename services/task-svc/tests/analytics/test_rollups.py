@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from task_svc.analytics import metrics, rollups
 
-from .conftest import wait_until
+from .conftest import RESULT, wait_until
 
 COUNTERS = (
     "annotations",
@@ -112,7 +112,7 @@ def test_rollups_equal_a_direct_count_after_a_scripted_session(
         expected,
     )
     # Prometheus counts each new annotation once (five were made), with no labels.
-    assert metrics.ANNOTATIONS_CREATED._value.get() - counted_before == 5
+    assert wait_until(lambda: metrics.ANNOTATIONS_CREATED._value.get() - counted_before == 5)
     label_names = {
         name
         for family in REGISTRY.collect()
@@ -307,3 +307,28 @@ def test_agreement_over_time_counts_each_task_once_and_each_annotator(
     mine = _person(client, cast, project_id, cast.annotator.user_id)
     assert (mine["agreement_count"], mine["agreement_mean"]) == (1, 1.0)
     assert not math.isnan(mine["agreement_mean"])
+
+
+def test_annotations_imported_with_their_tasks_are_counted(
+    stack, client, cast, make_project, celery_app
+) -> None:
+    """An import publishes TASKS_CREATED only; the annotations it carried count anyway."""
+    project_id = make_project()
+    items = [
+        {
+            "data": {"text": f"t{n}"},
+            "annotations": [{"result": RESULT, "lead_time": 4, "completed_by": cast.owner.user_id}],
+        }
+        for n in range(3)
+    ]
+    answer = client.post(
+        f"/api/projects/{project_id}/import", json=items, headers=cast.owner.headers
+    )
+    assert answer.status_code == 201, answer.text
+    expected = direct_count(stack, project_id)
+    assert sum(values["annotations"] for values in expected.values()) == 3
+    assert wait_until(lambda: rolled_up(stack, project_id) == expected), (
+        rolled_up(stack, project_id),
+        expected,
+    )
+    assert sum(values["tasks_completed"] for values in expected.values()) == 3
