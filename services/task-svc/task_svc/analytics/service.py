@@ -99,15 +99,10 @@ def _mean(total: float, count: int) -> float | None:
     return float(total) / count if count else None
 
 
-def _figures(row: Any, agreement: tuple[float, int] | None = None) -> dict[str, Any]:
-    values = dict(row._mapping) if row is not None else {}
-
+def _figures(values: dict[str, Any]) -> dict[str, Any]:
     def get(name: str) -> Any:
         return values.get(name) or 0
 
-    agreement_sum, agreement_count = (
-        agreement if agreement is not None else (get("agreement_sum"), int(get("agreement_count")))
-    )
     return {
         "annotations": int(get("annotations")),
         "skipped": int(get("skipped")),
@@ -118,8 +113,8 @@ def _figures(row: Any, agreement: tuple[float, int] | None = None) -> dict[str, 
         "reviews_rejected": int(get("reviews_rejected")),
         "accepted_received": int(get("accepted_received")),
         "rejected_received": int(get("rejected_received")),
-        "agreement_mean": _mean(agreement_sum, int(agreement_count)),
-        "agreement_count": int(agreement_count),
+        "agreement_mean": _mean(get("agreement_sum"), int(get("agreement_count"))),
+        "agreement_count": int(get("agreement_count")),
     }
 
 
@@ -134,8 +129,22 @@ def _user_filter(project_id: int, span: Range, user_id: int | None) -> list[Colu
     return where
 
 
-def _period(column: Any, interval: Interval) -> Any:
-    return func.date_trunc(interval, column, "UTC")
+def _by_period(
+    rows: Any, interval: Interval, names: tuple[str, ...]
+) -> dict[datetime, dict[str, float]]:
+    """Hourly sums folded into the interval's periods (at most a few hundred rows: the
+    range's hours, summed over people in SQL)."""
+    periods: dict[datetime, dict[str, float]] = {}
+    for row in rows:
+        moment = row.hour.astimezone(UTC)
+        folded = periods.setdefault(_floor(moment, interval), dict.fromkeys(names, 0))
+        for name in names:
+            folded[name] += getattr(row, name) or 0
+    return periods
+
+
+def _summed(periods: dict[datetime, dict[str, float]], names: tuple[str, ...]) -> dict[str, float]:
+    return {name: sum(values[name] for values in periods.values()) for name in names}
 
 
 def series(
@@ -145,45 +154,39 @@ def series(
 
     The project's agreement counts each task once (`analytics_project_hours`); a person's
     is over the tasks they annotated."""
-    period = _period(UserHour.hour, span.interval).label("period")
-    rows = {
-        row.period: row
-        for row in session.execute(
-            select(period, *_sums(UserHour, _USER_SUMS))
-            .where(*_user_filter(project_id, span, user_id))
-            .group_by(period)
-        )
-    }
-    total = session.execute(
-        select(*_sums(UserHour, _USER_SUMS)).where(*_user_filter(project_id, span, user_id))
-    ).one()
-    agreements: dict[datetime, tuple[float, int]] = {}
-    total_agreement: tuple[float, int] | None = None
+    rows = session.execute(
+        select(UserHour.hour, *_sums(UserHour, _USER_SUMS))
+        .where(*_user_filter(project_id, span, user_id))
+        .group_by(UserHour.hour)
+    )
+    periods = _by_period(rows, span.interval, _USER_SUMS)
+    agreement_names = ("agreement_sum", "agreement_count")
     if user_id is None:
-        project_period = _period(ProjectHour.hour, span.interval).label("period")
-        in_range = (
-            ProjectHour.project_id == project_id,
-            ProjectHour.hour >= span.start,
-            ProjectHour.hour < span.end,
+        # The project's agreement: each task once, not once per annotator.
+        agreements = _by_period(
+            session.execute(
+                select(
+                    ProjectHour.hour, ProjectHour.agreement_sum, ProjectHour.agreement_count
+                ).where(
+                    ProjectHour.project_id == project_id,
+                    ProjectHour.hour >= span.start,
+                    ProjectHour.hour < span.end,
+                )
+            ),
+            span.interval,
+            agreement_names,
         )
-        for row in session.execute(
-            select(project_period, *_sums(ProjectHour, ("agreement_sum", "agreement_count")))
-            .where(*in_range)
-            .group_by(project_period)
-        ):
-            agreements[row.period] = (row.agreement_sum, int(row.agreement_count))
-        summed = session.execute(
-            select(*_sums(ProjectHour, ("agreement_sum", "agreement_count"))).where(*in_range)
-        ).one()
-        total_agreement = (summed.agreement_sum, int(summed.agreement_count))
+        for values in periods.values():
+            values.update(dict.fromkeys(agreement_names, 0))
+        for moment, values in agreements.items():
+            periods.setdefault(moment, dict.fromkeys(_USER_SUMS, 0)).update(values)
     points: list[SeriesPoint] = []
     moment = span.start
     step = STEP[span.interval]
     while moment < span.end:
-        agreement = agreements.get(moment, (0.0, 0)) if user_id is None else None
-        points.append(SeriesPoint(period=moment, **_figures(rows.get(moment), agreement)))
+        points.append(SeriesPoint(period=moment, **_figures(periods.get(moment, {}))))
         moment += step
-    return Figures(**_figures(total, total_agreement)), points
+    return Figures(**_figures(_summed(periods, _USER_SUMS))), points
 
 
 def people(
@@ -199,7 +202,7 @@ def people(
     ).all()
     answer = []
     for row in rows:
-        figures = _figures(row)
+        figures = _figures(dict(row._mapping))
         if any(
             figures[name]
             for name in (
