@@ -332,3 +332,35 @@ def test_annotations_imported_with_their_tasks_are_counted(
         expected,
     )
     assert sum(values["tasks_completed"] for values in expected.values()) == 3
+
+
+def test_a_batch_naming_one_annotation_twice_counts_it_once(
+    stack, client, cast, make_project, writer
+) -> None:
+    """A worker applies a batched message's events in one transaction: the second event of
+    the same annotation must see the fact the first one wrote, not the one before it."""
+    project_id = make_project()
+    task_id = writer.task(cast.owner, project_id)
+    annotation_id = writer.annotate(cast.annotator, task_id, lead_time=10)
+    with stack.task_runtime.database.session() as session:
+        rollups.backfill_project(session, project_id=project_id)
+        session.commit()
+    answer = client.patch(
+        f"/api/annotations/{annotation_id}", json={"lead_time": 4}, headers=cast.annotator.headers
+    )
+    assert answer.status_code == 200, answer.text
+    now = datetime.now(UTC).isoformat()
+    batch = [
+        events.Event(
+            id=events.new_event_id(),
+            name=events.ANNOTATION_UPDATED,
+            project_id=project_id,
+            payload={"annotation_id": annotation_id, "task_id": task_id, "project_id": project_id},
+            occurred_at=now,
+        )
+        for _ in range(3)
+    ]
+    assert events.run_handlers_for_batch(batch) == {}
+    assert rolled_up(stack, project_id) == direct_count(stack, project_id)
+    [figures] = rolled_up(stack, project_id).values()
+    assert (figures["annotations"], figures["lead_time_sum"]) == (1, 4)
