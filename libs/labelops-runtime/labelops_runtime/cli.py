@@ -191,7 +191,8 @@ def _analytics_backfill(args: argparse.Namespace) -> int:
     """Recompute projects' analytics rollups from their annotations (data that predates
     the event handlers, or imported without events), one transaction per project."""
     from labelops_common.db import Database
-    from task_svc.analytics.rollups import backfill_project
+    from task_svc.analytics.rollups import ANALYZED, backfill_project
+    from task_svc.db import analyze_if_grown
 
     from labelops_runtime import suite as suite_module
 
@@ -205,6 +206,8 @@ def _analytics_backfill(args: argparse.Namespace) -> int:
             with task_database.session() as session:
                 counted = backfill_project(session, project_id=project_id)
                 session.commit()
+            for table in ANALYZED:
+                analyze_if_grown(task_database.engine, table, added=counted)
             sys.stdout.write(f"project {project_id}: {counted} annotations counted\n")
         task_database.engine.dispose()
     finally:

@@ -572,6 +572,15 @@ def rebuild_rollups(session: Session, *, project_id: int) -> None:
     session.execute(_PROJECT_HOURS, {"project_id": project_id})
 
 
+#: The tables a backfill grows: `analyze_if_grown` them after its commit, so the handlers'
+#: lookups by id are planned against their new sizes.
+ANALYZED = (
+    "analytics_annotation_facts",
+    "analytics_completion_facts",
+    "analytics_user_hours",
+)
+
+
 def backfill_project(session: Session, *, project_id: int) -> int:
     """Recompute a project's annotation and completion facts from its annotations, then
     its rollups; reviews and agreement keep the facts their events left. Returns the
