@@ -199,7 +199,10 @@ def _analytics_backfill(args: argparse.Namespace) -> int:
     common = CommonSettings()
     suite_module.configure_process(common, service="analytics-backfill")
     [database] = suite_module.service_databases(common, ["task-svc"])
-    embedded = suite_module.start_embedded_postgres(common, [database])
+    # `make run`'s embedded PostgreSQL only when task-svc's database is in it.
+    embedded = (
+        suite_module.start_embedded_postgres(common, [database]) if database.embedded else None
+    )
     try:
         task_database = Database.from_url(database.url, pool_size=1)
         for project_id in args.project:
