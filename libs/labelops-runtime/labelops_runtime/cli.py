@@ -191,7 +191,7 @@ def _analytics_backfill(args: argparse.Namespace) -> int:
     """Recompute projects' analytics rollups from their annotations (data that predates
     the event handlers, or imported without events), one transaction per project."""
     from labelops_common.db import Database
-    from task_svc.analytics.rollups import ANALYZED, backfill_project
+    from task_svc.analytics.backfill import ANALYZED, backfill_project
     from task_svc.db import analyze_if_grown
 
     from labelops_runtime import suite as suite_module

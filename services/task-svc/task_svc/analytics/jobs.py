@@ -23,7 +23,7 @@ from labelops_common.events import (
 )
 from sqlalchemy.orm import Session
 
-from task_svc.analytics import metrics, rollups
+from task_svc.analytics import backfill, metrics, rollups
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def count_imported_annotations(event: Event, session: Session) -> None:
         if not task_ids:
             return
         first, last = min(task_ids), max(task_ids)
-    rollups.count_new_tasks(
+    backfill.count_new_tasks(
         session, project_id=event.project_id, task_ids=task_ids or None, first=first, last=last
     )
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from task_svc.analytics import rollups
+from task_svc.analytics import backfill
 
 from .conftest import Writer
 
@@ -40,7 +40,7 @@ def project_id(stack, client, cast, make_project) -> int:
                 text("UPDATE annotations SET created_at = :at WHERE id = :id"),
                 {"at": at, "id": annotation_id},
             )
-        rollups.backfill_project(session, project_id=project)
+        backfill.backfill_project(session, project_id=project)
         session.commit()
     return project
 

@@ -12,7 +12,7 @@ from typing import Any
 from labelops_common import events
 from prometheus_client import REGISTRY
 from sqlalchemy import text
-from task_svc.analytics import metrics, rollups
+from task_svc.analytics import backfill, metrics
 
 from .conftest import RESULT, wait_until
 
@@ -142,7 +142,7 @@ def test_rollups_equal_a_direct_count_after_a_scripted_session(
 
     # Rebuilt from scratch, set-based, the backfill finds the same rollups.
     with stack.task_runtime.database.session() as session:
-        assert rollups.backfill_project(session, project_id=project_id) == 3
+        assert backfill.backfill_project(session, project_id=project_id) == 3
         session.commit()
     assert rolled_up(stack, project_id) == expected
 
@@ -343,7 +343,7 @@ def test_a_batch_naming_one_annotation_twice_counts_it_once(
     task_id = writer.task(cast.owner, project_id)
     annotation_id = writer.annotate(cast.annotator, task_id, lead_time=10)
     with stack.task_runtime.database.session() as session:
-        rollups.backfill_project(session, project_id=project_id)
+        backfill.backfill_project(session, project_id=project_id)
         session.commit()
     answer = client.patch(
         f"/api/annotations/{annotation_id}", json={"lead_time": 4}, headers=cast.annotator.headers
