@@ -69,6 +69,9 @@ bench-floor: env ## PostgreSQL's own cost of importing the bench tasks: make ben
 bench-storage: env ## storage-sync benchmark: make bench-storage SIZES=20000,100000 LS=1 (bench/README.md)
 	$(UV) run --no-sync python -m bench.storage
 
+bench-analytics: env ## analytics at scale (backfill, reads, one event): make bench-analytics SIZE=1000000
+	$(UV) run --no-sync python -m bench.analytics --size $(or $(SIZE),1000000)
+
 chart-render: env ## print the rendered chart: make chart-render VALUES=helm/labelops/values-production.yaml
 	@$(UV) run python scripts/chart.py render $(if $(VALUES),-f $(VALUES))
 
