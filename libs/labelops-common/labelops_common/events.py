@@ -81,10 +81,9 @@ LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
 REVIEW_CREATED = "REVIEW_CREATED"
 REVIEW_UPDATED = "REVIEW_UPDATED"
 REVIEWS_DELETED = "REVIEWS_DELETED"
-#: Internal (no webhook delivers it): payload {"task": id, "agreement": float or None}.
+#: Internal: payload {"task": id, "agreement": float or None}. Not one of the webhooks'
+#: actions (`project_svc.webhooks.actions`), so no webhook delivers it.
 TASK_AGREEMENT_UPDATED = "TASK_AGREEMENT_UPDATED"
-#: Events for LabelOps' own consumers only, never delivered to webhooks.
-INTERNAL_EVENTS = frozenset({TASK_AGREEMENT_UPDATED})
 KNOWN_EVENTS = frozenset(
     {
         ANNOTATION_CREATED,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from labelops_common.events import ALL_EVENTS, INTERNAL_EVENTS, Event, event_handler
+from labelops_common.events import ALL_EVENTS, Event, event_handler
 from labelops_common.jobs import resources_of
 from labelops_common.jobs.runner import default_worker_id
 from labelops_common.queue import labelops_celery_app, labelops_task
@@ -24,8 +24,6 @@ from project_svc.webhooks.models import WebhookDelivery
 
 @event_handler(ALL_EVENTS, consumer="project-svc")
 def create_webhook_deliveries(event: Event, session: Session) -> None:
-    if event.name in INTERNAL_EVENTS:
-        return  # LabelOps' own bookkeeping (e.g. agreement), not a Label Studio action
     resources = resources_of(ProjectJobResources, bind=session.get_bind())
     deliveries = service.create_deliveries(
         session,
