@@ -51,6 +51,17 @@ def _floor(moment: datetime, interval: Interval) -> datetime:
 def parse_range(
     *, start: str | None, end: str | None, interval: str | None, now: datetime | None = None
 ) -> Range:
+    try:
+        return _parse_range(start=start, end=end, interval=interval, now=now)
+    except OverflowError:
+        raise ValidationFailed(
+            {"from": ["The range reaches past the dates this server can count (years 1 to 9999)."]}
+        ) from None
+
+
+def _parse_range(
+    *, start: str | None, end: str | None, interval: str | None, now: datetime | None
+) -> Range:
     """The query's range, aligned to whole periods; 400 naming the field when it is not
     one (unknown interval, `from` after `to`, more than `MAX_PERIODS` periods)."""
     interval = interval or "day"

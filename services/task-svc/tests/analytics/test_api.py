@@ -148,6 +148,7 @@ def test_outsiders_and_anonymous_callers_are_refused(client, cast, project_id, p
         ({"from": "2026-11-05", "to": "2026-11-01"}, "from"),
         ({"from": "2020-01-01", "to": "2026-11-01"}, "to"),
         ({"user": "someone"}, "user"),
+        ({"to": "9999-12-31"}, "from"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_the_field(client, cast, project_id, params, field) -> None:
