@@ -7,7 +7,7 @@ export LABELOPS_DATA_DIR ?= ./data
 #: `make run` serves with one process per core.
 PROCESSES ?= $(shell python3 -c 'import os; print(os.cpu_count() or 1)')
 
-.PHONY: env web run test lint proto proto-check routes routes-check permissions openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage bench-soak chart-render chart-check
+.PHONY: env web run test lint proto proto-check routes routes-check permissions openapi openapi-check migration bench bench-exports bench-ml bench-floor bench-storage bench-soak bench-analytics chart-render chart-check
 
 env: ## create .venv from the lock file (installs uv from PyPI if missing)
 	@command -v $(UV) >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -74,6 +74,9 @@ bench-soak: env ## 30 minutes of mixed traffic with a worker kill and a PostgreS
 
 bench-storage: env ## storage-sync benchmark: make bench-storage SIZES=20000,100000 LS=1 (bench/README.md)
 	$(UV) run --no-sync python -m bench.storage
+
+bench-analytics: env ## analytics at scale (backfill, reads, one event): make bench-analytics SIZE=1000000
+	$(UV) run --no-sync python -m bench.analytics --size $(or $(SIZE),1000000)
 
 chart-render: env ## print the rendered chart: make chart-render VALUES=helm/labelops/values-production.yaml
 	@$(UV) run python scripts/chart.py render $(if $(VALUES),-f $(VALUES))

@@ -181,6 +181,8 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/api/ml/\{backend_id\}/interactive-annotating", "ml read"),
     ("*", r"/api/ml.*", "ml change"),
     ("GET", r"/api/projects/\{project_id\}(/annotators|/next|/tasks)?", "project read"),
+    # task-svc analytics/: members read their own figures, managers everyone's.
+    ("GET", r"/api/projects/\{project_id\}/analytics(/people)?", "project read"),
     ("POST", r"/api/projects/\{project_id\}/(next|validate)", "project read"),
     ("*", r"/api/projects/\{project_id\}.*", "project change"),
     ("GET", r"/api/annotations/\{annotation_id\}", "others' annotation read"),

@@ -23,6 +23,7 @@ const Labeling = lazy(() => import("./pages/labeling/Labeling"));
 const Review = lazy(() => import("./pages/review/Review"));
 const ImportPage = lazy(() => import("./pages/import/ImportPage"));
 const ExportPage = lazy(() => import("./pages/export/ExportPage"));
+const AnalyticsPage = lazy(() => import("./pages/analytics/AnalyticsPage"));
 
 export function App() {
   return (
@@ -42,6 +43,7 @@ export function App() {
               <Route path="review" element={<Review />} />
               <Route path="import" element={<ImportPage />} />
               <Route path="export" element={<ExportPage />} />
+              <Route path="analytics" element={<AnalyticsPage />} />
               <Route path="settings" element={<ProjectSettings />} />
               <Route path="settings/:section" element={<ProjectSettings />} />
             </Route>

@@ -83,10 +83,13 @@ LABEL_LINK_CREATED = "LABEL_LINK_CREATED"
 LABEL_LINK_UPDATED = "LABEL_LINK_UPDATED"
 LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
 # Label Studio Enterprise's review actions: payload {"review", "annotation", "task",
-# "reviewer", "annotator", "accepted"} (ids, and the verdict).
+# "reviewer", "annotator", "accepted"} (ids, and the outcome).
 REVIEW_CREATED = "REVIEW_CREATED"
 REVIEW_UPDATED = "REVIEW_UPDATED"
 REVIEWS_DELETED = "REVIEWS_DELETED"
+#: Internal: payload {"task": id, "agreement": float or None}. Not one of the webhooks'
+#: actions (`project_svc.webhooks.actions`), so no webhook delivers it.
+TASK_AGREEMENT_UPDATED = "TASK_AGREEMENT_UPDATED"
 KNOWN_EVENTS = frozenset(
     {
         ANNOTATION_CREATED,
@@ -105,6 +108,7 @@ KNOWN_EVENTS = frozenset(
         REVIEW_CREATED,
         REVIEW_UPDATED,
         REVIEWS_DELETED,
+        TASK_AGREEMENT_UPDATED,
     }
 )
 #: Register for this to receive every event (e.g. webhooks "send for all actions").

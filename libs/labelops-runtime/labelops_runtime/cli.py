@@ -187,6 +187,38 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analytics_backfill(args: argparse.Namespace) -> int:
+    """Recompute projects' analytics rollups from their annotations (data that predates
+    the event handlers, or imported without events), one transaction per project."""
+    from labelops_common.db import Database
+    from task_svc.analytics.backfill import ANALYZED, backfill_project
+    from task_svc.db import analyze_if_grown
+
+    from labelops_runtime import suite as suite_module
+
+    common = CommonSettings()
+    suite_module.configure_process(common, service="analytics-backfill")
+    [database] = suite_module.service_databases(common, ["task-svc"])
+    # `make run`'s embedded PostgreSQL only when task-svc's database is in it.
+    embedded = (
+        suite_module.start_embedded_postgres(common, [database]) if database.embedded else None
+    )
+    try:
+        task_database = Database.from_url(database.url, pool_size=1)
+        for project_id in args.project:
+            with task_database.session() as session:
+                counted = backfill_project(session, project_id=project_id)
+                session.commit()
+            for table in ANALYZED:
+                analyze_if_grown(task_database.engine, table, added=counted)
+            sys.stdout.write(f"project {project_id}: {counted} annotations counted\n")
+        task_database.engine.dispose()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def _routes(args: argparse.Namespace) -> int:
     sys.stdout.write(render_routes(args.format))
     return 0
@@ -226,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply every pending migration")
     migrate.add_argument("--target", default="all")
     migrate.set_defaults(handler=_migrate)
+
+    backfill = commands.add_parser(
+        "analytics-backfill", help="recompute projects' analytics rollups from their annotations"
+    )
+    backfill.add_argument("--project", type=int, action="append", required=True)
+    backfill.set_defaults(handler=_analytics_backfill)
 
     routes = commands.add_parser("routes", help="render the route table")
     routes.add_argument("--format", choices=["table", "nginx", "json"], default="table")

@@ -14,6 +14,7 @@ from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from task_svc.analytics.router import router as analytics_router
 from task_svc.annotations.router import router as annotations_router
 from task_svc.assignments.router import router as assignments_router
 from task_svc.comments.router import router as comments_router
@@ -50,6 +51,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             comments_router,
             assignments_router,
             reviews_router,
+            analytics_router,
         ],
         migrations_dir=Path(__file__).parent / "migrations",
         grpc_registrations=lambda database: [register_task_service(database, projects)],

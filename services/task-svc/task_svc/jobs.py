@@ -27,6 +27,8 @@ JOBS = ServiceJobs(
         "task_svc.imports.jobs",
         # Builds of data-field indexes.
         "task_svc.fieldindexes.jobs",
+        # Analytics rollups, kept by handlers of the annotation, review and agreement events.
+        "task_svc.analytics.jobs",
     ),
 )
 

@@ -2,6 +2,7 @@
 
 
 def import_all_models() -> None:
+    from task_svc.analytics import models as _analytics  # noqa: F401
     from task_svc.annotations import models as _annotations  # noqa: F401
     from task_svc.assignments import models as _assignments  # noqa: F401
     from task_svc.bulk import models as _bulk  # noqa: F401
@@ -9,6 +10,7 @@ def import_all_models() -> None:
     from task_svc.counts import models as _counts  # noqa: F401
     from task_svc.datamanager import models as _datamanager  # noqa: F401
     from task_svc.drafts import models as _drafts  # noqa: F401
+    from task_svc.events import models as _events  # noqa: F401
     from task_svc.fieldindexes import models as _fieldindexes  # noqa: F401
     from task_svc.fsm import models as _fsm  # noqa: F401
     from task_svc.imports import models as _imports  # noqa: F401

@@ -88,3 +88,10 @@ export type ImportJob = TaskSchemas["ImportJobAnswer"];
 
 /** A comment on a task or one of its annotations (`/api/comments/`). */
 export type Comment = TaskSchemas["CommentAnswer"];
+/** `GET /api/projects/{id}/analytics/`: figures per day or hour, and their totals. */
+export type AnalyticsSeries = TaskSchemas["AnalyticsSeries"];
+export type AnalyticsFigures = TaskSchemas["Figures"];
+export type AnalyticsPoint = TaskSchemas["SeriesPoint"];
+/** `GET /api/projects/{id}/analytics/people/`. */
+export type AnalyticsPeople = TaskSchemas["AnalyticsPeople"];
+export type PersonFigures = TaskSchemas["PersonFigures"];

@@ -1,4 +1,4 @@
-/** The project sub-navigation: the project's name and its Data / Label / Review / Import / Export / Settings pages. */
+/** The project sub-navigation: the project's name and its Data / Label / Review / Import / Export / Analytics / Settings pages. */
 import { Link, NavLink } from "react-router-dom";
 
 export const PROJECT_SECTIONS = [
@@ -7,6 +7,7 @@ export const PROJECT_SECTIONS = [
   { path: "review", label: "Review" },
   { path: "import", label: "Import" },
   { path: "export", label: "Export" },
+  { path: "analytics", label: "Analytics" },
   { path: "settings", label: "Settings" },
 ] as const;
 

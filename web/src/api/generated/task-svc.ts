@@ -446,6 +446,46 @@ export interface paths {
         patch: operations["update_prediction_api_predictions__prediction_id__patch"];
         trace?: never;
     };
+    "/api/projects/{project_id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project Analytics
+         * @description Throughput, lead time, review outcomes and agreement per day or hour (UTC).
+         */
+        get: operations["project_analytics_api_projects__project_id__analytics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/analytics/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People Analytics
+         * @description Each person's figures over the range (default: the last 30 days).
+         */
+        get: operations["people_analytics_api_projects__project_id__analytics_people_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/annotators": {
         parameters: {
             query?: never;
@@ -984,6 +1024,54 @@ export interface components {
             reload?: boolean | null;
             /** Response Code */
             response_code?: number | null;
+        };
+        /**
+         * AnalyticsPeople
+         * @description `GET /api/projects/{id}/analytics/people/`.
+         */
+        AnalyticsPeople: {
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /** People */
+            people: components["schemas"]["PersonFigures"][];
+            /** Project */
+            project: number;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+        };
+        /**
+         * AnalyticsSeries
+         * @description `GET /api/projects/{id}/analytics/`.
+         */
+        AnalyticsSeries: {
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "hour";
+            /** Project */
+            project: number;
+            /** Series */
+            series: components["schemas"]["SeriesPoint"][];
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            totals: components["schemas"]["Figures"];
+            /** User */
+            user: number | null;
         };
         /**
          * AnnotationAnswer
@@ -1558,6 +1646,34 @@ export interface components {
             state: string;
         };
         /**
+         * Figures
+         * @description What happened in a period (or a whole range).
+         */
+        Figures: {
+            /** Accepted Received */
+            accepted_received: number;
+            /** Agreement Count */
+            agreement_count: number;
+            /** Agreement Mean */
+            agreement_mean: number | null;
+            /** Annotations */
+            annotations: number;
+            /** Completion Time Mean */
+            completion_time_mean: number | null;
+            /** Lead Time Mean */
+            lead_time_mean: number | null;
+            /** Rejected Received */
+            rejected_received: number;
+            /** Reviews Accepted */
+            reviews_accepted: number;
+            /** Reviews Rejected */
+            reviews_rejected: number;
+            /** Skipped */
+            skipped: number;
+            /** Tasks Completed */
+            tasks_completed: number;
+        };
+        /**
          * FileUploadAnswer
          * @description A stored upload; `file` is its key in the artifact storage (`upload/<project>/...`).
          */
@@ -1898,6 +2014,39 @@ export interface components {
             /** Last Name */
             last_name?: string | null;
         };
+        /** PersonFigures */
+        PersonFigures: {
+            /** Accepted Received */
+            accepted_received: number;
+            /** Agreement Count */
+            agreement_count: number;
+            /** Agreement Mean */
+            agreement_mean: number | null;
+            /** Annotations */
+            annotations: number;
+            /** Completion Time Mean */
+            completion_time_mean: number | null;
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Lead Time Mean */
+            lead_time_mean: number | null;
+            /** Rejected Received */
+            rejected_received: number;
+            /** Reviews Accepted */
+            reviews_accepted: number;
+            /** Reviews Rejected */
+            reviews_rejected: number;
+            /** Skipped */
+            skipped: number;
+            /** Tasks Completed */
+            tasks_completed: number;
+            /** User */
+            user: number;
+        };
         /**
          * PredictionAnswer
          * @description A prediction as Label Studio serializes it (the model-run links are always null here).
@@ -2135,6 +2284,36 @@ export interface components {
             result?: {
                 [key: string]: unknown;
             }[] | null;
+        };
+        /** SeriesPoint */
+        SeriesPoint: {
+            /** Accepted Received */
+            accepted_received: number;
+            /** Agreement Count */
+            agreement_count: number;
+            /** Agreement Mean */
+            agreement_mean: number | null;
+            /** Annotations */
+            annotations: number;
+            /** Completion Time Mean */
+            completion_time_mean: number | null;
+            /** Lead Time Mean */
+            lead_time_mean: number | null;
+            /**
+             * Period
+             * Format: date-time
+             */
+            period: string;
+            /** Rejected Received */
+            rejected_received: number;
+            /** Reviews Accepted */
+            reviews_accepted: number;
+            /** Reviews Rejected */
+            reviews_rejected: number;
+            /** Skipped */
+            skipped: number;
+            /** Tasks Completed */
+            tasks_completed: number;
         };
         /** StateAnswer */
         StateAnswer: {
@@ -4213,6 +4392,94 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PredictionAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    project_analytics_api_projects__project_id__analytics_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                interval?: string | null;
+                user?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsSeries"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    people_analytics_api_projects__project_id__analytics_people_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsPeople"];
                 };
             };
             /** @description Label Studio's error body. */

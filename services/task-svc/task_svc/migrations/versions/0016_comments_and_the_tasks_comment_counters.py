@@ -4,7 +4,7 @@ Adding NOT NULL columns with a constant default is a catalog change on PostgreSQ
 and the counters' indexes are partial (above zero), so a large tasks table costs little.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-05 20:15:12.852391
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0016"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
