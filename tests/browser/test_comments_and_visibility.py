@@ -73,7 +73,7 @@ def test_the_annotation_visibility_setting(
     expect(setting).not_to_be_checked()
     setting.check()
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    expect(page.get_by_text("Project settings saved")).to_be_visible()
     assert (
         api.get(f"/api/projects/{project_id}").json()["annotators_see_others_annotations"] is True
     )

@@ -200,7 +200,11 @@ RULES: list[tuple[str, str, str]] = [
     ("*", r"/api/predictions.*", "project change"),
     ("GET", r"/api/tasks(/\{task_id\}(/agreement|/annotations|/drafts)?)?", "project read"),
     ("POST", r"/api/tasks/\{task_id\}/(annotations|drafts)", "project read"),
-    ("POST", r"/api/tasks/\{task_id\}/annotations/\{annotation_id\}/drafts", "project read"),
+    (
+        "POST",
+        r"/api/tasks/\{task_id\}/annotations/\{annotation_id\}/drafts",
+        "others' annotation read",
+    ),
     ("*", r"/api/tasks.*", "project change"),
     ("GET", r"/data/upload/.*|/storage-data/uploaded", "project read"),
     # task-svc comments/: A's comment is on the founder's annotation.

@@ -61,9 +61,12 @@ def create_annotation_draft(
     projects: Projects,
     principal: CurrentUser,
 ) -> dict[str, Any]:
-    """A draft on top of an existing annotation of the task (someone else's too: a review)."""
+    """A draft on top of an existing annotation of the task (someone else's too: a review),
+    one the caller sees."""
     task, project = access.task_for(session, projects, principal, task_id, access.can_annotate)
     annotation = drafts.task_annotation(session, task=task, annotation_id=annotation_id)
+    if not access.can_see_annotation(principal, project, annotation.completed_by_id):
+        raise NotFound()
     draft = drafts.create_draft(
         session,
         task=task,

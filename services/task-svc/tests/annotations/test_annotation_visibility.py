@@ -103,6 +103,12 @@ def test_an_annotator_sees_only_their_own_annotations_by_default(
         == 404
     )
     assert stack.task.delete(hidden, headers=cast.annotator.headers).status_code == 404
+    draft_on_hidden = stack.task.post(
+        f"/api/tasks/{ids['task']}/annotations/{ids['theirs']}/drafts",
+        json={"result": CHOICE},
+        headers=cast.annotator.headers,
+    )
+    assert draft_on_hidden.status_code == 404
     with stack.task_runtime.database.session() as session:
         annotation = session.get(Annotation, ids["theirs"])
         assert annotation is not None and annotation.result == CHOICE
