@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
+
 #: Shown instead of a secret.
 MASK = "***"
 #: A string longer than this is recorded as changed without its values.
@@ -23,7 +25,7 @@ MAX_IDS = 100
 
 #: Field names that hold secrets, in any service (matched anywhere in the name).
 SECRET_NAME = re.compile(
-    r"password|secret|token|credential|private|signature|cookie|headers?$|"
+    r"password|secret|token|credential|private|signature|cookie|header|encrypted|"
     r"(^|_)key($|_)|access_key|account_key|sas|connection_string|session",
     re.IGNORECASE,
 )
@@ -84,6 +86,20 @@ def bounded_ids(ids: Sequence[int | str], *, total: int | None = None) -> dict[s
     if count > MAX_IDS:
         summary["ids_truncated"] = True
     return summary
+
+
+#: Bookkeeping columns that change on every write and say nothing of the change itself.
+BOOKKEEPING = frozenset({"created_at", "updated_at"})
+
+
+def column_values(obj: Any, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """A mapped object's column values by attribute name (before and after a change, for
+    `changes_between`), without the bookkeeping timestamps."""
+    skipped = BOOKKEEPING | set(exclude)
+    mapper = sa_inspect(obj).mapper
+    return {
+        attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs if attr.key not in skipped
+    }
 
 
 def mask_secrets(value: Any, *, key: str = "") -> Any:

@@ -42,7 +42,7 @@ class AuditEntryMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 - SQLAlchemy's signature
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (
             # The log of an organization, newest first (every query starts here).
             Index("ix_audit_entries_org_created", "organization_id", "created_at", "id"),

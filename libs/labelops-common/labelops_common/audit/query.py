@@ -80,8 +80,6 @@ def purge_audit_entries(
     `created_at` index); returns how many went. The caller commits and repeats."""
     t = audit_entries.c
     cutoff = utcnow() - older_than
-    oldest = (
-        select(t.id).where(t.created_at < cutoff).limit(batch_size).scalar_subquery()
-    )
+    oldest = select(t.id).where(t.created_at < cutoff).limit(batch_size).scalar_subquery()
     result = session.execute(delete(audit_entries).where(t.id.in_(oldest)))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -63,6 +63,4 @@ class AuditRetentionSweep:
         if self._last_run is not None and now - self._last_run < self.interval_seconds:
             return 0
         self._last_run = now
-        return purge_expired_audit_entries(
-            self.session_factory, retention_days=self.retention_days
-        )
+        return purge_expired_audit_entries(self.session_factory, retention_days=self.retention_days)

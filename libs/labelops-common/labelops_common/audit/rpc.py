@@ -32,9 +32,7 @@ def to_microseconds(moment: datetime) -> int:
 
 
 def from_microseconds(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, tz=UTC).replace(
-        microsecond=value % 1_000_000
-    )
+    return datetime.fromtimestamp(value // 1_000_000, tz=UTC).replace(microsecond=value % 1_000_000)
 
 
 def filter_from_request(request: audit_pb2.ListAuditEntriesRequest) -> AuditFilter:
@@ -45,7 +43,9 @@ def filter_from_request(request: audit_pb2.ListAuditEntriesRequest) -> AuditFilt
         object_type=request.object_type or None,
         object_id=request.object_id or None,
         action=request.action or None,
-        created_from=from_microseconds(request.created_from_us) if request.created_from_us else None,
+        created_from=from_microseconds(request.created_from_us)
+        if request.created_from_us
+        else None,
         created_to=from_microseconds(request.created_to_us) if request.created_to_us else None,
     )
 
