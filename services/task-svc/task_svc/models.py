@@ -2,8 +2,8 @@
 
 
 def import_all_models() -> None:
-    from task_svc.audit import models as _audit  # noqa: F401
     from task_svc.annotations import models as _annotations  # noqa: F401
+    from task_svc.audit import models as _audit  # noqa: F401
     from task_svc.bulk import models as _bulk  # noqa: F401
     from task_svc.counts import models as _counts  # noqa: F401
     from task_svc.datamanager import models as _datamanager  # noqa: F401

@@ -27,6 +27,8 @@ from labelops_common.audit.query import (
     purge_audit_entries,
 )
 from labelops_common.audit.record import (
+    Actor,
+    AuditActor,
     AuditObject,
     RequestOrigin,
     bind_request_origin,
@@ -37,6 +39,8 @@ from labelops_common.audit.retention import AuditRetentionSweep, purge_expired_a
 __all__ = [
     "AUDIT_ENTRIES_TABLE",
     "MASK",
+    "Actor",
+    "AuditActor",
     "AuditEntryMixin",
     "AuditFilter",
     "AuditObject",

@@ -9,14 +9,13 @@ by the shared session dependency for every request).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import BigInteger, DateTime, String, column, insert, table
 from sqlalchemy.orm import Session
 
 from labelops_common.audit.changes import mask_secrets
 from labelops_common.audit.models import AUDIT_ENTRIES_TABLE
-from labelops_common.auth.principal import Principal
 from labelops_common.db import json_type, utcnow
 
 #: The table as every service's database has it, without any service's `Base`.
@@ -50,6 +49,27 @@ def bind_request_origin(session: Session, origin: RequestOrigin) -> None:
     session.info[_ORIGIN_KEY] = origin
 
 
+class AuditActor(Protocol):
+    """Who changed something: a request's `Principal`, or an `Actor` a job rebuilt from
+    the ids its message carried."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def organization_id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person a job acts for (a queued import, a sync someone started)."""
+
+    user_id: int
+    organization_id: int
+    email: str = ""
+
+
 class AuditObject(NamedTuple):
     """What an entry is about: its type (`project`, `task`, …) and its id."""
 
@@ -59,7 +79,7 @@ class AuditObject(NamedTuple):
 
 def record_audit(
     session: Session,
-    principal: Principal | None,
+    principal: AuditActor | None,
     action: str,
     obj: AuditObject | tuple[str, int | str],
     *,
