@@ -26,7 +26,7 @@ MAX_IDS = 100
 #: Field names that hold secrets, in any service (matched anywhere in the name).
 SECRET_NAME = re.compile(
     r"password|secret|token|credential|private|signature|cookie|header|encrypted|"
-    r"(^|_)key($|_)|access_key|account_key|sas|connection_string|session",
+    r"(^|_)(key|pass|pwd)($|_)|access_key|account_key|sas|connection_string|session",
     re.IGNORECASE,
 )
 #: `scheme://user:password@host`: the user info goes.
