@@ -121,10 +121,14 @@ def list_audit_logs(
 
 @router.get(
     "/api/audit-logs/export",
+    response_class=StreamingResponse,
     responses={
         200: {
             "description": "Every matching entry, newest first, as CSV or JSON lines.",
-            "content": {media: {"schema": {"type": "string"}} for media in EXPORT_FORMATS.values()},
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in EXPORT_FORMATS.values()
+            },
         }
     },
 )
