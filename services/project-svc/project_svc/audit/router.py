@@ -105,7 +105,8 @@ def list_audit_logs(
         created_from=created_from,
         created_to=created_to,
     )
-    size = parse_optional_int(page_size, field="page_size") or PAGE_SIZE_DEFAULT
+    asked = parse_optional_int(page_size, field="page_size")
+    size = PAGE_SIZE_DEFAULT if asked is None else asked
     if not 1 <= size <= PAGE_SIZE_MAX:
         raise ValidationFailed({"page_size": [f"Must be between 1 and {PAGE_SIZE_MAX}."]})
     rows = audit.merged_entries(
