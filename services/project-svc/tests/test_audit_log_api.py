@@ -276,3 +276,27 @@ def test_merge_orders_by_time_then_service_then_id_across_pages(session: Session
                 break
             cursor = audit.Cursor.decode(audit.cursor_after(page[-1]).encode())
         assert seen == expected, size
+
+
+def test_joining_through_an_invite_is_recorded_for_the_new_member(
+    client, session: Session, cast: Cast
+) -> None:
+    owner = cast.owner
+    org = owner.principal.organization_id
+    invite = client.get("/api/invite", headers=owner.headers)
+    assert invite.status_code == 200, invite.text
+    joined = client.post(
+        "/user/signup",
+        json={
+            "email": "joiner@example.com",
+            "password": "joiner-password-123",
+            "token": invite.json()["token"],
+        },
+    )
+    assert joined.status_code == 201, joined.text
+    rows = entries_in_db(session, org)
+    assert [(row.action, row.actor_email) for row in rows] == [
+        ("user.joined", "joiner@example.com")
+    ]
+    assert rows[0].changes["invite"] == {"old": None, "new": True}
+    assert "joiner-password-123" not in repr(rows[0].changes)
