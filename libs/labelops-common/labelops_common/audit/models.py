@@ -51,4 +51,7 @@ class AuditEntryMixin:
             # "What happened to this object" and "what happened in this project".
             Index("ix_audit_entries_object", "object_type", "object_id"),
             Index("ix_audit_entries_project", "project_id", "created_at"),
+            # "What did this person do", "every deletion": filters of the log's readers.
+            Index("ix_audit_entries_actor", "organization_id", "actor_id", "created_at"),
+            Index("ix_audit_entries_action", "organization_id", "action", "created_at"),
         )

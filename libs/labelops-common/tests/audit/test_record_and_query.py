@@ -148,7 +148,8 @@ def test_the_grpc_servicer_serves_the_same_page(database: Database) -> None:
     _seed(database)
     where = AuditFilter(organization_id=1, project_id=1)
     answer = AuditLogServicer(database).ListAuditEntries(
-        request_for(where, before=None, limit=10), context=None  # type: ignore[arg-type]
+        request_for(where, before=None, limit=10),
+        context=None,  # type: ignore[arg-type]
     )
     rows = [entry_from_message(message) for message in answer.entries]
     assert [row["object_id"] for row in rows] == ["4", "2", "0"]

@@ -36,6 +36,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
     )
+    op.create_index(
+        "ix_audit_entries_action",
+        "audit_entries",
+        ["organization_id", "action", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_audit_entries_actor",
+        "audit_entries",
+        ["organization_id", "actor_id", "created_at"],
+        unique=False,
+    )
     op.create_index("ix_audit_entries_created", "audit_entries", ["created_at"], unique=False)
     op.create_index(
         "ix_audit_entries_object", "audit_entries", ["object_type", "object_id"], unique=False
@@ -58,5 +70,7 @@ def downgrade() -> None:
     op.drop_index("ix_audit_entries_org_created", table_name="audit_entries")
     op.drop_index("ix_audit_entries_object", table_name="audit_entries")
     op.drop_index("ix_audit_entries_created", table_name="audit_entries")
+    op.drop_index("ix_audit_entries_actor", table_name="audit_entries")
+    op.drop_index("ix_audit_entries_action", table_name="audit_entries")
     op.drop_table("audit_entries")
     # ### end Alembic commands ###
