@@ -15,6 +15,8 @@ from pathlib import Path
 import grpc
 from fastapi import APIRouter, FastAPI
 
+from labelops_common.audit.retention import AuditRetentionSweep
+from labelops_common.audit.rpc import AUDIT_LOG_SERVICE_NAME, register_audit_log
 from labelops_common.auth.authenticate import LegacyTokenResolver
 from labelops_common.db import Database
 from labelops_common.http.app import create_service_app
@@ -142,7 +144,9 @@ def assemble_service(
     """The common assembly of a service: its database, its HTTP app, its gRPC servicers.
 
     `peers` are the services whose gRPC health `/readyz` checks. Services other than
-    project-svc resolve legacy tokens through project-svc's gRPC, cached briefly.
+    project-svc resolve legacy tokens through project-svc's gRPC, cached briefly. Every
+    service keeps an audit log (`labelops_common.audit`): it serves it over gRPC
+    (`AuditLog`) and forgets entries older than `audit_retention_days` in a sweep.
     """
     database = Database.from_url(
         settings.resolved_database_url(common), pool_size=settings.database_pool_size
@@ -171,9 +175,15 @@ def assemble_service(
         http_app=app,
         database=database,
         migrations_dir=migrations_dir,
-        grpc_registrations=grpc_registrations(database),
-        grpc_service_names=grpc_service_names,
+        grpc_registrations=[*grpc_registrations(database), register_audit_log(database)],
+        grpc_service_names=[*grpc_service_names, AUDIT_LOG_SERVICE_NAME],
         jobs=jobs or ServiceJobs(),
+        sweeps=[
+            AuditRetentionSweep(
+                session_factory=database.new_session,
+                retention_days=common.audit_retention_days,
+            )
+        ],
     )
 
 

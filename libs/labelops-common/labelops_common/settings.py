@@ -112,6 +112,8 @@ class CommonSettings(BaseSettings):
     token_cache_seconds: float = 30.0
     #: Lifetime of JWT access tokens (Label Studio's SimpleJWT default is 5 minutes).
     access_token_minutes: int = 5
+    #: Days every service keeps its audit log entries; 0 keeps them for ever.
+    audit_retention_days: int = Field(default=365, ge=0)
     #: Where artifacts (export files) live: local disk (one process, or a shared volume), or
     #: an object store that every pod reaches. See `labelops_common.artifacts`.
     artifact_storage: Literal["local", "s3", "gcs", "azure"] = "local"

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from labelops_common.auth.policies import can_act_on_user, can_grant_role, outranks
+from labelops_common.auth.policies import (
+    can_act_on_user,
+    can_grant_role,
+    can_read_audit_log,
+    outranks,
+)
 from labelops_common.auth.principal import Principal, Role
 
 ORDER = [Role.ANNOTATOR, Role.REVIEWER, Role.MANAGER, Role.ADMINISTRATOR, Role.OWNER]
@@ -23,3 +28,19 @@ def test_only_a_strictly_higher_rank_acts_on_another_user(caller: Role, target: 
     assert can_grant_role(_principal(caller), target) is (
         ORDER.index(target) <= ORDER.index(caller)
     )
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (Role.OWNER, True),
+        (Role.ADMINISTRATOR, True),
+        (Role.MANAGER, False),
+        (Role.REVIEWER, False),
+        (Role.ANNOTATOR, False),
+    ],
+)
+def test_only_owners_and_administrators_read_the_audit_log(role: Role, allowed: bool) -> None:
+    principal = Principal(user_id=1, organization_id=1, role=role)
+    assert can_read_audit_log(principal, organization_id=1) is allowed
+    assert can_read_audit_log(principal, organization_id=2) is False

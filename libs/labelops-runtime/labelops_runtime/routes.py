@@ -71,6 +71,7 @@ ROUTES: tuple[Route, ...] = (
     Route("project-svc", prefix="/api/webhooks"),
     Route("project-svc", prefix="/api/invite"),
     Route("project-svc", prefix="/api/session-policy"),
+    Route("project-svc", prefix="/api/audit-logs"),
     Route("task-svc", prefix="/api/labels/bulk", note="relabels saved annotations"),
     Route("project-svc", prefix="/api/labels"),
     Route("project-svc", prefix="/api/label_links"),

@@ -2,6 +2,7 @@
 
 
 def import_all_models() -> None:
+    from ml_gateway.audit import models as _audit  # noqa: F401
     from ml_gateway.backends import models as _backends  # noqa: F401
     from ml_gateway.predictions import models as _predictions  # noqa: F401
     from ml_gateway.training import models as _training  # noqa: F401

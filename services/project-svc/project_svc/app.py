@@ -13,6 +13,8 @@ from labelops_common.settings import CommonSettings
 
 from project_svc.accounts import service as accounts
 from project_svc.accounts.router import router as accounts_router
+from project_svc.audit.router import router as audit_router
+from project_svc.audit.rpc import peer_listers
 from project_svc.jobs import JOBS, ProjectJobResources
 from project_svc.labels.router import router as labels_router
 from project_svc.members.router import router as members_router
@@ -73,6 +75,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             members_router,
             webhooks_router,
             labels_router,
+            audit_router,
         ],
         migrations_dir=MIGRATIONS_DIR,
         grpc_registrations=lambda database: [
@@ -87,6 +90,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
     runtime.http_app.state.counts_fetcher = task_counts_fetcher(common)
     runtime.http_app.state.tasks_deleter = project_tasks_deleter(common)
     runtime.http_app.state.overlap_setter = project_overlap_setter(common)
+    runtime.http_app.state.audit_peers = peer_listers(common)
     policy = OutboundPolicy(allow_private_networks=common.outbound_allow_private_networks)
     runtime.http_app.state.outbound_policy = policy
     # Job bodies run outside any request: they get this instance's parts.

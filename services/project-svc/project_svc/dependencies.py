@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from labelops_common.http.deps import DbSession
 
+from project_svc.audit.service import PeerLister
 from project_svc.projects.counts import CountsFetcher
 from project_svc.projects.rpc import LabelUseCounter, OverlapSetter, UsesFetcher
 from project_svc.settings import Settings
@@ -72,3 +73,13 @@ def get_label_use_counter(request: Request) -> LabelUseCounter:
 
 LabelUses = Annotated[LabelUseCounter, Depends(get_label_use_counter)]
 __all__ += ["LabelUses", "UsesInProjectDep"]
+
+
+def get_audit_peers(request: Request) -> dict[str, PeerLister]:
+    peers: dict[str, PeerLister] = request.app.state.audit_peers
+    return peers
+
+
+#: The other services' audit logs (`project_svc.audit.rpc`).
+AuditPeers = Annotated[dict[str, PeerLister], Depends(get_audit_peers)]
+__all__ += ["AuditPeers"]

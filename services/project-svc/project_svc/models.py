@@ -3,6 +3,7 @@
 
 def import_all_models() -> None:
     from project_svc.accounts import models as _accounts  # noqa: F401
+    from project_svc.audit import models as _audit  # noqa: F401
     from project_svc.labels import models as _labels  # noqa: F401
     from project_svc.members import models as _members  # noqa: F401
     from project_svc.organizations import models as _organizations  # noqa: F401

@@ -5,6 +5,7 @@ def import_all_models() -> None:
     from task_svc.analytics import models as _analytics  # noqa: F401
     from task_svc.annotations import models as _annotations  # noqa: F401
     from task_svc.assignments import models as _assignments  # noqa: F401
+    from task_svc.audit import models as _audit  # noqa: F401
     from task_svc.bulk import models as _bulk  # noqa: F401
     from task_svc.comments import models as _comments  # noqa: F401
     from task_svc.counts import models as _counts  # noqa: F401

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from labelops_common.audit.record import RequestOrigin, bind_request_origin
 from labelops_common.db import Database
 
 
@@ -22,6 +23,14 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     """
     database: Database = request.app.state.database
     session = database.new_session()
+    # Audit entries recorded in this session say which request and address they came from.
+    bind_request_origin(
+        session,
+        RequestOrigin(
+            request_id=request.headers.get("x-request-id"),
+            client_ip=request.client.host if request.client else None,
+        ),
+    )
     try:
         yield session
     except BaseException:

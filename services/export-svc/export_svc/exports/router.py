@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from labelops_common.audit import record_audit, values_summary
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import project_for
 from labelops_common.directory import ProjectInfo, UserDirectory
@@ -194,6 +195,16 @@ def create_snapshot(
         session, project=project, principal=principal, body=body, target_storage_id=target
     )
     jobs.write_snapshot.enqueue_after_commit(session, export.id)
+    record_audit(
+        session,
+        principal,
+        "export.created",
+        ("export", export.id),
+        project_id=project.id,
+        changes=values_summary(
+            {"title": export.title, "target_storage_id": target, "task_filter": None}
+        ),
+    )
     session.commit()
     names = people.describe(project.organization_id, [principal.user_id])
     return created_export_fields(export, created_by=names.get(principal.user_id))
@@ -228,6 +239,7 @@ def delete_snapshot(
 ) -> Response:
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
+    record_audit(session, principal, "export.deleted", ("export", export.id), project_id=project.id)
     exports.delete_export(session, storage=artifacts, export=export)
     return Response(status_code=204)
 
@@ -319,6 +331,12 @@ def cancel_snapshot(
     project = project_for(projects, principal, project_id, policies.can_export)
     export = exports.get_export(session, project_id=project.id, export_id=export_id)
     exports.cancel_export(session, export=export)
+    # The cancel commits on its own (`cancel_job`, which also commits when it refuses), so
+    # the entry follows the successful cancel in a transaction of its own.
+    record_audit(
+        session, principal, "export.cancelled", ("export", export.id), project_id=project.id
+    )
+    session.commit()
     return _body(session, people, project, export)
 
 
@@ -344,5 +362,13 @@ def convert_snapshot(
         download_resources=body.download_resources,
     )
     jobs.convert_snapshot.enqueue_after_commit(session, converted.id)
+    record_audit(
+        session,
+        principal,
+        "export.converted",
+        ("export", export.id),
+        project_id=project.id,
+        changes={"export_type": {"old": None, "new": converted.export_type}},
+    )
     session.commit()
     return ConversionAnswer(export_type=converted.export_type, converted_format=converted.id)

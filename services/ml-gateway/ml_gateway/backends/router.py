@@ -10,6 +10,7 @@ from labelops_common.http.errors import NotFound
 from labelops_common.http.params import parse_bool, parse_optional_int
 from labelops_common.http.routing import ApiRouter
 
+from ml_gateway.audit import service as audit
 from ml_gateway.backends import policies
 from ml_gateway.backends import service as backends
 from ml_gateway.backends.schemas import (
@@ -61,6 +62,7 @@ def create_backend(
     403 if the outbound address policy refuses the URL; nothing is saved then."""
     project = project_for(projects, principal, body.project, policies.can_manage_backends)
     backend = backends.create_backend(session, client=client, project=project, body=body)
+    audit.backend_created(session, principal, backend)
     session.commit()
     return backend_fields(backend)
 
@@ -87,7 +89,9 @@ def update_backend(
     backend, project = backends.backend_for(
         session, projects, principal, backend_id, policies.can_manage_backends
     )
+    before = audit.backend_state(backend)
     backends.update_backend(session, client=client, project=project, backend=backend, body=body)
+    audit.backend_updated(session, principal, backend, before=before)
     session.commit()
     return backend_fields(backend)
 
@@ -103,6 +107,7 @@ def delete_backend(
     backend, _ = backends.backend_for(
         session, projects, principal, backend_id, policies.can_manage_backends
     )
+    audit.backend_deleted(session, principal, backend)
     backends.delete_backend(session, client=client, backend=backend)
     session.commit()
     return Response(status_code=204)

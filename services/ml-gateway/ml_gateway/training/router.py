@@ -5,6 +5,7 @@ from __future__ import annotations
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.http.routing import ApiRouter
 
+from ml_gateway.audit import service as audit
 from ml_gateway.backends import policies
 from ml_gateway.backends import service as backends
 from ml_gateway.dependencies import DbSession, Projects
@@ -26,6 +27,7 @@ def train(
     )
     job = training.create_train_job(session, backend=backend, requested_by_id=principal.user_id)
     jobs.train_backend.enqueue_after_commit(session, job.id)
+    audit.training_requested(session, principal, backend, job_id=job.id)
     session.commit()
     return train_job_fields(job)
 

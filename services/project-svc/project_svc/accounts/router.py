@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from labelops_common.audit import record_audit, values_summary
 from labelops_common.auth.authenticate import CSRF_COOKIE, SESSION_COOKIE
 from labelops_common.auth.principal import Principal
 from labelops_common.http.errors import (
@@ -165,6 +166,16 @@ async def signup(
     )
     principal = organizations.principal_for(session, user=user)
     assert principal is not None, "a new user is an active member of an organization"
+    invited = bool(credentials.token or request.query_params.get("token"))
+    record_audit(
+        session,
+        principal,
+        "user.joined" if invited else "user.signed_up",
+        ("user", user.id),
+        changes=values_summary(
+            {"email": user.email, "role": principal.role.value, "invite": invited}
+        ),
+    )
     session.commit()
     days = organizations.session_days(
         session, organization_id=principal.organization_id, default_days=settings.session_days

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Body, Query, Response
+from labelops_common.audit import record_audit
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.errors import NotFound, ValidationFailed
@@ -47,6 +48,13 @@ def add_member(
     member = members.add_member(
         session, project=project, user_id=body.user, added_by_id=principal.user_id
     )
+    record_audit(
+        session,
+        principal,
+        "project_member.added",
+        ("user", member.user_id),
+        project_id=project.id,
+    )
     session.commit()
     user = session.get(User, member.user_id)
     if user is None:
@@ -70,5 +78,8 @@ def remove_member(
         raise ValidationFailed({"user": ["This field is required."]})
     if not members.remove_member(session, project_id=project.id, user_id=user_id):
         raise NotFound()
+    record_audit(
+        session, principal, "project_member.removed", ("user", user_id), project_id=project.id
+    )
     session.commit()
     return Response(status_code=204)

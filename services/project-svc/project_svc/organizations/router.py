@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
+from labelops_common.audit import column_values, record_audit
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.auth.principal import Role
@@ -11,6 +12,7 @@ from labelops_common.http.errors import NotFound
 from labelops_common.http.pagination import check_page_exists, page_envelope, page_request
 from labelops_common.http.routing import ApiRouter
 
+from project_svc.audit import service as audit
 from project_svc.dependencies import DbSession, ServiceSettings
 from project_svc.organizations import policies
 from project_svc.organizations import service as organizations
@@ -65,8 +67,17 @@ def update_organization(
 ) -> OrganizationAnswer:
     organization = _organization_in_scope(session, principal, organization_id)
     authorize(policies.can_update_organization(principal, organization_id))
+    before = column_values(organization)
     for name, value in body.model_dump(exclude_none=True).items():
         setattr(organization, name, value)
+    audit.object_updated(
+        session,
+        principal,
+        "organization.updated",
+        ("organization", organization_id),
+        before=before,
+        after=column_values(organization),
+    )
     session.commit()
     return organization_response(organization)
 
@@ -116,6 +127,7 @@ def remove_member(
     role = organizations.member_role(session, organization_id=organization_id, user_id=user_id)
     authorize(policies.can_remove_member_of_rank(principal, user_id=user_id, role=role))
     organizations.deactivate_member(session, organization_id=organization_id, user_id=user_id)
+    record_audit(session, principal, "organization_member.removed", ("user", user_id))
     session.commit()
     return Response(status_code=204)
 
@@ -177,6 +189,13 @@ def change_member_role(
     if user is None:
         raise NotFound()
     if body.role.value != membership.role:
+        record_audit(
+            session,
+            principal,
+            "organization_member.role_changed",
+            ("user", user_id),
+            changes={"role": {"old": membership.role, "new": body.role.value}},
+        )
         organizations.change_member_role(
             session, organization_id=organization_id, user_id=user_id, role=body.role
         )
@@ -214,6 +233,7 @@ def reset_invite(request: Request, session: DbSession, principal: CurrentUser) -
         session, organization_id=principal.organization_id
     )
     token = organizations.reset_invite_token(session, organization=organization)
+    record_audit(session, principal, "invite.reset", ("organization", organization.id))
     session.commit()
     return _invite(request, token)
 
@@ -251,8 +271,17 @@ def update_session_policy(
         organization_id=principal.organization_id,
         default_minutes=settings.session_days * 1440,
     )
+    before = column_values(policy)
     organizations.update_session_policy(
         session, policy=policy, changes=body.model_dump(exclude_none=True)
+    )
+    audit.object_updated(
+        session,
+        principal,
+        "session_policy.updated",
+        ("organization", principal.organization_id),
+        before=before,
+        after=column_values(policy),
     )
     session.commit()
     return _policy_answer(policy)

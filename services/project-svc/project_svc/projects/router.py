@@ -14,6 +14,7 @@ from labelops_common.http.params import parse_int_list
 from labelops_common.http.routing import ApiRouter
 from sqlalchemy import select
 
+from project_svc.audit import service as audit
 from project_svc.dependencies import (
     CountsClient,
     DbSession,
@@ -132,6 +133,7 @@ def create_project(
         created_by_id=principal.user_id,
         fields=body,
     )
+    audit.project_created(session, principal, project)
     session.commit()
     return _responses(session, counts, [project], None)[0]
 
@@ -169,7 +171,9 @@ def update_project(
         parsed = projects.validate_label_config(new_config)
         projects.check_config_fits_annotations(parsed, uses_of(project.id))
     rules_before = (project.maximum_annotations, project.skip_queue)
+    before = audit.project_state(project)
     projects.update_project(session, project=project, fields=body)
+    audit.project_updated(session, principal, project, before=before)
     if (project.maximum_annotations, project.skip_queue) != rules_before:
         # Tasks first: if task-svc cannot follow, the request fails (503) and nothing changes.
         set_overlap(project.id, project.maximum_annotations, project.skip_queue)
@@ -186,6 +190,7 @@ def delete_project(
     # Tasks first: if task-svc cannot delete them the request fails (503) and the project
     # stays, instead of leaving tasks behind with no project.
     delete_tasks(project.id)
+    audit.project_deleted(session, principal, project)
     projects.delete_project(session, project=project)
     session.commit()
     return Response(status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
+from labelops_common.audit import changes_between, column_values, record_audit
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.routing import ApiRouter
@@ -40,6 +41,7 @@ def create_token(
     session: DbSession, principal: CurrentUser, secret: SecretKey
 ) -> PersonalTokenAnswer:
     issued = tokens.create_personal_access_token(session, principal=principal, secret=secret)
+    record_audit(session, principal, "token.created", ("user", principal.user_id))
     session.commit()
     return PersonalTokenAnswer(
         token=issued.token,
@@ -99,7 +101,17 @@ def update_jwt_settings(
     organization = organizations.get_organization(
         session, organization_id=principal.organization_id
     )
+    before = column_values(organization)
     for name, value in body.model_dump(exclude_none=True).items():
         setattr(organization, name, value)
+    changes = changes_between(before, column_values(organization))
+    if changes:
+        record_audit(
+            session,
+            principal,
+            "token_settings.updated",
+            ("organization", organization.id),
+            changes=changes,
+        )
     session.commit()
     return get_jwt_settings(session, principal)

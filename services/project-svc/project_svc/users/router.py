@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
+from labelops_common.audit import column_values, record_audit, values_summary
 from labelops_common.auth.authenticate import SESSION_COOKIE, CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.http.errors import NotFound
 from labelops_common.http.routing import ApiRouter
 
 from project_svc.accounts.cookies import set_session_cookie
+from project_svc.audit import service as audit
 from project_svc.dependencies import DbSession, SecretKey, ServiceSettings
 from project_svc.organizations import service as organizations
 from project_svc.tokens import service as tokens
@@ -76,6 +78,7 @@ def reset_legacy_token(
     session: DbSession, principal: CurrentUser, secret: SecretKey
 ) -> LegacyTokenAnswer:
     key = tokens.set_legacy_token(session, user_id=principal.user_id, secret=secret)
+    record_audit(session, principal, "token.reset", ("user", principal.user_id))
     session.commit()
     return LegacyTokenAnswer(token=key)
 
@@ -85,6 +88,7 @@ def logout_everywhere(session: DbSession, principal: CurrentUser) -> Response:
     """Revokes every session cookie and JWT of the caller, personal access tokens included
     (at once here, elsewhere within `token_cache_seconds`); the legacy key has its own reset."""
     users.revoke_tokens(_caller(session, principal))
+    record_audit(session, principal, "token.revoked_all", ("user", principal.user_id))
     session.commit()
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
@@ -116,6 +120,13 @@ def create_user(body: UserCreate, session: DbSession, principal: CurrentUser) ->
         first_name=body.first_name,
         last_name=body.last_name,
         phone=body.phone,
+    )
+    record_audit(
+        session,
+        principal,
+        "user.created",
+        ("user", user.id),
+        changes=values_summary({"email": user.email, "role": body.role.value}),
     )
     session.commit()
     return user_response(user)
@@ -159,13 +170,29 @@ def update_user(
         changes["email"] = str(changes["email"])
     if user.id == principal.user_id:
         users.check_current_password(user, changes=changes, current_password=body.current_password)
+    before = column_values(user)
     if body.role is not None and body.role != role:
+        record_audit(
+            session,
+            principal,
+            "organization_member.role_changed",
+            ("user", user.id),
+            changes={"role": {"old": role.value, "new": body.role.value}},
+        )
         organizations.change_member_role(
             session, organization_id=principal.organization_id, user_id=user.id, role=body.role
         )
         users.revoke_tokens(user)
     version = user.token_version
     users.update_user(session, user=user, changes=changes)
+    audit.object_updated(
+        session,
+        principal,
+        "user.updated",
+        ("user", user.id),
+        before=before,
+        after=column_values(user),
+    )
     session.commit()
     renewed = organizations.principal_for(session, user=user)
     if (
@@ -199,5 +226,6 @@ def delete_user(user_id: int, session: DbSession, principal: CurrentUser) -> Res
         session, organization_id=principal.organization_id, user_id=user.id
     )
     users.revoke_tokens(user)
+    record_audit(session, principal, "user.deleted", ("user", user.id))
     session.commit()
     return Response(status_code=204)

@@ -3,9 +3,10 @@ test-send (thin: policy, service, response)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
+from labelops_common.audit import changes_between, column_values, record_audit, values_summary
 from labelops_common.auth.authenticate import CurrentUser
 from labelops_common.auth.policies import authorize
 from labelops_common.events import new_event_id
@@ -98,6 +99,14 @@ def create_webhook(
         secret_key=secret_key,
         policy=_policy(request),
     )
+    record_audit(
+        session,
+        principal,
+        "webhook.created",
+        ("webhook", webhook.id),
+        project_id=webhook.project_id,
+        changes=values_summary(_audited(webhook)),
+    )
     session.commit()
     answer = _answer(webhook, secret_key)
     return WebhookCreatedAnswer(**answer.model_dump(), secret=generated)
@@ -143,6 +152,12 @@ def get_webhook(
     return _answer(webhook, secret_key)
 
 
+def _audited(webhook: Webhook) -> dict[str, Any]:
+    """What an entry shows of a webhook: its fields, the encrypted header values and
+    signing secret as masked names only (`labelops_common.audit.changes`)."""
+    return column_values(webhook, exclude=("created_by_id",))
+
+
 def _update(
     request: Request,
     webhook_id: int,
@@ -155,9 +170,20 @@ def _update(
         session, webhook_id=webhook_id, organization_id=principal.organization_id
     )
     _authorize(principal, webhook)
+    before = _audited(webhook)
     webhooks.update_webhook(
         session, webhook=webhook, fields=body, secret_key=secret_key, policy=_policy(request)
     )
+    changes = changes_between(before, _audited(webhook))
+    if changes:
+        record_audit(
+            session,
+            principal,
+            "webhook.updated",
+            ("webhook", webhook.id),
+            project_id=webhook.project_id,
+            changes=changes,
+        )
     session.commit()
     return _answer(webhook, secret_key)
 
@@ -192,6 +218,13 @@ def delete_webhook(webhook_id: int, session: DbSession, principal: CurrentUser) 
         session, webhook_id=webhook_id, organization_id=principal.organization_id
     )
     _authorize(principal, webhook)
+    record_audit(
+        session,
+        principal,
+        "webhook.deleted",
+        ("webhook", webhook.id),
+        project_id=webhook.project_id,
+    )
     webhooks.delete_webhook(session, webhook=webhook)
     session.commit()
     return Response(status_code=204)

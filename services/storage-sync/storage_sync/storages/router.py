@@ -17,6 +17,7 @@ from labelops_common.http.params import parse_bool, parse_optional_int
 from labelops_common.http.routing import ApiRouter
 from pydantic import BaseModel
 
+from storage_sync.audit import service as audit
 from storage_sync.backends import STORAGE_TYPES, StorageType
 from storage_sync.dependencies import Box, Connect, DbSession, Projects
 from storage_sync.storages import policies
@@ -126,6 +127,7 @@ def _routes(kind: type[StorageType], direction: str) -> None:
             box=box,
             context=connect,
         )
+        audit.storage_created(session, principal, storage)
         session.commit()
         return _answer(storage, box)
 
@@ -179,7 +181,9 @@ def _routes(kind: type[StorageType], direction: str) -> None:
         principal: CurrentUser,
     ) -> dict[str, Any]:
         storage = _owned(session, projects, principal, storage_id)
+        before = audit.storage_state(storage)
         storages.update_storage(session, storage=storage, body=body, box=box, context=connect)
+        audit.storage_updated(session, principal, storage, before=before)
         session.commit()
         return _answer(storage, box)
 
@@ -187,6 +191,7 @@ def _routes(kind: type[StorageType], direction: str) -> None:
         storage_id: int, session: DbSession, projects: Projects, principal: CurrentUser
     ) -> Response:
         storage = _owned(session, projects, principal, storage_id)
+        audit.storage_deleted(session, principal, storage)
         storages.delete_storage(session, storage=storage)
         session.commit()
         return Response(status_code=204)
@@ -208,6 +213,7 @@ def _routes(kind: type[StorageType], direction: str) -> None:
         job, created = storages.request_sync(session, storage=storage, full=full)
         if created:
             jobs.sync_storage.enqueue_after_commit(session, job.id)
+        audit.storage_sync_requested(session, principal, storage, full=full, job_id=job.id)
         session.commit()
         return _answer(storage, box)
 

@@ -27,6 +27,7 @@ from task_svc.annotations.schemas import (
     LabelBulkUpdateAnswer,
     with_author,
 )
+from task_svc.audit import service as audit
 from task_svc.dependencies import DbSession, Projects, Users
 from task_svc.tasks.models import Task
 
@@ -114,6 +115,7 @@ def create_annotation(
     annotation = annotation_service.create_annotation(
         session, task=task, project=project, body=body, user_id=principal.user_id
     )
+    audit.annotation_created(session, principal, annotation)
     session.commit()
     [answer] = _answers([annotation], users, project.organization_id, expand)
     return json_answer(answer, status_code=201)
@@ -171,6 +173,7 @@ def update_annotation(
     annotation, task, project = _changeable(session, projects, principal, annotation_id)
     if body.ground_truth is not None and body.ground_truth != annotation.ground_truth:
         _authorize_ground_truth(principal, project)
+    before = audit.annotation_state(annotation)
     annotation_service.update_annotation(
         session,
         annotation=annotation,
@@ -179,6 +182,7 @@ def update_annotation(
         body=body,
         user_id=principal.user_id,
     )
+    audit.annotation_updated(session, principal, annotation, before=before)
     session.commit()
     return _answers([annotation], users, project.organization_id, expand)[0]
 
@@ -188,6 +192,7 @@ def delete_annotation(
     annotation_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
     annotation, task, project = _changeable(session, projects, principal, annotation_id)
+    audit.annotation_deleted(session, principal, annotation)
     annotation_service.delete_annotation(
         session, annotation=annotation, task=task, project=project, user_id=principal.user_id
     )

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from task_svc import access
+from task_svc.audit import service as audit
 from task_svc.datamanager import actions
 from task_svc.datamanager import service as dm
 from task_svc.datamanager.schemas import (
@@ -351,6 +352,16 @@ def run_action(
             common=common,
         ),
     )
+    processed = result.get("processed_items")
+    if processed is None or processed:
+        audit.bulk_action_run(
+            session,
+            principal,
+            project_id=found.id,
+            action_id=action.id,
+            processed=processed,
+            selected_items=payload.get("selectedItems"),
+        )
     session.commit()
     return result
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from labelops_common.audit import Actor
 from labelops_common.db import Database
 from labelops_common.http.errors import ValidationFailed
 from labelops_common.jobs import JobContext, JobStatus, run_job
@@ -20,6 +21,7 @@ from labelops_common.queue import labelops_task
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from task_svc.audit import service as audit
 from task_svc.db import analyze_if_grown, vacuum_analyze
 from task_svc.imports import service, uploads
 from task_svc.imports.models import ImportJob
@@ -79,6 +81,18 @@ def _run(resources: TaskJobResources, context: JobContext) -> None:
             _cleanup(resources, request)
             raise ImportFailed(service.error_text(exc)) from None
         job.result = {**response, "committed": True}
+        if request.user_id is not None:
+            audit.tasks_imported(
+                session,
+                Actor(
+                    user_id=request.user_id,
+                    organization_id=project.organization_id,
+                    email=request.user_email or "",
+                ),
+                project_id=project.id,
+                import_id=job.id,
+                response=response,
+            )
         job.progress = int(response.get("task_count") or 0)
         job.total = job.progress
         if job.progress >= MAINTAIN_AFTER_TASKS:

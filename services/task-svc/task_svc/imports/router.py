@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from task_svc import access
+from task_svc.audit import service as audit
 from task_svc.db import analyze_if_grown
 from task_svc.dependencies import DbSession, Projects
 from task_svc.imports import jobs, uploads
@@ -165,6 +166,9 @@ def _start_import(
             session, project=project, request=request, storage=storage, limits=_limits(settings)
         )
         imports.finish_job_inline(session, job=job, response=response)
+        audit.tasks_imported(
+            session, principal, project_id=project.id, import_id=job.id, response=response
+        )
         session.commit()
         analyze_if_grown(session.get_bind().engine, "tasks", added=response.get("task_count") or 0)
         return 201, response

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from task_svc import access
 from task_svc.annotations.schemas import annotation_fields
+from task_svc.audit import service as audit
 from task_svc.dependencies import DbSession, Media, Projects, Users
 from task_svc.predictions.schemas import prediction_fields
 from task_svc.tasks import service as tasks
@@ -69,6 +70,7 @@ def create_task(
     task = tasks.create_task(
         session, project=project, data=body.data, meta=body.meta, user_id=principal.user_id
     )
+    audit.task_created(session, principal, task)
     session.commit()
     return _full(session, task, project, principal, users)
 
@@ -116,6 +118,7 @@ def update_task(
     principal: CurrentUser,
 ) -> dict[str, Any]:
     task, project = access.task_for(session, projects, principal, task_id, access.can_manage_tasks)
+    before = audit.task_state(task)
     tasks.update_task(
         session,
         task=task,
@@ -124,6 +127,7 @@ def update_task(
         meta=body.meta,
         user_id=principal.user_id,
     )
+    audit.task_updated(session, principal, task, before=before)
     session.commit()
     annotations, predictions, _ = tasks.related(session, [task.id])
     return {
@@ -139,6 +143,7 @@ def delete_task(
 ) -> Response:
     task, project = access.task_for(session, projects, principal, task_id, access.can_manage_tasks)
     tasks.delete_tasks(session, project_id=project.id, task_ids=[task.id])
+    audit.task_deleted(session, principal, task_id=task_id, project_id=project.id)
     session.commit()
     return Response(status_code=204)
 
@@ -204,6 +209,10 @@ def delete_project_tasks(
     project_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
     access.project_for(projects, principal, project_id, access.can_manage_tasks)
-    tasks.delete_tasks(session, project_id=project_id, task_ids=None)
+    deleted = tasks.delete_tasks(session, project_id=project_id, task_ids=None)
+    if deleted:
+        audit.tasks_deleted(
+            session, principal, project_id=project_id, deleted=deleted, selection={"all": True}
+        )
     session.commit()
     return Response(status_code=204)

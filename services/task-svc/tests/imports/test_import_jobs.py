@@ -14,7 +14,8 @@ import pytest
 from labelops_common.db import utcnow
 from labelops_common.jobs import register_job_resources
 from labelops_common.queue import app as queue_app
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
+from task_svc.audit.models import AuditEntry
 from task_svc.imports import jobs
 from task_svc.imports.models import ImportJob
 
@@ -65,6 +66,15 @@ def _items(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def _audit_entries(stack: Any, project: int) -> list[AuditEntry]:
+    with stack.task_runtime.database.session() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.project_id == project).order_by(AuditEntry.id)
+            )
+        )
+
+
 def _status(stack: Any, cast: Any, project: int, job_id: int, who: str = "owner") -> Any:
     return stack.task.get(
         f"/api/projects/{project}/imports/{job_id}", headers=getattr(cast, who).headers
@@ -105,6 +115,15 @@ def test_a_large_import_is_queued_then_run(
     # A redelivered message finds the job finished and does nothing.
     assert jobs.import_tasks.run(job_id) == "skipped"
     assert db.task_count(project) == 5
+    # One audit entry, for the person who asked, committed with the tasks.
+    [entry] = _audit_entries(stack, project)
+    assert (entry.action, entry.object_id, entry.actor_id) == (
+        "tasks.imported",
+        str(job_id),
+        cast.owner.user_id,
+    )
+    assert entry.changes["task_count"] == 5
+    assert entry.actor_email == cast.owner.email
 
 
 def test_a_job_rerun_after_a_crash_does_not_import_twice(
@@ -131,6 +150,7 @@ def test_a_job_rerun_after_a_crash_does_not_import_twice(
     assert jobs.import_tasks.run(job_id) == "succeeded"
     assert db.task_count(project) == 3
     assert db.counts(project)["task_number"] == 3
+    assert [entry.action for entry in _audit_entries(stack, project)] == ["tasks.imported"]
     assert _status(stack, cast, project, job_id).json()["status"] == "completed"
 
 

@@ -4,6 +4,47 @@
  */
 
 export interface paths {
+    "/api/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Logs
+         * @description Filters: `object_type` and `object_id`, `actor` (user id), `project`, `action`,
+         *     `from`/`to` (ISO 8601, inclusive).
+         */
+        get: operations["list_audit_logs_api_audit_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit-logs/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Audit Logs
+         * @description The same filters as the list; streamed in batches, never held whole.
+         */
+        get: operations["export_audit_logs_api_audit_logs_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/current-user/hotkeys": {
         parameters: {
             query?: never;
@@ -825,6 +866,50 @@ export interface components {
             max_tasks_per_person?: number | null;
             /** Reservation Timeout Seconds */
             reservation_timeout_seconds?: number | null;
+        };
+        /** AuditEntryAnswer */
+        AuditEntryAnswer: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: number | null;
+            /** Actor Email */
+            actor_email: string;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            };
+            /** Client Ip */
+            client_ip: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Object Id */
+            object_id: string;
+            /** Object Type */
+            object_type: string;
+            /** Organization */
+            organization: number;
+            /** Project */
+            project: number | null;
+            /** Request Id */
+            request_id: string | null;
+            /** Service */
+            service: string;
+        };
+        /**
+         * AuditLogPage
+         * @description Newest first; `next` is the URL of the following page (null on the last).
+         */
+        AuditLogPage: {
+            /** Next */
+            next: string | null;
+            /** Results */
+            results: components["schemas"]["AuditEntryAnswer"][];
         };
         /** BackendVersion */
         BackendVersion: {
@@ -1916,6 +2001,102 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_audit_logs_api_audit_logs_get: {
+        parameters: {
+            query?: {
+                object_type?: string | null;
+                object_id?: string | null;
+                actor?: string | null;
+                project?: string | null;
+                action?: string | null;
+                from?: string | null;
+                to?: string | null;
+                cursor?: string | null;
+                page_size?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    export_audit_logs_api_audit_logs_export_get: {
+        parameters: {
+            query?: {
+                format?: string;
+                object_type?: string | null;
+                object_id?: string | null;
+                actor?: string | null;
+                project?: string | null;
+                action?: string | null;
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching entry, newest first, as CSV or JSON lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     get_hotkeys_api_current_user_hotkeys_get: {
         parameters: {
             query?: never;

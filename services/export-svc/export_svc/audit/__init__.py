@@ -1,0 +1,1 @@
+"""export_svc's audit entries (`labelops_common.audit`)."""

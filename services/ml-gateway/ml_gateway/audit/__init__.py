@@ -1,0 +1,1 @@
+"""ml_gateway's audit entries (`labelops_common.audit`)."""

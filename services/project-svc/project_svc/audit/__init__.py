@@ -1,0 +1,1 @@
+"""project_svc's audit entries (`labelops_common.audit`)."""

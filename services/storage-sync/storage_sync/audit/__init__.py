@@ -1,0 +1,1 @@
+"""storage_sync's audit entries (`labelops_common.audit`)."""

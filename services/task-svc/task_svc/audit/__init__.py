@@ -1,0 +1,1 @@
+"""task_svc's audit entries (`labelops_common.audit`)."""
