@@ -20,6 +20,7 @@ from task_svc import access
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
 from task_svc.annotations.schemas import with_author
+from task_svc.audit import service as audit
 from task_svc.dependencies import DbSession, Media, Projects, TaskSettings, Users
 from task_svc.reviews import service as reviews
 from task_svc.reviews.models import AnnotationReview
@@ -115,8 +116,26 @@ def create_review(
         reviewer_id=principal.user_id,
         verdict=reviews.Verdict(body.accepted, body.comment, body.result),
     )
+    _audit(session, principal, "created", review, fixed=body.result is not None)
     session.commit()
     return review_fields(review)
+
+
+def _audit(
+    session: DbSession, principal: Principal, verb: str, review: AnnotationReview, *, fixed: bool
+) -> None:
+    """The review's audit entry, in its transaction (a fix says so, never the result)."""
+    audit.review_recorded(
+        session,
+        principal,
+        verb=verb,
+        review_id=review.id,
+        annotation_id=review.annotation_id,
+        task_id=review.task_id,
+        project_id=review.project_id,
+        accepted=None if verb == "deleted" else review.accepted,
+        changes={"result": {"changed": True}} if fixed else None,
+    )
 
 
 def _review_of(
@@ -174,6 +193,7 @@ def update_review(
     reviews.update_review(
         session, review=review, annotation=annotation, task=task, project=project, verdict=verdict
     )
+    _audit(session, principal, "updated", review, fixed="result" in given)
     session.commit()
     return review_fields(review)
 
@@ -183,6 +203,7 @@ def delete_review(
     review_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> Response:
     review, annotation, task, project = _changeable(session, projects, principal, review_id)
+    _audit(session, principal, "deleted", review, fixed=False)
     reviews.delete_review(session, review=review, annotation=annotation, task=task, project=project)
     session.commit()
     return Response(status_code=204)
