@@ -154,3 +154,63 @@ def test_task_entries_reach_the_merged_log_over_grpc(
         stack.project.get("/api/audit-logs/", headers=cast.outsider.headers).json()["results"] == []
     )
     assert stack.project.get("/api/audit-logs/", headers=cast.annotator.headers).status_code == 403
+
+
+def test_reviews_are_recorded_with_their_verdict_and_refused_ones_are_not(
+    stack: Stack, cast: Cast, make_project: MakeProject
+) -> None:
+    client = stack.task
+    org = cast.owner.organization_id
+    pid = make_project()
+    task = client.post(
+        "/api/tasks", json={"project": pid, "data": {"text": "hi"}}, headers=cast.owner.headers
+    ).json()
+    annotation_id = client.post(
+        f"/api/tasks/{task['id']}/annotations",
+        json={"result": CHOICE},
+        headers=cast.annotator.headers,
+    ).json()["id"]
+    before = len(entries(stack, org))
+    # A rejection without a reason and an annotator's review are refused: no entry.
+    assert (
+        client.post(
+            "/api/annotation-reviews",
+            json={"annotation": annotation_id, "accepted": False},
+            headers=cast.manager.headers,
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/api/annotation-reviews",
+            json={"annotation": annotation_id, "accepted": True},
+            headers=cast.annotator2.headers,
+        ).status_code
+        == 403
+    )
+    rejected = client.post(
+        "/api/annotation-reviews",
+        json={"annotation": annotation_id, "accepted": False, "comment": "wrong label"},
+        headers=cast.manager.headers,
+    )
+    assert rejected.status_code == 201, rejected.text
+    review_id = rejected.json()["id"]
+    fixed = [{**CHOICE[0], "value": {"choices": ["Negative"]}}]
+    accepted = client.patch(
+        f"/api/annotation-reviews/{review_id}",
+        json={"accepted": True, "result": fixed},
+        headers=cast.manager.headers,
+    )
+    assert accepted.status_code == 200, accepted.text
+    deleted = client.delete(f"/api/annotation-reviews/{review_id}", headers=cast.manager.headers)
+    assert deleted.status_code == 204
+    rows = entries(stack, org)[before:]
+    assert [(row.action, row.object_id, row.actor_id) for row in rows] == [
+        ("review.created", str(review_id), cast.manager.user_id),
+        ("review.updated", str(review_id), cast.manager.user_id),
+        ("review.deleted", str(review_id), cast.manager.user_id),
+    ]
+    assert rows[0].changes["accepted"] == {"old": None, "new": False}
+    assert rows[1].changes["accepted"] == {"old": None, "new": True}
+    assert rows[1].changes["result"] == {"changed": True}
+    assert all(row.project_id == pid for row in rows)
