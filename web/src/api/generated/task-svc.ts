@@ -703,7 +703,8 @@ export interface paths {
         put?: never;
         /**
          * Create Annotation Draft
-         * @description A draft on top of an existing annotation of the task (someone else's too: a review).
+         * @description A draft on top of an existing annotation of the task (someone else's too: a review),
+         *     one the caller sees.
          */
         post: operations["create_annotation_draft_api_tasks__task_id__annotations__annotation_id__drafts_post"];
         delete?: never;
