@@ -267,7 +267,7 @@ def test_an_annotator_reads_anothers_annotation_only_where_the_project_shows_it(
 
     annotator = _sdk(world, first)
     assert [a.id for a in annotator.annotations.list(id=task.id)] == [mine.id]
-    assert [a.id for a in annotator.tasks.get(task.id).annotations or []] == [mine.id]
+    assert [a["id"] for a in annotator.tasks.get(task.id).annotations or []] == [mine.id]
     with pytest.raises(ApiError) as hidden:
         annotator.annotations.get(id=theirs.id)
     assert hidden.value.status_code == 404
