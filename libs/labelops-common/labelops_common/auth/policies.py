@@ -57,7 +57,7 @@ def can_see_project(principal: Principal, *, organization_id: int, is_member: bo
 def can_read_audit_log(principal: Principal, *, organization_id: int) -> bool:
     """The audit log of an organization (`/api/audit-logs/`): its owner and
     administrators only; it names every member and what they did."""
-    return principal.organization_id == organization_id and principal.role in ADMIN_ROLES
+    return principal.organization_id == organization_id and can(principal, Action.VIEW_AUDIT_LOG)
 
 
 def authorize(allowed: bool, detail: str | None = None) -> None:

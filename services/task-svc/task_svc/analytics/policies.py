@@ -3,7 +3,7 @@ managers and up see everyone's (the project's totals and each person's)."""
 
 from __future__ import annotations
 
-from labelops_common.auth.policies import MANAGER_ROLES
+from labelops_common.auth.permissions import Action, can
 from labelops_common.auth.principal import Principal
 from labelops_common.directory import ProjectInfo
 
@@ -13,4 +13,6 @@ def can_view_analytics(principal: Principal, project: ProjectInfo) -> bool:
 
 
 def can_view_everyones_analytics(principal: Principal, project: ProjectInfo) -> bool:
-    return principal.organization_id == project.organization_id and principal.role in MANAGER_ROLES
+    return principal.organization_id == project.organization_id and can(
+        principal, Action.VIEW_ANALYTICS
+    )
