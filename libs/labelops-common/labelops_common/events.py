@@ -76,6 +76,9 @@ START_TRAINING = "START_TRAINING"
 LABEL_LINK_CREATED = "LABEL_LINK_CREATED"
 LABEL_LINK_UPDATED = "LABEL_LINK_UPDATED"
 LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
+# Internal events (no Label Studio webhook action: webhooks never deliver them).
+#: A task's agreement changed: {"task": id, "agreement": float or null}.
+TASK_AGREEMENT_UPDATED = "TASK_AGREEMENT_UPDATED"
 KNOWN_EVENTS = frozenset(
     {
         ANNOTATION_CREATED,
@@ -91,6 +94,7 @@ KNOWN_EVENTS = frozenset(
         LABEL_LINK_CREATED,
         LABEL_LINK_UPDATED,
         LABEL_LINK_DELETED,
+        TASK_AGREEMENT_UPDATED,
     }
 )
 #: Register for this to receive every event (e.g. webhooks "send for all actions").

@@ -33,6 +33,12 @@ class ProjectInfo:
     min_annotations_to_start_training: int = 0
     #: Annotators and reviewers admitted to the project (managers and up need no admission).
     member_user_ids: frozenset[int] = frozenset()
+    #: The share of tasks (1-100) that get `maximum_annotations` annotators; the rest get 1.
+    overlap_cohort_percentage: int = 100
+    #: Tasks whose agreement is below it need review; None: none is routed to review.
+    agreement_threshold: float | None = None
+    #: Boxes and polygons with the same label match at this IoU or more.
+    agreement_iou_threshold: float = 0.5
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -56,6 +62,11 @@ class ProjectInfo:
             created_at_unix=message.created_at_unix,
             min_annotations_to_start_training=message.min_annotations_to_start_training,
             member_user_ids=frozenset(message.member_user_ids),
+            overlap_cohort_percentage=message.overlap_cohort_percentage or 100,
+            agreement_threshold=(
+                message.agreement_threshold if message.HasField("agreement_threshold") else None
+            ),
+            agreement_iou_threshold=message.agreement_iou_threshold or 0.5,
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )
