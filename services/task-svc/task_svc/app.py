@@ -14,6 +14,7 @@ from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from task_svc.agreement.router import router as agreement_router
 from task_svc.annotations.router import router as annotations_router
 from task_svc.datamanager.router import router as datamanager_router
 from task_svc.drafts.router import router as drafts_router
@@ -37,6 +38,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         settings=settings,
         routers=[
             tasks_router,
+            agreement_router,
             annotations_router,
             predictions_router,
             datamanager_router,

@@ -2,6 +2,7 @@
 
 
 def import_all_models() -> None:
+    from task_svc.agreement import models as _agreement  # noqa: F401
     from task_svc.annotations import models as _annotations  # noqa: F401
     from task_svc.bulk import models as _bulk  # noqa: F401
     from task_svc.counts import models as _counts  # noqa: F401

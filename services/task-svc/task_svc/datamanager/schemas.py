@@ -163,6 +163,9 @@ class DataManagerTaskAnswer(BaseModel):
     updated_at: Timestamp
     is_labeled: bool
     overlap: int
+    #: Label Studio Enterprise's column: the task's stored agreement (0-1), null below two
+    #: annotators.
+    agreement: float | None = None
     comment_count: int
     unresolved_comment_count: int
     last_comment_updated_at: Timestamp | None
@@ -220,6 +223,7 @@ def data_manager_task(
     drafts: list[Draft],
     file_name: str | None,
     full: bool,
+    agreement: float | None = None,
 ) -> dict[str, Any]:
     """One row of `GET /api/tasks` (Label Studio's DataManagerTaskSerializer).
 
@@ -235,6 +239,7 @@ def data_manager_task(
         "cancelled_annotations": task.cancelled_annotations,
         "total_annotations": task.total_annotations,
         "total_predictions": task.total_predictions,
+        "agreement": agreement,
         "annotations_results": "",
         "predictions_results": "",
         "file_upload": file_name,

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.agreement.models import TaskAgreement
 from task_svc.counts import service as counts
 from task_svc.datamanager import schemas
 from task_svc.datamanager.filters import (
@@ -415,6 +416,13 @@ def list_tasks(
             select(FileUpload.id, FileUpload.file).where(FileUpload.id.in_(upload_ids))
         ):
             file_names[upload_id] = path.rsplit("/", 1)[-1]
+    scores = dict(
+        session.execute(
+            select(TaskAgreement.task_id, TaskAgreement.agreement).where(
+                TaskAgreement.task_id.in_(ids)
+            )
+        ).all()
+    )
     return {
         "total_annotations": total_annotations,
         "total_predictions": total_predictions,
@@ -429,6 +437,7 @@ def list_tasks(
                 if task.file_upload_id is not None
                 else None,
                 full=full,
+                agreement=scores.get(task.id),
             )
             for task in found
         ],

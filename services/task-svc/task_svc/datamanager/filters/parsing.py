@@ -87,14 +87,14 @@ RELATED_COLUMNS = frozenset(
         "annotations_results",
         "predictions_results",
         "file_upload",
+        # The stored `task_agreements` row (number operators); orderable too.
+        "agreement",
     }
 )
 
 
 #: Columns of Label Studio (or its Enterprise edition) this service has no data for.
-UNSUPPORTED_COLUMNS = frozenset(
-    {"comments", "unresolved_comment_count", "reviewed", "agreement", "reviewers"}
-)
+UNSUPPORTED_COLUMNS = frozenset({"comments", "unresolved_comment_count", "reviewed", "reviewers"})
 
 
 #: A number written as a string ("3", " -1.5e3 "), the only text safely cast to a float.
