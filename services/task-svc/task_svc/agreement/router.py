@@ -16,7 +16,11 @@ from task_svc.tasks import service as tasks
 router = ApiRouter(tags=["agreement"])
 
 
-@router.get("/api/tasks/{task_id:int}/agreement", response_model=TaskAgreementAnswer)
+@router.get(
+    "/api/tasks/{task_id:int}/agreement",
+    response_model=TaskAgreementAnswer,
+    response_model_exclude_unset=True,
+)
 def task_agreement(
     task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
 ) -> dict[str, Any]:

@@ -158,7 +158,9 @@ def test_a_task_averages_its_annotator_pairs() -> None:
     ]
     assert scored.agreement == pytest.approx(1 / 3)
     assert scored.controls == {"sentiment": pytest.approx(1 / 3)}
-    assert metrics.task_score({7: [choice("Positive")]}, controls, iou_threshold=0.5).agreement is None
+    assert (
+        metrics.task_score({7: [choice("Positive")]}, controls, iou_threshold=0.5).agreement is None
+    )
 
 
 def test_krippendorff_alpha_on_a_hand_checked_matrix() -> None:
