@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from task_svc.agreement.models import AnnotatorPairAgreement, TaskAgreement
+from task_svc.annotations.models import Annotation
 from task_svc.counts.service import COHORT_STRIDE
 from task_svc.tasks.models import Task
 
@@ -91,9 +92,8 @@ def scored(stack: Any, cast: Any, make_project: Any) -> tuple[Project, list[int]
     annotator only, none."""
     project = Project(stack, cast, make_project(maximum_annotations=2, agreement_threshold=0.75))
     tasks = [project.task(text) for text in ("agree", "disagree", "negative", "single", "none")]
-    for task, (first, second) in zip(
-        tasks, [("Positive", "Positive"), ("Positive", "Negative"), ("Negative", "Negative")]
-    ):
+    pairs = [("Positive", "Positive"), ("Positive", "Negative"), ("Negative", "Negative")]
+    for task, (first, second) in zip(tasks[:3], pairs, strict=True):
         project.annotate(task, cast.annotator, first)
         project.annotate(task, cast.annotator2, second)
     project.annotate(tasks[3], cast.annotator, "Positive")
@@ -114,8 +114,6 @@ def test_each_write_keeps_the_task_and_pair_rows(scored: Any, cast: Any) -> None
 
     # The second annotator changes their mind: the pair now agrees.
     with project.stack.task_runtime.database.session() as session:
-        from task_svc.annotations.models import Annotation
-
         annotation_id = session.scalar(
             select(Annotation.id).where(
                 Annotation.task_id == disagree,
@@ -142,7 +140,7 @@ def test_each_write_keeps_the_task_and_pair_rows(scored: Any, cast: Any) -> None
 
 
 def test_the_task_answer_names_pairs_for_managers_only(scored: Any, stack: Any, cast: Any) -> None:
-    project, (_agree, disagree, *_rest) = scored
+    _project, (_agree, disagree, *_rest) = scored
     a, b = sorted((cast.annotator.user_id, cast.annotator2.user_id))
     answer = stack.task.get(f"/api/tasks/{disagree}/agreement/", headers=cast.manager.headers)
     assert answer.status_code == 200, answer.text
