@@ -591,6 +591,7 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("cancelled_annotations", "Cancelled", "Number", "Total cancelled (skipped) annotations", True),
     ("total_predictions", "Predictions", "Number", "Total predictions per task", True),
     ("annotators", "Annotated by", "List", "All users who completed the task", True),
+    ("agreement", "Agreement", "Number", "Agreement between the task's annotators (0-1)", True),
     (
         "annotations_results",
         "Annotation results",

@@ -142,9 +142,11 @@ def write_tasks(
 
 
 def _score_agreement(session: Session, project: ProjectInfo, task_ids: list[int]) -> None:
-    """Agreement for the tasks written so far that came with several annotations."""
+    """Agreement for the tasks written so far that came with several annotations. No
+    TASK_AGREEMENT_UPDATED per task: an import announces itself once (TASKS_CREATED), and a
+    million-task import must not send a million events."""
     if task_ids:
-        agreement.refresh_tasks(session, project=project, task_ids=task_ids)
+        agreement.refresh_tasks(session, project=project, task_ids=task_ids, announce=False)
         task_ids.clear()
 
 

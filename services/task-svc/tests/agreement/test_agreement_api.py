@@ -313,3 +313,36 @@ def test_the_overlap_cohort_is_decided_per_task_and_kept(
     after = {inner for inner, o in _overlaps(stack, project).items() if o == 2}
     assert before < after
     assert sum(1 for inner in after if inner <= 200) == 120
+
+
+def test_the_label_stream_gives_a_second_annotator_only_the_cohort(
+    stack: Any, cast: Any, make_project: Any
+) -> None:
+    """Overlap 2 for 50 %: inner ids 1, 2, 4 are in the cohort ((i - 1) x 37 mod 100 = 0,
+    37, 11 are below 50; 74 is not), so task 3 is done after one annotator."""
+    project = Project(
+        stack, cast, make_project(maximum_annotations=2, overlap_cohort_percentage=50)
+    )
+    tasks = [project.task(text) for text in ("one", "two", "three", "four")]
+    assert [_overlaps(stack, project.id)[inner] for inner in (1, 2, 3, 4)] == [2, 2, 1, 2]
+
+    def drain(actor: Any) -> list[int]:
+        served = []
+        while True:
+            answer = stack.task.get(f"/api/projects/{project.id}/next", headers=actor.headers)
+            if answer.status_code == 404:
+                return served
+            assert answer.status_code == 200, answer.text
+            served.append(answer.json()["id"])
+            project.annotate(served[-1], actor, "Positive")
+            assert len(served) <= len(tasks)
+
+    assert sorted(drain(cast.annotator)) == tasks
+    assert sorted(drain(cast.annotator2)) == [tasks[0], tasks[1], tasks[3]]
+    with stack.task_runtime.database.session() as session:
+        labeled = dict(
+            session.execute(
+                select(Task.id, Task.is_labeled).where(Task.project_id == project.id)
+            ).all()
+        )
+    assert labeled == dict.fromkeys(tasks, True)
