@@ -12,6 +12,7 @@ works through the project's tasks in batches.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,17 +22,66 @@ import numpy as np
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.events import TASK_AGREEMENT_UPDATED
-from sqlalchemy import and_, delete, func, literal, select, text, union_all, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    and_,
+    any_,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from task_svc.agreement import metrics
 from task_svc.agreement.models import AnnotatorPairAgreement, TaskAgreement
 from task_svc.annotations.models import Annotation
 from task_svc.events import publisher
+from task_svc.tasks.models import Task
 
 #: Tasks scored per round trip by `refresh_project`.
 REFRESH_BATCH = 2_000
+
+
+_UPSERT_TASK_ROWS = text(
+    """
+    INSERT INTO task_agreements
+        (task_id, project_id, agreement, annotations_count, controls, needs_review, updated_at)
+    SELECT row.task_id, :project_id, row.agreement, row.annotations_count,
+           CAST(row.controls AS jsonb), row.needs_review, :now
+    FROM unnest(CAST(:task_ids AS bigint[]), CAST(:agreements AS double precision[]),
+                CAST(:counts AS integer[]), CAST(:controls AS text[]),
+                CAST(:needs AS boolean[]))
+         AS row(task_id, agreement, annotations_count, controls, needs_review)
+    ON CONFLICT (task_id) DO UPDATE SET
+        agreement = excluded.agreement,
+        annotations_count = excluded.annotations_count,
+        controls = excluded.controls,
+        needs_review = excluded.needs_review,
+        updated_at = excluded.updated_at
+    """
+)
+_INSERT_PAIR_ROWS = text(
+    """
+    INSERT INTO task_agreement_pairs
+        (task_id, annotator_a, annotator_b, project_id, score, controls)
+    SELECT row.task_id, row.annotator_a, row.annotator_b, :project_id, row.score,
+           CAST(row.controls AS jsonb)
+    FROM unnest(CAST(:task_ids AS bigint[]), CAST(:firsts AS bigint[]),
+                CAST(:seconds AS bigint[]), CAST(:scores AS double precision[]),
+                CAST(:controls AS text[]))
+         AS row(task_id, annotator_a, annotator_b, score, controls)
+    """
+)
+
+
+def _any_of(ids: Sequence[int]) -> Any:
+    """`= ANY(array)`: one parameter however many ids (an IN list renders one per id)."""
+    return any_(literal(list(ids), ARRAY(BigInteger)))
 
 
 def _needs_review(agreement: float | None, threshold: float | None) -> bool:
@@ -44,7 +94,7 @@ def _latest_results(session: Session, task_ids: Sequence[int]) -> dict[int, dict
     rows = session.execute(
         select(Annotation.task_id, Annotation.completed_by_id, Annotation.result)
         .where(
-            Annotation.task_id.in_(task_ids),
+            Annotation.task_id == _any_of(task_ids),
             Annotation.was_cancelled.is_(False),
             Annotation.completed_by_id.is_not(None),
         )
@@ -68,64 +118,55 @@ def _store(
     before = dict(
         session.execute(
             select(TaskAgreement.task_id, TaskAgreement.agreement).where(
-                TaskAgreement.task_id.in_(task_ids)
+                TaskAgreement.task_id == _any_of(task_ids)
             )
         ).all()
     )
     now = utcnow()
     session.execute(
-        delete(AnnotatorPairAgreement).where(AnnotatorPairAgreement.task_id.in_(task_ids))
+        delete(AnnotatorPairAgreement).where(AnnotatorPairAgreement.task_id == _any_of(task_ids))
     )
     empty = [task_id for task_id, (count, _) in scores.items() if count == 0]
     if empty:
-        session.execute(delete(TaskAgreement).where(TaskAgreement.task_id.in_(empty)))
-    rows = [
-        {
-            "task_id": task_id,
-            "project_id": project.id,
-            "agreement": score.agreement,
-            "annotations_count": count,
-            "controls": score.controls,
-            "needs_review": _needs_review(score.agreement, project.agreement_threshold),
-            "updated_at": now,
-        }
+        session.execute(delete(TaskAgreement).where(TaskAgreement.task_id == _any_of(empty)))
+    # A task one annotator finished gets no row until a second one does (most tasks of an
+    # overlap-1 project never need one); an existing row follows it down.
+    kept = [
+        (task_id, count, score)
         for task_id, (count, score) in scores.items()
-        # A task one annotator finished gets no row until a second one does (most tasks
-        # of an overlap-1 project never need one); an existing row follows it down.
         if count > 1 or (count > 0 and task_id in before)
     ]
-    if rows:
-        statement = insert(TaskAgreement)
+    if kept:
+        # Arrays, one per column: one statement of constant shape whatever the batch size
+        # (no per-row round trip, no statement compiled per batch).
         session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[TaskAgreement.task_id],
-                set_={
-                    name: statement.excluded[name]
-                    for name in (
-                        "agreement",
-                        "annotations_count",
-                        "controls",
-                        "needs_review",
-                        "updated_at",
-                    )
-                },
-            ),
-            rows,
+            _UPSERT_TASK_ROWS,
+            {
+                "project_id": project.id,
+                "now": now,
+                "task_ids": [task_id for task_id, _, _ in kept],
+                "agreements": [score.agreement for _, _, score in kept],
+                "counts": [count for _, count, _ in kept],
+                "controls": [json.dumps(score.controls) for _, _, score in kept],
+                "needs": [
+                    _needs_review(score.agreement, project.agreement_threshold)
+                    for _, _, score in kept
+                ],
+            },
         )
-    pairs = [
-        {
-            "task_id": task_id,
-            "annotator_a": pair.annotator_a,
-            "annotator_b": pair.annotator_b,
-            "project_id": project.id,
-            "score": pair.score,
-            "controls": pair.controls,
-        }
-        for task_id, (_, score) in scores.items()
-        for pair in score.pairs
-    ]
+    pairs = [(task_id, pair) for task_id, (_, score) in scores.items() for pair in score.pairs]
     if pairs:
-        session.execute(insert(AnnotatorPairAgreement), pairs)
+        session.execute(
+            _INSERT_PAIR_ROWS,
+            {
+                "project_id": project.id,
+                "task_ids": [task_id for task_id, _ in pairs],
+                "firsts": [pair.annotator_a for _, pair in pairs],
+                "seconds": [pair.annotator_b for _, pair in pairs],
+                "scores": [pair.score for _, pair in pairs],
+                "controls": [json.dumps(pair.controls) for _, pair in pairs],
+            },
+        )
     return [
         (task_id, score.agreement)
         for task_id, (_, score) in scores.items()
@@ -188,24 +229,20 @@ def refresh_tasks(
 def refresh_project(
     session: Session, *, project: ProjectInfo, announce: bool = True, batch: int = REFRESH_BATCH
 ) -> int:
-    """Score every task of the project with two or more annotators again, `batch` tasks per
-    round trip (annotations read once per batch, rows written with one statement each).
+    """Score every task of the project with two or more annotations again, `batch` tasks
+    per round trip (annotations read once per batch, rows written with one statement each).
     Returns how many tasks were scored. Tasks left with fewer than two annotators keep a
     row with no agreement, which `refresh_task` maintains from then on."""
     scored = 0
     last = 0
     while True:
+        # Walks the project's tasks by id (the `(project_id, id)` order of its index),
+        # taking those whose counters say two or more annotations were submitted.
         task_ids = list(
             session.scalars(
-                select(Annotation.task_id)
-                .where(
-                    Annotation.project_id == project.id,
-                    Annotation.task_id > last,
-                    Annotation.was_cancelled.is_(False),
-                )
-                .group_by(Annotation.task_id)
-                .having(func.count(func.distinct(Annotation.completed_by_id)) > 1)
-                .order_by(Annotation.task_id)
+                select(Task.id)
+                .where(Task.project_id == project.id, Task.id > last, Task.total_annotations > 1)
+                .order_by(Task.id)
                 .limit(batch)
             )
         )
