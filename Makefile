@@ -58,8 +58,10 @@ openapi-check: env
 migration: env ## make migration SVC=task-svc MSG="add tasks"
 	$(UV) run python scripts/new_migration.py $(SVC) "$(MSG)"
 
+AGREEMENT_SIZES ?= 100000,1000000
 bench: env ## task-svc benchmark: make bench SIZES=10000,100000 LS=1 (options: bench/README.md)
 	$(UV) run --no-sync python -m bench
+	$(UV) run --no-sync python -m bench.agreement --sizes $(AGREEMENT_SIZES)
 
 bench-ml: env ## predictions through the reference ML backend: make bench-ml TASKS=10000 (options: bench/README.md)
 	$(UV) run --no-sync python -m bench.ml

@@ -58,7 +58,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "task-svc",
         regex=r"/api/projects/[0-9]+/(imports|reimport|reimports|tasks|next|file-uploads|"
-        r"model-versions|summary|sample-task|annotators|assignments|next-review|analytics)(/|$)",
+        r"model-versions|summary|sample-task|annotators|assignments|next-review|analytics|agreement)(/|$)",
         note="label stream and per-project task views",
     ),
     Route("export-svc", regex=r"/api/projects/[0-9]+/(export|exports)(/|$)", note="exports"),

@@ -197,6 +197,24 @@ class TestEventsBecomeDeliveries:
             "PROJECT_CREATED",
         ]
 
+    def test_internal_events_are_never_delivered(
+        self, session, secret_key, org, project, sent
+    ) -> None:
+        """TASK_AGREEMENT_UPDATED is for LabelOps' own consumers (review, analytics): a
+        webhook sending every action still gets none, while a Label Studio action after it
+        is delivered."""
+        url = "http://127.0.0.1:9/hook"
+        everything = add_webhook(session, secret_key, org=org, url=url, project_id=project.id)
+        organization_wide = add_webhook(session, secret_key, org=org, url=url, project_id=None)
+        assert (
+            run_handlers(event("TASK_AGREEMENT_UPDATED", project.id, task=1, agreement=0.5)) == {}
+        )
+        assert deliveries_of(session, everything) == []
+        assert deliveries_of(session, organization_wide) == []
+        assert sent == []
+        run_handlers(event("ANNOTATION_CREATED", project.id, annotation_id=1, task_id=1))
+        assert [d.action for d in deliveries_of(session, everything)] == ["ANNOTATION_CREATED"]
+
     def test_large_task_events_are_batched_by_5000(
         self, session, secret_key, org, project, sent
     ) -> None:

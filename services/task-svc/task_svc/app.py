@@ -14,6 +14,7 @@ from labelops_common.directory import ProjectDirectory, UserDirectory
 from labelops_common.service import ServiceRuntime, assemble_service
 from labelops_common.settings import CommonSettings
 
+from task_svc.agreement.router import router as agreement_router
 from task_svc.analytics.router import router as analytics_router
 from task_svc.annotations.router import router as annotations_router
 from task_svc.assignments.router import router as assignments_router
@@ -41,6 +42,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
         settings=settings,
         routers=[
             tasks_router,
+            agreement_router,
             annotations_router,
             predictions_router,
             datamanager_router,

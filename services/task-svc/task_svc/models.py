@@ -2,6 +2,7 @@
 
 
 def import_all_models() -> None:
+    from task_svc.agreement import models as _agreement  # noqa: F401
     from task_svc.analytics import models as _analytics  # noqa: F401
     from task_svc.annotations import models as _annotations  # noqa: F401
     from task_svc.assignments import models as _assignments  # noqa: F401

@@ -25,6 +25,7 @@ from labelops_common.grpcutil import PeerError
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
+from task_svc.agreement import service as agreement
 from task_svc.annotations import service as annotation_service
 from task_svc.bulk import service as bulk
 from task_svc.counts import service as counts
@@ -254,8 +255,18 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
                 project_id=request.project_id,
                 overlap=request.maximum_annotations,
                 skip_queue=request.skip_queue,
+                cohort_percentage=request.overlap_cohort_percentage or 100,
+            )
+            agreement.apply_threshold(
+                session,
+                project_id=request.project_id,
+                threshold=(
+                    request.agreement_threshold if request.HasField("agreement_threshold") else None
+                ),
             )
             session.commit()
+        # Writers from now on read the new rules.
+        self.projects.forget(request.project_id)
         return task_pb2.SetProjectOverlapResponse(finished_task_number=finished)
 
 

@@ -42,6 +42,12 @@ class ProjectInfo:
     max_tasks_per_person: int = 0
     #: Seconds a task handed out by the label stream stays reserved (0: service default).
     reservation_timeout_seconds: int = 0
+    #: The share of tasks (1-100) that get `maximum_annotations` annotators; the rest get 1.
+    overlap_cohort_percentage: int = 100
+    #: Tasks whose agreement is below it need review; None: none is routed to review.
+    agreement_threshold: float | None = None
+    #: Boxes and polygons with the same label match at this IoU or more.
+    agreement_iou_threshold: float = 0.5
     #: Label Studio's `parsed_label_config`: control name → type, to_name, inputs, labels.
     parsed: dict[str, Any] = field(default_factory=dict)
     config: LabelConfig | None = None
@@ -74,6 +80,11 @@ class ProjectInfo:
             or "auto_distribution",
             max_tasks_per_person=message.max_tasks_per_person,
             reservation_timeout_seconds=message.reservation_timeout_seconds,
+            overlap_cohort_percentage=message.overlap_cohort_percentage or 100,
+            agreement_threshold=(
+                message.agreement_threshold if message.HasField("agreement_threshold") else None
+            ),
+            agreement_iou_threshold=message.agreement_iou_threshold or 0.5,
             parsed=json.loads(message.parsed_label_config_json or b"{}"),
             config=config,
         )

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from labelops_common.db import json_type, utcnow
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from project_svc.db import Base
@@ -45,6 +45,10 @@ class Project(Base):
     show_ground_truth_first: Mapped[bool] = mapped_column(default=False)
     show_overlap_first: Mapped[bool] = mapped_column(default=False)
     overlap_cohort_percentage: Mapped[int] = mapped_column(default=100)
+    #: Label Studio Enterprise's name: tasks whose agreement is below it need review.
+    agreement_threshold: Mapped[float | None] = mapped_column(nullable=True, default=None)
+    #: Boxes and polygons with the same label match at this IoU or more.
+    agreement_iou_threshold: Mapped[float] = mapped_column(default=0.5, server_default=text("0.5"))
     annotator_evaluation_enabled: Mapped[bool] = mapped_column(default=False)
     evaluate_predictions_automatically: Mapped[bool] = mapped_column(default=False)
     reveal_preannotations_interactively: Mapped[bool] = mapped_column(default=False)

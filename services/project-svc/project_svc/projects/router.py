@@ -153,6 +153,16 @@ def get_project(
     return _responses(session, counts, [project], None)[0]
 
 
+def _task_rules(project: Project) -> tuple[object, ...]:
+    """The settings task-svc applies to every task: overlap, counting, agreement routing."""
+    return (
+        project.maximum_annotations,
+        project.skip_queue,
+        project.overlap_cohort_percentage,
+        project.agreement_threshold,
+    )
+
+
 @router.patch("/api/projects/{project_id:int}", response_model=ProjectAnswer)
 def update_project(
     project_id: int,
@@ -170,13 +180,19 @@ def update_project(
     if new_config is not None and new_config != project.label_config:
         parsed = projects.validate_label_config(new_config)
         projects.check_config_fits_annotations(parsed, uses_of(project.id))
-    rules_before = (project.maximum_annotations, project.skip_queue)
+    rules_before = _task_rules(project)
     before = audit.project_state(project)
     projects.update_project(session, project=project, fields=body)
     audit.project_updated(session, principal, project, before=before)
-    if (project.maximum_annotations, project.skip_queue) != rules_before:
+    if _task_rules(project) != rules_before:
         # Tasks first: if task-svc cannot follow, the request fails (503) and nothing changes.
-        set_overlap(project.id, project.maximum_annotations, project.skip_queue)
+        set_overlap(
+            project.id,
+            project.maximum_annotations,
+            project.skip_queue,
+            overlap_cohort_percentage=project.overlap_cohort_percentage,
+            agreement_threshold=project.agreement_threshold,
+        )
     session.commit()
     return _responses(session, counts, [project], None)[0]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import grpc
 from labelops.project.v1 import project_pb2, project_pb2_grpc
@@ -61,6 +62,9 @@ class ProjectServicer(project_pb2_grpc.ProjectServiceServicer):
                 label_stream_task_distribution=project.label_stream_task_distribution,
                 max_tasks_per_person=project.max_tasks_per_person or 0,
                 reservation_timeout_seconds=project.reservation_timeout_seconds or 0,
+                overlap_cohort_percentage=project.overlap_cohort_percentage,
+                agreement_threshold=project.agreement_threshold,
+                agreement_iou_threshold=project.agreement_iou_threshold,
             )
 
     def AuthenticateToken(
@@ -189,13 +193,30 @@ def project_tasks_deleter(common: CommonSettings) -> Callable[[int], int]:
     return delete
 
 
-OverlapSetter = Callable[[int, int, str], None]
+class OverlapSetter(Protocol):
+    def __call__(
+        self,
+        project_id: int,
+        maximum_annotations: int,
+        skip_queue: str,
+        *,
+        overlap_cohort_percentage: int = 100,
+        agreement_threshold: float | None = None,
+    ) -> None: ...
 
 
 def project_overlap_setter(common: CommonSettings) -> OverlapSetter:
-    """Tells task-svc a project's overlap rules changed; raises PeerError if it cannot."""
+    """Tells task-svc a project's overlap or agreement rules changed; raises PeerError if
+    it cannot."""
 
-    def set_overlap(project_id: int, maximum_annotations: int, skip_queue: str) -> None:
+    def set_overlap(
+        project_id: int,
+        maximum_annotations: int,
+        skip_queue: str,
+        *,
+        overlap_cohort_percentage: int = 100,
+        agreement_threshold: float | None = None,
+    ) -> None:
         stub = peer_stub(
             task_pb2_grpc.TaskServiceStub,
             target=common.peer_address("task-svc"),
@@ -207,6 +228,8 @@ def project_overlap_setter(common: CommonSettings) -> OverlapSetter:
                     project_id=project_id,
                     maximum_annotations=maximum_annotations,
                     skip_queue=skip_queue,
+                    overlap_cohort_percentage=overlap_cohort_percentage,
+                    agreement_threshold=agreement_threshold,
                 )
             )
         except grpc.RpcError as exc:

@@ -78,6 +78,8 @@ class ProjectFields(BaseModel):
     show_ground_truth_first: bool | None = None
     show_overlap_first: bool | None = None
     overlap_cohort_percentage: int | None = Field(default=None, ge=1, le=100)
+    agreement_threshold: float | None = Field(default=None, ge=0, le=1)
+    agreement_iou_threshold: float | None = Field(default=None, gt=0, le=1)
     annotator_evaluation_enabled: bool | None = None
     evaluate_predictions_automatically: bool | None = None
     reveal_preannotations_interactively: bool | None = None
@@ -180,6 +182,8 @@ class ProjectAnswer(ProjectCountsAnswer):
     show_ground_truth_first: bool
     show_overlap_first: bool
     overlap_cohort_percentage: int
+    agreement_threshold: float | None
+    agreement_iou_threshold: float
     annotator_evaluation_enabled: bool
     evaluate_predictions_automatically: bool
     reveal_preannotations_interactively: bool
@@ -234,6 +238,8 @@ def project_response(
         show_ground_truth_first=project.show_ground_truth_first,
         show_overlap_first=project.show_overlap_first,
         overlap_cohort_percentage=project.overlap_cohort_percentage,
+        agreement_threshold=project.agreement_threshold,
+        agreement_iou_threshold=project.agreement_iou_threshold,
         annotator_evaluation_enabled=project.annotator_evaluation_enabled,
         evaluate_predictions_automatically=project.evaluate_predictions_automatically,
         reveal_preannotations_interactively=project.reveal_preannotations_interactively,

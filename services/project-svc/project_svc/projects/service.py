@@ -74,7 +74,12 @@ def _apply_fields(project: Project, fields: ProjectFields) -> None:
         # Label Studio clears the model version when predictions are hidden.
         values["model_version"] = ""
     for name, value in values.items():
-        if value is None and name not in {"pinned_at", "task_data_login", "task_data_password"}:
+        if value is None and name not in {
+            "pinned_at",
+            "task_data_login",
+            "task_data_password",
+            "agreement_threshold",
+        }:
             continue
         setattr(project, name, value.value if hasattr(value, "value") else value)
 

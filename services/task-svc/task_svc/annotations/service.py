@@ -13,6 +13,7 @@ from sqlalchemy import Text, cast, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from task_svc.agreement import service as agreement
 from task_svc.annotations.models import Annotation
 from task_svc.annotations.schemas import AnnotationCreate, AnnotationUpdate
 from task_svc.counts import service as counts
@@ -133,6 +134,7 @@ def create_annotation(
         ground_truth_delta=int(body.ground_truth) - cleared,
         updated_at=now,
     )
+    agreement.refresh_task(session, project=project, task_id=task.id)
     # Submitting (or skipping) releases the caller's and the annotator's hold on the task
     # in the label stream. (A table-level DELETE: it matches no loaded object.)
     locks = TaskLock.__table__.c
@@ -200,6 +202,8 @@ def update_annotation(
     counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=annotation.updated_at
     )
+    session.flush()
+    agreement.refresh_task(session, project=project, task_id=task.id)
     publisher.publish_after_commit(
         session,
         publisher.ANNOTATION_UPDATED,
@@ -240,6 +244,8 @@ def delete_annotation(
     counts.refresh_annotation_counters(
         session, task, project, ground_truth_delta=gt_delta, updated_at=utcnow()
     )
+    session.flush()
+    agreement.refresh_task(session, project=project, task_id=task.id)
 
 
 def annotator_ids(session: Session, *, project_id: int) -> list[int]:

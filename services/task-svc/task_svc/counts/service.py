@@ -41,6 +41,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    literal,
     select,
     update,
 )
@@ -376,6 +377,36 @@ def is_reviewed(submitted: int, unreviewed: int) -> bool:
 def counts_as_finished(was_cancelled: bool, *, skip_queue: str | None) -> bool:
     """`finished_annotation` for an annotation held in memory (the import writer's)."""
     return not was_cancelled or skip_queue == IGNORE_SKIPPED
+
+
+#: `inner_id * COHORT_STRIDE mod 100` orders every 100 consecutive tasks in a spread-out
+#: permutation of 0-99 (the stride is coprime to 100), so a task is in the overlap cohort
+#: when that number is below `overlap_cohort_percentage`.
+COHORT_STRIDE = 37
+
+
+def task_overlap(inner_id: int, project: ProjectInfo) -> int:
+    """Label Studio's overlap rule: `overlap_cohort_percentage` percent of the tasks need
+    `maximum_annotations` annotators, the others one. Which tasks is decided from the
+    task's `inner_id` alone, so it is the same at import, on a settings change and in SQL
+    (`task_overlap_sql`), and exact per block of 100 consecutive tasks."""
+    return _cohort_overlap(inner_id, project.maximum_annotations, project.overlap_cohort_percentage)
+
+
+def _cohort_overlap(inner_id: int, maximum: int, percentage: int) -> int:
+    maximum = max(maximum, 1)
+    if percentage >= 100 or maximum == 1:
+        return maximum
+    return maximum if ((inner_id - 1) * COHORT_STRIDE) % 100 < percentage else 1
+
+
+def task_overlap_sql(inner_id: Any, maximum: int, percentage: int) -> ColumnElement[int]:
+    """`task_overlap` as SQL over a task's `inner_id` column."""
+    maximum = max(maximum, 1)
+    if percentage >= 100 or maximum == 1:
+        return literal(maximum)
+    in_cohort = ((inner_id - 1) * COHORT_STRIDE) % 100 < percentage
+    return case((in_cohort, maximum), else_=1)
 
 
 def is_labeled(annotators: int, overlap: int | None) -> bool:
@@ -715,8 +746,16 @@ def forget_tasks(session: Session, *, project_id: int, task_filter: object) -> i
     return tasks
 
 
-def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue: str) -> int:
-    """Give every task of the project a new overlap and recompute `is_labeled` to match.
+def apply_overlap(
+    session: Session,
+    *,
+    project_id: int,
+    overlap: int,
+    skip_queue: str,
+    cohort_percentage: int = 100,
+) -> int:
+    """Give every task of the project its overlap (`task_overlap`: `overlap` for the
+    cohort, 1 for the rest) and recompute `is_labeled` to match.
 
     Label Studio recomputes this when `maximum_annotations` changes; only tasks with at
     least one annotation can change state, so the recount touches those (by index) alone.
@@ -736,10 +775,11 @@ def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue
         .where(Annotation.task_id == Task.id, finished)
         .scalar_subquery()
     )
+    wanted = task_overlap_sql(Task.inner_id, overlap, cohort_percentage)
     session.execute(
         update(Task)
-        .where(Task.project_id == project_id, Task.overlap != overlap)
-        .values(overlap=overlap)
+        .where(Task.project_id == project_id, Task.overlap != wanted)
+        .values(overlap=wanted)
         .execution_options(synchronize_session=False)
     )
     annotated = (Task.total_annotations > 0) | (Task.cancelled_annotations > 0)
@@ -747,8 +787,8 @@ def apply_overlap(session: Session, *, project_id: int, overlap: int, skip_queue
         update(Task)
         .where(Task.project_id == project_id, annotated)
         .values(
-            is_labeled=annotators >= overlap,
-            completed_at=case((annotators >= overlap, newest), else_=None),
+            is_labeled=annotators >= Task.overlap,
+            completed_at=case((annotators >= Task.overlap, newest), else_=None),
         )
         .execution_options(synchronize_session=False)
     )

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.agreement import service as agreement
 from task_svc.annotations.models import Annotation
 from task_svc.assignments import members as project_members
 from task_svc.assignments import service as assignments
@@ -160,6 +161,9 @@ def delete_tasks_annotations(session: Session, context: ActionContext) -> dict[s
                 ground_truth_delta=-sum(1 for row in rows if row[2]),
                 touched_by=context.principal.user_id,
             )
+            agreement.refresh_tasks(
+                session, project=context.project, task_ids=sorted({row[1] for row in rows})
+            )
         else:
             draft_query = delete(Draft).where(Draft.task_id.in_(chunk))
             if annotator is not None:
@@ -226,6 +230,9 @@ def predictions_to_annotations(session: Session, context: ActionContext) -> dict
             project=context.project,
             task_ids=sorted({p.task_id for p in predictions}),
             touched_by=user_id,
+        )
+        agreement.refresh_tasks(
+            session, project=context.project, task_ids=sorted({p.task_id for p in predictions})
         )
     return {"response_code": 200, "detail": f"Created {created} annotations"}
 
@@ -317,6 +324,7 @@ def remove_duplicates(session: Session, context: ActionContext) -> dict[str, Any
         tasks.delete_tasks(session, project_id=context.project.id, task_ids=chunk)
     for chunk in _chunks(keepers):
         counts.recount_annotations(session, project=context.project, task_ids=chunk)
+        agreement.refresh_tasks(session, project=context.project, task_ids=chunk)
     return {"processed_items": len(removed), "detail": f"Removed {len(removed)} tasks"}
 
 

@@ -171,6 +171,9 @@ class DataManagerTaskAnswer(BaseModel):
     overlap: int
     #: The `comments` column: `comment_count` under the data manager's column id.
     comments: int
+    #: Label Studio Enterprise's column: the task's stored agreement (0-1), null below two
+    #: annotators.
+    agreement: float | None = None
     comment_count: int
     unresolved_comment_count: int
     last_comment_updated_at: Timestamp | None
@@ -231,6 +234,7 @@ def data_manager_task(
     full: bool,
     comment_authors: list[int] | None = None,
     assignees: list[int] | None = None,
+    agreement: float | None = None,
 ) -> dict[str, Any]:
     """One row of `GET /api/tasks` (Label Studio's DataManagerTaskSerializer).
 
@@ -251,6 +255,7 @@ def data_manager_task(
         "cancelled_annotations": task.cancelled_annotations,
         "total_annotations": task.total_annotations,
         "total_predictions": task.total_predictions,
+        "agreement": agreement,
         "annotations_results": "",
         "predictions_results": "",
         "file_upload": file_name,

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from task_svc import access
+from task_svc.agreement.models import TaskAgreement
 from task_svc.assignments import service as assignments
 from task_svc.comments import service as comments
 from task_svc.counts import service as counts
@@ -450,6 +451,13 @@ def list_tasks(
             select(FileUpload.id, FileUpload.file).where(FileUpload.id.in_(upload_ids))
         ):
             file_names[upload_id] = path.rsplit("/", 1)[-1]
+    scores = dict(
+        session.execute(
+            select(TaskAgreement.task_id, TaskAgreement.agreement).where(
+                TaskAgreement.task_id.in_(ids)
+            )
+        ).all()
+    )
     return {
         "total_annotations": total_annotations,
         "total_predictions": total_predictions,
@@ -467,6 +475,7 @@ def list_tasks(
                 full=full,
                 comment_authors=commenters.get(task.id, []),
                 assignees=assignees[task.id],
+                agreement=scores.get(task.id),
             )
             for task in found
         ],
@@ -625,6 +634,7 @@ _TASK_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("reviewed", "Reviewed", "Boolean", "Every submitted annotation has a verdict", False),
     ("reviews_accepted", "Accepted", "Number", "Annotations accepted by review", False),
     ("reviews_rejected", "Rejected", "Number", "Annotations rejected by review", False),
+    ("agreement", "Agreement", "Number", "Agreement between the task's annotators (0-1)", True),
     (
         "annotations_results",
         "Annotation results",

@@ -89,7 +89,8 @@ class PreparedTask(NamedTuple):
     total_annotations: int
     cancelled_annotations: int
     useful_annotations: int
-    is_labeled: bool
+    #: Distinct authors of finished annotations; `is_labeled` once the task's overlap is set.
+    finished_annotators: int
     predictions_score: float | None
     ground_truth: int
 
@@ -157,7 +158,7 @@ def prepare_task(context: ItemContext, item: Any, index: int, now: datetime) -> 
             total_annotations=0,
             cancelled_annotations=0,
             useful_annotations=0,
-            is_labeled=False,
+            finished_annotators=0,
             predictions_score=None,
             ground_truth=0,
         )
@@ -187,7 +188,7 @@ def prepare_task(context: ItemContext, item: Any, index: int, now: datetime) -> 
         useful_annotations=sum(
             1 for a in annotations if not a["was_cancelled"] and not a["ground_truth"]
         ),
-        is_labeled=counts.is_labeled(len(annotators), project.maximum_annotations),
+        finished_annotators=len(annotators),
         predictions_score=sum(scores) / len(scores) if scores else None,
         ground_truth=sum(1 for a in annotations if a["ground_truth"]),
     )

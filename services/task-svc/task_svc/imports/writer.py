@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.orm import Session
 
+from task_svc.agreement import service as agreement
 from task_svc.counts import service as counts
 from task_svc.fieldindexes import service as fieldindexes
 from task_svc.imports.validation import (
@@ -85,6 +86,8 @@ def write_tasks(
     index = 0
     fieldindexes.begin_bulk_task_writes(session, project.id)
     pipe = _CopyPipe(session)
+    # Tasks imported with two or more annotators: scored once their rows are written.
+    to_score: list[int] = []
     finished = False
     try:
         while True:
@@ -99,12 +102,18 @@ def write_tasks(
                 index += 1
             del raw
             pipe.drain()  # the connection is needed again
+            _score_agreement(session, project, to_score)
             if on_progress is not None and totals.tasks:
                 on_progress(totals.tasks)
             ids = _insert_batch(
                 session, project=project, batch=batch, now=now, user_id=user_id,
                 file_upload_id=file_upload_id, pipe=pipe,
             )  # fmt: skip
+            to_score.extend(
+                task_id
+                for task, task_id in zip(batch, ids, strict=True)
+                if task.total_annotations > 1
+            )
             totals.tasks += len(batch)
             totals.annotations += sum(len(task.annotations) for task in batch)
             totals.predictions += sum(len(task.predictions) for task in batch)
@@ -113,6 +122,7 @@ def write_tasks(
             if totals.ids is not None:
                 totals.ids.extend(ids)
         pipe.drain()
+        _score_agreement(session, project, to_score)
         fieldindexes.finish_bulk_task_writes(session, project.id, totals.first_id, totals.last_id)
         finished = True
         if on_progress is not None and totals.tasks:
@@ -129,6 +139,15 @@ def write_tasks(
         first_task_id=totals.first_id,
         last_task_id=totals.last_id,
     )
+
+
+def _score_agreement(session: Session, project: ProjectInfo, task_ids: list[int]) -> None:
+    """Agreement for the tasks written so far that came with several annotations. No
+    TASK_AGREEMENT_UPDATED per task: an import announces itself once (TASKS_CREATED), and a
+    million-task import must not send a million events."""
+    if task_ids:
+        agreement.refresh_tasks(session, project=project, task_ids=task_ids, announce=False)
+        task_ids.clear()
 
 
 def _finish_bulk_writes_after_failure(session: Session, project_id: int, totals: _Totals) -> None:
@@ -181,9 +200,14 @@ def _insert_batch(
     session.flush()  # rows the caller added through the ORM go first (same transaction)
     first_inner = counts.reserve_inner_ids(session, project_id=project.id, count=len(batch))
     ids = _allocate_postgres_ids(session, len(batch))
+    overlaps = [counts.task_overlap(first_inner + offset, project) for offset in range(len(batch))]
+    labeled = [
+        counts.is_labeled(task.finished_annotators, overlap)
+        for task, overlap in zip(batch, overlaps, strict=True)
+    ]
     rows_text = _task_copy_text(
-        project=project, batch=batch, ids=ids, first_inner=first_inner, now=now,
-        user_id=user_id, file_upload_id=file_upload_id,
+        batch=batch, ids=ids, overlaps=overlaps, labeled=labeled, project=project,
+        first_inner=first_inner, now=now, user_id=user_id, file_upload_id=file_upload_id,
     )  # fmt: skip
     pipe.submit("tasks", _TASK_COLUMNS, rows_text)
     annotation_rows: list[dict[str, Any]] = []
@@ -215,7 +239,7 @@ def _insert_batch(
         useful_annotation_number=sum(task.useful_annotations for task in batch),
         skipped_annotations_number=sum(task.cancelled_annotations for task in batch),
         num_tasks_with_annotations=sum(1 for task in batch if task.total_annotations > 0),
-        finished_task_number=sum(1 for task in batch if task.is_labeled),
+        finished_task_number=sum(labeled),
         total_predictions_number=len(prediction_rows),
         ground_truth_number=sum(task.ground_truth for task in batch),
     )
@@ -235,6 +259,8 @@ def _task_copy_text(
     project: ProjectInfo,
     batch: Sequence[PreparedTask],
     ids: Sequence[int],
+    overlaps: Sequence[int],
+    labeled: Sequence[bool],
     first_inner: int,
     now: datetime,
     user_id: int | None,
@@ -249,18 +275,18 @@ def _task_copy_text(
     # Columns that are the same on every row of the batch.
     shared_head = f"{project.id}\t"
     shared_times = f"{stamp}\t{stamp}\t{_copy_value(user_id)}\t"
-    overlap = str(max(project.maximum_annotations, 1))
     upload = _copy_value(file_upload_id)
     lines = []
-    for offset, (task, task_id) in enumerate(zip(batch, ids, strict=True)):
-        labeled = task.is_labeled
+    for offset, (task, task_id, overlap, is_labeled) in enumerate(
+        zip(batch, ids, overlaps, labeled, strict=True)
+    ):
         lines.append(
             f"{task_id}\t{shared_head}{first_inner + offset}\t"
             f"{_copy_json(task.data)}\t{_copy_json(task.meta)}\t"
-            f"{shared_times}{'t' if labeled else 'f'}\t{overlap}\t"
+            f"{shared_times}{'t' if is_labeled else 'f'}\t{overlap}\t"
             f"{task.total_annotations}\t{task.cancelled_annotations}\t{task.useful_annotations}\t"
             f"{len(task.predictions)}\t"
-            f"{stamp if labeled else _NULL}\t{_copy_value(task.predictions_score)}\t{upload}\t"
+            f"{stamp if is_labeled else _NULL}\t{_copy_value(task.predictions_score)}\t{upload}\t"
             f"{_copy_value(task.source_key)}\n"
         )
     return "".join(lines)

@@ -23,7 +23,6 @@ from task_svc.tasks import service as tasks
 from task_svc.tasks.models import Task
 from task_svc.tasks.schemas import (
     FullTaskAnswer,
-    TaskAgreementAnswer,
     TaskCreate,
     TaskUpdate,
     TaskWithResultsAnswer,
@@ -95,18 +94,6 @@ def get_task(
             project_id=task.project_id, task_id=task.id, data=answer["data"]
         )
     return answer
-
-
-@router.get(
-    "/api/tasks/{task_id:int}/agreement",
-    response_model=TaskAgreementAnswer,
-    response_model_exclude_unset=True,
-)
-def task_agreement(
-    task_id: int, session: DbSession, projects: Projects, principal: CurrentUser
-) -> dict[str, Any]:
-    task, _ = access.task_for(session, projects, principal, task_id, access.can_view_tasks)
-    return tasks.label_distribution(session, task_id=task.id)
 
 
 @router.patch("/api/tasks/{task_id:int}", response_model=TaskWithResultsAnswer)

@@ -169,11 +169,3 @@ class LabelDistribution(BaseModel):
     labels: dict[str, int]
     average: float | None = None
     count: int | None = None
-
-
-class TaskAgreementAnswer(BaseModel):
-    """`GET /api/tasks/{id}/agreement/`: the task's label distribution (Label Studio's
-    Summary view); `average` and `count` only for numeric controls."""
-
-    total_annotations: int
-    distributions: dict[str, LabelDistribution]

@@ -53,7 +53,7 @@ def create_task(
         created_at=now,
         updated_at=now,
         updated_by_id=user_id,
-        overlap=project.maximum_annotations,
+        overlap=counts.task_overlap(first, project),
         fsm_state=fsm.CREATED,
     )
     session.add(task)

@@ -19,6 +19,7 @@ TASK_ONLY_KEYS = {
     "cancelled_annotations",
     "total_annotations",
     "total_predictions",
+    "agreement",
     "annotations_results",
     "predictions_results",
     "file_upload",

@@ -43,6 +43,12 @@ def test_the_distribution_counts_labels_and_averages_numbers(stack, cast, make_p
             "sentiment": {"type": "choices", "labels": {"Positive": 2}},
             "stars": {"type": "rating", "labels": {}, "average": 3.0, "count": 2},
         },
+        # The two annotators agree on the sentiment (1) and not on the stars (0): 1/2.
+        "agreement": 0.5,
+        "needs_review": False,
+        "annotators_count": 2,
+        "controls": {"sentiment": 1.0, "stars": 0.0},
+        "pairs": [],  # per-pair scores are for managers
     }
     assert (
         stack.task.get(f"/api/tasks/{task}/agreement/", headers=cast.outsider.headers).status_code

@@ -1422,6 +1422,10 @@ export interface components {
          * @description A project as Label Studio serializes it. The task-data password is never returned.
          */
         ProjectAnswer: {
+            /** Agreement Iou Threshold */
+            agreement_iou_threshold: number;
+            /** Agreement Threshold */
+            agreement_threshold: number | null;
             /** Annotator Evaluation Enabled */
             annotator_evaluation_enabled: boolean;
             /** Annotators See Others Annotations */
@@ -1561,6 +1565,10 @@ export interface components {
          * @description Every writable project field; all optional, as on Label Studio's create and PATCH.
          */
         ProjectFields: {
+            /** Agreement Iou Threshold */
+            agreement_iou_threshold?: number | null;
+            /** Agreement Threshold */
+            agreement_threshold?: number | null;
             /** Annotator Evaluation Enabled */
             annotator_evaluation_enabled?: boolean | null;
             /** Annotators See Others Annotations */

@@ -446,6 +446,23 @@ export interface paths {
         patch: operations["update_prediction_api_predictions__prediction_id__patch"];
         trace?: never;
     };
+    "/api/projects/{project_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Project Agreement */
+        get: operations["project_agreement_api_projects__project_id__agreement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/analytics": {
         parameters: {
             query?: never;
@@ -843,7 +860,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Task Agreement */
+        /**
+         * Task Agreement
+         * @description Members read the distribution and the task's agreement; the per-pair scores, which
+         *     rate named annotators against each other, only managers and above.
+         */
         get: operations["task_agreement_api_tasks__task_id__agreement_get"];
         put?: never;
         post?: never;
@@ -1191,6 +1212,26 @@ export interface components {
             /** Last Name */
             last_name?: string | null;
         };
+        /** AnnotatorMean */
+        AnnotatorMean: {
+            /** Agreement */
+            agreement: number;
+            /** Annotator */
+            annotator: number;
+            /** Tasks */
+            tasks: number;
+        };
+        /** AnnotatorPairMean */
+        AnnotatorPairMean: {
+            /** Agreement */
+            agreement: number;
+            /** Annotator A */
+            annotator_a: number;
+            /** Annotator B */
+            annotator_b: number;
+            /** Tasks */
+            tasks: number;
+        };
         /**
          * AuthoredAnnotationAnswer
          * @description `/api/annotations/{id}/` and `/api/tasks/{id}/annotations/`: with the author named as
@@ -1381,6 +1422,15 @@ export interface components {
             /** Text */
             text?: string | null;
         };
+        /** ControlAlpha */
+        ControlAlpha: {
+            /** Alpha */
+            alpha: number | null;
+            /** Control */
+            control: string;
+            /** Tasks */
+            tasks: number;
+        };
         /**
          * DataManagerProjectAnswer
          * @description `GET /api/dm/project/?project=P` (Label Studio's data-manager project summary).
@@ -1415,6 +1465,8 @@ export interface components {
          *     from `annotations` to `draft_exists` are there with `fields=all` only.
          */
         DataManagerTaskAnswer: {
+            /** Agreement */
+            agreement?: number | null;
             /** Annotations */
             annotations?: components["schemas"]["AnnotationAnswer"][] | null;
             /** Annotations Ids */
@@ -1996,6 +2048,19 @@ export interface components {
             /** Results */
             results: components["schemas"]["StateAnswer"][];
         };
+        /** PairAgreement */
+        PairAgreement: {
+            /** Annotator A */
+            annotator_a: number;
+            /** Annotator B */
+            annotator_b: number;
+            /** Controls */
+            controls: {
+                [key: string]: number;
+            };
+            /** Score */
+            score: number;
+        };
         /**
          * PersonAnswer
          * @description A `UserObject` in an answer. Only `id` when project-svc could not name the user, so
@@ -2140,6 +2205,32 @@ export interface components {
         PredictionsImportedAnswer: {
             /** Created */
             created: number;
+        };
+        /**
+         * ProjectAgreementAnswer
+         * @description `GET /api/projects/{id}/agreement/`: the mean task agreement, how many tasks are
+         *     below the threshold, Krippendorff's alpha over the choices controls, and the means per
+         *     annotator pair and per annotator.
+         */
+        ProjectAgreementAnswer: {
+            /** Agreement */
+            agreement: number | null;
+            /** Agreement Threshold */
+            agreement_threshold: number | null;
+            /** Annotators */
+            annotators: components["schemas"]["AnnotatorMean"][];
+            /** Krippendorff Alpha */
+            krippendorff_alpha: number | null;
+            /** Krippendorff Alpha Per Control */
+            krippendorff_alpha_per_control: components["schemas"]["ControlAlpha"][];
+            /** Pairs */
+            pairs: components["schemas"]["AnnotatorPairMean"][];
+            /** Project */
+            project: number;
+            /** Tasks Needing Review */
+            tasks_needing_review: number;
+            /** Tasks With Agreement */
+            tasks_with_agreement: number;
         };
         /**
          * QueueAnswer
@@ -2344,14 +2435,28 @@ export interface components {
         };
         /**
          * TaskAgreementAnswer
-         * @description `GET /api/tasks/{id}/agreement/`: the task's label distribution (Label Studio's
-         *     Summary view); `average` and `count` only for numeric controls.
+         * @description `GET /api/tasks/{id}/agreement/`: Label Studio's label distribution (its Summary
+         *     view; `average` and `count` only for numeric controls) with the task's agreement: the
+         *     mean over annotator pairs (null below two annotators), each pair's score, and per
+         *     control the mean over pairs.
          */
         TaskAgreementAnswer: {
+            /** Agreement */
+            agreement: number | null;
+            /** Annotators Count */
+            annotators_count: number;
+            /** Controls */
+            controls: {
+                [key: string]: number;
+            };
             /** Distributions */
             distributions: {
                 [key: string]: components["schemas"]["LabelDistribution"];
             };
+            /** Needs Review */
+            needs_review: boolean;
+            /** Pairs */
+            pairs: components["schemas"]["PairAgreement"][];
             /** Total Annotations */
             total_annotations: number;
         };
@@ -4393,6 +4498,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PredictionAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Label Studio's error body. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    project_agreement_api_projects__project_id__agreement_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectAgreementAnswer"];
                 };
             };
             /** @description Label Studio's error body. */

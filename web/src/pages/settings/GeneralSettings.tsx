@@ -16,6 +16,8 @@ type Form = {
   skip_queue: SkipQueue;
   maximum_annotations: string;
   overlap_cohort_percentage: string;
+  agreement_threshold: string;
+  agreement_iou_threshold: string;
   show_skip_button: boolean;
   enable_empty_annotation: boolean;
   show_annotation_history: boolean;
@@ -34,6 +36,8 @@ function formOf(project: Project): Form {
     skip_queue: project.skip_queue,
     maximum_annotations: String(project.maximum_annotations ?? 1),
     overlap_cohort_percentage: String(project.overlap_cohort_percentage ?? 100),
+    agreement_threshold: project.agreement_threshold == null ? "" : String(project.agreement_threshold),
+    agreement_iou_threshold: String(project.agreement_iou_threshold ?? 0.5),
     show_skip_button: project.show_skip_button,
     enable_empty_annotation: project.enable_empty_annotation,
     show_annotation_history: project.show_annotation_history,
@@ -44,12 +48,19 @@ function formOf(project: Project): Form {
   };
 }
 
-/** Only what changed, typed as the API wants it. */
+const NUMBER_FIELDS = new Set<keyof Form>([
+  "maximum_annotations",
+  "overlap_cohort_percentage",
+  "agreement_threshold",
+  "agreement_iou_threshold",
+]);
+
+/** Only what changed, typed as the API wants it (an emptied number field is null). */
 function changes(before: Form, after: Form): ProjectInput {
   const result: Record<string, unknown> = {};
   for (const key of Object.keys(after) as (keyof Form)[]) {
     if (before[key] === after[key]) continue;
-    if (key === "maximum_annotations" || key === "overlap_cohort_percentage") {
+    if (NUMBER_FIELDS.has(key)) {
       result[key] = after[key] === "" ? null : Number(after[key]);
     } else {
       result[key] = after[key];
@@ -164,6 +175,28 @@ export function GeneralSettings() {
             onChange={(event) => set("overlap_cohort_percentage", event.target.value)}
             errors={fieldErrors.overlap_cohort_percentage}
             hint="The share of tasks that get more than one annotation."
+          />
+          <TextInput
+            label="Agreement threshold"
+            type="number"
+            min={0}
+            max={1}
+            step="any"
+            value={form.agreement_threshold}
+            onChange={(event) => set("agreement_threshold", event.target.value)}
+            errors={fieldErrors.agreement_threshold}
+            hint="Tasks whose annotators agree less than this (0-1) need review. Empty: none."
+          />
+          <TextInput
+            label="Box match IoU"
+            type="number"
+            min={0}
+            max={1}
+            step="any"
+            value={form.agreement_iou_threshold}
+            onChange={(event) => set("agreement_iou_threshold", event.target.value)}
+            errors={fieldErrors.agreement_iou_threshold}
+            hint="Two boxes or polygons with the same label agree at this overlap (IoU) or more."
           />
         </div>
         <Checkbox

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelops/project/v1/project.proto\x12\x13labelops.project.v1\"@\n\x11GetProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\"\xe3\x03\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x0clabel_config\x18\x04 \x01(\t\x12 \n\x18parsed_label_config_json\x18\x05 \x01(\x0c\x12\x1b\n\x13maximum_annotations\x18\x06 \x01(\x05\x12\x10\n\x08sampling\x18\x07 \x01(\t\x12\x12\n\nskip_queue\x18\x08 \x01(\t\x12\x1f\n\x17show_collab_predictions\x18\t \x01(\x08\x12\x15\n\rmodel_version\x18\n \x01(\t\x12\x17\n\x0f\x63reated_at_unix\x18\x0b \x01(\x03\x12)\n!min_annotations_to_start_training\x18\x0c \x01(\x05\x12\x17\n\x0fmember_user_ids\x18\r \x03(\x03\x12)\n!annotators_see_others_annotations\x18\x0e \x01(\x08\x12&\n\x1elabel_stream_task_distribution\x18\x0f \x01(\t\x12\x1c\n\x14max_tasks_per_person\x18\x10 \x01(\x05\x12#\n\x1breservation_timeout_seconds\x18\x11 \x01(\x05\")\n\x18\x41uthenticateTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"w\n\tPrincipal\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x11\n\tis_active\x18\x06 \x01(\x08\"P\n\x19\x43heckProjectAccessRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x12\n\nproject_id\x18\x02 \x01(\x03\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\";\n\x1a\x43heckProjectAccessResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x0c\n\x04role\x18\x02 \x01(\t\"<\n\x0fGetUsersRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\x03\x12\x10\n\x08user_ids\x18\x02 \x03(\x03\"l\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x12\n\nfirst_name\x18\x04 \x01(\t\x12\x11\n\tlast_name\x18\x05 \x01(\t\x12\x10\n\x08initials\x18\x06 \x01(\t\"<\n\x10GetUsersResponse\x12(\n\x05users\x18\x01 \x03(\x0b\x32\x19.labelops.project.v1.User2\x98\x03\n\x0eProjectService\x12R\n\nGetProject\x12&.labelops.project.v1.GetProjectRequest\x1a\x1c.labelops.project.v1.Project\x12\x62\n\x11\x41uthenticateToken\x12-.labelops.project.v1.AuthenticateTokenRequest\x1a\x1e.labelops.project.v1.Principal\x12u\n\x12\x43heckProjectAccess\x12..labelops.project.v1.CheckProjectAccessRequest\x1a/.labelops.project.v1.CheckProjectAccessResponse\x12W\n\x08GetUsers\x12$.labelops.project.v1.GetUsersRequest\x1a%.labelops.project.v1.GetUsersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelops/project/v1/project.proto\x12\x13labelops.project.v1\"@\n\x11GetProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\"\xe1\x04\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x0clabel_config\x18\x04 \x01(\t\x12 \n\x18parsed_label_config_json\x18\x05 \x01(\x0c\x12\x1b\n\x13maximum_annotations\x18\x06 \x01(\x05\x12\x10\n\x08sampling\x18\x07 \x01(\t\x12\x12\n\nskip_queue\x18\x08 \x01(\t\x12\x1f\n\x17show_collab_predictions\x18\t \x01(\x08\x12\x15\n\rmodel_version\x18\n \x01(\t\x12\x17\n\x0f\x63reated_at_unix\x18\x0b \x01(\x03\x12)\n!min_annotations_to_start_training\x18\x0c \x01(\x05\x12\x17\n\x0fmember_user_ids\x18\r \x03(\x03\x12)\n!annotators_see_others_annotations\x18\x0e \x01(\x08\x12&\n\x1elabel_stream_task_distribution\x18\x0f \x01(\t\x12\x1c\n\x14max_tasks_per_person\x18\x10 \x01(\x05\x12#\n\x1breservation_timeout_seconds\x18\x11 \x01(\x05\x12!\n\x19overlap_cohort_percentage\x18\x15 \x01(\x05\x12 \n\x13\x61greement_threshold\x18\x16 \x01(\x01H\x00\x88\x01\x01\x12\x1f\n\x17\x61greement_iou_threshold\x18\x17 \x01(\x01\x42\x16\n\x14_agreement_threshold\")\n\x18\x41uthenticateTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"w\n\tPrincipal\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x17\n\x0forganization_id\x18\x02 \x01(\x03\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x11\n\tis_active\x18\x06 \x01(\x08\"P\n\x19\x43heckProjectAccessRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x12\n\nproject_id\x18\x02 \x01(\x03\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\";\n\x1a\x43heckProjectAccessResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x0c\n\x04role\x18\x02 \x01(\t\"<\n\x0fGetUsersRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\x03\x12\x10\n\x08user_ids\x18\x02 \x03(\x03\"l\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x12\n\nfirst_name\x18\x04 \x01(\t\x12\x11\n\tlast_name\x18\x05 \x01(\t\x12\x10\n\x08initials\x18\x06 \x01(\t\"<\n\x10GetUsersResponse\x12(\n\x05users\x18\x01 \x03(\x0b\x32\x19.labelops.project.v1.User2\x98\x03\n\x0eProjectService\x12R\n\nGetProject\x12&.labelops.project.v1.GetProjectRequest\x1a\x1c.labelops.project.v1.Project\x12\x62\n\x11\x41uthenticateToken\x12-.labelops.project.v1.AuthenticateTokenRequest\x1a\x1e.labelops.project.v1.Principal\x12u\n\x12\x43heckProjectAccess\x12..labelops.project.v1.CheckProjectAccessRequest\x1a/.labelops.project.v1.CheckProjectAccessResponse\x12W\n\x08GetUsers\x12$.labelops.project.v1.GetUsersRequest\x1a%.labelops.project.v1.GetUsersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,21 +34,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPROJECTREQUEST']._serialized_start=58
   _globals['_GETPROJECTREQUEST']._serialized_end=122
   _globals['_PROJECT']._serialized_start=125
-  _globals['_PROJECT']._serialized_end=608
-  _globals['_AUTHENTICATETOKENREQUEST']._serialized_start=610
-  _globals['_AUTHENTICATETOKENREQUEST']._serialized_end=651
-  _globals['_PRINCIPAL']._serialized_start=653
-  _globals['_PRINCIPAL']._serialized_end=772
-  _globals['_CHECKPROJECTACCESSREQUEST']._serialized_start=774
-  _globals['_CHECKPROJECTACCESSREQUEST']._serialized_end=854
-  _globals['_CHECKPROJECTACCESSRESPONSE']._serialized_start=856
-  _globals['_CHECKPROJECTACCESSRESPONSE']._serialized_end=915
-  _globals['_GETUSERSREQUEST']._serialized_start=917
-  _globals['_GETUSERSREQUEST']._serialized_end=977
-  _globals['_USER']._serialized_start=979
-  _globals['_USER']._serialized_end=1087
-  _globals['_GETUSERSRESPONSE']._serialized_start=1089
-  _globals['_GETUSERSRESPONSE']._serialized_end=1149
-  _globals['_PROJECTSERVICE']._serialized_start=1152
-  _globals['_PROJECTSERVICE']._serialized_end=1560
+  _globals['_PROJECT']._serialized_end=734
+  _globals['_AUTHENTICATETOKENREQUEST']._serialized_start=736
+  _globals['_AUTHENTICATETOKENREQUEST']._serialized_end=777
+  _globals['_PRINCIPAL']._serialized_start=779
+  _globals['_PRINCIPAL']._serialized_end=898
+  _globals['_CHECKPROJECTACCESSREQUEST']._serialized_start=900
+  _globals['_CHECKPROJECTACCESSREQUEST']._serialized_end=980
+  _globals['_CHECKPROJECTACCESSRESPONSE']._serialized_start=982
+  _globals['_CHECKPROJECTACCESSRESPONSE']._serialized_end=1041
+  _globals['_GETUSERSREQUEST']._serialized_start=1043
+  _globals['_GETUSERSREQUEST']._serialized_end=1103
+  _globals['_USER']._serialized_start=1105
+  _globals['_USER']._serialized_end=1213
+  _globals['_GETUSERSRESPONSE']._serialized_start=1215
+  _globals['_GETUSERSRESPONSE']._serialized_end=1275
+  _globals['_PROJECTSERVICE']._serialized_start=1278
+  _globals['_PROJECTSERVICE']._serialized_end=1686
 # @@protoc_insertion_point(module_scope)

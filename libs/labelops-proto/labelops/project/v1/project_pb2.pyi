@@ -62,6 +62,9 @@ class Project(_message.Message):
     LABEL_STREAM_TASK_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     MAX_TASKS_PER_PERSON_FIELD_NUMBER: _builtins.int
     RESERVATION_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
+    OVERLAP_COHORT_PERCENTAGE_FIELD_NUMBER: _builtins.int
+    AGREEMENT_THRESHOLD_FIELD_NUMBER: _builtins.int
+    AGREEMENT_IOU_THRESHOLD_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     organization_id: _builtins.int
     title: _builtins.str
@@ -86,6 +89,14 @@ class Project(_message.Message):
     """Most open tasks assigned to one person at once, per kind (0: no cap)."""
     reservation_timeout_seconds: _builtins.int
     """How long a task handed out by the label stream stays reserved (0: the service default)."""
+    overlap_cohort_percentage: _builtins.int
+    """Overlap and agreement (fields 21-24). Label Studio's `overlap_cohort_percentage`: the
+    share of tasks (1-100) that get `maximum_annotations` annotators; the rest get one.
+    """
+    agreement_threshold: _builtins.float
+    """Tasks whose agreement is below this (0-1) need review; unset: none is routed."""
+    agreement_iou_threshold: _builtins.float
+    """Two boxes or polygons with the same label match when their IoU reaches this (0-1)."""
     @_builtins.property
     def member_user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Annotators and reviewers admitted to the project; managers and up see it without."""
@@ -110,12 +121,17 @@ class Project(_message.Message):
         label_stream_task_distribution: _builtins.str = ...,
         max_tasks_per_person: _builtins.int = ...,
         reservation_timeout_seconds: _builtins.int = ...,
+        overlap_cohort_percentage: _builtins.int = ...,
+        agreement_threshold: _builtins.float | None = ...,
+        agreement_iou_threshold: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_agreement_threshold", b"_agreement_threshold", "agreement_threshold", b"agreement_threshold"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotators_see_others_annotations", b"annotators_see_others_annotations", "created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "label_stream_task_distribution", b"label_stream_task_distribution", "max_tasks_per_person", b"max_tasks_per_person", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "min_annotations_to_start_training", b"min_annotations_to_start_training", "model_version", b"model_version", "organization_id", b"organization_id", "parsed_label_config_json", b"parsed_label_config_json", "reservation_timeout_seconds", b"reservation_timeout_seconds", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_agreement_threshold", b"_agreement_threshold", "agreement_iou_threshold", b"agreement_iou_threshold", "agreement_threshold", b"agreement_threshold", "annotators_see_others_annotations", b"annotators_see_others_annotations", "created_at_unix", b"created_at_unix", "id", b"id", "label_config", b"label_config", "label_stream_task_distribution", b"label_stream_task_distribution", "max_tasks_per_person", b"max_tasks_per_person", "maximum_annotations", b"maximum_annotations", "member_user_ids", b"member_user_ids", "min_annotations_to_start_training", b"min_annotations_to_start_training", "model_version", b"model_version", "organization_id", b"organization_id", "overlap_cohort_percentage", b"overlap_cohort_percentage", "parsed_label_config_json", b"parsed_label_config_json", "reservation_timeout_seconds", b"reservation_timeout_seconds", "sampling", b"sampling", "show_collab_predictions", b"show_collab_predictions", "skip_queue", b"skip_queue", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__agreement_threshold: _TypeAlias = _typing.Literal["agreement_threshold"]  # noqa: Y015
+    _WhichOneofArgType__agreement_threshold: _TypeAlias = _typing.Literal["_agreement_threshold", b"_agreement_threshold"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__agreement_threshold) -> _WhichOneofReturnType__agreement_threshold | None: ...
 
 Global___Project: _TypeAlias = Project  # noqa: Y015
 

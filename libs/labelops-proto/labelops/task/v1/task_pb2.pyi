@@ -358,21 +358,31 @@ class SetProjectOverlapRequest(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     MAXIMUM_ANNOTATIONS_FIELD_NUMBER: _builtins.int
     SKIP_QUEUE_FIELD_NUMBER: _builtins.int
+    OVERLAP_COHORT_PERCENTAGE_FIELD_NUMBER: _builtins.int
+    AGREEMENT_THRESHOLD_FIELD_NUMBER: _builtins.int
     project_id: _builtins.int
     maximum_annotations: _builtins.int
     skip_queue: _builtins.str
+    overlap_cohort_percentage: _builtins.int
+    """Label Studio's share of tasks (1-100) with `maximum_annotations`; 0 is read as 100."""
+    agreement_threshold: _builtins.float
+    """Below it a task needs review; unset: none does."""
     def __init__(
         self,
         *,
         project_id: _builtins.int = ...,
         maximum_annotations: _builtins.int = ...,
         skip_queue: _builtins.str = ...,
+        overlap_cohort_percentage: _builtins.int = ...,
+        agreement_threshold: _builtins.float | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_agreement_threshold", b"_agreement_threshold", "agreement_threshold", b"agreement_threshold"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["maximum_annotations", b"maximum_annotations", "project_id", b"project_id", "skip_queue", b"skip_queue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_agreement_threshold", b"_agreement_threshold", "agreement_threshold", b"agreement_threshold", "maximum_annotations", b"maximum_annotations", "overlap_cohort_percentage", b"overlap_cohort_percentage", "project_id", b"project_id", "skip_queue", b"skip_queue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__agreement_threshold: _TypeAlias = _typing.Literal["agreement_threshold"]  # noqa: Y015
+    _WhichOneofArgType__agreement_threshold: _TypeAlias = _typing.Literal["_agreement_threshold", b"_agreement_threshold"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__agreement_threshold) -> _WhichOneofReturnType__agreement_threshold | None: ...
 
 Global___SetProjectOverlapRequest: _TypeAlias = SetProjectOverlapRequest  # noqa: Y015
 

@@ -1,7 +1,7 @@
 """audit entries
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-05 20:09:41.473531
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy import Text  # noqa: F401  (used by rendered JSONB types)
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

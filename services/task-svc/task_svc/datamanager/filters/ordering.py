@@ -12,6 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from task_svc.agreement.models import TaskAgreement
 from task_svc.annotations.models import Annotation
 from task_svc.datamanager.filters.conditions import (
     annotation_exists,
@@ -63,11 +64,16 @@ def _first_model_version() -> ColumnElement[Any]:
     )
 
 
+def _agreement() -> ColumnElement[Any]:
+    return select(TaskAgreement.agreement).where(TaskAgreement.task_id == Task.id).scalar_subquery()
+
+
 #: Related columns the data manager lets users sort by, each reduced to one sortable value.
 _RELATED_SORT_KEYS: dict[str, Callable[[], Any]] = {
     "file_upload": lambda: Task.file_upload_id,
     "annotators": _first_annotator,
     "reviewers": _first_reviewer,
+    "agreement": _agreement,
     "ground_truth": _has_ground_truth,
     "predictions_model_versions": _first_model_version,
 }

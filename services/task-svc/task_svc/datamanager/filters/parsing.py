@@ -96,6 +96,8 @@ RELATED_COLUMNS = frozenset(
         "predictions_results",
         "file_upload",
         "reviewers",
+        # The stored `task_agreements` row (number operators); orderable too.
+        "agreement",
     }
 )
 
@@ -104,7 +106,7 @@ RELATED_COLUMNS = frozenset(
 UNSUPPORTED_COLUMNS = frozenset(
     # `comment_authors` is shown per page (`comments.authors_by_task`), kept nowhere a
     # filter could use.
-    {"comment_authors", "agreement"}
+    {"comment_authors"}
 )
 
 
