@@ -17,10 +17,11 @@ from typing import Any
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import PermissionDenied, ValidationFailed
-from sqlalchemy import Select, delete, exists, or_, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session, aliased
 
+from task_svc.agreement.models import TaskAgreement
 from task_svc.annotations import service as annotation_service
 from task_svc.annotations.models import Annotation
 from task_svc.counts import service as counts
@@ -283,15 +284,30 @@ def list_reviews(
 # ------------------------------------------------------------------------ the review stream
 
 
-def review_priority_order(query: Select[Any]) -> Select[Any]:
-    """The order the review stream offers annotations in: oldest first.
-
-    The agreement part of issue 20 routes low-agreement tasks here: when its
-    `task_agreements` table is merged, this is the one place that joins it
-    (`LEFT JOIN task_agreements ON task_agreements.task_id = annotations.task_id`) and
-    orders `needs_review` tasks first, ahead of `Annotation.id`.
-    """
-    return query.order_by(Annotation.id.asc())
+def _candidate_page(session: Session, awaiting: list[Any], tried: list[int]) -> list[int]:
+    """The next annotations to offer: those of tasks the agreement routes to review
+    (`task_agreements.needs_review`, below the project's threshold) first, then the rest;
+    oldest first within each. Two index-bounded queries rather than one sort over every
+    annotation awaiting review."""
+    query = select(Annotation.id).where(*awaiting)
+    if tried:
+        query = query.where(Annotation.id.not_in(tried))
+    low_agreement = exists(
+        select(1).where(
+            TaskAgreement.task_id == Annotation.task_id, TaskAgreement.needs_review.is_(True)
+        )
+    )
+    first = list(
+        session.scalars(
+            query.where(low_agreement).order_by(Annotation.id.asc()).limit(CANDIDATE_PAGE)
+        )
+    )
+    if len(first) == CANDIDATE_PAGE:
+        return first
+    rest = session.scalars(
+        query.where(~low_agreement).order_by(Annotation.id.asc()).limit(CANDIDATE_PAGE - len(first))
+    )
+    return first + list(rest)
 
 
 @dataclass(frozen=True)
@@ -367,10 +383,7 @@ def next_review(
     tried: list[int] = []
     for _ in range(MAX_ROUNDS):
         if not candidates:
-            query = select(Annotation.id).where(*awaiting)
-            if tried:
-                query = query.where(Annotation.id.not_in(tried))
-            candidates = list(session.scalars(review_priority_order(query).limit(CANDIDATE_PAGE)))
+            candidates = _candidate_page(session, awaiting, tried)
             if not candidates:
                 return None
         for annotation_id in candidates:

@@ -157,3 +157,32 @@ def test_reviewers_asking_at_once_get_different_annotations(
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(got.values()) == sorted(annotations)
+
+
+def test_tasks_the_agreement_routes_to_review_come_first(
+    client: TestClient, cast: Any, reviewing: Reviewing, stack: Any
+) -> None:
+    """A task below the project's agreement threshold (`needs_review`) is offered before
+    older annotations; the others follow oldest first."""
+    from sqlalchemy import update
+    from task_svc.agreement.models import TaskAgreement
+
+    t0, t1, t2 = reviewing.task_ids
+    oldest = reviewing.annotate(client, cast.annotator, t0)
+    routed = reviewing.annotate(client, cast.annotator, t2)
+    middle = reviewing.annotate(client, cast.annotator, t1)
+    with stack.task_runtime.database.session() as session:
+        for task_id in (t0, t1, t2):
+            session.merge(TaskAgreement(task_id=task_id, project_id=reviewing.project_id))
+        session.flush()
+        session.execute(
+            update(TaskAgreement)
+            .where(TaskAgreement.task_id == t2)
+            .values(agreement=0.2, needs_review=True)
+        )
+        session.commit()
+    offered = [
+        _next(client, reviewer, reviewing.project_id).json()["annotation"]["id"]
+        for reviewer in (reviewing.reviewer, reviewing.reviewer2, cast.manager)
+    ]
+    assert offered == [routed, oldest, middle]
