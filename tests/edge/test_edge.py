@@ -18,10 +18,10 @@ import httpx
 import pytest
 from labelops_runtime.routes import ROUTES, service_for_path
 from labelops_runtime.security_headers import API_CSP, PAGE_CSP
+from labelops_testing.stack import AUTH
 
 from .conftest import ALLOWED_ORIGIN, ASSET_JS, INDEX_HTML, REFUSED_ORIGIN
 from .loader import REPO, edge_module
-from .stack import AUTH
 
 SERVICE_HEADER = "x-labelops-service"
 #: A concrete path for each regex rule of the route table (a new rule needs one here).

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 from labelops_common.settings import SERVICE_NAMES
+from labelops_testing.stack import WORKER_QUEUES
 
 from .loader import REPO, edge_module
-from .stack import WORKER_QUEUES
 
 DOCKERFILE = REPO / "deploy" / "image" / "Dockerfile"
 COMPOSE_DIR = REPO / "deploy" / "compose"
