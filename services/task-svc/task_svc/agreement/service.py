@@ -65,6 +65,15 @@ _UPSERT_TASK_ROWS = text(
         updated_at = excluded.updated_at
     """
 )
+#: The tasks' copy of their score (`Task.agreement`), for the data manager's index.
+_COPY_TO_TASKS = text(
+    """
+    UPDATE tasks SET agreement = changed.agreement
+    FROM unnest(CAST(:task_ids AS bigint[]), CAST(:agreements AS double precision[]))
+        AS changed (task_id, agreement)
+    WHERE tasks.id = changed.task_id
+    """
+)
 _INSERT_PAIR_ROWS = text(
     """
     INSERT INTO task_agreement_pairs
@@ -167,11 +176,20 @@ def _store(
                 "controls": [json.dumps(pair.controls) for _, pair in pairs],
             },
         )
-    return [
+    changed = [
         (task_id, score.agreement)
         for task_id, (_, score) in scores.items()
         if before.get(task_id) != score.agreement
     ]
+    if changed:
+        session.execute(
+            _COPY_TO_TASKS,
+            {
+                "task_ids": [task_id for task_id, _ in changed],
+                "agreements": [agreement for _, agreement in changed],
+            },
+        )
+    return changed
 
 
 def _score_tasks(

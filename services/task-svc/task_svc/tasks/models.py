@@ -52,6 +52,9 @@ class Task(Base):
     reviews_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Every submitted annotation of the task has a verdict (and it has one at least).
     reviewed: Mapped[bool] = mapped_column(default=False, server_default="false")
+    #: A copy of `task_agreements.agreement`, written with it (`agreement.service`), so the
+    #: data manager filters and orders by agreement with an index walk on `tasks`.
+    agreement: Mapped[float | None] = mapped_column(default=None)
 
     # Ordering indexes end with `id`, the data manager's tiebreaker, so a page of any
     # ordering is an index walk (PostgreSQL walks them backwards for descending orders).
@@ -69,6 +72,15 @@ class Task(Base):
         # Partial, for the same reason: an imported task has no review, so these cost the
         # import nothing; a filter naming a positive count or `reviewed = true` implies
         # the predicate and walks them.
+        # Partial: only tasks two annotators finished have a score; a filter naming a number
+        # implies NOT NULL and walks it, in agreement order.
+        Index(
+            "ix_tasks_project_id_agreement",
+            "project_id",
+            "agreement",
+            "id",
+            postgresql_where=text("agreement IS NOT NULL"),
+        ),
         Index(
             "ix_tasks_project_id_reviews_accepted",
             "project_id",

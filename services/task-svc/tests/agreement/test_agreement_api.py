@@ -346,3 +346,30 @@ def test_the_label_stream_gives_a_second_annotator_only_the_cohort(
             ).all()
         )
     assert labeled == dict.fromkeys(tasks, True)
+
+
+def test_the_tasks_copy_follows_every_write_and_orders_the_list(scored: Any, cast: Any) -> None:
+    """`Task.agreement` (the data manager's indexed copy) equals the task's row after every
+    write, and ordering by agreement reads it (scored tasks first, NULLs last)."""
+    project, (agree, disagree, negative, single, none) = scored
+
+    def copies() -> dict[int, float | None]:
+        with project.stack.task_runtime.database.session() as session:
+            found = session.execute(
+                select(Task.id, Task.agreement).where(Task.project_id == project.id)
+            )
+            return {task_id: score for task_id, score in found}
+
+    assert copies() == {agree: 1.0, disagree: 0.0, negative: 1.0, single: None, none: None}
+    assert project.ids(ordering=["tasks:agreement"])[:3] == [disagree, agree, negative]
+    assert set(project.ids(ordering=["-tasks:agreement"])[:2]) == {single, none}
+    second = project.annotate(single, cast.annotator2, "Negative")
+    assert copies()[single] == 0.0
+    assert project.ids(agreement("less", 0.5), ordering=["tasks:agreement"]) == sorted(
+        [disagree, single]
+    )
+    deleted = project.stack.task.delete(
+        f"/api/annotations/{second}", headers=cast.annotator2.headers
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert copies()[single] is None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from task_svc.agreement.models import TaskAgreement
 from task_svc.annotations.models import Annotation
 from task_svc.assignments.models import ANNOTATE, TaskAssignment
 from task_svc.datamanager.filters.parsing import (
@@ -383,33 +381,11 @@ def _json_text_forms(text: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-#: A negated operator keeps the tasks its positive form does not find (no row, or null).
-_POSITIVE_FORM = {"not_equal": "equal", "not_in": "in", "not_in_list": "in_list"}
-
-
-def _agreement_row(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The task has a stored agreement row matching: a semi-join on the row's primary key,
-    served by `(project_id, agreement)` when the condition is selective."""
-    return exists().where(
-        TaskAgreement.task_id == Task.id,
-        TaskAgreement.project_id == Task.project_id,
-        condition,
-    )
-
-
 def _agreement_condition(item: FilterItem) -> ColumnElement[bool]:
-    """`agreement` compares the stored score (`task_agreements`), never the annotations.
-    A task without a score (fewer than two annotators) is empty and is "not equal" to any
-    number, like a NULL task column."""
-    score = TaskAgreement.agreement
-    if item.operator == "empty":
-        scored = _agreement_row(score.is_not(None))
-        return not_(scored) if parse_bool(item.value, item, "value") else scored
-    positive = _POSITIVE_FORM.get(item.operator)
-    if positive is not None:
-        found = _scalar_condition(score, "number", replace(item, operator=positive))
-        return not_(_agreement_row(found))
-    return _agreement_row(_scalar_condition(score, "number", item))
+    """`agreement` compares the stored score (`Task.agreement`, the copy of
+    `task_agreements.agreement`), never the annotations. A task without a score (fewer than
+    two annotators) is empty and is "not equal" to any number, like any NULL task column."""
+    return _scalar_condition(Task.agreement, "number", item)
 
 
 def _file_upload_condition(item: FilterItem) -> ColumnElement[bool]:

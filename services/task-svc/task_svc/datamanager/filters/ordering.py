@@ -12,7 +12,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from task_svc.agreement.models import TaskAgreement
 from task_svc.annotations.models import Annotation
 from task_svc.datamanager.filters.conditions import (
     annotation_exists,
@@ -64,16 +63,13 @@ def _first_model_version() -> ColumnElement[Any]:
     )
 
 
-def _agreement() -> ColumnElement[Any]:
-    return select(TaskAgreement.agreement).where(TaskAgreement.task_id == Task.id).scalar_subquery()
-
-
 #: Related columns the data manager lets users sort by, each reduced to one sortable value.
 _RELATED_SORT_KEYS: dict[str, Callable[[], Any]] = {
     "file_upload": lambda: Task.file_upload_id,
     "annotators": _first_annotator,
     "reviewers": _first_reviewer,
-    "agreement": _agreement,
+    # The tasks' copy of their score: `ix_tasks_project_id_agreement` serves the order.
+    "agreement": lambda: Task.agreement,
     "ground_truth": _has_ground_truth,
     "predictions_model_versions": _first_model_version,
 }
