@@ -27,7 +27,7 @@ SERVICE_HEADER = "x-labelops-service"
 #: A concrete path for each regex rule of the route table (a new rule needs one here).
 REGEX_SAMPLES = {
     r"^/api/projects/[0-9]+/import(/|$)": ["/api/projects/999999/import"],
-    r"^/api/projects/[0-9]+/(imports|reimport|reimports|tasks|next|file-uploads|model-versions|summary|sample-task|annotators|analytics)(/|$)": [
+    r"^/api/projects/[0-9]+/(imports|reimport|reimports|tasks|next|file-uploads|model-versions|summary|sample-task|annotators|assignments|next-review|analytics|agreement)(/|$)": [
         "/api/projects/999999/imports/1",
         "/api/projects/999999/reimports/1",
         "/api/projects/999999/annotators",
@@ -42,6 +42,9 @@ REGEX_SAMPLES = {
         "/api/projects/999999/sample-task",
         "/api/projects/999999/analytics",
         "/api/projects/999999/analytics/people/",
+        "/api/projects/999999/assignments",
+        "/api/projects/999999/next-review/",
+        "/api/projects/999999/agreement/",
     ],
     r"^/api/projects/[0-9]+/(export|exports)(/|$)": [
         "/api/projects/999999/export",

@@ -98,6 +98,8 @@ FAMILIES: dict[str, Family] = {
     "organization read, managers": Family(MANAGER_ROLES, targets_a=False),
     "organization write, managers": Family(MANAGER_ROLES, targets_a=False),
     "organization write, administrators": Family(ADMIN_ROLES, targets_a=False),
+    # The audit log names every member and what they did (`can_read_audit_log`).
+    "organization read, administrators": Family(ADMIN_ROLES, targets_a=False),
     # organizations/policies.py on A's organization id.
     "organization": Family(ALL_ROLES),
     "organization change": Family(ADMIN_ROLES),
@@ -125,6 +127,8 @@ FAMILIES: dict[str, Family] = {
     "others' annotation read": Family(PERMISSIONS[Action.VIEW_OTHERS_ANNOTATIONS], project=True),
     # A comment's words are its author's alone (`access.can_edit_comment`).
     "others' comment text": Family(NOBODY, project=True),
+    # task-svc reviews/: reviewers, managers and up review (`access.can_review`).
+    "review": Family(PERMISSIONS[Action.REVIEW], project=True),
     # webhooks/policies.py, for a project webhook.
     "webhooks": Family(MANAGER_ROLES, project=True),
     # storages/policies.py and exports/policies.py and backends/policies.py.
@@ -181,6 +185,7 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/api/ml/\{backend_id\}/interactive-annotating", "ml read"),
     ("*", r"/api/ml.*", "ml change"),
     ("GET", r"/api/projects/\{project_id\}(/annotators|/next|/tasks)?", "project read"),
+    ("GET", r"/api/projects/\{project_id\}/next-review", "review"),
     # task-svc analytics/: members read their own figures, managers everyone's.
     ("GET", r"/api/projects/\{project_id\}/analytics(/people)?", "project read"),
     ("POST", r"/api/projects/\{project_id\}/(next|validate)", "project read"),
@@ -213,6 +218,13 @@ RULES: list[tuple[str, str, str]] = [
     ("GET", r"/api/comments/\{comment_id\}", "others' annotation read"),
     ("PATCH", r"/api/comments/\{comment_id\}", "others' comment text"),
     ("DELETE", r"/api/comments/\{comment_id\}", "others' work change"),
+    # project-svc audit/: owners and administrators read and export the log.
+    ("GET", r"/api/audit-logs(/export)?", "organization read, administrators"),
+    # task-svc reviews/: A's review is the founder's, of a member's annotation.
+    ("GET", r"/api/annotation-reviews", "project read"),
+    ("POST", r"/api/annotation-reviews", "review"),
+    ("GET", r"/api/annotation-reviews/\{review_id\}", "others' annotation read"),
+    ("*", r"/api/annotation-reviews/\{review_id\}", "others' work change"),
     # task-svc fsm/: a task's history is read like the task; moving it is managing it.
     ("GET", r"/api/fsm/entities/.*/history", "project read"),
     ("POST", r"/api/fsm/entities/.*/transition", "project change"),
@@ -433,6 +445,27 @@ def create_objects(
             json={"email": f"{marker}-{name}-{uuid.uuid4().hex[:8]}@example.com"},
         )
         v[name] = user["id"]
+    # A review needs someone else's annotation: an imported one keeps its `completed_by`
+    # (as in Label Studio), here a member who is none of the callers.
+    reviewed = _import(
+        owner,
+        v["project"],
+        params={"return_task_ids": "true"},
+        json=[
+            {
+                "data": {"text": f"{marker} reviewed"},
+                "annotations": [{"result": [REGION], "completed_by": v["user_target"]}],
+            }
+        ],
+    )
+    others = owner.created("GET", f"/api/tasks/{reviewed['task_ids'][0]}/annotations")
+    v["reviewed_annotation"] = others[0]["id"]
+    review = owner.created(
+        "POST",
+        "/api/annotation-reviews",
+        json={"annotation": v["reviewed_annotation"], "accepted": False, "comment": marker},
+    )
+    v["review"] = review["id"]
     return ids
 
 
@@ -466,6 +499,7 @@ def fill_path(route: Route, ids: Ids) -> str:
         "reimport_id": "reimport",
         "filename": "filename",
         "entity_id": "task",
+        "review_id": "review",
     }
 
     def value(match: re.Match[str]) -> str:
@@ -510,6 +544,15 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("PATCH", "/api/annotations/{annotation_id}"): lambda ids: {"json": {"result": [REGION]}},
     ("PATCH", "/api/drafts/{draft_id}"): lambda ids: {"json": {"result": [REGION]}},
     ("POST", "/api/comments"): lambda ids: {"json": {"text": "new", "task": ids["task"]}},
+    ("POST", "/api/annotation-reviews"): lambda ids: {
+        "json": {"annotation": ids["reviewed_annotation"], "accepted": True}
+    },
+    ("PATCH", "/api/annotation-reviews/{review_id}"): lambda ids: {
+        "json": {"accepted": False, "comment": "again"}
+    },
+    ("GET", "/api/annotation-reviews"): lambda ids: {
+        "params": {"annotation": ids["reviewed_annotation"]}
+    },
     ("PATCH", "/api/comments/{comment_id}"): lambda ids: {"json": {"text": "changed"}},
     ("POST", "/api/dm/actions"): lambda ids: {
         "params": {"project": ids["project"], "id": "remove_duplicates"},

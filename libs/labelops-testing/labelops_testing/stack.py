@@ -131,6 +131,10 @@ def relaunch(stack: Stack, process: Process) -> Process:
     return again
 
 
+#: Starts tried when a port picked free was taken before its process bound it.
+START_ATTEMPTS = 3
+
+
 def start_stack(
     tmp: Path,
     *,
@@ -144,7 +148,34 @@ def start_stack(
     `broker_url` and `database_urls` (`{service: url}`) are the caller's, when given (fault
     tests stop them); otherwise the stack claims a database of the test Redis and makes one
     scratch database per service on the test server. `extra_env` is added to every process.
+
+    Ports are picked free and bound later by the processes, so another process (an outgoing
+    connection's ephemeral port) can take one in between: that start is stopped and tried
+    again on new ports.
     """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return _start_stack_once(
+                tmp,
+                broker_url=broker_url,
+                database_urls=database_urls,
+                extra_env=extra_env,
+                worker_queues=worker_queues,
+            )
+        except RuntimeError as error:
+            if "address already in use" not in str(error) or attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_stack_once(
+    tmp: Path,
+    *,
+    broker_url: str | None,
+    database_urls: dict[str, str] | None,
+    extra_env: dict[str, str] | None,
+    worker_queues: tuple[str, ...],
+) -> Stack:
     owns_broker = broker_url is None
     broker_url = broker_url or redis_url_with_free_db()
     grpc_ports = {name: free_loopback_port() for name in SERVICE_NAMES}
