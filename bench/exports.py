@@ -30,7 +30,15 @@ from typing import Any
 
 from bench import dataset, targets
 from bench.__main__ import _git_revision, _save, _sigterm_as_interrupt
-from bench.infra import ROOT, Server, log, postgres_server, process_tree, tree_cpu_seconds
+from bench.infra import (
+    ROOT,
+    Server,
+    log,
+    postgres_server,
+    process_tree,
+    status_kb,
+    tree_cpu_seconds,
+)
 
 BENCH_DIR = ROOT / "bench"
 
@@ -102,16 +110,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # Memory of each process
 
 
-def _rss_kb(pid: int, key: str = "VmRSS") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 @dataclass
 class ProcessPeaks:
     """Samples every process of a tree every `interval` s: the peak of each one (the export
@@ -129,7 +127,7 @@ class ProcessPeaks:
         pids = process_tree(self.root)
         total = 0.0
         for pid in pids[1:] if self.skip_root else pids:
-            mb = _rss_kb(pid) / 1024
+            mb = status_kb(pid, "VmRSS") / 1024
             total += mb
             self.peak_by_pid[pid] = max(self.peak_by_pid.get(pid, 0.0), mb)
         self.peak_tree_mb = max(self.peak_tree_mb, total)

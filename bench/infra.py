@@ -292,7 +292,8 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _status_kb(pid: int, key: str) -> int:
+def status_kb(pid: int, key: str) -> int:
+    """A `/proc/<pid>/status` figure in kB (`VmRSS`, `VmHWM`); 0 once the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(key + ":"):
@@ -326,7 +327,7 @@ class RssSampler:
     def _sample(self) -> None:
         pids = self._pids()
         self._seen.update(pids)
-        total = sum(_status_kb(pid, "VmRSS") for pid in pids) / 1024
+        total = sum(status_kb(pid, "VmRSS") for pid in pids) / 1024
         self.peak_rss_mb = max(self.peak_rss_mb, total)
 
     def _run(self) -> None:
@@ -344,7 +345,7 @@ class RssSampler:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._sample()
-        self.peak_hwm_mb = sum(_status_kb(pid, "VmHWM") for pid in self._pids()) / 1024
+        self.peak_hwm_mb = sum(status_kb(pid, "VmHWM") for pid in self._pids()) / 1024
 
 
 def retry_until(check: Callable[[], bool], *, seconds: float, every: float = 0.5) -> bool:

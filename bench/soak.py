@@ -49,7 +49,7 @@ from labelops_testing.actors import create_actor
 from labelops_testing.databases import embedded_data_dir
 from sqlalchemy import text
 
-from bench.infra import free_port, log, redis_broker_url
+from bench.infra import free_port, log, redis_broker_url, status_kb
 
 BENCH_DIR = Path(__file__).resolve().parent
 CONFIG = """<View>
@@ -378,21 +378,15 @@ def restart_postgres(world: World) -> None:
     log("soak: PostgreSQL is back")
 
 
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
-
-
 def memory_sampler(world: World, samples: dict[str, list[tuple[float, int, float]]]) -> None:
     while not world.stop.wait(15.0):
         for process in world.stack.all_processes():
             samples[process.name].append(
-                (world.journal.now(), process.process.pid, rss_mb(process.process.pid))
+                (
+                    world.journal.now(),
+                    process.process.pid,
+                    status_kb(process.process.pid, "VmRSS") / 1024,
+                )
             )
 
 
