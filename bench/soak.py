@@ -31,7 +31,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -700,6 +700,7 @@ def main(argv: list[str] | None = None) -> int:
             calls = world.journal.calls
             errors = [c for c in calls if c.failed]
             expected = [c for c in errors if world.journal.in_fault_window(c)]
+            unexpected = [c for c in errors if not world.journal.in_fault_window(c)]
             result: dict[str, Any] = {
                 "args": vars(args),
                 "faults": world.journal.faults,
@@ -707,24 +708,15 @@ def main(argv: list[str] | None = None) -> int:
                     "requests": len(calls),
                     "errors": len(errors),
                     "expected_errors": len(expected),
-                    "unexpected_errors": len(errors) - len(expected),
-                    "unexpected_by_operation_and_status": {
-                        f"{c.operation} {c.status}": sum(
-                            1
-                            for d in errors
-                            if d.operation == c.operation
-                            and d.status == c.status
-                            and not world.journal.in_fault_window(d)
-                        )
-                        for c in errors
-                        if not world.journal.in_fault_window(c)
-                    },
+                    "unexpected_errors": len(unexpected),
+                    "unexpected_by_operation_and_status": dict(
+                        Counter(f"{c.operation} {c.status}" for c in unexpected)
+                    ),
                 },
                 "unexpected_errors_at": [
                     {"at_s": round(c.at, 1), "operation": c.operation, "status": c.status}
-                    for c in errors
-                    if not world.journal.in_fault_window(c)
-                ][:100],
+                    for c in unexpected[:100]
+                ],
                 "buckets": buckets(world.journal, args.bucket),
                 "memory": memory_growth(samples, warm_up=min(120.0, duration / 5)),
                 "consistency": consistency(world, exported),
