@@ -5,30 +5,33 @@ uv run python -m bench.webhooks                       # 2 rounds of 1,000 annota
 uv run python -m bench.webhooks --annotations 500 --rounds 3 --fail-every 50
 ```
 
-LabelOps runs as in production on one machine: `labelops serve --target all --processes
-N` (each process with its embedded worker) on fresh databases of the test PostgreSQL, Redis
-as the broker, `LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true` so it may call the receiver
-on loopback. One project with a webhook (all actions, payloads on, a signing secret) to a
-receiver served by this process. Each round annotates `--annotations` fresh tasks from
-`--clients` (8) threads twice: once with the webhook switched off (`is_active: false`, so
-events are still published and looked at, and no delivery is made) and once with it on,
-the order alternating between rounds; after a webhook half, the run waits until the
-receiver has every event, so the next half starts with an empty queue.
+LabelOps runs as in production on one machine: `labelops serve --target all --processes N`
+(N server processes, whose embedded workers run the jobs, and one process whose worker
+handles events and webhook deliveries) on fresh databases of the test PostgreSQL, Redis as
+the broker, `LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS=true` so it may call the receiver on
+loopback. One project with a webhook (all actions, payloads on, a signing secret) to a
+receiver in a process of its own (`bench.receiver`). Each round annotates `--annotations`
+fresh tasks from `--clients` (8) threads twice: once with the webhook switched off
+(`is_active: false`, so events are still published and looked at, and no delivery is made)
+and once with it on, the order alternating between rounds; after a webhook half, the run
+waits until the receiver has every event, so the next half starts with an empty queue.
 
-Figures: the annotation rate and the server's CPU per annotation in each set-up (rate
-change = on / off - 1): while the clients annotate, and until the work they caused is done
+Figures: the annotation rate and the server's CPU per annotation in each set-up (rate change
+= on / off - 1): while the clients annotate, and until the work they caused is done
 (`..._with_drain`: the broker's `events` and `webhooks` queues empty, and for the webhook
 half every event received). The first alone flatters a set-up that falls behind: work left
-queued at the end of the window is not counted, so a faster delivery path can look
-costlier there; the second counts all of it. Then, for the deliveries: events expected (one `ANNOTATION_CREATED`
-per annotation created), received, lost (expected, never answered 2xx), duplicated (a
-second 2xx for the same annotation), requests per delivery against the attempts the
-deliveries carry (`X-LabelOps-Attempt`: a retry is a later attempt of the same
-`X-LabelOps-Delivery`), every signature checked, and delivery latency (receipt time minus
-`X-LabelOps-Event-Time`, the event's commit, for the successful request) p50/p95/max.
-`--fail-every K` makes the receiver answer 500 to every K-th request, to see retries count
-as retries and not as duplicates. Nothing here asserts a time: it measures and reports,
-writing `bench/results/webhooks-<timestamp>.json`.
+queued at the end of the window is not counted, so a faster delivery path can look costlier
+there; the second counts all of it. The machine's CPU per annotation (every process: the
+server, PostgreSQL, the receiver, the clients) is given with drain too: on this saturated
+machine, the rate falls by what a delivery adds to it. Then, for the deliveries: events
+expected (one `ANNOTATION_CREATED` per annotation created), received, lost (expected, never
+answered 2xx), duplicated (a second 2xx for the same annotation), requests per delivery
+against the attempts the deliveries carry (`X-LabelOps-Attempt`: a retry is a later attempt
+of the same `X-LabelOps-Delivery`), every signature checked, and delivery latency (receipt
+time minus `X-LabelOps-Event-Time`, the event's commit, for the successful request)
+p50/p95/max. `--fail-every K` makes the receiver answer 500 to every K-th request, to see
+retries count as retries and not as duplicates. Nothing here asserts a time: it measures and
+reports, writing `bench/results/webhooks-<timestamp>.json`.
 """
 
 from __future__ import annotations
@@ -49,7 +52,6 @@ from urllib.parse import urlsplit
 import httpx
 import redis
 from labelops_testing.databases import redis_url_with_free_db
-from labelops_testing.receivers import WebhookReceiver
 from project_svc.webhooks import signing
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -61,26 +63,11 @@ from bench.infra import (
     log,
     tree_cpu_seconds,
 )
+from bench.receiver import ProcessReceiver
 from bench.targets import Api, labelops
 from bench.workloads import choices_result
 
 SIGNING_SECRET = "bench-webhook-signing-secret-0123456789"  # noqa: S105 - loopback only
-
-
-class FlakyReceiver(WebhookReceiver):
-    """Answers 500 to every `fail_every`-th request (0: never)."""
-
-    def __init__(self, fail_every: int) -> None:
-        super().__init__()
-        self.fail_every = fail_every
-        self._count = 0
-        self._count_lock = threading.Lock()
-
-    def _next_status(self) -> int:
-        with self._count_lock:
-            self._count += 1
-            failing = self.fail_every and self._count % self.fail_every == 0
-        return 500 if failing else 200
 
 
 def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> dict[str, Any]:
@@ -122,6 +109,7 @@ def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> 
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
     cpu_before = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
+    machine_cpu_before = machine_cpu_seconds()
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -136,7 +124,17 @@ def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> 
         "seconds": seconds,
         "cpu_seconds": cpu,
         "cpu_before": cpu_before,
+        "machine_cpu_before": machine_cpu_before,
     }
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds every process of the machine has used (`/proc/stat`, all CPUs): the
+    server, PostgreSQL, the receiver and the bench's clients together."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
 def _import_tasks(api: Api, project_id: int, count: int) -> list[int]:
@@ -159,7 +157,7 @@ def _percentile(values: list[float], share: float) -> float | None:
     return ordered[index]
 
 
-def check_deliveries(receiver: WebhookReceiver, expected: set[int]) -> dict[str, Any]:
+def check_deliveries(receiver: ProcessReceiver, expected: set[int]) -> dict[str, Any]:
     """What the receiver got for the annotations in `expected`."""
     ok_by_annotation: Counter[int] = Counter()
     by_delivery: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -226,9 +224,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     broker = redis_url_with_free_db()
     work_dir = ROOT / "bench" / "results" / "webhooks-work"
     work_dir.mkdir(parents=True, exist_ok=True)
-    receiver = FlakyReceiver(args.fail_every).start()
+    receiver = ProcessReceiver(work_dir / "received.jsonl", fail_every=args.fail_every).start()
     figures: dict[str, Any] = {"rounds": []}
-    env = {"LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true", "LABELOPS_BROKER_URL": broker}
+    env = {
+        "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
+        "LABELOPS_BROKER_URL": broker,
+        **dict(setting.split("=", 1) for setting in args.server_env),
+    }
     try:
         with labelops(
             backend="postgresql",
@@ -257,8 +259,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             annotate(api, server, task_ids[-20:], clients=args.clients)
             task_ids = task_ids[:-20]
             totals = {
-                "off": {"created": 0, "seconds": 0.0, "cpu": 0.0, "cpu_with_drain": 0.0},
-                "on": {"created": 0, "seconds": 0.0, "cpu": 0.0, "cpu_with_drain": 0.0},
+                setup: {
+                    "created": 0,
+                    **dict.fromkeys(
+                        ("seconds", "cpu", "cpu_with_drain", "machine_cpu_with_drain"), 0.0
+                    ),
+                }
+                for setup in ("off", "on")
             }
             expected: set[int] = set()
             for number in range(args.rounds):
@@ -288,6 +295,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         drained = _wait_for(receiver, expected, seconds=args.drain_timeout)
                         round_figures["drain_seconds"] = drained
                     _wait_quiet(broker, seconds=args.drain_timeout)
+                    totals[setup]["machine_cpu_with_drain"] += (
+                        machine_cpu_seconds() - result["machine_cpu_before"]
+                    )
                     totals[setup]["cpu_with_drain"] += (
                         tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
                         - result["cpu_before"]
@@ -308,6 +318,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "server_cpu_ms_per_annotation": round(total["cpu"] * 1000 / total["created"], 2),
             "server_cpu_ms_per_annotation_with_drain": round(
                 total["cpu_with_drain"] * 1000 / total["created"], 2
+            ),
+            "machine_cpu_ms_per_annotation_with_drain": round(
+                total["machine_cpu_with_drain"] * 1000 / total["created"], 2
             ),
         }
     figures["rate_change"] = round(
@@ -365,7 +378,7 @@ def _wait_quiet(broker: str, *, seconds: float) -> None:
         client.close()
 
 
-def _wait_for(receiver: WebhookReceiver, expected: set[int], *, seconds: float) -> float | None:
+def _wait_for(receiver: ProcessReceiver, expected: set[int], *, seconds: float) -> float | None:
     """Seconds until every expected annotation was answered 2xx (None: not within `seconds`)."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
@@ -388,6 +401,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--fail-every", type=int, default=0, help="answer 500 to every K-th")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the server, e.g. LABELOPS_EMBEDDED_WORKER_CONCURRENCY=4",
+    )
 
     return parser.parse_args(argv)
 
@@ -407,7 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{figures['off']['server_cpu_ms_per_annotation']}, on "
         f"{figures['on']['server_cpu_ms_per_annotation']} (with drain: off "
         f"{figures['off']['server_cpu_ms_per_annotation_with_drain']}, on "
-        f"{figures['on']['server_cpu_ms_per_annotation_with_drain']})\n"
+        f"{figures['on']['server_cpu_ms_per_annotation_with_drain']}); machine CPU "
+        f"ms/annotation with drain: off {figures['off']['machine_cpu_ms_per_annotation_with_drain']}, "
+        f"on {figures['on']['machine_cpu_ms_per_annotation_with_drain']}\n"
         f"events: expected {deliveries['expected']}, received {deliveries['received']}, "
         f"lost {deliveries['lost']}, duplicated {deliveries['duplicated']}, retries "
         f"{deliveries['retries']} (attempts match requests: {deliveries['attempts_match_requests']}), "

@@ -4,7 +4,7 @@ An event is sent to the `events` queue only once the producing transaction commi
 carrying JSON only: an event id, the event name (Label Studio's webhook action names), the
 project id, a small payload of ids (never data, never an unbounded id list) and when it
 happened. Committed events go to a per-process outbox whose thread sends them; events that
-arrive within 50 ms of each other, or while it sends, share one message
+arrive within 200 ms of each other, or while it sends, share one message
 (`deliver_batch`), so a busy server pays one publish (and a worker one task) for many
 events, and a request never waits for the broker.
 
@@ -13,6 +13,10 @@ the module and the `events` queue, so the workers of `events` build it and impor
 
     @event_handler(ANNOTATION_CREATED, ANNOTATION_UPDATED, consumer="export-svc")
     def export_on_save(event: Event, session: Session) -> None: ...
+
+A handler that gains from seeing many events at once (one query for all of them, not
+one each) registers with `batch=True` and takes `(events, session)`: the events of one
+message that it has not applied yet, in their order, in one transaction.
 
 The worker runs every handler registered in its process for the event. Each handler runs
 on its own: when some fail, the message is retried for the failed ones only, so a handler
@@ -61,7 +65,7 @@ DELIVER_BATCH_TASK = "labelops.events.deliver_batch"
 #: At most this many events share one message.
 MAX_EVENTS_PER_MESSAGE = 100
 #: How long the outbox waits after an event for others to send with it.
-BATCH_LINGER_SECONDS = 0.05
+BATCH_LINGER_SECONDS = 0.2
 #: The outbox's pauses between tries while the broker is unreachable (doubling).
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
@@ -150,6 +154,8 @@ EventHandler = Callable[[Event], None]
 #: A consumer's handler: the event and a session on the consumer's database, committed
 #: together with the record that the event was processed.
 ConsumerHandler = Callable[[Event, Session], None]
+#: A consumer's batch handler (`batch=True`): several events, one session.
+BatchConsumerHandler = Callable[[list[Event], Session], None]
 
 #: Event name (or ALL_EVENTS) → handler name → handler, in registration order.
 _HANDLERS: dict[str, dict[str, EventHandler]] = {}
@@ -211,22 +217,25 @@ def handler_name(handler: Callable[..., None]) -> str:
 
 
 def event_handler(
-    *events: str, consumer: str | None = None
+    *events: str, consumer: str | None = None, batch: bool = False
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register the decorated function for these events (ALL_EVENTS for every event).
 
     With `consumer` (a service name), the function takes `(event, session)` and runs once
-    per event id: see the module's docstring.
+    per event id: see the module's docstring. With `batch=True` as well, it takes
+    `(events, session)`: every event of a message it has not applied yet, at once.
     """
     if not events:
         raise ValueError("event_handler needs at least one event name")
+    if batch and consumer is None:
+        raise ValueError("a batch handler needs a consumer (its events share a transaction)")
     for name in events:
         if name != ALL_EVENTS and name not in KNOWN_EVENTS:
             raise ValueError(f"unknown event {name!r}")
 
     def register(handler: Callable[..., None]) -> Callable[..., None]:
         registered: EventHandler = (
-            handler if consumer is None else _applied_once(handler, consumer=consumer)
+            handler if consumer is None else _AppliedOnce(handler, consumer=consumer, batch=batch)
         )
         for name in events:
             _HANDLERS.setdefault(name, {})[handler_name(handler)] = registered
@@ -243,9 +252,16 @@ class _AppliedOnce:
     draining a batched message pays the session and the commit once per handler.
     """
 
-    def __init__(self, handler: ConsumerHandler, *, consumer: str) -> None:
+    def __init__(
+        self,
+        handler: ConsumerHandler | BatchConsumerHandler,
+        *,
+        consumer: str,
+        batch: bool = False,
+    ) -> None:
         self.handler = handler
         self.consumer = consumer
+        self.batch = batch
         self.name = handler_name(handler)
 
     def __call__(self, event: Event) -> None:
@@ -270,14 +286,14 @@ class _AppliedOnce:
                         "event already processed",
                         extra={"event": event.name, "event_id": event.id, "handler": self.name},
                     )
-            for event in applied:
-                self.handler(event, session)
+            if self.batch:
+                if applied:
+                    self.handler(applied, session)  # type: ignore[arg-type]
+            else:
+                for event in applied:
+                    self.handler(event, session)  # type: ignore[arg-type]
             session.commit()
         return applied
-
-
-def _applied_once(handler: ConsumerHandler, *, consumer: str) -> EventHandler:
-    return _AppliedOnce(handler, consumer=consumer)
 
 
 def unregister_handler(handler: Callable[..., None]) -> None:

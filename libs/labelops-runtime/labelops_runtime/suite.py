@@ -211,10 +211,21 @@ def _process_app(runtimes: dict[str, ServiceRuntime]) -> FastAPI:
     return app
 
 
+#: The queues of events and webhook deliveries: `serve --processes N` gives them a worker
+#: process of its own (`processes.py`).
+EVENT_QUEUES = frozenset({"events", "webhooks"})
+
+
 def start_suite(
-    common: CommonSettings, *, targets: Sequence[str], run_migrations: bool, embedded_worker: bool
+    common: CommonSettings,
+    *,
+    targets: Sequence[str],
+    run_migrations: bool,
+    embedded_worker: bool,
+    worker_queues: Callable[[str], bool] | None = None,
 ) -> RunningSuite:
-    """Build, migrate, start gRPC servers and (in single-process mode) the worker."""
+    """Build, migrate, start gRPC servers and (in single-process mode) the worker, on the
+    suite's queues that `worker_queues` accepts (all by default)."""
     single_process = len(targets) > 1
     if single_process:
         # Every service gets a free loopback port, known before any service is built.
@@ -259,7 +270,11 @@ def start_suite(
     # Every process sends jobs and events, also the ones whose queues other workers consume.
     celery_app = make_celery_app(common, runtimes.values())
     if embedded_worker:
-        queues = sorted({queue for runtime in runtimes.values() for queue in runtime.queues})
+        queues = sorted(
+            queue
+            for queue in {queue for runtime in runtimes.values() for queue in runtime.queues}
+            if worker_queues is None or worker_queues(queue)
+        )
         suite.worker = start_embedded_worker(
             celery_app, queues=queues, concurrency=common.embedded_worker_concurrency
         )

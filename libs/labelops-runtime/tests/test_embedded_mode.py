@@ -257,7 +257,7 @@ def test_serves_with_processes_on_the_embedded_database_and_queue(serve: Serve) 
     serve.start("--processes", "2", secret_key=None)
     assert serve.process is not None
     children = spawned_children(serve.process.pid)
-    assert len(children) == 2
+    assert len(children) == 3  # two HTTP server processes and the events process
     pid = serve.server_pid()
     serve.stop(signal.SIGKILL)
     for child in children:

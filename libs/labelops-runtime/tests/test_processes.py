@@ -1,4 +1,5 @@
-"""`labelops serve --processes N`, as real processes on PostgreSQL and Redis."""
+"""`labelops serve --processes N`, as real processes on PostgreSQL and Redis: N HTTP
+server processes and one events process."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from labelops_runtime.processes import MIN_CHILD_LIFETIME_SECONDS
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing.databases import redis_url_with_free_db, scratch_database_url
 from labelops_testing.processes import spawned_children, wait_until_answering
+from labelops_testing.receivers import webhook_receiver
 from sqlalchemy import create_engine, text
 
 TOKEN = "f" * 40
@@ -37,6 +39,9 @@ class Served:
     def children(self) -> list[int]:
         return spawned_children(self.process.pid)
 
+    def children_named(self, name: str) -> list[int]:
+        return [pid for pid in self.children() if _process_name(pid) == name]
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -50,18 +55,30 @@ def _environment(tmp_path: Path) -> dict[str, str]:
         "LABELOPS_ADMIN_PASSWORD": "owner-password-123",
         "LABELOPS_ADMIN_TOKEN": TOKEN,
         "LABELOPS_LOG_LEVEL": "WARNING",
+        # The webhook test's receiver listens on loopback.
+        "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
     }
 
 
 def _wait_healthy(served: Served) -> None:
-    """Healthy, with both server processes running."""
+    """Healthy, with both HTTP server processes and the events process running."""
     wait_until_answering(
         served.url + "/healthz",
         served.process,
         log_path=served.log_path,
         deadline=time.monotonic() + 180,
-        ready=lambda: len(served.children()) == 2,
+        ready=lambda: (
+            len(served.children_named("labelops-http")) == 2
+            and len(served.children_named("labelops-events")) == 1
+        ),
     )
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +121,68 @@ def _requests_counted(url: str) -> float:
     return sum(float(value) for value in re.findall(pattern, body, flags=re.MULTILINE))
 
 
+LABEL_CONFIG = (
+    '<View><Text name="text" value="$text"/>'
+    '<Choices name="sentiment" toName="text"><Choice value="Positive"/></Choices></View>'
+)
+
+
+def test_events_are_handled_by_the_events_process_alone(served: Served) -> None:
+    """While the events process is stopped (SIGSTOP), an annotation's webhook waits, though
+    both HTTP processes run; once it continues, the webhook arrives."""
+    [events_pid] = served.children_named("labelops-events")
+    with (
+        webhook_receiver() as receiver,
+        httpx.Client(base_url=served.url, headers=AUTH, timeout=30) as client,
+    ):
+        project = client.post(
+            "/api/projects", json={"title": "events process", "label_config": LABEL_CONFIG}
+        ).json()["id"]
+        answer = client.post(f"/api/projects/{project}/import", json=[{"text": "fine"}])
+        assert answer.status_code == 201, answer.text
+        [task] = client.get("/api/tasks", params={"project": project}).json()["tasks"]
+        answer = client.post(
+            "/api/webhooks",
+            json={
+                "project": project,
+                "url": receiver.url,
+                "send_for_all_actions": False,
+                "actions": ["ANNOTATION_CREATED"],
+            },
+        )
+        assert answer.status_code == 201, answer.text
+
+        def annotate() -> httpx.Response:
+            return client.post(
+                f"/api/tasks/{task['id']}/annotations", json={"result": [_choice("Positive")]}
+            )
+
+        assert annotate().status_code == 201
+        receiver.wait_for(1, timeout=60)  # the events process is up and working
+        os.kill(events_pid, signal.SIGSTOP)
+        try:
+            for _ in range(4):  # requests land on either HTTP process
+                assert annotate().status_code == 201
+            time.sleep(3)
+            assert len(receiver.requests) == 1
+        finally:
+            os.kill(events_pid, signal.SIGCONT)
+        received = receiver.wait_for(5, timeout=60)
+    assert [request.json()["action"] for request in received] == ["ANNOTATION_CREATED"] * 5
+
+
+def _choice(value: str) -> dict[str, object]:
+    return {
+        "from_name": "sentiment",
+        "to_name": "text",
+        "type": "choices",
+        "value": {"choices": [value]},
+    }
+
+
 def test_two_processes_share_the_work_and_stop_together(served: Served) -> None:
     """One ordered life: start, serve, lose a process, stop (so one server start is enough)."""
-    children = served.children()
+    children = served.children_named("labelops-http")
     assert len(children) == 2
 
     # Both ran the start-up (the admin user); the lock let only one create it.
@@ -133,7 +209,9 @@ def test_two_processes_share_the_work_and_stop_together(served: Served) -> None:
     time.sleep(max(0.0, MIN_CHILD_LIFETIME_SECONDS + 0.5 - _age_seconds(children[0])))
     os.kill(children[0], signal.SIGKILL)
     deadline = time.monotonic() + 60
-    while not (len(served.children()) == 2 and children[0] not in served.children()):
+    while not (
+        len(served.children_named("labelops-http")) == 2 and children[0] not in served.children()
+    ):
         assert time.monotonic() < deadline, f"not replaced:\n{served.log()[-3000:]}"
         time.sleep(0.3)
     _wait_healthy(served)

@@ -213,3 +213,55 @@ def test_an_event_twice_in_one_batch_is_applied_once(consumer) -> None:
     assert events.run_handlers_for_batch([once, once]) == {}
     assert _deliveries(consumer) == [("twice-8", 8)]
     assert _duplicates() == duplicates + 1
+
+
+#: What the batch handler was called with: the event ids of each call.
+batch_calls: list[list[str]] = []
+
+
+def record_deliveries(batch: list[Event], session: Session) -> None:
+    batch_calls.append([event.id for event in batch])
+    for event in batch:
+        session.add(Delivery(event_id=event.id, annotation_id=event.payload["annotation_id"]))
+    session.flush()
+    if failures_left and failures_left[0] > 0:
+        failures_left[0] -= 1
+        raise RuntimeError("the batch consumer failed after writing")
+
+
+@pytest.fixture()
+def batch_consumer(consumer) -> Iterator[Database]:
+    """The test consumer with a batch handler (`batch=True`) instead of its per-event one."""
+    unregister_handler(record_delivery)
+    event_handler(ANNOTATION_CREATED, consumer="test-consumer", batch=True)(record_deliveries)
+    batch_calls.clear()
+    try:
+        yield consumer
+    finally:
+        unregister_handler(record_deliveries)
+
+
+def test_a_batch_handler_gets_the_new_events_of_a_message_in_one_call(batch_consumer) -> None:
+    first = _events(1, 2, prefix="batched")
+    assert events.run_handlers_for_batch(first) == {}
+    # A redelivered message with one new event: only the new one is handed over.
+    assert events.run_handlers_for_batch([*first, *_events(3, prefix="batched")]) == {}
+    assert batch_calls == [["batched-1", "batched-2"], ["batched-3"]]
+    assert sorted(_deliveries(batch_consumer)) == [
+        ("batched-1", 1),
+        ("batched-2", 2),
+        ("batched-3", 3),
+    ]
+
+
+def test_a_failing_batch_handler_retries_its_events_one_by_one(batch_consumer) -> None:
+    failures_left.append(2)  # the batch's call and then event 1's own call fail
+    failures = events.run_handlers_for_batch(_events(1, 2, prefix="split"))
+    assert list(failures) == ["split-1"]
+    assert batch_calls == [["split-1", "split-2"], ["split-1"], ["split-2"]]
+    assert _deliveries(batch_consumer) == [("split-2", 2)]
+
+
+def test_a_batch_handler_needs_a_consumer() -> None:
+    with pytest.raises(ValueError, match="needs a consumer"):
+        event_handler(ANNOTATION_CREATED, batch=True)(record_deliveries)

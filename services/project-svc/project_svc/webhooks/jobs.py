@@ -22,22 +22,27 @@ from project_svc.webhooks.delivery import COALESCE, RetryRule, Sender, attempt_d
 from project_svc.webhooks.models import WebhookDelivery
 
 
-@event_handler(ALL_EVENTS, consumer="project-svc")
-def create_webhook_deliveries(event: Event, session: Session) -> None:
+@event_handler(ALL_EVENTS, consumer="project-svc", batch=True)
+def create_webhook_deliveries(events: list[Event], session: Session) -> None:
     resources = resources_of(ProjectJobResources, bind=session.get_bind())
     deliveries = service.create_deliveries(
         session,
-        event_id=event.id,
-        action=event.name,
-        project_id=event.project_id,
-        payload=event.payload,
-        occurred_at=datetime.fromisoformat(event.occurred_at),
+        events=[
+            service.DeliveryEvent(
+                id=event.id,
+                action=event.name,
+                project_id=event.project_id,
+                payload=event.payload,
+                occurred_at=datetime.fromisoformat(event.occurred_at),
+            )
+            for event in events
+        ],
         max_attempts=resources.settings.webhook_max_attempts,
         project_organizations=resources.project_organizations,
     )
-    # One message per `COALESCE` new deliveries of a webhook in this transaction (a batch
-    # of events shares one): each attempt takes that many of its webhook's due deliveries.
-    made: dict[int, int] = session.info.setdefault("webhook_deliveries_made", {})
+    # One message per `COALESCE` new deliveries of a webhook: each attempt takes that many
+    # of its webhook's due deliveries.
+    made: dict[int, int] = {}
     for delivery in deliveries:
         if made.get(delivery.webhook_id, 0) % COALESCE == 0:
             deliver_webhook.enqueue_after_commit(session, delivery.id)

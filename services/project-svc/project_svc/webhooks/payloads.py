@@ -92,17 +92,21 @@ class ProjectPayloads:
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[float, dict[str, Any]]] = {}
 
-    def __call__(self, session: Session, project: Project) -> dict[str, Any]:
+    def __call__(self, session: Session, project_id: int) -> dict[str, Any] | None:
+        """The project's payload, or None if it does not exist (as of the last read)."""
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(project.id)
+            cached = self._cache.get(project_id)
         if cached is not None and cached[0] > now:
             return cached[1]
+        project = session.get(Project, project_id)
+        if project is None:
+            return None
         payload = project_payload(session, project, self.counts)
         with self._lock:
             if len(self._cache) > 1000:
                 self._cache.clear()
-            self._cache[project.id] = (now + self.ttl_seconds, payload)
+            self._cache[project_id] = (now + self.ttl_seconds, payload)
         return payload
 
 
@@ -147,15 +151,19 @@ def build_body(
     project_id: int | None,
     event: dict[str, Any],
     send_payload: bool,
-    project_payloads: Callable[[Session, Project], dict[str, Any]],
+    project_payloads: Callable[[Session, int], dict[str, Any] | None],
     read_tasks: TaskReader,
 ) -> dict[str, Any]:
     """The JSON body for one delivery (see the module's docstring)."""
     body: dict[str, Any] = {"action": action}
     if not send_payload or action == TEST_ACTION or action not in ACTIONS:
         return body
-    project = session.get(Project, project_id) if project_id is not None else None
     key = ACTIONS[action].key
+    project = (
+        project_payloads(session, project_id)
+        if project_id is not None and action != "PROJECT_DELETED"
+        else None
+    )
     if action == "PROJECT_DELETED" or (key == "project" and project is None):
         body["project"] = {"id": project_id}
         return body
@@ -200,5 +208,5 @@ def build_body(
             k: v for k, v in event.items() if k != "organization_id"
         }
     if project is not None:
-        body["project"] = project_payloads(session, project)
+        body["project"] = project
     return body

@@ -256,59 +256,68 @@ def _organization_of(session: Session, project_id: int, known: dict[int, int] | 
     return organization_id
 
 
+class DeliveryEvent(NamedTuple):
+    """An event as `create_deliveries` needs it."""
+
+    id: str
+    action: str
+    project_id: int
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
 def create_deliveries(
     session: Session,
     *,
-    event_id: str,
-    action: str,
-    project_id: int,
-    payload: dict[str, Any],
-    occurred_at: datetime,
+    events: Sequence[DeliveryEvent],
     max_attempts: int,
     project_organizations: dict[int, int] | None = None,
 ) -> list[NewDelivery]:
-    """One delivery per matching webhook (and batch) for this event; none if no webhook
-    listens. The caller enqueues them after its commit. `project_organizations` remembers
-    projects' organizations across calls, for events that do not name it.
+    """One delivery per matching webhook (and batch) for each event, in event order; none
+    for an event no webhook listens to. The caller enqueues them after its commit.
+    `project_organizations` remembers projects' organizations across calls, for events
+    that do not name it.
 
-    Rows are written with one INSERT ... RETURNING, not as ORM objects: a busy project
-    makes one per annotation, and the unit of work cost more than the insert."""
-    if action not in ACTIONS:
-        return []
-    organization_id = payload.get("organization_id")
-    if organization_id is None:
-        organization_id = _organization_of(session, project_id, project_organizations)
-        if organization_id is None:
-            return []
-    # A batch of events shares one transaction: the same project's webhooks are read once.
-    memo: dict[tuple[int, int, str], list[Webhook]] = session.info.setdefault(
-        "matching_webhooks", {}
-    )
-    key = (int(organization_id), project_id, action)
-    if key not in memo:
-        memo[key] = _matching_webhooks(
-            session, organization_id=int(organization_id), project_id=project_id, action=action
-        )
-    webhooks = memo[key]
-    if not webhooks:
-        return []
+    Rows are written with one INSERT ... RETURNING for all the events, not as ORM
+    objects: a busy project makes one per annotation, and the unit of work cost more
+    than the insert. A project's matching webhooks are read once per action."""
+    matching: dict[tuple[int, int, str], list[Webhook]] = {}
     now = utcnow()
-    rows = [
-        {
-            "kind": "webhook",
-            "status": JobStatus.QUEUED.value,
-            "webhook_id": webhook.id,
-            "event_id": event_id,
-            "action": action,
-            "occurred_at": occurred_at,
-            "payload": {"project_id": project_id, "event": batch},
-            "max_attempts": max_attempts,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for webhook in webhooks
-        for batch in _batches(action, payload)
-    ]
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if event.action not in ACTIONS:
+            continue
+        organization_id = event.payload.get("organization_id")
+        if organization_id is None:
+            organization_id = _organization_of(session, event.project_id, project_organizations)
+            if organization_id is None:
+                continue
+        key = (int(organization_id), event.project_id, event.action)
+        if key not in matching:
+            matching[key] = _matching_webhooks(
+                session,
+                organization_id=int(organization_id),
+                project_id=event.project_id,
+                action=event.action,
+            )
+        rows.extend(
+            {
+                "kind": "webhook",
+                "status": JobStatus.QUEUED.value,
+                "webhook_id": webhook.id,
+                "event_id": event.id,
+                "action": event.action,
+                "occurred_at": event.occurred_at,
+                "payload": {"project_id": event.project_id, "event": batch},
+                "max_attempts": max_attempts,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for webhook in matching[key]
+            for batch in _batches(event.action, event.payload)
+        )
+    if not rows:
+        return []
     table: Any = WebhookDelivery.__table__
     inserted = session.execute(
         insert(table).returning(table.c.id, table.c.webhook_id, sort_by_parameter_order=True),

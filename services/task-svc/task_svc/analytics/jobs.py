@@ -36,14 +36,22 @@ def _ids(value: object) -> list[int]:
     return []
 
 
-@event_handler(ANNOTATION_CREATED, ANNOTATION_UPDATED, ANNOTATIONS_DELETED, consumer="task-svc")
-def count_annotations(event: Event, session: Session) -> None:
-    ids = _ids(event.payload.get("annotation_id")) + _ids(event.payload.get("annotation_ids"))
-    if event.name == ANNOTATION_CREATED:
-        # Counted from the event: an annotation deleted before its event is handled leaves
-        # the rollups (which describe the annotations that exist) but was still made.
-        metrics.ANNOTATIONS_CREATED.inc()
-    rollups.sync_annotations(session, project_id=event.project_id, annotation_ids=ids)
+@event_handler(
+    ANNOTATION_CREATED, ANNOTATION_UPDATED, ANNOTATIONS_DELETED, consumer="task-svc", batch=True
+)
+def count_annotations(events: list[Event], session: Session) -> None:
+    """One sync per project for a message's annotations: 8 annotators submitting make
+    batches of dozens of events, and the sync's queries cost the same for one or many."""
+    by_project: dict[int, list[int]] = {}
+    for event in events:
+        ids = _ids(event.payload.get("annotation_id")) + _ids(event.payload.get("annotation_ids"))
+        if event.name == ANNOTATION_CREATED:
+            # Counted from the event: an annotation deleted before its event is handled
+            # leaves the rollups (which describe the annotations that exist) but was made.
+            metrics.ANNOTATIONS_CREATED.inc()
+        by_project.setdefault(event.project_id, []).extend(ids)
+    for project_id, ids in sorted(by_project.items()):
+        rollups.sync_annotations(session, project_id=project_id, annotation_ids=ids)
 
 
 @event_handler(TASKS_CREATED, consumer="task-svc")
