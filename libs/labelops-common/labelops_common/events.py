@@ -189,25 +189,23 @@ def record_processed_event(session: Session, *, event_id: str, handler: str) -> 
     return bool(getattr(result, "rowcount", 0))
 
 
+#: `record_processed_events`' statement: one array of ids, so its text is the same whatever
+#: the batch's size (compiled and prepared once).
+_RECORD_PROCESSED_EVENTS = text(
+    f"INSERT INTO {PROCESSED_EVENTS_TABLE} (event_id, handler, processed_at)"
+    " SELECT unnest(CAST(:event_ids AS varchar[])), :handler, :processed_at"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
 def record_processed_events(session: Session, *, event_ids: list[str], handler: str) -> set[str]:
     """`record_processed_event` for several events in one statement; returns the ids
     recorded now (the others were applied already)."""
     if not event_ids:
         return set()
-    now = utcnow()
-    rows = [
-        {"event_id": event_id, "handler": handler, "processed_at": now} for event_id in event_ids
-    ]
-    values = ", ".join(
-        f"(:event_id_{n}, :handler_{n}, :processed_at_{n})" for n in range(len(rows))
-    )
-    parameters = {f"{key}_{n}": value for n, row in enumerate(rows) for key, value in row.items()}
     result = session.execute(
-        text(
-            f"INSERT INTO {PROCESSED_EVENTS_TABLE} (event_id, handler, processed_at)"  # noqa: S608 - constants and bound parameters
-            f" VALUES {values} ON CONFLICT DO NOTHING RETURNING event_id"
-        ),
-        parameters,
+        _RECORD_PROCESSED_EVENTS,
+        {"event_ids": list(event_ids), "handler": handler, "processed_at": utcnow()},
     )
     return {row[0] for row in result}
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,6 +82,11 @@ class WebhookHttp:
     pool: httpcore.ConnectionPool
     policy: OutboundPolicy
     timeout_seconds: float
+    #: The threads requests are sent from, kept for the process's life: an attempt sends
+    #: its chunk of requests side by side here instead of starting threads of its own.
+    senders: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="webhook")
+    )
 
     def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> int:
         """The answer's status code; raises `OutboundRefused` or one of `REQUEST_ERRORS`."""
@@ -173,18 +178,17 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
         status = "skipped"
         done: list[tuple[WebhookDelivery, _Attempt]] = []
         width = max(1, sender.concurrency)
-        with ThreadPoolExecutor(max_workers=min(width, len(claimed))) as pool:
-            for first in range(0, len(claimed), width):
-                if first and time.monotonic() - started > sender.lease_seconds / 2:
-                    # Past half the lease: hand the rest back before another worker may.
-                    _release(session, sender, claimed[first:])
-                    break
-                chunk = claimed[first : first + width]
-                results = _attempt_chunk(session, sender, chunk, target, read_tasks, pool)
-                for delivery, result in zip(chunk, results, strict=True):
-                    done.append((delivery, result))
-                    if delivery.id == delivery_id:
-                        status = result.status
+        for first in range(0, len(claimed), width):
+            if first and time.monotonic() - started > sender.lease_seconds / 2:
+                # Past half the lease: hand the rest back before another worker may.
+                _release(session, sender, claimed[first:])
+                break
+            chunk = claimed[first : first + width]
+            results = _attempt_chunk(session, sender, chunk, target, read_tasks)
+            for delivery, result in zip(chunk, results, strict=True):
+                done.append((delivery, result))
+                if delivery.id == delivery_id:
+                    status = result.status
         _record(session, sender, done)
         # One commit for the batch. A crash before it sends these again after the lease (at
         # least once: the receiver sees the same X-LabelOps-Delivery, a higher attempt).
@@ -200,22 +204,28 @@ def _attempt_chunk(
     chunk: list[WebhookDelivery],
     target: _Target | None,
     read_tasks: TaskReader,
-    pool: ThreadPoolExecutor,
 ) -> list[_Attempt]:
     """Attempt these deliveries: bodies are built here (they read through the session),
-    then the requests go out side by side on the client's pool."""
+    then the requests go out side by side from the client's sender threads (the first
+    one from this thread, which would wait anyway)."""
     if target is None:
         cancelled = _Attempt(status=JobStatus.CANCELLED.value, outcome="cancelled")
         cancelled.error = "the webhook was deleted or switched off"
         return [replace(cancelled) for _ in chunk]
     prepared = [_prepare(session, sender, delivery, target, read_tasks) for delivery in chunk]
+    requests = [
+        (index, request) for index, request in enumerate(prepared) if isinstance(request, _Request)
+    ]
     pending = {
-        index: pool.submit(_post, sender, delivery, target, request)
-        for index, (delivery, request) in enumerate(zip(chunk, prepared, strict=True))
-        if not isinstance(request, _Attempt)
+        index: sender.http.senders.submit(_post, sender, chunk[index], target, request)
+        for index, request in requests[1:]
     }
+    results = {
+        index: _post(sender, chunk[index], target, request) for index, request in requests[:1]
+    }
+    results.update((index, future.result()) for index, future in pending.items())
     return [
-        request if isinstance(request, _Attempt) else pending[index].result()
+        request if isinstance(request, _Attempt) else results[index]
         for index, request in enumerate(prepared)
     ]
 
@@ -526,7 +536,11 @@ def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -
     metrics.DELIVERIES.labels(result.outcome).inc()
     if result.next_attempt_at is not None:
         sender.resend(delivery.id, max(0.0, (result.next_attempt_at - utcnow()).total_seconds()))
-    logger.info(
+    # The delivery log (`/api/webhooks/{id}/deliveries`) keeps every attempt; the service's
+    # log names the ones that did not succeed, and successes only at DEBUG (one a request).
+    level = logging.DEBUG if result.outcome == "succeeded" else logging.INFO
+    logger.log(
+        level,
         "webhook delivery attempt",
         extra={
             "delivery": delivery.id,

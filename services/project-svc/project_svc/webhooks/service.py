@@ -19,7 +19,7 @@ from labelops_common.db import utcnow
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from labelops_common.outbound import OutboundPolicy, OutboundRefused
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from project_svc.projects.models import Project
@@ -278,12 +278,11 @@ def create_deliveries(
     `project_organizations` remembers projects' organizations across calls, for events
     that do not name it.
 
-    Rows are written with one INSERT ... RETURNING for all the events, not as ORM
-    objects: a busy project makes one per annotation, and the unit of work cost more
-    than the insert. A project's matching webhooks are read once per action."""
+    Rows are written with one INSERT ... RETURNING for all the events (`_INSERT_DELIVERIES`),
+    not as ORM objects: a busy project makes one per annotation, and building rows cost
+    more than the insert. A project's matching webhooks are read once per action."""
     matching: dict[tuple[int, int, str], list[Webhook]] = {}
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, str, str, datetime, str]] = []
     for event in events:
         if event.action not in ACTIONS:
             continue
@@ -300,30 +299,61 @@ def create_deliveries(
                 project_id=event.project_id,
                 action=event.action,
             )
-        rows.extend(
-            {
-                "kind": "webhook",
-                "status": JobStatus.QUEUED.value,
-                "webhook_id": webhook.id,
-                "event_id": event.id,
-                "action": event.action,
-                "occurred_at": event.occurred_at,
-                "payload": {"project_id": event.project_id, "event": batch},
-                "max_attempts": max_attempts,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for webhook in matching[key]
+        webhooks = matching[key]
+        if not webhooks:
+            continue
+        payloads = [
+            json.dumps({"project_id": event.project_id, "event": batch})
             for batch in _batches(event.action, event.payload)
+        ]
+        rows.extend(
+            (webhook.id, event.id, event.action, event.occurred_at, payload)
+            for webhook in webhooks
+            for payload in payloads
         )
     if not rows:
         return []
-    table: Any = WebhookDelivery.__table__
+    webhook_ids, event_ids, actions, occurred, payloads = (
+        list(column) for column in zip(*rows, strict=True)
+    )
     inserted = session.execute(
-        insert(table).returning(table.c.id, table.c.webhook_id, sort_by_parameter_order=True),
-        rows,
+        _INSERT_DELIVERIES,
+        {
+            "webhook_ids": webhook_ids,
+            "event_ids": event_ids,
+            "actions": actions,
+            "occurred_at": occurred,
+            "payloads": payloads,
+            "kind": "webhook",
+            "queued": JobStatus.QUEUED.value,
+            "max_attempts": max_attempts,
+            "now": utcnow(),
+        },
     )
     return [NewDelivery(id=row.id, webhook_id=row.webhook_id) for row in inserted]
+
+
+#: `create_deliveries`' statement: one array per column, so its text is the same whatever the
+#: number of rows (prepared once); `WITH ORDINALITY` keeps the ids in the rows' order.
+_INSERT_DELIVERIES = text(
+    """
+    INSERT INTO webhook_deliveries (
+        kind, status, payload, progress, attempts, max_attempts, created_at, updated_at,
+        webhook_id, event_id, action, occurred_at
+    )
+    SELECT :kind, :queued, r.payload, 0, 0, :max_attempts, :now, :now,
+        r.webhook_id, r.event_id, r.action, r.occurred_at
+    FROM unnest(
+        CAST(:webhook_ids AS integer[]),
+        CAST(:event_ids AS varchar[]),
+        CAST(:actions AS varchar[]),
+        CAST(:occurred_at AS timestamptz[]),
+        CAST(:payloads AS jsonb[])
+    ) WITH ORDINALITY AS r(webhook_id, event_id, action, occurred_at, payload, position)
+    ORDER BY r.position
+    RETURNING id, webhook_id
+    """
+)
 
 
 def list_deliveries(
