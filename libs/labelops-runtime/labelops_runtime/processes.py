@@ -7,8 +7,7 @@ no HTTP: its worker takes the `events` and `webhooks` queues, which the HTTP chi
 workers leave alone. Events are many small messages, one for each burst of writes; handled
 beside the requests, they waited for the interpreter lock the requests held (the mean event
 lag was 1.5 s under 8 annotating clients), and each webhook request cost four times its
-CPU. The parent binds the HTTP socket and starts N children with
-`spawn` (nothing of the parent's threads, gRPC or database connections is inherited); while
+CPU. The parent binds the HTTP socket and starts the children with `spawn` (nothing of the parent's threads, gRPC or database connections is inherited); while
 they import the code, the parent starts the embedded PostgreSQL if needed and migrates once,
 then lets them start. Each runs the whole `serve` of its target on the shared socket; a
 child that dies is restarted. SIGTERM or SIGINT stops them all.
@@ -33,6 +32,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
@@ -47,6 +47,17 @@ logger = logging.getLogger("labelops")
 MIN_CHILD_LIFETIME_SECONDS = 10.0
 
 
+class WorkerShare(StrEnum):
+    """Which queues a process's embedded worker takes."""
+
+    #: Every queue.
+    ALL = "all"
+    #: All but the event queues, which an `EVENTS` process takes.
+    JOBS = "jobs"
+    #: Only the event queues; the process serves no HTTP.
+    EVENTS = "events"
+
+
 @dataclass(frozen=True)
 class ServeOptions:
     """What each child needs to serve; plain values, so it pickles for `spawn`."""
@@ -55,17 +66,15 @@ class ServeOptions:
     embedded_worker: bool
     host: str
     port: int
-    #: Which queues this process's embedded worker takes: `all`; `jobs` (all but the event
-    #: queues, which an `events` process takes); `events` (only those, and no HTTP).
-    worker_share: str = "all"
+    worker_share: WorkerShare = WorkerShare.ALL
 
 
-def _worker_queues(share: str) -> Callable[[str], bool] | None:
+def _worker_queues(share: WorkerShare) -> Callable[[str], bool] | None:
     from labelops_runtime.suite import EVENT_QUEUES
 
-    if share == "jobs":
+    if share is WorkerShare.JOBS:
         return lambda queue: queue not in EVENT_QUEUES
-    if share == "events":
+    if share is WorkerShare.EVENTS:
         return lambda queue: queue in EVENT_QUEUES
     return None
 
@@ -101,7 +110,7 @@ def serve_in_this_process(
     )
     freeze_startup_objects()
     try:
-        if options.worker_share == "events":
+        if options.worker_share is WorkerShare.EVENTS:
             _work_until_stopped()
         else:
             run_server(uvicorn.Server(uvicorn_config(running.http_app, options)), sockets)
@@ -170,7 +179,11 @@ def _child_main(options: ServeOptions, sock: socket.socket, prepared: Any) -> No
 
 
 #: The children's process names (`ps -o comm`, `top`), by their worker's share.
-CHILD_NAMES = {"all": "labelops-http", "jobs": "labelops-http", "events": "labelops-events"}
+CHILD_NAMES = {
+    WorkerShare.ALL: "labelops-http",
+    WorkerShare.JOBS: "labelops-http",
+    WorkerShare.EVENTS: "labelops-events",
+}
 
 
 def name_this_process(name: str) -> None:
@@ -209,9 +222,9 @@ class ProcessSupervisor:
             sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            shares = ["all"] * self.count
+            shares = [WorkerShare.ALL] * self.count
             if self.options.embedded_worker and self.options.target == "all":
-                shares = ["jobs"] * self.count + ["events"]
+                shares = [WorkerShare.JOBS] * self.count + [WorkerShare.EVENTS]
             self._children = [
                 self._start(sock, replace(self.options, worker_share=share)) for share in shares
             ]

@@ -270,11 +270,9 @@ def start_suite(
     # Every process sends jobs and events, also the ones whose queues other workers consume.
     celery_app = make_celery_app(common, runtimes.values())
     if embedded_worker:
-        queues = sorted(
-            queue
-            for queue in {queue for runtime in runtimes.values() for queue in runtime.queues}
-            if worker_queues is None or worker_queues(queue)
-        )
+        queues = sorted({queue for runtime in runtimes.values() for queue in runtime.queues})
+        if worker_queues is not None:
+            queues = [queue for queue in queues if worker_queues(queue)]
         suite.worker = start_embedded_worker(
             celery_app, queues=queues, concurrency=common.embedded_worker_concurrency
         )

@@ -8,7 +8,6 @@ listens to costs one query.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 
 from labelops_common.events import ALL_EVENTS, Event, event_handler
 from labelops_common.jobs import resources_of
@@ -27,16 +26,7 @@ def create_webhook_deliveries(events: list[Event], session: Session) -> None:
     resources = resources_of(ProjectJobResources, bind=session.get_bind())
     deliveries = service.create_deliveries(
         session,
-        events=[
-            service.DeliveryEvent(
-                id=event.id,
-                action=event.name,
-                project_id=event.project_id,
-                payload=event.payload,
-                occurred_at=datetime.fromisoformat(event.occurred_at),
-            )
-            for event in events
-        ],
+        events=events,
         max_attempts=resources.settings.webhook_max_attempts,
         project_organizations=resources.project_organizations,
     )

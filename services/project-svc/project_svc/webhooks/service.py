@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
 from labelops_common.db import utcnow
+from labelops_common.events import Event
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from labelops_common.outbound import OutboundPolicy, OutboundRefused
@@ -256,20 +257,10 @@ def _organization_of(session: Session, project_id: int, known: dict[int, int] | 
     return organization_id
 
 
-class DeliveryEvent(NamedTuple):
-    """An event as `create_deliveries` needs it."""
-
-    id: str
-    action: str
-    project_id: int
-    payload: dict[str, Any]
-    occurred_at: datetime
-
-
 def create_deliveries(
     session: Session,
     *,
-    events: Sequence[DeliveryEvent],
+    events: Sequence[Event],
     max_attempts: int,
     project_organizations: dict[int, int] | None = None,
 ) -> list[NewDelivery]:
@@ -284,30 +275,31 @@ def create_deliveries(
     matching: dict[tuple[int, int, str], list[Webhook]] = {}
     rows: list[tuple[int, str, str, datetime, str]] = []
     for event in events:
-        if event.action not in ACTIONS:
+        if event.name not in ACTIONS:
             continue
         organization_id = event.payload.get("organization_id")
         if organization_id is None:
             organization_id = _organization_of(session, event.project_id, project_organizations)
             if organization_id is None:
                 continue
-        key = (int(organization_id), event.project_id, event.action)
+        key = (int(organization_id), event.project_id, event.name)
         if key not in matching:
             matching[key] = _matching_webhooks(
                 session,
                 organization_id=int(organization_id),
                 project_id=event.project_id,
-                action=event.action,
+                action=event.name,
             )
         webhooks = matching[key]
         if not webhooks:
             continue
         payloads = [
             json.dumps({"project_id": event.project_id, "event": batch})
-            for batch in _batches(event.action, event.payload)
+            for batch in _batches(event.name, event.payload)
         ]
+        occurred_at = datetime.fromisoformat(event.occurred_at)
         rows.extend(
-            (webhook.id, event.id, event.action, event.occurred_at, payload)
+            (webhook.id, event.id, event.name, occurred_at, payload)
             for webhook in webhooks
             for payload in payloads
         )
