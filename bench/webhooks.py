@@ -23,7 +23,8 @@ half every event received). The first alone flatters a set-up that falls behind:
 queued at the end of the window is not counted, so a faster delivery path can look costlier
 there; the second counts all of it. The machine's CPU per annotation (every process: the
 server, PostgreSQL, the receiver, the clients) is given with drain too: on this saturated
-machine, the rate falls by what a delivery adds to it. Then, for the deliveries: events
+machine, the rate falls by what a delivery adds to it; and split by process kind
+(`cpu_by_kind`), to see which side a delivery's CPU lands on. Then, for the deliveries: events
 expected (one `ANNOTATION_CREATED` per annotation created), received, lost (expected, never
 answered 2xx), duplicated (a second 2xx for the same annotation), requests per delivery
 against the attempts the deliveries carry (`X-LabelOps-Attempt`: a retry is a later attempt
@@ -61,6 +62,7 @@ from bench.infra import (
     _reachable,
     _read_postgres_url,
     log,
+    process_cpu_seconds,
     tree_cpu_seconds,
 )
 from bench.receiver import ProcessReceiver
@@ -110,6 +112,7 @@ def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
     cpu_before = tree_cpu_seconds(server.process.pid, skip_root=server.skip_root_rss)
     machine_cpu_before = machine_cpu_seconds()
+    cpu_by_kind_before = cpu_by_kind()
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -125,6 +128,7 @@ def annotate(api: Api, server: Server, task_ids: list[int], *, clients: int) -> 
         "cpu_seconds": cpu,
         "cpu_before": cpu_before,
         "machine_cpu_before": machine_cpu_before,
+        "cpu_by_kind_before": cpu_by_kind_before,
     }
 
 
@@ -135,6 +139,30 @@ def machine_cpu_seconds() -> float:
         ticks = [int(value) for value in stat.readline().split()[1:]]
     idle, iowait = ticks[3], ticks[4]
     return (sum(ticks) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+#: `cpu_by_kind`'s kinds: the server's processes by role (`labelops serve` names them),
+#: PostgreSQL's, and the rest (the clients, the receiver, the broker).
+PROCESS_KINDS = ("labelops-http", "labelops-events", "postgres", "other")
+
+
+def cpu_by_kind() -> dict[str, float]:
+    """CPU seconds used so far by the machine's live processes, summed by `PROCESS_KINDS`:
+    which side of the server a delivery's CPU lands on (the events process sends; the HTTP
+    processes answer its task reads beside the annotators' requests)."""
+    totals = dict.fromkeys(PROCESS_KINDS, 0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        kind = command if command in PROCESS_KINDS else "other"
+        totals[kind] += process_cpu_seconds(int(entry.name))
+    return totals
 
 
 def _import_tasks(api: Api, project_id: int, count: int) -> list[int]:
@@ -224,7 +252,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     broker = redis_url_with_free_db()
     work_dir = ROOT / "bench" / "results" / "webhooks-work"
     work_dir.mkdir(parents=True, exist_ok=True)
-    receiver = ProcessReceiver(work_dir / "received.jsonl", fail_every=args.fail_every).start()
+    receiver = ProcessReceiver(work_dir / "received.frames", fail_every=args.fail_every).start()
+    delivered = Delivered(receiver)
     figures: dict[str, Any] = {"rounds": []}
     env = {
         "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
@@ -267,6 +296,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 }
                 for setup in ("off", "on")
             }
+            by_kind = {setup: dict.fromkeys(PROCESS_KINDS, 0.0) for setup in ("off", "on")}
             expected: set[int] = set()
             for number in range(args.rounds):
                 order = ("off", "on") if number % 2 == 0 else ("on", "off")
@@ -292,9 +322,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     log(f"round {number + 1} webhook {setup}: {rate:.1f} annotations/s")
                     if setup == "on":
                         expected.update(result["annotation_ids"])
-                        drained = _wait_for(receiver, expected, seconds=args.drain_timeout)
+                        drained = _wait_for(delivered, expected, seconds=args.drain_timeout)
                         round_figures["drain_seconds"] = drained
                     _wait_quiet(broker, seconds=args.drain_timeout)
+                    for kind, seconds in cpu_by_kind().items():
+                        by_kind[setup][kind] += seconds - result["cpu_by_kind_before"][kind]
                     totals[setup]["machine_cpu_with_drain"] += (
                         machine_cpu_seconds() - result["machine_cpu_before"]
                     )
@@ -322,6 +354,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "machine_cpu_ms_per_annotation_with_drain": round(
                 total["machine_cpu_with_drain"] * 1000 / total["created"], 2
             ),
+            "cpu_ms_per_annotation_with_drain_by_kind": {
+                kind: round(seconds * 1000 / total["created"], 2)
+                for kind, seconds in by_kind[setup].items()
+            },
         }
     figures["rate_change"] = round(
         figures["on"]["per_second"] / figures["off"]["per_second"] - 1, 3
@@ -378,16 +414,32 @@ def _wait_quiet(broker: str, *, seconds: float) -> None:
         client.close()
 
 
-def _wait_for(receiver: ProcessReceiver, expected: set[int], *, seconds: float) -> float | None:
+class Delivered:
+    """The annotations whose `ANNOTATION_CREATED` the receiver answered 2xx. Each `update`
+    parses only the requests that came since the last: the waits are inside the CPU window
+    of the webhook half."""
+
+    def __init__(self, receiver: ProcessReceiver) -> None:
+        self.receiver = receiver
+        self.annotation_ids: set[int] = set()
+        self._seen = 0
+
+    def update(self) -> set[int]:
+        received = self.receiver.requests
+        self.annotation_ids.update(
+            int(r.json()["annotation"]["id"])
+            for r in received[self._seen :]
+            if 200 <= r.answered < 300 and r.headers.get("x-labelops-event") == "ANNOTATION_CREATED"
+        )
+        self._seen = len(received)
+        return self.annotation_ids
+
+
+def _wait_for(delivered: Delivered, expected: set[int], *, seconds: float) -> float | None:
     """Seconds until every expected annotation was answered 2xx (None: not within `seconds`)."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        done = {
-            int(r.json()["annotation"]["id"])
-            for r in list(receiver.requests)
-            if 200 <= r.answered < 300 and r.headers.get("x-labelops-event") == "ANNOTATION_CREATED"
-        }
-        if expected <= done:
+        if expected <= delivered.update():
             return round(time.monotonic() - started, 2)
         time.sleep(0.2)
     return None
@@ -412,6 +464,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+BY_KIND = "cpu_ms_per_annotation_with_drain_by_kind"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.strftime("%Y%m%d-%H%M%S")
@@ -430,6 +485,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{figures['on']['server_cpu_ms_per_annotation_with_drain']}); machine CPU "
         f"ms/annotation with drain: off {figures['off']['machine_cpu_ms_per_annotation_with_drain']}, "
         f"on {figures['on']['machine_cpu_ms_per_annotation_with_drain']}\n"
+        f"by process, off -> on: "
+        + ", ".join(
+            f"{kind} {figures['off'][BY_KIND][kind]} -> {figures['on'][BY_KIND][kind]}"
+            for kind in PROCESS_KINDS
+        )
+        + "\n"
         f"events: expected {deliveries['expected']}, received {deliveries['received']}, "
         f"lost {deliveries['lost']}, duplicated {deliveries['duplicated']}, retries "
         f"{deliveries['retries']} (attempts match requests: {deliveries['attempts_match_requests']}), "

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import uvicorn
 from labelops_common.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
+from labelops_common.queue import consume_queues
 from labelops_common.queue.embedded import create_tables as create_embedded_queue_tables
 from labelops_common.settings import CommonSettings
 
@@ -149,6 +150,7 @@ def _worker(args: argparse.Namespace) -> int:
         "--without-gossip",
         "--without-mingle",
     ]
+    consume_queues(queues)
     sweeper = suite_module.start_job_sweeper(common, runtimes)
     freeze_startup_objects()  # before the pool forks: its children inherit the frozen heap
     try:

@@ -103,8 +103,7 @@ def build_service(common: CommonSettings, settings: Settings | None = None) -> S
             read_tasks=grpc_task_reader(common),
             # No redirects: a receiver that moved is told to update the webhook's URL.
             http=WebhookHttp(
-                pool=policy.connection_pool(),
-                policy=policy,
+                connections=policy.connections(),
                 timeout_seconds=settings.webhook_timeout_seconds,
             ),
         )

@@ -97,10 +97,10 @@ def make_sender(
     resent: list[tuple[int, float]] | None = None,
 ) -> Iterator[Sender]:
     resources: Any = runtime.job_resources
-    with policy.connection_pool() as pool:
+    with policy.connections() as connections:
         yield Sender(
             session_factory=runtime.database.new_session,
-            http=WebhookHttp(pool=pool, policy=policy, timeout_seconds=5),
+            http=WebhookHttp(connections=connections, timeout_seconds=5),
             secret_key=secret_key,
             project_payloads=resources.project_payloads,
             read_tasks=resources.read_tasks,
@@ -643,11 +643,11 @@ class TestRecording:
 
 
 class TestWebhookHttp:
-    """The pinned httpcore pool deliveries are sent on (`WebhookHttp`)."""
+    """The pinned keep-alive connections deliveries are sent on (`WebhookHttp`)."""
 
     def test_request_carries_its_framing_and_headers(self, receiver) -> None:
-        with LOOPBACK_ALLOWED.connection_pool() as pool:
-            http = WebhookHttp(pool=pool, policy=LOOPBACK_ALLOWED, timeout_seconds=5)
+        with LOOPBACK_ALLOWED.connections() as connections:
+            http = WebhookHttp(connections=connections, timeout_seconds=5)
             for n in range(2):  # the second request reuses the connection
                 body = b'{"action":"WEBHOOK_TEST","n":%d}' % n
                 assert http.post(receiver.url, content=body, headers={"X-Test": "yes"}) == 200
@@ -659,8 +659,8 @@ class TestWebhookHttp:
         assert second.headers["host"] == receiver.url.split("//", 1)[1].split("/", 1)[0]
 
     def test_a_scheme_the_policy_refuses_is_not_sent(self) -> None:
-        with LOOPBACK_ALLOWED.connection_pool() as pool:
-            http = WebhookHttp(pool=pool, policy=LOOPBACK_ALLOWED, timeout_seconds=5)
+        with LOOPBACK_ALLOWED.connections() as connections:
+            http = WebhookHttp(connections=connections, timeout_seconds=5)
             with pytest.raises(OutboundRefused, match="scheme 'ftp' is not allowed"):
                 http.post("ftp://127.0.0.1/hook", content=b"{}", headers={})
 
@@ -693,6 +693,6 @@ class TestWebhookHttp:
         [delivery] = deliveries_of(session, hook)
         assert attempt_delivery(sender, delivery.id) == "queued"
         [done] = deliveries_of(session, hook)
-        assert done.error is not None and done.error.startswith("ConnectError")
+        assert done.error is not None and done.error.startswith("ConnectionRefusedError")
         assert done.response_status is None and done.next_attempt_at is not None
         assert resent == [(delivery.id, pytest.approx(0.05, abs=0.05))]

@@ -87,7 +87,7 @@ class PinnedAsyncBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
+def ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
     if isinstance(verify, ssl.SSLContext):
         return verify
     if verify is False:
@@ -104,14 +104,14 @@ def sync_pool(
     backend: httpcore.NetworkBackend, verify: ssl.SSLContext | str | bool, **kwargs: Any
 ) -> httpcore.ConnectionPool:
     return httpcore.ConnectionPool(
-        ssl_context=_ssl_context(verify), network_backend=backend, **kwargs
+        ssl_context=ssl_context(verify), network_backend=backend, **kwargs
     )
 
 
 def sync_transport(
     backend: httpcore.NetworkBackend, verify: ssl.SSLContext | str | bool
 ) -> httpx.HTTPTransport:
-    context = _ssl_context(verify)
+    context = ssl_context(verify)
     transport = httpx.HTTPTransport(verify=context, trust_env=False)
     # httpx does not expose the network backend; its pool is the documented httpcore one.
     transport._pool = sync_pool(backend, context)
@@ -121,7 +121,7 @@ def sync_transport(
 def async_transport(
     backend: httpcore.AsyncNetworkBackend, verify: ssl.SSLContext | str | bool
 ) -> httpx.AsyncHTTPTransport:
-    context = _ssl_context(verify)
+    context = ssl_context(verify)
     transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False)
     transport._pool = httpcore.AsyncConnectionPool(ssl_context=context, network_backend=backend)
     return transport

@@ -9,14 +9,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-import httpcore
 import httpx
 
+from labelops_common.outbound.connections import PinnedConnections
 from labelops_common.outbound.pinning import (
     PinnedAsyncBackend,
     PinnedSyncBackend,
     async_transport,
-    sync_pool,
+    ssl_context,
     sync_transport,
 )
 from labelops_common.settings import get_common_settings
@@ -99,12 +99,11 @@ class OutboundPolicy:
             **kwargs,
         )
 
-    def connection_pool(self, *, verify: Any = True, **kwargs: Any) -> httpcore.ConnectionPool:
-        """An httpcore pool whose every connection passes this policy, for a hot path of
-        many small requests (webhook deliveries) without httpx's layers per request. It
-        follows no redirects; the caller checks each URL's scheme (`check_scheme`) and sets
-        the request's timeouts (`extensions={"timeout": ...}`). `kwargs` go to the pool."""
-        return sync_pool(PinnedSyncBackend(self), verify, **kwargs)
+    def connections(self, *, verify: Any = True) -> PinnedConnections:
+        """Keep-alive `http.client` connections that pass this policy, for a hot path of
+        many small POSTs (webhook deliveries) without httpx's layers per request. It
+        follows no redirects and checks each URL's scheme."""
+        return PinnedConnections(self, context=ssl_context(verify))
 
     def async_client(self, **kwargs: Any) -> httpx.AsyncClient:
         transport = async_transport(PinnedAsyncBackend(self), kwargs.pop("verify", True))

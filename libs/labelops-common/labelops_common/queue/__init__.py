@@ -3,7 +3,13 @@
 from labelops_common.queue.app import create_celery_app, labelops_celery_app
 from labelops_common.queue.embedded import is_embedded_queue, purge_delivered_messages
 from labelops_common.queue.metrics import QueueDepthCollector
-from labelops_common.queue.tasks import JobHandle, call_after_commit, handles_in, labelops_task
+from labelops_common.queue.tasks import (
+    JobHandle,
+    call_after_commit,
+    consume_queues,
+    handles_in,
+    labelops_task,
+)
 from labelops_common.queue.worker import EmbeddedWorker, start_embedded_worker
 
 __all__ = [
@@ -11,6 +17,7 @@ __all__ = [
     "JobHandle",
     "QueueDepthCollector",
     "call_after_commit",
+    "consume_queues",
     "create_celery_app",
     "handles_in",
     "is_embedded_queue",

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import shared_task, signals
@@ -46,6 +47,17 @@ JOB_RESULT_STATUSES = frozenset({"succeeded", "failed", "queued", "cancelled", "
 TASK_QUEUES: dict[str, str] = {}
 #: Task name → its handle, for the runtime to find a service's jobs (and their sweeps).
 HANDLES: dict[str, JobHandle] = {}
+#: The queues a worker of this process takes (`consume_queues`, called where one starts).
+CONSUMED_QUEUES: set[str] = set()
+#: `JobHandle.run_here_after_commit`: threads per job, and runs waiting or running on them
+#: beyond which a job goes to the broker instead (where any worker may take it).
+LOCAL_THREADS = 4
+LOCAL_BACKLOG = 16
+
+
+def consume_queues(queues: Iterable[str]) -> None:
+    """Record that this process's worker takes `queues`: their jobs may run here directly."""
+    CONSUMED_QUEUES.update(queues)
 
 
 def route_by_declared_queue(name: str, *_args: Any, **_kwargs: Any) -> dict[str, str] | None:
@@ -77,14 +89,17 @@ class JobHandle:
         body: Callable[..., Any],
         job_model: Any = None,
         resources: type[JobResources] | None = None,
+        max_retries: int = 0,
     ) -> None:
         self.name = name
         self.queue = queue
         self.body = body
         self.job_model = job_model
         self.resources = resources
+        self.max_retries = max_retries
         self.module = body.__module__
         self.task: Any = None
+        self._local = _LocalRuns(name)
 
     def __repr__(self) -> str:
         return f"JobHandle({self.name!r}, queue={self.queue!r})"
@@ -94,6 +109,49 @@ class JobHandle:
         check_job_arguments(args, kwargs)
         bind = session.get_bind()
         call_after_commit(session, lambda: self.send(*args, bind=bind, **kwargs))
+
+    def run_here_after_commit(self, session: Session, *args: Any, **kwargs: Any) -> None:
+        """Once `session` commits, run the job in this process if its worker takes the job's
+        queue and the job's threads here have room; else send it (`enqueue_after_commit`).
+
+        For a job whose message costs more than its work: a broker round trip (publish,
+        receive, Celery's tracing) is about 3 ms of CPU, more than a webhook delivery's
+        request. The job's row keeps this as safe as a message: a process that dies before
+        the run leaves the row queued, and the sweeper sends it. Only for jobs without
+        Celery retries (their failures are their rows' business), which a run here could
+        not give.
+        """
+        if self.max_retries:
+            raise ValueError(f"{self.name}: a job with Celery retries must go through the broker")
+        check_job_arguments(args, kwargs)
+        bind = session.get_bind()
+        call_after_commit(session, lambda: self._run_here_or_send(args, kwargs, bind))
+
+    def _run_here_or_send(self, args: tuple[Any, ...], kwargs: dict[str, Any], bind: Any) -> None:
+        submitted = time.time()
+        if self.queue in CONSUMED_QUEUES and self._local.try_submit(
+            lambda: self._run_observed(args, kwargs, bind, submitted)
+        ):
+            return
+        self.send(*args, bind=bind, **kwargs)
+
+    def _run_observed(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], bind: Any, submitted: float
+    ) -> None:
+        """A run here, with the metrics a Celery run of the task records."""
+        QUEUE_WAIT.labels(self.name, self.queue).observe(max(0.0, time.time() - submitted))
+        started = time.perf_counter()
+        try:
+            result = self.run(*args, bind=bind, **kwargs)
+        except Exception:
+            TASKS.labels(self.name, self.queue, "failed").inc()
+            logger.exception("job crashed", extra={"task": self.name, "job_args": list(args)})
+            return
+        finally:
+            RUNTIME.labels(self.name, self.queue).observe(time.perf_counter() - started)
+        TASKS.labels(self.name, self.queue, "succeeded").inc()
+        if isinstance(result, str) and result in JOB_RESULT_STATUSES:
+            JOB_OUTCOMES.labels(self.name, self.queue, result).inc()
 
     def send(
         self, *args: Any, countdown: float | None = None, bind: Any = None, **kwargs: Any
@@ -134,6 +192,39 @@ class JobHandle:
             logger.exception("job crashed", extra={"task": self.name, "job_args": list(args)})
 
 
+class _LocalRuns:
+    """A job's threads for runs in this process, made on first use (after any fork)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._pool: ThreadPoolExecutor | None = None
+
+    def try_submit(self, function: Callable[[], None]) -> bool:
+        """Run `function` on these threads, unless `LOCAL_BACKLOG` runs are waiting or
+        running already (False: the caller sends the job to the broker)."""
+        with self._lock:
+            if self._pending >= LOCAL_BACKLOG:
+                return False
+            self._pending += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=LOCAL_THREADS, thread_name_prefix=f"job-{self._name}"
+                )
+            pool = self._pool
+
+        def run() -> None:
+            try:
+                function()
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+        pool.submit(run)
+        return True
+
+
 def labelops_task(
     *,
     name: str,
@@ -152,7 +243,12 @@ def labelops_task(
 
     def decorate(function: Callable[..., Any]) -> JobHandle:
         handle = JobHandle(
-            name=name, queue=queue, body=function, job_model=job_model, resources=resources
+            name=name,
+            queue=queue,
+            body=function,
+            job_model=job_model,
+            resources=resources,
+            max_retries=max_retries,
         )
 
         def run_task(*args: Any, **kwargs: Any) -> Any:

@@ -12,9 +12,12 @@ from collections.abc import Sequence
 
 from celery import Celery
 
+from labelops_common.queue.tasks import consume_queues
+
 
 class EmbeddedWorker:
     def __init__(self, app: Celery, *, queues: Sequence[str], concurrency: int) -> None:
+        consume_queues(queues)
         self._controller = app.WorkController(
             app=app,
             pool_cls="threads",

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,13 @@ from labelops_common.queue import (
     labelops_task,
     purge_delivered_messages,
     start_embedded_worker,
+    tasks,
 )
 from labelops_common.queue.tasks import check_job_arguments
 from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 _results: list[int] = []
 
@@ -58,6 +61,79 @@ def test_enqueue_happens_after_commit_and_never_after_rollback(
         session.commit()
     database.engine.dispose()
     assert sent == [(42,)]
+
+
+_ran_here: list[tuple[int, str]] = []
+_hold = threading.Event()
+
+
+@labelops_task(name="tests.record_here", queue="local-unit", max_retries=0, autoretry_for=())
+def record_here(value: int) -> str:
+    _hold.wait(10)
+    _ran_here.append((value, threading.current_thread().name))
+    return "succeeded"
+
+
+class TestRunHereAfterCommit:
+    """`run_here_after_commit`: a job of a queue this process's worker takes runs on the
+    job's own threads once the session commits; otherwise it is sent."""
+
+    @pytest.fixture()
+    def session(self, database_url: str) -> Iterator[Session]:
+        database = Database.from_url(database_url)
+        with database.session() as session:
+            session.execute(text("SELECT 1"))
+            yield session
+        database.engine.dispose()
+
+    @pytest.fixture(autouse=True)
+    def fresh(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+        _ran_here.clear()
+        _hold.set()
+        sent: list[tuple] = []
+        monkeypatch.setattr(record_here, "send", lambda *args, **_: sent.append(args))
+        monkeypatch.setattr(tasks, "CONSUMED_QUEUES", {"local-unit"})
+        return sent
+
+    def _wait_for_runs(self, count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(_ran_here) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def test_runs_here_after_commit_and_never_after_rollback(self, session, fresh) -> None:
+        record_here.run_here_after_commit(session, 1)
+        session.rollback()
+        session.execute(text("SELECT 1"))
+        record_here.run_here_after_commit(session, 2)
+        time.sleep(0.1)
+        assert _ran_here == []
+        session.commit()
+        self._wait_for_runs(1)
+        assert [value for value, _ in _ran_here] == [2]
+        assert _ran_here[0][1].startswith("job-tests.record_here")
+        assert fresh == []
+
+    def test_a_queue_no_worker_here_takes_is_sent(self, session, fresh, monkeypatch) -> None:
+        monkeypatch.setattr(tasks, "CONSUMED_QUEUES", {"another-queue"})
+        record_here.run_here_after_commit(session, 3)
+        session.commit()
+        assert fresh == [(3,)]
+        assert _ran_here == []
+
+    def test_past_the_backlog_jobs_are_sent(self, session, fresh, monkeypatch) -> None:
+        monkeypatch.setattr(tasks, "LOCAL_BACKLOG", 2)
+        _hold.clear()  # the first two runs wait, holding the backlog
+        for value in (4, 5, 6):
+            record_here.run_here_after_commit(session, value)
+        session.commit()
+        assert fresh == [(6,)]
+        _hold.set()
+        self._wait_for_runs(2)
+        assert sorted(value for value, _ in _ran_here) == [4, 5]
+
+    def test_a_job_with_celery_retries_is_refused(self, session) -> None:
+        with pytest.raises(ValueError, match="must go through the broker"):
+            double.run_here_after_commit(session, 7)
 
 
 @pytest.mark.parametrize("bad", [object(), {"x": object()}, [1, {2}], b"bytes"])

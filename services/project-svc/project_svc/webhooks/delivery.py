@@ -17,18 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
 
-import httpcore
 from labelops_common.db import utcnow
 from labelops_common.jobs import JobStatus
-from labelops_common.outbound import OutboundPolicy, OutboundRefused
-from sqlalchemy import and_, or_, select, text, update
+from labelops_common.outbound import OutboundRefused
+from labelops_common.outbound.connections import REQUEST_ERRORS, PinnedConnections
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from project_svc.webhooks import metrics, signing
-from project_svc.webhooks.models import Webhook, WebhookDelivery
+from project_svc.webhooks.models import WebhookDelivery
 from project_svc.webhooks.payloads import (
     PayloadUnavailable,
     ProjectPayloads,
@@ -63,24 +62,13 @@ class RetryRule:
         return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempts - 1)))
 
 
-#: What a failed request raises (httpcore's exceptions have no common base).
-REQUEST_ERRORS = (
-    httpcore.NetworkError,
-    httpcore.TimeoutException,
-    httpcore.ProtocolError,
-    httpcore.UnsupportedProtocol,
-)
-
-
 @dataclass(frozen=True)
 class WebhookHttp:
-    """POSTs on the outbound policy's pinned connection pool (`connection_pool`): httpcore
-    directly, since httpx's layers (request building, hooks, redirects, cookies) cost
-    more CPU per delivery than the request itself. Redirects are not followed: a 3xx is
-    the receiver's answer."""
+    """POSTs on the outbound policy's pinned keep-alive connections (`connections()`):
+    `http.client`, since httpx's layers and h11's parser cost more CPU per delivery than
+    the rest of the delivery. Redirects are not followed: a 3xx is the receiver's answer."""
 
-    pool: httpcore.ConnectionPool
-    policy: OutboundPolicy
+    connections: PinnedConnections
     timeout_seconds: float
     #: The threads requests are sent from, kept for the process's life: an attempt sends
     #: its chunk of requests side by side here instead of starting threads of its own.
@@ -90,23 +78,12 @@ class WebhookHttp:
 
     def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> int:
         """The answer's status code; raises `OutboundRefused` or one of `REQUEST_ERRORS`."""
-        self.policy.check_scheme(url)
-        host = urlsplit(url).netloc.rpartition("@")[2]
-        response = self.pool.request(
-            "POST",
+        return self.connections.post(
             url,
-            headers=[
-                ("Host", host),
-                ("Accept", "*/*"),
-                ("Content-Length", str(len(content))),
-                *headers.items(),
-            ],
             content=content,
-            extensions={
-                "timeout": dict.fromkeys(("connect", "read", "write", "pool"), self.timeout_seconds)
-            },
+            headers={"Accept": "*/*", **headers},
+            timeout=self.timeout_seconds,
         )
-        return response.status
 
 
 @dataclass(frozen=True)
@@ -141,13 +118,46 @@ class _Attempt:
     next_attempt_at: datetime | None = None
 
 
+class _WebhookRow(NamedTuple):
+    url: str
+    send_payload: bool
+    is_active: bool
+    headers_encrypted: str
+    secret_encrypted: str
+
+
+_READ_WEBHOOK = text(
+    """
+    SELECT url, send_payload, is_active, headers_encrypted, secret_encrypted
+    FROM webhooks WHERE id = :id
+    """
+)
+
+
 @dataclass(frozen=True)
 class _Target:
     """A webhook's URL with its decrypted headers and secret, read once per attempt."""
 
-    webhook: Webhook
+    url: str
+    send_payload: bool
     headers: dict[str, str]
     secret: str
+
+
+def _target(session: Session, sender: Sender, webhook_id: int) -> _Target | None:
+    """Where the webhook's deliveries go, or None if it was deleted or switched off."""
+    found = session.execute(_READ_WEBHOOK, {"id": webhook_id}).one_or_none()
+    if found is None:
+        return None
+    webhook = _WebhookRow(*found)
+    if not webhook.is_active:
+        return None
+    return _Target(
+        url=webhook.url,
+        send_payload=webhook.send_payload,
+        headers=webhook_headers(webhook, secret_key=sender.secret_key),
+        secret=webhook_secret(webhook, secret_key=sender.secret_key),
+    )
 
 
 def attempt_delivery(sender: Sender, delivery_id: int) -> str:
@@ -165,18 +175,11 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
         claimed = _claim(session, sender, delivery_id)
         if not claimed:
             return "skipped"
-        webhook = session.get(Webhook, claimed[0].webhook_id)
-        target = None
-        if webhook is not None and webhook.is_active:
-            target = _Target(
-                webhook=webhook,
-                headers=webhook_headers(webhook, secret_key=sender.secret_key),
-                secret=webhook_secret(webhook, secret_key=sender.secret_key),
-            )
+        target = _target(session, sender, claimed[0].webhook_id)
         read_tasks = _prefetched_tasks(sender, claimed) if target is not None else sender.read_tasks
         started = time.monotonic()
         status = "skipped"
-        done: list[tuple[WebhookDelivery, _Attempt]] = []
+        done: list[tuple[ClaimedDelivery, _Attempt]] = []
         width = max(1, sender.concurrency)
         for first in range(0, len(claimed), width):
             if first and time.monotonic() - started > sender.lease_seconds / 2:
@@ -201,7 +204,7 @@ def attempt_delivery(sender: Sender, delivery_id: int) -> str:
 def _attempt_chunk(
     session: Session,
     sender: Sender,
-    chunk: list[WebhookDelivery],
+    chunk: list[ClaimedDelivery],
     target: _Target | None,
     read_tasks: TaskReader,
 ) -> list[_Attempt]:
@@ -230,7 +233,53 @@ def _attempt_chunk(
     ]
 
 
-def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDelivery]:
+class ClaimedDelivery(NamedTuple):
+    """What an attempt reads of a delivery row it claimed (`_CLAIM`)."""
+
+    id: int
+    webhook_id: int
+    event_id: str
+    action: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    #: Counting this attempt.
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+
+
+#: `_claim`'s statement, one text for every call (built once, prepared once): the message's
+#: delivery first (if due and free), then its webhook's other due ones in id order, locked
+#: as they are picked (SKIP LOCKED), and claimed.
+_CLAIM = text(
+    """
+    WITH picked AS (
+        SELECT id FROM webhook_deliveries
+        WHERE webhook_id = (SELECT webhook_id FROM webhook_deliveries WHERE id = :delivery_id)
+            AND (status = :queued OR (status = :running AND lease_expires_at < :now))
+            AND attempts < max_attempts
+            AND (next_attempt_at IS NULL OR next_attempt_at <= :due_by)
+        ORDER BY id = :delivery_id DESC, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE webhook_deliveries AS d SET
+        status = :running,
+        attempts = d.attempts + 1,
+        lease_owner = :worker,
+        lease_expires_at = :lease_expires_at,
+        started_at = :now,
+        updated_at = :now
+    FROM picked
+    WHERE d.id = picked.id
+    RETURNING d.id, d.webhook_id, d.event_id, d.action, d.payload, d.occurred_at, d.attempts,
+        d.max_attempts, d.next_attempt_at, d.created_at
+    """
+)
+
+
+def _claim(session: Session, sender: Sender, delivery_id: int) -> list[ClaimedDelivery]:
     """Take the delivery if it is due and nobody holds it, with up to `coalesce - 1` more
     due ones of its webhook, in one transaction (row locks, SKIP LOCKED), so a duplicate
     message or a second worker never sends one twice. The delivery asked for comes first.
@@ -240,41 +289,20 @@ def _claim(session: Session, sender: Sender, delivery_id: int) -> list[WebhookDe
     deliveries need one message per `coalesce` of them, not one each.
     """
     now = utcnow()
-    model = WebhookDelivery
-    due = (
-        or_(
-            model.status == JobStatus.QUEUED.value,
-            and_(model.status == JobStatus.RUNNING.value, model.lease_expires_at < now),
-        ),
-        model.attempts < model.max_attempts,
-        or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now + EARLY_TOLERANCE),
+    rows = session.execute(
+        _CLAIM,
+        {
+            "delivery_id": delivery_id,
+            "queued": JobStatus.QUEUED.value,
+            "running": JobStatus.RUNNING.value,
+            "now": now,
+            "due_by": now + EARLY_TOLERANCE,
+            "limit": max(1, sender.coalesce),
+            "worker": sender.worker_id,
+            "lease_expires_at": now + timedelta(seconds=sender.lease_seconds),
+        },
     )
-    # One statement: the message's delivery first (if due and free), then the webhook's
-    # other due ones in id order, locked as they are picked (SKIP LOCKED), and claimed.
-    webhook_of = select(model.webhook_id).where(model.id == delivery_id).scalar_subquery()
-    picked = (
-        select(model.id)
-        .where(model.webhook_id == webhook_of, *due)
-        .order_by((model.id == delivery_id).desc(), model.id)
-        .limit(max(1, sender.coalesce))
-        .with_for_update(skip_locked=True)
-    )
-    claimed = list(
-        session.scalars(
-            update(model)
-            .where(model.id.in_(picked))
-            .values(
-                status=JobStatus.RUNNING.value,
-                attempts=model.attempts + 1,
-                lease_owner=sender.worker_id,
-                lease_expires_at=now + timedelta(seconds=sender.lease_seconds),
-                started_at=now,
-                updated_at=now,
-            )
-            .returning(model)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    claimed = [ClaimedDelivery(*row) for row in rows]
     session.commit()
     if all(delivery.id != delivery_id for delivery in claimed):
         _resend_if_early(session, sender, delivery_id)
@@ -301,7 +329,7 @@ def _resend_if_early(session: Session, sender: Sender, delivery_id: int) -> None
         sender.resend(delivery_id, wait)
 
 
-def _release(session: Session, sender: Sender, deliveries: list[WebhookDelivery]) -> None:
+def _release(session: Session, sender: Sender, deliveries: list[ClaimedDelivery]) -> None:
     """Give claimed deliveries back unattempted, and send their messages again."""
     model = WebhookDelivery
     ids = [d.id for d in deliveries]
@@ -322,7 +350,7 @@ def _release(session: Session, sender: Sender, deliveries: list[WebhookDelivery]
         sender.resend(delivery_id, 0.0)
 
 
-def _prefetched_tasks(sender: Sender, deliveries: list[WebhookDelivery]) -> TaskReader:
+def _prefetched_tasks(sender: Sender, deliveries: list[ClaimedDelivery]) -> TaskReader:
     """A task reader answering from one read of every task these deliveries name (per
     project); tasks it did not read are read on demand."""
     wanted: dict[int, set[int]] = {}
@@ -361,7 +389,7 @@ class _Request:
 def _prepare(
     session: Session,
     sender: Sender,
-    delivery: WebhookDelivery,
+    delivery: ClaimedDelivery,
     target: _Target,
     read_tasks: TaskReader,
 ) -> _Request | _Attempt:
@@ -374,7 +402,7 @@ def _prepare(
             action=delivery.action,
             project_id=payload.get("project_id"),
             event=dict(payload.get("event") or {}),
-            send_payload=target.webhook.send_payload,
+            send_payload=target.send_payload,
             project_payloads=sender.project_payloads,
             read_tasks=read_tasks,
         )
@@ -397,14 +425,12 @@ def _prepare(
 
 
 def _post(
-    sender: Sender, delivery: WebhookDelivery, target: _Target, request: _Request
+    sender: Sender, delivery: ClaimedDelivery, target: _Target, request: _Request
 ) -> _Attempt:
     """Send the request (any thread: no session here) and judge the answer."""
     started = time.perf_counter()
     try:
-        code = sender.http.post(
-            target.webhook.url, content=request.content, headers=request.headers
-        )
+        code = sender.http.post(target.url, content=request.content, headers=request.headers)
     except OutboundRefused as refused:
         result = _failure(sender, delivery, f"refused: {refused.reason}", retryable=False)
         result.outcome = "refused"
@@ -436,7 +462,7 @@ def _elapsed_ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def _failure(sender: Sender, delivery: WebhookDelivery, error: str, *, retryable: bool) -> _Attempt:
+def _failure(sender: Sender, delivery: ClaimedDelivery, error: str, *, retryable: bool) -> _Attempt:
     window_ends = delivery.occurred_at + timedelta(seconds=sender.retry.window_seconds)
     more = (
         retryable
@@ -482,7 +508,7 @@ _RECORD_OUTCOMES = text(
 )
 
 
-def _record(session: Session, sender: Sender, done: list[tuple[WebhookDelivery, _Attempt]]) -> None:
+def _record(session: Session, sender: Sender, done: list[tuple[ClaimedDelivery, _Attempt]]) -> None:
     """The attempts' outcomes on their rows in one UPDATE (committed by the caller).
 
     A row is written only while this worker still holds it; a row another worker took over
@@ -525,7 +551,7 @@ def _record(session: Session, sender: Sender, done: list[tuple[WebhookDelivery, 
             result.next_attempt_at = None
 
 
-def _after_commit(sender: Sender, delivery: WebhookDelivery, result: _Attempt) -> None:
+def _after_commit(sender: Sender, delivery: ClaimedDelivery, result: _Attempt) -> None:
     """Metrics, the retry's message and the log line, once the outcome is saved."""
     if result.outcome == "taken_over":
         return

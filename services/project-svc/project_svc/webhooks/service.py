@@ -8,11 +8,12 @@ secret key.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from labelops_common.db import utcnow
@@ -20,7 +21,7 @@ from labelops_common.events import Event
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from labelops_common.outbound import OutboundPolicy, OutboundRefused
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from project_svc.projects.models import Project
@@ -47,7 +48,11 @@ def _encrypt(secret_key: str, value: str) -> str:
     return _fernet(secret_key).encrypt(value.encode()).decode()
 
 
+@functools.lru_cache(maxsize=4096)
 def _decrypt(secret_key: str, ciphertext: str) -> str:
+    """The plaintext, remembered: every delivery attempt reads its webhook's secret and
+    headers, and a Fernet key derivation and decryption per attempt cost more than the
+    attempt's bookkeeping. A changed value is a new ciphertext, so nothing goes stale."""
     if not ciphertext:
         return ""
     try:
@@ -57,14 +62,24 @@ def _decrypt(secret_key: str, ciphertext: str) -> str:
         return ""
 
 
-def webhook_headers(webhook: Webhook, *, secret_key: str) -> dict[str, str]:
+class EncryptedFields(Protocol):
+    """A webhook's stored secrets: the row, or what a delivery attempt reads of it."""
+
+    @property
+    def headers_encrypted(self) -> str: ...
+
+    @property
+    def secret_encrypted(self) -> str: ...
+
+
+def webhook_headers(webhook: EncryptedFields, *, secret_key: str) -> dict[str, str]:
     """The webhook's extra request headers, decrypted."""
     text = _decrypt(secret_key, webhook.headers_encrypted)
     headers: dict[str, str] = json.loads(text) if text else {}
     return headers
 
 
-def webhook_secret(webhook: Webhook, *, secret_key: str) -> str:
+def webhook_secret(webhook: EncryptedFields, *, secret_key: str) -> str:
     return _decrypt(secret_key, webhook.secret_encrypted)
 
 
@@ -196,23 +211,37 @@ def delete_webhook(session: Session, *, webhook: Webhook) -> None:
 # ------------------------------------------------------------------------ deliveries
 
 
+#: `_matching_webhooks`' statement: one text for every call, so it is prepared once (it runs
+#: for every project and action of every events message).
+_MATCHING_WEBHOOKS = text(
+    """
+    SELECT id FROM webhooks
+    WHERE organization_id = :organization_id
+        AND is_active
+        AND (project_id IS NULL OR (NOT :organization_only AND project_id = :project_id))
+        AND (send_for_all_actions OR actions @> CAST(:actions AS jsonb))
+    ORDER BY id
+    """
+)
+
+
 def _matching_webhooks(
     session: Session, *, organization_id: int, project_id: int | None, action: str
-) -> list[Webhook]:
-    """Label Studio's `get_active_webhooks`: the project's and the organization's webhooks
-    (only the organization's for an organization-only action) that send this action."""
-    scope = (
-        Webhook.project_id.is_(None)
-        if project_id is None or ACTIONS[action].organization_only
-        else or_(Webhook.project_id == project_id, Webhook.project_id.is_(None))
+) -> list[int]:
+    """Label Studio's `get_active_webhooks`: the ids of the project's and the organization's
+    webhooks (only the organization's for an organization-only action) that send this
+    action."""
+    return list(
+        session.scalars(
+            _MATCHING_WEBHOOKS,
+            {
+                "organization_id": organization_id,
+                "organization_only": ACTIONS[action].organization_only,
+                "project_id": project_id,
+                "actions": json.dumps([action]),
+            },
+        )
     )
-    statement = select(Webhook).where(
-        Webhook.organization_id == organization_id,
-        Webhook.is_active.is_(True),
-        scope,
-        or_(Webhook.send_for_all_actions.is_(True), Webhook.actions.contains([action])),
-    )
-    return list(session.scalars(statement))
 
 
 def _batches(action: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -272,7 +301,7 @@ def create_deliveries(
     Rows are written with one INSERT ... RETURNING for all the events (`_INSERT_DELIVERIES`),
     not as ORM objects: a busy project makes one per annotation, and building rows cost
     more than the insert. A project's matching webhooks are read once per action."""
-    matching: dict[tuple[int, int, str], list[Webhook]] = {}
+    matching: dict[tuple[int, int, str], list[int]] = {}
     rows: list[tuple[int, str, str, datetime, str]] = []
     for event in events:
         if event.name not in ACTIONS:
@@ -290,8 +319,8 @@ def create_deliveries(
                 project_id=event.project_id,
                 action=event.name,
             )
-        webhooks = matching[key]
-        if not webhooks:
+        webhook_ids = matching[key]
+        if not webhook_ids:
             continue
         payloads = [
             json.dumps({"project_id": event.project_id, "event": batch})
@@ -299,8 +328,8 @@ def create_deliveries(
         ]
         occurred_at = datetime.fromisoformat(event.occurred_at)
         rows.extend(
-            (webhook.id, event.id, event.name, occurred_at, payload)
-            for webhook in webhooks
+            (webhook_id, event.id, event.name, occurred_at, payload)
+            for webhook_id in webhook_ids
             for payload in payloads
         )
     if not rows:

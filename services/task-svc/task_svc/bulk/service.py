@@ -8,6 +8,7 @@ commits except where a page boundary ends a read-only transaction (`stream_task_
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,8 +18,22 @@ from typing import Any
 from labelops_common.db import utcnow
 from labelops_common.directory import ProjectInfo
 from labelops_common.labelconfig import validate_result
-from sqlalchemy import ColumnElement, Row, Text, cast, func, literal, null, or_, select
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -450,7 +465,11 @@ STREAM_PREDICTION_FIELDS: dict[str, Any] = {
 }
 
 
-def stream_columns(query: StreamQuery) -> list[Any]:
+@functools.cache
+def stream_columns(*, annotations: bool, predictions: bool) -> tuple[Any, ...]:
+    """The columns of a stream's rows. Built once per shape: the JSON aggregates are large
+    expressions, and building them cost more than reading a few tasks (webhook deliveries
+    read one task at a time)."""
     columns: list[Any] = [
         Task.id,
         Task.project_id,
@@ -459,11 +478,11 @@ def stream_columns(query: StreamQuery) -> list[Any]:
         Task.inner_id,
         Task.source_key,
     ]
-    if query.include_annotations:
+    if annotations:
         columns.append(_json_array(Annotation, STREAM_ANNOTATION_FIELDS, "annotations_json"))
-    if query.include_predictions:
+    if predictions:
         columns.append(_json_array(Prediction, STREAM_PREDICTION_FIELDS, "predictions_json"))
-    return columns
+    return tuple(columns)
 
 
 def stream_batch_size(requested: int) -> int:
@@ -474,8 +493,9 @@ def stream_batch_size(requested: int) -> int:
     return requested or DEFAULT_STREAM_BATCH
 
 
-def _stream_conditions(session: Session, query: StreamQuery) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [Task.project_id == query.project_id]
+def _view_conditions(session: Session, query: StreamQuery) -> list[ColumnElement[bool]]:
+    """What narrows the stream beyond its project: annotated tasks only, a view's filters."""
+    where: list[ColumnElement[bool]] = []
     if query.only_annotated:
         # Any annotation, submitted or skipped (Label Studio's "only annotated" export).
         where.append(or_(Task.total_annotations > 0, Task.cancelled_annotations > 0))
@@ -496,6 +516,21 @@ def _stream_conditions(session: Session, query: StreamQuery) -> list[ColumnEleme
     return where
 
 
+@functools.cache
+def _tasks_by_id(*, annotations: bool, predictions: bool) -> Select[Any]:
+    """Tasks of a project by id, one statement object per shape: SQLAlchemy computes a
+    statement's cache key once per object, and for these JSON aggregates that cost more
+    than reading a task (webhook deliveries read a handful at a time)."""
+    return (
+        select(*stream_columns(annotations=annotations, predictions=predictions))
+        .where(
+            Task.project_id == bindparam("project_id"),
+            Task.id == any_(bindparam("task_ids", type_=ARRAY(BigInteger))),
+        )
+        .order_by(Task.id)
+    )
+
+
 def stream_task_pages(session: Session, query: StreamQuery) -> Iterator[TaskPage]:
     """The tasks matching `query` in id order, one page at a time (keyset, never OFFSET).
 
@@ -505,21 +540,29 @@ def stream_task_pages(session: Session, query: StreamQuery) -> Iterator[TaskPage
     memory and snapshot age stay bounded by one page, however many tasks there are.
     """
     size = stream_batch_size(query.batch_size)
-    where = _stream_conditions(session, query)
-    columns = stream_columns(query)
+    narrowed = _view_conditions(session, query)
     if query.task_ids:
         # The requested ids in order, `size` at a time (a page may come out smaller).
+        by_id = _tasks_by_id(
+            annotations=query.include_annotations, predictions=query.include_predictions
+        )
+        if narrowed:
+            by_id = by_id.where(*narrowed)
         for chunk in _chunks(sorted(set(query.task_ids)), size):
-            statement = select(*columns).where(*where, Task.id.in_(list(chunk))).order_by(Task.id)
-            tasks = list(session.execute(statement))
+            parameters = {"project_id": query.project_id, "task_ids": list(chunk)}
+            tasks = list(session.connection().execute(by_id, parameters))
             if tasks:
                 yield TaskPage(tasks=tasks)
             _end_page(session)
         return
+    columns = stream_columns(
+        annotations=query.include_annotations, predictions=query.include_predictions
+    )
+    where = [Task.project_id == query.project_id, *narrowed]
     last_id = 0
     while True:
         statement = select(*columns).where(*where, Task.id > last_id).order_by(Task.id).limit(size)
-        tasks = list(session.execute(statement))
+        tasks = list(session.connection().execute(statement))
         if not tasks:
             return
         last_id = tasks[-1].id
