@@ -36,6 +36,9 @@ MAX_ANSWER_BYTES = 64 * 1024
 #: Idle connections kept per origin.
 MAX_IDLE_PER_ORIGIN = 32
 
+#: What writing to a kept connection the server has closed raises (`RemoteDisconnected` is a
+#: `ConnectionResetError`).
+STALE_CONNECTION_ERRORS = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
 #: What a failed exchange raises, besides the policy's `OutboundRefused` (a `ValueError`).
 REQUEST_ERRORS: tuple[type[Exception], ...] = (OSError, http.client.HTTPException)
 
@@ -102,14 +105,16 @@ class PinnedConnections:
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         origin = (scheme, host, port)
-        connection = self._checkout(origin, timeout)
+        connection, reused = self._checkout(origin, timeout)
         try:
-            connection.request("POST", target, body=content, headers=headers)
-            answer = connection.getresponse()
-            answer.read(MAX_ANSWER_BYTES)
-        except BaseException:
-            connection.close()
-            raise
+            answer = _exchange(connection, target, content, headers)
+        except STALE_CONNECTION_ERRORS:
+            if not reused:
+                raise
+            # A kept connection the server closed as we wrote to it (it said nothing before,
+            # or a poll would have seen the close): once more on a new one.
+            connection, _ = self._checkout(origin, timeout, fresh=True)
+            answer = _exchange(connection, target, content, headers)
         if answer.isclosed() and not answer.will_close:
             self._checkin(origin, connection)
         else:
@@ -134,9 +139,13 @@ class PinnedConnections:
     ) -> None:
         self.close()
 
-    def _checkout(self, origin: tuple[str, str, int], timeout: float) -> PinnedHTTPConnection:
+    def _checkout(
+        self, origin: tuple[str, str, int], timeout: float, *, fresh: bool = False
+    ) -> tuple[PinnedHTTPConnection, bool]:
+        """A kept connection to `origin` that still looks open, else a new one; and whether
+        it was kept."""
         now = time.monotonic()
-        while True:
+        while not fresh:
             with self._lock:
                 idle = self._idle.get(origin)
                 entry = idle.pop() if idle else None
@@ -147,14 +156,15 @@ class PinnedConnections:
                 connection.timeout = timeout
                 if connection.sock is not None:
                     connection.sock.settimeout(timeout)
-                return connection
+                return connection, True
             connection.close()
         scheme, host, port = origin
         if scheme == "https":
-            return PinnedHTTPSConnection(
+            https = PinnedHTTPSConnection(
                 host, port, policy=self._policy, timeout=timeout, context=self._context
             )
-        return PinnedHTTPConnection(host, port, policy=self._policy, timeout=timeout)
+            return https, False
+        return PinnedHTTPConnection(host, port, policy=self._policy, timeout=timeout), False
 
     def _checkin(self, origin: tuple[str, str, int], connection: PinnedHTTPConnection) -> None:
         with self._lock:
@@ -163,6 +173,21 @@ class PinnedConnections:
                 idle.append((time.monotonic(), connection))
                 return
         connection.close()
+
+
+def _exchange(
+    connection: PinnedHTTPConnection, target: str, content: bytes, headers: dict[str, str]
+) -> http.client.HTTPResponse:
+    """One request and its whole answer (up to `MAX_ANSWER_BYTES`); the connection is closed
+    if it fails."""
+    try:
+        connection.request("POST", target, body=content, headers=headers)
+        answer = connection.getresponse()
+        answer.read(MAX_ANSWER_BYTES)
+    except BaseException:
+        connection.close()
+        raise
+    return answer
 
 
 def _readable(connection: http.client.HTTPConnection) -> bool:
