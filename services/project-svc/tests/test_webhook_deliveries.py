@@ -513,44 +513,46 @@ class TestCoalescing:
         assert after == {first.id: ("succeeded", 1, None), second.id: ("queued", 0, None)}
         assert resent == [(second.id, 0.0)]
 
-    def test_an_attempt_sends_its_requests_side_by_side(
-        self, session, runtime, secret_key, org, project
+    @pytest.mark.parametrize(
+        ("answer_seconds", "deliveries", "sequential_seconds", "most_at_once"),
+        [
+            # A slow receiver still gets `concurrency` requests at once (after the first,
+            # which outlasts `sequential_seconds`): its latency does not cap the webhook.
+            (0.3, 6, 0.1, 3),
+            # Within `sequential_seconds`, the attempt sends from its own thread, one by one.
+            (0.01, 4, 30.0, 1),
+        ],
+        ids=["slow-receiver-side-by-side", "quick-receiver-one-at-a-time"],
+    )
+    def test_how_many_requests_an_attempt_has_in_flight(
+        self,
+        session,
+        runtime,
+        secret_key,
+        org,
+        project,
+        answer_seconds,
+        deliveries,
+        sequential_seconds,
+        most_at_once,
     ) -> None:
-        """A receiver answering slowly still gets `concurrency` requests at once (after the
-        first, which outlasts `sequential_seconds`), so its latency does not cap the
-        webhook's deliveries per second."""
-        with slow_receiver(seconds=0.3) as slow:
-            hook = add_webhook(session, secret_key, org=org, url=slow.url, project_id=project.id)
-            for _ in range(6):
+        with slow_receiver(seconds=answer_seconds) as receiver:
+            hook = add_webhook(
+                session, secret_key, org=org, url=receiver.url, project_id=project.id
+            )
+            for _ in range(deliveries):
                 run_handlers(
                     event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
                 )
             first, *_ = deliveries_of(session, hook)
             for sender in make_sender(runtime, secret_key):
-                assert attempt_delivery(dataclasses.replace(sender, concurrency=3), first.id) == (
-                    "succeeded"
+                timed = dataclasses.replace(
+                    sender, concurrency=3, sequential_seconds=sequential_seconds
                 )
+                assert attempt_delivery(timed, first.id) == "succeeded"
             assert {d.status for d in deliveries_of(session, hook)} == {"succeeded"}
-            assert slow.received == 6
-            assert slow.most_at_once == 3
-
-    def test_a_quick_receiver_gets_one_request_at_a_time(
-        self, session, runtime, secret_key, org, project
-    ) -> None:
-        """Within `sequential_seconds` the attempt sends from its own thread, one by one."""
-        with slow_receiver(seconds=0.01) as quick:
-            hook = add_webhook(session, secret_key, org=org, url=quick.url, project_id=project.id)
-            for _ in range(4):
-                run_handlers(
-                    event("PROJECT_UPDATED", project.id, project_id=project.id, organization_id=org)
-                )
-            first, *_ = deliveries_of(session, hook)
-            for sender in make_sender(runtime, secret_key):
-                quick_sender = dataclasses.replace(sender, concurrency=3, sequential_seconds=30)
-                assert attempt_delivery(quick_sender, first.id) == "succeeded"
-            assert {d.status for d in deliveries_of(session, hook)} == {"succeeded"}
-            assert quick.received == 4
-            assert quick.most_at_once == 1
+            assert receiver.received == deliveries
+            assert receiver.most_at_once == most_at_once
 
 
 class _SlowReceiver:
