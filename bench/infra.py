@@ -285,9 +285,14 @@ def tree_cpu_seconds(root: int, *, skip_root: bool = False) -> float:
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one live process (0 once it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
     except OSError:
         return 0.0
+
+
+def stat_cpu_seconds(stat: str) -> float:
+    """User + system CPU seconds in a `/proc/<pid>/stat` line."""
+    fields = stat.rsplit(")", 1)[1].split()
     # After "pid (comm)": state is field 0, utime 11, stime 12.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

@@ -62,7 +62,7 @@ from bench.infra import (
     _reachable,
     _read_postgres_url,
     log,
-    process_cpu_seconds,
+    stat_cpu_seconds,
     tree_cpu_seconds,
 )
 from bench.receiver import ProcessReceiver
@@ -161,7 +161,7 @@ def cpu_by_kind() -> dict[str, float]:
             continue
         command = text[text.index("(") + 1 : text.rindex(")")]
         kind = command if command in PROCESS_KINDS else "other"
-        totals[kind] += process_cpu_seconds(int(entry.name))
+        totals[kind] += stat_cpu_seconds(text)
     return totals
 
 

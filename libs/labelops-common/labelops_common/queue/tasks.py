@@ -144,14 +144,10 @@ class JobHandle:
         try:
             result = self.run(*args, bind=bind, **kwargs)
         except Exception:
-            TASKS.labels(self.name, self.queue, "failed").inc()
+            _count_run(self.name, self.queue, started, "failed")
             logger.exception("job crashed", extra={"task": self.name, "job_args": list(args)})
             return
-        finally:
-            RUNTIME.labels(self.name, self.queue).observe(time.perf_counter() - started)
-        TASKS.labels(self.name, self.queue, "succeeded").inc()
-        if isinstance(result, str) and result in JOB_RESULT_STATUSES:
-            JOB_OUTCOMES.labels(self.name, self.queue, result).inc()
+        _count_run(self.name, self.queue, started, "succeeded", result)
 
     def send(
         self, *args: Any, countdown: float | None = None, bind: Any = None, **kwargs: Any
@@ -335,10 +331,19 @@ def _task_finished(
 ) -> None:
     request = task.request
     queue = (request.delivery_info or {}).get("routing_key") or task.queue or ""
-    started = getattr(request, "_labelops_started", None)
-    if started is not None:
-        RUNTIME.labels(task.name, queue).observe(time.perf_counter() - started)
     outcome = {"SUCCESS": "succeeded", "RETRY": "retried"}.get(state or "", "failed")
-    TASKS.labels(task.name, queue, outcome).inc()
-    if state == "SUCCESS" and isinstance(retval, str) and retval in JOB_RESULT_STATUSES:
-        JOB_OUTCOMES.labels(task.name, queue, retval).inc()
+    started = getattr(request, "_labelops_started", None)
+    _count_run(task.name, queue, started, outcome, retval if state == "SUCCESS" else None)
+
+
+def _count_run(
+    task: str, queue: str, started: float | None, outcome: str, result: Any = None
+) -> None:
+    """A finished run's metrics (a Celery run's, or one `run_here_after_commit` started):
+    its time since `started` (`perf_counter`), its outcome, and the job's own if it
+    returned one."""
+    if started is not None:
+        RUNTIME.labels(task, queue).observe(time.perf_counter() - started)
+    TASKS.labels(task, queue, outcome).inc()
+    if isinstance(result, str) and result in JOB_RESULT_STATUSES:
+        JOB_OUTCOMES.labels(task, queue, result).inc()
