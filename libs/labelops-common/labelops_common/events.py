@@ -4,9 +4,10 @@ An event is sent to the `events` queue only once the producing transaction commi
 carrying JSON only: an event id, the event name (Label Studio's webhook action names), the
 project id, a small payload of ids (never data, never an unbounded id list) and when it
 happened. Committed events go to a per-process outbox whose thread sends them; events that
-arrive within 200 ms of each other, or while it sends, share one message
-(`deliver_batch`), so a busy server pays one publish (and a worker one task) for many
-events, and a request never waits for the broker.
+arrive within `events_linger_seconds` (0.5 s) of each other, or while it sends, share one
+message (`deliver_batch`), so a busy server pays one publish (and a worker one task, and
+each batch handler one transaction) for many events, and a request never waits for the
+broker.
 
 A consuming service registers handlers in one of its job modules (its `ServiceJobs` lists
 the module and the `events` queue, so the workers of `events` build it and import them)::
@@ -56,6 +57,7 @@ from labelops_common.db import utcnow
 from labelops_common.jobs import job_resources
 from labelops_common.queue import call_after_commit, labelops_celery_app, labelops_task
 from labelops_common.queue.tasks import check_job_arguments
+from labelops_common.settings import get_common_settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +66,6 @@ DELIVER_TASK = "labelops.events.deliver"
 DELIVER_BATCH_TASK = "labelops.events.deliver_batch"
 #: At most this many events share one message.
 MAX_EVENTS_PER_MESSAGE = 100
-#: How long the outbox waits after an event for others to send with it.
-BATCH_LINGER_SECONDS = 0.2
 #: The outbox's pauses between tries while the broker is unreachable (doubling).
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
@@ -332,6 +332,7 @@ class _Outbox:
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._linger_seconds = 0.0
 
     def put(self, args: EventArgs) -> None:
         with self._changed:
@@ -340,6 +341,7 @@ class _Outbox:
                 self._queue = queue.SimpleQueue()
                 self._unsent = 0
                 self._pid = os.getpid()
+                self._linger_seconds = get_common_settings().events_linger_seconds
                 self._thread = threading.Thread(
                     target=self._run, name="labelops-events-outbox", daemon=True
                 )
@@ -360,7 +362,7 @@ class _Outbox:
         while True:
             batch = [self._queue.get()]
             # Linger a moment for the events of concurrent requests, to share the message.
-            deadline = time.monotonic() + BATCH_LINGER_SECONDS
+            deadline = time.monotonic() + self._linger_seconds
             while len(batch) < MAX_EVENTS_PER_MESSAGE:
                 try:
                     batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))

@@ -20,6 +20,7 @@ from labelops_common.events import (
     publish_after_commit,
     unregister_handler,
 )
+from labelops_common.settings import get_common_settings
 from labelops_testing.databases import scratch_database_url
 from prometheus_client import REGISTRY
 from sqlalchemy import text
@@ -335,6 +336,39 @@ def test_events_that_gather_while_one_is_sent_share_the_next_message(database, m
     (batch,) = sent[1][1]
     assert [item[3]["annotation_id"] for item in batch] == list(range(1, 31))
     assert {item[1] for item in batch} == {ANNOTATION_CREATED}
+
+
+@pytest.mark.parametrize(("linger_seconds", "messages"), [(1.5, 1), (0.05, 2)])
+def test_events_committed_within_the_linger_share_one_message(
+    database, monkeypatch, linger_seconds: float, messages: int
+) -> None:
+    """`LABELOPS_EVENTS_LINGER_SECONDS` is how long an event waits for others: two commits
+    0.3 s apart share a message under a longer linger, and go one each under a shorter."""
+    sent: list[str] = []
+
+    class Recording:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def apply_async(self, *, args: Any, queue: str) -> None:
+            sent.append(self.name)
+
+    class App:
+        tasks = {name: Recording(name) for name in (events.DELIVER_TASK, events.DELIVER_BATCH_TASK)}
+
+    monkeypatch.setenv("LABELOPS_EVENTS_LINGER_SECONDS", str(linger_seconds))
+    get_common_settings.cache_clear()
+    monkeypatch.setattr(events, "_outbox", events._Outbox())  # reads the setting when it starts
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    try:
+        _publish(database, ANNOTATION_CREATED, commit=True, annotation_id=1)
+        time.sleep(0.3)
+        _publish(database, ANNOTATION_CREATED, commit=True, annotation_id=2)
+        assert events.flush_sent_events(timeout=10)
+    finally:
+        get_common_settings.cache_clear()
+    expected = [events.DELIVER_BATCH_TASK] if messages == 1 else [events.DELIVER_TASK] * 2
+    assert sent == expected
 
 
 def test_a_batch_runs_every_event_and_retries_only_the_failed_handler_of_one(

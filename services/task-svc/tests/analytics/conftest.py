@@ -33,6 +33,9 @@ RESULT = [
 def celery_app(stack) -> Iterator[Celery]:
     """One broker and worker per module (starting a worker costs seconds)."""
     previous = celery_state.default_app
+    # Events earlier tests committed without a broker are dropped now, not sent to this
+    # module's worker (the outbox holds them up to `events_linger_seconds`).
+    events.flush_sent_events()
     with scratch_database_url("analytics-broker") as broker_database:
         app = create_celery_app(
             name="labelops",
@@ -44,6 +47,7 @@ def celery_app(stack) -> Iterator[Celery]:
         try:
             yield app
         finally:
+            events.flush_sent_events()
             worker.stop(timeout=15)
             celery_state.set_default_app(previous)
 
