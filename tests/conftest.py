@@ -91,7 +91,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
         "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
         # As `make run`: the tests' webhook receivers and ML backends listen on loopback.
-        # Refusal under the chart's default (off) is tested in each service's own tests.
+        # Refusal under the chart's default (off) is tested in each service's own tests,
+        # and through the SDK in `test_sdk_webhooks.py`.
         "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
     }
     with embedded_data_dir() as data_dir, service_databases() as urls:

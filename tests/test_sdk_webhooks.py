@@ -1,14 +1,32 @@
 """Webhooks through the official SDK, delivered to a real receiver on loopback by the
-single-process suite: events flow task-svc → `events` → project-svc → `webhooks` → HTTP."""
+single-process suite: events flow task-svc → `events` → project-svc → `webhooks` → HTTP.
+And refused, under the chart's default outbound policy, when they point at loopback."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
+import pytest
+import redis
 from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+from labelops_runtime.suite import free_loopback_port
+from labelops_testing.databases import redis_url_with_free_db
 from labelops_testing.receivers import webhook_receiver
 from project_svc.webhooks import signing
 
-from .conftest import ADMIN_TOKEN  # type: ignore[import-not-found]
+from .conftest import (  # type: ignore[import-not-found]
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ADMIN_TOKEN,
+    SECRET,
+    RunningProcess,
+    service_databases,
+    start_labelops,
+    stop,
+)
 
 CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -89,3 +107,48 @@ def test_sdk_drives_webhooks_and_the_receiver_gets_signed_retried_deliveries(sui
         sdk.webhooks.delete(id=hook.id)
         assert sdk.webhooks.list(project=str(project.id)) == []
         assert len(receiver.requests) == 3
+
+
+@pytest.fixture()
+def project_svc_as_charted(tmp_path: Path) -> Iterator[RunningProcess]:
+    """project-svc alone under the chart's default outbound policy (`outbound.
+    allowPrivateNetworks: false`), unlike the suite, whose receivers listen on loopback."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    port = free_loopback_port()
+    broker = redis_url_with_free_db()
+    with service_databases(("project-svc",)) as database_urls:
+        env = {
+            **database_urls,
+            "LABELOPS_DATA_DIR": str(data_dir),
+            "LABELOPS_SECRET_KEY": SECRET,
+            "LABELOPS_BROKER_URL": broker,
+            "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "false",
+            "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+            "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+            "LABELOPS_PROJECT_SVC_HTTP_PORT": str(port),
+            "LABELOPS_PROJECT_SVC_GRPC_BIND": f"127.0.0.1:{free_loopback_port()}",
+        }
+        args = ["serve", "--target", "project-svc", "--migrate", "--host", "127.0.0.1"]
+        running = start_labelops(args, env, tmp_path / "project-svc.log", port)
+        try:
+            yield running
+        finally:
+            stop(running)
+            client = redis.Redis.from_url(broker)
+            client.flushdb()
+            client.close()
+
+
+def test_sdk_webhook_to_loopback_is_refused_under_the_chart_default(
+    project_svc_as_charted,
+) -> None:
+    sdk = LabelStudio(base_url=project_svc_as_charted.base_url, api_key=ADMIN_TOKEN)
+    for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook"):
+        with pytest.raises(ApiError) as refused:
+            sdk.webhooks.create(url=url)
+        assert refused.value.status_code == 400, url
+        reasons = refused.value.body["validation_errors"]["url"]
+        assert "outbound address policy" in reasons[0], reasons
+    assert sdk.webhooks.list() == []
