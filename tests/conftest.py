@@ -14,19 +14,24 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from labelops_common.settings import SERVICE_NAMES
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing.databases import (
     embedded_data_dir,
-    redis_url_with_free_db,
     scratch_database_url,
+    scratch_redis_url,
 )
 
 ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
 SECRET = "cross-service-test-secret-key-0123456789abcdef"
+#: The admin every started server creates.
+ADMIN_ENV = {
+    "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
+    "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
+}
 
 
 @dataclass
@@ -66,6 +71,20 @@ def start_labelops(
         time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"labelops did not become healthy:\n{running.log()[-4000:]}")
+
+
+def start_service(
+    name: str, env: dict[str, str], tmp_path: Path, *, http_port: int, grpc_port: int
+) -> RunningProcess:
+    """`labelops serve --target <name>` alone, as one Deployment of the chart runs it."""
+    prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
+    env = {
+        **env,
+        prefix + "GRPC_BIND": f"127.0.0.1:{grpc_port}",
+        prefix + "HTTP_PORT": str(http_port),
+    }
+    args = ["serve", "--target", name, "--migrate", "--host", "127.0.0.1"]
+    return start_labelops(args, env, tmp_path / f"{name}.log", http_port)
 
 
 def stop(running: RunningProcess) -> None:
@@ -133,8 +152,10 @@ def split_services(tmp_path: Path) -> Iterator[SplitServices]:
     grpc_ports = {name: free_loopback_port() for name in ("project-svc", "task-svc")}
     http_ports = {name: free_loopback_port() for name in ("project-svc", "task-svc")}
     peers = json.dumps({name: f"127.0.0.1:{port}" for name, port in grpc_ports.items()})
-    broker = redis_url_with_free_db()
-    with service_databases(("project-svc", "task-svc")) as database_urls:
+    with (
+        scratch_redis_url() as broker,
+        service_databases(("project-svc", "task-svc")) as database_urls,
+    ):
         common = {
             "LABELOPS_DATA_DIR": str(data_dir),
             "LABELOPS_SECRET_KEY": SECRET,
@@ -145,23 +166,16 @@ def split_services(tmp_path: Path) -> Iterator[SplitServices]:
         }
 
         def start(name: str, extra: dict[str, str]) -> RunningProcess:
-            prefix = "LABELOPS_" + name.upper().replace("-", "_") + "_"
-            env = {
-                **common,
-                **extra,
-                prefix + "GRPC_BIND": f"127.0.0.1:{grpc_ports[name]}",
-                prefix + "HTTP_PORT": str(http_ports[name]),
-            }
-            args = ["serve", "--target", name, "--migrate", "--host", "127.0.0.1"]
-            return start_labelops(args, env, tmp_path / f"{name}.log", http_ports[name])
+            return start_service(
+                name,
+                {**common, **extra},
+                tmp_path,
+                http_port=http_ports[name],
+                grpc_port=grpc_ports[name],
+            )
 
-        admin = {
-            "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
-            "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-        }
         services = SplitServices(
-            project_svc=start("project-svc", admin),
+            project_svc=start("project-svc", ADMIN_ENV),
             task_svc=start("task-svc", {}),
             start_task_svc=lambda: start("task-svc", {}),
         )
@@ -171,6 +185,3 @@ def split_services(tmp_path: Path) -> Iterator[SplitServices]:
             for running in (services.project_svc, services.task_svc):
                 if running.process.poll() is None:
                     stop(running)
-            client = redis.Redis.from_url(broker)
-            client.flushdb()
-            client.close()

@@ -21,11 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from label_studio_sdk import LabelStudio
 from labelops_runtime.suite import free_loopback_port
 from labelops_testing import emulators
-from labelops_testing.databases import embedded_data_dir, redis_url_with_free_db
+from labelops_testing.databases import embedded_data_dir, scratch_redis_url
 
 from .conftest import (  # type: ignore[import-not-found]
     ADMIN_EMAIL,
@@ -118,30 +117,29 @@ class Suite:
 
 @pytest.fixture()
 def storage_suite(tmp_path: Path) -> Iterator[Suite]:
-    broker = redis_url_with_free_db()
     env = {
         "LABELOPS_PORT": str(free_loopback_port()),
         "LABELOPS_SECRET_KEY": SECRET,
         "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
         "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-        "LABELOPS_BROKER_URL": broker,
         "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
         # Small pages and a short lease: a sync spans many commits, and a dead worker's
         # job is free for the next one a few seconds after it died.
         "LABELOPS_STORAGE_SYNC_LISTING_PAGE_SIZE": "25",
         "LABELOPS_STORAGE_SYNC_SYNC_LEASE_SECONDS": "3",
     }
-    try:
-        with embedded_data_dir() as data_dir, service_databases() as urls:
-            env.update(urls, LABELOPS_DATA_DIR=str(data_dir))
-            suite = Suite(tmp_path, env)
-            suite.start()
-            yield suite
-            if suite.running is not None and suite.running.process.poll() is None:
-                stop(suite.running)
-    finally:
-        redis.Redis.from_url(broker).flushdb()
+    with (
+        scratch_redis_url() as broker,
+        embedded_data_dir() as data_dir,
+        service_databases() as urls,
+    ):
+        env.update(urls, LABELOPS_DATA_DIR=str(data_dir), LABELOPS_BROKER_URL=broker)
+        suite = Suite(tmp_path, env)
+        suite.start()
+        yield suite
+        if suite.running is not None and suite.running.process.poll() is None:
+            stop(suite.running)
 
 
 def eventually(check: Callable[[], Any], *, timeout: float, interval: float = 0.2) -> Any:

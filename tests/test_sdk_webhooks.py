@@ -9,22 +9,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 from labelops_runtime.suite import free_loopback_port
-from labelops_testing.databases import redis_url_with_free_db
+from labelops_testing.databases import scratch_redis_url
 from labelops_testing.receivers import webhook_receiver
 from project_svc.webhooks import signing
 
 from .conftest import (  # type: ignore[import-not-found]
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
+    ADMIN_ENV,
     ADMIN_TOKEN,
     SECRET,
     RunningProcess,
     service_databases,
-    start_labelops,
+    start_service,
     stop,
 )
 
@@ -115,30 +113,26 @@ def project_svc_as_charted(tmp_path: Path) -> Iterator[RunningProcess]:
     allowPrivateNetworks: false`), unlike the suite, whose receivers listen on loopback."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    port = free_loopback_port()
-    broker = redis_url_with_free_db()
-    with service_databases(("project-svc",)) as database_urls:
+    with scratch_redis_url() as broker, service_databases(("project-svc",)) as database_urls:
         env = {
             **database_urls,
+            **ADMIN_ENV,
             "LABELOPS_DATA_DIR": str(data_dir),
             "LABELOPS_SECRET_KEY": SECRET,
             "LABELOPS_BROKER_URL": broker,
             "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "false",
-            "LABELOPS_ADMIN_EMAIL": ADMIN_EMAIL,
-            "LABELOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "LABELOPS_ADMIN_TOKEN": ADMIN_TOKEN,
-            "LABELOPS_PROJECT_SVC_HTTP_PORT": str(port),
-            "LABELOPS_PROJECT_SVC_GRPC_BIND": f"127.0.0.1:{free_loopback_port()}",
         }
-        args = ["serve", "--target", "project-svc", "--migrate", "--host", "127.0.0.1"]
-        running = start_labelops(args, env, tmp_path / "project-svc.log", port)
+        running = start_service(
+            "project-svc",
+            env,
+            tmp_path,
+            http_port=free_loopback_port(),
+            grpc_port=free_loopback_port(),
+        )
         try:
             yield running
         finally:
             stop(running)
-            client = redis.Redis.from_url(broker)
-            client.flushdb()
-            client.close()
 
 
 def test_sdk_webhook_to_loopback_is_refused_under_the_chart_default(

@@ -7,12 +7,11 @@ import time
 from typing import Any
 
 import pytest
-import redis
 from labelops_common.observability.database import observe_database_errors
 from labelops_common.queue import QueueDepthCollector, create_celery_app
 from labelops_runtime import cli
 from labelops_runtime.suite import free_loopback_port
-from labelops_testing.databases import redis_url_with_free_db, scratch_database_url
+from labelops_testing.databases import scratch_database_url, scratch_redis_url
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -28,11 +27,8 @@ def samples(collector: QueueDepthCollector) -> dict[tuple[str, str], float]:
 
 @pytest.fixture()
 def redis_broker() -> Any:
-    url = redis_url_with_free_db()
-    yield url
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
+    with scratch_redis_url() as url:
+        yield url
 
 
 def test_queue_depth_and_oldest_message_age_on_redis(redis_broker: str) -> None:

@@ -76,7 +76,7 @@ def redis_url_with_free_db() -> str:
     """The test Redis on a database no other test uses, claimed with a key for an hour.
 
     For tests that run whole processes with Redis as their broker; the caller flushes it
-    when done.
+    when done (`scratch_redis_url` does).
     """
     import redis
 
@@ -95,3 +95,20 @@ def redis_url_with_free_db() -> str:
         finally:
             client.close()
     raise RuntimeError("no free Redis database for these tests")
+
+
+@contextmanager
+def scratch_redis_url() -> Iterator[str]:
+    """A Redis database of the test server for this block alone (`redis_url_with_free_db`),
+    flushed afterwards, which also frees it for the next claim."""
+    import redis
+
+    url = redis_url_with_free_db()
+    try:
+        yield url
+    finally:
+        client = redis.Redis.from_url(url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()

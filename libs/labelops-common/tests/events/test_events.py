@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -68,6 +69,30 @@ def register() -> Iterator[Callable[..., Any]]:
     yield add
     for handler in registered:
         unregister_handler(handler)
+
+
+class _RecordingApp:
+    """Stands in for the Celery app: its two event tasks record `(task name, args)` as sent
+    (on the events queue), then call `on_send`."""
+
+    def __init__(self, on_send: Callable[[], None] = lambda: None) -> None:
+        self.sent: list[tuple[str, Any]] = []
+        self.tasks = {
+            name: _RecordingTask(self, name)
+            for name in (events.DELIVER_TASK, events.DELIVER_BATCH_TASK)
+        }
+        self.on_send = on_send
+
+
+@dataclass
+class _RecordingTask:
+    app: _RecordingApp
+    name: str
+
+    def apply_async(self, *, args: Any, queue: str) -> None:
+        assert queue == events.EVENTS_QUEUE
+        self.app.sent.append((self.name, args))
+        self.app.on_send()
 
 
 def _publish(database: Database, name: str, *, commit: bool, **payload: Any) -> None:
@@ -303,25 +328,14 @@ def test_events_that_gather_while_one_is_sent_share_the_next_message(database, m
     """The request never waits for the broker, and a burst costs a few publishes, not one each."""
     sending = threading.Event()
     release = threading.Event()
-    sent: list[tuple[str, Any]] = []
 
-    class Recording:
-        def __init__(self, name: str) -> None:
-            self.name = name
+    def stuck_at_the_broker() -> None:
+        sending.set()
+        assert release.wait(10)
 
-        def apply_async(self, *, args: Any, queue: str) -> None:
-            assert queue == events.EVENTS_QUEUE
-            sent.append((self.name, args))
-            sending.set()
-            assert release.wait(10)
-
-    class App:
-        tasks = {
-            events.DELIVER_TASK: Recording(events.DELIVER_TASK),
-            events.DELIVER_BATCH_TASK: Recording(events.DELIVER_BATCH_TASK),
-        }
-
-    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    app = _RecordingApp(on_send=stuck_at_the_broker)
+    sent = app.sent
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: app)
     _publish(database, TASKS_CREATED, commit=True, task_count=0)
     assert sending.wait(10)
     # The first send is stuck at the broker; the commits below return regardless.
@@ -344,22 +358,11 @@ def test_events_committed_within_the_linger_share_one_message(
 ) -> None:
     """`LABELOPS_EVENTS_LINGER_SECONDS` is how long an event waits for others: two commits
     0.3 s apart share a message under a longer linger, and go one each under a shorter."""
-    sent: list[str] = []
-
-    class Recording:
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        def apply_async(self, *, args: Any, queue: str) -> None:
-            sent.append(self.name)
-
-    class App:
-        tasks = {name: Recording(name) for name in (events.DELIVER_TASK, events.DELIVER_BATCH_TASK)}
-
+    app = _RecordingApp()
     monkeypatch.setenv("LABELOPS_EVENTS_LINGER_SECONDS", str(linger_seconds))
     get_common_settings.cache_clear()
     monkeypatch.setattr(events, "_outbox", events._Outbox())  # reads the setting when it starts
-    monkeypatch.setattr(events, "labelops_celery_app", lambda: App())
+    monkeypatch.setattr(events, "labelops_celery_app", lambda: app)
     try:
         _publish(database, ANNOTATION_CREATED, commit=True, annotation_id=1)
         time.sleep(0.3)
@@ -368,7 +371,7 @@ def test_events_committed_within_the_linger_share_one_message(
     finally:
         get_common_settings.cache_clear()
     expected = [events.DELIVER_BATCH_TASK] if messages == 1 else [events.DELIVER_TASK] * 2
-    assert sent == expected
+    assert [name for name, _ in app.sent] == expected
 
 
 def test_a_batch_runs_every_event_and_retries_only_the_failed_handler_of_one(
