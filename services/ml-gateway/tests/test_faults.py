@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from labelops_testing.ml_backend import Behaviour, running_backend
+from ml_gateway.predictions.service import JobTally
 from prometheus_client import REGISTRY
 
 from .conftest import World
@@ -101,10 +102,12 @@ def test_the_circuit_opens_and_calls_stop(world: World) -> None:
         # after 3 failures; calls already in flight then (up to the 4 call slots) still
         # land, so at most 3 - 1 + 4 are made, and the rest fail without a connection.
         assert calls <= 6
-        assert job.failed == 10 and "circuit open" in (job.last_error or "")
+        # The job says why the circuit opened, not only that it is open.
+        assert job.failed == 10 and "/predict answered 500" in (job.last_error or "")
         # While it is open, a new job makes no call at all.
         again = world.wait_job(world.retrieve()["job"])
         assert again.failed == 10 and len(server.calls("/predict")) == calls
+        assert "circuit open" in (again.last_error or "")
         assert (
             REGISTRY.get_sample_value(
                 "labelops_ml_circuit_state", {"backend": str(connected["id"])}
@@ -134,3 +137,19 @@ def test_the_circuit_opens_and_calls_stop(world: World) -> None:
         "labelops_ml_predict_errors_total", {"backend": str(connected["id"])}
     )
     assert errors is not None and errors >= 10
+
+
+@pytest.mark.parametrize("circuit_first", [False, True], ids=["failure_first", "refusal_first"])
+def test_a_circuit_refusal_does_not_replace_the_failure_that_opened_it(circuit_first: bool) -> None:
+    """Batches run side by side: the circuit's refusal of one can be counted before or
+    after the backend's failure in another. Either way the job keeps the failure."""
+    failure = "/predict answered 500: model crashed"
+    refusal = "circuit open after 3 consecutive failures; retrying after 60 s"
+    tally = JobTally()
+    steps = [(refusal, True), (failure, False)]
+    for error, circuit_open in steps if circuit_first else reversed(steps):
+        tally.add(failed=2, error=error, circuit_open=circuit_open)
+    assert (tally.failed, tally.last_error) == (4, failure)
+    alone = JobTally()
+    alone.add(failed=2, error=refusal, circuit_open=True)
+    assert alone.last_error == refusal

@@ -4,6 +4,7 @@ JSON object per annotated task; deletes follow `can_delete_objects`; a sync fill
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,8 +14,11 @@ from celery import _state as celery_state
 from labelops_common import events
 from labelops_common.queue import create_celery_app, start_embedded_worker
 from labelops_testing.databases import scratch_database_url
+from sqlalchemy import func, select, text
+from storage_sync.storages.models import ExportedTask
+from storage_sync.sync import exporting
 
-from .conftest import Api, Stack, s3_body
+from .conftest import Api, Db, Stack, s3_body
 
 CAT = [
     {"from_name": "choice", "to_name": "image", "type": "choices", "value": {"choices": ["cat"]}}
@@ -145,3 +149,81 @@ def test_export_sync_writes_what_is_missing(
     annotate(api, task_ids[3], CAT)
     again = api.sync("s3", storage.json()["id"], export=True)
     assert again["last_sync_count"] == 1
+
+
+def _blocked_on_a_lock(db: Db, statement_start: str, *, timeout: float = 10.0) -> bool:
+    """True once a session of storage-sync's database waits on a lock in a statement that
+    starts with `statement_start` (each look is its own transaction: `pg_stat_activity` is
+    read once per transaction)."""
+
+    def waiting() -> int:
+        with db.database.session() as session:
+            return int(
+                session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock' AND query ILIKE :start"
+                    ),
+                    {"start": f"{statement_start}%"},
+                )
+                or 0
+            )
+
+    return bool(eventually(waiting, timeout=timeout))
+
+
+def test_deleting_an_export_storage_while_its_objects_are_written_waits_for_the_writer(
+    api: Api, db: Db, s3: Any, s3_endpoint: str, bucket: str
+) -> None:
+    """An event batch rewrites one task's object and writes another's in one transaction;
+    the storage's delete arrives between them. The delete waits for the batch to commit, then removes the storage and
+    its records: neither side fails with a deadlock (the delete was answered 500 when it
+    took the storage's row before the batch's second write)."""
+    project_id = api.project()
+    first, second = import_tasks(api, project_id, 2)
+    for task_id in (first, second):
+        annotate(api, task_id, CAT)
+    created = api.create("s3", s3_body(project_id, s3_endpoint, bucket, prefix="out"), export=True)
+    assert created.status_code == 201, created.text
+    storage_id = created.json()["id"]
+    resources = api.stack.storage_runtime.job_resources
+    assert resources is not None
+    with db.database.session() as earlier:  # the first task's object is written already
+        exporting.export_task_changes(
+            resources, earlier, project_id=project_id, task_id=first, deleted=False
+        )
+        earlier.commit()
+    deleted: list[Any] = []
+    with db.database.session() as batch:
+        exporting.export_task_changes(
+            resources, batch, project_id=project_id, task_id=first, deleted=False
+        )
+        deleting = threading.Thread(
+            target=lambda: deleted.append(
+                api.stack.storage.delete(
+                    f"/api/storages/export/s3/{storage_id}", headers=api.cast.owner.headers
+                )
+            )
+        )
+        deleting.start()
+        assert _blocked_on_a_lock(db, "DELETE FROM storages"), "the delete did not wait"
+        written = exporting.export_task_changes(
+            resources, batch, project_id=project_id, task_id=second, deleted=False
+        )
+        batch.commit()
+    deleting.join(timeout=30)
+    assert written == 1
+    assert [answer.status_code for answer in deleted] == [204], [a.text for a in deleted]
+    assert db.storages(project_id) == []
+    with db.database.session() as session:
+        left = session.scalar(
+            select(func.count())
+            .select_from(ExportedTask)
+            .where(ExportedTask.storage_id == storage_id)
+        )
+    assert left == 0
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="out/")
+    assert sorted(item["Key"] for item in listed["Contents"]) == [
+        f"out/{first}.json",
+        f"out/{second}.json",
+    ]

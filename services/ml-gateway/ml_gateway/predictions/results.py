@@ -39,6 +39,9 @@ class TaskOutcome:
     task_id: int
     predictions: list[ModelPrediction] = field(default_factory=list)
     error: str | None = None
+    #: The call was not made because the backend's circuit is open: `error` names the
+    #: circuit, not the failure that opened it.
+    circuit_open: bool = False
 
     @property
     def ok(self) -> bool:

@@ -136,15 +136,28 @@ def predict_with_retries(
     another try may cure (timeouts, unreachable, busy, 5xx). Never raises: a batch that
     still fails comes back as every task failed with the reason."""
     settings = client.settings
+    failure: BackendCallFailed | None = None  # the last failure of a call that was made
     for attempt in range(1, settings.predict_attempts + 1):
         try:
             return predict_tasks(client, endpoint, project, tasks, default_version=default_version)
         except BackendCallFailed as error:
+            circuit_open = error.kind == FailureKind.CIRCUIT_OPEN
+            if not circuit_open:
+                failure = error
             transient = error.kind in _TRANSIENT or (
                 error.kind == FailureKind.STATUS and (error.status_code or 0) >= 500
             )
             if not transient or attempt == settings.predict_attempts:
-                return [TaskOutcome(task_id=int(t["id"]), error=error.reason) for t in tasks]
+                # A retry the open circuit refused reports the failure that came before it.
+                reported = failure if circuit_open and failure is not None else error
+                return [
+                    TaskOutcome(
+                        task_id=int(t["id"]),
+                        error=reported.reason,
+                        circuit_open=reported.kind == FailureKind.CIRCUIT_OPEN,
+                    )
+                    for t in tasks
+                ]
             delay = settings.retry_backoff_seconds * (2 ** (attempt - 1))
             sleep(delay * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not security
     raise AssertionError("unreachable")
@@ -210,13 +223,22 @@ class JobTally:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(
-        self, *, predicted: int = 0, skipped: int = 0, failed: int = 0, error: str | None = None
+        self,
+        *,
+        predicted: int = 0,
+        skipped: int = 0,
+        failed: int = 0,
+        error: str | None = None,
+        circuit_open: bool = False,
     ) -> None:
+        """`circuit_open` marks `error` as the circuit's refusal: it does not replace an
+        error already kept, which says why the circuit opened (batches run side by side,
+        so the refusal can be counted after the failure that caused it)."""
         with self._lock:
             self.predicted += predicted
             self.skipped += skipped
             self.failed += failed
-            if error:
+            if error and not (circuit_open and self.last_error):
                 self.last_error = error[:_MAX_ERROR]
         for outcome, count in (("predicted", predicted), ("skipped", skipped), ("failed", failed)):
             if count:
@@ -283,7 +305,8 @@ def _store(run: PredictionRun, outcomes: list[TaskOutcome], tally: JobTally) -> 
     good = [(o.task_id, p) for o in outcomes if o.ok for p in o.predictions]
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        tally.add(failed=len(failed), error=failed[-1].error)
+        cause = [o for o in failed if not o.circuit_open] or failed
+        tally.add(failed=len(failed), error=cause[-1].error, circuit_open=cause[-1].circuit_open)
     unanswered = sum(1 for o in outcomes if o.ok and not o.predictions)
     if unanswered:
         tally.add(skipped=unanswered)  # the backend had no prediction for them

@@ -41,12 +41,33 @@ def object_key(storage: Storage, task_id: int) -> str:
 
 
 def export_storages(session: Session, project_id: int) -> list[Storage]:
+    """The project's export storages, each locked `FOR KEY SHARE` until commit.
+
+    Rewriting or removing an `ExportedTask` row checks no foreign key, so without this lock
+    a transaction could hold a storage's rows without its storage: a delete of the storage
+    would then take the storage, wait for those rows, and deadlock with the transaction's
+    next new row (which waits for the storage). Locked first, the delete waits instead.
+    """
     return list(
         session.scalars(
             select(Storage)
             .where(Storage.project_id == project_id, Storage.direction == EXPORT)
             .order_by(Storage.id)
+            .with_for_update(read=True, key_share=True)
         )
+    )
+
+
+def lock_export_storage(session: Session, storage_id: int) -> bool:
+    """Lock one export storage `FOR KEY SHARE` until commit (see `export_storages`);
+    False if it was deleted."""
+    return (
+        session.scalar(
+            select(Storage.id)
+            .where(Storage.id == storage_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        is not None
     )
 
 
@@ -134,6 +155,8 @@ def run_export_sync(resources: StorageJobResources, storage_id: int, context: Jo
     for batch in resources.tasks.stream(storage.project_id, only_annotated=True):
         seen += len(batch)
         with database.session() as session:
+            if not lock_export_storage(session, storage.id):
+                raise SyncRefused("The storage was deleted.")
             held = set(
                 session.scalars(
                     select(ExportedTask.task_id).where(
