@@ -176,9 +176,10 @@ def test_deleting_an_export_storage_while_its_objects_are_written_waits_for_the_
     api: Api, db: Db, s3: Any, s3_endpoint: str, bucket: str
 ) -> None:
     """An event batch rewrites one task's object and writes another's in one transaction;
-    the storage's delete arrives between them. The delete waits for the batch to commit, then removes the storage and
-    its records: neither side fails with a deadlock (the delete was answered 500 when it
-    took the storage's row before the batch's second write)."""
+    the storage's delete arrives between them. The delete waits for the batch to commit,
+    then removes the storage and its records: neither side fails with a deadlock (the
+    delete was answered 500 when it took the storage's row before the batch's second
+    write)."""
     project_id = api.project()
     first, second = import_tasks(api, project_id, 2)
     for task_id in (first, second):
@@ -223,7 +224,6 @@ def test_deleting_an_export_storage_while_its_objects_are_written_waits_for_the_
         )
     assert left == 0
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="out/")
-    assert sorted(item["Key"] for item in listed["Contents"]) == [
-        f"out/{first}.json",
-        f"out/{second}.json",
-    ]
+    assert sorted(item["Key"] for item in listed["Contents"]) == sorted(
+        [f"out/{first}.json", f"out/{second}.json"]
+    )
