@@ -127,7 +127,7 @@ def storage_suite(tmp_path: Path) -> Iterator[Suite]:
         # Small pages and a short lease: a sync spans many commits, and a dead worker's
         # job is free for the next one a few seconds after it died.
         "LABELOPS_STORAGE_SYNC_LISTING_PAGE_SIZE": "25",
-        "LABELOPS_STORAGE_SYNC_SYNC_LEASE_SECONDS": "3",
+        "LABELOPS_JOB_LEASE_SECONDS": "3",
     }
     with (
         scratch_redis_url() as broker,

@@ -2,23 +2,20 @@
 a slow model: the job's lease runs out, the worker's stale-job sweep sends it again, and the
 redelivered job completes with exactly one prediction per task.
 
-The job is made the way a person makes it ("Retrieve predictions" in the data manager); its
-first message is then sent again with a short lease (as test_worker_killed.py in export-svc
-does), so the dead worker's lease runs out in seconds, not in the default minute.
+The job is made the way a person makes it ("Retrieve predictions" in the data manager). The
+stack runs with a short job lease (`LABELOPS_JOB_LEASE_SECONDS`), so the dead worker's lease
+runs out in seconds, not in the default minute.
 """
 
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import redis
 from labelops_testing.ml_backend import ProtocolBackend, running_backend
 from ml_gateway.predictions.models import PredictionJob
 from sqlalchemy import create_engine
@@ -37,6 +34,7 @@ ENV = {
     "LABELOPS_ML_GATEWAY_PREDICT_BATCH_SIZE": str(BATCH),
     # One batch at a time, so that the kill lands between stored batches.
     "LABELOPS_ML_GATEWAY_BACKEND_CONCURRENCY": "1",
+    "LABELOPS_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
     "LABELOPS_JOB_SWEEP_INTERVAL_SECONDS": "1",
     "LABELOPS_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
 }
@@ -58,21 +56,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ) as stack,
     ):
         yield World(api=Api(stack), backend=backend)
-
-
-def send_with_short_lease(broker_url: str, job_id: int) -> None:
-    """Sent from a process of its own: a Celery app made here would outlive the test."""
-    script = (
-        "import sys; from celery import Celery; "
-        "Celery('fault-test-publisher', broker=sys.argv[1]).send_task("
-        "'ml-gateway.predict_tasks', args=[int(sys.argv[2])], "
-        "kwargs={'lease_seconds': float(sys.argv[3])}, queue='ml')"
-    )
-    subprocess.run(
-        [sys.executable, "-c", script, broker_url, str(job_id), str(LEASE_SECONDS)],
-        check=True,
-        timeout=60,
-    )
 
 
 def job_row(api: Api, job_id: int) -> dict[str, Any]:
@@ -112,15 +95,6 @@ def test_a_prediction_job_survives_its_worker_killed(world: World) -> None:
     )
     assert started.status_code == 200, started.text
     job_id = started.json()["job"]
-    # No worker consumes `ml` yet: the API's message (default lease) is replaced by one
-    # with a short lease.
-    broker = redis.Redis.from_url(api.stack.broker_url)
-    try:
-        assert broker.llen("ml") == 1
-        broker.delete("ml")
-    finally:
-        broker.close()
-    send_with_short_lease(api.stack.broker_url, job_id)
 
     first = stacks.start_worker(api.stack, "ml-worker", ("ml",), concurrency=1, pool="solo")
     second = None

@@ -92,6 +92,10 @@ class CommonSettings(BaseSettings):
     grpc_reflection: bool = False
     #: Deadline applied to every gRPC client call, in seconds.
     grpc_deadline_seconds: float = 5.0
+    #: How long a worker's claim on a job lasts; the worker renews it every third of this
+    #: while the job runs. A job whose worker died is sent again by the first sweep after
+    #: its lease ran out, so it resumes at most this plus `job_sweep_interval_seconds` later.
+    job_lease_seconds: float = Field(default=60.0, gt=0)
     #: How often a worker process sends stale jobs again (and runs the other sweeps).
     job_sweep_interval_seconds: float = Field(default=30.0, gt=0)
     #: How long a queued job may wait for a worker before a sweep sends it again: a job

@@ -169,10 +169,15 @@ def test_data_lives_in_the_embedded_postgres_across_restarts(serve: Serve) -> No
         assert kept.json()["task_number"] == 3
 
 
+#: A dead worker's job is sent again within lease + sweep interval of its last heartbeat:
+#: 60 s + 30 s by default, 15 s here.
+SHORT_LEASE = {"LABELOPS_JOB_LEASE_SECONDS": "10", "LABELOPS_JOB_SWEEP_INTERVAL_SECONDS": "5"}
+
+
 def test_a_killed_run_finishes_its_queued_and_half_done_jobs_after_a_restart(
     serve: Serve,
 ) -> None:
-    serve.start()
+    serve.start(env=SHORT_LEASE)
     with serve.client() as client:
         project_id = client.post(
             "/api/projects", json={"title": "crash", "label_config": CONFIG}
@@ -190,7 +195,7 @@ def test_a_killed_run_finishes_its_queued_and_half_done_jobs_after_a_restart(
     _wait_gone(pid)
 
     # Queued: an import sent while no worker runs, then killed again.
-    serve.start("--no-worker")
+    serve.start("--no-worker", env=SHORT_LEASE)
     with serve.client() as client:
         queued = _import(client, project_id, 5, "queued")
         assert _status(client, project_id, queued)["status"] == "created"
@@ -198,8 +203,8 @@ def test_a_killed_run_finishes_its_queued_and_half_done_jobs_after_a_restart(
     _wait_gone(serve.server_pid())
 
     # After a restart both finish, each once: the large one when its dead worker's lease
-    # runs out (60 s) and the sweeper sends it again.
-    serve.start()
+    # runs out and the sweeper sends it again.
+    serve.start(env=SHORT_LEASE)
     with serve.client() as client:
         _wait_completed(client, project_id, queued, timeout=60)
         _wait_completed(client, project_id, large, timeout=180)

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.redis
 TASKS = 600
 BATCH = 50
 HELD_AFTER_PAGES = 8
-#: The lease the job is sent with: the killed worker's runs out this fast.
+#: The workers' job lease: the killed worker's runs out this fast.
 LEASE_SECONDS = 2.0
 
 
@@ -75,6 +75,7 @@ def start_worker(stack: Stack, broker: str, log_path: Path) -> subprocess.Popen[
         "LABELOPS_EXPORT_SVC_DATABASE_URL": database_url,
         "LABELOPS_EXPORT_SVC_STREAM_BATCH_SIZE": str(BATCH),
         "LABELOPS_EXPORT_SVC_PROGRESS_INTERVAL_SECONDS": "0.1",
+        "LABELOPS_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "LABELOPS_LOG_JSON": "false",
     }
     with log_path.open("ab") as log:
@@ -136,7 +137,7 @@ def test_a_snapshot_survives_its_worker_killed_mid_export(
     assert created.status_code == 201, created.text
     export_id = created.json()["id"]
     # The API's own message was captured (this process has no Celery app); the job is sent
-    # below to the workers' broker, with a short lease.
+    # below to the workers' broker (whose lease is short).
     assert sent == [(jobs.write_snapshot.name, export_id)]
     gate = StreamGate(HELD_AFTER_PAGES)
     monkeypatch.setattr(bulk, "stream_task_pages", gate.wrap(bulk.stream_task_pages))
@@ -151,8 +152,7 @@ def test_a_snapshot_survives_its_worker_killed_mid_export(
         script = (
             "import sys; from celery import Celery; "
             "Celery('export-test-publisher', broker=sys.argv[1]).send_task("
-            "sys.argv[2], args=[int(sys.argv[3])], "
-            "kwargs={'lease_seconds': float(sys.argv[4])}, queue='exports')"
+            "sys.argv[2], args=[int(sys.argv[3])], queue='exports')"
         )
         subprocess.run(
             [
@@ -162,7 +162,6 @@ def test_a_snapshot_survives_its_worker_killed_mid_export(
                 broker,
                 jobs.write_snapshot.name,
                 str(job_id),
-                str(LEASE_SECONDS),
             ],
             check=True,
             timeout=60,

@@ -30,5 +30,3 @@ class Settings(ServiceSettings):
     full_scan_interval_seconds: float = 3600.0
     #: A JSON or JSONL object larger than this is refused by the sync (bytes).
     max_task_object_bytes: int = 256 * 1024 * 1024
-    #: Lease of a sync job; a worker that dies leaves it for another after this long.
-    sync_lease_seconds: float = 60.0

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelops_common.jobs import service as jobs
+from labelops_common.settings import get_common_settings
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +72,16 @@ def run_job(
     model: Any,
     job_id: int,
     body: Callable[[JobContext], None],
-    lease_seconds: float = 60.0,
+    lease_seconds: float | None = None,
     worker_id: str | None = None,
     retryable: Callable[[BaseException], bool] = lambda _exc: True,
 ) -> str:
-    """Claim, run, finish. Returns the final status, or "skipped" if the job was not ours."""
+    """Claim, run, finish. Returns the final status, or "skipped" if the job was not ours.
+
+    The lease is `LABELOPS_JOB_LEASE_SECONDS` unless the job needs its own."""
     worker_id = worker_id or default_worker_id()
+    if lease_seconds is None:
+        lease_seconds = get_common_settings().job_lease_seconds
     with session_factory() as session:
         if not jobs.claim_job(
             session, model=model, job_id=job_id, worker_id=worker_id, lease_seconds=lease_seconds

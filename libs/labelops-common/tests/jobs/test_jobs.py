@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database
+from labelops_common.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, Database, utcnow
 from labelops_common.jobs import (
     JobCancelled,
     JobRecordMixin,
@@ -20,6 +20,7 @@ from labelops_common.jobs import (
     requeue_stale_jobs,
     run_job,
 )
+from labelops_common.settings import get_common_settings
 from labelops_testing.databases import scratch_database_url
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -140,6 +141,28 @@ def test_heartbeat_keeps_a_long_job_alive(database: Database) -> None:
     )
     assert status == "succeeded"
     assert all(found == [] for found in stale_during_run)
+
+
+def test_the_lease_is_the_job_lease_setting(database: Database, monkeypatch) -> None:
+    """A job that names no lease of its own holds `LABELOPS_JOB_LEASE_SECONDS`."""
+    monkeypatch.setenv("LABELOPS_JOB_LEASE_SECONDS", "600")
+    get_common_settings.cache_clear()
+    job_id = new_job(database)
+    held: list[float] = []
+
+    def body(_context) -> None:
+        row = job_row(database, job_id)
+        assert row.lease_expires_at is not None
+        held.append((row.lease_expires_at - utcnow()).total_seconds())
+
+    try:
+        status = run_job(
+            session_factory=database.new_session, model=DemoJob, job_id=job_id, body=body
+        )
+    finally:
+        get_common_settings.cache_clear()
+    assert status == "succeeded"
+    assert 590 < held[0] <= 600
 
 
 def test_failures_retry_then_fail_for_good(database: Database) -> None:

@@ -54,16 +54,13 @@ def _retryable(exc: BaseException) -> bool:
     job_model=Export,
     resources=ExportJobResources,
 )
-def write_snapshot(
-    resources: ExportJobResources, export_id: int, *, lease_seconds: float = 60.0
-) -> str:
+def write_snapshot(resources: ExportJobResources, export_id: int) -> str:
     """Claim and write one snapshot; returns the job's final status (or "skipped")."""
     return run_job(
         session_factory=resources.database.new_session,
         model=Export,
         job_id=export_id,
         body=lambda context: _write_snapshot(resources, context),
-        lease_seconds=lease_seconds,
         retryable=_retryable,
     )
 
@@ -74,16 +71,13 @@ def write_snapshot(
     job_model=ConvertedFormat,
     resources=ExportJobResources,
 )
-def convert_snapshot(
-    resources: ExportJobResources, converted_id: int, *, lease_seconds: float = 60.0
-) -> str:
+def convert_snapshot(resources: ExportJobResources, converted_id: int) -> str:
     """Claim and write one conversion of a snapshot; returns the job's final status."""
     return run_job(
         session_factory=resources.database.new_session,
         model=ConvertedFormat,
         job_id=converted_id,
         body=lambda context: _write_conversion(resources, context),
-        lease_seconds=lease_seconds,
         retryable=_retryable,
     )
 

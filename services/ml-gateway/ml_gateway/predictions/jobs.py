@@ -49,13 +49,12 @@ def _retryable(exc: BaseException) -> bool:
     job_model=PredictionJob,
     resources=MLJobResources,
 )
-def predict_tasks(resources: MLJobResources, job_id: int, *, lease_seconds: float = 60.0) -> str:
+def predict_tasks(resources: MLJobResources, job_id: int) -> str:
     """Claim and run one prediction job; returns the job's final status (or "skipped")."""
     return run_job(
         session_factory=resources.database.new_session,
         model=PredictionJob,
         job_id=job_id,
         body=lambda context: _run(resources, context),
-        lease_seconds=lease_seconds,
         retryable=_retryable,
     )

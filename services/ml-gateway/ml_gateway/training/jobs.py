@@ -31,14 +31,13 @@ logger = logging.getLogger(__name__)
 @labelops_task(
     name="ml-gateway.train_backend", queue="ml", job_model=TrainJob, resources=MLJobResources
 )
-def train_backend(resources: MLJobResources, job_id: int, *, lease_seconds: float = 60.0) -> str:
+def train_backend(resources: MLJobResources, job_id: int) -> str:
     """Claim and run one training call; returns the job's final status (or "skipped")."""
     return run_job(
         session_factory=resources.database.new_session,
         model=TrainJob,
         job_id=job_id,
         body=lambda context: _run(resources, context),
-        lease_seconds=lease_seconds,
         # A training call is not repeated on its own: the backend may have started it.
         retryable=lambda _exc: False,
     )

@@ -60,7 +60,6 @@ def sync_storage(resources: StorageJobResources, job_id: int) -> str:
         model=SyncJob,
         job_id=job_id,
         body=body,
-        lease_seconds=resources.settings.sync_lease_seconds,
         retryable=_retryable,
     )
     if status in ("failed", "queued"):

@@ -37,14 +37,13 @@ class ImportFailed(Exception):
 @labelops_task(
     name="task-svc.import_tasks", queue="imports", job_model=ImportJob, resources=TaskJobResources
 )
-def import_tasks(resources: TaskJobResources, job_id: int, *, lease_seconds: float = 60.0) -> str:
+def import_tasks(resources: TaskJobResources, job_id: int) -> str:
     """Claim and run one import job; returns its final status (or "skipped")."""
     status = run_job(
         session_factory=resources.database.new_session,
         model=ImportJob,
         job_id=job_id,
         body=lambda context: _run(resources, context),
-        lease_seconds=lease_seconds,
         retryable=lambda exc: not isinstance(exc, ImportFailed),
     )
     if status == JobStatus.FAILED.value:
