@@ -141,15 +141,14 @@ def predict_with_retries(
         try:
             return predict_tasks(client, endpoint, project, tasks, default_version=default_version)
         except BackendCallFailed as error:
-            circuit_open = error.kind == FailureKind.CIRCUIT_OPEN
-            if not circuit_open:
+            if error.kind != FailureKind.CIRCUIT_OPEN:
                 failure = error
             transient = error.kind in _TRANSIENT or (
                 error.kind == FailureKind.STATUS and (error.status_code or 0) >= 500
             )
             if not transient or attempt == settings.predict_attempts:
                 # A retry the open circuit refused reports the failure that came before it.
-                reported = failure if circuit_open and failure is not None else error
+                reported = failure or error
                 return [
                     TaskOutcome(
                         task_id=int(t["id"]),
@@ -304,9 +303,8 @@ def _predict_batch(run: PredictionRun, batch: list[dict[str, Any]]) -> list[Task
 def _store(run: PredictionRun, outcomes: list[TaskOutcome], tally: JobTally) -> None:
     good = [(o.task_id, p) for o in outcomes if o.ok for p in o.predictions]
     failed = [o for o in outcomes if not o.ok]
-    if failed:
-        cause = [o for o in failed if not o.circuit_open] or failed
-        tally.add(failed=len(failed), error=cause[-1].error, circuit_open=cause[-1].circuit_open)
+    if failed:  # one batch: its failures share one cause, or are each a result's own
+        tally.add(failed=len(failed), error=failed[-1].error, circuit_open=failed[-1].circuit_open)
     unanswered = sum(1 for o in outcomes if o.ok and not o.predictions)
     if unanswered:
         tally.add(skipped=unanswered)  # the backend had no prediction for them
