@@ -27,6 +27,8 @@ JOBS = ServiceJobs(
         "ml_gateway.predictions.jobs",
         # Training jobs, and the annotation events that start them.
         "ml_gateway.training.jobs",
+        # A deleted project's backends go on project-svc's event.
+        "ml_gateway.backends.jobs",
     ),
 )
 

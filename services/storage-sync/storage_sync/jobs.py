@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from storage_sync.sync.tasks import TaskClient
 
 JOBS = ServiceJobs(
-    # Syncs run on `storage`; export-on-save follows task-svc's events.
+    # Syncs run on `storage`; export-on-save follows task-svc's events, and a deleted
+    # project's storages go on project-svc's.
     queues=("storage", "events"),
-    job_modules=("storage_sync.sync.jobs",),
+    job_modules=("storage_sync.sync.jobs", "storage_sync.storages.jobs"),
 )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+import httpx
 
 from .conftest import Api, Db, Stack
 
@@ -85,3 +88,43 @@ def test_sync_of_local_files_and_serving_them(api: Api, stack: Stack) -> None:
         f"/data/local-files/?d=set-{project_id}/link.jpg", headers=api.cast.owner.headers
     )
     assert link.status_code == 404
+
+
+def test_media_is_served_while_a_deleted_projects_storage_is_still_listed(
+    api: Api, stack: Stack
+) -> None:
+    """A deleted project's storage stays a candidate for the organization's media until it
+    is cleaned up, and the project cache here still knows the project for a few seconds;
+    task-svc already answers NOT_FOUND for it. The file of a live project is served still
+    (this was a 500, and uvicorn closed the connection behind it)."""
+    deleted_project = api.project()
+    deleted_directory = stack.document_root / f"set-{deleted_project}"
+    files(deleted_directory, ["gone.jpg"])
+    created = api.create("localfiles", {"project": deleted_project, "path": str(deleted_directory)})
+    assert created.status_code == 201, created.text
+    project_id = api.project()
+    directory = stack.document_root / f"set-{project_id}"
+    files(directory, ["kept.jpg"])
+    storage = api.create(
+        "localfiles", {"project": project_id, "path": str(directory), "use_blob_urls": True}
+    ).json()
+    assert api.sync("localfiles", storage["id"])["last_sync_count"] == 1
+    (task,) = api.tasks(project_id)
+    fileuri = base64.urlsafe_b64encode(task["data"]["image"].encode()).decode()
+
+    def resolve() -> httpx.Response:
+        return stack.storage.get(
+            f"/tasks/{task['id']}/resolve/?fileuri={fileuri}",
+            headers=api.cast.owner.headers,
+            follow_redirects=False,
+        )
+
+    # The first answer also puts the project that is deleted next into the cache here.
+    assert resolve().content == b"kept.jpg"
+    deleted = stack.project.delete(
+        f"/api/projects/{deleted_project}", headers=api.cast.owner.headers
+    )
+    assert deleted.status_code == 204, deleted.text
+    answer = resolve()
+    assert answer.status_code == 200, answer.text
+    assert answer.content == b"kept.jpg"

@@ -211,6 +211,8 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
             deleted = delete_tasks(session, project_id=request.project_id, task_ids=None)
             counts.forget_project(session, project_id=request.project_id)
             session.commit()
+        # Asked only for a project being deleted: from now on it is not found here.
+        self.projects.forget(request.project_id)
         return task_pb2.DeleteProjectTasksResponse(deleted=deleted)
 
     def GetLabelsInUse(

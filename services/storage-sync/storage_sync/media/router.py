@@ -10,7 +10,12 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from labelops_common.auth.authenticate import CurrentUser
-from labelops_common.http.errors import NotFound, PermissionDenied, ValidationFailed
+from labelops_common.http.errors import (
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from labelops_common.http.routing import ApiRouter
 
 from storage_sync.backends import StorageConnectionError
@@ -19,6 +24,7 @@ from storage_sync.dependencies import Box, Connect, DbSession, Projects, Storage
 from storage_sync.media import service as media
 from storage_sync.storages import policies
 from storage_sync.storages import service as storages
+from storage_sync.sync.tasks import TaskClient, TasksRefused, TasksUnavailable
 
 router = ApiRouter(tags=["media"])
 
@@ -47,7 +53,7 @@ def _resolve_task_media(
     ):
         if not policies.can_read_media(principal, projects.get(storage.project_id)):
             continue
-        if not tasks.read(storage.project_id, [task_id]):
+        if not _project_holds_task(tasks, storage.project_id, task_id):
             continue
         resolved = media.resolve(storage, uri, box=box, context=connect)
         if resolved is None:
@@ -72,6 +78,17 @@ def _resolve_task_media(
             chunks, media_type=media_type, headers={"Cache-Control": "private, max-age=0"}
         )
     raise NotFound()
+
+
+def _project_holds_task(tasks: TaskClient, project_id: int, task_id: int) -> bool:
+    """Whether task-svc has the task in the project. A project it no longer knows (deleted
+    while its storages and the project cache here still name it) holds nothing."""
+    try:
+        return bool(tasks.read(project_id, [task_id]))
+    except TasksRefused:
+        return False
+    except TasksUnavailable:
+        raise ServiceUnavailable() from None
 
 
 for _path in ("/tasks/{task_id:int}/resolve", "/tasks/{task_id:int}/presign"):

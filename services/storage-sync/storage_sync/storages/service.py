@@ -16,7 +16,7 @@ from labelops_common.directory import ProjectInfo
 from labelops_common.http.errors import NotFound, ValidationFailed
 from labelops_common.jobs import JobStatus
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage_sync.backends import (
@@ -277,6 +277,17 @@ def delete_storage(session: Session, *, storage: Storage) -> None:
     Label Studio), and so do the objects an export storage wrote."""
     session.delete(storage)
     session.flush()
+
+
+def delete_project_storages(session: Session, *, project_id: int) -> int:
+    """Every storage of a deleted project, as `delete_storage` removes one; how many.
+
+    Its storages would otherwise stay forever, credentials included, and stay candidates
+    for the organization's media."""
+    deleted = session.execute(
+        delete(Storage).where(Storage.project_id == project_id).returning(Storage.id)
+    ).all()
+    return len(deleted)
 
 
 def request_sync(session: Session, *, storage: Storage, full: bool = False) -> tuple[SyncJob, bool]:
