@@ -3,11 +3,12 @@ as a screenshot (test-artifacts/screenshots/<page>.png) for people to look at.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 TEXT_CLASSIFICATION = """<View>
   <Text name="text" value="$text"/>
@@ -88,3 +89,27 @@ def test_every_page_renders(
     page.goto("/account")
     expect(page.get_by_role("heading").first).to_be_visible()
     screenshot(page, "account")
+
+
+def test_a_projects_address_opens_its_data_page_before_the_project_loads(
+    page: Page, make_project: Callable[..., dict[str, Any]]
+) -> None:
+    """The project's answer is held back: the address is already the data page, so a
+    section clicked while the project loads stays the page shown once it has loaded (the
+    redirect used to wait for the project, then send such a click back to the data page)."""
+    project_id = make_project("Sections", TEXT_CLASSIFICATION, [{"text": "a"}])["id"]
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(re.compile(rf"/api/projects/{project_id}(\?.*)?$"), hold)
+    page.goto(f"/projects/{project_id}")
+    expect(page).to_have_url(re.compile(rf"/projects/{project_id}/data$"))
+    page.get_by_role("link", name="Review", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/projects/{project_id}/review$"))
+    assert held, "the project was not asked for"
+    for route in held:
+        route.continue_()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review stream")
+    expect(page).to_have_url(re.compile(rf"/projects/{project_id}/review$"))

@@ -37,7 +37,6 @@ export function App() {
             <Route path="/projects" element={<ProjectList />} />
             <Route path="/projects/new" element={<CreateProject />} />
             <Route path="/projects/:projectId" element={<ProjectLayout />}>
-              <Route index element={<Navigate to="data" replace />} />
               <Route path="data" element={<DataManager />} />
               <Route path="label" element={<Labeling />} />
               <Route path="review" element={<Review />} />

@@ -1,9 +1,12 @@
 /**
  * The layout route of `/projects/:projectId/*`: loads the project once, shows the project
  * sub-nav, and gives the nested page the project through `useProject()`.
+ *
+ * `/projects/:projectId` itself goes to its data page before anything is shown. (As an index
+ * route it waited for the project, and sent a click on a section made meanwhile back there.)
  */
 import { createContext, Suspense, useCallback, useContext, useEffect, useMemo, useState } from "react";
-import { Link, Outlet, useParams } from "react-router-dom";
+import { Link, Navigate, Outlet, useMatch, useParams } from "react-router-dom";
 
 import { ApiError } from "../api/client";
 import { useCurrentUser } from "../auth";
@@ -36,6 +39,7 @@ export function useOptionalProject(): ProjectState | null {
 
 export function ProjectLayout() {
   const { projectId = "" } = useParams();
+  const atProjectRoot = useMatch("/projects/:projectId") !== null;
   const { user } = useCurrentUser();
   const [project, setProject] = useState<Project | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -62,6 +66,8 @@ export function ProjectLayout() {
     () => (project ? { project, reload, setProject } : null),
     [project, reload],
   );
+
+  if (atProjectRoot) return <Navigate to="data" replace />;
 
   if (error) {
     const missing = error instanceof ApiError && (error.status === 404 || error.status === 403);
