@@ -17,9 +17,11 @@ import psycopg2.errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labelops_common.db import database_unreachable
 from labelops_common.grpcutil.errors import PeerError
@@ -278,16 +280,54 @@ def install_error_handlers(app: FastAPI) -> None:
                 extra={"path": request.url.path, "error": type(getattr(exc, "orig", exc)).__name__},
             )
             return error_response(503, DATABASE_UNAVAILABLE_DETAIL, headers={"Retry-After": "1"})
-        return await _unhandled(request, exc)
+        return _unhandled(request, exc)
 
     # Registered for the database's exception types (SQLAlchemy's, and psycopg2's own from
     # COPY), so a refusal is an ordinary answer, not a server error logged and re-raised.
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(psycopg2.DataError, _database_error)
 
-    @app.exception_handler(Exception)
-    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception(
-            "unhandled error", extra={"path": request.url.path, "method": request.method}
-        )
-        return error_response(500, "Internal server error")
+    app.add_middleware(UnhandledErrorMiddleware)
+
+
+def _unhandled(request: Request, exc: BaseException) -> JSONResponse:
+    logger.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"path": request.url.path, "method": request.method},
+    )
+    trace.get_current_span().record_exception(exc)
+    return error_response(500, "Internal server error")
+
+
+class UnhandledErrorMiddleware:
+    """Answers an exception no handler took with Label Studio's 500 body, and keeps the
+    connection open.
+
+    Starlette's outermost handler re-raises once it has answered, and uvicorn then closes
+    the connection: a client sending its next request on it at that moment met a
+    connection reset, on a request the server never saw. Only an error after the answer
+    has started still goes up (the connection must close then).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception as exc:
+            if started:
+                raise
+            await _unhandled(Request(scope), exc)(scope, receive, send)

@@ -3,14 +3,22 @@ and one trace across HTTP → gRPC."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
+import uvicorn
+from fastapi import Request
 from fastapi.testclient import TestClient
 from labelops_common.grpcutil import PeerError
 from labelops_common.http.app import create_service_app
@@ -43,10 +51,15 @@ def client() -> TestClient:
     def crash() -> None:
         raise RuntimeError("secret internals")
 
+    def client_port(request: Request) -> dict[str, int]:
+        assert request.client is not None
+        return {"port": request.client.port}
+
     router.add_api_route("/api/items/{item_id}", get_item, methods=["GET"])
     router.add_api_route("/api/peer-down", peer_down, methods=["GET"])
     router.add_api_route("/api/peer-broken", peer_broken, methods=["GET"])
     router.add_api_route("/api/crash", crash, methods=["GET"])
+    router.add_api_route("/api/client-port", client_port, methods=["GET"])
     app = create_service_app(
         service_name=SERVICE,
         routers=[router],
@@ -118,6 +131,41 @@ def test_unhandled_errors_leak_no_internals(client: TestClient) -> None:
     assert response.status_code == 500
     assert response.json()["detail"] == "Internal server error"
     assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+@pytest.fixture()
+def served(client: TestClient) -> Iterator[str]:
+    """The same app behind a real uvicorn, on a loopback port; its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(client.app, log_config=None, lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started
+    host, port = sock.getsockname()
+    yield f"http://{host}:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def test_an_unhandled_error_keeps_the_connection_for_the_next_request(served: str) -> None:
+    """The 500 is Label Studio's body, counted like any answer, and the next request goes
+    on the same connection (the client's port is the same): the server did not close it,
+    so a request sent right after the 500 cannot meet a reset."""
+    before = requests_total("/api/crash", "500")
+    with httpx.Client(base_url=served) as http:
+        port = http.get("/api/client-port").json()["port"]
+        crashed = http.get("/api/crash")
+        assert crashed.status_code == 500
+        assert crashed.json()["detail"] == "Internal server error"
+        assert "secret internals" not in crashed.text
+        assert crashed.headers.get("connection") != "close"
+        assert http.get("/api/client-port").json()["port"] == port
+    assert requests_total("/api/crash", "500") == before + 1
 
 
 def test_json_log_lines_carry_the_trace_id_and_redact_secrets() -> None:
